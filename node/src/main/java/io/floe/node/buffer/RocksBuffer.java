@@ -1,0 +1,308 @@
+package io.floe.node.buffer;
+
+import io.floe.node.event.EventBatch;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.CompressionType;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * A node's partition: acknowledged event batches in RocksDB, keyed by their first sequence.
+ *
+ * <p>Invariants: sequences are strictly increasing and never reused, also across restarts (the
+ * next sequence is persisted in the same WriteBatch as the data it follows); a batch is written
+ * whole or not at all; everything at or below {@link #committedSequence()} has been dropped.
+ *
+ * <p>Keys: {@code 0x00 name} for metadata, {@code 0x01 + big-endian first sequence} for batches,
+ * all in one column family so that the WAL never waits on a rarely flushed second one. Writers
+ * ({@link #append}, {@link #dropThrough}) are serialised; readers use their own iterators.
+ */
+public final class RocksBuffer implements AutoCloseable {
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private static final byte META = 0x00;
+  private static final byte DATA = 0x01;
+  private static final byte[] NEXT_SEQUENCE = metaKey("next_sequence");
+  private static final byte[] COMMITTED_SEQUENCE = metaKey("committed_sequence");
+  private static final byte[] BUFFERED_BYTES = metaKey("buffered_bytes");
+  private static final byte[] PARTITION_ID = metaKey("partition_id");
+
+  private final BufferConfig config;
+  private final LRUCache cache;
+  private final Options options;
+  private final RocksDB db;
+  private final WriteOptions writeOptions;
+
+  private volatile long nextSequence;
+  private volatile long committedSequence;
+  private volatile long bufferedBytes;
+
+  private RocksBuffer(BufferConfig config, LRUCache cache, Options options, RocksDB db, WriteOptions wo) {
+    this.config = config;
+    this.cache = cache;
+    this.options = options;
+    this.db = db;
+    this.writeOptions = wo;
+  }
+
+  /**
+   * Opens (or creates) the partition buffer in {@code config.dir()}. Refuses a directory that
+   * belongs to another partition id.
+   */
+  public static RocksBuffer open(BufferConfig config, int partitionId) throws RocksDBException, IOException {
+    Files.createDirectories(config.dir());
+    if (config.walDir() != null) {
+      Files.createDirectories(config.walDir());
+    }
+    LRUCache cache = new LRUCache(32L << 20);
+    Options options = options(config, cache);
+    RocksDB db = null;
+    WriteOptions wo = null;
+    try {
+      db = RocksDB.open(options, config.dir().toString());
+      wo = new WriteOptions()
+          .setSync(config.durability() == Durability.SYNC)
+          .setDisableWAL(config.durability() == Durability.NONE);
+      RocksBuffer buffer = new RocksBuffer(config, cache, options, db, wo);
+      buffer.recover(partitionId);
+      return buffer;
+    } catch (RocksDBException | RuntimeException e) {
+      if (wo != null) {
+        wo.close();
+      }
+      if (db != null) {
+        db.close();
+      }
+      options.close();
+      cache.close();
+      throw e;
+    }
+  }
+
+  private static Options options(BufferConfig c, LRUCache cache) {
+    BlockBasedTableConfig table = new BlockBasedTableConfig()
+        .setBlockCache(cache)
+        .setBlockSize(64 << 10);
+    Options o = new Options()
+        .setCreateIfMissing(true)
+        .setMaxBackgroundJobs(c.maxBackgroundJobs())
+        .setWriteBufferSize(c.writeBufferSize())
+        .setMaxWriteBufferNumber(c.maxWriteBufferNumber())
+        .setMinWriteBufferNumberToMerge(1)
+        .setLevel0FileNumCompactionTrigger(8)
+        .setLevel0SlowdownWritesTrigger(20)
+        .setLevel0StopWritesTrigger(36)
+        .setTargetFileSizeBase(256L << 20)
+        .setMaxBytesForLevelBase(1L << 30)
+        .setLevelCompactionDynamicLevelBytes(true)
+        .setBytesPerSync(1L << 20)
+        .setWalBytesPerSync(1L << 20)
+        .setCompressionType(compression(c.compression()))
+        .setTableFormatConfig(table);
+    if (c.walDir() != null) {
+      o.setWalDir(c.walDir().toString());
+    }
+    return o;
+  }
+
+  private static CompressionType compression(BufferConfig.Compression c) {
+    return switch (c) {
+      case NONE -> CompressionType.NO_COMPRESSION;
+      case LZ4 -> CompressionType.LZ4_COMPRESSION;
+      case ZSTD -> CompressionType.ZSTD_COMPRESSION;
+      case SNAPPY -> CompressionType.SNAPPY_COMPRESSION;
+    };
+  }
+
+  private void recover(int partitionId) throws RocksDBException {
+    byte[] storedPartition = db.get(PARTITION_ID);
+    if (storedPartition == null) {
+      db.put(writeOptions, PARTITION_ID, ByteBuffer.allocate(4).putInt(partitionId).array());
+    } else if (ByteBuffer.wrap(storedPartition).getInt() != partitionId) {
+      throw new IllegalStateException(
+          "buffer directory " + config.dir() + " belongs to partition "
+              + ByteBuffer.wrap(storedPartition).getInt() + ", not " + partitionId
+              + " (check FLOE_NODE_PARTITION_ID and FLOE_BUFFER_DIR)");
+    }
+    committedSequence = readLong(COMMITTED_SEQUENCE, 0);
+    bufferedBytes = readLong(BUFFERED_BYTES, 0);
+    long next = readLong(NEXT_SEQUENCE, 1);
+    // never hand out a sequence at or below what the table already holds
+    nextSequence = Math.max(next, committedSequence + 1);
+  }
+
+  private long readLong(byte[] key, long absent) throws RocksDBException {
+    byte[] v = db.get(key);
+    return v == null ? absent : ByteBuffer.wrap(v).getLong();
+  }
+
+  /**
+   * Writes the batches as one atomic RocksDB WriteBatch (one WAL write, one fsync in sync mode),
+   * assigning their sequences in order. On failure nothing is written and no sequence is used.
+   */
+  public synchronized List<Appended> append(List<EventBatch> batches) throws RocksDBException {
+    long next = nextSequence;
+    long bytes = 0;
+    List<Appended> result = new ArrayList<>(batches.size());
+    try (WriteBatch wb = new WriteBatch()) {
+      for (EventBatch batch : batches) {
+        byte[] value = batch.toByteArray();
+        wb.put(dataKey(next), value);
+        result.add(new Appended(next, next + batch.count() - 1));
+        next += batch.count();
+        bytes += value.length;
+      }
+      long newBuffered = bufferedBytes + bytes;
+      wb.put(NEXT_SEQUENCE, longBytes(next));
+      wb.put(BUFFERED_BYTES, longBytes(newBuffered));
+      db.write(writeOptions, wb);
+      nextSequence = next;
+      bufferedBytes = newBuffered;
+    }
+    return result;
+  }
+
+  /**
+   * Records that everything up to {@code sequence} is committed to the table and deletes those
+   * batches. {@code sequence} must end a batch (the flusher cuts at batch boundaries).
+   *
+   * @return bytes freed
+   */
+  public synchronized long dropThrough(long sequence) throws RocksDBException {
+    if (sequence <= committedSequence) {
+      return 0;
+    }
+    if (sequence >= nextSequence) {
+      throw new IllegalArgumentException(
+          "cannot drop through " + sequence + ": high-water mark is " + highWaterMark());
+    }
+    long freed = 0;
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db.newIterator(ro)) {
+      for (it.seek(dataKey(0)); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        if (key[0] != DATA) {
+          break;
+        }
+        long first = sequenceOf(key);
+        if (first > sequence) {
+          break;
+        }
+        EventBatch batch = EventBatch.fromStored(it.value());
+        if (first + batch.count() - 1 > sequence) {
+          throw new IllegalArgumentException(
+              "sequence " + sequence + " is inside batch " + first + ".." + (first + batch.count() - 1));
+        }
+        freed += batch.sizeBytes();
+      }
+      it.status();
+    }
+    long newBuffered = Math.max(0, bufferedBytes - freed);
+    try (WriteBatch wb = new WriteBatch()) {
+      wb.deleteRange(dataKey(0), dataKey(sequence + 1));
+      wb.put(COMMITTED_SEQUENCE, longBytes(sequence));
+      wb.put(BUFFERED_BYTES, longBytes(newBuffered));
+      db.write(writeOptions, wb);
+    }
+    committedSequence = sequence;
+    bufferedBytes = newBuffered;
+    return freed;
+  }
+
+  /** Visits stored batches in sequence order whose first sequence is above {@code after}. */
+  public void forEachBatch(long after, BatchVisitor visitor) throws RocksDBException {
+    try (ReadOptions ro = new ReadOptions();
+        Slice upper = new Slice(new byte[] {DATA + 1});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      for (it.seek(dataKey(after + 1)); it.isValid(); it.next()) {
+        if (!visitor.visit(sequenceOf(it.key()), EventBatch.fromStored(it.value()))) {
+          return;
+        }
+      }
+      it.status();
+    }
+  }
+
+  /** Receives stored batches; return false to stop. */
+  @FunctionalInterface
+  public interface BatchVisitor {
+    boolean visit(long firstSequence, EventBatch batch);
+  }
+
+  /** Sequences given to one appended batch. */
+  public record Appended(long firstSequence, long lastSequence) {}
+
+  /** The last sequence written (0 when none ever was). */
+  public long highWaterMark() {
+    return nextSequence - 1;
+  }
+
+  public long committedSequence() {
+    return committedSequence;
+  }
+
+  /** Events written and not yet dropped. */
+  public long bufferedEvents() {
+    return highWaterMark() - committedSequence;
+  }
+
+  /** Encoded bytes of the batches written and not yet dropped. */
+  public long bufferedBytes() {
+    return bufferedBytes;
+  }
+
+  public BufferConfig config() {
+    return config;
+  }
+
+  /** Closes RocksDB; in {@code none} mode the memtables are flushed first so a clean stop keeps data. */
+  @Override
+  public synchronized void close() throws RocksDBException {
+    try {
+      if (config.durability() == Durability.NONE) {
+        try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+          db.flush(fo);
+        }
+      }
+    } finally {
+      writeOptions.close();
+      db.closeE();
+      options.close();
+      cache.close();
+    }
+  }
+
+  private static byte[] metaKey(String name) {
+    byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] k = new byte[n.length + 1];
+    k[0] = META;
+    System.arraycopy(n, 0, k, 1, n.length);
+    return k;
+  }
+
+  static byte[] dataKey(long sequence) {
+    return ByteBuffer.allocate(9).put(DATA).putLong(sequence).array();
+  }
+
+  private static long sequenceOf(byte[] key) {
+    return ByteBuffer.wrap(key, 1, 8).getLong();
+  }
+
+  private static byte[] longBytes(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+}

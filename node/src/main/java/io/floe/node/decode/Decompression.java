@@ -1,0 +1,65 @@
+package io.floe.node.decode;
+
+import com.github.luben.zstd.ZstdInputStream;
+import io.floe.node.error.IngestException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+
+/** Content-Encoding handling with a hard cap on the decoded size (no decompression bombs). */
+final class Decompression {
+  private Decompression() {}
+
+  /** Decoded bytes; the returned array may be longer than the content: see {@link Decoded#length}. */
+  static Decoded decode(String contentEncoding, byte[] body, int length, long maxDecodedBytes) {
+    String encoding = contentEncoding == null ? "" : contentEncoding.trim().toLowerCase(Locale.ROOT);
+    return switch (encoding) {
+      case "", "identity" -> new Decoded(body, length);
+      case "gzip", "x-gzip" -> inflate(encoding, body, length, maxDecodedBytes);
+      case "zstd" -> inflate(encoding, body, length, maxDecodedBytes);
+      default -> throw new IngestException.UnsupportedMedia(
+          "Content-Encoding '" + contentEncoding + "' is not supported; use gzip, zstd or none");
+    };
+  }
+
+  private static Decoded inflate(String encoding, byte[] body, int length, long max) {
+    try (InputStream in = open(encoding, new ByteArrayInputStream(body, 0, length))) {
+      byte[] out = new byte[(int) Math.min(max + 1, Math.max(8192L, length * 4L))];
+      int n = 0;
+      while (true) {
+        if (n == out.length) {
+          if (n > max) {
+            throw tooLarge(max);
+          }
+          out = Arrays.copyOf(out, (int) Math.min(max + 1, (long) out.length * 2));
+        }
+        int r = in.read(out, n, out.length - n);
+        if (r < 0) {
+          break;
+        }
+        n += r;
+      }
+      if (n > max) {
+        throw tooLarge(max);
+      }
+      return new Decoded(out, n);
+    } catch (IOException e) {
+      throw new IngestException.BadRequest(
+          "malformed_encoding", "body is not valid " + encoding + ": " + e.getMessage());
+    }
+  }
+
+  private static InputStream open(String encoding, InputStream raw) throws IOException {
+    return encoding.equals("zstd") ? new ZstdInputStream(raw) : new GZIPInputStream(raw, 16384);
+  }
+
+  private static IngestException tooLarge(long max) {
+    return new IngestException.TooLarge(
+        "decompressed body is over the limit of " + max + " bytes (ingest.max-decoded-bytes)");
+  }
+
+  record Decoded(byte[] bytes, int length) {}
+}

@@ -1,0 +1,90 @@
+package io.floe.node.decode;
+
+import io.floe.node.error.IngestException;
+import io.floe.node.event.EventBatch;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Turns one ingestion request (stream, media type, encoding, body) into an {@link EventBatch}, or
+ * refuses it with an {@link IngestException} that says what is wrong. Stateless and thread-safe.
+ */
+public final class RequestDecoder {
+  /** Stream names as DESIGN.md fixes them. */
+  public static final Pattern STREAM_NAME = Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
+
+  private final long maxDecodedBytes;
+  private final long maxEventBytes;
+
+  public RequestDecoder(long maxDecodedBytes, long maxEventBytes) {
+    this.maxDecodedBytes = maxDecodedBytes;
+    this.maxEventBytes = maxEventBytes;
+  }
+
+  /** The body formats the API accepts. */
+  public enum Format {
+    NDJSON,
+    JSON,
+    MSGPACK
+  }
+
+  /** Checks a stream name. */
+  public static void checkStream(String stream) {
+    if (stream == null || !STREAM_NAME.matcher(stream).matches()) {
+      throw new IngestException.BadRequest(
+          "bad_stream",
+          "stream name '" + EventTimes.abbreviate(String.valueOf(stream))
+              + "' is invalid: use 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter");
+    }
+  }
+
+  /** The format for a Content-Type header value, or a 415 refusal. */
+  public static Format format(String contentType) {
+    if (contentType == null || contentType.isBlank()) {
+      throw new IngestException.UnsupportedMedia(
+          "Content-Type is missing; use application/x-ndjson, application/json or application/msgpack");
+    }
+    int semi = contentType.indexOf(';');
+    String mime = (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+    return switch (mime) {
+      case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines" ->
+          Format.NDJSON;
+      case "application/json" -> Format.JSON;
+      case "application/msgpack", "application/x-msgpack", "application/vnd.msgpack" -> Format.MSGPACK;
+      default -> throw new IngestException.UnsupportedMedia(
+          "Content-Type '" + contentType
+              + "' is not supported; use application/x-ndjson, application/json or application/msgpack");
+    };
+  }
+
+  /**
+   * Decodes a whole request body.
+   *
+   * @param ingestMicros the node's acceptance time, used when an event has no time field
+   */
+  public EventBatch decode(
+      String stream,
+      Format format,
+      String contentEncoding,
+      byte[] body,
+      int length,
+      FieldNames fields,
+      long ingestMicros) {
+    checkStream(stream);
+    Decompression.Decoded decoded = Decompression.decode(contentEncoding, body, length, maxDecodedBytes);
+    EventBatch.Builder builder =
+        new EventBatch.Builder(stream, ingestMicros, decoded.length() + 64 + decoded.length() / 8);
+    switch (format) {
+      case NDJSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder)
+          .decodeNdjson(decoded.bytes(), decoded.length());
+      case JSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder)
+          .decodeDocument(decoded.bytes(), decoded.length());
+      case MSGPACK -> new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder)
+          .decode(decoded.bytes(), decoded.length());
+    }
+    if (builder.count() == 0) {
+      throw new IngestException.BadRequest("no_events", "the request holds no events");
+    }
+    return builder.build();
+  }
+}

@@ -1,0 +1,69 @@
+package io.floe.node.http;
+
+import io.floe.node.error.IngestException;
+import io.floe.node.metrics.NodeMetrics;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place where refusals and failures become HTTP answers: JSON {@code {"error","detail"}}. */
+public final class ErrorResponses {
+  private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
+
+  private final NodeMetrics metrics;
+
+  public ErrorResponses(NodeMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  /** Answers a refusal and counts it by reason. */
+  public void send(RoutingContext ctx, IngestException e) {
+    metrics.rejected(e instanceof IngestException.Unavailable u ? u.reason() : e.error());
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    if (e.retryAfterSeconds() > 0) {
+      response.putHeader("Retry-After", Integer.toString(e.retryAfterSeconds()));
+    }
+    send(response, e.status(), e.error(), e.detail());
+  }
+
+  /** Answers with a status and a JSON error body. */
+  public static void send(HttpServerResponse response, int status, String error, String detail) {
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", error).put("detail", detail).encode());
+  }
+
+  /** Failure handler: maps whatever failed the routing context. */
+  public void handleFailure(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof IngestException e) {
+      send(ctx, e);
+      return;
+    }
+    int status = ctx.statusCode();
+    switch (status) {
+      case 404 -> send(ctx.response(), 404, "not_found",
+          "no route for " + ctx.request().method() + " " + ctx.request().path());
+      case 405 -> send(ctx.response(), 405, "method_not_allowed",
+          ctx.request().method() + " is not allowed on " + ctx.request().path());
+      case 413 -> send(ctx, new IngestException.TooLarge(
+          "request body is over the limit (ingest.max-body-bytes)"));
+      case 400 -> send(ctx.response(), 400, "bad_request",
+          failure == null ? "bad request" : String.valueOf(failure.getMessage()));
+      default -> {
+        LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+        send(ctx.response(), 500, "internal_error",
+            failure == null ? "internal error" : failure.getClass().getSimpleName() + ": " + failure.getMessage());
+      }
+    }
+  }
+}

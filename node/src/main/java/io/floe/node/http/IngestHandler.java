@@ -1,0 +1,143 @@
+package io.floe.node.http;
+
+import io.floe.node.buffer.GroupCommitter;
+import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.config.NodeConfig;
+import io.floe.node.decode.FieldNames;
+import io.floe.node.decode.RequestDecoder;
+import io.floe.node.error.IngestException;
+import io.floe.node.event.EventBatch;
+import io.floe.node.metrics.NodeMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and
+ * refuses what can be refused from the headers; {@link #ingest} decodes the body on the event
+ * loop, hands the batch to the group committer and answers once it is durable.
+ */
+public final class IngestHandler {
+  private final int partitionId;
+  private final NodeConfig.IngestLimits limits;
+  private final RequestDecoder decoder;
+  private final RocksBuffer buffer;
+  private final GroupCommitter committer;
+  private final InflightBudget budget;
+  private final NodeMetrics metrics;
+  private final BooleanSupplier draining;
+  private final ErrorResponses errors;
+
+  public IngestHandler(
+      NodeConfig config,
+      RocksBuffer buffer,
+      GroupCommitter committer,
+      InflightBudget budget,
+      NodeMetrics metrics,
+      BooleanSupplier draining,
+      ErrorResponses errors) {
+    this.partitionId = config.partitionId();
+    this.limits = config.limits();
+    this.decoder = new RequestDecoder(limits.maxDecodedBytes(), limits.maxEventBytes());
+    this.buffer = buffer;
+    this.committer = committer;
+    this.budget = budget;
+    this.metrics = metrics;
+    this.draining = draining;
+    this.errors = errors;
+  }
+
+  /** Checks that need no body, then reserves in-flight bytes for it. */
+  public void admit(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (draining.getAsBoolean()) {
+      throw new IngestException.Unavailable("draining", "node is shutting down; send to another node", 1);
+    }
+    RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE));
+    RequestDecoder.checkStream(ctx.pathParam("stream"));
+    if (buffer.bufferedBytes() >= buffer.config().maxBytes()) {
+      throw new IngestException.Unavailable(
+          "buffer_full",
+          "buffer holds " + buffer.bufferedBytes() + " bytes, its budget (buffer.max-bytes) is used; "
+              + "retry when the flusher has caught up",
+          5);
+    }
+    long declared = contentLength(req);
+    if (declared > limits.maxBodyBytes()) {
+      throw new IngestException.TooLarge(
+          "request body is " + declared + " bytes, over the limit of " + limits.maxBodyBytes()
+              + " (ingest.max-body-bytes)");
+    }
+    long reserve = declared >= 0 ? declared : limits.maxBodyBytes();
+    if (!budget.tryAcquire(reserve)) {
+      throw new IngestException.Unavailable(
+          "inflight_full",
+          "node is at its in-flight budget of " + budget.maxBytes() + " bytes (ingest.inflight-max-bytes)",
+          1);
+    }
+    ctx.addEndHandler(v -> budget.release(reserve));
+    ctx.next();
+  }
+
+  /** Decodes, writes durably, answers. */
+  public void ingest(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    Buffer body = ctx.body().buffer();
+    byte[] bytes = body == null ? new byte[0] : body.getBytes();
+    RequestDecoder.Format format = RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE));
+    FieldNames fields =
+        new FieldNames(
+            param(ctx, "key_field", limits.keyField()), param(ctx, "time_field", limits.timeField()));
+    long ingestMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    EventBatch batch =
+        decoder.decode(
+            ctx.pathParam("stream"),
+            format,
+            req.getHeader(HttpHeaders.CONTENT_ENCODING),
+            bytes,
+            bytes.length,
+            fields,
+            ingestMicros);
+    long decodedBytes = batch.sizeBytes();
+    Future.fromCompletionStage(committer.submit(batch), ctx.vertx().getOrCreateContext())
+        .onSuccess(
+            appended -> {
+              metrics.accepted(batch.count(), decodedBytes);
+              ctx.response()
+                  .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                  .end(
+                      new JsonObject()
+                          .put("accepted", batch.count())
+                          .put("partition_id", partitionId)
+                          .put("first_sequence", appended.firstSequence())
+                          .put("last_sequence", appended.lastSequence())
+                          .encode());
+            })
+        .onFailure(
+            e -> errors.send(ctx, new IngestException.Unavailable(
+                "storage_error", "the buffer write failed, nothing was stored: " + e.getMessage(), 1)));
+  }
+
+  private static long contentLength(HttpServerRequest req) {
+    String value = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (value == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IngestException.BadRequest("bad_request", "Content-Length '" + value + "' is not a number");
+    }
+  }
+
+  private static String param(RoutingContext ctx, String name, String fallback) {
+    String v = ctx.request().getParam(name);
+    return v == null || v.isBlank() ? fallback : v;
+  }
+}
