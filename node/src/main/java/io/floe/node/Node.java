@@ -14,6 +14,8 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,20 +62,22 @@ public final class Node implements AutoCloseable {
     try {
       ErrorResponses errors = new ErrorResponses(metrics);
       IngestHandler ingest =
-          new IngestHandler(config, buffer, committer, budget, metrics, () -> self[0].draining, errors);
+          new IngestHandler(config, buffer, committer, budget, metrics, () -> self[0].draining);
       OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, () -> self[0].draining);
       BearerAuth auth = new BearerAuth(config.authToken());
       registerGauges(metrics, buffer, budget);
 
-      NodeHttpVerticle first = verticle(config, config.httpPort(), ingest, ops, auth, errors, metrics);
-      await(vertx.deployVerticle(first).toCompletionStage().toCompletableFuture());
-      int port = first.actualPort();
-      if (config.eventLoops() > 1) {
-        await(vertx.deployVerticle(
-                () -> verticle(config, port, ingest, ops, auth, errors, metrics),
-                new DeploymentOptions().setInstances(config.eventLoops() - 1))
-            .toCompletionStage().toCompletableFuture());
-      }
+      // one deployment: Vert.x shares the listening socket between the instances (also for port 0)
+      List<NodeHttpVerticle> servers = new CopyOnWriteArrayList<>();
+      await(vertx.deployVerticle(
+              () -> {
+                NodeHttpVerticle v = verticle(config, ingest, ops, auth, errors, metrics);
+                servers.add(v);
+                return v;
+              },
+              new DeploymentOptions().setInstances(config.eventLoops()))
+          .toCompletionStage().toCompletableFuture());
+      int port = servers.get(0).actualPort();
       self[0] = new Node(config, buffer, committer, budget, vertx, port);
       LOG.info("node started: partition={} port={} durability={} dir={} hwm={} committed={}",
           config.partitionId(), port, config.buffer().durability(), config.buffer().dir(),
@@ -87,9 +91,9 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  private static NodeHttpVerticle verticle(NodeConfig c, int port, IngestHandler ingest, OpsHandler ops,
+  private static NodeHttpVerticle verticle(NodeConfig c, IngestHandler ingest, OpsHandler ops,
       BearerAuth auth, ErrorResponses errors, NodeMetrics metrics) {
-    return new NodeHttpVerticle(c.httpHost(), port, c.limits().maxBodyBytes(), ingest, ops, auth, errors, metrics);
+    return new NodeHttpVerticle(c.httpHost(), c.httpPort(), ingest, ops, auth, errors, metrics);
   }
 
   private static void registerGauges(NodeMetrics metrics, RocksBuffer buffer, InflightBudget budget) {

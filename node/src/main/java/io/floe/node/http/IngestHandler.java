@@ -9,7 +9,6 @@ import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
@@ -20,8 +19,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and
- * refuses what can be refused from the headers; {@link #ingest} decodes the body on the event
- * loop, hands the batch to the group committer and answers once it is durable.
+ * refuses what can be refused from the headers; {@link #ingest} reads and decodes the body on the
+ * event loop, hands the batch to the group committer and answers once it is durable. Failures go
+ * to the routing context's failure handler ({@link ErrorResponses}).
  */
 public final class IngestHandler {
   private final int partitionId;
@@ -32,7 +32,6 @@ public final class IngestHandler {
   private final InflightBudget budget;
   private final NodeMetrics metrics;
   private final BooleanSupplier draining;
-  private final ErrorResponses errors;
 
   public IngestHandler(
       NodeConfig config,
@@ -40,8 +39,7 @@ public final class IngestHandler {
       GroupCommitter committer,
       InflightBudget budget,
       NodeMetrics metrics,
-      BooleanSupplier draining,
-      ErrorResponses errors) {
+      BooleanSupplier draining) {
     this.partitionId = config.partitionId();
     this.limits = config.limits();
     this.decoder = new RequestDecoder(limits.maxDecodedBytes(), limits.maxEventBytes());
@@ -50,7 +48,6 @@ public final class IngestHandler {
     this.budget = budget;
     this.metrics = metrics;
     this.draining = draining;
-    this.errors = errors;
   }
 
   /** Checks that need no body, then reserves in-flight bytes for it. */
@@ -85,43 +82,41 @@ public final class IngestHandler {
     ctx.next();
   }
 
-  /** Decodes, writes durably, answers. */
+  /** Reads and decodes the body, writes the batch durably, answers. */
   public void ingest(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    Buffer body = ctx.body().buffer();
-    byte[] bytes = body == null ? new byte[0] : body.getBytes();
     RequestDecoder.Format format = RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE));
+    BodyReader.read(req, limits.maxBodyBytes(), contentLength(req))
+        .map(body -> decode(ctx, format, body))
+        .compose(batch -> Future.fromCompletionStage(committer.submit(batch), ctx.vertx().getOrCreateContext())
+            .recover(e -> Future.failedFuture(new IngestException.Unavailable(
+                "storage_error", "the buffer write failed, nothing was stored: " + e.getMessage(), 1)))
+            .map(appended -> {
+              metrics.accepted(batch.count(), batch.sizeBytes());
+              return new JsonObject()
+                  .put("accepted", batch.count())
+                  .put("partition_id", partitionId)
+                  .put("first_sequence", appended.firstSequence())
+                  .put("last_sequence", appended.lastSequence())
+                  .encode();
+            }))
+        .onSuccess(json -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(json))
+        .onFailure(ctx::fail);
+  }
+
+  private EventBatch decode(RoutingContext ctx, RequestDecoder.Format format, BodyReader.Body body) {
     FieldNames fields =
         new FieldNames(
             param(ctx, "key_field", limits.keyField()), param(ctx, "time_field", limits.timeField()));
     long ingestMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-    EventBatch batch =
-        decoder.decode(
-            ctx.pathParam("stream"),
-            format,
-            req.getHeader(HttpHeaders.CONTENT_ENCODING),
-            bytes,
-            bytes.length,
-            fields,
-            ingestMicros);
-    long decodedBytes = batch.sizeBytes();
-    Future.fromCompletionStage(committer.submit(batch), ctx.vertx().getOrCreateContext())
-        .onSuccess(
-            appended -> {
-              metrics.accepted(batch.count(), decodedBytes);
-              ctx.response()
-                  .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                  .end(
-                      new JsonObject()
-                          .put("accepted", batch.count())
-                          .put("partition_id", partitionId)
-                          .put("first_sequence", appended.firstSequence())
-                          .put("last_sequence", appended.lastSequence())
-                          .encode());
-            })
-        .onFailure(
-            e -> errors.send(ctx, new IngestException.Unavailable(
-                "storage_error", "the buffer write failed, nothing was stored: " + e.getMessage(), 1)));
+    return decoder.decode(
+        ctx.pathParam("stream"),
+        format,
+        ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING),
+        body.bytes(),
+        body.length(),
+        fields,
+        ingestMicros);
   }
 
   private static long contentLength(HttpServerRequest req) {

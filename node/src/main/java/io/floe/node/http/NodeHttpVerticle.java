@@ -7,7 +7,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * One HTTP server instance (one per event loop; Vert.x balances connections over them). Owns
@@ -16,7 +15,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 public final class NodeHttpVerticle extends AbstractVerticle {
   private final String host;
   private final int port;
-  private final long maxBodyBytes;
   private final IngestHandler ingest;
   private final OpsHandler ops;
   private final BearerAuth auth;
@@ -27,7 +25,6 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   public NodeHttpVerticle(
       String host,
       int port,
-      long maxBodyBytes,
       IngestHandler ingest,
       OpsHandler ops,
       BearerAuth auth,
@@ -35,7 +32,6 @@ public final class NodeHttpVerticle extends AbstractVerticle {
       NodeMetrics metrics) {
     this.host = host;
     this.port = port;
-    this.maxBodyBytes = maxBodyBytes;
     this.ingest = ingest;
     this.ops = ops;
     this.auth = auth;
@@ -50,7 +46,6 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     router.post("/v1/streams/:stream/events")
         .handler(auth)
         .handler(ingest::admit)
-        .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
         .handler(ingest::ingest);
     router.get("/health/live").handler(ops::live);
     router.get("/health/ready").handler(ops::ready);
@@ -65,7 +60,6 @@ public final class NodeHttpVerticle extends AbstractVerticle {
             .setHost(host)
             .setPort(port)
             .setTcpNoDelay(true)
-            .setReusePort(true)
             .setHttp2ClearTextEnabled(true)
             .setCompressionSupported(false)
             .setDecompressionSupported(false);

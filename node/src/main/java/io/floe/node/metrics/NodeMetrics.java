@@ -21,7 +21,7 @@ public final class NodeMetrics {
       .help("Events acknowledged after a durable write")
       .register(registry);
   private final Counter bytesAccepted = Counter.builder()
-      .name("floe_node_bytes_accepted_total")
+      .name("floe_node_accepted_bytes")
       .help("Request body bytes (after Content-Encoding is undone) of acknowledged requests")
       .unit(Unit.BYTES)
       .register(registry);
@@ -53,7 +53,7 @@ public final class NodeMetrics {
       .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256)
       .register(registry);
   private final Counter groupBytes = Counter.builder()
-      .name("floe_node_wal_written_bytes_total")
+      .name("floe_node_wal_written_bytes")
       .help("Encoded batch bytes written to RocksDB")
       .unit(Unit.BYTES)
       .register(registry);

@@ -1,0 +1,65 @@
+package io.floe.node.http;
+
+import io.floe.node.error.IngestException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.Arrays;
+
+/**
+ * Reads a request body straight into one byte array sized from Content-Length (one copy out of
+ * Netty's buffers), refusing it with 413 as soon as it passes the limit.
+ */
+final class BodyReader {
+  private final long maxBytes;
+  private byte[] bytes;
+  private int length;
+  private boolean failed;
+
+  private BodyReader(long maxBytes, long declaredLength) {
+    this.maxBytes = maxBytes;
+    this.bytes = new byte[(int) Math.min(maxBytes, declaredLength >= 0 ? declaredLength : 64 * 1024)];
+  }
+
+  /** The body; its bytes are {@code [0, length)} of the array. */
+  record Body(byte[] bytes, int length) {}
+
+  static Future<Body> read(HttpServerRequest req, long maxBytes, long declaredLength) {
+    BodyReader reader = new BodyReader(maxBytes, declaredLength);
+    Promise<Body> promise = Promise.promise();
+    req.handler(chunk -> reader.append(chunk, promise));
+    req.exceptionHandler(e -> {
+      if (!reader.failed) {
+        reader.failed = true;
+        promise.tryFail(e);
+      }
+    });
+    req.endHandler(v -> {
+      if (!reader.failed) {
+        promise.tryComplete(new Body(reader.bytes, reader.length));
+      }
+    });
+    req.resume();
+    return promise.future();
+  }
+
+  private void append(Buffer chunk, Promise<Body> promise) {
+    if (failed) {
+      return;
+    }
+    int n = chunk.length();
+    if (length + (long) n > maxBytes) {
+      failed = true;
+      bytes = null;
+      promise.tryFail(new IngestException.TooLarge(
+          "request body is over the limit of " + maxBytes + " bytes (ingest.max-body-bytes)"));
+      return;
+    }
+    if (length + n > bytes.length) {
+      bytes = Arrays.copyOf(bytes, (int) Math.min(maxBytes, Math.max((long) bytes.length * 2, length + n)));
+    }
+    chunk.getBytes(0, n, bytes, length);
+    length += n;
+  }
+}

@@ -1,0 +1,163 @@
+package io.floe.node.buffer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.floe.node.event.EventBatch;
+import io.floe.node.metrics.NodeMetrics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RocksBufferTest {
+  @TempDir Path dir;
+
+  static EventBatch batch(String stream, int events, String tag) {
+    EventBatch.Builder b = new EventBatch.Builder(stream, 1_000L, 64);
+    for (int i = 0; i < events; i++) {
+      byte[] payload = ("{\"tag\":\"" + tag + "\",\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8);
+      b.add(2_000L + i, ("k" + i).getBytes(StandardCharsets.UTF_8), payload, 0, payload.length);
+    }
+    return b.build();
+  }
+
+  private List<String> storedTags(RocksBuffer buffer) throws Exception {
+    List<String> out = new ArrayList<>();
+    buffer.forEachBatch(buffer.committedSequence(), (first, b) -> {
+      var r = b.reader();
+      while (r.next()) {
+        out.add((first + r.index()) + "=" + r.payload());
+      }
+      return true;
+    });
+    return out;
+  }
+
+  @Test
+  void sequencesAreContiguousAndSurviveRestart() throws Exception {
+    BufferConfig config = BufferConfig.defaults(dir);
+    try (RocksBuffer buffer = RocksBuffer.open(config, 7)) {
+      assertThat(buffer.highWaterMark()).isZero();
+      List<RocksBuffer.Appended> a = buffer.append(List.of(batch("s", 3, "a"), batch("s", 2, "b")));
+      assertThat(a).containsExactly(new RocksBuffer.Appended(1, 3), new RocksBuffer.Appended(4, 5));
+      assertThat(buffer.bufferedEvents()).isEqualTo(5);
+    }
+    try (RocksBuffer buffer = RocksBuffer.open(config, 7)) {
+      assertThat(buffer.highWaterMark()).isEqualTo(5);
+      assertThat(storedTags(buffer)).containsExactly(
+          "1={\"tag\":\"a\",\"i\":0}", "2={\"tag\":\"a\",\"i\":1}", "3={\"tag\":\"a\",\"i\":2}",
+          "4={\"tag\":\"b\",\"i\":0}", "5={\"tag\":\"b\",\"i\":1}");
+      assertThat(buffer.append(List.of(batch("s", 1, "c")))).containsExactly(new RocksBuffer.Appended(6, 6));
+    }
+  }
+
+  @Test
+  void dropThroughFreesBatchesAndSequencesAreNeverReused() throws Exception {
+    BufferConfig config = BufferConfig.defaults(dir);
+    try (RocksBuffer buffer = RocksBuffer.open(config, 1)) {
+      buffer.append(List.of(batch("s", 3, "a"), batch("s", 2, "b")));
+      long before = buffer.bufferedBytes();
+      assertThatThrownBy(() -> buffer.dropThrough(2)).hasMessageContaining("inside batch 1..3");
+      long freed = buffer.dropThrough(3);
+      assertThat(freed).isPositive();
+      assertThat(buffer.bufferedBytes()).isEqualTo(before - freed);
+      assertThat(buffer.committedSequence()).isEqualTo(3);
+      assertThat(buffer.bufferedEvents()).isEqualTo(2);
+      assertThat(storedTags(buffer)).hasSize(2).allMatch(s -> s.contains("\"b\""));
+      buffer.dropThrough(5);
+      assertThat(buffer.bufferedBytes()).isZero();
+    }
+    try (RocksBuffer buffer = RocksBuffer.open(config, 1)) {
+      assertThat(buffer.committedSequence()).isEqualTo(5);
+      assertThat(storedTags(buffer)).isEmpty();
+      assertThat(buffer.append(List.of(batch("s", 1, "c")))).containsExactly(new RocksBuffer.Appended(6, 6));
+    }
+  }
+
+  @Test
+  void refusesAnotherPartitionsDirectory() throws Exception {
+    BufferConfig config = BufferConfig.defaults(dir);
+    RocksBuffer.open(config, 1).close();
+    assertThatThrownBy(() -> RocksBuffer.open(config, 2))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("belongs to partition 1, not 2");
+  }
+
+  @Test
+  void groupCommitOrdersConcurrentWritersAndLosesNothing() throws Exception {
+    try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
+      NodeMetrics metrics = new NodeMetrics();
+      List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
+      try (GroupCommitter committer = new GroupCommitter(buffer, metrics)) {
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          int thread = t;
+          Thread th = new Thread(() -> {
+            for (int i = 0; i < 200; i++) {
+              CompletableFuture<RocksBuffer.Appended> f = committer.submit(batch("s", 5, thread + "-" + i));
+              synchronized (futures) {
+                futures.add(f);
+              }
+            }
+          });
+          threads.add(th);
+          th.start();
+        }
+        for (Thread th : threads) {
+          th.join();
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
+      }
+      List<RocksBuffer.Appended> ranges = futures.stream().map(CompletableFuture::join)
+          .sorted((a, b) -> Long.compare(a.firstSequence(), b.firstSequence())).toList();
+      long expected = 1;
+      for (RocksBuffer.Appended a : ranges) {
+        assertThat(a.firstSequence()).isEqualTo(expected);
+        assertThat(a.lastSequence()).isEqualTo(expected + 4);
+        expected += 5;
+      }
+      assertThat(buffer.highWaterMark()).isEqualTo(8 * 200 * 5);
+      assertThat(storedTags(buffer)).hasSize(8 * 200 * 5);
+    }
+  }
+
+  @Test
+  void requestsQueuedDuringAWriteShareTheNextOne() throws Exception {
+    try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
+      NodeMetrics metrics = new NodeMetrics();
+      List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
+      try (GroupCommitter committer = new GroupCommitter(buffer, metrics)) {
+        // holding the buffer's monitor stalls the writer inside its first write, as a slow fsync would
+        synchronized (buffer) {
+          for (int i = 0; i < 100; i++) {
+            futures.add(committer.submit(batch("s", 1, "r" + i)));
+          }
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
+      }
+      String scrape = new String(metrics.scrape(), StandardCharsets.UTF_8);
+      assertThat(sample(scrape, "floe_node_write_group_requests_sum")).isEqualTo(100);
+      assertThat(sample(scrape, "floe_node_write_group_requests_count")).isLessThanOrEqualTo(2);
+      assertThat(buffer.highWaterMark()).isEqualTo(100);
+    }
+  }
+
+  private static long sample(String scrape, String name) {
+    return scrape.lines().filter(l -> l.startsWith(name + " "))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  @Test
+  void closedCommitterRefusesNewWork() throws Exception {
+    try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
+      GroupCommitter committer = new GroupCommitter(buffer, new NodeMetrics());
+      committer.close();
+      assertThat(committer.submit(batch("s", 1, "x"))).isCompletedExceptionally();
+      assertThat(buffer.highWaterMark()).isZero();
+    }
+  }
+}
