@@ -1,0 +1,103 @@
+package io.floe.it.load;
+
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * Load generator settings, from {@code --name value} arguments.
+ *
+ * @param target base URL of a node or router, e.g. http://127.0.0.1:8081
+ * @param stream stream to write to
+ * @param batchEvents events per request
+ * @param payloadBytes approximate size of one event's JSON text
+ * @param keys distinct event keys (0 = events carry no key)
+ * @param connections keep-alive connections, each with one request in flight
+ * @param duration how long to send
+ * @param maxRequests stop after this many requests (bounds the run in count as well as time)
+ * @param ratePerSecond target requests per second, 0 for as fast as acknowledgements come
+ * @param bodies distinct pre-generated request bodies to cycle through
+ * @param warmup seconds of load sent first and left out of the figures (JIT, connection set-up)
+ */
+public record LoadOptions(
+    URI target,
+    String stream,
+    int batchEvents,
+    int payloadBytes,
+    int keys,
+    int connections,
+    Duration duration,
+    long maxRequests,
+    double ratePerSecond,
+    int bodies,
+    Duration warmup) {
+
+  static final String USAGE = """
+      usage: load-generator [--target http://127.0.0.1:8081] [--stream bench] [--batch 1000]
+                            [--payload 100] [--keys 1000] [--connections 16] [--duration 10]
+                            [--max-requests 10000000] [--rate 0] [--bodies 16] [--warmup 2]
+        --duration is in seconds; --rate is requests/s (0 = closed loop, as fast as acks come).
+        Sends only to loopback addresses. Prints progress each second on stderr and one JSON
+        summary line on stdout.""";
+
+  public static LoadOptions parse(String[] args) {
+    URI target = URI.create("http://127.0.0.1:8081");
+    String stream = "bench";
+    int batch = 1000;
+    int payload = 100;
+    int keys = 1000;
+    int connections = 16;
+    long seconds = 10;
+    long maxRequests = 10_000_000;
+    double rate = 0;
+    int bodies = 16;
+    int warmup = 2;
+    for (int i = 0; i < args.length; i++) {
+      String name = args[i];
+      if (name.equals("--help") || name.equals("-h")) {
+        throw new IllegalArgumentException(USAGE);
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
+      }
+      String v = args[++i];
+      try {
+        switch (name) {
+          case "--target" -> target = URI.create(v);
+          case "--stream" -> stream = v;
+          case "--batch" -> batch = positive(name, Integer.parseInt(v));
+          case "--payload" -> payload = positive(name, Integer.parseInt(v));
+          case "--keys" -> keys = Integer.parseInt(v);
+          case "--connections" -> connections = positive(name, Integer.parseInt(v));
+          case "--duration" -> seconds = positive(name, Integer.parseInt(v));
+          case "--max-requests" -> maxRequests = positive(name, Integer.parseInt(v));
+          case "--rate" -> rate = Double.parseDouble(v);
+          case "--bodies" -> bodies = positive(name, Integer.parseInt(v));
+          case "--warmup" -> warmup = Integer.parseInt(v);
+          default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(name + ": '" + v + "' is not a number");
+      }
+    }
+    String host = target.getHost();
+    if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))) {
+      throw new IllegalArgumentException("--target must be a loopback address, got " + host);
+    }
+    return new LoadOptions(target, stream, batch, payload, keys, connections, Duration.ofSeconds(seconds),
+        maxRequests, rate, bodies, Duration.ofSeconds(Math.max(0, warmup)));
+  }
+
+  /** The same settings with another duration and no warm-up (used to run the warm-up itself). */
+  public LoadOptions warmupRun() {
+    return new LoadOptions(target, stream, batchEvents, payloadBytes, keys, connections, warmup, maxRequests,
+        ratePerSecond, bodies, Duration.ZERO);
+  }
+
+  private static int positive(String name, int v) {
+    if (v <= 0) {
+      throw new IllegalArgumentException(name + " must be positive");
+    }
+    return v;
+  }
+}
+

@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# Helpers shared by the scripts in scripts/. Source it; do not run it.
+
+FLOE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export FLOE_ROOT
+
+floe_log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+floe_die() { floe_log "error: $*"; exit 1; }
+
+# The java binary: $JAVA_HOME/bin/java when set, else the one on PATH.
+floe_java() {
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+    echo "$JAVA_HOME/bin/java"
+  else
+    command -v java || floe_die "java (17 or newer) is not installed"
+  fi
+}
+
+# Builds the modules (skipping tests) when any source is newer than the last build.
+floe_build() {
+  local stamp="$FLOE_ROOT/it-tests/target/.floe-built"
+  if [[ -f "$stamp" ]] && [[ -z "$(find "$FLOE_ROOT" -path '*/target' -prune -o -newer "$stamp" \
+        \( -name '*.java' -o -name 'pom.xml' -o -name '*.xml' -o -name '*.properties' \) -print -quit)" ]]; then
+    return 0
+  fi
+  command -v mvn >/dev/null || floe_die "Maven (mvn) is not installed"
+  floe_log "building Floe (mvn package, tests skipped; the first build downloads dependencies)..."
+  (cd "$FLOE_ROOT" && mvn -B -q -DskipTests package) || floe_die "build failed"
+  touch "$stamp"
+  floe_log "build done"
+}
+
+# Classpath of a module's classes and its runtime dependencies.
+floe_classpath() {
+  echo "$FLOE_ROOT/$1/target/classes:$FLOE_ROOT/$1/target/lib/*"
+}
+
+# Installs a Debian package when its command is missing (needs root or sudo).
+floe_ensure_command() {
+  local cmd="$1" pkg="${2:-$1}"
+  command -v "$cmd" >/dev/null && return 0
+  floe_log "installing $pkg (apt-get)..."
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$pkg" >/dev/null \
+    || floe_die "could not install $pkg; install it and run again"
+}
+
+# Waits until GET $1 answers 200, for at most $2 seconds (default 60).
+floe_wait_http() {
+  local url="$1" limit="${2:-60}" i
+  for ((i = 0; i < limit * 10; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# A free TCP port on loopback.
+floe_free_port() {
+  "$(floe_java)" -cp "$(floe_classpath it-tests)" io.floe.it.load.FreePort 2>/dev/null \
+    || echo $((20000 + RANDOM % 20000))
+}
