@@ -1,5 +1,8 @@
 package io.floe.node.config;
 
+import io.floe.catalog.config.ConfigException;
+import io.floe.catalog.config.Settings;
+
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.Durability;
 import java.nio.file.Path;

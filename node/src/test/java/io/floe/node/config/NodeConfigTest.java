@@ -1,5 +1,8 @@
 package io.floe.node.config;
 
+import io.floe.catalog.config.ConfigException;
+import io.floe.catalog.config.Settings;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package io.floe.node.config;
+package io.floe.catalog.config;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -128,7 +128,7 @@ public final class Settings {
     return parsed;
   }
 
-  static long parseBytes(String text) {
+  public static long parseBytes(String text) {
     String s = text.trim().toLowerCase(Locale.ROOT).replace(" ", "");
     int i = 0;
     while (i < s.length() && Character.isDigit(s.charAt(i))) {
@@ -166,6 +166,39 @@ public final class Settings {
       names.append(names.length() == 0 ? "" : "|").append(constant.name().toLowerCase(Locale.ROOT));
     }
     throw bad(key, value, "one of " + names);
+  }
+
+  /**
+   * Every setting under {@code prefix} (prefix removed): all such keys of the file, and the given
+   * keys from the environment, where they win. Used to pass through Iceberg catalog properties.
+   */
+  public Map<String, String> withPrefix(String prefix, java.util.Collection<String> envKeys) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (String name : file.stringPropertyNames()) {
+      if (name.startsWith(prefix)) {
+        out.put(name.substring(prefix.length()), file.getProperty(name).trim());
+      }
+    }
+    for (String key : envKeys) {
+      String value = env.get(envName(prefix + key));
+      if (value != null) {
+        out.put(key, value.trim());
+      }
+    }
+    return out;
+  }
+
+  /** A boolean: true/false/yes/no/1/0. */
+  public boolean bool(String key, boolean defaultValue) {
+    String value = raw(key);
+    if (value == null || value.isEmpty()) {
+      return defaultValue;
+    }
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "1", "on" -> true;
+      case "false", "no", "0", "off" -> false;
+      default -> throw bad(key, value, "true or false");
+    };
   }
 
   public Path path(String key, String defaultValue) {

@@ -1,4 +1,4 @@
-package io.floe.node.config;
+package io.floe.catalog.config;
 
 /** A setting that is missing or wrong; its message is the one line an operator sees at start-up. */
 public final class ConfigException extends RuntimeException {

@@ -1,0 +1,48 @@
+package io.floe.catalog.commit;
+
+import java.util.Map;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.util.SnapshotUtil;
+
+/**
+ * A partition's epoch and committed sequence as the table records them: in the summary of the
+ * newest snapshot that carries them (written in the same commit as the data), or in the table
+ * properties (kept equal, and surviving snapshot expiry) when no snapshot in the ancestry does.
+ */
+record PartitionState(long epoch, long committedSequence) {
+  static final String PREFIX = "floe.partition.";
+
+  static String epochKey(int partition) {
+    return PREFIX + partition + ".epoch";
+  }
+
+  static String committedKey(int partition) {
+    return PREFIX + partition + ".committed-sequence";
+  }
+
+  /** Reads the state from the table's current metadata (refresh first for the latest). */
+  static PartitionState of(Table table, int partition) {
+    Long epoch = null;
+    Long committed = null;
+    Snapshot current = table.currentSnapshot();
+    if (current != null) {
+      for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
+        Map<String, String> summary = s.summary();
+        if (epoch == null && summary.containsKey(epochKey(partition))) {
+          epoch = Long.parseLong(summary.get(epochKey(partition)));
+        }
+        if (committed == null && summary.containsKey(committedKey(partition))) {
+          committed = Long.parseLong(summary.get(committedKey(partition)));
+        }
+        if (epoch != null && committed != null) {
+          break;
+        }
+      }
+    }
+    Map<String, String> props = table.properties();
+    return new PartitionState(
+        epoch != null ? epoch : Long.parseLong(props.getOrDefault(epochKey(partition), "0")),
+        committed != null ? committed : Long.parseLong(props.getOrDefault(committedKey(partition), "0")));
+  }
+}

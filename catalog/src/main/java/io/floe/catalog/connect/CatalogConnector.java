@@ -1,0 +1,62 @@
+package io.floe.catalog.connect;
+
+import io.floe.catalog.config.ConfigException;
+import io.floe.catalog.config.Settings;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.catalog.Catalog;
+
+/**
+ * Builds an Iceberg catalog client from standard Iceberg catalog properties ({@code type},
+ * {@code uri}, {@code warehouse}, {@code io-impl}, {@code s3.*}, ...), so a node runs unchanged
+ * against Floe's REST catalog service, a JDBC catalog, AWS Glue or S3 Tables.
+ */
+public final class CatalogConnector {
+  /** Catalog properties that can also be set as {@code FLOE_CATALOG_*} environment variables. */
+  public static final List<String> ENV_KEYS = List.of(
+      "type", "catalog-impl", "uri", "warehouse", "io-impl", "token", "credential",
+      "s3.endpoint", "s3.path-style-access", "s3.access-key-id", "s3.secret-access-key",
+      "client.region", "jdbc.user", "jdbc.password", "rest.sigv4-enabled", "rest.signing-name",
+      "rest.signing-region");
+
+  private CatalogConnector() {}
+
+  /** The {@code catalog.*} settings as Iceberg properties, with Floe's defaults filled in. */
+  public static Map<String, String> properties(Settings s) {
+    Map<String, String> p = new TreeMap<>(s.withPrefix("catalog.", ENV_KEYS));
+    if (!p.containsKey("type") && !p.containsKey("catalog-impl")) {
+      p.put("type", "rest");
+    }
+    if ("rest".equals(p.get("type")) && !p.containsKey("uri")) {
+      p.put("uri", "http://127.0.0.1:8181");
+    }
+    return p;
+  }
+
+  /** Opens the catalog; a bad property stops start-up with one line naming it. */
+  public static Catalog open(String name, Map<String, String> properties) {
+    try {
+      return CatalogUtil.buildIcebergCatalog(name, properties, new Configuration(false));
+    } catch (RuntimeException e) {
+      throw new ConfigException("catalog.* (" + describe(properties) + "): cannot open the catalog: "
+          + rootMessage(e));
+    }
+  }
+
+  private static String describe(Map<String, String> p) {
+    return "type=" + p.getOrDefault("type", p.get(CatalogProperties.CATALOG_IMPL))
+        + (p.containsKey("uri") ? ", uri=" + p.get("uri") : "");
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}
