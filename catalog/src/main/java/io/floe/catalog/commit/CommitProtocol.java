@@ -52,7 +52,7 @@ public final class CommitProtocol {
           .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
           .set("floe.operation", "claim")
           .set("floe.owner", owner)
-          .validateWith(new Expect(state.epoch(), state.committedSequence()))
+          .validateWith(new Expect(state.epoch(), state.committedSequence(), false))
           .commit();
       tx.updateProperties()
           .set(PartitionState.epochKey(partition), Long.toString(epoch))
@@ -94,7 +94,7 @@ public final class CommitProtocol {
         .set("floe.operation", "flush")
         .set("floe.partition-id", Integer.toString(partition))
         .set("floe.sequence-range", (after + 1) + "-" + through)
-        .validateWith(new Expect(claim.epoch(), after))
+        .validateWith(new Expect(claim.epoch(), after, true))
         .commit();
     tx.updateProperties()
         .set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
@@ -135,6 +135,11 @@ public final class CommitProtocol {
     return attempts.get();
   }
 
+  /** Attempts beyond one per successful commit: conflicts with other committers and failures. */
+  public long retries() {
+    return Math.max(0, attempts.get() - commits.get());
+  }
+
   /** Successful commits. */
   public long commits() {
     return commits.get();
@@ -153,16 +158,20 @@ public final class CommitProtocol {
   private final class Expect implements SnapshotAncestryValidator {
     private final long epoch;
     private final long committed;
+    private final boolean counted;
     private String failure = "";
 
-    Expect(long epoch, long committed) {
+    Expect(long epoch, long committed, boolean counted) {
       this.epoch = epoch;
       this.committed = committed;
+      this.counted = counted;
     }
 
     @Override
     public boolean validate(Iterable<Snapshot> ancestry) {
-      attempts.incrementAndGet();
+      if (counted) {
+        attempts.incrementAndGet();
+      }
       String epochKey = PartitionState.epochKey(partition);
       String committedKey = PartitionState.committedKey(partition);
       Long seenEpoch = null;

@@ -223,6 +223,45 @@ public final class RocksBuffer implements AutoCloseable {
     return freed;
   }
 
+  /**
+   * Aligns the buffer with the committed sequence the table records (read at start-up): drops
+   * what the table already holds and makes sure no sequence at or below it is handed out again.
+   * Refuses a buffer whose batches straddle that sequence: they were not written by the process
+   * whose commits the table holds.
+   */
+  public synchronized void recoverCommitted(long tableCommitted) throws RocksDBException {
+    if (tableCommitted <= committedSequence) {
+      return;
+    }
+    forEachBatch(committedSequence, (first, batch) -> {
+      long last = first + batch.count() - 1;
+      if (first <= tableCommitted && last > tableCommitted) {
+        throw new IllegalStateException("buffer batch " + first + ".." + last + " straddles sequence "
+            + tableCommitted + ", which the table records as committed for this partition by another "
+            + "process; move " + config.dir() + " aside to start this partition afresh");
+      }
+      return last <= tableCommitted;
+    });
+    if (nextSequence <= tableCommitted) {
+      nextSequence = tableCommitted + 1;
+      try (WriteBatch wb = new WriteBatch()) {
+        wb.put(NEXT_SEQUENCE, longBytes(nextSequence));
+        db.write(writeOptions, wb);
+      }
+    }
+    dropThrough(tableCommitted);
+  }
+
+  /** Ingest time (epoch micros) of the oldest batch not yet committed, or -1 when there is none. */
+  public long oldestIngestMicros() throws RocksDBException {
+    long[] oldest = {-1};
+    forEachBatch(committedSequence, (first, batch) -> {
+      oldest[0] = batch.ingestTimeMicros();
+      return false;
+    });
+    return oldest[0];
+  }
+
   /** Visits stored batches in sequence order whose first sequence is above {@code after}. */
   public void forEachBatch(long after, BatchVisitor visitor) throws RocksDBException {
     try (ReadOptions ro = new ReadOptions();

@@ -3,8 +3,10 @@ package io.floe.node.config;
 import io.floe.catalog.config.ConfigException;
 import io.floe.catalog.config.Settings;
 
+import io.floe.catalog.connect.CatalogConnector;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.Durability;
+import io.floe.node.flush.FlushConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -21,7 +23,8 @@ public record NodeConfig(
     IngestLimits limits,
     long inflightMaxBytes,
     Duration shutdownGrace,
-    BufferConfig buffer) {
+    BufferConfig buffer,
+    FlushConfig flush) {
 
   public static final int HTTP_PORT_DEFAULT = 8081;
 
@@ -71,7 +74,8 @@ public record NodeConfig(
             s.intValue("rocksdb.max-write-buffer-number", 4, 2, 64),
             s.intValue("rocksdb.max-background-jobs", Math.max(2, cores), 1, 256),
             s.enumValue("rocksdb.compression", BufferConfig.Compression.LZ4));
-    return new NodeConfig(partitionId, host, port, eventLoops, token, limits, inflight, grace, buffer);
+    FlushConfig flush = FlushConfig.load(s, CatalogConnector.properties(s));
+    return new NodeConfig(partitionId, host, port, eventLoops, token, limits, inflight, grace, buffer, flush);
   }
 
   private static boolean validFieldName(String name) {

@@ -25,12 +25,14 @@ public final class EventBatch {
   private final int length;
   private final int count;
   private final String stream;
+  private final long ingestTimeMicros;
 
-  EventBatch(byte[] bytes, int length, int count, String stream) {
+  EventBatch(byte[] bytes, int length, int count, String stream, long ingestTimeMicros) {
     this.bytes = bytes;
     this.length = length;
     this.count = count;
     this.stream = stream;
+    this.ingestTimeMicros = ingestTimeMicros;
   }
 
   /** Wraps a stored value; throws {@link IllegalArgumentException} if it is not a batch. */
@@ -39,7 +41,7 @@ public final class EventBatch {
       throw new IllegalArgumentException("not an event batch of format " + FORMAT_VERSION);
     }
     EventBatchReader reader = new EventBatchReader(value, value.length);
-    return new EventBatch(value, value.length, reader.count(), reader.stream());
+    return new EventBatch(value, value.length, reader.count(), reader.stream(), reader.ingestTimeMicros());
   }
 
   public int count() {
@@ -48,6 +50,16 @@ public final class EventBatch {
 
   public String stream() {
     return stream;
+  }
+
+  /** When the node accepted the batch, epoch microseconds. */
+  public long ingestTimeMicros() {
+    return ingestTimeMicros;
+  }
+
+  /** The array the encoded bytes live in (offsets from {@link EventBatchReader} index into it). */
+  public byte[] array() {
+    return bytes;
   }
 
   /** Encoded size in bytes. */
@@ -71,9 +83,11 @@ public final class EventBatch {
     private int pos;
     private int count;
     private final String stream;
+    private final long ingestTimeMicros;
 
     public Builder(String stream, long ingestTimeMicros, int initialCapacity) {
       this.stream = stream;
+      this.ingestTimeMicros = ingestTimeMicros;
       this.buf = new byte[Math.max(64, initialCapacity)];
       buf[pos++] = FORMAT_VERSION;
       writeLong(ingestTimeMicros);
@@ -110,7 +124,7 @@ public final class EventBatch {
       buf[COUNT_OFFSET + 1] = (byte) (count >>> 16);
       buf[COUNT_OFFSET + 2] = (byte) (count >>> 8);
       buf[COUNT_OFFSET + 3] = (byte) count;
-      return new EventBatch(buf, pos, count, stream);
+      return new EventBatch(buf, pos, count, stream, ingestTimeMicros);
     }
 
     private void ensure(int extra) {

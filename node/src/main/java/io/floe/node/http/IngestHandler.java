@@ -1,7 +1,6 @@
 package io.floe.node.http;
 
 import io.floe.node.buffer.GroupCommitter;
-import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
@@ -15,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and
@@ -27,44 +25,35 @@ public final class IngestHandler {
   private final int partitionId;
   private final NodeConfig.IngestLimits limits;
   private final RequestDecoder decoder;
-  private final RocksBuffer buffer;
   private final GroupCommitter committer;
   private final InflightBudget budget;
   private final NodeMetrics metrics;
-  private final BooleanSupplier draining;
+  private final Readiness readiness;
 
   public IngestHandler(
       NodeConfig config,
-      RocksBuffer buffer,
       GroupCommitter committer,
       InflightBudget budget,
       NodeMetrics metrics,
-      BooleanSupplier draining) {
+      Readiness readiness) {
     this.partitionId = config.partitionId();
     this.limits = config.limits();
     this.decoder = new RequestDecoder(limits.maxDecodedBytes(), limits.maxEventBytes());
-    this.buffer = buffer;
     this.committer = committer;
     this.budget = budget;
     this.metrics = metrics;
-    this.draining = draining;
+    this.readiness = readiness;
   }
 
   /** Checks that need no body, then reserves in-flight bytes for it. */
   public void admit(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    if (draining.getAsBoolean()) {
-      throw new IngestException.Unavailable("draining", "node is shutting down; send to another node", 1);
+    String notReady = readiness.notReadyReason();
+    if (notReady != null) {
+      throw new IngestException.Unavailable(notReady, Readiness.explain(notReady), notReady.equals("draining") ? 1 : 5);
     }
     RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE));
     RequestDecoder.checkStream(ctx.pathParam("stream"));
-    if (buffer.bufferedBytes() >= buffer.config().maxBytes()) {
-      throw new IngestException.Unavailable(
-          "buffer_full",
-          "buffer holds " + buffer.bufferedBytes() + " bytes, its budget (buffer.max-bytes) is used; "
-              + "retry when the flusher has caught up",
-          5);
-    }
     long declared = contentLength(req);
     if (declared > limits.maxBodyBytes()) {
       throw new IngestException.TooLarge(

@@ -51,6 +51,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     router.get("/health/ready").handler(ops::ready);
     router.get("/metrics").handler(ops::metrics);
     router.get("/v1/status").handler(auth).handler(ops::status);
+    router.post("/v1/flush").handler(auth).handler(ops::flush);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);

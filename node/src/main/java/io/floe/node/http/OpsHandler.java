@@ -5,7 +5,7 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.function.BooleanSupplier;
+import io.floe.node.flush.Flusher;
 
 /** Health, status and metrics endpoints. */
 public final class OpsHandler {
@@ -13,15 +13,18 @@ public final class OpsHandler {
   private final RocksBuffer buffer;
   private final InflightBudget budget;
   private final NodeMetrics metrics;
-  private final BooleanSupplier draining;
+  private final Readiness readiness;
+  private final Flusher flusher;
 
-  public OpsHandler(
-      int partitionId, RocksBuffer buffer, InflightBudget budget, NodeMetrics metrics, BooleanSupplier draining) {
+  /** @param flusher the flusher, or null when the node runs without one ({@code flush.enabled=false}) */
+  public OpsHandler(int partitionId, RocksBuffer buffer, InflightBudget budget, NodeMetrics metrics,
+      Readiness readiness, Flusher flusher) {
     this.partitionId = partitionId;
     this.buffer = buffer;
     this.budget = budget;
     this.metrics = metrics;
-    this.draining = draining;
+    this.readiness = readiness;
+    this.flusher = flusher;
   }
 
   public void live(RoutingContext ctx) {
@@ -30,7 +33,7 @@ public final class OpsHandler {
 
   /** 200 when the node takes writes; 503 with the reason when it does not. */
   public void ready(RoutingContext ctx) {
-    String reason = notReadyReason();
+    String reason = readiness.notReadyReason();
     if (reason == null) {
       json(ctx, 200, new JsonObject().put("status", "ready"));
     } else {
@@ -39,23 +42,9 @@ public final class OpsHandler {
     }
   }
 
-  /** Why the node refuses writes now, or null when it accepts them. */
-  public String notReadyReason() {
-    if (draining.getAsBoolean()) {
-      return "draining";
-    }
-    if (buffer.bufferedBytes() >= buffer.config().maxBytes()) {
-      return "buffer_full";
-    }
-    return null;
-  }
-
   public void status(RoutingContext ctx) {
-    String reason = notReadyReason();
-    json(
-        ctx,
-        200,
-        new JsonObject()
+    String reason = readiness.notReadyReason();
+    JsonObject status = new JsonObject()
             .put("partition_id", partitionId)
             .put("ready", reason == null)
             .put("not_ready_reason", reason)
@@ -67,7 +56,33 @@ public final class OpsHandler {
             .put("buffer_max_bytes", buffer.config().maxBytes())
             .put("inflight_requests", budget.requests())
             .put("inflight_bytes", budget.usedBytes())
-            .put("inflight_max_bytes", budget.maxBytes()));
+            .put("inflight_max_bytes", budget.maxBytes());
+    if (flusher != null) {
+      status.put("flush", new JsonObject()
+          .put("lag_seconds", flusher.lagMillis() / 1000.0)
+          .put("last_commit", flusher.lastCommitMillis() == 0 ? null
+              : java.time.Instant.ofEpochMilli(flusher.lastCommitMillis()).toString())
+          .put("consecutive_failures", flusher.consecutiveFailures())
+          .put("last_error", flusher.lastError())
+          .put("fenced", flusher.fenced()));
+    }
+    json(ctx, 200, status);
+  }
+
+  /** {@code POST /v1/flush}: flush and commit everything acknowledged so far. */
+  public void flush(RoutingContext ctx) {
+    if (flusher == null) {
+      ErrorResponses.send(ctx.response(), 503, "unavailable", "this node runs without a flusher (flush.enabled=false)");
+      return;
+    }
+    long hwm = buffer.highWaterMark();
+    io.vertx.core.Future.fromCompletionStage(flusher.flushNow(), ctx.vertx().getOrCreateContext())
+        .onSuccess(committed -> json(ctx, 200, new JsonObject()
+            .put("partition_id", partitionId).put("committed_sequence", committed).put("high_water_mark", hwm)))
+        .onFailure(e -> {
+          ctx.response().putHeader("Retry-After", "5");
+          ErrorResponses.send(ctx.response(), 503, "unavailable", "flush failed: " + e.getMessage());
+        });
   }
 
   public void metrics(RoutingContext ctx) {

@@ -62,6 +62,47 @@ public final class NodeMetrics {
       .help("Group commits that failed (their requests were not acknowledged)")
       .register(registry);
 
+  private final Histogram flushDuration = Histogram.builder()
+      .name("floe_flush_duration_seconds")
+      .help("One flush: read the cut, write and upload Parquet, commit, delete from RocksDB")
+      .unit(Unit.SECONDS)
+      .classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+      .register(registry);
+  private final Counter flushedEvents = Counter.builder()
+      .name("floe_flush_events_total")
+      .help("Events committed to the table")
+      .register(registry);
+  private final Counter flushedBufferBytes = Counter.builder()
+      .name("floe_flush_buffer_bytes")
+      .help("Buffered (encoded) bytes committed to the table")
+      .unit(Unit.BYTES)
+      .register(registry);
+  private final Counter parquetBytes = Counter.builder()
+      .name("floe_flush_parquet_bytes")
+      .help("Bytes of Parquet files written and committed")
+      .unit(Unit.BYTES)
+      .register(registry);
+  private final Counter files = Counter.builder()
+      .name("floe_flush_files_total")
+      .help("Data files committed")
+      .register(registry);
+  private final Counter flushFailures = Counter.builder()
+      .name("floe_flush_failures_total")
+      .help("Flush attempts that failed and were retried (S3 or catalog unavailable, ...)")
+      .register(registry);
+
+  public void flushed(int events, long bufferBytes, int fileCount, long fileBytes, long nanos) {
+    flushDuration.observe(nanos / 1e9);
+    flushedEvents.inc(events);
+    flushedBufferBytes.inc(bufferBytes);
+    parquetBytes.inc(fileBytes);
+    files.inc(fileCount);
+  }
+
+  public void flushFailed() {
+    flushFailures.inc();
+  }
+
   /** Registers a gauge read at scrape time, e.g. buffered bytes. */
   public void gauge(String name, String help, DoubleSupplier value) {
     GaugeWithCallback.builder()

@@ -47,6 +47,7 @@ class NodeHttpTest {
     s.put("buffer.dir", dir.resolve("rocks").toString());
     s.put("ingest.max-body-bytes", "1MiB");
     s.put("ingest.max-event-bytes", "64KiB");
+    s.put("flush.enabled", "false");
     s.putAll(overrides);
     node = Node.start(NodeConfig.load(Settings.of(s)));
     return node;

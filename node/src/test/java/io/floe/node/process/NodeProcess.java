@@ -52,6 +52,7 @@ final class NodeProcess implements AutoCloseable {
     env.put("FLOE_BUFFER_DIR", dataDir.toString());
     env.put("FLOE_NODE_PARTITION_ID", "5");
     env.put("FLOE_HTTP_EVENT_LOOPS", "2");
+    env.put("FLOE_FLUSH_ENABLED", "false");
     env.putAll(extra);
     NodeProcess p = launch(env, log);
     p.awaitReady();

@@ -1,0 +1,243 @@
+package io.floe.node.flush;
+
+import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.FencedException;
+import io.floe.catalog.commit.PartitionClaim;
+import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.metrics.NodeMetrics;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background loop that moves acknowledged events from the buffer into the table: cut the
+ * range {@code (committed, hwm]} when enough bytes are buffered, when the oldest event reaches the
+ * maximum age, or on request; write Parquet files; commit them with the partition's new committed
+ * sequence in one transaction; only then delete the range from RocksDB. Failures (S3, catalog)
+ * are retried with exponential backoff while ingestion goes on; a fenced node stops for good.
+ */
+public final class Flusher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
+
+  private record Waiter(long target, CompletableFuture<Long> done) {}
+
+  private final RocksBuffer buffer;
+  private final CommitProtocol protocol;
+  private final PartitionClaim claim;
+  private final FlushConfig config;
+  private final NodeMetrics metrics;
+  private final Runnable onFenced;
+  private final ExecutorService writerPool;
+  private final TableFileWriter writer;
+  private final UploadConcurrency concurrency;
+  private final Thread thread;
+  private final List<Waiter> waiters = new ArrayList<>();
+  private final Object lock = new Object();
+  private long flushes;
+  private boolean closed;
+  private volatile String lastError;
+  private volatile long lastCommitMillis;
+  private volatile int consecutiveFailures;
+  private volatile boolean fenced;
+  private volatile long lagMillis;
+
+  public Flusher(RocksBuffer buffer, CommitProtocol protocol, PartitionClaim claim, FlushConfig config,
+      NodeMetrics metrics, Runnable onFenced) {
+    this.buffer = buffer;
+    this.protocol = protocol;
+    this.claim = claim;
+    this.config = config;
+    this.metrics = metrics;
+    this.onFenced = onFenced;
+    AtomicInteger n = new AtomicInteger();
+    this.writerPool = Executors.newFixedThreadPool(config.maxConcurrency(), r -> {
+      Thread t = new Thread(r, "floe-file-writer-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.concurrency = new UploadConcurrency(config.memoryBudget(), config.maxConcurrency());
+    this.writer = new TableFileWriter(claim.partitionId(), writerPool, concurrency, config.faultPoint());
+    metrics.gauge("floe_flush_lag_seconds", "Age of the oldest event not yet committed to the table",
+        () -> lagMillis / 1000.0);
+    metrics.gauge("floe_flush_upload_concurrency", "Files the next flush writes and uploads at once",
+        concurrency::permits);
+    metrics.gauge("floe_commit_attempts", "Commit attempts, including retries after conflicts with other nodes",
+        protocol::attempts);
+    metrics.gauge("floe_commit_retries", "Commit attempts beyond one per commit: conflicts with other nodes"
+        + " committing to the table at the same time, and failed attempts", protocol::retries);
+    this.thread = new Thread(this::run, "floe-flusher");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Flushes everything acknowledged so far; completes with the committed sequence. */
+  public CompletableFuture<Long> flushNow() {
+    long target = buffer.highWaterMark();
+    CompletableFuture<Long> done = new CompletableFuture<>();
+    synchronized (lock) {
+      if (fenced) {
+        done.completeExceptionally(new FencedException("this node is fenced"));
+      } else if (target <= buffer.committedSequence()) {
+        done.complete(buffer.committedSequence());
+      } else {
+        waiters.add(new Waiter(target, done));
+        lock.notifyAll();
+      }
+    }
+    return done;
+  }
+
+  private void run() {
+    while (true) {
+      synchronized (lock) {
+        while (!closed && !due()) {
+          try {
+            lock.wait(100);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
+      }
+      try {
+        flushOnce();
+        consecutiveFailures = 0;
+        lastError = null;
+        completeWaiters(null);
+      } catch (FencedException e) {
+        fenced = true;
+        lastError = e.getMessage();
+        LOG.error("flusher stops: {}", e.getMessage());
+        completeWaiters(e);
+        onFenced.run();
+        return;
+      } catch (Exception e) {
+        int failures = ++consecutiveFailures;
+        lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+        metrics.flushFailed();
+        long backoff = Math.min(config.retryMax().toMillis(), 500L << Math.min(failures - 1, 10));
+        LOG.warn("flush of partition {} failed (attempt {}), retrying in {} ms; ingestion continues until "
+            + "the buffer budget is used", claim.partitionId(), failures, backoff, e);
+        completeWaiters(e);
+        synchronized (lock) {
+          try {
+            if (!closed) {
+              lock.wait(backoff);
+            }
+          } catch (InterruptedException ie) {
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  private boolean due() {
+    lagMillis = measureLag();
+    long committed = buffer.committedSequence();
+    long hwm = buffer.highWaterMark();
+    if (hwm <= committed) {
+      return false;
+    }
+    if (!waiters.isEmpty() || buffer.bufferedBytes() >= config.triggerBytes()) {
+      return true;
+    }
+    return lagMillis >= config.maxAge().toMillis();
+  }
+
+  private void flushOnce() throws Exception {
+    long start = System.nanoTime();
+    FlushCut cut = FlushCut.read(buffer, config.maxBytesPerFlush());
+    if (cut.isEmpty()) {
+      return;
+    }
+    TableFileWriter.Written written = writer.write(protocol.table(), cut, ++flushes);
+    FaultPoint.AFTER_UPLOAD.reach(config.faultPoint());
+    protocol.commit(claim, cut.after(), cut.through(), written.files(),
+        Map.of("floe.events", Integer.toString(cut.events())));
+    FaultPoint.AFTER_COMMIT.reach(config.faultPoint());
+    buffer.dropThrough(cut.through());
+    lastCommitMillis = System.currentTimeMillis();
+    long nanos = System.nanoTime() - start;
+    metrics.flushed(cut.events(), cut.bytes(), written.files().size(), written.bytes(), nanos);
+    LOG.info("flushed partition {} sequences {}..{}: {} events, {} files, {} bytes of Parquet in {} ms "
+        + "({} writers at once)", claim.partitionId(), cut.after() + 1, cut.through(), cut.events(),
+        written.files().size(), written.bytes(), nanos / 1_000_000, written.concurrency());
+  }
+
+  private void completeWaiters(Exception failure) {
+    long committed = buffer.committedSequence();
+    synchronized (lock) {
+      Iterator<Waiter> it = waiters.iterator();
+      while (it.hasNext()) {
+        Waiter w = it.next();
+        if (w.target() <= committed) {
+          w.done().complete(committed);
+          it.remove();
+        } else if (failure != null) {
+          w.done().completeExceptionally(failure);
+          it.remove();
+        }
+      }
+    }
+  }
+
+  private long measureLag() {
+    try {
+      long oldest = buffer.oldestIngestMicros();
+      return oldest < 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest / 1000);
+    } catch (Exception e) {
+      LOG.warn("cannot read the oldest buffered batch", e);
+      return lagMillis;
+    }
+  }
+
+  /** Milliseconds since the oldest unflushed event was accepted (0 when none waits), as of the last check. */
+  public long lagMillis() {
+    return lagMillis;
+  }
+
+  public String lastError() {
+    return lastError;
+  }
+
+  public long lastCommitMillis() {
+    return lastCommitMillis;
+  }
+
+  public boolean fenced() {
+    return fenced;
+  }
+
+  public int consecutiveFailures() {
+    return consecutiveFailures;
+  }
+
+  /** Stops the loop (a flush in progress finishes first) and the writer threads. */
+  @Override
+  public void close() throws InterruptedException {
+    synchronized (lock) {
+      closed = true;
+      lock.notifyAll();
+    }
+    thread.join(TimeUnit.SECONDS.toMillis(60));
+    writerPool.shutdownNow();
+    writerPool.awaitTermination(10, TimeUnit.SECONDS);
+    synchronized (lock) {
+      for (Waiter w : waiters) {
+        w.done().completeExceptionally(new IllegalStateException("flusher closed"));
+      }
+      waiters.clear();
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package io.floe.node.flush;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.catalog.config.Settings;
+import io.floe.node.Node;
+import io.floe.node.config.NodeConfig;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.io.CloseableIterable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FlushIntegrationTest {
+  @TempDir Path tmp;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  record Sent(long sequence, String stream, String key, String payload, long eventMillis) {}
+
+  static HttpResponse<String> post(HttpClient http, int port, String path, String contentType, String body)
+      throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonObject flush(HttpClient http, int port) throws Exception {
+    HttpResponse<String> r = post(http, port, "/v1/flush", "application/json", "");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body());
+  }
+
+  @Test
+  void flushedEventsReadBackExactlyThroughTheRestCatalog() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = Node.start(NodeConfig.load(Settings.of(env.nodeSettings(2))))) {
+      List<Sent> sent = new ArrayList<>();
+      long base = Instant.parse("2026-11-23T09:00:00Z").toEpochMilli();
+      Instant before = Instant.now();
+      for (String stream : List.of("clicks", "orders")) {
+        for (int hour = 0; hour < 3; hour++) {
+          StringBuilder body = new StringBuilder();
+          List<String[]> lines = new ArrayList<>();
+          for (int i = 0; i < 50; i++) {
+            long t = base + hour * 3_600_000L + (49 - i) * 1000L; // out of order within the request
+            String key = i % 7 == 0 ? null : "user-" + (i % 5);
+            String payload = "{\"event_time\":" + t + (key == null ? "" : ",\"key\":\"" + key + "\"")
+                + ",\"stream\":\"" + stream + "\",\"i\":" + i + ",\"text\":\"h\\u00e9llo \\\"w\\\"\"}";
+            body.append(payload.replace(",", ", ")).append('\n');
+            lines.add(new String[] {key, payload, Long.toString(t)});
+          }
+          HttpResponse<String> r = post(http, node.port(), "/v1/streams/" + stream + "/events",
+              "application/x-ndjson", body.toString());
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+          long first = new JsonObject(r.body()).getLong("first_sequence");
+          for (int i = 0; i < lines.size(); i++) {
+            sent.add(new Sent(first + i, stream, lines.get(i)[0], lines.get(i)[1], Long.parseLong(lines.get(i)[2])));
+          }
+        }
+      }
+      Instant after = Instant.now();
+      JsonObject flushed = flush(http, node.port());
+      assertThat(flushed.getLong("committed_sequence")).isEqualTo(300);
+      assertThat(node.buffer().bufferedEvents()).isZero();
+      assertThat(node.buffer().bufferedBytes()).isZero();
+
+      List<TableEnv.Row> rows = env.rows();
+      assertThat(rows).hasSize(sent.size());
+      Map<Long, TableEnv.Row> bySequence = new HashMap<>();
+      for (TableEnv.Row row : rows) {
+        assertThat(row.partitionId()).isEqualTo(2);
+        assertThat(bySequence.put(row.sequence(), row)).as("duplicate sequence %d", row.sequence()).isNull();
+      }
+      for (Sent s : sent) {
+        TableEnv.Row row = bySequence.get(s.sequence());
+        assertThat(row).as("sequence %d", s.sequence()).isNotNull();
+        assertThat(row.stream()).isEqualTo(s.stream());
+        assertThat(row.key()).isEqualTo(s.key());
+        assertThat(row.payload()).isEqualTo(s.payload());
+        assertThat(row.eventTime().toInstant().toEpochMilli()).isEqualTo(s.eventMillis());
+        assertThat(row.ingestTime().toInstant()).isBetween(before.minusMillis(1), after.plusMillis(1));
+      }
+
+      var table = env.table();
+      Set<Object> hours = new HashSet<>();
+      try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+        for (FileScanTask t : tasks) {
+          hours.add(t.file().partition().get(0, Integer.class));
+          assertThat(t.file().location()).startsWith("s3://floe/warehouse/");
+          assertThat(t.file().sortOrderId()).isEqualTo(table.sortOrder().orderId());
+        }
+      }
+      assertThat(hours).hasSize(3);
+      assertThat(table.properties()).containsEntry("floe.partition.2.committed-sequence", "300");
+      // within each file rows are in (stream, event_time) order: the table's sort order
+      List<OffsetDateTime> clicksTimes = rows.stream().filter(r -> r.stream().equals("clicks"))
+          .map(TableEnv.Row::eventTime).toList();
+      assertThat(clicksTimes).isSorted();
+
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
+          .build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("floe_flush_events_total 300.0").contains("floe_commit_retries");
+    }
+  }
+
+  @Test
+  void maxAgeFlushesWithoutBeingAsked() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      Map<String, String> s = env.nodeSettings(0);
+      s.put("flush.max-age-seconds", "0.5");
+      try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+        assertThat(post(http, node.port(), "/v1/streams/s/events", "application/json", "[{\"a\":1},{\"a\":2}]")
+            .statusCode()).isEqualTo(200);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (node.buffer().committedSequence() < 2) {
+          assertThat(System.nanoTime()).as("flushed by age").isLessThan(deadline);
+          Thread.sleep(50);
+        }
+        assertThat(env.rows()).extracting(TableEnv.Row::payload).containsExactlyInAnyOrder("{\"a\":1}", "{\"a\":2}");
+      }
+    }
+  }
+}

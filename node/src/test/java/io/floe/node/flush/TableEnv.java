@@ -1,0 +1,109 @@
+package io.floe.node.flush;
+
+import io.floe.catalog.config.Settings;
+import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.service.CatalogService;
+import io.floe.catalog.service.CatalogServiceConfig;
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
+import io.floe.catalog.testing.LocalS3;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+
+/**
+ * What a flushing node needs, all real and in-process: an S3-compatible server on a local
+ * directory and Floe's REST catalog service over SQLite. Nodes get only the catalog URI; the
+ * service hands them the storage settings.
+ */
+final class TableEnv implements AutoCloseable {
+  final LocalS3 s3;
+  final CatalogService service;
+  final Path dir;
+
+  private TableEnv(Path dir, LocalS3 s3, CatalogService service) {
+    this.dir = dir;
+    this.s3 = s3;
+    this.service = service;
+  }
+
+  static TableEnv start(Path dir) throws Exception {
+    LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe");
+    Map<String, String> env = new HashMap<>();
+    env.put("FLOE_SERVICE_PORT", "0");
+    env.put("FLOE_SERVICE_HOST", "127.0.0.1");
+    env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
+    env.put("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse");
+    s3.fileIoProperties().forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
+    CatalogService service = CatalogService.start(CatalogServiceConfig.load(Settings.from(env)));
+    return new TableEnv(dir, s3, service);
+  }
+
+  String catalogUri() {
+    return "http://127.0.0.1:" + service.port();
+  }
+
+  /** Settings for an in-process node of partition {@code id}. */
+  Map<String, String> nodeSettings(int id) {
+    Map<String, String> s = new HashMap<>();
+    s.put("node.partition-id", Integer.toString(id));
+    s.put("http.port", "0");
+    s.put("http.host", "127.0.0.1");
+    s.put("http.event-loops", "1");
+    s.put("buffer.dir", dir.resolve("node-" + id).toString());
+    s.put("catalog.type", "rest");
+    s.put("catalog.uri", catalogUri());
+    s.put("flush.max-age-seconds", "3600");
+    s.put("flush.retry-max-seconds", "1");
+    return s;
+  }
+
+  /** Environment for a node process of partition {@code id}. */
+  Map<String, String> nodeEnv(int id, Path bufferDir) {
+    Map<String, String> e = new HashMap<>();
+    nodeSettings(id).forEach((k, v) -> e.put(Settings.envName(k), v));
+    e.put("FLOE_BUFFER_DIR", bufferDir.toString());
+    e.put("FLOE_FLUSH_ENABLED", "true");
+    e.remove("FLOE_HTTP_PORT");
+    return e;
+  }
+
+  Table table() {
+    Catalog client = CatalogConnector.open("reader", Map.of("type", "rest", "uri", catalogUri()));
+    return client.loadTable(EventsTable.identifier(TableSettings.defaults()));
+  }
+
+  /** One table row, as read back through the REST catalog and S3. */
+  record Row(String stream, int partitionId, long sequence, OffsetDateTime eventTime, OffsetDateTime ingestTime,
+      String key, String payload) {}
+
+  List<Row> rows() throws Exception {
+    List<Row> out = new ArrayList<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table()).build()) {
+      for (Record r : records) {
+        out.add(new Row((String) r.getField("stream"), (Integer) r.getField("partition_id"),
+            (Long) r.getField("sequence"), (OffsetDateTime) r.getField("event_time"),
+            (OffsetDateTime) r.getField("ingest_time"), (String) r.getField("event_key"),
+            (String) r.getField("payload")));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      service.close();
+    } finally {
+      s3.close();
+    }
+  }
+}
