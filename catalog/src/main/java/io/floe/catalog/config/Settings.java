@@ -157,13 +157,14 @@ public final class Settings {
     }
     Class<E> type = defaultValue.getDeclaringClass();
     for (E constant : type.getEnumConstants()) {
-      if (constant.name().equalsIgnoreCase(value)) {
+      if (constant.name().equalsIgnoreCase(value.replace('-', '_'))) {
         return constant;
       }
     }
     StringBuilder names = new StringBuilder();
     for (E constant : type.getEnumConstants()) {
-      names.append(names.length() == 0 ? "" : "|").append(constant.name().toLowerCase(Locale.ROOT));
+      names.append(names.length() == 0 ? "" : "|")
+          .append(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
     }
     throw bad(key, value, "one of " + names);
   }

@@ -21,6 +21,7 @@ public final class LocalS3 implements AutoCloseable {
   private final Path dir;
   private final int requestedPort;
   private S3Proxy proxy;
+  private int boundPort;
 
   private LocalS3(Path dir, int port) {
     this.dir = dir;
@@ -39,7 +40,7 @@ public final class LocalS3 implements AutoCloseable {
   }
 
   public synchronized void start() throws Exception {
-    int port = proxy == null ? requestedPort : proxy.getPort();
+    int port = proxy == null ? requestedPort : boundPort;
     proxy = S3Proxy.builder()
         .blobStore(new FilesystemNio2BlobStore(dir.toString()))
         .endpoint(URI.create("http://127.0.0.1:" + port))
@@ -54,6 +55,7 @@ public final class LocalS3 implements AutoCloseable {
       }
       Thread.sleep(10);
     }
+    boundPort = proxy.getPort();
   }
 
   public synchronized void stop() throws Exception {
@@ -61,7 +63,7 @@ public final class LocalS3 implements AutoCloseable {
   }
 
   public int port() {
-    return proxy.getPort();
+    return boundPort;
   }
 
   public String endpoint() {

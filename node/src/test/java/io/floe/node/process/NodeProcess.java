@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A node running as its own JVM process, for crash and shutdown tests. */
-final class NodeProcess implements AutoCloseable {
-  final Process process;
-  final int port;
-  final Path log;
+public final class NodeProcess implements AutoCloseable {
+  public final Process process;
+  public final int port;
+  public final Path log;
 
   private NodeProcess(Process process, int port, Path log) {
     this.process = process;
@@ -25,14 +25,14 @@ final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
   /** Starts a node with the given FLOE_* environment; does not wait for it. */
-  static NodeProcess launch(Map<String, String> env, Path log) throws IOException {
+  public static NodeProcess launch(Map<String, String> env, Path log) throws IOException {
     int port = Integer.parseInt(env.getOrDefault("FLOE_HTTP_PORT", "0"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
@@ -45,7 +45,7 @@ final class NodeProcess implements AutoCloseable {
   }
 
   /** Starts a node on a free port and waits until it answers /health/ready. */
-  static NodeProcess start(Path dataDir, Path log, Map<String, String> extra) throws Exception {
+  public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("FLOE_HTTP_PORT", Integer.toString(freePort()));
     env.put("FLOE_HTTP_HOST", "127.0.0.1");
@@ -59,7 +59,7 @@ final class NodeProcess implements AutoCloseable {
     return p;
   }
 
-  void awaitReady() throws Exception {
+  public void awaitReady() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
@@ -81,16 +81,31 @@ final class NodeProcess implements AutoCloseable {
     throw new IllegalStateException("node not ready within 60 s; see " + log);
   }
 
+  /** Waits until the log contains {@code text} (e.g. a fault point's marker). */
+  public void awaitLog(String text) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(text)) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException("node exited before logging '" + text + "'; see " + log);
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("'" + text + "' not logged within 60 s; see " + log);
+  }
+
   /** SIGKILL: no shutdown hook, no flush, nothing but what already reached the disk. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
   /** SIGTERM: the orderly shutdown path. Returns the exit code. */
-  int terminate() throws InterruptedException {
+  public int terminate() throws InterruptedException {
     process.destroy();
-    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+    if (!process.waitFor(90, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       throw new IllegalStateException("node did not stop within 60 s of SIGTERM");
     }
@@ -104,3 +119,4 @@ final class NodeProcess implements AutoCloseable {
     }
   }
 }
+

@@ -1,0 +1,56 @@
+package io.floe.node.flush;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+/** Test helper: sends uniquely tagged NDJSON batches and remembers what was acknowledged. */
+final class Ingest {
+  private final HttpClient http = HttpClient.newHttpClient();
+  final Map<Long, String> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Sends {@code count} events tagged {@code tag-i}; returns the response (200 ones are recorded). */
+  HttpResponse<String> send(int port, String stream, String tag, int count) throws Exception {
+    StringBuilder body = new StringBuilder();
+    String[] payloads = new String[count];
+    for (int i = 0; i < count; i++) {
+      payloads[i] = "{\"id\":\"" + tag + "-" + i + "\",\"pad\":\"" + "x".repeat(60) + "\"}";
+      body.append(payloads[i]).append('\n');
+    }
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/streams/" + stream + "/events"))
+            .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() == 200) {
+      long first = new JsonObject(r.body()).getLong("first_sequence");
+      for (int i = 0; i < count; i++) {
+        acknowledged.put(first + i, payloads[i]);
+      }
+    }
+    return r;
+  }
+
+  HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Asserts the rows of {@code partition} are exactly the acknowledged events: none lost, none twice. */
+  static void assertExactly(List<TableEnv.Row> rows, int partition, Map<Long, String> expected) {
+    Map<Long, String> seen = new java.util.HashMap<>();
+    for (TableEnv.Row row : rows) {
+      if (row.partitionId() != partition) {
+        continue;
+      }
+      String previous = seen.put(row.sequence(), row.payload());
+      org.assertj.core.api.Assertions.assertThat(previous)
+          .as("sequence %d of partition %d is in the table twice", row.sequence(), partition).isNull();
+    }
+    org.assertj.core.api.Assertions.assertThat(seen).isEqualTo(expected);
+  }
+}
