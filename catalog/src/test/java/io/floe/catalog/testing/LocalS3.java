@@ -83,6 +83,9 @@ public final class LocalS3 implements AutoCloseable {
     p.put("s3.access-key-id", ACCESS_KEY);
     p.put("s3.secret-access-key", SECRET_KEY);
     p.put("client.region", "us-east-1");
+    // S3Proxy's filesystem store keeps multipart state in extended attributes, which some file systems
+    // (overlay, tmpfs) lack: up to 1.5 GiB per object, one PUT instead
+    p.put("s3.multipart.part-size-bytes", Long.toString(1L << 30));
     return p;
   }
 

@@ -37,12 +37,17 @@ final class TableEnv implements AutoCloseable {
 
   static TableEnv start(Path dir) throws Exception {
     LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe");
+    return start(dir, s3, s3.fileIoProperties());
+  }
+
+  /** With any S3 endpoint (e.g. LocalStack); {@code s3} may be null when it is not a {@link LocalS3}. */
+  static TableEnv start(Path dir, LocalS3 s3, Map<String, String> fileIo) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("FLOE_SERVICE_PORT", "0");
     env.put("FLOE_SERVICE_HOST", "127.0.0.1");
     env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
     env.put("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse");
-    s3.fileIoProperties().forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
+    fileIo.forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
     CatalogService service = CatalogService.start(CatalogServiceConfig.load(Settings.from(env)));
     return new TableEnv(dir, s3, service);
   }
@@ -103,7 +108,9 @@ final class TableEnv implements AutoCloseable {
     try {
       service.close();
     } finally {
-      s3.close();
+      if (s3 != null) {
+        s3.close();
+      }
     }
   }
 }

@@ -1,0 +1,131 @@
+package io.floe.it.bench;
+
+import io.floe.catalog.config.Settings;
+import io.floe.catalog.service.CatalogService;
+import io.floe.catalog.service.CatalogServiceConfig;
+import io.floe.catalog.testing.LocalS3;
+import io.floe.node.Node;
+import io.floe.node.config.NodeConfig;
+import io.floe.node.event.EventBatch;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Flush throughput per compression codec: fills a node's buffer with the same events, then times
+ * one flush (read RocksDB, sort, encode Parquet, upload to a local S3-compatible server, commit)
+ * with one file writer, so the figure is per core. Prints one line per codec and a summary line.
+ *
+ * <p>usage: FlushBench [--mb 256] [--payload 1024] [--dir .floe/bench-flush] [--writers 1]
+ */
+public final class FlushBench {
+  private FlushBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int mb = 256;
+    int payload = 1024;
+    int writers = 1;
+    Path dir = Path.of(".floe/bench-flush");
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--mb" -> mb = Integer.parseInt(args[i + 1]);
+        case "--payload" -> payload = Integer.parseInt(args[i + 1]);
+        case "--dir" -> dir = Path.of(args[i + 1]);
+        case "--writers" -> writers = Integer.parseInt(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    deleteTree(dir);
+    List<EventBatch> batches = batches(mb, payload);
+    long rawBytes = batches.stream().mapToLong(EventBatch::sizeBytes).sum();
+    System.out.printf("flush bench: %d MB of %d-byte events (%d batches), %d writer(s), %d cores%n",
+        rawBytes >> 20, payload, batches.size(), writers, Runtime.getRuntime().availableProcessors());
+    System.out.printf("%-13s %10s %12s %14s %14s %8s%n", "codec", "seconds", "parquet_MB", "input_MB/s",
+        "parquet_MB/s", "ratio");
+    try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe")) {
+      Map<String, String> env = new HashMap<>();
+      env.put("FLOE_SERVICE_PORT", "0");
+      env.put("FLOE_SERVICE_HOST", "127.0.0.1");
+      env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
+      s3.fileIoProperties().forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
+      try (CatalogService service = CatalogService.start(CatalogServiceConfig.load(Settings.from(env)))) {
+        for (String codec : List.of("uncompressed", "snappy", "zstd")) {
+          Map<String, String> s = new HashMap<>();
+          s.put("node.partition-id", "0");
+          s.put("http.port", "0");
+          s.put("http.host", "127.0.0.1");
+          s.put("buffer.dir", dir.resolve("node-" + codec).toString());
+          s.put("buffer.durability", "async");
+          s.put("catalog.uri", "http://127.0.0.1:" + service.port());
+          s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30));
+          s.put("table.name", "events_" + codec);
+          s.put("table.compression", codec);
+          s.put("flush.max-age-seconds", "86400");
+          s.put("flush.trigger-bytes", "64GiB");
+          s.put("flush.max-bytes", "64GiB");
+          s.put("flush.max-concurrency", Integer.toString(writers));
+          try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+            for (int i = 0; i < batches.size(); i += 64) {
+              node.buffer().append(batches.subList(i, Math.min(batches.size(), i + 64)));
+            }
+            long start = System.nanoTime();
+            node.flusher().flushNow().get();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long parquet = Files.walk(dir.resolve("s3/floe")).filter(p -> p.toString().contains("events_" + codec)
+                    && p.toString().endsWith(".parquet")).mapToLong(FlushBench::size).sum();
+            System.out.printf("%-13s %10.2f %12.1f %14.1f %14.1f %8.2f%n", codec, seconds, parquet / 1e6,
+                rawBytes / 1e6 / seconds, parquet / 1e6 / seconds, (double) parquet / rawBytes);
+          }
+        }
+      }
+    }
+  }
+
+  private static List<EventBatch> batches(int mb, int payload) {
+    SplittableRandom random = new SplittableRandom(7);
+    List<EventBatch> out = new ArrayList<>();
+    long total = 0;
+    long t0 = 1_795_400_000_000_000L;
+    String[] words = {"click", "view", "purchase", "signup", "search", "logout", "cart", "home"};
+    while (total < (long) mb << 20) {
+      EventBatch.Builder b = new EventBatch.Builder("stream" + random.nextInt(4), t0, 1000 * (payload + 40));
+      for (int i = 0; i < 1000; i++) {
+        long t = t0 + random.nextLong(7_200_000_000L);
+        StringBuilder json = new StringBuilder("{\"user\":\"u").append(random.nextInt(100_000))
+            .append("\",\"action\":\"").append(words[random.nextInt(words.length)]).append("\",\"text\":\"");
+        while (json.length() < payload - 2) {
+          json.append(words[random.nextInt(words.length)]).append(' ').append(random.nextInt(1000)).append(' ');
+        }
+        json.setLength(payload - 2);
+        json.append("\"}");
+        byte[] p = json.toString().getBytes(StandardCharsets.UTF_8);
+        b.add(t, ("u" + random.nextInt(1000)).getBytes(StandardCharsets.UTF_8), p, 0, p.length);
+      }
+      EventBatch batch = b.build();
+      total += batch.sizeBytes();
+      out.add(EventBatch.fromStored(batch.toByteArray()));
+    }
+    return out;
+  }
+
+  private static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}
