@@ -20,6 +20,7 @@ public final class CatalogConnector {
   public static final List<String> ENV_KEYS = List.of(
       "type", "catalog-impl", "uri", "warehouse", "io-impl", "token", "credential",
       "s3.endpoint", "s3.path-style-access", "s3.access-key-id", "s3.secret-access-key",
+      "s3.multipart.part-size-bytes",
       "client.region", "jdbc.user", "jdbc.password", "rest.sigv4-enabled", "rest.signing-name",
       "rest.signing-region");
 

@@ -62,7 +62,7 @@ public final class FlushBench {
           s.put("buffer.dir", dir.resolve("node-" + codec).toString());
           s.put("buffer.durability", "async");
           s.put("catalog.uri", "http://127.0.0.1:" + service.port());
-          s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30));
+          s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30)); // see scripts/quickstart
           s.put("table.name", "events_" + codec);
           s.put("table.compression", codec);
           s.put("flush.max-age-seconds", "86400");
