@@ -1,0 +1,66 @@
+package io.floe.router;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Balancing policies. With a key: rendezvous (highest random weight) hashing, so one key's events
+ * always go to the same healthy node and only the keys of a node that leaves move. Without one: the
+ * less loaded of two random healthy nodes (in-flight requests).
+ */
+final class Rendezvous {
+  private Rendezvous() {}
+
+  /** The node for {@code key} among {@code candidates}, or null when there is none. */
+  static Member forKey(String key, List<Member> candidates) {
+    long k = hash64(key);
+    Member best = null;
+    long bestScore = 0;
+    for (Member m : candidates) {
+      long score = mix(k ^ m.hashSeed);
+      if (best == null || Long.compareUnsigned(score, bestScore) > 0) {
+        best = m;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /** The less loaded of two random candidates, or null when there is none. */
+  static Member leastLoadedOfTwo(List<Member> candidates) {
+    int n = candidates.size();
+    if (n == 0) {
+      return null;
+    }
+    if (n == 1) {
+      return candidates.get(0);
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    int a = random.nextInt(n);
+    int b = random.nextInt(n - 1);
+    if (b >= a) {
+      b++;
+    }
+    Member ma = candidates.get(a);
+    Member mb = candidates.get(b);
+    return mb.inflight.get() < ma.inflight.get() ? mb : ma;
+  }
+
+  /** FNV-1a over UTF-8, finished with a 64-bit mixer. */
+  static long hash64(String s) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    return mix(h);
+  }
+
+  /** SplitMix64's finaliser: spreads every input bit over the output. */
+  static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
+  }
+}

@@ -1,0 +1,115 @@
+package io.floe.router;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running router: the nodes' ingestion API in front of them, plus its own health, status and
+ * metrics. One HTTP server per event loop, sharing the port.
+ */
+public final class Router implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+  private static final Pattern INGEST = Pattern.compile("^/v1/streams/[^/]+/events$");
+
+  private final Vertx vertx;
+  private final Membership membership;
+  private final RouterMetrics metrics;
+  private final Forwarder forwarder;
+  private final List<HttpServer> servers = new ArrayList<>();
+  private volatile boolean draining;
+
+  private Router(RouterConfig config) {
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
+    this.membership = new Membership(vertx, config);
+    this.metrics = new RouterMetrics(membership);
+    this.forwarder = new Forwarder(vertx, config, membership, metrics);
+  }
+
+  public static Router start(RouterConfig config) throws Exception {
+    Router router = new Router(config);
+    router.membership.start();
+    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+        .setTcpNoDelay(true).setHttp2ClearTextEnabled(true).setIdleTimeout(120);
+    // the same options on every server: Vert.x shares the socket between them (also for port 0)
+    for (int i = 0; i < config.eventLoops(); i++) {
+      HttpServer server = router.vertx.createHttpServer(options).requestHandler(router::handle);
+      router.servers.add(server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    }
+    LOG.info("router listening on {}:{} for nodes {}", config.host(), router.port(),
+        router.membership.all().stream().map(m -> m.id).toList());
+    return router;
+  }
+
+  public int port() {
+    return servers.get(0).actualPort();
+  }
+
+  private void handle(HttpServerRequest req) {
+    String path = req.path();
+    if (INGEST.matcher(path).matches()) {
+      if (req.method() != HttpMethod.POST) {
+        Forwarder.error(req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
+      } else if (draining) {
+        req.response().putHeader("Retry-After", "1");
+        Forwarder.error(req.response(), 503, "unavailable", "router is shutting down; send to another router");
+      } else {
+        forwarder.forward(req);
+      }
+      return;
+    }
+    switch (path) {
+      case "/health/live" -> json(req, 200, new JsonObject().put("status", "live"));
+      case "/health/ready" -> {
+        int healthy = membership.healthy().size();
+        if (healthy > 0 && !draining) {
+          json(req, 200, new JsonObject().put("status", "ready").put("healthy_nodes", healthy));
+        } else {
+          req.response().putHeader("Retry-After", "1");
+          json(req, 503, new JsonObject().put("status", "not_ready")
+              .put("reason", draining ? "draining" : "no_healthy_node"));
+        }
+      }
+      case "/metrics" -> req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+          .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
+      case "/v1/status" -> {
+        JsonArray nodes = new JsonArray();
+        for (Member m : membership.all()) {
+          nodes.add(new JsonObject().put("node", m.id).put("healthy", m.healthy()).put("inflight", m.inflight.get()));
+        }
+        json(req, 200, new JsonObject().put("nodes", nodes));
+      }
+      default -> Forwarder.error(req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
+    }
+  }
+
+  private static void json(HttpServerRequest req, int status, JsonObject body) {
+    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  /** Stops taking requests, waits for those in flight (up to 10 s), closes. */
+  @Override
+  public void close() throws Exception {
+    draining = true;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (membership.all().stream().anyMatch(m -> m.inflight.get() > 0) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    membership.stop();
+    Future.all(servers.stream().map(HttpServer::close).toList()).toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}

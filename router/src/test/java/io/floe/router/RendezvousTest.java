@@ -1,0 +1,64 @@
+package io.floe.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RendezvousTest {
+  private static List<Member> members(int n) {
+    List<Member> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(new Member(new RouterConfig.NodeAddress("10.0.0." + i, 8081)));
+    }
+    return out;
+  }
+
+  @Test
+  void aKeyAlwaysGoesToTheSameNodeAndOnlyALeavingNodesKeysMove() {
+    List<Member> three = members(3);
+    Map<String, String> before = new HashMap<>();
+    Map<String, Integer> load = new HashMap<>();
+    for (int k = 0; k < 30_000; k++) {
+      String key = "user-" + k;
+      String node = Rendezvous.forKey(key, three).id;
+      assertThat(Rendezvous.forKey(key, three).id).isEqualTo(node);
+      before.put(key, node);
+      load.merge(node, 1, Integer::sum);
+    }
+    assertThat(load.values()).allSatisfy(n -> assertThat(n).isBetween(9_000, 11_000));
+    List<Member> two = List.of(three.get(0), three.get(2));
+    for (Map.Entry<String, String> e : before.entrySet()) {
+      String after = Rendezvous.forKey(e.getKey(), two).id;
+      if (!e.getValue().equals(three.get(1).id)) {
+        assertThat(after).as("key %s stays", e.getKey()).isEqualTo(e.getValue());
+      }
+    }
+  }
+
+  @Test
+  void withoutAKeyTheLessLoadedOfTwoWins() {
+    List<Member> two = members(2);
+    two.get(0).inflight.set(10);
+    for (int i = 0; i < 100; i++) {
+      assertThat(Rendezvous.leastLoadedOfTwo(two)).isSameAs(two.get(1));
+    }
+    assertThat(Rendezvous.leastLoadedOfTwo(List.of())).isNull();
+  }
+
+  @Test
+  void nodeListsParseAndBadOnesNameTheSetting() {
+    assertThat(RouterConfig.parseNodes("a:1, b:2\n# comment\nc:3 # x\n", "X"))
+        .extracting(Object::toString).containsExactly("a:1", "b:2", "c:3");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouterConfig.load(Map.of("FLOE_ROUTER_NODES", "a:b")))
+        .hasMessage("FLOE_ROUTER_NODES: 'a:b' is not host:port");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouterConfig.load(Map.of()))
+        .hasMessageStartingWith("FLOE_ROUTER_NODES must list the nodes");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouterConfig.load(
+            Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_PORT", "x")))
+        .hasMessage("FLOE_ROUTER_PORT must be an integer in 0..65535, got 'x'");
+  }
+}

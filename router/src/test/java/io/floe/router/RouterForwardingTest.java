@@ -1,0 +1,200 @@
+package io.floe.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The router against real HTTP peers speaking the node's API (health endpoint, ingestion answer),
+ * to pin down forwarding semantics: keys stick, bodies arrive intact, connect failures are retried
+ * elsewhere, failures after sending are not, membership reloads without a restart.
+ */
+class RouterForwardingTest {
+  @TempDir Path tmp;
+  private final Vertx vertx = Vertx.vertx();
+  private final HttpClient http = HttpClient.newHttpClient();
+  private Router router;
+
+  /** A peer that answers like a node and remembers what it got. */
+  final class Peer {
+    final String name;
+    final AtomicBoolean ready = new AtomicBoolean(true);
+    final AtomicBoolean dropAfterRead = new AtomicBoolean(false);
+    final AtomicInteger received = new AtomicInteger();
+    final Map<String, String> bodies = new ConcurrentHashMap<>();
+    HttpServer server;
+
+    Peer(String name) throws Exception {
+      this.name = name;
+      server = vertx.createHttpServer().requestHandler(req -> {
+        if (req.path().equals("/health/ready")) {
+          req.response().setStatusCode(ready.get() ? 200 : 503).end();
+          return;
+        }
+        req.body().onSuccess(body -> {
+          received.incrementAndGet();
+          if (dropAfterRead.get()) {
+            req.connection().close();
+            return;
+          }
+          bodies.put(req.getHeader("Content-Type") + " " + req.getHeader("Content-Encoding"), body.toString());
+          req.response().putHeader("Content-Type", "application/json")
+              .end(new JsonObject().put("node", name).put("bytes", body.length()).encode());
+        });
+      }).listen(0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    String address() {
+      return "127.0.0.1:" + server.actualPort();
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (router != null) {
+      router.close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private Router start(Map<String, String> env) throws Exception {
+    router = Router.start(RouterConfig.load(env));
+    return router;
+  }
+
+  private HttpResponse<String> post(String query, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
+        + "/v1/streams/s/events" + query)).header("Content-Type", "application/x-ndjson")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void awaitHealthy(int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      var status = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
+          + "/v1/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
+      long healthy = status.getJsonArray("nodes").stream().filter(o -> ((JsonObject) o).getBoolean("healthy")).count();
+      if (healthy == n) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("%d healthy nodes", n).isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void keysStickToOneNodeAndBodiesArriveIntact() throws Exception {
+    Peer a = new Peer("a");
+    Peer b = new Peer("b");
+    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "100", "FLOE_ROUTER_EVENT_LOOPS", "2"));
+    awaitHealthy(2);
+    String body = "{\"a\":1}\n".repeat(20_000);
+    HttpResponse<String> first = post("?key=user-7", body, "Content-Encoding", "identity");
+    assertThat(first.statusCode()).isEqualTo(200);
+    String node = new JsonObject(first.body()).getString("node");
+    assertThat(new JsonObject(first.body()).getInteger("bytes")).isEqualTo(body.length());
+    for (int i = 0; i < 20; i++) {
+      assertThat(new JsonObject(post("", "{}", "X-Floe-Key", "user-7").body()).getString("node")).isEqualTo(node);
+    }
+    Peer chosen = node.equals("a") ? a : b;
+    assertThat(chosen.bodies).containsEntry("application/x-ndjson identity", body);
+    // without a key both nodes get work
+    for (int i = 0; i < 40; i++) {
+      post("", "{}");
+    }
+    assertThat(a.received.get()).isPositive();
+    assertThat(b.received.get()).isPositive();
+  }
+
+  @Test
+  void connectFailuresAreRetriedElsewhereButFailuresAfterSendingAreNot() throws Exception {
+    Peer live = new Peer("live");
+    int dead = freePort();
+    start(Map.of("FLOE_ROUTER_NODES", live.address() + ",127.0.0.1:" + dead, "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "60000"));
+    // the dead node may look healthy before its first check completes: requests must still succeed
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<String> r = post("", "{}", "X-Floe-Key", "k" + i);
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(new JsonObject(r.body()).getString("node")).isEqualTo("live");
+    }
+    live.dropAfterRead.set(true);
+    int before = live.received.get();
+    HttpResponse<String> r = post("", "{}");
+    assertThat(r.statusCode()).isEqualTo(502);
+    assertThat(new JsonObject(r.body()).getString("detail")).contains("after the request was sent");
+    assertThat(live.received.get()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void unhealthyNodesAreTakenOutAndNoHealthyNodeMeans503() throws Exception {
+    Peer a = new Peer("a");
+    Peer b = new Peer("b");
+    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "50", "FLOE_ROUTER_UNHEALTHY_AFTER", "1"));
+    awaitHealthy(2);
+    a.ready.set(false);
+    awaitHealthy(1);
+    for (int i = 0; i < 10; i++) {
+      assertThat(new JsonObject(post("", "{}", "X-Floe-Key", "k" + i).body()).getString("node")).isEqualTo("b");
+    }
+    b.ready.set(false);
+    awaitHealthy(0);
+    HttpResponse<String> r = post("", "{}");
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + "/health/ready"))
+        .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(503);
+  }
+
+  @Test
+  void membershipReloadsFromItsFileWithoutARestart() throws Exception {
+    Peer a = new Peer("a");
+    Peer b = new Peer("b");
+    Path file = tmp.resolve("nodes");
+    Files.writeString(file, a.address() + "\n");
+    start(Map.of("FLOE_ROUTER_NODES_FILE", file.toString(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "50"));
+    awaitHealthy(1);
+    Files.writeString(file, b.address() + "\n");
+    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!"b".equals(new JsonObject(post("", "{}").body()).getString("node"))) {
+      assertThat(System.nanoTime()).isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + "/metrics"))
+        .build(), HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("floe_router_forwarded_requests_total{node=\"" + b.address() + "\",status=\"200\"}");
+    assertThat(List.of(metrics.split("\n"))).anyMatch(l -> l.startsWith("floe_router_forward_duration_seconds_count"));
+  }
+}
