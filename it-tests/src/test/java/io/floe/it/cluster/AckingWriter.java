@@ -1,0 +1,96 @@
+package io.floe.it.cluster;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Load for the cluster tests: threads sending keyed NDJSON batches of uniquely identified events
+ * over keep-alive connections, remembering exactly what was acknowledged. Each key belongs to one
+ * thread, so a key's events have a well-defined order. Bounded in time and request count.
+ */
+final class AckingWriter {
+  /** One acknowledged event. */
+  record Acked(int partition, long sequence, String key, long keyOrder, String payload) {}
+
+  final Map<String, Acked> acked = new ConcurrentHashMap<>();
+  final AtomicLong errors = new AtomicLong();
+  private final String target;
+  private final int threads;
+  private final int batch;
+  private final AtomicBoolean stop = new AtomicBoolean();
+  private final List<Thread> running = new ArrayList<>();
+  private final String run;
+
+  AckingWriter(String target, int threads, int batch, String run) {
+    this.target = target;
+    this.threads = threads;
+    this.batch = batch;
+    this.run = run;
+  }
+
+  void start() {
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread th = new Thread(() -> loop(thread), "writer-" + t);
+      running.add(th);
+      th.start();
+    }
+  }
+
+  void stop() throws InterruptedException {
+    stop.set(true);
+    for (Thread t : running) {
+      t.join();
+    }
+  }
+
+  private void loop(int thread) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long[] keyOrder = new long[20];
+    for (int i = 0; i < 100_000 && !stop.get(); i++) {
+      int k = i % keyOrder.length;
+      String key = run + "-t" + thread + "-k" + k;
+      StringBuilder body = new StringBuilder();
+      String[] payloads = new String[batch];
+      long firstOrder = keyOrder[k];
+      for (int e = 0; e < batch; e++) {
+        payloads[e] = "{\"id\":\"" + key + "-" + (firstOrder + e) + "\",\"key\":\"" + key + "\",\"n\":" + (firstOrder + e) + "}";
+        body.append(payloads[e]).append('\n');
+      }
+      keyOrder[k] += batch;
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(target + "/v1/streams/load/events"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/x-ndjson").header("X-Floe-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+          errors.incrementAndGet();
+          Thread.sleep(20);
+          continue;
+        }
+        JsonObject json = new JsonObject(r.body());
+        int partition = json.getInteger("partition_id");
+        long first = json.getLong("first_sequence");
+        for (int e = 0; e < batch; e++) {
+          acked.put(key + "-" + (firstOrder + e), new Acked(partition, first + e, key, firstOrder + e, payloads[e]));
+        }
+      } catch (Exception e) {
+        errors.incrementAndGet();
+        if (e instanceof InterruptedException) {
+          return;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package io.floe.it.cluster;
+
+import io.floe.catalog.service.CatalogServiceMain;
+import io.floe.it.local.LocalS3Main;
+import io.floe.node.NodeMain;
+import io.floe.router.RouterMain;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A whole Floe cluster on localhost, every member its own process: the S3-compatible server, the
+ * catalog service on SQLite, N nodes, M routers, and nginx load-balancing over the routers.
+ */
+final class LocalCluster implements AutoCloseable {
+  final Path dir;
+  final JavaProcess s3;
+  final JavaProcess catalog;
+  final List<JavaProcess> nodes = new ArrayList<>();
+  final List<JavaProcess> routers = new ArrayList<>();
+  final JavaProcess nginx;
+
+  LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
+    this.dir = dir;
+    Path logs = Files.createDirectories(dir.resolve("logs"));
+    int s3Port = JavaProcess.freePort();
+    s3 = JavaProcess.java("s3", s3Port, LocalS3Main.class.getName(),
+        List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)), Map.of(), logs, "512m");
+    Map<String, String> storage = Map.of(
+        "FLOE_CATALOG_S3_ENDPOINT", "http://127.0.0.1:" + s3Port,
+        "FLOE_CATALOG_S3_PATH_STYLE_ACCESS", "true",
+        "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
+        "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
+        "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
+    int catalogPort = JavaProcess.freePort();
+    Map<String, String> catalogEnv = new HashMap<>(storage);
+    catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
+    catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
+    catalogEnv.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
+    catalog = JavaProcess.java("catalog", catalogPort, CatalogServiceMain.class.getName(), List.of(), catalogEnv,
+        logs, "512m");
+    for (int i = 0; i < nodeCount; i++) {
+      int port = JavaProcess.freePort();
+      Map<String, String> env = new HashMap<>();
+      env.put("FLOE_NODE_PARTITION_ID", Integer.toString(i));
+      env.put("FLOE_HTTP_PORT", Integer.toString(port));
+      env.put("FLOE_HTTP_HOST", "127.0.0.1");
+      env.put("FLOE_HTTP_EVENT_LOOPS", "1");
+      env.put("FLOE_BUFFER_DIR", dir.resolve("node-" + i).toString());
+      env.put("FLOE_CATALOG_URI", "http://127.0.0.1:" + catalogPort);
+      env.put("FLOE_CATALOG_S3_MULTIPART_PART_SIZE_BYTES", Long.toString(1L << 30));
+      env.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
+      env.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "2");
+      nodes.add(JavaProcess.java("node-" + i, port, NodeMain.class.getName(), List.of(), env, logs, "512m"));
+    }
+    String nodeList = nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
+    for (int i = 0; i < routerCount; i++) {
+      int port = JavaProcess.freePort();
+      routers.add(JavaProcess.java("router-" + i, port, RouterMain.class.getName(), List.of(), Map.of(
+          "FLOE_ROUTER_PORT", Integer.toString(port), "FLOE_ROUTER_HOST", "127.0.0.1",
+          "FLOE_ROUTER_NODES", nodeList, "FLOE_ROUTER_HEALTH_INTERVAL_MS", "250",
+          "FLOE_ROUTER_EVENT_LOOPS", "1"), logs, "256m"));
+    }
+    int lbPort = JavaProcess.freePort();
+    Path conf = writeNginxConf(dir.resolve("nginx"), lbPort);
+    nginx = JavaProcess.command("nginx", lbPort,
+        List.of(nginxBinary(), "-p", dir.resolve("nginx").toString(), "-c", conf.toString(), "-g", "daemon off;"), logs);
+  }
+
+  static String nginxBinary() {
+    for (String candidate : List.of("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx")) {
+      if (Files.isExecutable(Path.of(candidate))) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("nginx is not installed: apt-get install nginx (.ci/run does)");
+  }
+
+  private Path writeNginxConf(Path home, int lbPort) throws Exception {
+    Files.createDirectories(home.resolve("logs"));
+    Files.createDirectories(home.resolve("tmp"));
+    home.resolve("tmp").toFile().setWritable(true, false);
+    String upstreams = routers.stream()
+        .map(r -> "    server 127.0.0.1:" + r.port + " max_fails=1 fail_timeout=2s;")
+        .collect(Collectors.joining("\n"));
+    String tmp = home.resolve("tmp").toString();
+    String conf = """
+        worker_processes 1;
+        pid %1$s/nginx.pid;
+        error_log %1$s/logs/error.log warn;
+        events { worker_connections 1024; }
+        http {
+          access_log off;
+          client_body_temp_path %2$s/body;
+          proxy_temp_path %2$s/proxy;
+          fastcgi_temp_path %2$s/fastcgi;
+          uwsgi_temp_path %2$s/uwsgi;
+          scgi_temp_path %2$s/scgi;
+          upstream floe_routers {
+        %3$s
+            keepalive 64;
+          }
+          server {
+            listen 127.0.0.1:%4$d;
+            client_max_body_size 64m;
+            location / {
+              proxy_pass http://floe_routers;
+              proxy_http_version 1.1;
+              proxy_set_header Connection "";
+              proxy_request_buffering off;
+              proxy_next_upstream error timeout;
+              proxy_connect_timeout 1s;
+              proxy_read_timeout 60s;
+            }
+          }
+        }
+        """.formatted(home, tmp, upstreams, lbPort);
+    Path file = home.resolve("nginx.conf");
+    Files.writeString(file, conf);
+    return file;
+  }
+
+  LocalCluster start() throws Exception {
+    s3.start();
+    catalog.start();
+    catalog.awaitHttp("/health/ready", Duration.ofSeconds(90));
+    for (JavaProcess n : nodes) {
+      n.start();
+    }
+    for (JavaProcess n : nodes) {
+      n.awaitHttp("/health/ready", Duration.ofSeconds(120));
+    }
+    for (JavaProcess r : routers) {
+      r.start();
+    }
+    for (JavaProcess r : routers) {
+      r.awaitHttp("/health/ready", Duration.ofSeconds(60));
+    }
+    nginx.start();
+    nginx.awaitHttp("/health/ready", Duration.ofSeconds(30));
+    return this;
+  }
+
+  String catalogUri() {
+    return "http://127.0.0.1:" + catalog.port;
+  }
+
+  @Override
+  public void close() throws Exception {
+    nginx.kill();
+    for (JavaProcess r : routers) {
+      r.kill();
+    }
+    for (JavaProcess n : nodes) {
+      n.kill();
+    }
+    catalog.kill();
+    s3.kill();
+  }
+}
