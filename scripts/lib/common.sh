@@ -43,8 +43,9 @@ floe_ensure_command() {
   floe_log "installing $pkg (apt-get)..."
   local sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$pkg" >/dev/null \
-    || floe_die "could not install $pkg; install it and run again"
+  if ! { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$pkg" >/dev/null; }; then
+    floe_die "could not install $pkg; install it and run again"
+  fi
 }
 
 # Waits until GET $1 answers 200, for at most $2 seconds (default 60).

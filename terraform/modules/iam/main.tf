@@ -1,0 +1,153 @@
+# Least-privilege roles: nodes read/write only the warehouse prefix of the table bucket and use
+# only the chosen catalog; routers read only the release artifact; every instance is reachable
+# through SSM Session Manager instead of SSH.
+
+variable "name" {
+  description = "Cluster name."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region."
+  type        = string
+}
+
+variable "account_id" {
+  description = "AWS account id."
+  type        = string
+}
+
+variable "bucket_arn" {
+  description = "ARN of the table bucket."
+  type        = string
+}
+
+variable "warehouse_prefix" {
+  description = "Key prefix of the warehouse in the bucket."
+  type        = string
+}
+
+variable "artifact_bucket" {
+  description = "Bucket of the release tarball."
+  type        = string
+}
+
+variable "artifact_key" {
+  description = "Key of the release tarball."
+  type        = string
+}
+
+variable "catalog_type" {
+  description = "floe, glue or s3tables."
+  type        = string
+}
+
+variable "glue_database" {
+  description = "Glue database of the table (catalog_type = glue)."
+  type        = string
+}
+
+variable "s3tables_bucket_arn" {
+  description = "S3 Tables table bucket ARN (catalog_type = s3tables), else null."
+  type        = string
+}
+
+variable "secret_arns" {
+  description = "Secrets the instances may read (ingestion token, catalog database)."
+  type        = list(string)
+}
+
+locals {
+  roles = toset(["node", "router", "catalog"])
+  assume = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+  artifact_read = {
+    Effect   = "Allow"
+    Action   = ["s3:GetObject"]
+    Resource = ["arn:aws:s3:::${var.artifact_bucket}/${var.artifact_key}"]
+  }
+  secrets_read = length(var.secret_arns) == 0 ? [] : [{
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = var.secret_arns
+  }]
+  warehouse_rw = [
+    {
+      Effect   = "Allow"
+      Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
+      Resource = [var.bucket_arn]
+      Condition = { StringLike = { "s3:prefix" = ["${var.warehouse_prefix}/*", var.warehouse_prefix] } }
+    },
+    {
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+      Resource = ["${var.bucket_arn}/${var.warehouse_prefix}/*"]
+    },
+    {
+      Effect   = "Allow"
+      Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource = ["*"]
+      Condition = { StringEquals = { "kms:ViaService" = "s3.${var.region}.amazonaws.com" } }
+    },
+  ]
+  glue = var.catalog_type != "glue" ? [] : [{
+    Effect = "Allow"
+    Action = ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"]
+    Resource = [
+      "arn:aws:glue:${var.region}:${var.account_id}:catalog",
+      "arn:aws:glue:${var.region}:${var.account_id}:database/${var.glue_database}",
+      "arn:aws:glue:${var.region}:${var.account_id}:table/${var.glue_database}/*",
+    ]
+  }]
+  s3tables = var.catalog_type != "s3tables" ? [] : [{
+    Effect   = "Allow"
+    Action   = ["s3tables:*"]
+    Resource = [var.s3tables_bucket_arn, "${var.s3tables_bucket_arn}/*"]
+  }]
+  policies = {
+    node    = concat(var.catalog_type == "s3tables" ? [] : local.warehouse_rw, local.glue, local.s3tables, [local.artifact_read], local.secrets_read)
+    router  = concat([local.artifact_read], local.secrets_read)
+    catalog = concat(var.catalog_type == "floe" ? local.warehouse_rw : [], [local.artifact_read], local.secrets_read)
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each           = local.roles
+  name_prefix        = "${var.name}-${each.key}-"
+  assume_role_policy = local.assume
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = local.roles
+  role     = aws_iam_role.this[each.key].id
+  policy   = jsonencode({ Version = "2012-10-17", Statement = local.policies[each.key] })
+}
+
+resource "aws_iam_role_policy_attachment" "ssm" {
+  for_each   = local.roles
+  role       = aws_iam_role.this[each.key].name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
+resource "aws_iam_instance_profile" "this" {
+  for_each    = local.roles
+  name_prefix = "${var.name}-${each.key}-"
+  role        = aws_iam_role.this[each.key].name
+}
+
+output "node_instance_profile" {
+  description = "Instance profile of the nodes."
+  value       = aws_iam_instance_profile.this["node"].name
+}
+
+output "router_instance_profile" {
+  description = "Instance profile of the routers."
+  value       = aws_iam_instance_profile.this["router"].name
+}
+
+output "catalog_instance_profile" {
+  description = "Instance profile of the catalog service."
+  value       = aws_iam_instance_profile.this["catalog"].name
+}

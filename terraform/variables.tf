@@ -1,0 +1,239 @@
+variable "name" {
+  description = "Name of the cluster; prefixes every resource and tags them (floe:cluster)."
+  type        = string
+  default     = "floe"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must be 2-31 characters of a-z, 0-9 and '-', starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "vpc_id" {
+  description = "Existing VPC to deploy into; null creates a new VPC with public subnets."
+  type        = string
+  default     = null
+}
+
+variable "subnet_ids" {
+  description = "Subnets of the existing VPC (two or more AZs) for nodes, routers, load balancer and catalog; required with vpc_id."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = length(var.subnet_ids) == 0 || length(var.subnet_ids) >= 2
+    error_message = "subnet_ids must name at least two subnets (in different availability zones)."
+  }
+}
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC created when vpc_id is null."
+  type        = string
+  default     = "10.42.0.0/16"
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "az_count" {
+  description = "Availability zones used when the VPC is created here."
+  type        = number
+  default     = 3
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 6
+    error_message = "az_count must be between 2 and 6."
+  }
+}
+
+variable "node_count" {
+  description = "Number of ingestion nodes; each owns one partition (its id is its index) and one gp3 volume."
+  type        = number
+  default     = 3
+  validation {
+    condition     = var.node_count >= 1 && var.node_count <= 256 && floor(var.node_count) == var.node_count
+    error_message = "node_count must be a whole number between 1 and 256."
+  }
+}
+
+variable "node_instance_type" {
+  description = "Instance type of the nodes: a c5-family type (c5.* or c5d.*; c5d's NVMe instance store is used for Parquet staging)."
+  type        = string
+  default     = "c5.2xlarge"
+  validation {
+    condition     = can(regex("^c5d?\\.(large|[0-9]*xlarge|metal)$", var.node_instance_type))
+    error_message = "node_instance_type must be a c5 or c5d type, e.g. c5.2xlarge or c5d.4xlarge."
+  }
+}
+
+variable "node_volume_size_gib" {
+  description = "Size of each node's gp3 volume (RocksDB partition buffer), GiB."
+  type        = number
+  default     = 200
+  validation {
+    condition     = var.node_volume_size_gib >= 20 && var.node_volume_size_gib <= 16384
+    error_message = "node_volume_size_gib must be between 20 and 16384."
+  }
+}
+
+variable "node_volume_iops" {
+  description = "Provisioned IOPS of each node's gp3 volume (3,000 to 16,000)."
+  type        = number
+  default     = 16000
+  validation {
+    condition     = var.node_volume_iops >= 3000 && var.node_volume_iops <= 16000
+    error_message = "node_volume_iops must be between 3000 and 16000 (gp3)."
+  }
+}
+
+variable "node_volume_throughput_mibps" {
+  description = "Provisioned throughput of each node's gp3 volume, MiB/s (125 to 1,000)."
+  type        = number
+  default     = 1000
+  validation {
+    condition     = var.node_volume_throughput_mibps >= 125 && var.node_volume_throughput_mibps <= 1000
+    error_message = "node_volume_throughput_mibps must be between 125 and 1000 (gp3)."
+  }
+}
+
+variable "durability" {
+  description = "Node acknowledgement durability: sync (fsync before ack), async or none."
+  type        = string
+  default     = "sync"
+  validation {
+    condition     = contains(["sync", "async", "none"], var.durability)
+    error_message = "durability must be sync, async or none."
+  }
+}
+
+variable "router_count" {
+  description = "Number of router instances behind the load balancer."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.router_count >= 1 && var.router_count <= 64
+    error_message = "router_count must be between 1 and 64."
+  }
+}
+
+variable "router_instance_type" {
+  description = "Instance type of the routers."
+  type        = string
+  default     = "c5.xlarge"
+  validation {
+    condition     = can(regex("^c5n?\\.", var.router_instance_type))
+    error_message = "router_instance_type must be a c5 or c5n type."
+  }
+}
+
+variable "artifact_s3_uri" {
+  description = "S3 URI of the Floe release tarball built by scripts/package (e.g. s3://my-artifacts/floe-0.1.0.tar.gz); instances download it at boot."
+  type        = string
+  validation {
+    condition     = can(regex("^s3://[a-z0-9.-]{3,63}/.+\\.tar\\.gz$", var.artifact_s3_uri))
+    error_message = "artifact_s3_uri must be an s3://bucket/key.tar.gz URI."
+  }
+}
+
+variable "catalog_type" {
+  description = "Catalog the table lives in: floe (Floe's REST catalog service on EC2 over RDS PostgreSQL), glue (AWS Glue Data Catalog) or s3tables (Amazon S3 Tables)."
+  type        = string
+  default     = "floe"
+  validation {
+    condition     = contains(["floe", "glue", "s3tables"], var.catalog_type)
+    error_message = "catalog_type must be floe, glue or s3tables."
+  }
+}
+
+variable "catalog_instance_type" {
+  description = "Instance type of Floe's catalog service (catalog_type = floe)."
+  type        = string
+  default     = "t3.medium"
+}
+
+variable "catalog_db_instance_class" {
+  description = "RDS PostgreSQL instance class behind Floe's catalog service (catalog_type = floe)."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "bucket_name" {
+  description = "Name of the S3 bucket for table data; null derives one from name and the account id."
+  type        = string
+  default     = null
+}
+
+variable "force_destroy_bucket" {
+  description = "Let terraform destroy delete the bucket with its data (for test clusters only)."
+  type        = bool
+  default     = false
+}
+
+variable "ingest_cidrs" {
+  description = "CIDR blocks allowed to send events to the load balancer."
+  type        = list(string)
+  default     = ["10.0.0.0/8"]
+  validation {
+    condition     = alltrue([for c in var.ingest_cidrs : can(cidrhost(c, 0))])
+    error_message = "ingest_cidrs must be valid IPv4 CIDR blocks."
+  }
+}
+
+variable "query_cidrs" {
+  description = "CIDR blocks allowed to reach the catalog service (Spark, Trino)."
+  type        = list(string)
+  default     = ["10.0.0.0/8"]
+  validation {
+    condition     = alltrue([for c in var.query_cidrs : can(cidrhost(c, 0))])
+    error_message = "query_cidrs must be valid IPv4 CIDR blocks."
+  }
+}
+
+variable "ssh_cidrs" {
+  description = "CIDR blocks allowed to SSH to the instances; empty (default) means no SSH at all: use SSM Session Manager."
+  type        = list(string)
+  default     = []
+}
+
+variable "tls_certificate_arn" {
+  description = "ACM certificate ARN; when set the load balancer also listens with TLS on 443."
+  type        = string
+  default     = null
+}
+
+variable "ingest_token" {
+  description = "Bearer token producers must send; stored in Secrets Manager and read by the instances at boot. Null disables the token."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "flush_max_age_seconds" {
+  description = "Nodes flush when the oldest unflushed event is this old (visibility lag)."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.flush_max_age_seconds > 0 && var.flush_max_age_seconds <= 3600
+    error_message = "flush_max_age_seconds must be between 0 and 3600."
+  }
+}
+
+variable "target_file_size_mib" {
+  description = "Target Parquet data file size, MiB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.target_file_size_mib >= 8 && var.target_file_size_mib <= 1024
+    error_message = "target_file_size_mib must be between 8 and 1024."
+  }
+}
