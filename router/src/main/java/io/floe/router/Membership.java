@@ -42,7 +42,13 @@ final class Membership {
     reload();
     checkAll();
     timer = vertx.setPeriodic(config.healthInterval().toMillis(), id -> {
-      reloadIfChanged();
+      if (config.nodesFile() != null) {
+        // file I/O stays off the event loop
+        vertx.executeBlocking(() -> {
+          reloadIfChanged();
+          return null;
+        }, false);
+      }
       checkAll();
     });
   }

@@ -87,10 +87,7 @@ public final class EventBatchReader {
     return keyOffset < 0 ? null : new String(buf, keyOffset, keyLength, StandardCharsets.UTF_8);
   }
 
-  public byte[] array() {
-    return buf;
-  }
-
+  /** Offset of the payload in {@link EventBatch#array()}. */
   public int payloadOffset() {
     return payloadOffset;
   }
