@@ -48,6 +48,8 @@ public final class Flusher implements AutoCloseable {
   private volatile int consecutiveFailures;
   private volatile boolean fenced;
   private volatile long lagMillis;
+  /** The committed sequence the table holds for this partition, as far as this process knows. */
+  private long tableCommitted;
 
   public Flusher(RocksBuffer buffer, CommitProtocol protocol, PartitionClaim claim, FlushConfig config,
       NodeMetrics metrics, Runnable onFenced) {
@@ -57,6 +59,7 @@ public final class Flusher implements AutoCloseable {
     this.config = config;
     this.metrics = metrics;
     this.onFenced = onFenced;
+    this.tableCommitted = claim.committedSequence();
     AtomicInteger n = new AtomicInteger();
     this.writerPool = Executors.newFixedThreadPool(config.maxConcurrency(), r -> {
       Thread t = new Thread(r, "floe-file-writer-" + n.incrementAndGet());
@@ -157,6 +160,10 @@ public final class Flusher implements AutoCloseable {
 
   private void flushOnce() throws Exception {
     long start = System.nanoTime();
+    if (tableCommitted > buffer.committedSequence()) {
+      // an earlier flush committed but its local delete failed: finish it before cutting again
+      buffer.dropThrough(tableCommitted);
+    }
     FlushCut cut = FlushCut.read(buffer, config.maxBytesPerFlush());
     if (cut.isEmpty()) {
       return;
@@ -165,6 +172,7 @@ public final class Flusher implements AutoCloseable {
     FaultPoint.AFTER_UPLOAD.reach(config.faultPoint());
     protocol.commit(claim, cut.after(), cut.through(), written.files(),
         Map.of("floe.events", Integer.toString(cut.events())));
+    tableCommitted = cut.through();
     FaultPoint.AFTER_COMMIT.reach(config.faultPoint());
     buffer.dropThrough(cut.through());
     lastCommitMillis = System.currentTimeMillis();
