@@ -32,6 +32,9 @@ final class JsonEventDecoder {
 
   private byte[] key;
   private long eventMicros;
+  /** Line (NDJSON) or element (array) number of the event being read; error messages only. */
+  private int position;
+  private boolean lines;
 
   JsonEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out) {
     this.fields = fields;
@@ -40,52 +43,49 @@ final class JsonEventDecoder {
     this.out = out;
   }
 
-  /** One JSON object per line; blank lines are ignored. */
+  /**
+   * One JSON object per line; blank lines are ignored. One streaming parser runs over the whole
+   * body (no per-line parser, no separate scan for line ends); its locations give each event's
+   * bytes and line number.
+   */
   void decodeNdjson(byte[] body, int length) {
-    int line = 0;
-    int start = 0;
-    while (start < length) {
-      int end = start;
-      while (end < length && body[end] != '\n') {
-        end++;
-      }
-      line++;
-      int s = start;
-      int e = end;
-      while (s < e && isWhitespace(body[s])) {
-        s++;
-      }
-      while (e > s && isWhitespace(body[e - 1])) {
-        e--;
-      }
-      if (s < e) {
-        decodeLine(body, s, e - s, line);
-      }
-      start = end + 1;
-    }
-  }
-
-  private void decodeLine(byte[] body, int off, int len, int line) {
-    String where = "line " + line;
-    try (JsonParser p = FACTORY.createParser(body, off, len)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw new IngestException.BadRequest(
-            "not_an_object", where + ": each NDJSON line must be a JSON object");
-      }
-      readEvent(p, where);
-      if (p.nextToken() != null) {
-        throw new IngestException.BadRequest(
-            "malformed_json", where + ": more than one JSON value on the line");
+    lines = true;
+    int lastEndLine = 0;
+    try (JsonParser p = FACTORY.createParser(body, 0, length)) {
+      JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        JsonLocation begin = p.currentTokenLocation();
+        position = begin.getLineNr();
+        if (position == lastEndLine) {
+          throw new IngestException.BadRequest("malformed_json", where() + ": more than one JSON value on the line");
+        }
+        if (t != JsonToken.START_OBJECT) {
+          throw new IngestException.BadRequest("not_an_object", where() + ": each NDJSON line must be a JSON object");
+        }
+        int start = (int) begin.getByteOffset();
+        readEvent(p);
+        JsonLocation after = p.currentLocation();
+        lastEndLine = after.getLineNr();
+        if (lastEndLine != position) {
+          throw new IngestException.BadRequest("malformed_json", where() + ": the event does not end on its line");
+        }
+        add(body, start, (int) after.getByteOffset() - start);
+        position = 0;
       }
     } catch (JsonProcessingException e) {
       JsonLocation loc = e.getLocation();
-      throw new IngestException.BadRequest(
-          "malformed_json",
-          where + (loc == null ? "" : ", column " + loc.getColumnNr()) + ": " + e.getOriginalMessage());
+      String at;
+      if (loc == null) {
+        at = where();
+      } else if (position > 0 && loc.getLineNr() > position) {
+        at = where() + " (the event does not end on its line)"; // an NDJSON event is one line
+      } else {
+        at = "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      }
+      throw new IngestException.BadRequest("malformed_json", at + ": " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    add(body, off, len, where);
   }
 
   /** A single object, or an array of objects. */
@@ -93,24 +93,23 @@ final class JsonEventDecoder {
     try (JsonParser p = FACTORY.createParser(body, 0, length)) {
       JsonToken first = p.nextToken();
       if (first == JsonToken.START_OBJECT) {
+        position = 1;
         int start = (int) p.currentTokenLocation().getByteOffset();
-        readEvent(p, "body");
+        readEvent(p);
         int end = (int) p.currentLocation().getByteOffset();
-        add(body, start, end - start, "body");
+        add(body, start, end - start);
       } else if (first == JsonToken.START_ARRAY) {
-        int element = 0;
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-          element++;
-          String where = "element " + element;
+          position++;
           if (t != JsonToken.START_OBJECT) {
             throw new IngestException.BadRequest(
-                "not_an_object", where + ": each array element must be a JSON object");
+                "not_an_object", where() + ": each array element must be a JSON object");
           }
           int start = (int) p.currentTokenLocation().getByteOffset();
-          readEvent(p, where);
+          readEvent(p);
           int end = (int) p.currentLocation().getByteOffset();
-          add(body, start, end - start, where);
+          add(body, start, end - start);
         }
       } else if (first != null) {
         throw new IngestException.BadRequest(
@@ -129,7 +128,7 @@ final class JsonEventDecoder {
   }
 
   /** Reads one object (the parser is on its START_OBJECT) up to its END_OBJECT. */
-  private void readEvent(JsonParser p, String where) throws IOException {
+  private void readEvent(JsonParser p) throws IOException {
     key = null;
     eventMicros = ingestMicros;
     boolean keySeen = false;
@@ -140,30 +139,30 @@ final class JsonEventDecoder {
       JsonToken value = p.nextToken();
       if (!keySeen && name.equals(fields.keyField())) {
         keySeen = true;
-        key = keyOf(p, value, where);
+        key = keyOf(p, value);
       } else if (!timeSeen && name.equals(fields.timeField())) {
         timeSeen = true;
-        eventMicros = timeOf(p, value, where);
+        eventMicros = timeOf(p, value);
       } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
         p.skipChildren();
       }
     }
     if (t != JsonToken.END_OBJECT) {
-      throw new IngestException.BadRequest("malformed_json", where + ": unterminated object");
+      throw new IngestException.BadRequest("malformed_json", where() + ": unterminated object");
     }
   }
 
-  private byte[] keyOf(JsonParser p, JsonToken value, String where) throws IOException {
+  private byte[] keyOf(JsonParser p, JsonToken value) throws IOException {
     return switch (value) {
       case VALUE_NULL -> null;
       case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
           p.getText().getBytes(StandardCharsets.UTF_8);
       default -> throw new IngestException.BadRequest(
-          "bad_key", where + ": field '" + fields.keyField() + "' must be a string or a number");
+          "bad_key", where() + ": field '" + fields.keyField() + "' must be a string or a number");
     };
   }
 
-  private long timeOf(JsonParser p, JsonToken value, String where) throws IOException {
+  private long timeOf(JsonParser p, JsonToken value) throws IOException {
     try {
       return switch (value) {
         case VALUE_NULL -> ingestMicros;
@@ -179,11 +178,15 @@ final class JsonEventDecoder {
       };
     } catch (IllegalArgumentException e) {
       throw new IngestException.BadRequest(
-          "bad_event_time", where + ": field '" + fields.timeField() + "': " + e.getMessage());
+          "bad_event_time", where() + ": field '" + fields.timeField() + "': " + e.getMessage());
     }
   }
 
-  private void add(byte[] body, int off, int len, String where) {
+  private String where() {
+    return (lines ? "line " : "element ") + position;
+  }
+
+  private void add(byte[] body, int off, int len) {
     byte[] payload = body;
     int payloadOff = off;
     int payloadLen = len;
@@ -197,7 +200,7 @@ final class JsonEventDecoder {
     }
     if (payloadLen > maxEventBytes) {
       throw new IngestException.TooLarge(
-          where + ": event is " + payloadLen + " bytes, over the limit of " + maxEventBytes
+          where() + ": event is " + payloadLen + " bytes, over the limit of " + maxEventBytes
               + " (ingest.max-event-bytes)");
     }
     out.add(eventMicros, key, payload, payloadOff, payloadLen);
@@ -205,9 +208,5 @@ final class JsonEventDecoder {
 
   private static String at(JsonLocation loc) {
     return loc == null ? "" : "(line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
-  }
-
-  private static boolean isWhitespace(byte b) {
-    return b == ' ' || b == '\t' || b == '\r' || b == '\n';
   }
 }

@@ -135,6 +135,10 @@ class RequestDecoderTest {
         .hasMessageStartingWith("line 2: each NDJSON line must be a JSON object");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1} {\"b\":2}"))
         .hasMessageContaining("line 1: more than one JSON value");
+    assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\nxyz\n"))
+        .isInstanceOf(IngestException.BadRequest.class).hasMessageStartingWith("line 2");
+    assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\n{\"a\":\n2}\n"))
+        .hasMessageStartingWith("line 2: the event does not end on its line");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.JSON, "[{\"a\":1},{\"a\":1},\"x\"]"))
         .hasMessageStartingWith("element 3");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.JSON, "[{\"a\":1}] {}"))
