@@ -38,14 +38,29 @@ public final class CatalogConnector {
     return p;
   }
 
-  /** Opens the catalog; a bad property stops start-up with one line naming it. */
+  /**
+   * Opens the catalog. A bad property stops start-up with one line naming it; a catalog that
+   * cannot be reached (an I/O failure) is rethrown as is, for the caller to retry.
+   */
   public static Catalog open(String name, Map<String, String> properties) {
     try {
       return CatalogUtil.buildIcebergCatalog(name, properties, new Configuration(false));
     } catch (RuntimeException e) {
+      if (causedByIo(e)) {
+        throw e;
+      }
       throw new ConfigException("catalog.* (" + describe(properties) + "): cannot open the catalog: "
           + rootMessage(e));
     }
+  }
+
+  private static boolean causedByIo(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String describe(Map<String, String> p) {

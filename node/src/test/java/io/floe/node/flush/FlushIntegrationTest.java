@@ -118,6 +118,24 @@ class FlushIntegrationTest {
   }
 
   @Test
+  void anUnreachableCatalogIsRetriedUntilTheStartupTimeout() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Map<String, String> s = new HashMap<>();
+    s.put("http.port", "0");
+    s.put("buffer.dir", tmp.resolve("node").toString());
+    s.put("catalog.uri", "http://127.0.0.1:" + port);
+    s.put("catalog.startup-timeout-seconds", "2");
+    long start = System.nanoTime();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Node.start(NodeConfig.load(Settings.of(s))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("catalog not reachable within 2 s (catalog.startup-timeout-seconds)");
+    assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.SECONDS.toNanos(2));
+  }
+
+  @Test
   void maxAgeFlushesWithoutBeingAsked() throws Exception {
     try (TableEnv env = TableEnv.start(tmp)) {
       Map<String, String> s = env.nodeSettings(0);
