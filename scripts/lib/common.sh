@@ -65,3 +65,19 @@ floe_free_port() {
   "$(floe_java)" -cp "$(floe_classpath it-tests)" io.floe.it.load.FreePort 2>/dev/null \
     || echo $((20000 + RANDOM % 20000))
 }
+
+# Baseline for ingestion benchmarks: fio writes SIZE bytes to DIR in BLOCK-byte writes with an
+# fdatasync after each (what a durable ack per request would cost); prints the MB/s.
+floe_fio_baseline() {
+  local dir="$1" size="$2" block="$3" kib
+  rm -rf "$dir"; mkdir -p "$dir"
+  kib=$(fio --name=baseline --directory="$dir" --rw=write --bs="$block" --size="$size" \
+    --fdatasync=1 --ioengine=sync --minimal | awk -F';' '{print $48}')
+  rm -rf "$dir"
+  awk -v k="$kib" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'
+}
+
+# A numeric field of the load generator's JSON summary.
+floe_json_number() {
+  sed -E "s/.*\"$1\":([0-9.]+).*/\\1/" <<<"$2"
+}
