@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
@@ -103,12 +104,15 @@ public final class RocksBuffer implements AutoCloseable {
         .setWriteBufferSize(c.writeBufferSize())
         .setMaxWriteBufferNumber(c.maxWriteBufferNumber())
         .setMinWriteBufferNumberToMerge(1)
-        .setLevel0FileNumCompactionTrigger(8)
-        .setLevel0SlowdownWritesTrigger(20)
-        .setLevel0StopWritesTrigger(36)
-        .setTargetFileSizeBase(256L << 20)
-        .setMaxBytesForLevelBase(1L << 30)
-        .setLevelCompactionDynamicLevelBytes(true)
+        // a write-once buffer: every batch is read once by the flusher and then deleted, so
+        // background compaction would only rewrite data about to go. Committed ranges are
+        // reclaimed by a manual compaction of just that range after each drop (see dropThrough);
+        // the buffer budget bounds the number of L0 files in between.
+        .setDisableAutoCompactions(true)
+        .setLevel0SlowdownWritesTrigger(Integer.MAX_VALUE)
+        .setLevel0StopWritesTrigger(Integer.MAX_VALUE)
+        .setSoftPendingCompactionBytesLimit(0)
+        .setHardPendingCompactionBytesLimit(0)
         .setBytesPerSync(1L << 20)
         .setWalBytesPerSync(1L << 20)
         .setCompressionType(compression(c.compression()))
@@ -182,7 +186,27 @@ public final class RocksBuffer implements AutoCloseable {
    *
    * @return bytes freed
    */
-  public synchronized long dropThrough(long sequence) throws RocksDBException {
+  public long dropThrough(long sequence) throws RocksDBException {
+    long freed = deleteThrough(sequence);
+    if (freed > 0) {
+      reclaim(sequence);
+    }
+    return freed;
+  }
+
+  /**
+   * Gives the dropped range's disk space back: compacting just that range lets the range
+   * tombstone discard its files (live data is rewritten only where a file straddles the committed
+   * sequence). Runs outside the writers' lock, so appends go on meanwhile.
+   */
+  private void reclaim(long sequence) throws RocksDBException {
+    try (CompactRangeOptions cro = new CompactRangeOptions()
+        .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+      db.compactRange(null, dataKey(0), dataKey(sequence + 1), cro);
+    }
+  }
+
+  private synchronized long deleteThrough(long sequence) throws RocksDBException {
     if (sequence <= committedSequence) {
       return 0;
     }

@@ -78,6 +78,34 @@ class RocksBufferTest {
     }
   }
 
+  private long sstBytes() throws Exception {
+    try (var files = java.nio.file.Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".sst")).mapToLong(f -> f.toFile().length()).sum();
+    }
+  }
+
+  @Test
+  void droppedRangesGiveTheirFilesBackWithoutCompaction() throws Exception {
+    BufferConfig small = new BufferConfig(dir, null, Durability.ASYNC, 1L << 30, 8L << 20, 1L << 20, 2, 2,
+        BufferConfig.Compression.NONE);
+    try (RocksBuffer buffer = RocksBuffer.open(small, 0)) {
+      for (int i = 0; i < 150; i++) {
+        buffer.append(List.of(batch("s", 2000, "b" + i)));
+      }
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      long before = -1;
+      while (before < (4L << 20) || before != sstBytes()) {
+        assertThat(System.nanoTime()).as("memtables flushed to SST files").isLessThan(deadline);
+        before = sstBytes();
+        Thread.sleep(300);
+      }
+      buffer.dropThrough(buffer.highWaterMark());
+      assertThat(sstBytes()).isLessThan(before / 4);
+      assertThat(buffer.bufferedBytes()).isZero();
+      assertThat(storedTags(buffer)).isEmpty();
+    }
+  }
+
   @Test
   void refusesAnotherPartitionsDirectory() throws Exception {
     BufferConfig config = BufferConfig.defaults(dir);
