@@ -1,5 +1,10 @@
 data "aws_caller_identity" "current" {}
 
+# one AMI for every instance: the latest Amazon Linux 2023
+data "aws_ssm_parameter" "al2023" {
+  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+}
+
 locals {
   bucket      = coalesce(var.bucket_name, "${var.name}-${data.aws_caller_identity.current.account_id}-${var.region}")
   warehouse   = "s3://${local.bucket}/warehouse"
@@ -77,6 +82,7 @@ module "iam" {
 
 module "catalog" {
   source           = "./modules/catalog"
+  ami_id           = data.aws_ssm_parameter.al2023.value
   name             = var.name
   region           = var.region
   catalog_type     = var.catalog_type
@@ -93,6 +99,7 @@ module "catalog" {
 
 module "nodes" {
   source                  = "./modules/nodes"
+  ami_id                  = data.aws_ssm_parameter.al2023.value
   name                    = var.name
   region                  = var.region
   node_count              = var.node_count
@@ -115,6 +122,7 @@ module "nodes" {
 
 module "routers" {
   source                  = "./modules/routers"
+  ami_id                  = data.aws_ssm_parameter.al2023.value
   name                    = var.name
   region                  = var.region
   router_count            = var.router_count

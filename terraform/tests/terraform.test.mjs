@@ -221,7 +221,7 @@ test('outputs give the ingestion URL, the catalog URI and ready-to-paste Spark a
 test('shellcheck passes on every shell script', () => {
   const scripts = [
     '.ci/run', 'scripts/lib/common.sh', 'scripts/quickstart', 'scripts/query', 'scripts/bench-node',
-    'scripts/bench-router', 'scripts/bench-flush', 'scripts/package', 'scripts/bench', 'terraform/modules/nodes/scripts/setup-disks.sh',
+    'scripts/bench-flush', 'scripts/package', 'scripts/bench', 'terraform/modules/nodes/scripts/setup-disks.sh',
   ].map((p) => join(REPO, p));
   const r = spawnSync('shellcheck', ['-x', '-P', join(REPO, 'scripts'), ...scripts], { encoding: 'utf8' });
   assert.ok(!r.error, `shellcheck is not installed (apt-get install shellcheck; .ci/run does): ${r.error}`);

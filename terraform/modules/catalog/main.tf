@@ -38,6 +38,11 @@ variable "db_instance_class" {
   type        = string
 }
 
+variable "ami_id" {
+  description = "Amazon Linux 2023 AMI the instances boot."
+  type        = string
+}
+
 variable "instance_profile" {
   description = "IAM instance profile of the catalog service."
   type        = string
@@ -67,11 +72,6 @@ locals {
   floe     = var.catalog_type == "floe" ? 1 : 0
   glue     = var.catalog_type == "glue" ? 1 : 0
   s3tables = var.catalog_type == "s3tables" ? 1 : 0
-}
-
-data "aws_ssm_parameter" "al2023" {
-  count = local.floe
-  name  = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 }
 
 resource "aws_security_group" "service" {
@@ -154,7 +154,7 @@ resource "aws_db_instance" "catalog" {
 
 resource "aws_instance" "service" {
   count                  = local.floe
-  ami                    = data.aws_ssm_parameter.al2023[0].value
+  ami                    = var.ami_id
   instance_type          = var.instance_type
   subnet_id              = var.subnet_ids[0]
   vpc_security_group_ids = [aws_security_group.service[0].id]

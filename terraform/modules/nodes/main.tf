@@ -37,6 +37,11 @@ variable "vpc_cidr" {
   type        = string
 }
 
+variable "ami_id" {
+  description = "Amazon Linux 2023 AMI the instances boot."
+  type        = string
+}
+
 variable "instance_profile" {
   description = "IAM instance profile of the nodes."
   type        = string
@@ -90,10 +95,6 @@ variable "ingest_token_secret_arn" {
 variable "ssh_cidrs" {
   description = "CIDRs allowed to SSH; empty for none."
   type        = list(string)
-}
-
-data "aws_ssm_parameter" "al2023" {
-  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 }
 
 data "aws_subnet" "node" {
@@ -159,7 +160,7 @@ resource "aws_network_interface" "node" {
 
 resource "aws_instance" "node" {
   count                = var.node_count
-  ami                  = data.aws_ssm_parameter.al2023.value
+  ami                  = var.ami_id
   instance_type        = var.instance_type
   iam_instance_profile = var.instance_profile
   ebs_optimized        = true

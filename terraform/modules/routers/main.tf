@@ -35,6 +35,11 @@ variable "vpc_cidr" {
   type        = string
 }
 
+variable "ami_id" {
+  description = "Amazon Linux 2023 AMI the instances boot."
+  type        = string
+}
+
 variable "instance_profile" {
   description = "IAM instance profile of the routers."
   type        = string
@@ -62,10 +67,6 @@ variable "ssh_cidrs" {
 
 locals {
   port = 8080
-}
-
-data "aws_ssm_parameter" "al2023" {
-  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 }
 
 resource "aws_security_group" "routers" {
@@ -107,7 +108,7 @@ resource "aws_security_group" "routers" {
 
 resource "aws_instance" "router" {
   count                  = var.router_count
-  ami                    = data.aws_ssm_parameter.al2023.value
+  ami                    = var.ami_id
   instance_type          = var.instance_type
   subnet_id              = var.subnet_ids[count.index % length(var.subnet_ids)]
   vpc_security_group_ids = [aws_security_group.routers.id]

@@ -6,17 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.config.ConfigException;
-import io.floe.catalog.config.Settings;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
+import io.floe.catalog.testing.LocalCatalog;
 import io.floe.catalog.testing.LocalS3;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.DataFile;
@@ -35,14 +34,8 @@ class CatalogServiceTest {
   @Test
   void servesTheRestApiOverSqliteAndHandsOutStorageSettings() throws Exception {
     try (LocalS3 s3 = LocalS3.start(tmp.resolve("s3"), 0, "floe")) {
-      Map<String, String> env = new HashMap<>();
-      env.put("FLOE_SERVICE_PORT", "0");
-      env.put("FLOE_SERVICE_HOST", "127.0.0.1");
-      env.put("FLOE_SERVICE_AUTH_TOKEN", "t0ken");
-      env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + tmp.resolve("catalog.db"));
-      s3.fileIoProperties().forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
-      CatalogServiceConfig config = CatalogServiceConfig.load(Settings.from(env));
-      try (CatalogService service = CatalogService.start(config)) {
+      try (CatalogService service = LocalCatalog.start(tmp.resolve("catalog.db"), s3.fileIoProperties(),
+          Map.of("FLOE_SERVICE_AUTH_TOKEN", "t0ken"))) {
         String uri = "http://127.0.0.1:" + service.port();
         // a client that knows only the URI and the token gets the storage settings from /v1/config
         Catalog client = CatalogConnector.open("client", Map.of("type", "rest", "uri", uri, "token", "t0ken"));

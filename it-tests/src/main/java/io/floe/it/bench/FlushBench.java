@@ -2,7 +2,7 @@ package io.floe.it.bench;
 
 import io.floe.catalog.config.Settings;
 import io.floe.catalog.service.CatalogService;
-import io.floe.catalog.service.CatalogServiceConfig;
+import io.floe.catalog.testing.LocalCatalog;
 import io.floe.catalog.testing.LocalS3;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
@@ -48,12 +48,7 @@ public final class FlushBench {
     System.out.printf("%-13s %10s %12s %14s %14s %8s%n", "codec", "seconds", "parquet_MB", "input_MB/s",
         "parquet_MB/s", "ratio");
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe")) {
-      Map<String, String> env = new HashMap<>();
-      env.put("FLOE_SERVICE_PORT", "0");
-      env.put("FLOE_SERVICE_HOST", "127.0.0.1");
-      env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
-      s3.fileIoProperties().forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
-      try (CatalogService service = CatalogService.start(CatalogServiceConfig.load(Settings.from(env)))) {
+      try (CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
         for (String codec : List.of("uncompressed", "snappy", "zstd")) {
           Map<String, String> s = new HashMap<>();
           s.put("node.partition-id", "0");

@@ -195,6 +195,24 @@ public final class RocksBuffer implements AutoCloseable {
   }
 
   /**
+   * The flusher's drop: the batches {@code (after, through]} it just committed, whose encoded size
+   * it already knows, so they are not read again.
+   *
+   * @throws IllegalStateException when {@code after} is not the buffer's committed sequence (the
+   *     cut is not the one this buffer would hand out)
+   */
+  public void dropCut(long after, long through, long bytes) throws RocksDBException {
+    synchronized (this) {
+      if (after != committedSequence || through >= nextSequence || through <= after) {
+        throw new IllegalStateException("cut " + (after + 1) + ".." + through + " does not start at the committed "
+            + "sequence " + committedSequence + " or ends past the high-water mark " + highWaterMark());
+      }
+      recordDrop(through, bytes);
+    }
+    reclaim(through);
+  }
+
+  /**
    * Gives the dropped range's disk space back: compacting just that range lets the range
    * tombstone discard its files (live data is rewritten only where a file straddles the committed
    * sequence). Runs outside the writers' lock, so appends go on meanwhile.
@@ -235,6 +253,12 @@ public final class RocksBuffer implements AutoCloseable {
       }
       it.status();
     }
+    recordDrop(sequence, freed);
+    return freed;
+  }
+
+  /** Deletes the batches through {@code sequence} and records the new committed sequence, atomically. */
+  private void recordDrop(long sequence, long freed) throws RocksDBException {
     long newBuffered = Math.max(0, bufferedBytes - freed);
     try (WriteBatch wb = new WriteBatch()) {
       wb.deleteRange(dataKey(0), dataKey(sequence + 1));
@@ -244,7 +268,6 @@ public final class RocksBuffer implements AutoCloseable {
     }
     committedSequence = sequence;
     bufferedBytes = newBuffered;
-    return freed;
   }
 
   /**

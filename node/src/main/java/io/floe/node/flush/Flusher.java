@@ -174,7 +174,7 @@ public final class Flusher implements AutoCloseable {
         Map.of("floe.events", Integer.toString(cut.events())));
     tableCommitted = cut.through();
     FaultPoint.AFTER_COMMIT.reach(config.faultPoint());
-    buffer.dropThrough(cut.through());
+    buffer.dropCut(cut.after(), cut.through(), cut.bytes());
     lastCommitMillis = System.currentTimeMillis();
     long nanos = System.nanoTime() - start;
     metrics.flushed(cut.events(), cut.bytes(), written.files().size(), written.bytes(), nanos);

@@ -22,6 +22,8 @@ import java.time.temporal.ChronoUnit;
  * to the routing context's failure handler ({@link ErrorResponses}).
  */
 public final class IngestHandler {
+  /** The body format {@link #admit} read from Content-Type, for {@link #ingest}. */
+  private static final String FORMAT = "floe.format";
   private final int partitionId;
   private final NodeConfig.IngestLimits limits;
   private final RequestDecoder decoder;
@@ -52,7 +54,7 @@ public final class IngestHandler {
     if (notReady != null) {
       throw new IngestException.Unavailable(notReady, Readiness.explain(notReady), notReady.equals("draining") ? 1 : 5);
     }
-    RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE));
+    ctx.put(FORMAT, RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE)));
     RequestDecoder.checkStream(ctx.pathParam("stream"));
     long declared = contentLength(req);
     if (declared > limits.maxBodyBytes()) {
@@ -74,7 +76,7 @@ public final class IngestHandler {
   /** Reads and decodes the body, writes the batch durably, answers. */
   public void ingest(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    RequestDecoder.Format format = RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE));
+    RequestDecoder.Format format = ctx.get(FORMAT);
     BodyReader.read(req, limits.maxBodyBytes(), contentLength(req))
         .map(body -> decode(ctx, format, body))
         .compose(batch -> Future.fromCompletionStage(committer.submit(batch), ctx.vertx().getOrCreateContext())

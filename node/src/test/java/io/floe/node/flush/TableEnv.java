@@ -3,9 +3,9 @@ package io.floe.node.flush;
 import io.floe.catalog.config.Settings;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.service.CatalogService;
-import io.floe.catalog.service.CatalogServiceConfig;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
+import io.floe.catalog.testing.LocalCatalog;
 import io.floe.catalog.testing.LocalS3;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -42,13 +42,8 @@ final class TableEnv implements AutoCloseable {
 
   /** With any S3 endpoint (e.g. LocalStack); {@code s3} may be null when it is not a {@link LocalS3}. */
   static TableEnv start(Path dir, LocalS3 s3, Map<String, String> fileIo) throws Exception {
-    Map<String, String> env = new HashMap<>();
-    env.put("FLOE_SERVICE_PORT", "0");
-    env.put("FLOE_SERVICE_HOST", "127.0.0.1");
-    env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
-    env.put("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse");
-    fileIo.forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
-    CatalogService service = CatalogService.start(CatalogServiceConfig.load(Settings.from(env)));
+    CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), fileIo,
+        Map.of("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse"));
     return new TableEnv(dir, s3, service);
   }
 
