@@ -21,7 +21,8 @@ import org.HdrHistogram.Histogram;
 /**
  * Keep-alive HTTP load generator: {@code connections} pooled connections each keep one request in
  * flight (or follow a target rate), cycling through pre-generated bodies; reports events/s, MB/s,
- * acknowledgement latency percentiles and errors by status. Bounded in time and request count.
+ * acknowledgement latency percentiles and errors by status, and (with a catalog) sampled
+ * visibility lag. Bounded in time and request count.
  */
 public final class LoadGenerator {
   private final LoadOptions options;
@@ -33,15 +34,18 @@ public final class LoadGenerator {
   private final LongAdder okBytes = new LongAdder();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final AtomicLong sent = new AtomicLong();
+  private final VisibilityProbe probe;
 
   public LoadGenerator(LoadOptions options) {
     this.options = options;
     this.bodies = RequestBodies.generate(options);
+    this.probe = options.catalog() == null ? null
+        : new VisibilityProbe(options.catalog(), options.table(), options.catalogToken(), 500, 100);
   }
 
   /** Summary of a run. */
   public record Result(double seconds, long requests, long events, long bytes, double p50Ms, double p99Ms,
-      double p999Ms, double maxMs, Map<String, Long> errors) {
+      double p999Ms, double maxMs, Map<String, Long> errors, Map<String, Object> lag) {
     public double eventsPerSecond() {
       return events / seconds;
     }
@@ -55,7 +59,8 @@ public final class LoadGenerator {
           .put("bytes", bytes).put("events_per_s", Math.round(eventsPerSecond()))
           .put("mb_per_s", Math.round(megabytesPerSecond() * 100) / 100.0)
           .put("p50_ms", p50Ms).put("p99_ms", p99Ms).put("p999_ms", p999Ms).put("max_ms", maxMs)
-          .put("errors", new JsonObject(new TreeMap<>(errors)));
+          .put("errors", new JsonObject(new TreeMap<>(errors)))
+          .mergeIn(new JsonObject(new TreeMap<>(lag)));
     }
   }
 
@@ -65,6 +70,9 @@ public final class LoadGenerator {
       HttpClient client = vertx.createHttpClient(
           new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setPipelining(false),
           new PoolOptions().setHttp1MaxSize(options.connections()));
+      if (probe != null) {
+        probe.start(vertx);
+      }
       long start = System.nanoTime();
       long deadline = start + options.duration().toNanos();
       CompletableFuture<Void> done = new CompletableFuture<>();
@@ -91,11 +99,19 @@ public final class LoadGenerator {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       total.add(latency.getIntervalHistogram());
+      Map<String, Object> lag = new TreeMap<>();
+      if (probe != null) {
+        System.err.println("waiting up to " + options.lagWait().toSeconds()
+            + " s for the last sampled events to be committed to the table");
+        probe.awaitVisible(options.lagWait().toMillis());
+        probe.stop(vertx);
+        probe.report(lag);
+      }
       Map<String, Long> errs = new TreeMap<>();
       errors.forEach((k, v) -> errs.put(k, v.sum()));
       return new Result(seconds, okRequests.sum(), okEvents.sum(), okBytes.sum(),
           ms(total.getValueAtPercentile(50)), ms(total.getValueAtPercentile(99)),
-          ms(total.getValueAtPercentile(99.9)), ms(total.getMaxValue()), errs);
+          ms(total.getValueAtPercentile(99.9)), ms(total.getMaxValue()), errs, lag);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
@@ -126,22 +142,27 @@ public final class LoadGenerator {
         .putHeader("Content-Type", "application/x-ndjson");
     client.request(req)
         .compose(r -> r.send(body))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()))
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)))
         .onComplete(ar -> {
           long t1 = System.nanoTime();
-          if (ar.succeeded() && ar.result() == 200) {
+          if (ar.succeeded() && ar.result().status() == 200) {
             latency.recordValue((t1 - t0) / 1000);
+            if (probe != null && probe.wantSample(t1)) {
+              probe.acknowledged(ar.result().body().toString(), t1);
+            }
             okRequests.increment();
             okEvents.add(options.batchEvents());
             okBytes.add(body.length());
           } else {
-            String key = ar.succeeded() ? "http_" + ar.result() : ar.cause().getClass().getSimpleName();
+            String key = ar.succeeded() ? "http_" + ar.result().status() : ar.cause().getClass().getSimpleName();
             errors.computeIfAbsent(key, k -> new LongAdder()).increment();
           }
           loop(vertx, client, connection, deadline, intervalNanos,
               intervalNanos > 0 ? nextAt + intervalNanos : 0, finished);
         });
   }
+
+  private record Reply(int status, Buffer body) {}
 
   private long lastEvents;
   private long lastBytes;

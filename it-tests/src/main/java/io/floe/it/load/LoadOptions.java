@@ -17,6 +17,10 @@ import java.time.Duration;
  * @param ratePerSecond target requests per second, 0 for as fast as acknowledgements come
  * @param bodies distinct pre-generated request bodies to cycle through
  * @param warmup seconds of load sent first and left out of the figures (JIT, connection set-up)
+ * @param catalog Iceberg REST catalog to sample visibility lag through, or null for none
+ * @param table the table, namespace.name
+ * @param catalogToken bearer token for the catalog, or null
+ * @param lagWait how long to wait, after the load, for the last samples to become visible
  */
 public record LoadOptions(
     URI target,
@@ -29,13 +33,21 @@ public record LoadOptions(
     long maxRequests,
     double ratePerSecond,
     int bodies,
-    Duration warmup) {
+    Duration warmup,
+    URI catalog,
+    String table,
+    String catalogToken,
+    Duration lagWait) {
 
   static final String USAGE = """
       usage: load-generator [--target http://127.0.0.1:8081] [--stream bench] [--batch 1000]
                             [--payload 100] [--keys 1000] [--connections 16] [--duration 10]
                             [--max-requests 10000000] [--rate 0] [--bodies 16] [--warmup 2]
+                            [--catalog http://127.0.0.1:8181 [--table floe.events]
+                             [--catalog-token T] [--lag-wait 60]]
         --duration is in seconds; --rate is requests/s (0 = closed loop, as fast as acks come).
+        --catalog samples visibility lag (acknowledgement until the rows are committed to the
+        table) twice a second, polling the table through that Iceberg REST catalog.
         Sends only to loopback addresses. Prints progress each second on stderr and one JSON
         summary line on stdout.""";
 
@@ -51,6 +63,10 @@ public record LoadOptions(
     double rate = 0;
     int bodies = 16;
     int warmup = 2;
+    URI catalog = null;
+    String table = "floe.events";
+    String catalogToken = null;
+    int lagWait = 60;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--help") || name.equals("-h")) {
@@ -73,24 +89,39 @@ public record LoadOptions(
           case "--rate" -> rate = Double.parseDouble(v);
           case "--bodies" -> bodies = positive(name, Integer.parseInt(v));
           case "--warmup" -> warmup = Integer.parseInt(v);
+          case "--catalog" -> catalog = URI.create(v);
+          case "--table" -> table = v;
+          case "--catalog-token" -> catalogToken = v;
+          case "--lag-wait" -> lagWait = positive(name, Integer.parseInt(v));
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException(name + ": '" + v + "' is not a number");
       }
     }
-    String host = target.getHost();
-    if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))) {
-      throw new IllegalArgumentException("--target must be a loopback address, got " + host);
+    requireLoopback("--target", target);
+    if (catalog != null) {
+      requireLoopback("--catalog", catalog);
+    }
+    if (table.indexOf('.') <= 0 || table.endsWith(".")) {
+      throw new IllegalArgumentException("--table must be namespace.name, got '" + table + "'");
     }
     return new LoadOptions(target, stream, batch, payload, keys, connections, Duration.ofSeconds(seconds),
-        maxRequests, rate, bodies, Duration.ofSeconds(Math.max(0, warmup)));
+        maxRequests, rate, bodies, Duration.ofSeconds(Math.max(0, warmup)), catalog, table, catalogToken,
+        Duration.ofSeconds(lagWait));
   }
 
   /** The same settings with another duration and no warm-up (used to run the warm-up itself). */
   public LoadOptions warmupRun() {
     return new LoadOptions(target, stream, batchEvents, payloadBytes, keys, connections, warmup, maxRequests,
-        ratePerSecond, bodies, Duration.ZERO);
+        ratePerSecond, bodies, Duration.ZERO, null, table, null, lagWait);
+  }
+
+  private static void requireLoopback(String option, URI uri) {
+    String host = String.valueOf(uri.getHost());
+    if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))) {
+      throw new IllegalArgumentException(option + " must be a loopback address, got " + host);
+    }
   }
 
   private static int positive(String name, int v) {

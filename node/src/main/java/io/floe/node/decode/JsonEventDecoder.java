@@ -1,202 +1,626 @@
 package io.floe.node.decode;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decodes NDJSON or a JSON document (one object or an array of objects) with Jackson's streaming
- * parser: no JSON tree is built; only the two top-level fields are read, the rest is validated and
- * skipped, and the event's bytes are copied in compact form.
+ * Decodes NDJSON or a JSON document (one object or an array of objects) in a single pass over the
+ * bytes: every event is fully validated (RFC 8259 grammar, string escapes, UTF-8, nesting depth),
+ * only the two top-level fields are interpreted, and the event's bytes are copied as they are (or
+ * without the whitespace between tokens, when it has any). No JSON tree, no token objects, no
+ * strings except for the key and the time.
  */
 final class JsonEventDecoder {
-  private static final JsonFactory FACTORY =
-      JsonFactory.builder()
-          .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
-          .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(512).build())
-          .build();
+  static final int MAX_DEPTH = 512;
 
-  private final FieldNames fields;
+  private final byte[] keyField;
+  private final byte[] timeField;
+  private final String keyFieldName;
+  private final String timeFieldName;
   private final long maxEventBytes;
   private final long ingestMicros;
   private final EventBatch.Builder out;
   private byte[] scratch = new byte[1024];
 
-  private byte[] key;
-  private long eventMicros;
+  private byte[] in;
+  private int end;
+  private int pos;
+  /** NDJSON: a newline ends the event, so it may not appear inside one. */
+  private boolean lines;
   /** Line (NDJSON) or element (array) number of the event being read; error messages only. */
   private int position;
-  private boolean lines;
+  private int lineStart;
+  /** Whether the current event has whitespace between tokens (then it is compacted). */
+  private boolean spaced;
+  private byte[] key;
+  private long eventMicros;
 
   JsonEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out) {
-    this.fields = fields;
+    this.keyFieldName = fields.keyField();
+    this.timeFieldName = fields.timeField();
+    this.keyField = keyFieldName.getBytes(StandardCharsets.UTF_8);
+    this.timeField = timeFieldName.getBytes(StandardCharsets.UTF_8);
     this.maxEventBytes = maxEventBytes;
     this.ingestMicros = ingestMicros;
     this.out = out;
   }
 
-  /**
-   * One JSON object per line; blank lines are ignored. One streaming parser runs over the whole
-   * body (no per-line parser, no separate scan for line ends); its locations give each event's
-   * bytes and line number.
-   */
+  /** One JSON object per line; blank lines are ignored; a line may end in CR LF. */
   void decodeNdjson(byte[] body, int length) {
+    in = body;
+    end = length;
+    pos = 0;
     lines = true;
-    int lastEndLine = 0;
-    try (JsonParser p = FACTORY.createParser(body, 0, length)) {
-      JsonToken t;
-      while ((t = p.nextToken()) != null) {
-        JsonLocation begin = p.currentTokenLocation();
-        position = begin.getLineNr();
-        if (position == lastEndLine) {
-          throw new IngestException.BadRequest("malformed_json", where() + ": more than one JSON value on the line");
-        }
-        if (t != JsonToken.START_OBJECT) {
-          throw new IngestException.BadRequest("not_an_object", where() + ": each NDJSON line must be a JSON object");
-        }
-        int start = (int) begin.getByteOffset();
-        readEvent(p);
-        JsonLocation after = p.currentLocation();
-        lastEndLine = after.getLineNr();
-        if (lastEndLine != position) {
-          throw new IngestException.BadRequest("malformed_json", where() + ": the event does not end on its line");
-        }
-        add(body, start, (int) after.getByteOffset() - start);
-        position = 0;
+    int line = 0;
+    while (pos < end) {
+      line++;
+      lineStart = pos;
+      skipLineSpace();
+      if (pos == end) {
+        break;
       }
-    } catch (JsonProcessingException e) {
-      JsonLocation loc = e.getLocation();
-      String at;
-      if (loc == null) {
-        at = where();
-      } else if (position > 0 && loc.getLineNr() > position) {
-        at = where() + " (the event does not end on its line)"; // an NDJSON event is one line
-      } else {
-        at = "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      if (in[pos] == '\n') {
+        pos++;
+        continue;
       }
-      throw new IngestException.BadRequest("malformed_json", at + ": " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+      position = line;
+      if (in[pos] != '{') {
+        throw startsValue(in[pos])
+            ? new IngestException.BadRequest("not_an_object", where() + ": each NDJSON line must be a JSON object")
+            : malformed("expected '{' but found " + describe(pos));
+      }
+      int start = pos;
+      readEvent();
+      int stop = pos;
+      skipLineSpace();
+      if (pos < end && in[pos] != '\n') {
+        throw startsValue(in[pos])
+            ? malformedLine("more than one JSON value on the line")
+            : malformed("unexpected " + describe(pos) + " after the event");
+      }
+      pos++;
+      add(start, stop - start);
     }
   }
 
   /** A single object, or an array of objects. */
   void decodeDocument(byte[] body, int length) {
-    try (JsonParser p = FACTORY.createParser(body, 0, length)) {
-      JsonToken first = p.nextToken();
-      if (first == JsonToken.START_OBJECT) {
-        position = 1;
-        int start = (int) p.currentTokenLocation().getByteOffset();
-        readEvent(p);
-        int end = (int) p.currentLocation().getByteOffset();
-        add(body, start, end - start);
-      } else if (first == JsonToken.START_ARRAY) {
-        JsonToken t;
-        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+    in = body;
+    end = length;
+    pos = 0;
+    lines = false;
+    skipSpace();
+    if (pos == end) {
+      return;
+    }
+    if (in[pos] == '{') {
+      position = 1;
+      int start = pos;
+      readEvent();
+      add(start, pos - start);
+    } else if (in[pos] == '[') {
+      pos++;
+      skipSpace();
+      if (pos < end && in[pos] == ']') {
+        pos++;
+      } else {
+        while (true) {
           position++;
-          if (t != JsonToken.START_OBJECT) {
-            throw new IngestException.BadRequest(
-                "not_an_object", where() + ": each array element must be a JSON object");
+          skipSpace();
+          if (pos == end) {
+            throw malformed("unexpected end of input inside the array");
           }
-          int start = (int) p.currentTokenLocation().getByteOffset();
-          readEvent(p);
-          int end = (int) p.currentLocation().getByteOffset();
-          add(body, start, end - start);
+          if (in[pos] != '{') {
+            throw startsValue(in[pos])
+                ? new IngestException.BadRequest("not_an_object", where() + ": each array element must be a JSON object")
+                : malformed("expected '{' but found " + describe(pos));
+          }
+          int start = pos;
+          readEvent();
+          add(start, pos - start);
+          skipSpace();
+          if (pos < end && in[pos] == ',') {
+            pos++;
+          } else if (pos < end && in[pos] == ']') {
+            pos++;
+            break;
+          } else {
+            throw malformed("expected ',' or ']' but found " + describe(pos));
+          }
         }
-      } else if (first != null) {
-        throw new IngestException.BadRequest(
-            "not_an_object", "body must be a JSON object or an array of JSON objects");
       }
-      if (first != null && p.nextToken() != null) {
-        throw new IngestException.BadRequest(
-            "malformed_json", "unexpected content after the JSON document " + at(p.currentTokenLocation()));
-      }
-    } catch (JsonProcessingException e) {
+    } else if (startsValue(in[pos])) {
       throw new IngestException.BadRequest(
-          "malformed_json", e.getOriginalMessage() + " " + at(e.getLocation()));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+          "not_an_object", "body must be a JSON object or an array of JSON objects");
+    } else {
+      throw malformed("expected '{' or '[' but found " + describe(pos));
+    }
+    position = 0;
+    skipSpace();
+    if (pos < end) {
+      throw new IngestException.BadRequest(
+          "malformed_json", "unexpected content after the JSON document " + location(pos));
     }
   }
 
-  /** Reads one object (the parser is on its START_OBJECT) up to its END_OBJECT. */
-  private void readEvent(JsonParser p) throws IOException {
+  /** One top-level object; {@code pos} is on its '{' and ends after its '}'. */
+  private void readEvent() {
     key = null;
     eventMicros = ingestMicros;
+    spaced = false;
     boolean keySeen = false;
     boolean timeSeen = false;
-    JsonToken t;
-    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-      String name = p.currentName();
-      JsonToken value = p.nextToken();
-      if (!keySeen && name.equals(fields.keyField())) {
+    pos++;
+    space();
+    if (peek() == '}') {
+      pos++;
+      return;
+    }
+    while (true) {
+      if (peek() != '"') {
+        throw malformed("expected a field name but found " + describe(pos));
+      }
+      int nameStart = pos + 1;
+      boolean escaped = skipString();
+      int nameEnd = pos - 1;
+      space();
+      if (peek() != ':') {
+        throw malformed("expected ':' but found " + describe(pos));
+      }
+      pos++;
+      space();
+      if (!keySeen && nameIs(keyField, keyFieldName, nameStart, nameEnd, escaped)) {
         keySeen = true;
-        key = keyOf(p, value);
-      } else if (!timeSeen && name.equals(fields.timeField())) {
+        key = keyValue();
+      } else if (!timeSeen && nameIs(timeField, timeFieldName, nameStart, nameEnd, escaped)) {
         timeSeen = true;
-        eventMicros = timeOf(p, value);
-      } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
-        p.skipChildren();
+        eventMicros = timeValue();
+      } else {
+        skipValue(1);
+      }
+      space();
+      byte b = peek();
+      pos++;
+      if (b == '}') {
+        return;
+      }
+      if (b != ',') {
+        pos--;
+        throw malformed("expected ',' or '}' but found " + describe(pos));
+      }
+      space();
+    }
+  }
+
+  private byte[] keyValue() {
+    int start = pos;
+    switch (peek()) {
+      case 'n' -> {
+        literal("null");
+        return null;
+      }
+      case '"' -> {
+        boolean escaped = skipString();
+        return escaped
+            ? unescape(start + 1, pos - 1).getBytes(StandardCharsets.UTF_8)
+            : slice(start + 1, pos - 1);
+      }
+      case 't' -> literal("true");
+      case 'f' -> literal("false");
+      case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' -> number();
+      default -> {
+        if (peek() == '{' || peek() == '[') {
+          throw new IngestException.BadRequest(
+              "bad_key", where() + ": field '" + keyFieldName + "' must be a string or a number");
+        }
+        throw malformed("expected a value but found " + describe(pos));
       }
     }
-    if (t != JsonToken.END_OBJECT) {
-      throw new IngestException.BadRequest("malformed_json", where() + ": unterminated object");
-    }
+    return slice(start, pos);
   }
 
-  private byte[] keyOf(JsonParser p, JsonToken value) throws IOException {
-    return switch (value) {
-      case VALUE_NULL -> null;
-      case VALUE_STRING, VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE ->
-          p.getText().getBytes(StandardCharsets.UTF_8);
-      default -> throw new IngestException.BadRequest(
-          "bad_key", where() + ": field '" + fields.keyField() + "' must be a string or a number");
-    };
-  }
-
-  private long timeOf(JsonParser p, JsonToken value) throws IOException {
+  private long timeValue() {
+    int start = pos;
+    byte b = peek();
     try {
-      return switch (value) {
-        case VALUE_NULL -> ingestMicros;
-        case VALUE_STRING -> EventTimes.parseRfc3339(p.getText());
-        case VALUE_NUMBER_INT -> {
-          if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-            throw new IllegalArgumentException(p.getText() + " is not a valid epoch milliseconds value");
-          }
-          yield EventTimes.fromEpochMillis(p.getLongValue());
+      if (b == 'n') {
+        literal("null");
+        return ingestMicros;
+      }
+      if (b == '"') {
+        boolean escaped = skipString();
+        String text = escaped
+            ? unescape(start + 1, pos - 1)
+            : new String(in, start + 1, pos - 1 - (start + 1), StandardCharsets.UTF_8);
+        return EventTimes.parseRfc3339(text);
+      }
+      if (b == '-' || (b >= '0' && b <= '9')) {
+        boolean integral = number();
+        if (!integral) {
+          throw new IllegalArgumentException("expected an RFC 3339 string or integer epoch milliseconds");
         }
-        default -> throw new IllegalArgumentException(
-            "expected an RFC 3339 string or integer epoch milliseconds");
-      };
+        String text = new String(in, start, pos - start, StandardCharsets.US_ASCII);
+        long millis;
+        try {
+          millis = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(text + " is not a valid epoch milliseconds value");
+        }
+        return EventTimes.fromEpochMillis(millis);
+      }
+      if (startsValue(b)) {
+        throw new IllegalArgumentException("expected an RFC 3339 string or integer epoch milliseconds");
+      }
     } catch (IllegalArgumentException e) {
       throw new IngestException.BadRequest(
-          "bad_event_time", where() + ": field '" + fields.timeField() + "': " + e.getMessage());
+          "bad_event_time", where() + ": field '" + timeFieldName + "': " + e.getMessage());
+    }
+    throw malformed("expected a value but found " + describe(pos));
+  }
+
+  /** Validates and skips any value; {@code depth} is the nesting depth of its container. */
+  private void skipValue(int depth) {
+    switch (peek()) {
+      case '"' -> skipString();
+      case '{' -> skipObject(depth + 1);
+      case '[' -> skipArray(depth + 1);
+      case 't' -> literal("true");
+      case 'f' -> literal("false");
+      case 'n' -> literal("null");
+      case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' -> number();
+      default -> throw malformed("expected a value but found " + describe(pos));
     }
   }
 
-  private String where() {
-    return (lines ? "line " : "element ") + position;
+  private void skipObject(int depth) {
+    checkDepth(depth);
+    pos++;
+    space();
+    if (peek() == '}') {
+      pos++;
+      return;
+    }
+    while (true) {
+      if (peek() != '"') {
+        throw malformed("expected a field name but found " + describe(pos));
+      }
+      skipString();
+      space();
+      if (peek() != ':') {
+        throw malformed("expected ':' but found " + describe(pos));
+      }
+      pos++;
+      space();
+      skipValue(depth);
+      space();
+      byte b = peek();
+      if (b == '}') {
+        pos++;
+        return;
+      }
+      if (b != ',') {
+        throw malformed("expected ',' or '}' but found " + describe(pos));
+      }
+      pos++;
+      space();
+    }
   }
 
-  private void add(byte[] body, int off, int len) {
-    byte[] payload = body;
+  private void skipArray(int depth) {
+    checkDepth(depth);
+    pos++;
+    space();
+    if (peek() == ']') {
+      pos++;
+      return;
+    }
+    while (true) {
+      skipValue(depth);
+      space();
+      byte b = peek();
+      if (b == ']') {
+        pos++;
+        return;
+      }
+      if (b != ',') {
+        throw malformed("expected ',' or ']' but found " + describe(pos));
+      }
+      pos++;
+      space();
+    }
+  }
+
+  private void checkDepth(int depth) {
+    if (depth > MAX_DEPTH) {
+      throw malformed("nested deeper than " + MAX_DEPTH + " levels");
+    }
+  }
+
+  /**
+   * Skips a string ({@code pos} on its opening quote, ends after the closing one), validating
+   * escapes, control characters and UTF-8.
+   *
+   * @return whether it has escapes
+   */
+  private boolean skipString() {
+    byte[] b = in;
+    int p = pos + 1;
+    int limit = end;
+    boolean escaped = false;
+    while (true) {
+      // the common case: printable ASCII other than the quote and the backslash
+      while (p < limit) {
+        byte c = b[p];
+        if (c < 0x20 || c == '"' || c == '\\') {
+          break;
+        }
+        p++;
+      }
+      if (p >= limit) {
+        pos = p;
+        throw malformed("unterminated string");
+      }
+      byte c = b[p];
+      if (c == '"') {
+        pos = p + 1;
+        return escaped;
+      }
+      if (c == '\\') {
+        escaped = true;
+        p = escape(p);
+      } else if (c < 0) {
+        p = utf8(p);
+      } else {
+        pos = p;
+        throw c == '\n' && lines
+            ? malformedLine("the event does not end on its line (a string holds a raw line break)")
+            : malformed("unescaped control character " + describe(p) + " in a string");
+      }
+    }
+  }
+
+  private int escape(int p) {
+    if (p + 1 >= end) {
+      pos = p;
+      throw malformed("unterminated string");
+    }
+    switch (in[p + 1]) {
+      case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> {
+        return p + 2;
+      }
+      case 'u' -> {
+        for (int i = p + 2; i < p + 6; i++) {
+          if (i >= end || Character.digit(in[i], 16) < 0) {
+            pos = p;
+            throw malformed("\\u must be followed by four hex digits");
+          }
+        }
+        return p + 6;
+      }
+      default -> {
+        pos = p;
+        throw malformed("invalid escape " + describe(p + 1) + " in a string");
+      }
+    }
+  }
+
+  /** Validates one multi-byte UTF-8 sequence starting at {@code p}; returns the index after it. */
+  private int utf8(int p) {
+    int lead = in[p] & 0xFF;
+    int n;
+    int min = 0x80;
+    int max = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      n = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      n = 2;
+      if (lead == 0xE0) {
+        min = 0xA0; // no overlong forms
+      } else if (lead == 0xED) {
+        max = 0x9F; // no surrogates
+      }
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      n = 3;
+      if (lead == 0xF0) {
+        min = 0x90;
+      } else if (lead == 0xF4) {
+        max = 0x8F; // nothing above U+10FFFF
+      }
+    } else {
+      pos = p;
+      throw malformed("invalid UTF-8 in a string");
+    }
+    if (p + n >= end) {
+      pos = p;
+      throw malformed("invalid UTF-8 in a string");
+    }
+    int second = in[p + 1] & 0xFF;
+    boolean ok = second >= min && second <= max;
+    for (int i = 2; i <= n; i++) {
+      ok &= (in[p + i] & 0xC0) == 0x80;
+    }
+    if (!ok) {
+      pos = p;
+      throw malformed("invalid UTF-8 in a string");
+    }
+    return p + n + 1;
+  }
+
+  /**
+   * Skips a number per the JSON grammar: {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?}.
+   *
+   * @return whether it is an integer (no fraction, no exponent)
+   */
+  private boolean number() {
+    int p = pos;
+    if (in[p] == '-') {
+      p++;
+    }
+    if (p < end && in[p] == '0') {
+      p++;
+      if (p < end && isDigit(in[p])) {
+        pos = p;
+        throw malformed("numbers may not have leading zeros");
+      }
+    } else {
+      p = digits(p);
+    }
+    boolean integral = true;
+    if (p < end && in[p] == '.') {
+      integral = false;
+      p = digits(p + 1);
+    }
+    if (p < end && (in[p] == 'e' || in[p] == 'E')) {
+      integral = false;
+      p++;
+      if (p < end && (in[p] == '+' || in[p] == '-')) {
+        p++;
+      }
+      p = digits(p);
+    }
+    pos = p;
+    return integral;
+  }
+
+  /** At least one digit from {@code p}; returns the index after the last. */
+  private int digits(int p) {
+    int start = p;
+    while (p < end && isDigit(in[p])) {
+      p++;
+    }
+    if (p == start) {
+      pos = p;
+      throw malformed("expected a digit but found " + describe(p));
+    }
+    return p;
+  }
+
+  private static boolean isDigit(byte b) {
+    return b >= '0' && b <= '9';
+  }
+
+  private void literal(String word) {
+    int n = word.length();
+    if (pos + n > end) {
+      throw malformed("expected '" + word + "'");
+    }
+    for (int i = 0; i < n; i++) {
+      if (in[pos + i] != word.charAt(i)) {
+        throw malformed("expected '" + word + "' but found " + describe(pos));
+      }
+    }
+    pos += n;
+  }
+
+  /** Whitespace between tokens inside an event. */
+  private void space() {
+    while (pos < end) {
+      byte b = in[pos];
+      if (b == ' ' || b == '\t' || b == '\r') {
+        spaced = true;
+      } else if (b == '\n') {
+        if (lines) {
+          throw malformedLine("the event does not end on its line");
+        }
+        spaced = true;
+      } else {
+        return;
+      }
+      pos++;
+    }
+  }
+
+  /** Whitespace around NDJSON events: anything but the newline. */
+  private void skipLineSpace() {
+    while (pos < end && (in[pos] == ' ' || in[pos] == '\t' || in[pos] == '\r')) {
+      pos++;
+    }
+  }
+
+  /** Whitespace around a JSON document's values. */
+  private void skipSpace() {
+    while (pos < end && (in[pos] == ' ' || in[pos] == '\t' || in[pos] == '\r' || in[pos] == '\n')) {
+      pos++;
+    }
+  }
+
+  /** The byte at {@code pos}; running out of input inside an event is an error. */
+  private byte peek() {
+    if (pos >= end) {
+      throw malformed("unexpected end of input inside the event");
+    }
+    return in[pos];
+  }
+
+  private static boolean startsValue(byte b) {
+    return b == '{' || b == '[' || b == '"' || b == '-' || isDigit(b) || b == 't' || b == 'f' || b == 'n';
+  }
+
+  private boolean nameIs(byte[] field, String fieldName, int start, int stop, boolean escaped) {
+    if (escaped) {
+      return unescape(start, stop).equals(fieldName);
+    }
+    int len = stop - start;
+    if (len != field.length) {
+      return false;
+    }
+    for (int i = 0; i < len; i++) {
+      if (in[start + i] != field[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private byte[] slice(int start, int stop) {
+    byte[] b = new byte[stop - start];
+    System.arraycopy(in, start, b, 0, b.length);
+    return b;
+  }
+
+  /** The value of a validated string's contents {@code [start, stop)}. */
+  private String unescape(int start, int stop) {
+    StringBuilder sb = new StringBuilder(stop - start);
+    int runStart = start;
+    int p = start;
+    while (p < stop) {
+      if (in[p] != '\\') {
+        p++;
+        continue;
+      }
+      sb.append(new String(in, runStart, p - runStart, StandardCharsets.UTF_8));
+      byte e = in[p + 1];
+      switch (e) {
+        case 'b' -> sb.append('\b');
+        case 'f' -> sb.append('\f');
+        case 'n' -> sb.append('\n');
+        case 'r' -> sb.append('\r');
+        case 't' -> sb.append('\t');
+        case 'u' -> {
+          sb.append((char) Integer.parseInt(new String(in, p + 2, 4, StandardCharsets.US_ASCII), 16));
+          p += 4;
+        }
+        default -> sb.append((char) e);
+      }
+      p += 2;
+      runStart = p;
+    }
+    sb.append(new String(in, runStart, stop - runStart, StandardCharsets.UTF_8));
+    return sb.toString();
+  }
+
+  private void add(int off, int len) {
+    byte[] payload = in;
     int payloadOff = off;
     int payloadLen = len;
-    if (CompactJson.hasInsignificantWhitespace(body, off, len)) {
+    if (spaced) {
       if (scratch.length < len) {
         scratch = new byte[Math.max(len, scratch.length * 2)];
       }
       payload = scratch;
       payloadOff = 0;
-      payloadLen = CompactJson.compact(body, off, len, scratch);
+      payloadLen = CompactJson.compact(in, off, len, scratch);
     }
     if (payloadLen > maxEventBytes) {
       throw new IngestException.TooLarge(
@@ -206,7 +630,47 @@ final class JsonEventDecoder {
     out.add(eventMicros, key, payload, payloadOff, payloadLen);
   }
 
-  private static String at(JsonLocation loc) {
-    return loc == null ? "" : "(line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
+  private IngestException.BadRequest malformed(String message) {
+    String at;
+    if (lines) {
+      at = where() + ", column " + (pos - lineStart + 1);
+    } else if (position > 0) {
+      at = where() + " " + location(pos);
+    } else {
+      at = location(pos);
+    }
+    return new IngestException.BadRequest("malformed_json", at + ": " + message);
+  }
+
+  /** An NDJSON error about the line as a whole. */
+  private IngestException.BadRequest malformedLine(String message) {
+    return new IngestException.BadRequest("malformed_json", where() + ": " + message);
+  }
+
+  private String where() {
+    return (lines ? "line " : "element ") + position;
+  }
+
+  /** "(line L, column C)" of a byte offset in a JSON document. */
+  private String location(int offset) {
+    int line = 1;
+    int col = 1;
+    for (int i = 0; i < Math.min(offset, end); i++) {
+      if (in[i] == '\n') {
+        line++;
+        col = 1;
+      } else {
+        col++;
+      }
+    }
+    return "(line " + line + ", column " + col + ")";
+  }
+
+  private String describe(int p) {
+    if (p >= end) {
+      return "the end of input";
+    }
+    int c = in[p] & 0xFF;
+    return c >= 0x20 && c < 0x7F ? "'" + (char) c + "'" : String.format("byte 0x%02x", c);
   }
 }

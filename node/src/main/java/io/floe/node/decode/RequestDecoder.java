@@ -73,7 +73,7 @@ public final class RequestDecoder {
     checkStream(stream);
     Decompression.Decoded decoded = Decompression.decode(contentEncoding, body, length, maxDecodedBytes);
     EventBatch.Builder builder =
-        new EventBatch.Builder(stream, ingestMicros, decoded.length() + 64 + decoded.length() / 8);
+        new EventBatch.Builder(stream, ingestMicros, decoded.length() + 64 + decoded.length() / 4);
     switch (format) {
       case NDJSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder)
           .decodeNdjson(decoded.bytes(), decoded.length());
