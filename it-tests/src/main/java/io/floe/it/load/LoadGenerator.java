@@ -40,7 +40,7 @@ public final class LoadGenerator {
     this.options = options;
     this.bodies = RequestBodies.generate(options);
     this.probe = options.catalog() == null ? null
-        : new VisibilityProbe(options.catalog(), options.table(), options.catalogToken(), 500, 100);
+        : new VisibilityProbe(options.catalog(), options.table(), options.catalogToken(), 1000, 500);
   }
 
   /** Summary of a run. */

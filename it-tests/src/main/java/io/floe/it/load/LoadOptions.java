@@ -47,7 +47,7 @@ public record LoadOptions(
                              [--catalog-token T] [--lag-wait 60]]
         --duration is in seconds; --rate is requests/s (0 = closed loop, as fast as acks come).
         --catalog samples visibility lag (acknowledgement until the rows are committed to the
-        table) twice a second, polling the table through that Iceberg REST catalog.
+        table) once a second, polling the table every 500 ms through that Iceberg REST catalog.
         Sends only to loopback addresses. Prints progress each second on stderr and one JSON
         summary line on stdout.""";
 

@@ -4,6 +4,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +16,11 @@ import java.util.function.DoubleSupplier;
 public final class NodeMetrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = new PrometheusTextFormatWriter(false);
+
+  {
+    // heap, GC, threads, buffer pools, process RSS/CPU: jvm_* and process_* series
+    JvmMetrics.builder().register(registry);
+  }
 
   private final Counter eventsAccepted = Counter.builder()
       .name("floe_node_events_accepted_total")
