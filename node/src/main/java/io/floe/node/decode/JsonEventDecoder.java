@@ -2,6 +2,9 @@ package io.floe.node.decode;
 
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,6 +16,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class JsonEventDecoder {
   static final int MAX_DEPTH = 512;
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final byte[] keyField;
   private final byte[] timeField;
@@ -349,7 +354,10 @@ final class JsonEventDecoder {
     int limit = end;
     boolean escaped = false;
     while (true) {
-      // the common case: printable ASCII other than the quote and the backslash
+      // the common case, eight bytes at a time: printable ASCII other than the quote and the backslash
+      while (p + 8 <= limit && plainAscii((long) LONGS.get(b, p))) {
+        p += 8;
+      }
       while (p < limit) {
         byte c = b[p];
         if (c < 0x20 || c == '"' || c == '\\') {
@@ -378,6 +386,21 @@ final class JsonEventDecoder {
             : malformed("unescaped control character " + describe(p) + " in a string");
       }
     }
+  }
+
+  /**
+   * Whether all eight bytes of {@code w} are printable ASCII other than '"' and '\\' (bit tricks
+   * for "has a byte below n" and "has a zero byte"; a false answer only sends the caller to its
+   * byte-at-a-time loop).
+   */
+  private static boolean plainAscii(long w) {
+    long quote = w ^ 0x2222222222222222L;
+    long backslash = w ^ 0x5C5C5C5C5C5C5C5CL;
+    long special = ((w - 0x2020202020202020L) & ~w)
+        | ((quote - 0x0101010101010101L) & ~quote)
+        | ((backslash - 0x0101010101010101L) & ~backslash)
+        | w;
+    return (special & 0x8080808080808080L) == 0;
   }
 
   private int escape(int p) {

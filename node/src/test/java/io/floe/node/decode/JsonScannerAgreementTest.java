@@ -64,6 +64,25 @@ class JsonScannerAgreementTest {
   }
 
   @Test
+  void everySpecialByteIsSeenAtEveryPositionOfALongString() throws IOException {
+    String[] specials = {"\"", "\\", "\\n", "\t", "\u0001", "\u007f", "é", "😀", "\\u00e9", "x"};
+    for (String special : specials) {
+      for (int at = 0; at <= 24; at++) {
+        String line = "{\"a\":\"" + "y".repeat(at) + special + "z".repeat(24 - at) + "\"}";
+        byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+        boolean reference = jacksonAcceptsOneObject(bytes);
+        boolean accepted;
+        try {
+          accepted = decode(bytes).count() == 1;
+        } catch (IngestException.BadRequest e) {
+          accepted = false;
+        }
+        assertThat(accepted).as("%s at %d: %s", special, at, line).isEqualTo(reference);
+      }
+    }
+  }
+
+  @Test
   void refusesInvalidUtf8AndDeepNesting() {
     byte[][] bad = {
       {'{', '"', 'a', '"', ':', '"', (byte) 0xFF, '"', '}'},
