@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  * one flush (read RocksDB, sort, encode Parquet, upload to a local S3-compatible server, commit)
  * with one file writer, so the figure is per core. Prints one line per codec and a summary line.
  *
- * <p>usage: FlushBench [--mb 256] [--payload 1024] [--dir .floe/bench-flush] [--writers 1]
+ * <p>usage: FlushBench [--mb 256] [--payload 1024] [--dir .floe/bench-flush] [--writers 1] [--hours 2]
+ * (event times spread over that many hour partitions; 1 is the hot partition of real-time data)
  */
 public final class FlushBench {
   private FlushBench() {}
@@ -30,6 +31,7 @@ public final class FlushBench {
     int mb = 256;
     int payload = 1024;
     int writers = 1;
+    int hours = 2;
     Path dir = Path.of(".floe/bench-flush");
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
@@ -37,14 +39,15 @@ public final class FlushBench {
         case "--payload" -> payload = Integer.parseInt(args[i + 1]);
         case "--dir" -> dir = Path.of(args[i + 1]);
         case "--writers" -> writers = Integer.parseInt(args[i + 1]);
+        case "--hours" -> hours = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     deleteTree(dir);
-    List<EventBatch> batches = batches(mb, payload);
+    List<EventBatch> batches = batches(mb, payload, hours);
     long rawBytes = batches.stream().mapToLong(EventBatch::sizeBytes).sum();
-    System.out.printf("flush bench: %d MB of %d-byte events (%d batches), %d writer(s), %d cores%n",
-        rawBytes >> 20, payload, batches.size(), writers, Runtime.getRuntime().availableProcessors());
+    System.out.printf("flush bench: %d MB of %d-byte events (%d batches) over %d hour partition(s), %d writer(s), "
+        + "%d cores%n", rawBytes >> 20, payload, batches.size(), hours, writers, Runtime.getRuntime().availableProcessors());
     System.out.printf("%-13s %10s %12s %14s %14s %8s%n", "codec", "seconds", "parquet_MB", "input_MB/s",
         "parquet_MB/s", "ratio");
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe")) {
@@ -81,16 +84,16 @@ public final class FlushBench {
     }
   }
 
-  private static List<EventBatch> batches(int mb, int payload) {
+  private static List<EventBatch> batches(int mb, int payload, int hours) {
     SplittableRandom random = new SplittableRandom(7);
     List<EventBatch> out = new ArrayList<>();
     long total = 0;
-    long t0 = 1_795_400_000_000_000L;
+    long t0 = 1_795_399_200_000_000L; // on an hour boundary
     String[] words = {"click", "view", "purchase", "signup", "search", "logout", "cart", "home"};
     while (total < (long) mb << 20) {
       EventBatch.Builder b = new EventBatch.Builder("stream" + random.nextInt(4), t0, 1000 * (payload + 40));
       for (int i = 0; i < 1000; i++) {
-        long t = t0 + random.nextLong(7_200_000_000L);
+        long t = t0 + random.nextLong(hours * 3_600_000_000L);
         StringBuilder json = new StringBuilder("{\"user\":\"u").append(random.nextInt(100_000))
             .append("\",\"action\":\"").append(words[random.nextInt(words.length)]).append("\",\"text\":\"");
         while (json.length() < payload - 2) {

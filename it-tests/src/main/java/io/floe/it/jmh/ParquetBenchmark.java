@@ -27,8 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Parquet encoding of the events table's rows with Iceberg's generic writer (what the flusher
- * uses), per compression codec, to a local file: {@value #ROWS} rows of ~1 KiB payload per
- * invocation, rows sorted by event time as the flusher sorts them. Score: rows/s; × the payload
+ * uses), per compression codec, to a local file: {@value #ROWS} rows of ~1 KiB or 100 B payload
+ * per invocation, rows sorted by event time as the flusher sorts them. Score: rows/s; × the payload
  * size = input MB/s. The file size per codec is printed at tear-down.
  */
 @State(Scope.Thread)
@@ -40,7 +40,7 @@ public class ParquetBenchmark {
   @Param({"zstd", "snappy", "uncompressed"})
   public String codec;
 
-  @Param({"1024"})
+  @Param({"1024", "100"})
   public int payloadBytes;
 
   private File file;

@@ -31,10 +31,14 @@ import org.apache.iceberg.util.PropertyUtil;
 /**
  * Writes a {@link FlushCut} as Parquet data files with Iceberg's writers: rows are ordered by
  * table partition, then {@code stream, event_time} (the table's sort order); each table partition
- * is written by its own rolling writer (new file at the target size), several at once as the
+ * is written by its own rolling writers (new file at the target size), a large one split into
+ * contiguous chunks so that even one hot partition uses every permit; several at once as the
  * {@link UploadConcurrency} allows, streaming to object storage through the table's FileIO.
  */
 final class TableFileWriter {
+  /** Smallest input a parallel chunk of one partition gets (fewer, larger files below it). */
+  static final long MIN_CHUNK_BYTES = 32L << 20;
+
   private final int partitionId;
   private final ExecutorService pool;
   private final UploadConcurrency concurrency;
@@ -114,8 +118,8 @@ final class TableFileWriter {
     long rowGroupBytes = PropertyUtil.propertyAsLong(table.properties(),
         TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES_DEFAULT);
 
-    List<int[]> groups = groups(order, rows.partition);
     int permits = concurrency.permits();
+    List<int[]> groups = chunks(groups(order, rows.partition), chunkRows(cut, permits));
     Semaphore slots = new Semaphore(permits);
     List<Future<List<DataFile>>> tasks = new ArrayList<>();
     String[] streams = streamRanks.keySet().toArray(String[]::new);
@@ -206,6 +210,31 @@ final class TableFileWriter {
       }
     }
     return rows;
+  }
+
+  /**
+   * Rows per file writer: real-time data falls mostly into one table partition, so a partition's
+   * rows are split into contiguous chunks written in parallel (each its own sorted files) until
+   * there is one per permit, but no chunk below {@link #MIN_CHUNK_BYTES} of input.
+   */
+  static int chunkRows(FlushCut cut, int permits) {
+    long bytesPerRow = Math.max(1, cut.bytes() / Math.max(1, cut.events()));
+    long byBytes = Math.max(1, MIN_CHUNK_BYTES / bytesPerRow);
+    long byPermits = (cut.events() + (long) permits - 1) / permits;
+    return (int) Math.max(byBytes, byPermits);
+  }
+
+  /** Each range split into near-equal contiguous chunks of at most {@code maxRows}. */
+  static List<int[]> chunks(List<int[]> ranges, int maxRows) {
+    List<int[]> out = new ArrayList<>();
+    for (int[] r : ranges) {
+      int rows = r[1] - r[0];
+      int n = (rows + maxRows - 1) / maxRows;
+      for (int i = 0; i < n; i++) {
+        out.add(new int[] {r[0] + (int) ((long) rows * i / n), r[0] + (int) ((long) rows * (i + 1) / n)});
+      }
+    }
+    return out;
   }
 
   /** Contiguous [from, to) ranges of equal partition value in sorted order. */
