@@ -175,6 +175,8 @@ public final class Node implements AutoCloseable, Readiness {
     metrics.gauge("floe_buffer_committed_sequence", "Last sequence committed to the table",
         buffer::committedSequence);
     metrics.gauge("floe_node_inflight_bytes", "Bytes reserved by requests in progress", budget::usedBytes);
+    metrics.counter("floe_buffer_sst_written_bytes", "Bytes RocksDB wrote to SST files (memtable flushes of batches "
+        + "not yet committed, and reclaiming compactions)", buffer::sstBytesWritten);
   }
 
   private static <T> T await(CompletableFuture<T> f) throws Exception {

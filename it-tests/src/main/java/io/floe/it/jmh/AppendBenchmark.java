@@ -58,7 +58,7 @@ public class AppendBenchmark {
     dir = Files.createTempDirectory("floe-jmh-append");
     BufferConfig d = BufferConfig.defaults(dir).withDurability(durability);
     buffer = RocksBuffer.open(new BufferConfig(d.dir(), null, durability, d.maxBytes(), d.maxGroupBytes(),
-        d.writeBufferSize(), d.maxWriteBufferNumber(), d.maxBackgroundJobs(), compression), 0);
+        d.writeBufferSize(), d.maxWriteBufferNumber(), d.minWriteBufferNumberToMerge(), d.maxBackgroundJobs(), compression), 0);
     RequestDecoder decoder = new RequestDecoder(256L << 20, 1L << 20);
     SplittableRandom random = new SplittableRandom(1);
     group = new ArrayList<>();

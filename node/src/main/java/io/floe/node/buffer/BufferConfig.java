@@ -12,6 +12,8 @@ import java.nio.file.Path;
  * @param maxGroupBytes upper bound of one group commit (one WriteBatch, one fsync)
  * @param writeBufferSize RocksDB memtable size
  * @param maxWriteBufferNumber RocksDB memtables kept before writes stall
+ * @param minWriteBufferNumberToMerge immutable memtables flushed together: batches committed and
+ *     deleted while still in one of them never reach an SST file
  * @param maxBackgroundJobs RocksDB flush and compaction threads
  * @param compression block compression of SST files
  */
@@ -23,8 +25,14 @@ public record BufferConfig(
     long maxGroupBytes,
     long writeBufferSize,
     int maxWriteBufferNumber,
+    int minWriteBufferNumberToMerge,
     int maxBackgroundJobs,
     Compression compression) {
+
+  /** Bytes the memtables may hold: beyond it, flushed batches are reclaimed from SST files. */
+  public long memtableBytes() {
+    return writeBufferSize * maxWriteBufferNumber;
+  }
 
   /** SST block compression choices. */
   public enum Compression {
@@ -37,18 +45,18 @@ public record BufferConfig(
   /** Defaults for tests and tools: sync durability in {@code dir}. */
   public static BufferConfig defaults(Path dir) {
     return new BufferConfig(
-        dir, null, Durability.SYNC, 8L << 30, 8L << 20, 64L << 20, 4, 2, Compression.LZ4);
+        dir, null, Durability.SYNC, 8L << 30, 8L << 20, 64L << 20, 4, 1, 2, Compression.LZ4);
   }
 
   public BufferConfig withDurability(Durability d) {
     return new BufferConfig(
         dir, walDir, d, maxBytes, maxGroupBytes, writeBufferSize, maxWriteBufferNumber,
-        maxBackgroundJobs, compression);
+        minWriteBufferNumberToMerge, maxBackgroundJobs, compression);
   }
 
   public BufferConfig withMaxBytes(long max) {
     return new BufferConfig(
         dir, walDir, durability, max, maxGroupBytes, writeBufferSize, maxWriteBufferNumber,
-        maxBackgroundJobs, compression);
+        minWriteBufferNumberToMerge, maxBackgroundJobs, compression);
   }
 }

@@ -16,6 +16,9 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
+import org.rocksdb.Statistics;
+import org.rocksdb.StatsLevel;
+import org.rocksdb.TickerType;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -44,6 +47,7 @@ public final class RocksBuffer implements AutoCloseable {
 
   private final BufferConfig config;
   private final LRUCache cache;
+  private final Statistics statistics;
   private final Options options;
   private final RocksDB db;
   private final WriteOptions writeOptions;
@@ -52,9 +56,11 @@ public final class RocksBuffer implements AutoCloseable {
   private volatile long committedSequence;
   private volatile long bufferedBytes;
 
-  private RocksBuffer(BufferConfig config, LRUCache cache, Options options, RocksDB db, WriteOptions wo) {
+  private RocksBuffer(BufferConfig config, LRUCache cache, Statistics statistics, Options options, RocksDB db,
+      WriteOptions wo) {
     this.config = config;
     this.cache = cache;
+    this.statistics = statistics;
     this.options = options;
     this.db = db;
     this.writeOptions = wo;
@@ -70,7 +76,9 @@ public final class RocksBuffer implements AutoCloseable {
       Files.createDirectories(config.walDir());
     }
     LRUCache cache = new LRUCache(32L << 20);
-    Options options = options(config, cache);
+    Statistics statistics = new Statistics();
+    statistics.setStatsLevel(StatsLevel.EXCEPT_DETAILED_TIMERS); // the cheapest level Java offers
+    Options options = options(config, cache).setStatistics(statistics);
     RocksDB db = null;
     WriteOptions wo = null;
     try {
@@ -78,7 +86,7 @@ public final class RocksBuffer implements AutoCloseable {
       wo = new WriteOptions()
           .setSync(config.durability() == Durability.SYNC)
           .setDisableWAL(config.durability() == Durability.NONE);
-      RocksBuffer buffer = new RocksBuffer(config, cache, options, db, wo);
+      RocksBuffer buffer = new RocksBuffer(config, cache, statistics, options, db, wo);
       buffer.recover(partitionId);
       return buffer;
     } catch (RocksDBException | RuntimeException e) {
@@ -89,6 +97,7 @@ public final class RocksBuffer implements AutoCloseable {
         db.close();
       }
       options.close();
+      statistics.close();
       cache.close();
       throw e;
     }
@@ -103,10 +112,12 @@ public final class RocksBuffer implements AutoCloseable {
         .setMaxBackgroundJobs(c.maxBackgroundJobs())
         .setWriteBufferSize(c.writeBufferSize())
         .setMaxWriteBufferNumber(c.maxWriteBufferNumber())
-        .setMinWriteBufferNumberToMerge(1)
+        // immutable memtables flushed together: the range deletion of a commit drops the batches
+        // it covers from the flush output, so committed data need never be written to an SST
+        .setMinWriteBufferNumberToMerge(c.minWriteBufferNumberToMerge())
         // a write-once buffer: every batch is read once by the flusher and then deleted, so
         // background compaction would only rewrite data about to go. Committed ranges are
-        // reclaimed by a manual compaction of just that range after each drop (see dropThrough);
+        // reclaimed by a manual compaction once SST files outgrow the memtables (see reclaim);
         // the buffer budget bounds the number of L0 files in between.
         .setDisableAutoCompactions(true)
         .setLevel0SlowdownWritesTrigger(Integer.MAX_VALUE)
@@ -213,11 +224,17 @@ public final class RocksBuffer implements AutoCloseable {
   }
 
   /**
-   * Gives the dropped range's disk space back: compacting just that range lets the range
-   * tombstone discard its files (live data is rewritten only where a file straddles the committed
-   * sequence). Runs outside the writers' lock, so appends go on meanwhile.
+   * Gives the dropped range's disk space back once the SST files hold more than the memtables
+   * could: compacting the dropped range lets the range tombstone discard its files (live data is
+   * rewritten only where a file straddles the committed sequence). Not after every drop: a manual
+   * compaction overlapping the memtables flushes them first, which would write to SST files the
+   * batches that merged memtable flushes would otherwise drop. Runs outside the writers' lock, so
+   * appends go on meanwhile.
    */
   private void reclaim(long sequence) throws RocksDBException {
+    if (property("rocksdb.live-sst-files-size") < config.memtableBytes()) {
+      return;
+    }
     try (CompactRangeOptions cro = new CompactRangeOptions()
         .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
       db.compactRange(null, dataKey(0), dataKey(sequence + 1), cro);
@@ -355,6 +372,20 @@ public final class RocksBuffer implements AutoCloseable {
     return config;
   }
 
+  /**
+   * Bytes RocksDB has written to SST files since start: by memtable flushes (batches not yet
+   * committed when their memtables were flushed) and by the compactions that reclaim dropped ranges.
+   */
+  public long sstBytesWritten() {
+    return statistics.getTickerCount(TickerType.FLUSH_WRITE_BYTES)
+        + statistics.getTickerCount(TickerType.COMPACT_WRITE_BYTES);
+  }
+
+  /** A RocksDB integer property, e.g. {@code rocksdb.num-immutable-mem-table}. */
+  long property(String name) throws RocksDBException {
+    return db.getLongProperty(name);
+  }
+
   /** Closes RocksDB; in {@code none} mode the memtables are flushed first so a clean stop keeps data. */
   @Override
   public synchronized void close() throws RocksDBException {
@@ -368,6 +399,7 @@ public final class RocksBuffer implements AutoCloseable {
       writeOptions.close();
       db.closeE();
       options.close();
+      statistics.close();
       cache.close();
     }
   }

@@ -63,6 +63,15 @@ public record NodeConfig(
     Duration grace = Duration.ofSeconds(s.longValue("node.shutdown-grace-seconds", 30, 0, 3600));
 
     Path dir = s.path("buffer.dir", "data/node-" + partitionId);
+    int memtables = s.intValue("rocksdb.max-write-buffer-number", 4, 2, 64);
+    int merged = s.intValue("rocksdb.min-write-buffer-number-to-merge", 1, 1, 63);
+    if (merged >= memtables) {
+      throw new ConfigException(
+          Settings.envName("rocksdb.min-write-buffer-number-to-merge")
+              + " (rocksdb.min-write-buffer-number-to-merge) must be below rocksdb.max-write-buffer-number ("
+              + memtables
+              + ") or writes would stall before a flush starts");
+    }
     BufferConfig buffer =
         new BufferConfig(
             dir,
@@ -71,7 +80,8 @@ public record NodeConfig(
             s.bytes("buffer.max-bytes", 8L << 30, 1L << 20, 1L << 50),
             s.bytes("buffer.max-group-bytes", 8L << 20, 64L << 10, 1L << 30),
             s.bytes("rocksdb.write-buffer-size", 64L << 20, 1L << 20, 4L << 30),
-            s.intValue("rocksdb.max-write-buffer-number", 4, 2, 64),
+            memtables,
+            merged,
             s.intValue("rocksdb.max-background-jobs", Math.max(2, cores), 1, 256),
             s.enumValue("rocksdb.compression", BufferConfig.Compression.LZ4));
     FlushConfig flush = FlushConfig.load(s, CatalogConnector.properties(s));

@@ -1,6 +1,7 @@
 package io.floe.node.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -112,6 +113,15 @@ public final class NodeMetrics {
   /** Registers a gauge read at scrape time, e.g. buffered bytes. */
   public void gauge(String name, String help, DoubleSupplier value) {
     GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(cb -> cb.call(value.getAsDouble()))
+        .register(registry);
+  }
+
+  /** Registers a counter kept elsewhere and read at scrape time, e.g. RocksDB's own statistics. */
+  public void counter(String name, String help, DoubleSupplier value) {
+    CounterWithCallback.builder()
         .name(name)
         .help(help)
         .callback(cb -> cb.call(value.getAsDouble()))

@@ -86,7 +86,7 @@ class RocksBufferTest {
 
   @Test
   void droppedRangesGiveTheirFilesBackWithoutCompaction() throws Exception {
-    BufferConfig small = new BufferConfig(dir, null, Durability.ASYNC, 1L << 30, 8L << 20, 1L << 20, 2, 2,
+    BufferConfig small = new BufferConfig(dir, null, Durability.ASYNC, 1L << 30, 8L << 20, 1L << 20, 2, 1, 2,
         BufferConfig.Compression.NONE);
     try (RocksBuffer buffer = RocksBuffer.open(small, 0)) {
       for (int i = 0; i < 150; i++) {
@@ -104,6 +104,41 @@ class RocksBufferTest {
       assertThat(buffer.bufferedBytes()).isZero();
       assertThat(storedTags(buffer)).isEmpty();
     }
+  }
+
+  /**
+   * Appends ~1 MiB batches into 1 MiB memtables and drops each batch once two newer ones exist
+   * (as the flusher commits behind ingestion); returns the bytes RocksDB wrote to SST files.
+   */
+  private long sstBytesWrittenWhileCommittingBehind(Path into, int memtablesMerged) throws Exception {
+    BufferConfig c = new BufferConfig(into, null, Durability.ASYNC, 1L << 30, 8L << 20, 1L << 20, 8,
+        memtablesMerged, 2, BufferConfig.Compression.NONE);
+    try (RocksBuffer buffer = RocksBuffer.open(c, 0)) {
+      List<Long> ends = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        ends.add(buffer.append(List.of(batch("s", 20_000, "b" + i))).get(0).lastSequence());
+        if (i >= 2) {
+          buffer.dropThrough(ends.get(i - 2));
+        }
+      }
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (buffer.property("rocksdb.num-running-flushes") > 0 || buffer.property("rocksdb.mem-table-flush-pending") > 0) {
+        assertThat(System.nanoTime()).as("pending memtable flushes done").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(buffer.bufferedEvents()).isEqualTo(40_000);
+      return buffer.sstBytesWritten();
+    }
+  }
+
+  @Test
+  void mergedMemtablesKeepCommittedBatchesOutOfSstFiles() throws Exception {
+    long eachFlushed = sstBytesWrittenWhileCommittingBehind(dir.resolve("one"), 1);
+    long merged = sstBytesWrittenWhileCommittingBehind(dir.resolve("seven"), 7);
+    // ~60 MiB appended: flushed one memtable at a time, nearly all of it reaches SST files before
+    // its commit; seven merged, the range deletions of the commits drop most of it in the flush
+    assertThat(eachFlushed).isGreaterThan(30L << 20);
+    assertThat(merged).isLessThan(eachFlushed / 2);
   }
 
   @Test

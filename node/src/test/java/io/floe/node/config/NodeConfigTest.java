@@ -56,6 +56,10 @@ class NodeConfigTest {
     assertThatThrownBy(() -> NodeConfig.load(Settings.from(Map.of(
             "FLOE_INGEST_MAX_BODY_BYTES", "64MiB", "FLOE_INGEST_INFLIGHT_MAX_BYTES", "32MiB"))))
         .hasMessageStartingWith("FLOE_INGEST_INFLIGHT_MAX_BYTES (ingest.inflight-max-bytes) must be at least");
+    assertThatThrownBy(() -> NodeConfig.load(Settings.from(Map.of(
+            "FLOE_ROCKSDB_MAX_WRITE_BUFFER_NUMBER", "8", "FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE", "8"))))
+        .hasMessageStartingWith("FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE "
+            + "(rocksdb.min-write-buffer-number-to-merge) must be below rocksdb.max-write-buffer-number (8)");
     assertThatThrownBy(() -> NodeConfig.load(Settings.from(Map.of("FLOE_CONFIG_FILE", "/nonexistent/x.properties"))))
         .hasMessageStartingWith("FLOE_CONFIG_FILE: cannot read configuration file '/nonexistent/x.properties'");
   }
