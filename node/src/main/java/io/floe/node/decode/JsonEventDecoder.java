@@ -184,17 +184,9 @@ final class JsonEventDecoder {
       } else {
         skipValue(1);
       }
-      space();
-      byte b = peek();
-      pos++;
-      if (b == '}') {
+      if (!another('}')) {
         return;
       }
-      if (b != ',') {
-        pos--;
-        throw malformed("expected ',' or '}' but found " + describe(pos));
-      }
-      space();
     }
   }
 
@@ -298,17 +290,9 @@ final class JsonEventDecoder {
       pos++;
       space();
       skipValue(depth);
-      space();
-      byte b = peek();
-      if (b == '}') {
-        pos++;
+      if (!another('}')) {
         return;
       }
-      if (b != ',') {
-        throw malformed("expected ',' or '}' but found " + describe(pos));
-      }
-      pos++;
-      space();
     }
   }
 
@@ -320,20 +304,28 @@ final class JsonEventDecoder {
       pos++;
       return;
     }
-    while (true) {
+    do {
       skipValue(depth);
-      space();
-      byte b = peek();
-      if (b == ']') {
-        pos++;
-        return;
-      }
-      if (b != ',') {
-        throw malformed("expected ',' or ']' but found " + describe(pos));
-      }
-      pos++;
-      space();
+    } while (another(']'));
+  }
+
+  /**
+   * After a member or element: consumes the ',' that announces another (true) or the closing
+   * byte (false), with the whitespace around them.
+   */
+  private boolean another(char close) {
+    space();
+    byte b = peek();
+    pos++;
+    if (b == close) {
+      return false;
     }
+    if (b != ',') {
+      pos--;
+      throw malformed("expected ',' or '" + close + "' but found " + describe(pos));
+    }
+    space();
+    return true;
   }
 
   private void checkDepth(int depth) {
