@@ -156,25 +156,14 @@ final class JsonEventDecoder {
     spaced = false;
     boolean keySeen = false;
     boolean timeSeen = false;
-    pos++;
-    space();
-    if (peek() == '}') {
-      pos++;
+    if (!opens('}')) {
       return;
     }
     while (true) {
-      if (peek() != '"') {
-        throw malformed("expected a field name but found " + describe(pos));
-      }
       int nameStart = pos + 1;
-      boolean escaped = skipString();
+      boolean escaped = memberName();
       int nameEnd = pos - 1;
-      space();
-      if (peek() != ':') {
-        throw malformed("expected ':' but found " + describe(pos));
-      }
-      pos++;
-      space();
+      colon();
       if (!keySeen && nameIs(keyField, keyFieldName, nameStart, nameEnd, escaped)) {
         keySeen = true;
         key = keyValue();
@@ -272,23 +261,12 @@ final class JsonEventDecoder {
 
   private void skipObject(int depth) {
     checkDepth(depth);
-    pos++;
-    space();
-    if (peek() == '}') {
-      pos++;
+    if (!opens('}')) {
       return;
     }
     while (true) {
-      if (peek() != '"') {
-        throw malformed("expected a field name but found " + describe(pos));
-      }
-      skipString();
-      space();
-      if (peek() != ':') {
-        throw malformed("expected ':' but found " + describe(pos));
-      }
-      pos++;
-      space();
+      memberName();
+      colon();
       skipValue(depth);
       if (!another('}')) {
         return;
@@ -298,15 +276,44 @@ final class JsonEventDecoder {
 
   private void skipArray(int depth) {
     checkDepth(depth);
-    pos++;
-    space();
-    if (peek() == ']') {
-      pos++;
+    if (!opens(']')) {
       return;
     }
     do {
       skipValue(depth);
     } while (another(']'));
+  }
+
+  /**
+   * On an opening '{' or '[': consumes it and the whitespace after; false when the container
+   * closes at once (the closing byte consumed too).
+   */
+  private boolean opens(char close) {
+    pos++;
+    space();
+    if (peek() == close) {
+      pos++;
+      return false;
+    }
+    return true;
+  }
+
+  /** A member's quoted name; leaves {@code pos} after its closing quote. Returns whether it has escapes. */
+  private boolean memberName() {
+    if (peek() != '"') {
+      throw malformed("expected a field name but found " + describe(pos));
+    }
+    return skipString();
+  }
+
+  /** The ':' after a member name, with the whitespace around it. */
+  private void colon() {
+    space();
+    if (peek() != ':') {
+      throw malformed("expected ':' but found " + describe(pos));
+    }
+    pos++;
+    space();
   }
 
   /**
