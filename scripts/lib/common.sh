@@ -62,7 +62,7 @@ floe_wait_http() {
 
 # A free TCP port on loopback.
 floe_free_port() {
-  "$(floe_java)" -cp "$(floe_classpath it-tests)" io.floe.it.load.FreePort 2>/dev/null \
+  "$(floe_java)" -cp "$FLOE_ROOT/common/target/classes" io.floe.common.net.FreePort 2>/dev/null \
     || echo $((20000 + RANDOM % 20000))
 }
 

@@ -1,14 +1,12 @@
 package io.floe.node;
 
-import io.floe.catalog.commit.CommitProtocol;
-import io.floe.catalog.commit.PartitionClaim;
-import io.floe.catalog.connect.CatalogConnector;
-import io.floe.catalog.table.EventsTable;
+import io.floe.common.lifecycle.Closer;
 import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.flush.Flusher;
+import io.floe.node.flush.PartitionStartup;
 import io.floe.node.http.BearerAuth;
 import io.floe.node.http.ErrorResponses;
 import io.floe.node.http.InflightBudget;
@@ -20,22 +18,20 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running node: its RocksDB partition, the group committer, the flusher and the HTTP servers.
- * {@link #start} claims the partition in the table and aligns the buffer with what the table
- * holds before taking writes; {@link #close} stops in order: refuse new requests, let in-flight
- * ones finish, close HTTP, write what is queued, flush, close RocksDB and the catalog.
+ * A running node: wires the RocksDB partition, the group committer, the flusher and the HTTP
+ * servers together. {@link #start} opens them in order (the partition joins the table before any
+ * write is taken); {@link #close} stops in the reverse order: refuse new requests, let in-flight
+ * ones finish, close HTTP, write what is queued, flush, close the flusher, RocksDB and the catalog.
  */
 public final class Node implements AutoCloseable, Readiness {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
@@ -43,15 +39,15 @@ public final class Node implements AutoCloseable, Readiness {
   private final NodeConfig config;
   private final NodeMetrics metrics = new NodeMetrics();
   private final InflightBudget budget;
+  private final Closer closer = new Closer();
   private RocksBuffer buffer;
-  private GroupCommitter committer;
-  private Catalog catalog;
   private Flusher flusher;
-  private Vertx vertx;
   private int port;
   private volatile boolean draining;
   private volatile boolean fenced;
   private boolean closed;
+  /** When close() began plus node.shutdown-grace-seconds: draining and the final flush share it. */
+  private long shutdownDeadlineNanos;
 
   private Node(NodeConfig config) {
     this.config = config;
@@ -75,20 +71,35 @@ public final class Node implements AutoCloseable, Readiness {
       LOG.warn("buffer.durability=none: the RocksDB WAL is OFF, a crash LOSES acknowledged events. "
           + "Use it for benchmarks only.");
     }
-    buffer = RocksBuffer.open(config.buffer(), config.partitionId());
+    buffer = closer.register(RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
     if (config.flush().enabled()) {
-      startFlusher();
+      PartitionStartup.Flushing flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(),
+          metrics, this::fence);
+      flusher = closer.register(flushing.flusher(), flushing::close);
     } else {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
-    committer = new GroupCommitter(buffer, metrics);
-    registerGauges();
-    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
+    GroupCommitter committer = new GroupCommitter(buffer, metrics);
+    closer.onClose(() -> {
+      committer.close();
+      finalFlush();
+    });
+    metrics.watchBuffer(buffer, budget::usedBytes);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
+    closer.onClose(() -> await(vertx.close().toCompletionStage().toCompletableFuture()));
+    closer.onClose(this::drain);
+    port = listen(vertx, committer);
+    LOG.info("node started: partition={} port={} durability={} dir={} hwm={} committed={}",
+        config.partitionId(), port, config.buffer().durability(), config.buffer().dir(),
+        buffer.highWaterMark(), buffer.committedSequence());
+  }
+
+  /** Deploys one HTTP verticle per event loop; Vert.x shares the listening socket between them (also for port 0). */
+  private int listen(Vertx vertx, GroupCommitter committer) throws Exception {
     ErrorResponses errors = new ErrorResponses(metrics);
     IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this);
     OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, flusher);
     BearerAuth auth = new BearerAuth(config.authToken());
-    // one deployment: Vert.x shares the listening socket between the instances (also for port 0)
     List<NodeHttpVerticle> servers = new CopyOnWriteArrayList<>();
     await(vertx.deployVerticle(
             () -> {
@@ -99,51 +110,7 @@ public final class Node implements AutoCloseable, Readiness {
             },
             new DeploymentOptions().setInstances(config.eventLoops()))
         .toCompletionStage().toCompletableFuture());
-    port = servers.get(0).actualPort();
-    LOG.info("node started: partition={} port={} durability={} dir={} hwm={} committed={}",
-        config.partitionId(), port, config.buffer().durability(), config.buffer().dir(),
-        buffer.highWaterMark(), buffer.committedSequence());
-  }
-
-  /** Connects to the catalog (retrying until catalog.startup-timeout), claims the partition, recovers. */
-  private void startFlusher() throws Exception {
-    var flush = config.flush();
-    long deadline = System.nanoTime() + flush.startupTimeout().toNanos();
-    long backoff = 250;
-    while (true) {
-      try {
-        catalog = CatalogConnector.open("floe", flush.catalogProperties());
-        Table table = EventsTable.ensure(catalog, flush.table());
-        CommitProtocol protocol = new CommitProtocol(table, config.partitionId(), owner());
-        PartitionClaim claim = protocol.claim();
-        long local = buffer.committedSequence();
-        buffer.recoverCommitted(claim.committedSequence());
-        LOG.info("claimed partition {} with epoch {}; table committed through {}, buffer was at {}, "
-            + "{} events to flush", config.partitionId(), claim.epoch(), claim.committedSequence(), local,
-            buffer.bufferedEvents());
-        if (claim.committedSequence() < local) {
-          LOG.warn("the table records partition {} committed through {} but this buffer dropped through {}: "
-              + "was the table replaced?", config.partitionId(), claim.committedSequence(), local);
-        }
-        flusher = new Flusher(buffer, protocol, claim, flush, metrics, this::fence);
-        return;
-      } catch (IllegalStateException | io.floe.catalog.config.ConfigException e) {
-        throw e;
-      } catch (RuntimeException e) {
-        closeCatalog();
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("catalog not reachable within " + flush.startupTimeout().toSeconds()
-              + " s (catalog.startup-timeout-seconds): " + e.getMessage(), e);
-        }
-        LOG.warn("catalog not reachable yet ({}); retrying in {} ms", e.getMessage(), backoff);
-        Thread.sleep(backoff);
-        backoff = Math.min(5000, backoff * 2);
-      }
-    }
-  }
-
-  private static String owner() {
-    return ManagementFactory.getRuntimeMXBean().getName();
+    return servers.get(0).actualPort();
   }
 
   private void fence() {
@@ -153,30 +120,47 @@ public final class Node implements AutoCloseable, Readiness {
   }
 
   @Override
-  public String notReadyReason() {
+  public NotReady notReady() {
     if (draining) {
-      return "draining";
+      return NotReady.DRAINING;
     }
     if (fenced) {
-      return "fenced";
+      return NotReady.FENCED;
     }
     if (buffer.bufferedBytes() >= buffer.config().maxBytes()) {
-      return "buffer_full";
+      return NotReady.BUFFER_FULL;
     }
     return null;
   }
 
-  private void registerGauges() {
-    metrics.gauge("floe_buffer_bytes", "Encoded bytes buffered in RocksDB, not yet committed to the table",
-        buffer::bufferedBytes);
-    metrics.gauge("floe_buffer_events", "Events buffered in RocksDB, not yet committed to the table",
-        buffer::bufferedEvents);
-    metrics.gauge("floe_buffer_high_water_mark", "Last sequence written", buffer::highWaterMark);
-    metrics.gauge("floe_buffer_committed_sequence", "Last sequence committed to the table",
-        buffer::committedSequence);
-    metrics.gauge("floe_node_inflight_bytes", "Bytes reserved by requests in progress", budget::usedBytes);
-    metrics.counter("floe_buffer_sst_written_bytes", "Bytes RocksDB wrote to SST files (memtable flushes of batches "
-        + "not yet committed, and reclaiming compactions)", buffer::sstBytesWritten);
+  /** Refuses new requests and waits (up to node.shutdown-grace-seconds) for those in flight. */
+  private void drain() throws InterruptedException {
+    draining = true;
+    LOG.info("node stopping: refusing new requests, waiting for {} in flight", budget.requests());
+    while (budget.requests() > 0 && System.nanoTime() < shutdownDeadlineNanos) {
+      Thread.sleep(10);
+    }
+    if (budget.requests() > 0) {
+      LOG.warn("{} requests still in flight after {}; closing anyway (they were not acknowledged)",
+          budget.requests(), config.shutdownGrace());
+    }
+  }
+
+  /** Best effort: what is acknowledged goes to the table before the process exits; if not, it waits in RocksDB. */
+  private void finalFlush() {
+    if (flusher == null || fenced || buffer.bufferedEvents() == 0) {
+      return;
+    }
+    long wait = Math.max(TimeUnit.SECONDS.toNanos(1), shutdownDeadlineNanos - System.nanoTime());
+    try {
+      flusher.flushNow().get(wait, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      LOG.warn("final flush interrupted; {} events stay in the buffer for the next start", buffer.bufferedEvents());
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("final flush did not finish ({}); {} events stay in the buffer for the next start",
+          e.getMessage(), buffer.bufferedEvents());
+    }
   }
 
   private static <T> T await(CompletableFuture<T> f) throws Exception {
@@ -211,67 +195,9 @@ public final class Node implements AutoCloseable, Readiness {
     }
     closed = true;
     draining = true;
-    LOG.info("node stopping: refusing new requests, waiting for {} in flight", budget.requests());
-    long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
-    while (budget.requests() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    if (budget.requests() > 0) {
-      LOG.warn("{} requests still in flight after {}; closing anyway (they were not acknowledged)",
-          budget.requests(), config.shutdownGrace());
-    }
-    try {
-      if (vertx != null) {
-        await(vertx.close().toCompletionStage().toCompletableFuture());
-      }
-    } finally {
-      try {
-        if (committer != null) {
-          committer.close();
-        }
-        finalFlush(deadline);
-      } finally {
-        try {
-          if (flusher != null) {
-            flusher.close();
-          }
-        } finally {
-          try {
-            if (buffer != null) {
-              buffer.close();
-            }
-          } finally {
-            closeCatalog();
-          }
-        }
-      }
-    }
+    shutdownDeadlineNanos = System.nanoTime() + config.shutdownGrace().toNanos();
+    closer.close();
     LOG.info("node stopped: partition={} hwm={}", config.partitionId(),
         buffer == null ? -1 : buffer.highWaterMark());
-  }
-
-  /** Best effort: what is acknowledged goes to the table before the process exits; if not, it waits in RocksDB. */
-  private void finalFlush(long deadlineNanos) {
-    if (flusher == null || fenced || buffer.bufferedEvents() == 0) {
-      return;
-    }
-    long wait = Math.max(1_000_000_000L, deadlineNanos - System.nanoTime());
-    try {
-      flusher.flushNow().get(wait, TimeUnit.NANOSECONDS);
-    } catch (Exception e) {
-      LOG.warn("final flush did not finish ({}); {} events stay in the buffer for the next start",
-          e.getMessage(), buffer.bufferedEvents());
-    }
-  }
-
-  private void closeCatalog() {
-    if (catalog instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        LOG.warn("closing the catalog client failed", e);
-      }
-    }
-    catalog = null;
   }
 }

@@ -1,8 +1,8 @@
 package io.floe.node;
 
-import io.floe.catalog.config.ConfigException;
+import io.floe.common.config.ConfigException;
 import io.floe.node.config.NodeConfig;
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,6 @@
 package io.floe.router;
 
+import io.floe.common.http.JsonResponses;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -9,7 +10,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -116,11 +116,7 @@ final class Forwarder {
         });
   }
 
-  static void error(HttpServerResponse response, int status, String error, String detail) {
-    if (response.ended() || response.closed()) {
-      return;
-    }
-    response.setStatusCode(status).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", error).put("detail", detail).encode());
+  private static void error(HttpServerResponse response, int status, String error, String detail) {
+    JsonResponses.error(response, status, error, detail);
   }
 }

@@ -1,5 +1,6 @@
 package io.floe.router;
 
+import io.floe.common.http.JsonResponses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -61,10 +62,10 @@ public final class Router implements AutoCloseable {
     String path = req.path();
     if (INGEST.matcher(path).matches()) {
       if (req.method() != HttpMethod.POST) {
-        Forwarder.error(req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
+        JsonResponses.error(req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
       } else if (draining) {
         req.response().putHeader("Retry-After", "1");
-        Forwarder.error(req.response(), 503, "unavailable", "router is shutting down; send to another router");
+        JsonResponses.error(req.response(), 503, "unavailable", "router is shutting down; send to another router");
       } else {
         forwarder.forward(req);
       }
@@ -91,12 +92,12 @@ public final class Router implements AutoCloseable {
         }
         json(req, 200, new JsonObject().put("nodes", nodes));
       }
-      default -> Forwarder.error(req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
+      default -> JsonResponses.error(req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
     }
   }
 
   private static void json(HttpServerRequest req, int status, JsonObject body) {
-    req.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    JsonResponses.send(req.response(), status, body);
   }
 
   /** Stops taking requests, waits for those in flight (up to 10 s), closes. */

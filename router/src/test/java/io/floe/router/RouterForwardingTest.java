@@ -1,11 +1,11 @@
 package io.floe.router;
 
+import io.floe.common.net.FreePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,11 +104,6 @@ class RouterForwardingTest {
     }
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   @Test
   void keysStickToOneNodeAndBodiesArriveIntact() throws Exception {
@@ -138,7 +133,7 @@ class RouterForwardingTest {
   @Test
   void connectFailuresAreRetriedElsewhereButFailuresAfterSendingAreNot() throws Exception {
     Peer live = new Peer("live");
-    int dead = freePort();
+    int dead = FreePort.pick();
     start(Map.of("FLOE_ROUTER_NODES", live.address() + ",127.0.0.1:" + dead, "FLOE_ROUTER_PORT", "0",
         "FLOE_ROUTER_HEALTH_INTERVAL_MS", "60000"));
     // the dead node may look healthy before its first check completes: requests must still succeed

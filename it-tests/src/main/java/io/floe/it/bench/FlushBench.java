@@ -1,9 +1,9 @@
 package io.floe.it.bench;
 
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.floe.catalog.service.CatalogService;
 import io.floe.catalog.testing.LocalCatalog;
-import io.floe.catalog.testing.LocalS3;
+import io.floe.catalog.local.LocalS3;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.event.EventBatch;

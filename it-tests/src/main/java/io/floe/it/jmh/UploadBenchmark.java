@@ -1,6 +1,6 @@
 package io.floe.it.jmh;
 
-import io.floe.catalog.testing.LocalS3;
+import io.floe.catalog.local.LocalS3;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

@@ -1,7 +1,6 @@
 package io.floe.it.cluster;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,11 +29,6 @@ final class JavaProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   static JavaProcess java(String name, int port, String mainClass, List<String> args, Map<String, String> env,
       Path logDir, String heap) {

@@ -1,7 +1,8 @@
 package io.floe.it.cluster;
 
+import io.floe.common.net.FreePort;
 import io.floe.catalog.service.CatalogServiceMain;
-import io.floe.it.local.LocalS3Main;
+import io.floe.catalog.local.LocalS3Main;
 import io.floe.node.NodeMain;
 import io.floe.router.RouterMain;
 import java.nio.file.Files;
@@ -28,7 +29,7 @@ final class LocalCluster implements AutoCloseable {
   LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
     this.dir = dir;
     Path logs = Files.createDirectories(dir.resolve("logs"));
-    int s3Port = JavaProcess.freePort();
+    int s3Port = FreePort.pick();
     s3 = JavaProcess.java("s3", s3Port, LocalS3Main.class.getName(),
         List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)), Map.of(), logs, "512m");
     Map<String, String> storage = Map.of(
@@ -37,7 +38,7 @@ final class LocalCluster implements AutoCloseable {
         "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
         "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
         "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
-    int catalogPort = JavaProcess.freePort();
+    int catalogPort = FreePort.pick();
     Map<String, String> catalogEnv = new HashMap<>(storage);
     catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
@@ -45,7 +46,7 @@ final class LocalCluster implements AutoCloseable {
     catalog = JavaProcess.java("catalog", catalogPort, CatalogServiceMain.class.getName(), List.of(), catalogEnv,
         logs, "512m");
     for (int i = 0; i < nodeCount; i++) {
-      int port = JavaProcess.freePort();
+      int port = FreePort.pick();
       Map<String, String> env = new HashMap<>();
       env.put("FLOE_NODE_PARTITION_ID", Integer.toString(i));
       env.put("FLOE_HTTP_PORT", Integer.toString(port));
@@ -60,13 +61,13 @@ final class LocalCluster implements AutoCloseable {
     }
     String nodeList = nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
     for (int i = 0; i < routerCount; i++) {
-      int port = JavaProcess.freePort();
+      int port = FreePort.pick();
       routers.add(JavaProcess.java("router-" + i, port, RouterMain.class.getName(), List.of(), Map.of(
           "FLOE_ROUTER_PORT", Integer.toString(port), "FLOE_ROUTER_HOST", "127.0.0.1",
           "FLOE_ROUTER_NODES", nodeList, "FLOE_ROUTER_HEALTH_INTERVAL_MS", "250",
           "FLOE_ROUTER_EVENT_LOOPS", "1"), logs, "256m"));
     }
-    int lbPort = JavaProcess.freePort();
+    int lbPort = FreePort.pick();
     Path conf = writeNginxConf(dir.resolve("nginx"), lbPort);
     nginx = JavaProcess.command("nginx", lbPort,
         List.of(nginxBinary(), "-p", dir.resolve("nginx").toString(), "-c", conf.toString(), "-g", "daemon off;"), logs);

@@ -1,5 +1,6 @@
 package io.floe.node.buffer;
 
+import io.floe.node.metrics.NodeMetrics;
 import io.floe.node.event.EventBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,7 +34,7 @@ import org.rocksdb.WriteOptions;
  * all in one column family so that the WAL never waits on a rarely flushed second one. Writers
  * ({@link #append}, {@link #dropThrough}) are serialised; readers use their own iterators.
  */
-public final class RocksBuffer implements AutoCloseable {
+public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView {
   static {
     RocksDB.loadLibrary();
   }

@@ -1,7 +1,7 @@
 package io.floe.node.config;
 
-import io.floe.catalog.config.ConfigException;
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.ConfigException;
+import io.floe.common.config.Settings;
 
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.node.buffer.BufferConfig;

@@ -2,9 +2,9 @@ package io.floe.node.error;
 
 /**
  * A request that is refused, with everything needed to answer it. The subclasses are the kinds
- * of refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP once.
+ * of refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP statuses, in one place.
  */
-public abstract class IngestException extends RuntimeException {
+public abstract sealed class IngestException extends RuntimeException {
   private final String error;
 
   protected IngestException(String error, String detail) {
@@ -22,63 +22,35 @@ public abstract class IngestException extends RuntimeException {
     return getMessage();
   }
 
-  /** The HTTP status this refusal maps to. */
-  public abstract int status();
-
-  /** Seconds a client should wait before retrying, or 0 when retrying will not help. */
-  public int retryAfterSeconds() {
-    return 0;
-  }
-
-  /** Malformed or invalid input: 400. */
+  /** Malformed or invalid input. */
   public static final class BadRequest extends IngestException {
     public BadRequest(String error, String detail) {
       super(error, detail);
     }
-
-    @Override
-    public int status() {
-      return 400;
-    }
   }
 
-  /** Body or event larger than configured: 413. */
+  /** Body or event larger than configured. */
   public static final class TooLarge extends IngestException {
     public TooLarge(String detail) {
       super("too_large", detail);
     }
-
-    @Override
-    public int status() {
-      return 413;
-    }
   }
 
-  /** Content-Type or Content-Encoding not supported: 415. */
+  /** Content-Type or Content-Encoding not supported. */
   public static final class UnsupportedMedia extends IngestException {
     public UnsupportedMedia(String detail) {
       super("unsupported_media_type", detail);
     }
-
-    @Override
-    public int status() {
-      return 415;
-    }
   }
 
-  /** Missing or wrong bearer token: 401. */
+  /** Missing or wrong bearer token. */
   public static final class Unauthorized extends IngestException {
     public Unauthorized(String detail) {
       super("unauthorized", detail);
     }
-
-    @Override
-    public int status() {
-      return 401;
-    }
   }
 
-  /** The node cannot take the request now (budget used, shutting down, storage failing): 503. */
+  /** The node cannot take the request now (budget used, shutting down, storage failing). */
   public static final class Unavailable extends IngestException {
     private final String reason;
     private final int retryAfter;
@@ -94,12 +66,7 @@ public abstract class IngestException extends RuntimeException {
       return reason;
     }
 
-    @Override
-    public int status() {
-      return 503;
-    }
-
-    @Override
+    /** Seconds a client should wait before retrying. */
     public int retryAfterSeconds() {
       return retryAfter;
     }

@@ -1,6 +1,6 @@
 package io.floe.node.flush;
 
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.floe.catalog.table.TableSettings;
 import java.time.Duration;
 import java.util.Map;

@@ -3,8 +3,10 @@ package io.floe.node.flush;
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.metrics.NodeMetrics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -26,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Flusher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
+  private static final Duration RETRY_INITIAL = Duration.ofMillis(500);
 
   private record Waiter(long target, CompletableFuture<Long> done) {}
 
@@ -41,6 +44,8 @@ public final class Flusher implements AutoCloseable {
   private final Thread thread;
   private final List<Waiter> waiters = new ArrayList<>();
   private final Object lock = new Object();
+  /** Only the flusher thread touches it. */
+  private final Backoff retry;
   private long flushes;
   private boolean closed;
   private volatile String lastError;
@@ -60,6 +65,7 @@ public final class Flusher implements AutoCloseable {
     this.metrics = metrics;
     this.onFenced = onFenced;
     this.tableCommitted = claim.committedSequence();
+    this.retry = Backoff.exponential(RETRY_INITIAL, config.retryMax());
     AtomicInteger n = new AtomicInteger();
     this.writerPool = Executors.newFixedThreadPool(config.maxConcurrency(), r -> {
       Thread t = new Thread(r, "floe-file-writer-" + n.incrementAndGet());
@@ -68,14 +74,7 @@ public final class Flusher implements AutoCloseable {
     });
     this.concurrency = new UploadConcurrency(config.memoryBudget(), config.maxConcurrency());
     this.writer = new TableFileWriter(claim.partitionId(), writerPool, concurrency, config.faultPoint());
-    metrics.gauge("floe_flush_lag_seconds", "Age of the oldest event not yet committed to the table",
-        () -> lagMillis / 1000.0);
-    metrics.gauge("floe_flush_upload_concurrency", "Files the next flush writes and uploads at once",
-        concurrency::permits);
-    metrics.gauge("floe_commit_attempts", "Commit attempts, including retries after conflicts with other nodes",
-        protocol::attempts);
-    metrics.gauge("floe_commit_retries", "Commit attempts beyond one per commit: conflicts with other nodes"
-        + " committing to the table at the same time, and failed attempts", protocol::retries);
+    metrics.watchFlush(() -> lagMillis / 1000.0, concurrency::permits, protocol::attempts, protocol::retries);
     this.thread = new Thread(this::run, "floe-flusher");
     thread.setDaemon(true);
     thread.start();
@@ -114,6 +113,7 @@ public final class Flusher implements AutoCloseable {
       }
       try {
         flushOnce();
+        retry.reset();
         consecutiveFailures = 0;
         lastError = null;
         completeWaiters(null);
@@ -125,10 +125,11 @@ public final class Flusher implements AutoCloseable {
         onFenced.run();
         return;
       } catch (Exception e) {
-        int failures = ++consecutiveFailures;
+        long backoff = retry.nextDelayMillis();
+        int failures = retry.failures();
+        consecutiveFailures = failures;
         lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
         metrics.flushFailed();
-        long backoff = Math.min(config.retryMax().toMillis(), 500L << Math.min(failures - 1, 10));
         LOG.warn("flush of partition {} failed (attempt {}), retrying in {} ms; ingestion continues until "
             + "the buffer budget is used", claim.partitionId(), failures, backoff, e);
         completeWaiters(e);

@@ -1,9 +1,9 @@
 package io.floe.node.http;
 
+import io.floe.common.http.JsonResponses;
 import io.floe.node.error.IngestException;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,28 +18,36 @@ public final class ErrorResponses {
     this.metrics = metrics;
   }
 
+  /** The HTTP status of each kind of refusal: the only place these codes are chosen. */
+  public static int status(IngestException e) {
+    if (e instanceof IngestException.BadRequest) {
+      return 400;
+    } else if (e instanceof IngestException.Unauthorized) {
+      return 401;
+    } else if (e instanceof IngestException.TooLarge) {
+      return 413;
+    } else if (e instanceof IngestException.UnsupportedMedia) {
+      return 415;
+    } else if (e instanceof IngestException.Unavailable) {
+      return 503;
+    }
+    throw new IllegalArgumentException("no status for " + e.getClass().getName());
+  }
+
   /** Answers a refusal and counts it by reason. */
   public void send(RoutingContext ctx, IngestException e) {
-    metrics.rejected(e instanceof IngestException.Unavailable u ? u.reason() : e.error());
-    HttpServerResponse response = ctx.response();
-    if (response.ended() || response.closed()) {
-      return;
+    if (e instanceof IngestException.Unavailable u) {
+      metrics.rejected(u.reason());
+      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), u.retryAfterSeconds());
+    } else {
+      metrics.rejected(e.error());
+      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
     }
-    if (e.retryAfterSeconds() > 0) {
-      response.putHeader("Retry-After", Integer.toString(e.retryAfterSeconds()));
-    }
-    send(response, e.status(), e.error(), e.detail());
   }
 
   /** Answers with a status and a JSON error body. */
   public static void send(HttpServerResponse response, int status, String error, String detail) {
-    if (response.ended() || response.closed()) {
-      return;
-    }
-    response
-        .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", error).put("detail", detail).encode());
+    JsonResponses.error(response, status, error, detail);
   }
 
   /** Failure handler: maps whatever failed the routing context. */

@@ -50,9 +50,9 @@ public final class IngestHandler {
   /** Checks that need no body, then reserves in-flight bytes for it. */
   public void admit(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    String notReady = readiness.notReadyReason();
+    Readiness.NotReady notReady = readiness.notReady();
     if (notReady != null) {
-      throw new IngestException.Unavailable(notReady, Readiness.explain(notReady), notReady.equals("draining") ? 1 : 5);
+      throw new IngestException.Unavailable(notReady.label(), notReady.explanation(), notReady.retryAfterSeconds());
     }
     ctx.put(FORMAT, RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE)));
     RequestDecoder.checkStream(ctx.pathParam("stream"));

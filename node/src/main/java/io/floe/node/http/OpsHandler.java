@@ -1,5 +1,6 @@
 package io.floe.node.http;
 
+import io.floe.common.http.JsonResponses;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.http.HttpHeaders;
@@ -33,21 +34,21 @@ public final class OpsHandler {
 
   /** 200 when the node takes writes; 503 with the reason when it does not. */
   public void ready(RoutingContext ctx) {
-    String reason = readiness.notReadyReason();
+    Readiness.NotReady reason = readiness.notReady();
     if (reason == null) {
       json(ctx, 200, new JsonObject().put("status", "ready"));
     } else {
-      ctx.response().putHeader("Retry-After", "5");
-      json(ctx, 503, new JsonObject().put("status", "not_ready").put("reason", reason));
+      ctx.response().putHeader("Retry-After", Integer.toString(reason.retryAfterSeconds()));
+      json(ctx, 503, new JsonObject().put("status", "not_ready").put("reason", reason.label()));
     }
   }
 
   public void status(RoutingContext ctx) {
-    String reason = readiness.notReadyReason();
+    Readiness.NotReady reason = readiness.notReady();
     JsonObject status = new JsonObject()
             .put("partition_id", partitionId)
             .put("ready", reason == null)
-            .put("not_ready_reason", reason)
+            .put("not_ready_reason", reason == null ? null : reason.label())
             .put("durability", buffer.config().durability().name().toLowerCase(java.util.Locale.ROOT))
             .put("high_water_mark", buffer.highWaterMark())
             .put("committed_sequence", buffer.committedSequence())
@@ -72,7 +73,7 @@ public final class OpsHandler {
   /** {@code POST /v1/flush}: flush and commit everything acknowledged so far. */
   public void flush(RoutingContext ctx) {
     if (flusher == null) {
-      ErrorResponses.send(ctx.response(), 503, "unavailable", "this node runs without a flusher (flush.enabled=false)");
+      JsonResponses.error(ctx.response(), 503, "unavailable", "this node runs without a flusher (flush.enabled=false)");
       return;
     }
     long hwm = buffer.highWaterMark();
@@ -80,8 +81,7 @@ public final class OpsHandler {
         .onSuccess(committed -> json(ctx, 200, new JsonObject()
             .put("partition_id", partitionId).put("committed_sequence", committed).put("high_water_mark", hwm)))
         .onFailure(e -> {
-          ctx.response().putHeader("Retry-After", "5");
-          ErrorResponses.send(ctx.response(), 503, "unavailable", "flush failed: " + e.getMessage());
+          JsonResponses.error(ctx.response(), 503, "unavailable", "flush failed: " + e.getMessage(), 5);
         });
   }
 
@@ -92,9 +92,6 @@ public final class OpsHandler {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(body.encode());
+    JsonResponses.send(ctx.response(), status, body);
   }
 }

@@ -1,18 +1,41 @@
 package io.floe.node.http;
 
+import java.util.Locale;
+
 /** Whether the node takes writes now; shared by the ingestion route and {@code /health/ready}. */
 @FunctionalInterface
 public interface Readiness {
-  /** Why writes are refused now ({@code draining}, {@code fenced}, {@code buffer_full}), or null. */
-  String notReadyReason();
+  /** Why writes are refused now, or null when they are taken. */
+  NotReady notReady();
 
-  /** What a refused client is told for a reason. */
-  static String explain(String reason) {
-    return switch (reason) {
-      case "draining" -> "node is shutting down; send to another node";
-      case "fenced" -> "another process claimed this partition; this node no longer accepts writes";
-      case "buffer_full" -> "the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up";
-      default -> reason;
-    };
+  /** The reasons a node refuses writes, each with what a refused client is told. */
+  enum NotReady {
+    /** Shutting down: another node takes the request now. */
+    DRAINING("node is shutting down; send to another node", 1),
+    /** Another process claimed the partition: this one never takes writes again. */
+    FENCED("another process claimed this partition; this node no longer accepts writes", 5),
+    /** The buffer budget is used until the flusher catches up. */
+    BUFFER_FULL("the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up", 5);
+
+    private final String explanation;
+    private final int retryAfterSeconds;
+
+    NotReady(String explanation, int retryAfterSeconds) {
+      this.explanation = explanation;
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** The label in responses and metrics: {@code draining}, {@code fenced}, {@code buffer_full}. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public String explanation() {
+      return explanation;
+    }
+
+    public int retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
   }
 }

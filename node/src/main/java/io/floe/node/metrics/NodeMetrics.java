@@ -12,6 +12,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /** The node's Prometheus metrics, in its own registry; names follow Prometheus conventions. */
 public final class NodeMetrics {
@@ -110,8 +112,46 @@ public final class NodeMetrics {
     flushFailures.inc();
   }
 
-  /** Registers a gauge read at scrape time, e.g. buffered bytes. */
-  public void gauge(String name, String help, DoubleSupplier value) {
+  /** What the buffer's gauges read at scrape time; the RocksDB buffer is one. */
+  public interface BufferView {
+    long bufferedBytes();
+
+    long bufferedEvents();
+
+    long highWaterMark();
+
+    long committedSequence();
+
+    /** Bytes RocksDB wrote to SST files since it opened (a counter). */
+    long sstBytesWritten();
+  }
+
+  /** The buffer's and the in-flight budget's gauges. */
+  public void watchBuffer(BufferView buffer, LongSupplier inflightBytes) {
+    gauge("floe_buffer_bytes", "Encoded bytes buffered in RocksDB, not yet committed to the table",
+        buffer::bufferedBytes);
+    gauge("floe_buffer_events", "Events buffered in RocksDB, not yet committed to the table",
+        buffer::bufferedEvents);
+    gauge("floe_buffer_high_water_mark", "Last sequence written", buffer::highWaterMark);
+    gauge("floe_buffer_committed_sequence", "Last sequence committed to the table", buffer::committedSequence);
+    gauge("floe_node_inflight_bytes", "Bytes reserved by requests in progress", inflightBytes::getAsLong);
+    counter("floe_buffer_sst_written_bytes", "Bytes RocksDB wrote to SST files (memtable flushes of batches "
+        + "not yet committed, and reclaiming compactions)", buffer::sstBytesWritten);
+  }
+
+  /** The flusher's gauges and the commit protocol's counters. */
+  public void watchFlush(DoubleSupplier lagSeconds, IntSupplier uploadConcurrency, LongSupplier commitAttempts,
+      LongSupplier commitRetries) {
+    gauge("floe_flush_lag_seconds", "Age of the oldest event not yet committed to the table", lagSeconds);
+    gauge("floe_flush_upload_concurrency", "Files the next flush writes and uploads at once",
+        uploadConcurrency::getAsInt);
+    counter("floe_commit_attempts", "Commit attempts, including retries after conflicts with other nodes",
+        commitAttempts::getAsLong);
+    counter("floe_commit_retries", "Commit attempts beyond one per commit: conflicts with other nodes"
+        + " committing to the table at the same time, and failed attempts", commitRetries::getAsLong);
+  }
+
+  private void gauge(String name, String help, DoubleSupplier value) {
     GaugeWithCallback.builder()
         .name(name)
         .help(help)
@@ -119,8 +159,7 @@ public final class NodeMetrics {
         .register(registry);
   }
 
-  /** Registers a counter kept elsewhere and read at scrape time, e.g. RocksDB's own statistics. */
-  public void counter(String name, String help, DoubleSupplier value) {
+  private void counter(String name, String help, DoubleSupplier value) {
     CounterWithCallback.builder()
         .name(name)
         .help(help)

@@ -2,7 +2,7 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import java.nio.file.Path;
@@ -54,8 +54,8 @@ class ConcurrentNodesTest {
         for (Node node : nodes) {
           node.flusher().flushNow().get();
           String metrics = ingests.get(0).get(node.port(), "/metrics").body();
-          Matcher m = Pattern.compile("(?m)^floe_commit_retries (\\S+)$").matcher(metrics);
-          assertThat(m.find()).as("floe_commit_retries is exported").isTrue();
+          Matcher m = Pattern.compile("(?m)^floe_commit_retries_total (\\S+)$").matcher(metrics);
+          assertThat(m.find()).as("floe_commit_retries_total is exported").isTrue();
           retries += (long) Double.parseDouble(m.group(1));
           assertThat(metrics).containsPattern("floe_flush_files_total [1-9]");
         }

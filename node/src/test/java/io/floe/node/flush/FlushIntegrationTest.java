@@ -2,7 +2,7 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import io.vertx.core.json.JsonObject;
@@ -113,16 +113,13 @@ class FlushIntegrationTest {
 
       String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
           .build(), HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("floe_flush_events_total 300.0").contains("floe_commit_retries");
+      assertThat(metrics).contains("floe_flush_events_total 300.0").contains("floe_commit_retries_total").contains("floe_commit_attempts_total");
     }
   }
 
   @Test
   void anUnreachableCatalogIsRetriedUntilTheStartupTimeout() throws Exception {
-    int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = io.floe.common.net.FreePort.pick();
     Map<String, String> s = new HashMap<>();
     s.put("http.port", "0");
     s.put("buffer.dir", tmp.resolve("node").toString());
@@ -130,7 +127,7 @@ class FlushIntegrationTest {
     s.put("catalog.startup-timeout-seconds", "2");
     long start = System.nanoTime();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Node.start(NodeConfig.load(Settings.of(s))))
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(io.floe.catalog.connect.CatalogUnavailableException.class)
         .hasMessageContaining("catalog not reachable within 2 s (catalog.startup-timeout-seconds)");
     assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.SECONDS.toNanos(2));
   }

@@ -2,7 +2,7 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import java.net.URI;

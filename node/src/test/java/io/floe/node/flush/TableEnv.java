@@ -1,12 +1,12 @@
 package io.floe.node.flush;
 
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.service.CatalogService;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
-import io.floe.catalog.testing.LocalS3;
+import io.floe.catalog.local.LocalS3;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;

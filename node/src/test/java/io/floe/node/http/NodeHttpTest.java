@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
-import io.floe.catalog.config.Settings;
+import io.floe.common.config.Settings;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;

@@ -1,8 +1,8 @@
 package io.floe.node.process;
 
+import io.floe.common.net.FreePort;
 import io.floe.node.NodeMain;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,11 +25,6 @@ public final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
-  public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   /** Starts a node with the given FLOE_* environment; does not wait for it. */
   public static NodeProcess launch(Map<String, String> env, Path log) throws IOException {
@@ -47,7 +42,7 @@ public final class NodeProcess implements AutoCloseable {
   /** Starts a node on a free port and waits until it answers /health/ready. */
   public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra) throws Exception {
     Map<String, String> env = new HashMap<>();
-    env.put("FLOE_HTTP_PORT", Integer.toString(freePort()));
+    env.put("FLOE_HTTP_PORT", Integer.toString(FreePort.pick()));
     env.put("FLOE_HTTP_HOST", "127.0.0.1");
     env.put("FLOE_BUFFER_DIR", dataDir.toString());
     env.put("FLOE_NODE_PARTITION_ID", "5");

@@ -1,8 +1,0 @@
-package io.floe.catalog.config;
-
-/** A setting that is missing or wrong; its message is the one line an operator sees at start-up. */
-public final class ConfigException extends RuntimeException {
-  public ConfigException(String message) {
-    super(message);
-  }
-}

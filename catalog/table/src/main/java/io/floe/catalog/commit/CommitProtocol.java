@@ -1,0 +1,223 @@
+package io.floe.catalog.commit;
+
+import io.floe.common.retry.Backoff;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotAncestryValidator;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
+import org.apache.iceberg.exceptions.ValidationException;
+
+/**
+ * How a node commits its partition's events to the shared table, exactly once.
+ *
+ * <p>One Iceberg transaction appends the files and records, in the new snapshot's summary and in
+ * the table properties, the partition's new committed sequence and the committer's epoch. A
+ * snapshot-ancestry validator runs on every attempt, also on Iceberg's retries after a concurrent
+ * commit by another node, and refuses the commit unless the newest recorded epoch is still ours
+ * and the newest committed sequence is the one our range starts after. So a range is committed
+ * once, and a process whose partition was claimed by another (a higher epoch) can never commit
+ * again: it gets {@link FencedException}.
+ *
+ * <p>A claim is itself a (file-less) snapshot that raises the epoch; since it changes the main
+ * branch, any commit prepared against the older state conflicts and is re-validated.
+ */
+public final class CommitProtocol {
+  private static final int CLAIM_ATTEMPTS = 10;
+  private final Table table;
+  private final int partition;
+  private final String owner;
+  private final AtomicLong attempts = new AtomicLong();
+  private final AtomicLong commits = new AtomicLong();
+
+  public CommitProtocol(Table table, int partition, String owner) {
+    this.table = table;
+    this.partition = partition;
+    this.owner = owner;
+  }
+
+  /**
+   * Raises the partition's epoch to claim it; an earlier holder is fenced from then on. A claim that
+   * races another commit to this partition is read again and retried, a few times.
+   *
+   * @throws ClaimRacedException when every attempt raced another process
+   */
+  public PartitionClaim claim() {
+    try {
+      return Backoff.exponential(Duration.ofMillis(10), Duration.ofMillis(500))
+          .maxAttempts(CLAIM_ATTEMPTS)
+          .call(this::claimOnce, e -> e instanceof ValidationException, (e, attempt, delay) -> { });
+    } catch (Backoff.GaveUpException e) {
+      throw new ClaimRacedException("could not claim partition " + partition + ": " + e.attempts()
+          + " attempts raced other commits to it", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ClaimRacedException("claim of partition " + partition + " interrupted", e);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("claim of partition " + partition + " failed", e);
+    }
+  }
+
+  private PartitionClaim claimOnce() {
+    table.refresh();
+    PartitionState state = PartitionState.of(table, partition);
+    long epoch = state.epoch() + 1;
+    Transaction tx = table.newTransaction();
+    tx.newFastAppend()
+        .set(PartitionState.epochKey(partition), Long.toString(epoch))
+        .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
+        .set("floe.operation", "claim")
+        .set("floe.owner", owner)
+        .validateWith(new Expect(state.epoch(), state.committedSequence(), false))
+        .commit();
+    tx.updateProperties()
+        .set(PartitionState.epochKey(partition), Long.toString(epoch))
+        .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
+        .commit();
+    // a ValidationException here: another process claimed or committed at the same moment
+    tx.commitTransaction();
+    return new PartitionClaim(partition, epoch, state.committedSequence());
+  }
+
+  /**
+   * Commits {@code files} holding exactly the sequences {@code (after, through]} of this partition.
+   *
+   * @return the new committed sequence ({@code through})
+   * @throws FencedException when another process holds the partition now
+   */
+  public long commit(PartitionClaim claim, long after, long through, List<DataFile> files,
+      Map<String, String> summary) {
+    table.refresh();
+    PartitionState before = PartitionState.of(table, partition);
+    if (before.epoch() != claim.epoch()) {
+      throw fenced(before.epoch(), claim);
+    }
+    if (before.committedSequence() != after) {
+      throw new FencedException("partition " + partition + " is committed through "
+          + before.committedSequence() + ", not " + after + ": another process committed it");
+    }
+    Transaction tx = table.newTransaction();
+    AppendFiles append = tx.newFastAppend();
+    files.forEach(append::appendFile);
+    summary.forEach(append::set);
+    append.set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
+        .set(PartitionState.committedKey(partition), Long.toString(through))
+        .set("floe.operation", "flush")
+        .set("floe.partition-id", Integer.toString(partition))
+        .set("floe.sequence-range", (after + 1) + "-" + through)
+        .validateWith(new Expect(claim.epoch(), after, true))
+        .commit();
+    tx.updateProperties()
+        .set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
+        .set(PartitionState.committedKey(partition), Long.toString(through))
+        .commit();
+    try {
+      tx.commitTransaction();
+    } catch (ValidationException e) {
+      table.refresh();
+      PartitionState now = PartitionState.of(table, partition);
+      if (now.epoch() != claim.epoch()) {
+        throw fenced(now.epoch(), claim);
+      }
+      throw new FencedException("partition " + partition + " was committed through "
+          + now.committedSequence() + " by another process while committing " + (after + 1) + ".." + through);
+    } catch (CommitStateUnknownException e) {
+      // the catalog may have applied it: the recorded state tells
+      table.refresh();
+      PartitionState now = PartitionState.of(table, partition);
+      if (now.epoch() == claim.epoch() && now.committedSequence() == through) {
+        commits.incrementAndGet();
+        return through;
+      }
+      throw e;
+    }
+    commits.incrementAndGet();
+    return through;
+  }
+
+  /** The partition's committed sequence as the table records it now. */
+  public long committedSequence() {
+    table.refresh();
+    return PartitionState.of(table, partition).committedSequence();
+  }
+
+  /** Commit attempts made, including Iceberg's retries after conflicts with other committers. */
+  public long attempts() {
+    return attempts.get();
+  }
+
+  /** Attempts beyond one per successful commit: conflicts with other committers and failures. */
+  public long retries() {
+    return Math.max(0, attempts.get() - commits.get());
+  }
+
+  /** Successful commits. */
+  public long commits() {
+    return commits.get();
+  }
+
+  public Table table() {
+    return table;
+  }
+
+  private FencedException fenced(long tableEpoch, PartitionClaim claim) {
+    return new FencedException("partition " + partition + " was claimed by another process (epoch "
+        + tableEpoch + ", ours " + claim.epoch() + "); this process stops committing");
+  }
+
+  /** Refuses an attempt unless the newest recorded epoch and committed sequence are the expected ones. */
+  private final class Expect implements SnapshotAncestryValidator {
+    private final long epoch;
+    private final long committed;
+    private final boolean counted;
+    private String failure = "";
+
+    Expect(long epoch, long committed, boolean counted) {
+      this.epoch = epoch;
+      this.committed = committed;
+      this.counted = counted;
+    }
+
+    @Override
+    public boolean validate(Iterable<Snapshot> ancestry) {
+      if (counted) {
+        attempts.incrementAndGet();
+      }
+      String epochKey = PartitionState.epochKey(partition);
+      String committedKey = PartitionState.committedKey(partition);
+      Long seenEpoch = null;
+      Long seenCommitted = null;
+      for (Snapshot s : ancestry) {
+        if (seenEpoch == null && s.summary().containsKey(epochKey)) {
+          seenEpoch = Long.parseLong(s.summary().get(epochKey));
+        }
+        if (seenCommitted == null && s.summary().containsKey(committedKey)) {
+          seenCommitted = Long.parseLong(s.summary().get(committedKey));
+        }
+        if (seenEpoch != null && seenCommitted != null) {
+          break;
+        }
+      }
+      // absent from the ancestry (expired): the properties were checked before the attempt
+      boolean ok = (seenEpoch == null || seenEpoch == epoch) && (seenCommitted == null || seenCommitted == committed);
+      if (!ok) {
+        failure = "partition " + partition + ": expected epoch " + epoch + " and committed " + committed
+            + ", table has epoch " + seenEpoch + " and committed " + seenCommitted;
+      }
+      return ok;
+    }
+
+    @Override
+    public String errorMessage() {
+      return failure;
+    }
+  }
+}

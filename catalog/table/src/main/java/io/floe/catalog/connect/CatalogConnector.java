@@ -1,0 +1,77 @@
+package io.floe.catalog.connect;
+
+import io.floe.common.config.ConfigException;
+import io.floe.common.config.Settings;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.catalog.Catalog;
+
+/**
+ * Builds an Iceberg catalog client from standard Iceberg catalog properties ({@code type},
+ * {@code uri}, {@code warehouse}, {@code io-impl}, {@code s3.*}, ...), so a node runs unchanged
+ * against Floe's REST catalog service, a JDBC catalog, AWS Glue or S3 Tables.
+ */
+public final class CatalogConnector {
+  /** Catalog properties that can also be set as {@code FLOE_CATALOG_*} environment variables. */
+  public static final List<String> ENV_KEYS = List.of(
+      "type", "catalog-impl", "uri", "warehouse", "io-impl", "token", "credential",
+      "s3.endpoint", "s3.path-style-access", "s3.access-key-id", "s3.secret-access-key",
+      "s3.multipart.part-size-bytes",
+      "client.region", "jdbc.user", "jdbc.password", "rest.sigv4-enabled", "rest.signing-name",
+      "rest.signing-region");
+
+  private CatalogConnector() {}
+
+  /** The {@code catalog.*} settings as Iceberg properties, with Floe's defaults filled in. */
+  public static Map<String, String> properties(Settings s) {
+    Map<String, String> p = new TreeMap<>(s.withPrefix("catalog.", ENV_KEYS));
+    if (!p.containsKey("type") && !p.containsKey("catalog-impl")) {
+      p.put("type", "rest");
+    }
+    if ("rest".equals(p.get("type")) && !p.containsKey("uri")) {
+      p.put("uri", "http://127.0.0.1:8181");
+    }
+    return p;
+  }
+
+  /**
+   * Opens the catalog. A bad property stops start-up with one line naming it; a catalog that
+   * cannot be reached (an I/O failure) is rethrown as is, for the caller to retry.
+   */
+  public static Catalog open(String name, Map<String, String> properties) {
+    try {
+      return CatalogUtil.buildIcebergCatalog(name, properties, null);
+    } catch (RuntimeException e) {
+      if (causedByIo(e)) {
+        throw e;
+      }
+      throw new ConfigException("catalog.* (" + describe(properties) + "): cannot open the catalog: "
+          + rootMessage(e));
+    }
+  }
+
+  private static boolean causedByIo(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String describe(Map<String, String> p) {
+    return "type=" + p.getOrDefault("type", p.get(CatalogProperties.CATALOG_IMPL))
+        + (p.containsKey("uri") ? ", uri=" + p.get("uri") : "");
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}

@@ -1,0 +1,104 @@
+package io.floe.node.flush;
+
+import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.connect.CatalogUnavailableException;
+import io.floe.catalog.table.EventsTable;
+import io.floe.common.config.ConfigException;
+import io.floe.common.retry.Backoff;
+import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.metrics.NodeMetrics;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a node's partition joins the table at start: connect to the catalog, create the table when
+ * absent, claim the partition (raising its epoch fences any earlier holder), align the buffer with
+ * the committed sequence the table records, and start the flusher. A catalog that cannot be reached
+ * is retried with backoff until {@code catalog.startup-timeout-seconds}; a configuration error
+ * stops at once.
+ */
+public final class PartitionStartup {
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionStartup.class);
+  private static final Duration RETRY_INITIAL = Duration.ofMillis(250);
+  private static final Duration RETRY_MAX = Duration.ofSeconds(5);
+
+  private PartitionStartup() {}
+
+  /** The catalog client and the flusher of a claimed partition; closed flusher first. */
+  public record Flushing(Catalog catalog, Flusher flusher) implements AutoCloseable {
+    @Override
+    public void close() throws Exception {
+      try {
+        flusher.close();
+      } finally {
+        if (catalog instanceof AutoCloseable c) {
+          c.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * Claims {@code partitionId} and starts flushing {@code buffer} into the table.
+   *
+   * @param onFenced called once if another process claims the partition later
+   * @throws CatalogUnavailableException when the catalog stayed unreachable for the startup timeout
+   * @throws ConfigException when the catalog settings are wrong
+   */
+  public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
+      Runnable onFenced) throws InterruptedException {
+    Duration timeout = config.startupTimeout();
+    try {
+      return Backoff.exponential(RETRY_INITIAL, RETRY_MAX).timeout(timeout).call(
+          () -> attempt(buffer, partitionId, config, metrics, onFenced),
+          e -> !(e instanceof ConfigException),
+          (e, attempt, delay) -> LOG.warn("catalog not reachable yet ({}); retrying in {} ms", e.getMessage(), delay));
+    } catch (Backoff.GaveUpException e) {
+      throw new CatalogUnavailableException("catalog not reachable within " + timeout.toSeconds()
+          + " s (catalog.startup-timeout-seconds): " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("partition " + partitionId + " could not join the table", e);
+    }
+  }
+
+  private static Flushing attempt(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
+      Runnable onFenced) throws Exception {
+    Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
+    try {
+      Table table = EventsTable.ensure(catalog, config.table());
+      CommitProtocol protocol = new CommitProtocol(table, partitionId, owner());
+      PartitionClaim claim = protocol.claim();
+      long local = buffer.committedSequence();
+      buffer.recoverCommitted(claim.committedSequence());
+      LOG.info("claimed partition {} with epoch {}; table committed through {}, buffer was at {}, "
+          + "{} events to flush", partitionId, claim.epoch(), claim.committedSequence(), local,
+          buffer.bufferedEvents());
+      if (claim.committedSequence() < local) {
+        LOG.warn("the table records partition {} committed through {} but this buffer dropped through {}: "
+            + "was the table replaced?", partitionId, claim.committedSequence(), local);
+      }
+      return new Flushing(catalog, new Flusher(buffer, protocol, claim, config, metrics, onFenced));
+    } catch (Exception e) {
+      if (catalog instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static String owner() {
+    return ManagementFactory.getRuntimeMXBean().getName();
+  }
+}
