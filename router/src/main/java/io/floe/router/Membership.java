@@ -1,5 +1,6 @@
 package io.floe.router;
 
+import io.floe.common.config.ConfigException;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -92,7 +93,7 @@ final class Membership {
       try {
         fileVersion = Files.getLastModifiedTime(config.nodesFile());
         addresses = RouterConfig.parseNodes(Files.readString(config.nodesFile()), config.nodesFile().toString());
-      } catch (IOException | IllegalArgumentException e) {
+      } catch (IOException | ConfigException e) {
         LOG.warn("cannot use {}: {}; keeping {} nodes", config.nodesFile(), e.getMessage(), members.size());
         return;
       }

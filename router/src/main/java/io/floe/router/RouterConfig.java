@@ -1,24 +1,26 @@
 package io.floe.router;
 
+import io.floe.common.config.ConfigException;
+import io.floe.common.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The router's settings, from environment variables (validated at start; a bad value stops the
- * router with one line naming it). The router stands alone: it shares no code with the nodes.
+ * The router's settings, read like every Floe component's ({@link Settings}: {@code FLOE_ROUTER_*}
+ * variables or {@code router.*} in the file named by {@code FLOE_CONFIG_FILE}), validated at start;
+ * a bad value stops the router with one line naming it. Names and defaults are the constants below.
  *
- * @param host listen address ({@code FLOE_ROUTER_HOST}, default 0.0.0.0)
- * @param port listen port ({@code FLOE_ROUTER_PORT}, default 8080)
- * @param nodes node addresses {@code host:port}, comma separated ({@code FLOE_ROUTER_NODES})
- * @param nodesFile file with one {@code host:port} per line, re-read when it changes
- *     ({@code FLOE_ROUTER_NODES_FILE}); wins over {@code nodes}
- * @param healthInterval how often each node's /health/ready is checked ({@code FLOE_ROUTER_HEALTH_INTERVAL_MS})
- * @param unhealthyAfter consecutive failed checks that take a node out ({@code FLOE_ROUTER_UNHEALTHY_AFTER})
- * @param connectionsPerNode keep-alive connections per node ({@code FLOE_ROUTER_CONNECTIONS_PER_NODE})
- * @param requestTimeout longest wait for a node's answer ({@code FLOE_ROUTER_REQUEST_TIMEOUT_MS})
- * @param eventLoops Vert.x event loops ({@code FLOE_ROUTER_EVENT_LOOPS}, default cores)
+ * @param host listen address
+ * @param port listen port
+ * @param nodes node addresses {@code host:port}
+ * @param nodesFile file with one {@code host:port} per line, re-read when it changes; wins over {@code nodes}
+ * @param healthInterval how often each node's /health/ready is checked
+ * @param unhealthyAfter consecutive failed checks that take a node out
+ * @param connectionsPerNode keep-alive connections per node
+ * @param requestTimeout longest wait for a node's answer
+ * @param eventLoops Vert.x event loops
  */
 public record RouterConfig(
     String host,
@@ -31,22 +33,40 @@ public record RouterConfig(
     Duration requestTimeout,
     int eventLoops) {
 
+  public static final String HOST = "router.host";
+  public static final String HOST_DEFAULT = "0.0.0.0";
+  public static final String PORT = "router.port";
+  public static final int PORT_DEFAULT = 8080;
+  /** Required unless {@link #NODES_FILE} is set. */
+  public static final String NODES = "router.nodes";
+  public static final String NODES_FILE = "router.nodes-file";
+  public static final String HEALTH_INTERVAL = "router.health-interval-seconds";
+  public static final Duration HEALTH_INTERVAL_DEFAULT = Duration.ofSeconds(1);
+  public static final String UNHEALTHY_AFTER = "router.unhealthy-after";
+  public static final int UNHEALTHY_AFTER_DEFAULT = 2;
+  public static final String CONNECTIONS_PER_NODE = "router.connections-per-node";
+  public static final int CONNECTIONS_PER_NODE_DEFAULT = 64;
+  public static final String REQUEST_TIMEOUT = "router.request-timeout-seconds";
+  public static final Duration REQUEST_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
+  /** Default: the number of cores. */
+  public static final String EVENT_LOOPS = "router.event-loops";
+
   /** A node's address. */
   public record NodeAddress(String host, int port) {
-    static NodeAddress parse(String text, String setting) {
+    static NodeAddress parse(String text, String source) {
       String t = text.trim();
       int colon = t.lastIndexOf(':');
       if (colon <= 0 || colon == t.length() - 1) {
-        throw new IllegalArgumentException(setting + ": '" + t + "' is not host:port");
+        throw new ConfigException(source + ": '" + t + "' is not host:port");
       }
       int port;
       try {
         port = Integer.parseInt(t.substring(colon + 1));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(setting + ": '" + t + "' is not host:port");
+        throw new ConfigException(source + ": '" + t + "' is not host:port");
       }
       if (port < 1 || port > 65_535) {
-        throw new IllegalArgumentException(setting + ": port of '" + t + "' is not in 1..65535");
+        throw new ConfigException(source + ": port of '" + t + "' is not in 1..65535");
       }
       return new NodeAddress(t.substring(0, colon), port);
     }
@@ -57,51 +77,34 @@ public record RouterConfig(
     }
   }
 
-  /** Parses a node list: comma or newline separated, {@code #} starts a comment. */
-  static List<NodeAddress> parseNodes(String text, String setting) {
+  /** Parses a node list: comma or newline separated, {@code #} starts a comment; {@code source} names it in errors. */
+  static List<NodeAddress> parseNodes(String text, String source) {
     return text.lines()
         .map(l -> l.replaceAll("#.*", ""))
-        .flatMap(l -> java.util.Arrays.stream(l.split(",")))
+        .flatMap(l -> Arrays.stream(l.split(",")))
         .map(String::trim)
         .filter(s -> !s.isEmpty())
-        .map(s -> NodeAddress.parse(s, setting))
+        .map(s -> NodeAddress.parse(s, source))
         .distinct()
         .toList();
   }
 
-  public static RouterConfig load(Map<String, String> env) {
-    String nodesText = env.getOrDefault("FLOE_ROUTER_NODES", "");
-    String file = env.get("FLOE_ROUTER_NODES_FILE");
-    List<NodeAddress> nodes = parseNodes(nodesText, "FLOE_ROUTER_NODES");
-    if (nodes.isEmpty() && (file == null || file.isBlank())) {
-      throw new IllegalArgumentException(
-          "FLOE_ROUTER_NODES must list the nodes (host:port,host:port) or FLOE_ROUTER_NODES_FILE name a file of them");
+  public static RouterConfig load(Settings s) {
+    List<NodeAddress> nodes = parseNodes(s.string(NODES, ""), Settings.envName(NODES) + " (" + NODES + ")");
+    Path file = s.path(NODES_FILE, null);
+    if (nodes.isEmpty() && file == null) {
+      throw new ConfigException(Settings.envName(NODES) + " (" + NODES + ") must list the nodes (host:port,host:port)"
+          + " or " + Settings.envName(NODES_FILE) + " (" + NODES_FILE + ") name a file of them");
     }
     return new RouterConfig(
-        env.getOrDefault("FLOE_ROUTER_HOST", "0.0.0.0"),
-        intValue(env, "FLOE_ROUTER_PORT", 8080, 0, 65_535),
+        s.string(HOST, HOST_DEFAULT),
+        s.intValue(PORT, PORT_DEFAULT, 0, 65_535),
         nodes,
-        file == null || file.isBlank() ? null : Path.of(file),
-        Duration.ofMillis(intValue(env, "FLOE_ROUTER_HEALTH_INTERVAL_MS", 1000, 50, 600_000)),
-        intValue(env, "FLOE_ROUTER_UNHEALTHY_AFTER", 2, 1, 100),
-        intValue(env, "FLOE_ROUTER_CONNECTIONS_PER_NODE", 64, 1, 10_000),
-        Duration.ofMillis(intValue(env, "FLOE_ROUTER_REQUEST_TIMEOUT_MS", 60_000, 100, 3_600_000)),
-        intValue(env, "FLOE_ROUTER_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024));
-  }
-
-  private static int intValue(Map<String, String> env, String name, int def, int min, int max) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) {
-      return def;
-    }
-    try {
-      int parsed = Integer.parseInt(v.trim());
-      if (parsed >= min && parsed <= max) {
-        return parsed;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new IllegalArgumentException(name + " must be an integer in " + min + ".." + max + ", got '" + v + "'");
+        file,
+        s.seconds(HEALTH_INTERVAL, HEALTH_INTERVAL_DEFAULT, Duration.ofMillis(50), Duration.ofMinutes(10)),
+        s.intValue(UNHEALTHY_AFTER, UNHEALTHY_AFTER_DEFAULT, 1, 100),
+        s.intValue(CONNECTIONS_PER_NODE, CONNECTIONS_PER_NODE_DEFAULT, 1, 10_000),
+        s.seconds(REQUEST_TIMEOUT, REQUEST_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
+        s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024));
   }
 }

@@ -1,5 +1,7 @@
 package io.floe.router;
 
+import io.floe.common.config.ConfigException;
+import io.floe.common.config.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,13 +12,14 @@ public final class RouterMain {
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println("usage: floe-router  (FLOE_ROUTER_NODES=host:port,..., FLOE_ROUTER_PORT=8080; see README.md)");
+      System.out.println("usage: floe-router  (FLOE_ROUTER_NODES=host:port,..., FLOE_ROUTER_PORT=8080,"
+          + " or FLOE_CONFIG_FILE naming a file of router.* settings; see docs/configuration.md)");
       return;
     }
     RouterConfig config;
     try {
-      config = RouterConfig.load(System.getenv());
-    } catch (IllegalArgumentException e) {
+      config = RouterConfig.load(Settings.fromEnvironment());
+    } catch (ConfigException e) {
       System.err.println("floe-router: configuration error: " + e.getMessage());
       System.exit(2);
       return;

@@ -76,7 +76,7 @@ class RouterForwardingTest {
   }
 
   private Router start(Map<String, String> env) throws Exception {
-    router = Router.start(RouterConfig.load(env));
+    router = Router.start(RouterConfig.load(io.floe.common.config.Settings.from(env)));
     return router;
   }
 
@@ -110,7 +110,7 @@ class RouterForwardingTest {
     Peer a = new Peer("a");
     Peer b = new Peer("b");
     start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "100", "FLOE_ROUTER_EVENT_LOOPS", "2"));
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1", "FLOE_ROUTER_EVENT_LOOPS", "2"));
     awaitHealthy(2);
     String body = "{\"a\":1}\n".repeat(20_000);
     HttpResponse<String> first = post("?key=user-7", body, "Content-Encoding", "identity");
@@ -135,7 +135,7 @@ class RouterForwardingTest {
     Peer live = new Peer("live");
     int dead = FreePort.pick();
     start(Map.of("FLOE_ROUTER_NODES", live.address() + ",127.0.0.1:" + dead, "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "60000"));
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "60"));
     // the dead node may look healthy before its first check completes: requests must still succeed
     for (int i = 0; i < 10; i++) {
       HttpResponse<String> r = post("", "{}", "X-Floe-Key", "k" + i);
@@ -155,7 +155,7 @@ class RouterForwardingTest {
     Peer a = new Peer("a");
     Peer b = new Peer("b");
     start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "50", "FLOE_ROUTER_UNHEALTHY_AFTER", "1"));
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.05", "FLOE_ROUTER_UNHEALTHY_AFTER", "1"));
     awaitHealthy(2);
     a.ready.set(false);
     awaitHealthy(1);
@@ -178,7 +178,7 @@ class RouterForwardingTest {
     Path file = tmp.resolve("nodes");
     Files.writeString(file, a.address() + "\n");
     start(Map.of("FLOE_ROUTER_NODES_FILE", file.toString(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_MS", "50"));
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.05"));
     awaitHealthy(1);
     Files.writeString(file, b.address() + "\n");
     Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));

@@ -109,6 +109,37 @@ public final class Settings {
     return (int) longValue(key, defaultValue, min, max);
   }
 
+  /**
+   * A duration in seconds, fractions allowed ({@code 0.5}, {@code 30}); every Floe duration setting
+   * is named {@code *-seconds} and read here, so all of them take the same unit.
+   */
+  public java.time.Duration seconds(String key, java.time.Duration defaultValue, java.time.Duration min,
+      java.time.Duration max) {
+    String value = raw(key);
+    if (value == null || value.isEmpty()) {
+      return defaultValue;
+    }
+    String expected = "a number of seconds in " + secondsText(min) + ".." + secondsText(max);
+    double parsed;
+    try {
+      parsed = Double.parseDouble(value);
+    } catch (NumberFormatException e) {
+      throw bad(key, value, expected);
+    }
+    if (!Double.isFinite(parsed)) {
+      throw bad(key, value, expected);
+    }
+    java.time.Duration d = java.time.Duration.ofNanos(Math.round(parsed * 1e9));
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw bad(key, value, expected);
+    }
+    return d;
+  }
+
+  private static String secondsText(java.time.Duration d) {
+    return java.math.BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+  }
+
   /** A byte size such as {@code 64MiB}, {@code 512k} or {@code 1048576}. */
   public long bytes(String key, long defaultValue, long min, long max) {
     String value = raw(key);

@@ -64,7 +64,7 @@ final class LocalCluster implements AutoCloseable {
       int port = FreePort.pick();
       routers.add(JavaProcess.java("router-" + i, port, RouterMain.class.getName(), List.of(), Map.of(
           "FLOE_ROUTER_PORT", Integer.toString(port), "FLOE_ROUTER_HOST", "127.0.0.1",
-          "FLOE_ROUTER_NODES", nodeList, "FLOE_ROUTER_HEALTH_INTERVAL_MS", "250",
+          "FLOE_ROUTER_NODES", nodeList, "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.25",
           "FLOE_ROUTER_EVENT_LOOPS", "1"), logs, "256m"));
     }
     int lbPort = FreePort.pick();

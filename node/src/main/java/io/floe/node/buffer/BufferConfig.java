@@ -1,9 +1,13 @@
 package io.floe.node.buffer;
 
+import io.floe.common.config.ConfigException;
+import io.floe.common.config.Settings;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
- * Settings of the RocksDB partition buffer.
+ * Settings of the RocksDB partition buffer. Names and defaults are the constants below; {@link
+ * #load} is the only place they are applied.
  *
  * @param dir RocksDB data directory (one per node)
  * @param walDir WAL directory, or null to keep the WAL inside {@code dir}
@@ -29,6 +33,27 @@ public record BufferConfig(
     int maxBackgroundJobs,
     Compression compression) {
 
+  public static final String DIR = "buffer.dir";
+  /** Default {@code data/node-<partition id>}. */
+  public static final String DIR_DEFAULT_PREFIX = "data/node-";
+  public static final String WAL_DIR = "buffer.wal-dir";
+  public static final String DURABILITY = "buffer.durability";
+  public static final Durability DURABILITY_DEFAULT = Durability.SYNC;
+  public static final String MAX_BYTES = "buffer.max-bytes";
+  public static final long MAX_BYTES_DEFAULT = 8L << 30;
+  public static final String MAX_GROUP_BYTES = "buffer.max-group-bytes";
+  public static final long MAX_GROUP_BYTES_DEFAULT = 8L << 20;
+  public static final String WRITE_BUFFER_SIZE = "rocksdb.write-buffer-size";
+  public static final long WRITE_BUFFER_SIZE_DEFAULT = 64L << 20;
+  public static final String MAX_WRITE_BUFFER_NUMBER = "rocksdb.max-write-buffer-number";
+  public static final int MAX_WRITE_BUFFER_NUMBER_DEFAULT = 4;
+  public static final String MIN_WRITE_BUFFER_NUMBER_TO_MERGE = "rocksdb.min-write-buffer-number-to-merge";
+  public static final int MIN_WRITE_BUFFER_NUMBER_TO_MERGE_DEFAULT = 1;
+  public static final String MAX_BACKGROUND_JOBS = "rocksdb.max-background-jobs";
+  /** Default: the number of cores, at least 2. */
+  public static final String COMPRESSION = "rocksdb.compression";
+  public static final Compression COMPRESSION_DEFAULT = Compression.LZ4;
+
   /** Bytes the memtables may hold: beyond it, flushed batches are reclaimed from SST files. */
   public long memtableBytes() {
     return writeBufferSize * maxWriteBufferNumber;
@@ -42,10 +67,31 @@ public record BufferConfig(
     SNAPPY
   }
 
-  /** Defaults for tests and tools: sync durability in {@code dir}. */
-  public static BufferConfig defaults(Path dir) {
+  /** Builds and validates the buffer settings of partition {@code partitionId}. */
+  public static BufferConfig load(Settings s, int partitionId) {
+    int memtables = s.intValue(MAX_WRITE_BUFFER_NUMBER, MAX_WRITE_BUFFER_NUMBER_DEFAULT, 2, 64);
+    int merged = s.intValue(MIN_WRITE_BUFFER_NUMBER_TO_MERGE, MIN_WRITE_BUFFER_NUMBER_TO_MERGE_DEFAULT, 1, 63);
+    if (merged >= memtables) {
+      throw new ConfigException(Settings.envName(MIN_WRITE_BUFFER_NUMBER_TO_MERGE) + " ("
+          + MIN_WRITE_BUFFER_NUMBER_TO_MERGE + ") must be below " + MAX_WRITE_BUFFER_NUMBER + " (" + memtables
+          + ") or writes would stall before a flush starts");
+    }
     return new BufferConfig(
-        dir, null, Durability.SYNC, 8L << 30, 8L << 20, 64L << 20, 4, 1, 2, Compression.LZ4);
+        s.path(DIR, DIR_DEFAULT_PREFIX + partitionId),
+        s.path(WAL_DIR, null),
+        s.enumValue(DURABILITY, DURABILITY_DEFAULT),
+        s.bytes(MAX_BYTES, MAX_BYTES_DEFAULT, 1L << 20, 1L << 50),
+        s.bytes(MAX_GROUP_BYTES, MAX_GROUP_BYTES_DEFAULT, 64L << 10, 1L << 30),
+        s.bytes(WRITE_BUFFER_SIZE, WRITE_BUFFER_SIZE_DEFAULT, 1L << 20, 4L << 30),
+        memtables,
+        merged,
+        s.intValue(MAX_BACKGROUND_JOBS, Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
+        s.enumValue(COMPRESSION, COMPRESSION_DEFAULT));
+  }
+
+  /** The defaults, in {@code dir}: for tests and tools. */
+  public static BufferConfig defaults(Path dir) {
+    return load(Settings.of(Map.of(DIR, dir.toString())), 0);
   }
 
   public BufferConfig withDurability(Durability d) {

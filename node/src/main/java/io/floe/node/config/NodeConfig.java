@@ -1,18 +1,16 @@
 package io.floe.node.config;
 
+import io.floe.catalog.connect.CatalogConnector;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
-
-import io.floe.catalog.connect.CatalogConnector;
 import io.floe.node.buffer.BufferConfig;
-import io.floe.node.buffer.Durability;
 import io.floe.node.flush.FlushConfig;
-import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Everything a node needs, built once at start from {@link Settings} and validated there. Each
- * setting's name, default and meaning is listed in README.md ("Configuration").
+ * Everything a node needs, built once at start from {@link Settings} and validated there. Setting
+ * names and defaults are the constants of this record and of {@link BufferConfig} and {@link
+ * FlushConfig}; docs/configuration.md lists them with their meaning.
  */
 public record NodeConfig(
     int partitionId,
@@ -26,66 +24,60 @@ public record NodeConfig(
     BufferConfig buffer,
     FlushConfig flush) {
 
+  public static final String PARTITION_ID = "node.partition-id";
+  public static final int PARTITION_ID_DEFAULT = 0;
+  public static final String SHUTDOWN_GRACE = "node.shutdown-grace-seconds";
+  public static final Duration SHUTDOWN_GRACE_DEFAULT = Duration.ofSeconds(30);
+  public static final String HTTP_HOST = "http.host";
+  public static final String HTTP_HOST_DEFAULT = "0.0.0.0";
+  public static final String HTTP_PORT = "http.port";
   public static final int HTTP_PORT_DEFAULT = 8081;
+  /** Default: the number of cores. */
+  public static final String HTTP_EVENT_LOOPS = "http.event-loops";
+  public static final String HTTP_AUTH_TOKEN = "http.auth-token";
+  public static final String MAX_BODY_BYTES = "ingest.max-body-bytes";
+  public static final long MAX_BODY_BYTES_DEFAULT = 16L << 20;
+  public static final String MAX_DECODED_BYTES = "ingest.max-decoded-bytes";
+  public static final long MAX_DECODED_BYTES_DEFAULT = 64L << 20;
+  public static final String MAX_EVENT_BYTES = "ingest.max-event-bytes";
+  public static final long MAX_EVENT_BYTES_DEFAULT = 1L << 20;
+  public static final String KEY_FIELD = "ingest.key-field";
+  public static final String KEY_FIELD_DEFAULT = "key";
+  public static final String TIME_FIELD = "ingest.time-field";
+  public static final String TIME_FIELD_DEFAULT = "event_time";
+  public static final String INFLIGHT_MAX_BYTES = "ingest.inflight-max-bytes";
+  public static final long INFLIGHT_MAX_BYTES_DEFAULT = 256L << 20;
 
   /** Builds and validates the configuration; throws {@link ConfigException} naming a bad setting. */
   public static NodeConfig load(Settings s) {
-    int partitionId = s.intValue("node.partition-id", 0, 0, 1_000_000);
-    String host = s.string("http.host", "0.0.0.0");
-    int port = s.intValue("http.port", HTTP_PORT_DEFAULT, 0, 65_535);
-    int cores = Runtime.getRuntime().availableProcessors();
-    int eventLoops = s.intValue("http.event-loops", cores, 1, 1024);
-    String token = s.string("http.auth-token", null);
-
-    IngestLimits limits =
-        new IngestLimits(
-            s.bytes("ingest.max-body-bytes", 16L << 20, 1024, 1L << 30),
-            s.bytes("ingest.max-decoded-bytes", 64L << 20, 1024, 2L << 30),
-            s.bytes("ingest.max-event-bytes", 1L << 20, 64, 256L << 20),
-            s.string("ingest.key-field", "key", NodeConfig::validFieldName, "a non-empty field name"),
-            s.string(
-                "ingest.time-field", "event_time", NodeConfig::validFieldName, "a non-empty field name"));
+    int partitionId = s.intValue(PARTITION_ID, PARTITION_ID_DEFAULT, 0, 1_000_000);
+    IngestLimits limits = new IngestLimits(
+        s.bytes(MAX_BODY_BYTES, MAX_BODY_BYTES_DEFAULT, 1024, 1L << 30),
+        s.bytes(MAX_DECODED_BYTES, MAX_DECODED_BYTES_DEFAULT, 1024, 2L << 30),
+        s.bytes(MAX_EVENT_BYTES, MAX_EVENT_BYTES_DEFAULT, 64, 256L << 20),
+        s.string(KEY_FIELD, KEY_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"),
+        s.string(TIME_FIELD, TIME_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"));
     if (limits.maxEventBytes() > limits.maxDecodedBytes()) {
-      throw new ConfigException(
-          Settings.envName("ingest.max-event-bytes")
-              + " (ingest.max-event-bytes) must not exceed ingest.max-decoded-bytes ("
-              + limits.maxDecodedBytes()
-              + ")");
+      throw new ConfigException(Settings.envName(MAX_EVENT_BYTES) + " (" + MAX_EVENT_BYTES
+          + ") must not exceed " + MAX_DECODED_BYTES + " (" + limits.maxDecodedBytes() + ")");
     }
-    long inflight = s.bytes("ingest.inflight-max-bytes", 256L << 20, 1L << 20, 64L << 30);
+    long inflight = s.bytes(INFLIGHT_MAX_BYTES, INFLIGHT_MAX_BYTES_DEFAULT, 1L << 20, 64L << 30);
     if (inflight < limits.maxBodyBytes()) {
-      throw new ConfigException(
-          Settings.envName("ingest.inflight-max-bytes")
-              + " (ingest.inflight-max-bytes) must be at least ingest.max-body-bytes ("
-              + limits.maxBodyBytes()
-              + ") or no maximal request could ever be accepted");
+      throw new ConfigException(Settings.envName(INFLIGHT_MAX_BYTES) + " (" + INFLIGHT_MAX_BYTES
+          + ") must be at least " + MAX_BODY_BYTES + " (" + limits.maxBodyBytes()
+          + ") or no maximal request could ever be accepted");
     }
-    Duration grace = Duration.ofSeconds(s.longValue("node.shutdown-grace-seconds", 30, 0, 3600));
-
-    Path dir = s.path("buffer.dir", "data/node-" + partitionId);
-    int memtables = s.intValue("rocksdb.max-write-buffer-number", 4, 2, 64);
-    int merged = s.intValue("rocksdb.min-write-buffer-number-to-merge", 1, 1, 63);
-    if (merged >= memtables) {
-      throw new ConfigException(
-          Settings.envName("rocksdb.min-write-buffer-number-to-merge")
-              + " (rocksdb.min-write-buffer-number-to-merge) must be below rocksdb.max-write-buffer-number ("
-              + memtables
-              + ") or writes would stall before a flush starts");
-    }
-    BufferConfig buffer =
-        new BufferConfig(
-            dir,
-            s.path("buffer.wal-dir", null),
-            s.enumValue("buffer.durability", Durability.SYNC),
-            s.bytes("buffer.max-bytes", 8L << 30, 1L << 20, 1L << 50),
-            s.bytes("buffer.max-group-bytes", 8L << 20, 64L << 10, 1L << 30),
-            s.bytes("rocksdb.write-buffer-size", 64L << 20, 1L << 20, 4L << 30),
-            memtables,
-            merged,
-            s.intValue("rocksdb.max-background-jobs", Math.max(2, cores), 1, 256),
-            s.enumValue("rocksdb.compression", BufferConfig.Compression.LZ4));
-    FlushConfig flush = FlushConfig.load(s, CatalogConnector.properties(s));
-    return new NodeConfig(partitionId, host, port, eventLoops, token, limits, inflight, grace, buffer, flush);
+    return new NodeConfig(
+        partitionId,
+        s.string(HTTP_HOST, HTTP_HOST_DEFAULT),
+        s.intValue(HTTP_PORT, HTTP_PORT_DEFAULT, 0, 65_535),
+        s.intValue(HTTP_EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
+        s.string(HTTP_AUTH_TOKEN, null),
+        limits,
+        inflight,
+        s.seconds(SHUTDOWN_GRACE, SHUTDOWN_GRACE_DEFAULT, Duration.ZERO, Duration.ofHours(1)),
+        BufferConfig.load(s, partitionId),
+        FlushConfig.load(s, CatalogConnector.properties(s)));
   }
 
   private static boolean validFieldName(String name) {

@@ -5,9 +5,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Points in a flush where crash tests stop the node ({@code flush.fault-point}); at the configured
- * point the flusher logs {@code fault point reached: <name>} and hangs until the process is killed.
- * Never set in production.
+ * Points in a flush where crash tests stop the node. A test arms one with the JVM system property
+ * {@value #PROPERTY} (e.g. {@code -Dfloe.test.fault-point=after-upload}); at that point the flusher
+ * logs {@code fault point reached: <name>} and hangs until the process is killed. It is not a
+ * setting: production configuration cannot arm it.
  */
 public enum FaultPoint {
   NONE,
@@ -18,14 +19,32 @@ public enum FaultPoint {
   /** Committed to the table, not yet deleted from RocksDB. */
   AFTER_COMMIT;
 
-  private static final Logger LOG = LoggerFactory.getLogger(FaultPoint.class);
+  /** The system property that arms a fault point in a test process. */
+  public static final String PROPERTY = "floe.test.fault-point";
 
-  /** Hangs forever when {@code this} is the configured point. */
-  void reach(FaultPoint configured) {
-    if (this != configured || this == NONE) {
+  private static final Logger LOG = LoggerFactory.getLogger(FaultPoint.class);
+  private static final FaultPoint ARMED = armed(System.getProperty(PROPERTY));
+
+  private static FaultPoint armed(String name) {
+    if (name == null || name.isBlank()) {
+      return NONE;
+    }
+    FaultPoint point = valueOf(name.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    LOG.warn("test fault point armed: {} (the flusher hangs there)", name);
+    return point;
+  }
+
+  /** The name a test passes in {@value #PROPERTY}. */
+  public String label() {
+    return name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** Hangs forever when {@code this} is the armed point. */
+  void reach() {
+    if (this != ARMED || this == NONE) {
       return;
     }
-    LOG.warn("fault point reached: {}", name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    LOG.warn("fault point reached: {}", label());
     while (true) {
       try {
         Thread.sleep(60_000);

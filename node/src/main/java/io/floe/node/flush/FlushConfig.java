@@ -6,21 +6,19 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * When and how a node flushes its buffer to the table.
+ * When and how a node flushes its buffer to the table. Names and defaults are the constants below.
  *
  * @param enabled false runs the node as a buffer only, with no catalog (tests of ingestion alone)
  * @param catalogProperties Iceberg catalog properties ({@code catalog.*})
  * @param table the table's definition
- * @param maxAge flush when the oldest unflushed event is this old ({@code flush.max-age-seconds})
- * @param triggerBytes flush when this many bytes are buffered ({@code flush.trigger-bytes}; default
- *     the table's target file size)
- * @param maxBytesPerFlush most buffered bytes one flush takes ({@code flush.max-bytes})
+ * @param maxAge flush when the oldest unflushed event is this old
+ * @param triggerBytes flush when this many bytes are buffered (default: the table's target file size)
+ * @param maxBytesPerFlush most buffered bytes one flush takes
  * @param memoryBudget bytes of Parquet writers that may be open at once; with the measured size of
- *     each writer it sets the upload concurrency ({@code flush.memory-budget})
- * @param maxConcurrency upper bound of parallel file writers/uploads ({@code flush.max-concurrency})
- * @param retryMax longest backoff between failed flush attempts ({@code flush.retry-max-seconds})
- * @param startupTimeout how long start-up waits for the catalog ({@code catalog.startup-timeout-seconds})
- * @param faultPoint test-only: a point where the flusher stops dead ({@code flush.fault-point})
+ *     each writer it sets the upload concurrency
+ * @param maxConcurrency upper bound of parallel file writers/uploads
+ * @param retryMax longest backoff between failed flush attempts
+ * @param startupTimeout how long start-up waits for the catalog
  */
 public record FlushConfig(
     boolean enabled,
@@ -32,32 +30,38 @@ public record FlushConfig(
     long memoryBudget,
     int maxConcurrency,
     Duration retryMax,
-    Duration startupTimeout,
-    FaultPoint faultPoint) {
+    Duration startupTimeout) {
+
+  public static final String ENABLED = "flush.enabled";
+  public static final boolean ENABLED_DEFAULT = true;
+  public static final String MAX_AGE = "flush.max-age-seconds";
+  public static final Duration MAX_AGE_DEFAULT = Duration.ofSeconds(30);
+  /** Default: the table's target file size. */
+  public static final String TRIGGER_BYTES = "flush.trigger-bytes";
+  public static final String MAX_BYTES = "flush.max-bytes";
+  public static final long MAX_BYTES_DEFAULT = 512L << 20;
+  public static final String MEMORY_BUDGET = "flush.memory-budget";
+  public static final long MEMORY_BUDGET_DEFAULT = 256L << 20;
+  /** Default: twice the number of cores, at least 2. */
+  public static final String MAX_CONCURRENCY = "flush.max-concurrency";
+  public static final String RETRY_MAX = "flush.retry-max-seconds";
+  public static final Duration RETRY_MAX_DEFAULT = Duration.ofSeconds(30);
+  public static final String STARTUP_TIMEOUT = "catalog.startup-timeout-seconds";
+  public static final Duration STARTUP_TIMEOUT_DEFAULT = Duration.ofSeconds(120);
 
   public static FlushConfig load(Settings s, Map<String, String> catalogProperties) {
     TableSettings table = TableSettings.load(s);
     int cores = Runtime.getRuntime().availableProcessors();
     return new FlushConfig(
-        s.bool("flush.enabled", true),
+        s.bool(ENABLED, ENABLED_DEFAULT),
         catalogProperties,
         table,
-        Duration.ofMillis(Math.round(1000 * Double.parseDouble(
-            s.string("flush.max-age-seconds", "30", FlushConfig::positiveNumber, "a positive number of seconds")))),
-        s.bytes("flush.trigger-bytes", table.targetFileBytes(), 1L << 10, 64L << 30),
-        s.bytes("flush.max-bytes", 512L << 20, 1L << 10, 64L << 30),
-        s.bytes("flush.memory-budget", 256L << 20, 8L << 20, 64L << 30),
-        s.intValue("flush.max-concurrency", Math.max(2, cores * 2), 1, 256),
-        Duration.ofSeconds(s.longValue("flush.retry-max-seconds", 30, 1, 3600)),
-        Duration.ofSeconds(s.longValue("catalog.startup-timeout-seconds", 120, 1, 86_400)),
-        s.enumValue("flush.fault-point", FaultPoint.NONE));
-  }
-
-  private static boolean positiveNumber(String v) {
-    try {
-      return Double.parseDouble(v) > 0;
-    } catch (NumberFormatException e) {
-      return false;
-    }
+        s.seconds(MAX_AGE, MAX_AGE_DEFAULT, Duration.ofMillis(1), Duration.ofDays(1)),
+        s.bytes(TRIGGER_BYTES, table.targetFileBytes(), 1L << 10, 64L << 30),
+        s.bytes(MAX_BYTES, MAX_BYTES_DEFAULT, 1L << 10, 64L << 30),
+        s.bytes(MEMORY_BUDGET, MEMORY_BUDGET_DEFAULT, 8L << 20, 64L << 30),
+        s.intValue(MAX_CONCURRENCY, Math.max(2, cores * 2), 1, 256),
+        s.seconds(RETRY_MAX, RETRY_MAX_DEFAULT, Duration.ofSeconds(1), Duration.ofHours(1)),
+        s.seconds(STARTUP_TIMEOUT, STARTUP_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)));
   }
 }

@@ -73,7 +73,7 @@ public final class Flusher implements AutoCloseable {
       return t;
     });
     this.concurrency = new UploadConcurrency(config.memoryBudget(), config.maxConcurrency());
-    this.writer = new TableFileWriter(claim.partitionId(), writerPool, concurrency, config.faultPoint());
+    this.writer = new TableFileWriter(claim.partitionId(), writerPool, concurrency);
     metrics.watchFlush(() -> lagMillis / 1000.0, concurrency::permits, protocol::attempts, protocol::retries);
     this.thread = new Thread(this::run, "floe-flusher");
     thread.setDaemon(true);
@@ -170,11 +170,11 @@ public final class Flusher implements AutoCloseable {
       return;
     }
     TableFileWriter.Written written = writer.write(protocol.table(), cut, ++flushes);
-    FaultPoint.AFTER_UPLOAD.reach(config.faultPoint());
+    FaultPoint.AFTER_UPLOAD.reach();
     protocol.commit(claim, cut.after(), cut.through(), written.files(),
         Map.of("floe.events", Integer.toString(cut.events())));
     tableCommitted = cut.through();
-    FaultPoint.AFTER_COMMIT.reach(config.faultPoint());
+    FaultPoint.AFTER_COMMIT.reach();
     buffer.dropCut(cut.after(), cut.through(), cut.bytes());
     lastCommitMillis = System.currentTimeMillis();
     long nanos = System.nanoTime() - start;

@@ -42,13 +42,11 @@ final class TableFileWriter {
   private final int partitionId;
   private final ExecutorService pool;
   private final UploadConcurrency concurrency;
-  private final FaultPoint fault;
 
-  TableFileWriter(int partitionId, ExecutorService pool, UploadConcurrency concurrency, FaultPoint fault) {
+  TableFileWriter(int partitionId, ExecutorService pool, UploadConcurrency concurrency) {
     this.partitionId = partitionId;
     this.pool = pool;
     this.concurrency = concurrency;
-    this.fault = fault;
   }
 
   /** Rows of a cut, as parallel arrays indexed by row. */
@@ -176,7 +174,7 @@ final class TableFileWriter {
         record.set(6, new String(batch.array(), rows.payloadOff[r], rows.payloadLen[r], StandardCharsets.UTF_8));
         writer.write(record);
         if (faultHere && i == from + (to - from) / 2) {
-          FaultPoint.MID_UPLOAD.reach(fault);
+          FaultPoint.MID_UPLOAD.reach();
         }
       }
     } finally {

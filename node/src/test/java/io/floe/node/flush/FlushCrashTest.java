@@ -9,8 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,9 +24,8 @@ class FlushCrashTest {
     try (TableEnv env = TableEnv.start(tmp)) {
       Path data = tmp.resolve("node");
       Ingest ingest = new Ingest();
-      Map<String, String> faulty = new HashMap<>(env.nodeEnv(4, data));
-      faulty.put("FLOE_FLUSH_FAULT_POINT", point);
-      try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node-1.log"), faulty)) {
+      List<String> faulty = List.of("-D" + FaultPoint.PROPERTY + "=" + point);
+      try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node-1.log"), env.nodeEnv(4, data), faulty)) {
         for (int b = 0; b < 6; b++) {
           assertThat(ingest.send(node.port, "crash", "before-" + b, 40).statusCode()).isEqualTo(200);
         }

@@ -9,7 +9,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -28,10 +30,17 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts a node with the given FLOE_* environment; does not wait for it. */
   public static NodeProcess launch(Map<String, String> env, Path log) throws IOException {
+    return launch(env, List.of(), log);
+  }
+
+  /** Starts a node with the given FLOE_* environment and JVM options; does not wait for it. */
+  public static NodeProcess launch(Map<String, String> env, List<String> jvmOptions, Path log) throws IOException {
     int port = Integer.parseInt(env.getOrDefault("FLOE_HTTP_PORT", "0"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-        NodeMain.class.getName());
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), NodeMain.class.getName()));
+    ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> e = pb.environment();
     e.keySet().removeIf(k -> k.startsWith("FLOE_"));
     e.putAll(env);
@@ -41,6 +50,12 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts a node on a free port and waits until it answers /health/ready. */
   public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra) throws Exception {
+    return start(dataDir, log, extra, List.of());
+  }
+
+  /** Starts a node on a free port with JVM options and waits until it answers /health/ready. */
+  public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra, List<String> jvmOptions)
+      throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("FLOE_HTTP_PORT", Integer.toString(FreePort.pick()));
     env.put("FLOE_HTTP_HOST", "127.0.0.1");
@@ -49,7 +64,7 @@ public final class NodeProcess implements AutoCloseable {
     env.put("FLOE_HTTP_EVENT_LOOPS", "2");
     env.put("FLOE_FLUSH_ENABLED", "false");
     env.putAll(extra);
-    NodeProcess p = launch(env, log);
+    NodeProcess p = launch(env, jvmOptions, log);
     p.awaitReady();
     return p;
   }

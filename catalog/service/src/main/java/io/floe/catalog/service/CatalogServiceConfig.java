@@ -1,36 +1,45 @@
 package io.floe.catalog.service;
 
-import io.floe.common.config.Settings;
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.common.config.Settings;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * The catalog service's settings: where it listens, and the Iceberg catalog it serves ({@code
- * catalog.*}: a JDBC catalog on a SQLite file by default, PostgreSQL with a
- * {@code jdbc:postgresql://} URI).
+ * catalog.*}: a JDBC catalog on a SQLite file by default, PostgreSQL with a {@code
+ * jdbc:postgresql://} URI). Names and defaults are the constants below.
  *
- * @param host listen address ({@code service.host})
- * @param port listen port ({@code service.port}, default 8181, the usual Iceberg REST port)
- * @param authToken bearer token clients must send, or null ({@code service.auth-token})
+ * @param host listen address
+ * @param port listen port (8181, the usual Iceberg REST port)
+ * @param authToken bearer token clients must send, or null
  * @param catalogProperties Iceberg properties of the backing catalog
  */
 public record CatalogServiceConfig(String host, int port, String authToken, Map<String, String> catalogProperties) {
 
+  public static final String HOST = "service.host";
+  public static final String HOST_DEFAULT = "0.0.0.0";
+  public static final String PORT = "service.port";
+  public static final int PORT_DEFAULT = 8181;
+  public static final String AUTH_TOKEN = "service.auth-token";
+  /** Defaults of the backing catalog's {@code catalog.*} properties. */
+  public static final Map<String, String> CATALOG_DEFAULTS = Map.of(
+      "type", "jdbc",
+      "uri", "jdbc:sqlite:data/catalog.db",
+      "warehouse", "s3://floe/warehouse",
+      "io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+
   public static CatalogServiceConfig load(Settings s) {
     Map<String, String> props = new TreeMap<>(s.withPrefix("catalog.", CatalogConnector.ENV_KEYS));
-    props.putIfAbsent("type", "jdbc");
-    props.putIfAbsent("uri", "jdbc:sqlite:data/catalog.db");
-    props.putIfAbsent("warehouse", "s3://floe/warehouse");
-    props.putIfAbsent("io-impl", "org.apache.iceberg.aws.s3.S3FileIO");
+    CATALOG_DEFAULTS.forEach(props::putIfAbsent);
     if (props.get("uri").startsWith("jdbc:sqlite:")) {
       // SQLite takes one writer at a time: one connection avoids SQLITE_BUSY under concurrent commits
       props.putIfAbsent("clients", "1");
     }
     return new CatalogServiceConfig(
-        s.string("service.host", "0.0.0.0"),
-        s.intValue("service.port", 8181, 0, 65_535),
-        s.string("service.auth-token", null),
+        s.string(HOST, HOST_DEFAULT),
+        s.intValue(PORT, PORT_DEFAULT, 0, 65_535),
+        s.string(AUTH_TOKEN, null),
         props);
   }
 

@@ -2,6 +2,7 @@ package io.floe.catalog.table;
 
 import io.floe.common.config.Settings;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -22,6 +23,20 @@ public record TableSettings(
     Compression compression,
     int compressionLevel,
     long targetFileBytes) {
+
+  public static final String NAMESPACE = "table.namespace";
+  public static final String NAMESPACE_DEFAULT = "floe";
+  public static final String NAME = "table.name";
+  public static final String NAME_DEFAULT = "events";
+  public static final String PARTITIONING = "table.partitioning";
+  public static final Partitioning PARTITIONING_DEFAULT = Partitioning.HOUR;
+  public static final String COMPRESSION = "table.compression";
+  public static final Compression COMPRESSION_DEFAULT = Compression.ZSTD;
+  /** zstd level 1: the cheapest to write. */
+  public static final String COMPRESSION_LEVEL = "table.compression-level";
+  public static final int COMPRESSION_LEVEL_DEFAULT = 1;
+  public static final String TARGET_FILE_SIZE = "table.target-file-size";
+  public static final long TARGET_FILE_SIZE_DEFAULT = 128L << 20;
 
   private static final Pattern IDENT = Pattern.compile("^[a-z_][a-z0-9_]{0,127}$");
 
@@ -44,18 +59,19 @@ public record TableSettings(
     }
   }
 
+  /** The defaults: what {@link #load} gives with nothing set. */
   public static TableSettings defaults() {
-    return new TableSettings("floe", "events", Partitioning.HOUR, Compression.ZSTD, 1, 128L << 20);
+    return load(Settings.of(Map.of()));
   }
 
   public static TableSettings load(Settings s) {
     return new TableSettings(
-        s.string("table.namespace", "floe", v -> IDENT.matcher(v).matches(), "a lower-case identifier"),
-        s.string("table.name", "events", v -> IDENT.matcher(v).matches(), "a lower-case identifier"),
-        s.enumValue("table.partitioning", Partitioning.HOUR),
-        s.enumValue("table.compression", Compression.ZSTD),
-        s.intValue("table.compression-level", 1, 1, 22),
-        s.bytes("table.target-file-size", 128L << 20, 1L << 20, 8L << 30));
+        s.string(NAMESPACE, NAMESPACE_DEFAULT, v -> IDENT.matcher(v).matches(), "a lower-case identifier"),
+        s.string(NAME, NAME_DEFAULT, v -> IDENT.matcher(v).matches(), "a lower-case identifier"),
+        s.enumValue(PARTITIONING, PARTITIONING_DEFAULT),
+        s.enumValue(COMPRESSION, COMPRESSION_DEFAULT),
+        s.intValue(COMPRESSION_LEVEL, COMPRESSION_LEVEL_DEFAULT, 1, 22),
+        s.bytes(TARGET_FILE_SIZE, TARGET_FILE_SIZE_DEFAULT, 1L << 20, 8L << 30));
   }
 
   public TableSettings withCompression(Compression c) {
