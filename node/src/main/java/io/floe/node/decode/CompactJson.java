@@ -7,26 +7,6 @@ package io.floe.node.decode;
 final class CompactJson {
   private CompactJson() {}
 
-  /** True when {@code [off, off+len)} contains whitespace outside of strings. */
-  static boolean hasInsignificantWhitespace(byte[] src, int off, int len) {
-    boolean inString = false;
-    for (int i = off, end = off + len; i < end; i++) {
-      byte b = src[i];
-      if (inString) {
-        if (b == '\\') {
-          i++;
-        } else if (b == '"') {
-          inString = false;
-        }
-      } else if (b == '"') {
-        inString = true;
-      } else if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Writes the compact form into {@code dst} at 0 and returns its length ({@code dst} ≥ len). */
   static int compact(byte[] src, int off, int len, byte[] dst) {
     int out = 0;

@@ -2,23 +2,17 @@ package io.floe.node.decode;
 
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Decodes NDJSON or a JSON document (one object or an array of objects) in a single pass over the
- * bytes: every event is fully validated (RFC 8259 grammar, string escapes, UTF-8, nesting depth),
- * only the two top-level fields are interpreted, and the event's bytes are copied as they are (or
- * without the whitespace between tokens, when it has any). No JSON tree, no token objects, no
- * strings except for the key and the time.
+ * Decodes NDJSON or a JSON document (one object or an array of objects) into events in a single
+ * pass: {@link JsonScanner} validates every byte; this class finds the events, reads the two
+ * top-level fields it needs (the key and the event time, by configurable names), and copies each
+ * event's bytes as they are (or without the whitespace between tokens, when it has any). No JSON
+ * tree, no token objects, no strings except for the key and the time.
  */
 final class JsonEventDecoder {
-  static final int MAX_DEPTH = 512;
-  private static final VarHandle LONGS =
-      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
+  private final JsonScanner s = new JsonScanner();
   private final byte[] keyField;
   private final byte[] timeField;
   private final String keyFieldName;
@@ -28,16 +22,6 @@ final class JsonEventDecoder {
   private final EventBatch.Builder out;
   private byte[] scratch = new byte[1024];
 
-  private byte[] in;
-  private int end;
-  private int pos;
-  /** NDJSON: a newline ends the event, so it may not appear inside one. */
-  private boolean lines;
-  /** Line (NDJSON) or element (array) number of the event being read; error messages only. */
-  private int position;
-  private int lineStart;
-  /** Whether the current event has whitespace between tokens (then it is compacted). */
-  private boolean spaced;
   private byte[] key;
   private long eventMicros;
 
@@ -53,180 +37,174 @@ final class JsonEventDecoder {
 
   /** One JSON object per line; blank lines are ignored; a line may end in CR LF. */
   void decodeNdjson(byte[] body, int length) {
-    in = body;
-    end = length;
-    pos = 0;
-    lines = true;
+    s.reset(body, length, true);
     int line = 0;
-    while (pos < end) {
+    while (!s.atEnd()) {
       line++;
-      lineStart = pos;
-      skipLineSpace();
-      if (pos == end) {
+      s.markLineStart();
+      s.skipLineSpace();
+      if (s.atEnd()) {
         break;
       }
-      if (in[pos] == '\n') {
-        pos++;
+      if (s.current() == '\n') {
+        s.advance();
         continue;
       }
-      position = line;
-      if (in[pos] != '{') {
-        throw startsValue(in[pos])
-            ? new IngestException.BadRequest("not_an_object", where() + ": each NDJSON line must be a JSON object")
-            : malformed("expected '{' but found " + describe(pos));
+      s.event(line);
+      if (s.current() != '{') {
+        throw JsonScanner.startsValue(s.current())
+            ? new IngestException.BadRequest("not_an_object", s.where() + ": each NDJSON line must be a JSON object")
+            : s.malformed("expected '{' but found " + s.describe(s.offset()));
       }
-      int start = pos;
+      int start = s.offset();
       readEvent();
-      int stop = pos;
-      skipLineSpace();
-      if (pos < end && in[pos] != '\n') {
-        throw startsValue(in[pos])
-            ? malformedLine("more than one JSON value on the line")
-            : malformed("unexpected " + describe(pos) + " after the event");
+      int stop = s.offset();
+      s.skipLineSpace();
+      if (!s.atEnd() && s.current() != '\n') {
+        throw JsonScanner.startsValue(s.current())
+            ? s.malformedLine("more than one JSON value on the line")
+            : s.malformed("unexpected " + s.describe(s.offset()) + " after the event");
       }
-      pos++;
+      s.advance();
       add(start, stop - start);
     }
   }
 
   /** A single object, or an array of objects. */
   void decodeDocument(byte[] body, int length) {
-    in = body;
-    end = length;
-    pos = 0;
-    lines = false;
-    skipSpace();
-    if (pos == end) {
+    s.reset(body, length, false);
+    s.skipSpace();
+    if (s.atEnd()) {
       return;
     }
-    if (in[pos] == '{') {
-      position = 1;
-      int start = pos;
+    if (s.current() == '{') {
+      s.event(1);
+      int start = s.offset();
       readEvent();
-      add(start, pos - start);
-    } else if (in[pos] == '[') {
-      pos++;
-      skipSpace();
-      if (pos < end && in[pos] == ']') {
-        pos++;
+      add(start, s.offset() - start);
+    } else if (s.current() == '[') {
+      s.advance();
+      s.skipSpace();
+      if (!s.atEnd() && s.current() == ']') {
+        s.advance();
       } else {
         while (true) {
-          position++;
-          skipSpace();
-          if (pos == end) {
-            throw malformed("unexpected end of input inside the array");
+          s.event(s.event() + 1);
+          s.skipSpace();
+          if (s.atEnd()) {
+            throw s.malformed("unexpected end of input inside the array");
           }
-          if (in[pos] != '{') {
-            throw startsValue(in[pos])
-                ? new IngestException.BadRequest("not_an_object", where() + ": each array element must be a JSON object")
-                : malformed("expected '{' but found " + describe(pos));
+          if (s.current() != '{') {
+            throw JsonScanner.startsValue(s.current())
+                ? new IngestException.BadRequest("not_an_object", s.where() + ": each array element must be a JSON object")
+                : s.malformed("expected '{' but found " + s.describe(s.offset()));
           }
-          int start = pos;
+          int start = s.offset();
           readEvent();
-          add(start, pos - start);
-          skipSpace();
-          if (pos < end && in[pos] == ',') {
-            pos++;
-          } else if (pos < end && in[pos] == ']') {
-            pos++;
+          add(start, s.offset() - start);
+          s.skipSpace();
+          if (!s.atEnd() && s.current() == ',') {
+            s.advance();
+          } else if (!s.atEnd() && s.current() == ']') {
+            s.advance();
             break;
           } else {
-            throw malformed("expected ',' or ']' but found " + describe(pos));
+            throw s.malformed("expected ',' or ']' but found " + s.describe(s.offset()));
           }
         }
       }
-    } else if (startsValue(in[pos])) {
+    } else if (JsonScanner.startsValue(s.current())) {
       throw new IngestException.BadRequest(
           "not_an_object", "body must be a JSON object or an array of JSON objects");
     } else {
-      throw malformed("expected '{' or '[' but found " + describe(pos));
+      throw s.malformed("expected '{' or '[' but found " + s.describe(s.offset()));
     }
-    position = 0;
-    skipSpace();
-    if (pos < end) {
+    s.event(0);
+    s.skipSpace();
+    if (!s.atEnd()) {
       throw new IngestException.BadRequest(
-          "malformed_json", "unexpected content after the JSON document " + location(pos));
+          "malformed_json", "unexpected content after the JSON document " + s.location(s.offset()));
     }
   }
 
-  /** One top-level object; {@code pos} is on its '{' and ends after its '}'. */
+  /** One top-level object: the scanner is on its '{' and ends after its '}'. */
   private void readEvent() {
     key = null;
     eventMicros = ingestMicros;
-    spaced = false;
+    s.clearSpaced();
     boolean keySeen = false;
     boolean timeSeen = false;
-    if (!opens('}')) {
+    if (!s.opens('}')) {
       return;
     }
     while (true) {
-      int nameStart = pos + 1;
-      boolean escaped = memberName();
-      int nameEnd = pos - 1;
-      colon();
-      if (!keySeen && nameIs(keyField, keyFieldName, nameStart, nameEnd, escaped)) {
+      int nameStart = s.offset() + 1;
+      boolean escaped = s.memberName();
+      int nameEnd = s.offset() - 1;
+      s.colon();
+      if (!keySeen && s.nameIs(keyField, keyFieldName, nameStart, nameEnd, escaped)) {
         keySeen = true;
         key = keyValue();
-      } else if (!timeSeen && nameIs(timeField, timeFieldName, nameStart, nameEnd, escaped)) {
+      } else if (!timeSeen && s.nameIs(timeField, timeFieldName, nameStart, nameEnd, escaped)) {
         timeSeen = true;
         eventMicros = timeValue();
       } else {
-        skipValue(1);
+        s.skipValue(1);
       }
-      if (!another('}')) {
+      if (!s.another('}')) {
         return;
       }
     }
   }
 
   private byte[] keyValue() {
-    int start = pos;
-    switch (peek()) {
+    int start = s.offset();
+    switch (s.peek()) {
       case 'n' -> {
-        literal("null");
+        s.literal("null");
         return null;
       }
       case '"' -> {
-        boolean escaped = skipString();
+        boolean escaped = s.skipString();
         return escaped
-            ? unescape(start + 1, pos - 1).getBytes(StandardCharsets.UTF_8)
-            : slice(start + 1, pos - 1);
+            ? s.unescape(start + 1, s.offset() - 1).getBytes(StandardCharsets.UTF_8)
+            : s.slice(start + 1, s.offset() - 1);
       }
-      case 't' -> literal("true");
-      case 'f' -> literal("false");
-      case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' -> number();
+      case 't' -> s.literal("true");
+      case 'f' -> s.literal("false");
+      case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' -> s.number();
       default -> {
-        if (peek() == '{' || peek() == '[') {
+        if (s.peek() == '{' || s.peek() == '[') {
           throw new IngestException.BadRequest(
-              "bad_key", where() + ": field '" + keyFieldName + "' must be a string or a number");
+              "bad_key", s.where() + ": field '" + keyFieldName + "' must be a string or a number");
         }
-        throw malformed("expected a value but found " + describe(pos));
+        throw s.malformed("expected a value but found " + s.describe(s.offset()));
       }
     }
-    return slice(start, pos);
+    return s.slice(start, s.offset());
   }
 
   private long timeValue() {
-    int start = pos;
-    byte b = peek();
+    int start = s.offset();
+    byte b = s.peek();
     try {
       if (b == 'n') {
-        literal("null");
+        s.literal("null");
         return ingestMicros;
       }
       if (b == '"') {
-        boolean escaped = skipString();
+        boolean escaped = s.skipString();
         String text = escaped
-            ? unescape(start + 1, pos - 1)
-            : new String(in, start + 1, pos - 1 - (start + 1), StandardCharsets.UTF_8);
+            ? s.unescape(start + 1, s.offset() - 1)
+            : s.text(start + 1, s.offset() - 1, StandardCharsets.UTF_8);
         return EventTimes.parseRfc3339(text);
       }
       if (b == '-' || (b >= '0' && b <= '9')) {
-        boolean integral = number();
+        boolean integral = s.number();
         if (!integral) {
           throw new IllegalArgumentException("expected an RFC 3339 string or integer epoch milliseconds");
         }
-        String text = new String(in, start, pos - start, StandardCharsets.US_ASCII);
+        String text = s.text(start, s.offset(), StandardCharsets.US_ASCII);
         long millis;
         try {
           millis = Long.parseLong(text);
@@ -235,464 +213,33 @@ final class JsonEventDecoder {
         }
         return EventTimes.fromEpochMillis(millis);
       }
-      if (startsValue(b)) {
+      if (JsonScanner.startsValue(b)) {
         throw new IllegalArgumentException("expected an RFC 3339 string or integer epoch milliseconds");
       }
     } catch (IllegalArgumentException e) {
       throw new IngestException.BadRequest(
-          "bad_event_time", where() + ": field '" + timeFieldName + "': " + e.getMessage());
+          "bad_event_time", s.where() + ": field '" + timeFieldName + "': " + e.getMessage());
     }
-    throw malformed("expected a value but found " + describe(pos));
-  }
-
-  /** Validates and skips any value; {@code depth} is the nesting depth of its container. */
-  private void skipValue(int depth) {
-    switch (peek()) {
-      case '"' -> skipString();
-      case '{' -> skipObject(depth + 1);
-      case '[' -> skipArray(depth + 1);
-      case 't' -> literal("true");
-      case 'f' -> literal("false");
-      case 'n' -> literal("null");
-      case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' -> number();
-      default -> throw malformed("expected a value but found " + describe(pos));
-    }
-  }
-
-  private void skipObject(int depth) {
-    checkDepth(depth);
-    if (!opens('}')) {
-      return;
-    }
-    while (true) {
-      memberName();
-      colon();
-      skipValue(depth);
-      if (!another('}')) {
-        return;
-      }
-    }
-  }
-
-  private void skipArray(int depth) {
-    checkDepth(depth);
-    if (!opens(']')) {
-      return;
-    }
-    do {
-      skipValue(depth);
-    } while (another(']'));
-  }
-
-  /**
-   * On an opening '{' or '[': consumes it and the whitespace after; false when the container
-   * closes at once (the closing byte consumed too).
-   */
-  private boolean opens(char close) {
-    pos++;
-    space();
-    if (peek() == close) {
-      pos++;
-      return false;
-    }
-    return true;
-  }
-
-  /** A member's quoted name; leaves {@code pos} after its closing quote. Returns whether it has escapes. */
-  private boolean memberName() {
-    if (peek() != '"') {
-      throw malformed("expected a field name but found " + describe(pos));
-    }
-    return skipString();
-  }
-
-  /** The ':' after a member name, with the whitespace around it. */
-  private void colon() {
-    space();
-    if (peek() != ':') {
-      throw malformed("expected ':' but found " + describe(pos));
-    }
-    pos++;
-    space();
-  }
-
-  /**
-   * After a member or element: consumes the ',' that announces another (true) or the closing
-   * byte (false), with the whitespace around them.
-   */
-  private boolean another(char close) {
-    space();
-    byte b = peek();
-    pos++;
-    if (b == close) {
-      return false;
-    }
-    if (b != ',') {
-      pos--;
-      throw malformed("expected ',' or '" + close + "' but found " + describe(pos));
-    }
-    space();
-    return true;
-  }
-
-  private void checkDepth(int depth) {
-    if (depth > MAX_DEPTH) {
-      throw malformed("nested deeper than " + MAX_DEPTH + " levels");
-    }
-  }
-
-  /**
-   * Skips a string ({@code pos} on its opening quote, ends after the closing one), validating
-   * escapes, control characters and UTF-8.
-   *
-   * @return whether it has escapes
-   */
-  private boolean skipString() {
-    byte[] b = in;
-    int p = pos + 1;
-    int limit = end;
-    boolean escaped = false;
-    while (true) {
-      // the common case, eight bytes at a time: printable ASCII other than the quote and the backslash
-      while (p + 8 <= limit && plainAscii((long) LONGS.get(b, p))) {
-        p += 8;
-      }
-      while (p < limit) {
-        byte c = b[p];
-        if (c < 0x20 || c == '"' || c == '\\') {
-          break;
-        }
-        p++;
-      }
-      if (p >= limit) {
-        pos = p;
-        throw malformed("unterminated string");
-      }
-      byte c = b[p];
-      if (c == '"') {
-        pos = p + 1;
-        return escaped;
-      }
-      if (c == '\\') {
-        escaped = true;
-        p = escape(p);
-      } else if (c < 0) {
-        p = utf8(p);
-      } else {
-        pos = p;
-        throw c == '\n' && lines
-            ? malformedLine("the event does not end on its line (a string holds a raw line break)")
-            : malformed("unescaped control character " + describe(p) + " in a string");
-      }
-    }
-  }
-
-  /**
-   * Whether all eight bytes of {@code w} are printable ASCII other than '"' and '\\' (bit tricks
-   * for "has a byte below n" and "has a zero byte"; a false answer only sends the caller to its
-   * byte-at-a-time loop).
-   */
-  private static boolean plainAscii(long w) {
-    long quote = w ^ 0x2222222222222222L;
-    long backslash = w ^ 0x5C5C5C5C5C5C5C5CL;
-    long special = ((w - 0x2020202020202020L) & ~w)
-        | ((quote - 0x0101010101010101L) & ~quote)
-        | ((backslash - 0x0101010101010101L) & ~backslash)
-        | w;
-    return (special & 0x8080808080808080L) == 0;
-  }
-
-  private int escape(int p) {
-    if (p + 1 >= end) {
-      pos = p;
-      throw malformed("unterminated string");
-    }
-    switch (in[p + 1]) {
-      case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> {
-        return p + 2;
-      }
-      case 'u' -> {
-        for (int i = p + 2; i < p + 6; i++) {
-          if (i >= end || Character.digit(in[i], 16) < 0) {
-            pos = p;
-            throw malformed("\\u must be followed by four hex digits");
-          }
-        }
-        return p + 6;
-      }
-      default -> {
-        pos = p;
-        throw malformed("invalid escape " + describe(p + 1) + " in a string");
-      }
-    }
-  }
-
-  /** Validates one multi-byte UTF-8 sequence starting at {@code p}; returns the index after it. */
-  private int utf8(int p) {
-    int lead = in[p] & 0xFF;
-    int n;
-    int min = 0x80;
-    int max = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      n = 1;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      n = 2;
-      if (lead == 0xE0) {
-        min = 0xA0; // no overlong forms
-      } else if (lead == 0xED) {
-        max = 0x9F; // no surrogates
-      }
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      n = 3;
-      if (lead == 0xF0) {
-        min = 0x90;
-      } else if (lead == 0xF4) {
-        max = 0x8F; // nothing above U+10FFFF
-      }
-    } else {
-      pos = p;
-      throw malformed("invalid UTF-8 in a string");
-    }
-    if (p + n >= end) {
-      pos = p;
-      throw malformed("invalid UTF-8 in a string");
-    }
-    int second = in[p + 1] & 0xFF;
-    boolean ok = second >= min && second <= max;
-    for (int i = 2; i <= n; i++) {
-      ok &= (in[p + i] & 0xC0) == 0x80;
-    }
-    if (!ok) {
-      pos = p;
-      throw malformed("invalid UTF-8 in a string");
-    }
-    return p + n + 1;
-  }
-
-  /**
-   * Skips a number per the JSON grammar: {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?}.
-   *
-   * @return whether it is an integer (no fraction, no exponent)
-   */
-  private boolean number() {
-    int p = pos;
-    if (in[p] == '-') {
-      p++;
-    }
-    if (p < end && in[p] == '0') {
-      p++;
-      if (p < end && isDigit(in[p])) {
-        pos = p;
-        throw malformed("numbers may not have leading zeros");
-      }
-    } else {
-      p = digits(p);
-    }
-    boolean integral = true;
-    if (p < end && in[p] == '.') {
-      integral = false;
-      p = digits(p + 1);
-    }
-    if (p < end && (in[p] == 'e' || in[p] == 'E')) {
-      integral = false;
-      p++;
-      if (p < end && (in[p] == '+' || in[p] == '-')) {
-        p++;
-      }
-      p = digits(p);
-    }
-    pos = p;
-    return integral;
-  }
-
-  /** At least one digit from {@code p}; returns the index after the last. */
-  private int digits(int p) {
-    int start = p;
-    while (p < end && isDigit(in[p])) {
-      p++;
-    }
-    if (p == start) {
-      pos = p;
-      throw malformed("expected a digit but found " + describe(p));
-    }
-    return p;
-  }
-
-  private static boolean isDigit(byte b) {
-    return b >= '0' && b <= '9';
-  }
-
-  private void literal(String word) {
-    int n = word.length();
-    if (pos + n > end) {
-      throw malformed("expected '" + word + "'");
-    }
-    for (int i = 0; i < n; i++) {
-      if (in[pos + i] != word.charAt(i)) {
-        throw malformed("expected '" + word + "' but found " + describe(pos));
-      }
-    }
-    pos += n;
-  }
-
-  /** Whitespace between tokens inside an event. */
-  private void space() {
-    while (pos < end) {
-      byte b = in[pos];
-      if (b == ' ' || b == '\t' || b == '\r') {
-        spaced = true;
-      } else if (b == '\n') {
-        if (lines) {
-          throw malformedLine("the event does not end on its line");
-        }
-        spaced = true;
-      } else {
-        return;
-      }
-      pos++;
-    }
-  }
-
-  /** Whitespace around NDJSON events: anything but the newline. */
-  private void skipLineSpace() {
-    while (pos < end && (in[pos] == ' ' || in[pos] == '\t' || in[pos] == '\r')) {
-      pos++;
-    }
-  }
-
-  /** Whitespace around a JSON document's values. */
-  private void skipSpace() {
-    while (pos < end && (in[pos] == ' ' || in[pos] == '\t' || in[pos] == '\r' || in[pos] == '\n')) {
-      pos++;
-    }
-  }
-
-  /** The byte at {@code pos}; running out of input inside an event is an error. */
-  private byte peek() {
-    if (pos >= end) {
-      throw malformed("unexpected end of input inside the event");
-    }
-    return in[pos];
-  }
-
-  private static boolean startsValue(byte b) {
-    return b == '{' || b == '[' || b == '"' || b == '-' || isDigit(b) || b == 't' || b == 'f' || b == 'n';
-  }
-
-  private boolean nameIs(byte[] field, String fieldName, int start, int stop, boolean escaped) {
-    if (escaped) {
-      return unescape(start, stop).equals(fieldName);
-    }
-    int len = stop - start;
-    if (len != field.length) {
-      return false;
-    }
-    for (int i = 0; i < len; i++) {
-      if (in[start + i] != field[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private byte[] slice(int start, int stop) {
-    byte[] b = new byte[stop - start];
-    System.arraycopy(in, start, b, 0, b.length);
-    return b;
-  }
-
-  /** The value of a validated string's contents {@code [start, stop)}. */
-  private String unescape(int start, int stop) {
-    StringBuilder sb = new StringBuilder(stop - start);
-    int runStart = start;
-    int p = start;
-    while (p < stop) {
-      if (in[p] != '\\') {
-        p++;
-        continue;
-      }
-      sb.append(new String(in, runStart, p - runStart, StandardCharsets.UTF_8));
-      byte e = in[p + 1];
-      switch (e) {
-        case 'b' -> sb.append('\b');
-        case 'f' -> sb.append('\f');
-        case 'n' -> sb.append('\n');
-        case 'r' -> sb.append('\r');
-        case 't' -> sb.append('\t');
-        case 'u' -> {
-          sb.append((char) Integer.parseInt(new String(in, p + 2, 4, StandardCharsets.US_ASCII), 16));
-          p += 4;
-        }
-        default -> sb.append((char) e);
-      }
-      p += 2;
-      runStart = p;
-    }
-    sb.append(new String(in, runStart, stop - runStart, StandardCharsets.UTF_8));
-    return sb.toString();
+    throw s.malformed("expected a value but found " + s.describe(s.offset()));
   }
 
   private void add(int off, int len) {
-    byte[] payload = in;
+    byte[] payload = s.input();
     int payloadOff = off;
     int payloadLen = len;
-    if (spaced) {
+    if (s.spaced()) {
       if (scratch.length < len) {
         scratch = new byte[Math.max(len, scratch.length * 2)];
       }
       payload = scratch;
       payloadOff = 0;
-      payloadLen = CompactJson.compact(in, off, len, scratch);
+      payloadLen = CompactJson.compact(s.input(), off, len, scratch);
     }
     if (payloadLen > maxEventBytes) {
       throw new IngestException.TooLarge(
-          where() + ": event is " + payloadLen + " bytes, over the limit of " + maxEventBytes
+          s.where() + ": event is " + payloadLen + " bytes, over the limit of " + maxEventBytes
               + " (ingest.max-event-bytes)");
     }
     out.add(eventMicros, key, payload, payloadOff, payloadLen);
-  }
-
-  private IngestException.BadRequest malformed(String message) {
-    String at;
-    if (lines) {
-      at = where() + ", column " + (pos - lineStart + 1);
-    } else if (position > 0) {
-      at = where() + " " + location(pos);
-    } else {
-      at = location(pos);
-    }
-    return new IngestException.BadRequest("malformed_json", at + ": " + message);
-  }
-
-  /** An NDJSON error about the line as a whole. */
-  private IngestException.BadRequest malformedLine(String message) {
-    return new IngestException.BadRequest("malformed_json", where() + ": " + message);
-  }
-
-  private String where() {
-    return (lines ? "line " : "element ") + position;
-  }
-
-  /** "(line L, column C)" of a byte offset in a JSON document. */
-  private String location(int offset) {
-    int line = 1;
-    int col = 1;
-    for (int i = 0; i < Math.min(offset, end); i++) {
-      if (in[i] == '\n') {
-        line++;
-        col = 1;
-      } else {
-        col++;
-      }
-    }
-    return "(line " + line + ", column " + col + ")";
-  }
-
-  private String describe(int p) {
-    if (p >= end) {
-      return "the end of input";
-    }
-    int c = in[p] & 0xFF;
-    return c >= 0x20 && c < 0x7F ? "'" + (char) c + "'" : String.format("byte 0x%02x", c);
   }
 }

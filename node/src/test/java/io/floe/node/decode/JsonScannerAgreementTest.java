@@ -94,9 +94,9 @@ class JsonScannerAgreementTest {
     for (byte[] b : bad) {
       assertThatThrownBy(() -> decode(b)).isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("UTF-8");
     }
-    String deep = "{\"a\":" + "[".repeat(JsonEventDecoder.MAX_DEPTH) + "]".repeat(JsonEventDecoder.MAX_DEPTH) + "}";
+    String deep = "{\"a\":" + "[".repeat(JsonScanner.MAX_DEPTH) + "]".repeat(JsonScanner.MAX_DEPTH) + "}";
     assertThatThrownBy(() -> decode(deep.getBytes(StandardCharsets.UTF_8))).hasMessageContaining("nested deeper");
-    String ok = "{\"a\":" + "[".repeat(JsonEventDecoder.MAX_DEPTH - 1) + "]".repeat(JsonEventDecoder.MAX_DEPTH - 1) + "}";
+    String ok = "{\"a\":" + "[".repeat(JsonScanner.MAX_DEPTH - 1) + "]".repeat(JsonScanner.MAX_DEPTH - 1) + "}";
     assertThat(decode(ok.getBytes(StandardCharsets.UTF_8)).count()).isEqualTo(1);
   }
 
