@@ -19,7 +19,8 @@ import org.msgpack.value.ValueType;
 /**
  * Decodes MessagePack: one map, an array of maps, or a sequence of maps. Each map becomes the
  * compact JSON text of the event; binary values become base64 strings and MessagePack timestamps
- * RFC 3339 strings.
+ * RFC 3339 strings. The framing is checked first ({@link MsgpackBounds}), so no declared length or
+ * nesting depth is trusted before the bytes behind it are known to exist.
  */
 final class MsgpackEventDecoder {
   private static final JsonFactory JSON = new JsonFactory();
@@ -38,6 +39,7 @@ final class MsgpackEventDecoder {
   }
 
   void decode(byte[] body, int length) {
+    MsgpackBounds.check(body, length);
     int element = 0;
     try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(body, 0, length)) {
       boolean first = true;

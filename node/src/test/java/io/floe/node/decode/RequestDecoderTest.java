@@ -112,6 +112,46 @@ class RequestDecoderTest {
   }
 
   @Test
+  void msgpackLengthsBeyondTheBodyAreRefusedBeforeAnythingIsAllocated() {
+    // array32 header claiming 2^30 elements, then nothing: five bytes
+    byte[] arrayBomb = {(byte) 0xdd, 0x40, 0x00, 0x00, 0x00};
+    assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, arrayBomb))
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageContaining("element 1: a container declares 1073741824 values but only 0 bytes follow");
+    // a map with a str32 value claiming 1 GiB
+    byte[] stringBomb = {(byte) 0x81, (byte) 0xa1, 'v', (byte) 0xdb, 0x40, 0x00, 0x00, 0x00, 'x'};
+    assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, stringBomb))
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageContaining("declares 1073741824 bytes but only 1 follow");
+    // map32 claiming 2^31-1 pairs inside an event
+    byte[] mapBomb = {(byte) 0x81, (byte) 0xa1, 'v', (byte) 0xdf, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+    assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, mapBomb))
+        .isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("values but only");
+  }
+
+  @Test
+  void msgpackNestingIsBoundedLikeJson() throws IOException {
+    MessageBufferPacker deep = MessagePack.newDefaultBufferPacker();
+    deep.packMapHeader(1).packString("a");
+    for (int i = 0; i < 100_000; i++) {
+      deep.packArrayHeader(1);
+    }
+    deep.packNil();
+    deep.close();
+    assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, deep.toByteArray()))
+        .isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("nested deeper than 512 levels");
+
+    MessageBufferPacker ok = MessagePack.newDefaultBufferPacker();
+    ok.packMapHeader(1).packString("a");
+    for (int i = 0; i < 500; i++) {
+      ok.packArrayHeader(1);
+    }
+    ok.packNil();
+    ok.close();
+    assertThat(decode(RequestDecoder.Format.MSGPACK, null, ok.toByteArray()).count()).isEqualTo(1);
+  }
+
+  @Test
   void msgpackMapsBecomeCompactJson() throws IOException {
     MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
     p.packArrayHeader(2);
