@@ -8,6 +8,7 @@ import io.floe.node.config.NodeConfig;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
 import io.floe.node.http.BearerAuth;
+import io.floe.node.http.ConnectionLimit;
 import io.floe.node.http.ErrorResponses;
 import io.floe.node.http.InflightBudget;
 import io.floe.node.http.IngestHandler;
@@ -45,18 +46,29 @@ public final class Node implements AutoCloseable, Readiness {
   private int port;
   private volatile boolean draining;
   private volatile boolean fenced;
+  private volatile boolean workerDied;
+  private final Runnable onFatal;
   private boolean closed;
   /** When close() began plus node.shutdown-grace-seconds: draining and the final flush share it. */
   private long shutdownDeadlineNanos;
 
-  private Node(NodeConfig config) {
+  private Node(NodeConfig config, Runnable onFatal) {
     this.config = config;
+    this.onFatal = onFatal;
     this.budget = new InflightBudget(config.inflightMaxBytes());
   }
 
   /** Opens the partition, claims it in the table, and starts serving; returns once the port is bound. */
   public static Node start(NodeConfig config) throws Exception {
-    Node node = new Node(config);
+    return start(config, () -> { });
+  }
+
+  /**
+   * As {@link #start(NodeConfig)}; {@code onFatal} runs when a worker thread dies (the process
+   * should exit: a restart recovers everything acknowledged from RocksDB).
+   */
+  public static Node start(NodeConfig config, Runnable onFatal) throws Exception {
+    Node node = new Node(config, onFatal);
     try {
       node.open();
       return node;
@@ -74,12 +86,12 @@ public final class Node implements AutoCloseable, Readiness {
     buffer = closer.register(RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
     if (config.flush().enabled()) {
       PartitionStartup.Flushing flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(),
-          metrics, this::fence);
+          metrics, this::fence, this::workerDied);
       flusher = closer.register(flushing.flusher(), flushing::close);
     } else {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
-    GroupCommitter committer = new GroupCommitter(buffer, metrics);
+    GroupCommitter committer = new GroupCommitter(buffer, metrics, this::workerDied);
     closer.onClose(() -> {
       committer.close();
       finalFlush();
@@ -100,11 +112,14 @@ public final class Node implements AutoCloseable, Readiness {
     IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this);
     OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, flusher);
     BearerAuth auth = new BearerAuth(config.authToken());
+    NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
+        config.idleTimeout());
+    ConnectionLimit connections = new ConnectionLimit(config.maxConnections());
+    metrics.watchConnections(connections::open, connections::refused);
     List<NodeHttpVerticle> servers = new CopyOnWriteArrayList<>();
     await(vertx.deployVerticle(
             () -> {
-              NodeHttpVerticle v = new NodeHttpVerticle(config.httpHost(), config.httpPort(), ingest, ops, auth,
-                  errors, metrics);
+              NodeHttpVerticle v = new NodeHttpVerticle(listen, connections, ingest, ops, auth, errors, metrics);
               servers.add(v);
               return v;
             },
@@ -119,8 +134,18 @@ public final class Node implements AutoCloseable, Readiness {
         config.partitionId());
   }
 
+  private void workerDied(Throwable e) {
+    workerDied = true;
+    LOG.error("partition {}: a worker thread died ({}); the node refuses writes and stops", config.partitionId(),
+        e.toString());
+    onFatal.run();
+  }
+
   @Override
   public NotReady notReady() {
+    if (workerDied) {
+      return NotReady.WORKER_DIED;
+    }
     if (draining) {
       return NotReady.DRAINING;
     }

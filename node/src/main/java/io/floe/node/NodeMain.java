@@ -9,6 +9,6 @@ public final class NodeMain {
 
   public static void main(String[] args) {
     ServiceMain.run("floe-node", "(configured by FLOE_* environment variables and FLOE_CONFIG_FILE;"
-        + " see docs/configuration.md)", args, settings -> Node.start(NodeConfig.load(settings)));
+        + " see docs/configuration.md)", args, settings -> Node.start(NodeConfig.load(settings), ServiceMain.exitOnFatal("floe-node")));
   }
 }

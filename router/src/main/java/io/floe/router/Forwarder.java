@@ -10,30 +10,38 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
  * Forwards an ingestion request to one node over pooled keep-alive connections, streaming the
- * body through. A request whose connection could not be opened is retried on another node; once
+ * body through. The node is chosen by the request's key ({@code X-Floe-Key} or {@code ?key=}),
+ * else by its {@code Idempotency-Key}, so that a producer's retry reaches the node that remembers
+ * the key; requests with neither go to the less loaded of two random healthy nodes. A request whose connection could not be opened is retried on another node; once
  * its bytes were sent to a node it is not retried (the node may have stored it): the client gets
  * the error and decides.
  */
 final class Forwarder {
   private static final List<String> REQUEST_HEADERS =
-      List.of("content-type", "content-encoding", "content-length", "authorization", "transfer-encoding");
-  private static final List<String> RESPONSE_HEADERS = List.of("content-type", "retry-after");
+      List.of("content-type", "content-encoding", "content-length", "authorization", "transfer-encoding",
+          "idempotency-key");
+  private static final List<String> RESPONSE_HEADERS = List.of("content-type", "retry-after", "idempotency-replayed");
 
   private final Membership membership;
   private final RouterMetrics metrics;
   private final HttpClient client;
   private final long timeoutMillis;
+  private final long poolWaitMillis;
 
   Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics) {
     this.membership = membership;
     this.metrics = metrics;
     this.timeoutMillis = config.requestTimeout().toMillis();
+    this.poolWaitMillis = config.poolWait().toMillis();
     this.client = vertx.createHttpClient(
         new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(2000)
             .setKeepAliveTimeout(60).setPipelining(false),
@@ -45,6 +53,10 @@ final class Forwarder {
     String key = req.getHeader("X-Floe-Key");
     if (key == null) {
       key = req.getParam("key");
+    }
+    if (key == null) {
+      // a retry with the same idempotency key must reach the partition that remembers it
+      key = req.getHeader("Idempotency-Key");
     }
     attempt(req, key, new HashSet<>(), System.nanoTime());
   }
@@ -68,6 +80,7 @@ final class Forwarder {
         .setHost(node.address.host())
         .setPort(node.address.port())
         .setURI(req.uri())
+        .setConnectTimeout(poolWaitMillis)
         .setIdleTimeout(timeoutMillis);
     MultiMap headers = req.headers();
     for (String h : REQUEST_HEADERS) {
@@ -77,21 +90,39 @@ final class Forwarder {
       }
     }
     client.request(options).onComplete(ar -> {
-      if (ar.failed()) {
+      if (ar.failed() && isConnectFailure(ar.cause())) {
         node.inflight.decrementAndGet();
         node.connectFailed();
         metrics.error(node, "connect");
         tried.add(node.id);
         attempt(req, key, tried, start);
+      } else if (ar.failed()) {
+        // the node is up but every pooled connection to it is busy: that is load, not failure
+        node.inflight.decrementAndGet();
+        metrics.error(node, "pool_busy");
+        req.response().putHeader("Retry-After", "1");
+        error(req.response(), 503, "unavailable", "node " + node.id + " has no free connection within "
+            + poolWaitMillis + " ms (router.connections-per-node, router.pool-wait-seconds): "
+            + ar.cause().getMessage() + "; retry shortly");
+        req.resume();
       } else {
         send(req, ar.result(), node, start);
       }
     });
   }
 
+  /**
+   * Streams the body to the node and relays its answer. A node may answer before the whole body
+   * arrived (a 413 on Content-Length); the client may then stop sending and hang up. A connection
+   * whose request body was cut short is never handed back to the pool: its framing is broken and
+   * the next request on it would hang. So the pipe does not end the node's request when the client
+   * fails, it resets it; and an answer that came before the body was through closes both
+   * connections.
+   */
   private void send(HttpServerRequest req, HttpClientRequest out, Member node, long start) {
     HttpServerResponse response = req.response();
-    out.send(req)
+    req.pipe().endOnFailure(false).to(out).onFailure(e -> out.reset(0, e));
+    out.response()
         .compose(resp -> resp.body().map(body -> {
           response.setStatusCode(resp.statusCode());
           for (String h : RESPONSE_HEADERS) {
@@ -101,6 +132,11 @@ final class Forwarder {
             }
           }
           response.putHeader("X-Floe-Node", node.id);
+          if (!req.isEnded()) {
+            metrics.error(node, "early_answer");
+            out.connection().close();
+            response.putHeader("Connection", "close");
+          }
           response.end(body);
           return resp.statusCode();
         }))
@@ -114,6 +150,11 @@ final class Forwarder {
                 + ar.cause().getMessage() + "); it may or may not have stored the events: retry if needed");
           }
         });
+  }
+
+  /** A connection to the node could not be opened (refused, unreachable, TCP connect timed out). */
+  private static boolean isConnectFailure(Throwable e) {
+    return e instanceof ConnectException || e instanceof NoRouteToHostException || e instanceof UnknownHostException;
   }
 
   private static void error(HttpServerResponse response, int status, String error, String detail) {

@@ -9,7 +9,9 @@ final class Member {
   final long hashSeed;
   final AtomicInteger inflight = new AtomicInteger();
   private volatile boolean healthy;
+  private boolean everHealthy;
   private int failedChecks;
+  private int passedChecks;
 
   Member(RouterConfig.NodeAddress address) {
     this.address = address;
@@ -21,14 +23,28 @@ final class Member {
     return healthy;
   }
 
-  /** Result of an active check; {@code threshold} consecutive failures take the node out. */
-  synchronized boolean checked(boolean ok, int threshold) {
+  /**
+   * Result of an active check, with hysteresis so that a node hovering at its limit (a full buffer
+   * that drains and fills) does not flap: {@code unhealthyAfter} consecutive failures take it out,
+   * and once out it needs {@code healthyAfter} consecutive passes to come back. A node never yet
+   * healthy (just started, just added) comes in on its first pass.
+   *
+   * @return whether the node's health changed
+   */
+  synchronized boolean checked(boolean ok, int unhealthyAfter, int healthyAfter) {
     boolean before = healthy;
     if (ok) {
       failedChecks = 0;
-      healthy = true;
-    } else if (++failedChecks >= threshold) {
-      healthy = false;
+      passedChecks++;
+      if (!healthy && (!everHealthy || passedChecks >= healthyAfter)) {
+        healthy = true;
+        everHealthy = true;
+      }
+    } else {
+      passedChecks = 0;
+      if (++failedChecks >= unhealthyAfter) {
+        healthy = false;
+      }
     }
     return before != healthy;
   }
@@ -36,6 +52,7 @@ final class Member {
   /** Passive marking: a connection to the node could not be opened. */
   synchronized void connectFailed() {
     healthy = false;
+    passedChecks = 0;
     failedChecks = Math.max(failedChecks, 1);
   }
 }

@@ -116,7 +116,7 @@ final class Membership {
           .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
           .onComplete(ar -> {
             boolean ok = ar.succeeded() && ar.result() == 200;
-            if (m.checked(ok, config.unhealthyAfter())) {
+            if (m.checked(ok, config.unhealthyAfter(), config.healthyAfter())) {
               LOG.info("node {} is now {}", m.id, ok ? "healthy" : "unhealthy"
                   + (ar.failed() ? " (" + ar.cause().getMessage() + ")" : " (status " + ar.result() + ")"));
             }

@@ -18,8 +18,10 @@ import java.util.List;
  * @param nodesFile file with one {@code host:port} per line, re-read when it changes; wins over {@code nodes}
  * @param healthInterval how often each node's /health/ready is checked
  * @param unhealthyAfter consecutive failed checks that take a node out
+ * @param healthyAfter consecutive passed checks that bring a node that was taken out back
  * @param connectionsPerNode keep-alive connections per node
  * @param requestTimeout longest wait for a node's answer
+ * @param poolWait longest wait for a free pooled connection to a node before answering 503
  * @param eventLoops Vert.x event loops
  */
 public record RouterConfig(
@@ -29,8 +31,10 @@ public record RouterConfig(
     Path nodesFile,
     Duration healthInterval,
     int unhealthyAfter,
+    int healthyAfter,
     int connectionsPerNode,
     Duration requestTimeout,
+    Duration poolWait,
     int eventLoops) {
 
   public static final String HOST = "router.host";
@@ -44,6 +48,10 @@ public record RouterConfig(
   public static final Duration HEALTH_INTERVAL_DEFAULT = Duration.ofSeconds(1);
   public static final String UNHEALTHY_AFTER = "router.unhealthy-after";
   public static final int UNHEALTHY_AFTER_DEFAULT = 2;
+  public static final String HEALTHY_AFTER = "router.healthy-after";
+  public static final int HEALTHY_AFTER_DEFAULT = 3;
+  public static final String POOL_WAIT = "router.pool-wait-seconds";
+  public static final Duration POOL_WAIT_DEFAULT = Duration.ofSeconds(5);
   public static final String CONNECTIONS_PER_NODE = "router.connections-per-node";
   public static final int CONNECTIONS_PER_NODE_DEFAULT = 64;
   public static final String REQUEST_TIMEOUT = "router.request-timeout-seconds";
@@ -103,8 +111,10 @@ public record RouterConfig(
         file,
         s.seconds(HEALTH_INTERVAL, HEALTH_INTERVAL_DEFAULT, Duration.ofMillis(50), Duration.ofMinutes(10)),
         s.intValue(UNHEALTHY_AFTER, UNHEALTHY_AFTER_DEFAULT, 1, 100),
+        s.intValue(HEALTHY_AFTER, HEALTHY_AFTER_DEFAULT, 1, 100),
         s.intValue(CONNECTIONS_PER_NODE, CONNECTIONS_PER_NODE_DEFAULT, 1, 10_000),
         s.seconds(REQUEST_TIMEOUT, REQUEST_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
+        s.seconds(POOL_WAIT, POOL_WAIT_DEFAULT, Duration.ofMillis(10), Duration.ofMinutes(10)),
         s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024));
   }
 }

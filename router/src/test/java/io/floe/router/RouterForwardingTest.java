@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,8 +39,14 @@ class RouterForwardingTest {
     final String name;
     final AtomicBoolean ready = new AtomicBoolean(true);
     final AtomicBoolean dropAfterRead = new AtomicBoolean(false);
+    /** Like a node's body limit: a Content-Length over it is refused with 413 before the body is read. */
+    final AtomicInteger refuseOver = new AtomicInteger(Integer.MAX_VALUE);
+    /** Milliseconds before an ingestion answer. */
+    final AtomicInteger delayMillis = new AtomicInteger();
     final AtomicInteger received = new AtomicInteger();
     final Map<String, String> bodies = new ConcurrentHashMap<>();
+    /** Idempotency keys seen: a repeat is answered as a node answers one, with Idempotency-Replayed. */
+    final Set<String> idempotencyKeys = ConcurrentHashMap.newKeySet();
     HttpServer server;
 
     Peer(String name) throws Exception {
@@ -49,6 +56,12 @@ class RouterForwardingTest {
           req.response().setStatusCode(ready.get() ? 200 : 503).end();
           return;
         }
+        String length = req.getHeader("Content-Length");
+        if (length != null && Long.parseLong(length) > refuseOver.get()) {
+          req.response().setStatusCode(413).putHeader("Content-Type", "application/json")
+              .end(new JsonObject().put("error", "too_large").encode());
+          return;
+        }
         req.body().onSuccess(body -> {
           received.incrementAndGet();
           if (dropAfterRead.get()) {
@@ -56,8 +69,16 @@ class RouterForwardingTest {
             return;
           }
           bodies.put(req.getHeader("Content-Type") + " " + req.getHeader("Content-Encoding"), body.toString());
-          req.response().putHeader("Content-Type", "application/json")
-              .end(new JsonObject().put("node", name).put("bytes", body.length()).encode());
+          String answer = new JsonObject().put("node", name).put("bytes", body.length()).encode();
+          String idempotencyKey = req.getHeader("Idempotency-Key");
+          if (idempotencyKey != null && !idempotencyKeys.add(idempotencyKey)) {
+            req.response().putHeader("Idempotency-Replayed", "true");
+          }
+          if (delayMillis.get() > 0) {
+            vertx.setTimer(delayMillis.get(), t -> req.response().putHeader("Content-Type", "application/json").end(answer));
+          } else {
+            req.response().putHeader("Content-Type", "application/json").end(answer);
+          }
         });
       }).listen(0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
@@ -104,6 +125,87 @@ class RouterForwardingTest {
     }
   }
 
+
+  @Test
+  void aBodyRefusedEarlyLeavesNoHalfUsedConnectionInThePool() throws Exception {
+    Peer a = new Peer("a");
+    a.refuseOver.set(1 << 20);
+    // one pooled connection: the requests after the refused one must not inherit a broken connection
+    start(Map.of("FLOE_ROUTER_NODES", a.address(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1", "FLOE_ROUTER_CONNECTIONS_PER_NODE", "1",
+        "FLOE_ROUTER_REQUEST_TIMEOUT_SECONDS", "10"));
+    awaitHealthy(1);
+    // a client that, like curl, stops sending its 20 MB body once the 413 is in, and hangs up
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", router.port())) {
+      java.io.OutputStream out = socket.getOutputStream();
+      out.write(("POST /v1/streams/s/events?key=k HTTP/1.1\r\nHost: floe\r\nContent-Type: application/x-ndjson\r\n"
+          + "Content-Length: 20000000\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      byte[] chunk = ("{\"pad\":\"" + "x".repeat(1000) + "\"}\n").repeat(64).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      for (int i = 0; i < 16; i++) {
+        out.write(chunk);
+      }
+      out.flush();
+      socket.setSoTimeout(10_000);
+      byte[] head = new byte[12];
+      int n = socket.getInputStream().readNBytes(head, 0, head.length);
+      assertThat(new String(head, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 413");
+    }
+    for (int i = 0; i < 3; i++) {
+      long start = System.nanoTime();
+      HttpResponse<String> ok = post("?key=k", "{\"n\":" + i + "}\n");
+      assertThat(ok.statusCode()).as("request %d after the refusal: %s", i, ok.body()).isEqualTo(200);
+      assertThat(System.nanoTime() - start).as("answered without waiting for a timeout")
+          .isLessThan(TimeUnit.SECONDS.toNanos(3));
+    }
+  }
+
+  @Test
+  void aBusyNodeIsAnsweredWith503WithinThePoolWaitAndStaysHealthy() throws Exception {
+    Peer a = new Peer("a");
+    a.delayMillis.set(3000);
+    start(Map.of("FLOE_ROUTER_NODES", a.address(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1", "FLOE_ROUTER_CONNECTIONS_PER_NODE", "1",
+        "FLOE_ROUTER_POOL_WAIT_SECONDS", "0.3"));
+    awaitHealthy(1);
+    var slow = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return post("", "{\"n\":1}\n");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Thread.sleep(300); // the only connection is now taken by the slow request
+    long start = System.nanoTime();
+    HttpResponse<String> busy = post("", "{\"n\":2}\n");
+    assertThat(busy.statusCode()).as(busy.body()).isEqualTo(503);
+    assertThat(new JsonObject(busy.body()).getString("detail")).contains("no free connection");
+    assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+    assertThat(System.nanoTime() - start).as("bounded by router.pool-wait-seconds").isLessThan(TimeUnit.SECONDS.toNanos(2));
+    var status = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
+        + "/v1/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
+    assertThat(status.getJsonArray("nodes").getJsonObject(0).getBoolean("healthy"))
+        .as("a full pool is load, not a failed node").isTrue();
+    assertThat(slow.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aRetryWithTheSameIdempotencyKeyReachesTheSameNode() throws Exception {
+    Peer a = new Peer("a");
+    Peer b = new Peer("b");
+    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
+    awaitHealthy(2);
+    Set<String> nodes = new java.util.HashSet<>();
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<String> first = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
+      HttpResponse<String> retry = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
+      assertThat(retry.headers().firstValue("X-Floe-Node")).isEqualTo(first.headers().firstValue("X-Floe-Node"));
+      assertThat(first.headers().firstValue("Idempotency-Replayed")).isEmpty();
+      assertThat(retry.headers().firstValue("Idempotency-Replayed")).hasValue("true");
+      nodes.add(first.headers().firstValue("X-Floe-Node").orElseThrow());
+    }
+    assertThat(nodes).as("keys spread over both nodes").hasSize(2);
+  }
 
   @Test
   void keysStickToOneNodeAndBodiesArriveIntact() throws Exception {

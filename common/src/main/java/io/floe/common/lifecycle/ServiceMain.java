@@ -20,6 +20,19 @@ public final class ServiceMain {
     AutoCloseable start(Settings settings) throws Exception;
   }
 
+  /**
+   * What a service calls when it can no longer work (a worker thread died): exit with code 70 so
+   * that the supervisor (systemd) restarts it; the shutdown hook still closes what can be closed.
+   */
+  public static Runnable exitOnFatal(String name) {
+    return () -> {
+      System.err.println(name + ": fatal internal failure, exiting (see the log)");
+      Thread exit = new Thread(() -> System.exit(70), "floe-fatal-exit");
+      exit.setDaemon(true);
+      exit.start();
+    };
+  }
+
   public static void run(String name, String usage, String[] args, Starter starter) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {

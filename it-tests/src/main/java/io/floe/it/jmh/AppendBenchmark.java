@@ -1,5 +1,6 @@
 package io.floe.it.jmh;
 
+import io.floe.common.config.Settings;
 import io.floe.it.load.RequestBodies;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.Durability;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -56,9 +58,8 @@ public class AppendBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     dir = Files.createTempDirectory("floe-jmh-append");
-    BufferConfig d = BufferConfig.defaults(dir).withDurability(durability);
-    buffer = RocksBuffer.open(new BufferConfig(d.dir(), null, durability, d.maxBytes(), d.maxGroupBytes(),
-        d.writeBufferSize(), d.maxWriteBufferNumber(), d.minWriteBufferNumberToMerge(), d.maxBackgroundJobs(), compression), 0);
+    buffer = RocksBuffer.open(BufferConfig.load(Settings.of(Map.of("buffer.dir", dir.toString(),
+        "buffer.durability", durability.name(), "rocksdb.compression", compression.name())), 0), 0);
     RequestDecoder decoder = new RequestDecoder(256L << 20, 1L << 20);
     SplittableRandom random = new SplittableRandom(1);
     group = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.floe.node.buffer;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -20,6 +21,8 @@ import java.util.Map;
  *     deleted while still in one of them never reach an SST file
  * @param maxBackgroundJobs RocksDB flush and compaction threads
  * @param compression block compression of SST files
+ * @param idempotencyMaxKeys idempotency keys remembered at most (the oldest are forgotten first)
+ * @param idempotencyRetention how long an idempotency key is remembered
  */
 public record BufferConfig(
     Path dir,
@@ -31,7 +34,9 @@ public record BufferConfig(
     int maxWriteBufferNumber,
     int minWriteBufferNumberToMerge,
     int maxBackgroundJobs,
-    Compression compression) {
+    Compression compression,
+    int idempotencyMaxKeys,
+    Duration idempotencyRetention) {
 
   public static final String DIR = "buffer.dir";
   /** Default {@code data/node-<partition id>}. */
@@ -53,6 +58,10 @@ public record BufferConfig(
   /** Default: the number of cores, at least 2. */
   public static final String COMPRESSION = "rocksdb.compression";
   public static final Compression COMPRESSION_DEFAULT = Compression.LZ4;
+  public static final String IDEMPOTENCY_MAX_KEYS = "idempotency.max-keys";
+  public static final int IDEMPOTENCY_MAX_KEYS_DEFAULT = 100_000;
+  public static final String IDEMPOTENCY_RETENTION = "idempotency.retention-seconds";
+  public static final Duration IDEMPOTENCY_RETENTION_DEFAULT = Duration.ofHours(24);
 
   /** Bytes the memtables may hold: beyond it, flushed batches are reclaimed from SST files. */
   public long memtableBytes() {
@@ -86,7 +95,9 @@ public record BufferConfig(
         memtables,
         merged,
         s.intValue(MAX_BACKGROUND_JOBS, Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
-        s.enumValue(COMPRESSION, COMPRESSION_DEFAULT));
+        s.enumValue(COMPRESSION, COMPRESSION_DEFAULT),
+        s.intValue(IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_MAX_KEYS_DEFAULT, 0, 100_000_000),
+        s.seconds(IDEMPOTENCY_RETENTION, IDEMPOTENCY_RETENTION_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(365)));
   }
 
   /** The defaults, in {@code dir}: for tests and tools. */
@@ -97,12 +108,12 @@ public record BufferConfig(
   public BufferConfig withDurability(Durability d) {
     return new BufferConfig(
         dir, walDir, d, maxBytes, maxGroupBytes, writeBufferSize, maxWriteBufferNumber,
-        minWriteBufferNumberToMerge, maxBackgroundJobs, compression);
+        minWriteBufferNumberToMerge, maxBackgroundJobs, compression, idempotencyMaxKeys, idempotencyRetention);
   }
 
   public BufferConfig withMaxBytes(long max) {
     return new BufferConfig(
         dir, walDir, durability, max, maxGroupBytes, writeBufferSize, maxWriteBufferNumber,
-        minWriteBufferNumberToMerge, maxBackgroundJobs, compression);
+        minWriteBufferNumberToMerge, maxBackgroundJobs, compression, idempotencyMaxKeys, idempotencyRetention);
   }
 }

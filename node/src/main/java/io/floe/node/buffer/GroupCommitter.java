@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,25 +15,44 @@ import org.slf4j.LoggerFactory;
  * Group commit: one writer thread takes every batch queued while the previous write was in
  * progress and writes them in one RocksDB WriteBatch, so concurrent requests share one WAL write
  * and one fsync. The queue is bounded upstream by the node's in-flight byte budget.
+ *
+ * <p>If the writer thread dies of an {@link Error} (out of memory, ...), every request waiting on
+ * it and every later one fails at once instead of hanging, and {@code onDeath} is told, so the node
+ * stops being ready and exits.
  */
 public final class GroupCommitter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
 
-  private record Pending(EventBatch batch, CompletableFuture<RocksBuffer.Appended> done) {}
+  private record Pending(EventBatch batch, RocksBuffer.IdempotencyKey key,
+      CompletableFuture<RocksBuffer.Appended> done) {}
 
-  private static final Pending STOP = new Pending(null, null);
+  /** Where the groups go: an atomic append of batches, sequences assigned in order. */
+  @FunctionalInterface
+  interface BatchAppender {
+    List<RocksBuffer.Appended> append(List<EventBatch> batches, List<RocksBuffer.IdempotencyKey> keys)
+        throws Exception;
+  }
 
-  private final RocksBuffer buffer;
+  private static final Pending STOP = new Pending(null, null, null);
+
+  private final BatchAppender buffer;
   private final NodeMetrics metrics;
   private final long maxGroupBytes;
+  private final Consumer<Throwable> onDeath;
+  private volatile Throwable died;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private volatile boolean closed;
 
-  public GroupCommitter(RocksBuffer buffer, NodeMetrics metrics) {
+  public GroupCommitter(RocksBuffer buffer, NodeMetrics metrics, Consumer<Throwable> onDeath) {
+    this(buffer::append, buffer.config().maxGroupBytes(), metrics, onDeath);
+  }
+
+  GroupCommitter(BatchAppender buffer, long maxGroupBytes, NodeMetrics metrics, Consumer<Throwable> onDeath) {
     this.buffer = buffer;
     this.metrics = metrics;
-    this.maxGroupBytes = buffer.config().maxGroupBytes();
+    this.maxGroupBytes = maxGroupBytes;
+    this.onDeath = onDeath;
     this.thread = new Thread(this::run, "floe-wal-writer");
     thread.setDaemon(true);
     thread.start();
@@ -40,12 +60,24 @@ public final class GroupCommitter implements AutoCloseable {
 
   /** Queues a batch; the future completes once it is durable (per the durability mode). */
   public CompletableFuture<RocksBuffer.Appended> submit(EventBatch batch) {
+    return submit(batch, null);
+  }
+
+  /**
+   * Queues a batch with an idempotency key (null for none): a key already remembered completes
+   * with the original sequences and nothing is written (see {@link RocksBuffer#append(List, List)}).
+   */
+  public CompletableFuture<RocksBuffer.Appended> submit(EventBatch batch, RocksBuffer.IdempotencyKey key) {
     CompletableFuture<RocksBuffer.Appended> done = new CompletableFuture<>();
-    if (closed) {
-      done.completeExceptionally(new IllegalStateException("buffer writer is closed"));
+    if (closed || died != null) {
+      done.completeExceptionally(new IllegalStateException(died != null
+          ? "buffer writer died (" + died + ")" : "buffer writer is closed"));
       return done;
     }
-    queue.add(new Pending(batch, done));
+    queue.add(new Pending(batch, key, done));
+    if (died != null) {
+      failRemaining(); // it died between the check and the add
+    }
     return done;
   }
 
@@ -77,6 +109,9 @@ public final class GroupCommitter implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
+      } catch (Throwable t) {
+        die(t, group);
+        return;
       } finally {
         group.clear();
         batches.clear();
@@ -88,8 +123,17 @@ public final class GroupCommitter implements AutoCloseable {
   private void write(List<Pending> group, List<EventBatch> batches, long bytes) {
     long start = System.nanoTime();
     List<RocksBuffer.Appended> appended;
+    List<RocksBuffer.IdempotencyKey> keys = null;
+    for (int i = 0; i < group.size(); i++) {
+      if (group.get(i).key() != null) {
+        if (keys == null) {
+          keys = new ArrayList<>(java.util.Collections.nCopies(group.size(), null));
+        }
+        keys.set(i, group.get(i).key());
+      }
+    }
     try {
-      appended = buffer.append(batches);
+      appended = buffer.append(batches, keys);
     } catch (Exception e) {
       metrics.walWriteFailed();
       LOG.error("buffer write of {} requests ({} bytes) failed; none acknowledged", group.size(), bytes, e);
@@ -102,6 +146,25 @@ public final class GroupCommitter implements AutoCloseable {
     for (int i = 0; i < group.size(); i++) {
       group.get(i).done().complete(appended.get(i));
     }
+  }
+
+  private void die(Throwable t, List<Pending> group) {
+    died = t;
+    LOG.error("the buffer writer died; {} requests in its group and all queued ones fail, and the node stops",
+        group.size(), t);
+    try {
+      onDeath.accept(t); // first: a client that sees its request fail finds the node not ready
+    } finally {
+      for (Pending p : group) {
+        p.done().completeExceptionally(t);
+      }
+      failRemaining();
+    }
+  }
+
+  /** False once the writer thread died. */
+  public boolean alive() {
+    return died == null;
   }
 
   private void failRemaining() {

@@ -1,12 +1,15 @@
 package io.floe.node.buffer;
 
-import io.floe.node.metrics.NodeMetrics;
 import io.floe.node.event.EventBatch;
+import io.floe.node.metrics.NodeMetrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
@@ -41,6 +44,8 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   private static final byte META = 0x00;
   private static final byte DATA = 0x01;
+  /** Idempotency keys: [0x02] + UTF-8 key → first, last sequence, fingerprint, created millis. */
+  private static final byte IDEMPOTENCY = 0x02;
   private static final byte[] NEXT_SEQUENCE = metaKey("next_sequence");
   private static final byte[] COMMITTED_SEQUENCE = metaKey("committed_sequence");
   private static final byte[] BUFFERED_BYTES = metaKey("buffered_bytes");
@@ -53,6 +58,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   private final RocksDB db;
   private final WriteOptions writeOptions;
 
+  private final IdempotencyIndex idempotency;
   private volatile long nextSequence;
   private volatile long committedSequence;
   private volatile long bufferedBytes;
@@ -65,6 +71,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     this.options = options;
     this.db = db;
     this.writeOptions = wo;
+    this.idempotency = new IdempotencyIndex(config.idempotencyMaxKeys(), config.idempotencyRetention().toMillis());
   }
 
   /**
@@ -159,6 +166,36 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     long next = readLong(NEXT_SEQUENCE, 1);
     // never hand out a sequence at or below what the table already holds
     nextSequence = Math.max(next, committedSequence + 1);
+    recoverIdempotencyKeys();
+  }
+
+  private void recoverIdempotencyKeys() throws RocksDBException {
+    List<Map.Entry<String, IdempotencyIndex.Entry>> found = new ArrayList<>();
+    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(ro)) {
+      for (it.seek(new byte[] {IDEMPOTENCY}); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        if (key[0] != IDEMPOTENCY) {
+          break;
+        }
+        ByteBuffer v = ByteBuffer.wrap(it.value());
+        found.add(Map.entry(new String(key, 1, key.length - 1, StandardCharsets.UTF_8),
+            new IdempotencyIndex.Entry(v.getLong(), v.getLong(), v.getLong(), v.getLong())));
+      }
+      it.status();
+    }
+    found.sort(Comparator.comparingLong(e -> e.getValue().createdMillis()));
+    for (Map.Entry<String, IdempotencyIndex.Entry> e : found) {
+      idempotency.put(e.getKey(), e.getValue());
+    }
+    List<String> expired = idempotency.evict(System.currentTimeMillis());
+    if (!expired.isEmpty()) {
+      try (WriteBatch wb = new WriteBatch()) {
+        for (String k : expired) {
+          wb.delete(idempotencyKey(k));
+        }
+        db.write(writeOptions, wb);
+      }
+    }
   }
 
   private long readLong(byte[] key, long absent) throws RocksDBException {
@@ -166,30 +203,84 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     return v == null ? absent : ByteBuffer.wrap(v).getLong();
   }
 
+  /** Writes batches that carry no idempotency key; see {@link #append(List, List)}. */
+  public List<Appended> append(List<EventBatch> batches) throws RocksDBException {
+    return append(batches, null);
+  }
+
   /**
    * Writes the batches as one atomic RocksDB WriteBatch (one WAL write, one fsync in sync mode),
    * assigning their sequences in order. On failure nothing is written and no sequence is used.
+   *
+   * <p>A batch whose idempotency key ({@code keys.get(i)}, null for none) is remembered is not
+   * written again: its result is the original sequences, {@link Outcome#REPLAYED} (or {@link
+   * Outcome#KEY_REUSED} when the key came with a different request). A new key is stored in the
+   * same WriteBatch as its events, so an acknowledged key survives exactly what its events survive.
    */
-  public synchronized List<Appended> append(List<EventBatch> batches) throws RocksDBException {
+  public synchronized List<Appended> append(List<EventBatch> batches, List<IdempotencyKey> keys)
+      throws RocksDBException {
     long next = nextSequence;
     long bytes = 0;
+    long now = System.currentTimeMillis();
     List<Appended> result = new ArrayList<>(batches.size());
+    List<String> added = new ArrayList<>();
     try (WriteBatch wb = new WriteBatch()) {
-      for (EventBatch batch : batches) {
+      for (int i = 0; i < batches.size(); i++) {
+        EventBatch batch = batches.get(i);
+        IdempotencyKey key = keys == null ? null : keys.get(i);
+        if (key != null) {
+          IdempotencyIndex.Entry seen = idempotency.get(key.key(), now);
+          if (seen != null) {
+            result.add(new Appended(seen.firstSequence(), seen.lastSequence(),
+                seen.fingerprint() == key.fingerprint() ? Outcome.REPLAYED : Outcome.KEY_REUSED));
+            continue;
+          }
+        }
         byte[] value = batch.toByteArray();
         wb.put(dataKey(next), value);
-        result.add(new Appended(next, next + batch.count() - 1));
+        Appended appended = new Appended(next, next + batch.count() - 1, Outcome.WRITTEN);
+        if (key != null) {
+          IdempotencyIndex.Entry entry = new IdempotencyIndex.Entry(appended.firstSequence(),
+              appended.lastSequence(), key.fingerprint(), now);
+          wb.put(idempotencyKey(key.key()), ByteBuffer.allocate(32).putLong(entry.firstSequence())
+              .putLong(entry.lastSequence()).putLong(entry.fingerprint()).putLong(entry.createdMillis()).array());
+          idempotency.put(key.key(), entry);
+          added.add(key.key());
+        }
+        result.add(appended);
         next += batch.count();
         bytes += value.length;
+      }
+      List<String> evicted = idempotency.evict(now);
+      for (String k : evicted) {
+        wb.delete(idempotencyKey(k));
       }
       long newBuffered = bufferedBytes + bytes;
       wb.put(NEXT_SEQUENCE, longBytes(next));
       wb.put(BUFFERED_BYTES, longBytes(newBuffered));
-      db.write(writeOptions, wb);
+      try {
+        db.write(writeOptions, wb);
+      } catch (RocksDBException | RuntimeException e) {
+        added.forEach(idempotency::remove); // what was not written is not remembered
+        throw e;
+      }
       nextSequence = next;
       bufferedBytes = newBuffered;
     }
     return result;
+  }
+
+  /** Idempotency keys remembered now. */
+  public synchronized int idempotencyKeys() {
+    return idempotency.size();
+  }
+
+  private static byte[] idempotencyKey(String key) {
+    byte[] k = key.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[k.length + 1];
+    out[0] = IDEMPOTENCY;
+    System.arraycopy(k, 0, out, 1, k.length);
+    return out;
   }
 
   /**
@@ -347,8 +438,25 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     boolean visit(long firstSequence, EventBatch batch);
   }
 
-  /** Sequences given to one appended batch. */
-  public record Appended(long firstSequence, long lastSequence) {}
+  /** What became of one batch handed to {@link #append}. */
+  public enum Outcome {
+    /** Written now. */
+    WRITTEN,
+    /** Its idempotency key was seen with the same request: not written again, the original sequences. */
+    REPLAYED,
+    /** Its idempotency key was seen with a different request: refused, nothing written. */
+    KEY_REUSED
+  }
+
+  /** Sequences given to one appended batch (for a replay: those it was given the first time). */
+  public record Appended(long firstSequence, long lastSequence, Outcome outcome) {
+    public Appended(long firstSequence, long lastSequence) {
+      this(firstSequence, lastSequence, Outcome.WRITTEN);
+    }
+  }
+
+  /** A client's idempotency key, with a fingerprint of the request it came with. */
+  public record IdempotencyKey(String key, long fingerprint) {}
 
   /** The last sequence written (0 when none ever was). */
   public long highWaterMark() {

@@ -17,6 +17,8 @@ public record NodeConfig(
     String httpHost,
     int httpPort,
     int eventLoops,
+    Duration idleTimeout,
+    int maxConnections,
     String authToken,
     IngestLimits limits,
     long inflightMaxBytes,
@@ -35,6 +37,12 @@ public record NodeConfig(
   /** Default: the number of cores. */
   public static final String HTTP_EVENT_LOOPS = "http.event-loops";
   public static final String HTTP_AUTH_TOKEN = "http.auth-token";
+  public static final String HTTP_IDLE_TIMEOUT = "http.idle-timeout-seconds";
+  public static final Duration HTTP_IDLE_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
+  public static final String HTTP_MAX_CONNECTIONS = "http.max-connections";
+  public static final int HTTP_MAX_CONNECTIONS_DEFAULT = 10_000;
+  public static final String BODY_TIMEOUT = "ingest.body-timeout-seconds";
+  public static final Duration BODY_TIMEOUT_DEFAULT = Duration.ofSeconds(30);
   public static final String MAX_BODY_BYTES = "ingest.max-body-bytes";
   public static final long MAX_BODY_BYTES_DEFAULT = 16L << 20;
   public static final String MAX_DECODED_BYTES = "ingest.max-decoded-bytes";
@@ -56,7 +64,8 @@ public record NodeConfig(
         s.bytes(MAX_DECODED_BYTES, MAX_DECODED_BYTES_DEFAULT, 1024, 2L << 30),
         s.bytes(MAX_EVENT_BYTES, MAX_EVENT_BYTES_DEFAULT, 64, 256L << 20),
         s.string(KEY_FIELD, KEY_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"),
-        s.string(TIME_FIELD, TIME_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"));
+        s.string(TIME_FIELD, TIME_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"),
+        s.seconds(BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
     if (limits.maxEventBytes() > limits.maxDecodedBytes()) {
       throw new ConfigException(Settings.envName(MAX_EVENT_BYTES) + " (" + MAX_EVENT_BYTES
           + ") must not exceed " + MAX_DECODED_BYTES + " (" + limits.maxDecodedBytes() + ")");
@@ -72,6 +81,8 @@ public record NodeConfig(
         s.string(HTTP_HOST, HTTP_HOST_DEFAULT),
         s.intValue(HTTP_PORT, HTTP_PORT_DEFAULT, 0, 65_535),
         s.intValue(HTTP_EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
+        s.seconds(HTTP_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)),
+        s.intValue(HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
         s.string(HTTP_AUTH_TOKEN, null),
         limits,
         inflight,
@@ -84,11 +95,16 @@ public record NodeConfig(
     return !name.isBlank() && name.length() <= 256;
   }
 
-  /** Size limits and default field names for request decoding. */
+  /**
+   * Size and time limits and default field names for request decoding.
+   *
+   * @param bodyTimeout longest time a request may take to send its body (slow clients hold budget)
+   */
   public record IngestLimits(
       long maxBodyBytes,
       long maxDecodedBytes,
       long maxEventBytes,
       String keyField,
-      String timeField) {}
+      String timeField,
+      Duration bodyTimeout) {}
 }

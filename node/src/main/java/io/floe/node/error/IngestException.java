@@ -29,10 +29,24 @@ public abstract sealed class IngestException extends RuntimeException {
     }
   }
 
+  /** An idempotency key that came before with a different request. */
+  public static final class KeyReused extends IngestException {
+    public KeyReused(String detail) {
+      super("idempotency_key_reused", detail);
+    }
+  }
+
   /** Body or event larger than configured. */
   public static final class TooLarge extends IngestException {
     public TooLarge(String detail) {
       super("too_large", detail);
+    }
+  }
+
+  /** The body did not arrive within {@code ingest.body-timeout-seconds}: a slow or stalled client. */
+  public static final class BodyTimeout extends IngestException {
+    public BodyTimeout(String detail) {
+      super("request_timeout", detail);
     }
   }
 
@@ -50,7 +64,19 @@ public abstract sealed class IngestException extends RuntimeException {
     }
   }
 
-  /** The node cannot take the request now (budget used, shutting down, storage failing). */
+  /**
+   * The buffer write of this request failed, and its outcome is unknown: RocksDB may have written
+   * the WAL record before the failure (a failed fsync, a full disk mid-write), in which case the
+   * events are stored and will reach the table once. The client is told so, not "nothing stored".
+   */
+  public static final class StorageFailed extends IngestException {
+    public StorageFailed(String cause) {
+      super("storage_error", "the buffer write failed (" + cause + "); the events may or may not have been"
+          + " stored: if they were, they reach the table once, so a retry may store them a second time");
+    }
+  }
+
+  /** The node cannot take the request now (budget used, shutting down). */
   public static final class Unavailable extends IngestException {
     private final String reason;
     private final int retryAfter;

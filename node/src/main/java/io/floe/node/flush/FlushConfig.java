@@ -19,6 +19,8 @@ import java.util.Map;
  * @param maxConcurrency upper bound of parallel file writers/uploads
  * @param retryMax longest backoff between failed flush attempts
  * @param startupTimeout how long start-up waits for the catalog
+ * @param claimCheck how often an idle flusher checks that the partition is still its own, so that a
+ *     node whose partition another process claimed stops acknowledging within this long
  */
 public record FlushConfig(
     boolean enabled,
@@ -30,7 +32,8 @@ public record FlushConfig(
     long memoryBudget,
     int maxConcurrency,
     Duration retryMax,
-    Duration startupTimeout) {
+    Duration startupTimeout,
+    Duration claimCheck) {
 
   public static final String ENABLED = "flush.enabled";
   public static final boolean ENABLED_DEFAULT = true;
@@ -48,6 +51,8 @@ public record FlushConfig(
   public static final Duration RETRY_MAX_DEFAULT = Duration.ofSeconds(30);
   public static final String STARTUP_TIMEOUT = "catalog.startup-timeout-seconds";
   public static final Duration STARTUP_TIMEOUT_DEFAULT = Duration.ofSeconds(120);
+  public static final String CLAIM_CHECK = "flush.claim-check-seconds";
+  public static final Duration CLAIM_CHECK_DEFAULT = Duration.ofSeconds(5);
 
   public static FlushConfig load(Settings s, Map<String, String> catalogProperties) {
     TableSettings table = TableSettings.load(s);
@@ -62,6 +67,7 @@ public record FlushConfig(
         s.bytes(MEMORY_BUDGET, MEMORY_BUDGET_DEFAULT, 8L << 20, 64L << 30),
         s.intValue(MAX_CONCURRENCY, Math.max(2, cores * 2), 1, 256),
         s.seconds(RETRY_MAX, RETRY_MAX_DEFAULT, Duration.ofSeconds(1), Duration.ofHours(1)),
-        s.seconds(STARTUP_TIMEOUT, STARTUP_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)));
+        s.seconds(STARTUP_TIMEOUT, STARTUP_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)),
+        s.seconds(CLAIM_CHECK, CLAIM_CHECK_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
   }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ public final class Flusher implements AutoCloseable {
   private final FlushConfig config;
   private final NodeMetrics metrics;
   private final Runnable onFenced;
+  private final Consumer<Throwable> onDeath;
   private final ExecutorService writerPool;
   private final TableFileWriter writer;
   private final UploadConcurrency concurrency;
@@ -55,15 +57,20 @@ public final class Flusher implements AutoCloseable {
   private volatile long lagMillis;
   /** The committed sequence the table holds for this partition, as far as this process knows. */
   private long tableCommitted;
+  /** After a failed flush the table may hold more than {@link #tableCommitted}: read it before the next cut. */
+  private boolean outcomeUnknown;
+  /** When an idle flusher next checks that the partition is still its own. */
+  private long nextClaimCheckNanos;
 
   public Flusher(RocksBuffer buffer, CommitProtocol protocol, PartitionClaim claim, FlushConfig config,
-      NodeMetrics metrics, Runnable onFenced) {
+      NodeMetrics metrics, Runnable onFenced, Consumer<Throwable> onDeath) {
     this.buffer = buffer;
     this.protocol = protocol;
     this.claim = claim;
     this.config = config;
     this.metrics = metrics;
     this.onFenced = onFenced;
+    this.onDeath = onDeath;
     this.tableCommitted = claim.committedSequence();
     this.retry = Backoff.exponential(RETRY_INITIAL, config.retryMax());
     AtomicInteger n = new AtomicInteger();
@@ -98,9 +105,11 @@ public final class Flusher implements AutoCloseable {
   }
 
   private void run() {
+    nextClaimCheckNanos = System.nanoTime() + config.claimCheck().toNanos();
+    boolean flush = false;
     while (true) {
       synchronized (lock) {
-        while (!closed && !due()) {
+        while (!closed && !(flush = due()) && System.nanoTime() < nextClaimCheckNanos) {
           try {
             lock.wait(100);
           } catch (InterruptedException e) {
@@ -112,7 +121,12 @@ public final class Flusher implements AutoCloseable {
         }
       }
       try {
+        if (!flush) {
+          checkClaim();
+          continue;
+        }
         flushOnce();
+        nextClaimCheckNanos = System.nanoTime() + config.claimCheck().toNanos();
         retry.reset();
         consecutiveFailures = 0;
         lastError = null;
@@ -124,7 +138,15 @@ public final class Flusher implements AutoCloseable {
         completeWaiters(e);
         onFenced.run();
         return;
+      } catch (Error e) {
+        // out of memory or worse: this loop cannot be trusted to go on; the node stops
+        lastError = e.toString();
+        LOG.error("the flusher of partition {} died", claim.partitionId(), e);
+        completeWaiters(new IllegalStateException("flusher died: " + e));
+        onDeath.accept(e);
+        return;
       } catch (Exception e) {
+        outcomeUnknown = true;
         long backoff = retry.nextDelayMillis();
         int failures = retry.failures();
         consecutiveFailures = failures;
@@ -146,6 +168,23 @@ public final class Flusher implements AutoCloseable {
     }
   }
 
+  /**
+   * An idle node learns that another process claimed its partition within {@code
+   * flush.claim-check-seconds}, not only at its next commit, and stops acknowledging writes that
+   * could never be committed. A catalog that cannot be reached is not a reason to stop.
+   */
+  private void checkClaim() {
+    nextClaimCheckNanos = System.nanoTime() + config.claimCheck().toNanos();
+    try {
+      protocol.committedUnder(claim);
+    } catch (FencedException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.warn("partition {}: cannot check the claim now ({}); checking again in {} s", claim.partitionId(),
+          e.getMessage(), config.claimCheck().toSeconds());
+    }
+  }
+
   private boolean due() {
     lagMillis = measureLag();
     long committed = buffer.committedSequence();
@@ -161,6 +200,15 @@ public final class Flusher implements AutoCloseable {
 
   private void flushOnce() throws Exception {
     long start = System.nanoTime();
+    if (outcomeUnknown) {
+      long recorded = protocol.committedUnder(claim);
+      if (recorded > tableCommitted) {
+        LOG.warn("partition {}: an earlier commit through {} landed although its answer was lost; "
+            + "continuing from there", claim.partitionId(), recorded);
+        tableCommitted = recorded;
+      }
+      outcomeUnknown = false;
+    }
     if (tableCommitted > buffer.committedSequence()) {
       // an earlier flush committed but its local delete failed: finish it before cutting again
       buffer.dropThrough(tableCommitted);

@@ -11,6 +11,7 @@ import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.metrics.NodeMetrics;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.function.Consumer;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.slf4j.Logger;
@@ -48,15 +49,16 @@ public final class PartitionStartup {
    * Claims {@code partitionId} and starts flushing {@code buffer} into the table.
    *
    * @param onFenced called once if another process claims the partition later
+   * @param onDeath called if the flusher thread dies of an {@link Error}
    * @throws CatalogUnavailableException when the catalog stayed unreachable for the startup timeout
    * @throws ConfigException when the catalog settings are wrong
    */
   public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
-      Runnable onFenced) throws InterruptedException {
+      Runnable onFenced, Consumer<Throwable> onDeath) throws InterruptedException {
     Duration timeout = config.startupTimeout();
     try {
       return Backoff.exponential(RETRY_INITIAL, RETRY_MAX).timeout(timeout).call(
-          () -> attempt(buffer, partitionId, config, metrics, onFenced),
+          () -> attempt(buffer, partitionId, config, metrics, onFenced, onDeath),
           e -> !(e instanceof ConfigException),
           (e, attempt, delay) -> LOG.warn("catalog not reachable yet ({}); retrying in {} ms", e.getMessage(), delay));
     } catch (Backoff.GaveUpException e) {
@@ -70,7 +72,7 @@ public final class PartitionStartup {
   }
 
   private static Flushing attempt(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
-      Runnable onFenced) throws Exception {
+      Runnable onFenced, Consumer<Throwable> onDeath) throws Exception {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     try {
       Table table = EventsTable.ensure(catalog, config.table());
@@ -85,7 +87,7 @@ public final class PartitionStartup {
         LOG.warn("the table records partition {} committed through {} but this buffer dropped through {}: "
             + "was the table replaced?", partitionId, claim.committedSequence(), local);
       }
-      return new Flushing(catalog, new Flusher(buffer, protocol, claim, config, metrics, onFenced));
+      return new Flushing(catalog, new Flusher(buffer, protocol, claim, config, metrics, onFenced, onDeath));
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {
         try {

@@ -3,8 +3,10 @@ package io.floe.node.http;
 import io.floe.node.error.IngestException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
 import java.util.Arrays;
 
 /**
@@ -25,9 +27,22 @@ final class BodyReader {
   /** The body; its bytes are {@code [0, length)} of the array. */
   record Body(byte[] bytes, int length) {}
 
-  static Future<Body> read(HttpServerRequest req, long maxBytes, long declaredLength) {
+  /**
+   * Reads the body; fails with 413 past {@code maxBytes} and with 408 when it has not all arrived
+   * within {@code timeout} (a slow or stalled client must not hold its in-flight budget forever).
+   */
+  static Future<Body> read(Vertx vertx, HttpServerRequest req, long maxBytes, long declaredLength, Duration timeout) {
     BodyReader reader = new BodyReader(maxBytes, declaredLength);
     Promise<Body> promise = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
+      if (!reader.failed && !promise.future().isComplete()) {
+        reader.failed = true;
+        reader.bytes = null;
+        promise.tryFail(new IngestException.BodyTimeout("the request body did not arrive within "
+            + timeout.toMillis() / 1000.0 + " s (ingest.body-timeout-seconds); " + reader.length + " bytes came"));
+      }
+    });
+    promise.future().onComplete(ar -> vertx.cancelTimer(timer));
     req.handler(chunk -> reader.append(chunk, promise));
     req.exceptionHandler(e -> {
       if (!reader.failed) {

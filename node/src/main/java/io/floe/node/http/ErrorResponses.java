@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
 public final class ErrorResponses {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
+  private static final int STORAGE_RETRY_AFTER_SECONDS = 5;
+
   private final NodeMetrics metrics;
 
   public ErrorResponses(NodeMetrics metrics) {
@@ -24,11 +26,15 @@ public final class ErrorResponses {
       return 400;
     } else if (e instanceof IngestException.Unauthorized) {
       return 401;
+    } else if (e instanceof IngestException.BodyTimeout) {
+      return 408;
     } else if (e instanceof IngestException.TooLarge) {
       return 413;
     } else if (e instanceof IngestException.UnsupportedMedia) {
       return 415;
-    } else if (e instanceof IngestException.Unavailable) {
+    } else if (e instanceof IngestException.KeyReused) {
+      return 422;
+    } else if (e instanceof IngestException.Unavailable || e instanceof IngestException.StorageFailed) {
       return 503;
     }
     throw new IllegalArgumentException("no status for " + e.getClass().getName());
@@ -39,6 +45,14 @@ public final class ErrorResponses {
     if (e instanceof IngestException.Unavailable u) {
       metrics.rejected(u.reason());
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), u.retryAfterSeconds());
+    } else if (e instanceof IngestException.BodyTimeout) {
+      // the rest of the body may still trickle in: this connection is not worth keeping
+      metrics.rejected(e.error());
+      ctx.response().putHeader("Connection", "close");
+      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
+    } else if (e instanceof IngestException.StorageFailed) {
+      metrics.rejected(e.error());
+      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), STORAGE_RETRY_AFTER_SECONDS);
     } else {
       metrics.rejected(e.error());
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());

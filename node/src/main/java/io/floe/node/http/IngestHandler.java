@@ -1,6 +1,7 @@
 package io.floe.node.http;
 
 import io.floe.node.buffer.GroupCommitter;
+import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.zip.CRC32C;
 
 /**
  * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and
@@ -24,6 +26,12 @@ import java.time.temporal.ChronoUnit;
 public final class IngestHandler {
   /** The body format {@link #admit} read from Content-Type, for {@link #ingest}. */
   private static final String FORMAT = "floe.format";
+  /** The validated Idempotency-Key header {@link #admit} read, for {@link #ingest}. */
+  private static final String IDEMPOTENCY_KEY = "floe.idempotency-key";
+  public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+  /** Set on an answer that repeats the acknowledgement of an earlier request with the same key. */
+  public static final String REPLAYED_HEADER = "Idempotency-Replayed";
+  private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
   private final int partitionId;
   private final NodeConfig.IngestLimits limits;
   private final RequestDecoder decoder;
@@ -55,6 +63,11 @@ public final class IngestHandler {
       throw new IngestException.Unavailable(notReady.label(), notReady.explanation(), notReady.retryAfterSeconds());
     }
     ctx.put(FORMAT, RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE)));
+    String idempotencyKey = req.getHeader(IDEMPOTENCY_HEADER);
+    if (idempotencyKey != null) {
+      checkIdempotencyKey(idempotencyKey);
+      ctx.put(IDEMPOTENCY_KEY, idempotencyKey);
+    }
     RequestDecoder.checkStream(ctx.pathParam("stream"));
     long declared = contentLength(req);
     if (declared > limits.maxBodyBytes()) {
@@ -77,22 +90,63 @@ public final class IngestHandler {
   public void ingest(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     RequestDecoder.Format format = ctx.get(FORMAT);
-    BodyReader.read(req, limits.maxBodyBytes(), contentLength(req))
-        .map(body -> decode(ctx, format, body))
-        .compose(batch -> Future.fromCompletionStage(committer.submit(batch), ctx.vertx().getOrCreateContext())
-            .recover(e -> Future.failedFuture(new IngestException.Unavailable(
-                "storage_error", "the buffer write failed, nothing was stored: " + e.getMessage(), 1)))
-            .map(appended -> {
-              metrics.accepted(batch.count(), batch.sizeBytes());
-              return new JsonObject()
-                  .put("accepted", batch.count())
-                  .put("partition_id", partitionId)
-                  .put("first_sequence", appended.firstSequence())
-                  .put("last_sequence", appended.lastSequence())
-                  .encode();
-            }))
+    String idempotencyKey = ctx.get(IDEMPOTENCY_KEY);
+    BodyReader.read(ctx.vertx(), req, limits.maxBodyBytes(), contentLength(req), limits.bodyTimeout())
+        .compose(body -> {
+          EventBatch batch = decode(ctx, format, body);
+          RocksBuffer.IdempotencyKey key = idempotencyKey == null ? null
+              : new RocksBuffer.IdempotencyKey(idempotencyKey, fingerprint(ctx, body));
+          return Future.fromCompletionStage(committer.submit(batch, key), ctx.vertx().getOrCreateContext())
+              .recover(e -> Future.failedFuture(new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
+              .map(appended -> answer(ctx, batch, appended));
+        })
         .onSuccess(json -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(json))
         .onFailure(ctx::fail);
+  }
+
+  private String answer(RoutingContext ctx, EventBatch batch, RocksBuffer.Appended appended) {
+    switch (appended.outcome()) {
+      case WRITTEN -> metrics.accepted(batch.count(), batch.sizeBytes());
+      case REPLAYED -> {
+        metrics.idempotentReplay();
+        ctx.response().putHeader(REPLAYED_HEADER, "true");
+      }
+      case KEY_REUSED -> throw new IngestException.KeyReused("Idempotency-Key '" + ctx.get(IDEMPOTENCY_KEY)
+          + "' was used for a different request (sequences " + appended.firstSequence() + ".."
+          + appended.lastSequence() + "); use a new key for new events");
+    }
+    return new JsonObject()
+        .put("accepted", appended.lastSequence() - appended.firstSequence() + 1)
+        .put("partition_id", partitionId)
+        .put("first_sequence", appended.firstSequence())
+        .put("last_sequence", appended.lastSequence())
+        .encode();
+  }
+
+  private static void checkIdempotencyKey(String key) {
+    boolean ok = !key.isEmpty() && key.length() <= MAX_IDEMPOTENCY_KEY_LENGTH;
+    for (int i = 0; ok && i < key.length(); i++) {
+      char c = key.charAt(i);
+      ok = c > 0x20 && c < 0x7f;
+    }
+    if (!ok) {
+      throw new IngestException.BadRequest("bad_idempotency_key", "Idempotency-Key must be 1.."
+          + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
+    }
+  }
+
+  /**
+   * What makes two requests "the same" for an idempotency key: the stream, the body as sent and
+   * how to read it. 64 bits: a CRC-32C of the body beside a hash of the rest and the length.
+   */
+  private static long fingerprint(RoutingContext ctx, BodyReader.Body body) {
+    CRC32C crc = new CRC32C();
+    crc.update(body.bytes(), 0, body.length());
+    HttpServerRequest req = ctx.request();
+    int rest = java.util.Objects.hash(ctx.pathParam("stream"), req.getHeader(HttpHeaders.CONTENT_TYPE),
+        req.getHeader(HttpHeaders.CONTENT_ENCODING), req.getParam("key_field"), req.getParam("time_field"),
+        body.length());
+    return (crc.getValue() << 32) | (rest & 0xFFFFFFFFL);
   }
 
   private EventBatch decode(RoutingContext ctx, RequestDecoder.Format format, BodyReader.Body body) {

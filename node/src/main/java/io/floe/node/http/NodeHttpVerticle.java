@@ -7,14 +7,19 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP server instance (one per event loop; Vert.x balances connections over them). Owns
  * only its router; the handlers are shared and thread-safe.
  */
 public final class NodeHttpVerticle extends AbstractVerticle {
-  private final String host;
-  private final int port;
+  /** Where and how the servers listen. */
+  public record Listen(String host, int port, Duration idleTimeout) {}
+
+  private final Listen listen;
+  private final ConnectionLimit connections;
   private final IngestHandler ingest;
   private final OpsHandler ops;
   private final BearerAuth auth;
@@ -23,15 +28,15 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private HttpServer server;
 
   public NodeHttpVerticle(
-      String host,
-      int port,
+      Listen listen,
+      ConnectionLimit connections,
       IngestHandler ingest,
       OpsHandler ops,
       BearerAuth auth,
       ErrorResponses errors,
       NodeMetrics metrics) {
-    this.host = host;
-    this.port = port;
+    this.listen = listen;
+    this.connections = connections;
     this.ingest = ingest;
     this.ops = ops;
     this.auth = auth;
@@ -58,13 +63,16 @@ public final class NodeHttpVerticle extends AbstractVerticle {
 
     HttpServerOptions options =
         new HttpServerOptions()
-            .setHost(host)
-            .setPort(port)
+            .setHost(listen.host())
+            .setPort(listen.port())
+            .setIdleTimeout((int) Math.max(1, listen.idleTimeout().toSeconds()))
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setTcpNoDelay(true)
             .setHttp2ClearTextEnabled(true)
             .setCompressionSupported(false)
             .setDecompressionSupported(false);
     vertx.createHttpServer(options)
+        .connectionHandler(connections::accept)
         .requestHandler(router)
         .listen()
         .onSuccess(s -> {

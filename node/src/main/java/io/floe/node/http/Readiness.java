@@ -15,7 +15,9 @@ public interface Readiness {
     /** Another process claimed the partition: this one never takes writes again. */
     FENCED("another process claimed this partition; this node no longer accepts writes", 5),
     /** The buffer budget is used until the flusher catches up. */
-    BUFFER_FULL("the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up", 5);
+    BUFFER_FULL("the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up", 5),
+    /** A worker thread (buffer writer, flusher) died: the node takes nothing more and stops. */
+    WORKER_DIED("a worker of this node died (see its log); it is stopping: send to another node", 5);
 
     private final String explanation;
     private final int retryAfterSeconds;

@@ -34,6 +34,10 @@ public final class NodeMetrics {
       .help("Request body bytes (after Content-Encoding is undone) of acknowledged requests")
       .unit(Unit.BYTES)
       .register(registry);
+  private final Counter replays = Counter.builder()
+      .name("floe_node_idempotent_replays_total")
+      .help("Requests answered with the acknowledgement of an earlier request with the same Idempotency-Key")
+      .register(registry);
   private final Counter requests = Counter.builder()
       .name("floe_node_requests_total")
       .help("HTTP requests answered, by route and status")
@@ -139,6 +143,13 @@ public final class NodeMetrics {
         + "not yet committed, and reclaiming compactions)", buffer::sstBytesWritten);
   }
 
+  /** Open HTTP connections, and those closed at once because {@code http.max-connections} was reached. */
+  public void watchConnections(IntSupplier open, LongSupplier refused) {
+    gauge("floe_node_connections", "Open HTTP connections", open::getAsInt);
+    counter("floe_node_connections_refused", "HTTP connections closed at once: http.max-connections reached",
+        refused::getAsLong);
+  }
+
   /** The flusher's gauges and the commit protocol's counters. */
   public void watchFlush(DoubleSupplier lagSeconds, IntSupplier uploadConcurrency, LongSupplier commitAttempts,
       LongSupplier commitRetries) {
@@ -177,6 +188,10 @@ public final class NodeMetrics {
     if ("ingest".equals(route)) {
       requestDuration.observe(nanos / 1e9);
     }
+  }
+
+  public void idempotentReplay() {
+    replays.inc();
   }
 
   public void rejected(String reason) {

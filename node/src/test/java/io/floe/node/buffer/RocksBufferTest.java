@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,8 +87,10 @@ class RocksBufferTest {
 
   @Test
   void droppedRangesGiveTheirFilesBackWithoutCompaction() throws Exception {
-    BufferConfig small = new BufferConfig(dir, null, Durability.ASYNC, 1L << 30, 8L << 20, 1L << 20, 2, 1, 2,
-        BufferConfig.Compression.NONE);
+    BufferConfig small = BufferConfig.load(io.floe.common.config.Settings.of(Map.of(
+        "buffer.dir", dir.toString(), "buffer.durability", "async", "buffer.max-bytes", "1GiB",
+        "rocksdb.write-buffer-size", "1MiB", "rocksdb.max-write-buffer-number", "2",
+        "rocksdb.max-background-jobs", "2", "rocksdb.compression", "none")), 0);
     try (RocksBuffer buffer = RocksBuffer.open(small, 0)) {
       for (int i = 0; i < 150; i++) {
         buffer.append(List.of(batch("s", 2000, "b" + i)));
@@ -111,8 +114,11 @@ class RocksBufferTest {
    * (as the flusher commits behind ingestion); returns the bytes RocksDB wrote to SST files.
    */
   private long sstBytesWrittenWhileCommittingBehind(Path into, int memtablesMerged) throws Exception {
-    BufferConfig c = new BufferConfig(into, null, Durability.ASYNC, 1L << 30, 8L << 20, 1L << 20, 8,
-        memtablesMerged, 2, BufferConfig.Compression.NONE);
+    BufferConfig c = BufferConfig.load(io.floe.common.config.Settings.of(Map.of(
+        "buffer.dir", into.toString(), "buffer.durability", "async", "buffer.max-bytes", "1GiB",
+        "rocksdb.write-buffer-size", "1MiB", "rocksdb.max-write-buffer-number", "8",
+        "rocksdb.min-write-buffer-number-to-merge", Integer.toString(memtablesMerged),
+        "rocksdb.max-background-jobs", "2", "rocksdb.compression", "none")), 0);
     try (RocksBuffer buffer = RocksBuffer.open(c, 0)) {
       List<Long> ends = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
@@ -155,7 +161,7 @@ class RocksBufferTest {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
       NodeMetrics metrics = new NodeMetrics();
       List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
-      try (GroupCommitter committer = new GroupCommitter(buffer, metrics)) {
+      try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> { })) {
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
           int thread = t;
@@ -193,7 +199,7 @@ class RocksBufferTest {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
       NodeMetrics metrics = new NodeMetrics();
       List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
-      try (GroupCommitter committer = new GroupCommitter(buffer, metrics)) {
+      try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> { })) {
         // holding the buffer's monitor stalls the writer inside its first write, as a slow fsync would
         synchronized (buffer) {
           for (int i = 0; i < 100; i++) {
@@ -217,7 +223,7 @@ class RocksBufferTest {
   @Test
   void closedCommitterRefusesNewWork() throws Exception {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
-      GroupCommitter committer = new GroupCommitter(buffer, new NodeMetrics());
+      GroupCommitter committer = new GroupCommitter(buffer, new NodeMetrics(), e -> { });
       committer.close();
       assertThat(committer.submit(batch("s", 1, "x"))).isCompletedExceptionally();
       assertThat(buffer.highWaterMark()).isZero();

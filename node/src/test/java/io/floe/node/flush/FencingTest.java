@@ -24,13 +24,42 @@ class FencingTest {
   }
 
   @Test
+  void anIdleNodeLearnsOfTheClaimWithinTheCheckIntervalAndStopsAcknowledging() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      Ingest first = new Ingest();
+      Path dirA = tmp.resolve("a");
+      Path dirB = tmp.resolve("b");
+      Map<String, String> envA = new HashMap<>(env.nodeEnv(8, dirA));
+      envA.put("FLOE_FLUSH_CLAIM_CHECK_SECONDS", "0.5");
+      try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), envA);
+          NodeProcess b = NodeProcess.start(dirB, tmp.resolve("b.log"), env.nodeEnv(8, dirB))) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        HttpResponse<String> ready = first.get(a.port, "/health/ready");
+        while (ready.statusCode() == 200 && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+          ready = first.get(a.port, "/health/ready");
+        }
+        assertThat(ready.statusCode()).as("A noticed without trying to commit").isEqualTo(503);
+        assertThat(new JsonObject(ready.body()).getString("reason")).isEqualTo("fenced");
+        assertThat(first.send(a.port, "f", "late", 5).statusCode()).isEqualTo(503);
+        assertThat(first.acknowledged).as("nothing acknowledged that could not be committed").isEmpty();
+        assertThat(first.get(b.port, "/health/ready").statusCode()).isEqualTo(200);
+        b.terminate();
+        a.kill();
+      }
+    }
+  }
+
+  @Test
   void theLaterClaimantWinsAndTheTableNeverHoldsADuplicate() throws Exception {
     try (TableEnv env = TableEnv.start(tmp)) {
       Ingest first = new Ingest();
       Ingest second = new Ingest();
       Path dirA = tmp.resolve("a");
       Path dirB = tmp.resolve("b");
-      try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), env.nodeEnv(7, dirA))) {
+      Map<String, String> envA = new HashMap<>(env.nodeEnv(7, dirA));
+      envA.put("FLOE_FLUSH_CLAIM_CHECK_SECONDS", "3600"); // here A learns of the claim at its next commit
+      try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), envA)) {
         assertThat(first.send(a.port, "f", "a1", 30).statusCode()).isEqualTo(200);
         assertThat(flush(a.port).statusCode()).isEqualTo(200);
         Map<Long, String> committedByA = new HashMap<>(first.acknowledged);

@@ -100,6 +100,12 @@ public final class CommitProtocol {
     if (before.epoch() != claim.epoch()) {
       throw fenced(before.epoch(), claim);
     }
+    if (before.committedSequence() == through && through > after) {
+      // an earlier attempt at this very range landed but its answer was lost: under our epoch
+      // nobody else commits this partition, so the range is ours and committed
+      commits.incrementAndGet();
+      return through;
+    }
     if (before.committedSequence() != after) {
       throw new FencedException("partition " + partition + " is committed through "
           + before.committedSequence() + ", not " + after + ": another process committed it");
@@ -127,6 +133,11 @@ public final class CommitProtocol {
       if (now.epoch() != claim.epoch()) {
         throw fenced(now.epoch(), claim);
       }
+      if (now.committedSequence() == through) {
+        // Iceberg retried after a lost answer and found its own first attempt applied
+        commits.incrementAndGet();
+        return through;
+      }
       throw new FencedException("partition " + partition + " was committed through "
           + now.committedSequence() + " by another process while committing " + (after + 1) + ".." + through);
     } catch (CommitStateUnknownException e) {
@@ -147,6 +158,22 @@ public final class CommitProtocol {
   public long committedSequence() {
     table.refresh();
     return PartitionState.of(table, partition).committedSequence();
+  }
+
+  /**
+   * The committed sequence the table records for this claim now. After a commit attempt whose
+   * outcome is unknown (its answer lost, a failed refresh), this tells whether it landed: under
+   * our epoch only this process commits the partition.
+   *
+   * @throws FencedException when another process claimed the partition since
+   */
+  public long committedUnder(PartitionClaim claim) {
+    table.refresh();
+    PartitionState now = PartitionState.of(table, partition);
+    if (now.epoch() != claim.epoch()) {
+      throw fenced(now.epoch(), claim);
+    }
+    return now.committedSequence();
   }
 
   /** Commit attempts made, including Iceberg's retries after conflicts with other committers. */

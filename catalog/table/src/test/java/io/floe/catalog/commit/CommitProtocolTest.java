@@ -67,8 +67,14 @@ class CommitProtocolTest {
         .containsEntry("floe.sequence-range", "101-250").containsEntry("added-records", "150");
     assertThat(t.properties()).containsEntry("floe.partition.3.committed-sequence", "250");
     assertThat(new CommitProtocol(table(), 3, "x").committedSequence()).isEqualTo(250);
-    // a re-commit of a committed range (a crash between commit and local delete) is refused
-    assertThatThrownBy(() -> p.commit(claim, 100, 250, List.of(file(table(), 150)), Map.of()))
+    // the same claim retrying the range it committed (the first answer was lost) is told it is
+    // committed, and nothing is appended twice
+    long snapshot = table().currentSnapshot().snapshotId();
+    assertThat(p.commit(claim, 100, 250, List.of(file(table(), 150)), Map.of())).isEqualTo(250);
+    assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshot);
+    assertThat(p.committedUnder(claim)).isEqualTo(250);
+    // a range that does not start at the committed sequence is refused
+    assertThatThrownBy(() -> p.commit(claim, 100, 300, List.of(file(table(), 200)), Map.of()))
         .isInstanceOf(FencedException.class);
   }
 

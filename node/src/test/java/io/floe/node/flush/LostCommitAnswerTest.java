@@ -1,0 +1,133 @@
+package io.floe.node.flush;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.common.config.Settings;
+import io.floe.node.Node;
+import io.floe.node.config.NodeConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The catalog applies a flush's commit but its answer never reaches the node (here: a 500 after the
+ * commit went through, and the refresh that would tell fails too). The node must recognise its own
+ * commit when it retries, not take it for another process's and stop for good; every acknowledged
+ * event lands exactly once.
+ */
+class LostCommitAnswerTest {
+  @TempDir Path tmp;
+
+  private record Answer(int status, Buffer body) {}
+
+  private static final int READ_FAILURES = 8;
+
+  /** Between the node and the catalog service: forwards everything, but can lose commit answers. */
+  private static final class LossyCatalogProxy implements AutoCloseable {
+    private final Vertx vertx = Vertx.vertx();
+    private final HttpClient upstream;
+    private final HttpServer server;
+    final AtomicInteger loseCommitAnswers = new AtomicInteger();
+    private final AtomicInteger failReads = new AtomicInteger();
+    final AtomicInteger commitsApplied = new AtomicInteger();
+
+    LossyCatalogProxy(int upstreamPort) throws Exception {
+      upstream = vertx.createHttpClient();
+      server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> forward(req, body,
+          upstreamPort))).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    int port() {
+      return server.actualPort();
+    }
+
+    private void forward(HttpServerRequest req, Buffer body, int upstreamPort) {
+      boolean commit = req.method() == HttpMethod.POST && req.path().endsWith("/tables/events");
+      if (req.method() == HttpMethod.GET && failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        serviceFailure(req);
+        return;
+      }
+      upstream.request(req.method(), upstreamPort, "127.0.0.1", req.uri())
+          .compose(out -> {
+            req.headers().forEach((k, v) -> {
+              if (!k.equalsIgnoreCase("host") && !k.equalsIgnoreCase("content-length")) {
+                out.putHeader(k, v);
+              }
+            });
+            return out.send(body);
+          })
+          .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
+          .onComplete(ar -> {
+            if (ar.failed()) {
+              req.response().setStatusCode(502).end();
+              return;
+            }
+            if (commit && loseCommitAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+              commitsApplied.incrementAndGet();
+              // the reads that would tell the outcome fail too, beyond the REST client's own retries
+              failReads.set(READ_FAILURES);
+              serviceFailure(req);
+              return;
+            }
+            req.response().setStatusCode(ar.result().status()).putHeader("Content-Type", "application/json")
+                .end(ar.result().body());
+          });
+    }
+
+    private static void serviceFailure(HttpServerRequest req) {
+      req.response().setStatusCode(500).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", new JsonObject().put("message", "injected: answer lost")
+              .put("type", "ServiceFailureException").put("code", 500)).encode());
+    }
+
+    @Override
+    public void close() throws Exception {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aCommitWhoseAnswerIsLostIsRecognisedAsOursAndNothingIsDuplicated() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
+      Map<String, String> s = env.nodeSettings(2);
+      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
+      try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+        Ingest ingest = new Ingest();
+        for (int i = 0; i < 5; i++) {
+          assertThat(ingest.send(node.port(), "lost", "first-" + i, 20).statusCode()).isEqualTo(200);
+        }
+        proxy.loseCommitAnswers.set(1);
+        HttpResponse<String> failed = ingest.post(node.port(), "/v1/flush");
+        assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
+        assertThat(proxy.commitsApplied).as("the catalog applied the commit").hasValue(1);
+
+        for (int i = 0; i < 5; i++) {
+          assertThat(ingest.send(node.port(), "lost", "second-" + i, 20).statusCode()).isEqualTo(200);
+        }
+        long hwm = node.buffer().highWaterMark();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        HttpResponse<String> flushed = ingest.post(node.port(), "/v1/flush");
+        while (flushed.statusCode() != 200 && System.nanoTime() < deadline) {
+          Thread.sleep(200);
+          flushed = ingest.post(node.port(), "/v1/flush");
+        }
+        assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
+        assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(hwm);
+        assertThat(ingest.get(node.port(), "/health/ready").statusCode()).as("not fenced").isEqualTo(200);
+        Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
+      }
+    }
+  }
+}
