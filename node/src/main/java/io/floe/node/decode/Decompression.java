@@ -14,27 +14,31 @@ final class Decompression {
   private Decompression() {}
 
   /** Decoded bytes; the returned array may be longer than the content: see {@link Decoded#length}. */
-  static Decoded decode(String contentEncoding, byte[] body, int length, long maxDecodedBytes) {
+  static Decoded decode(String contentEncoding, byte[] body, int length, long maxDecodedBytes, DecodeBudget budget) {
     String encoding = contentEncoding == null ? "" : contentEncoding.trim().toLowerCase(Locale.ROOT);
     return switch (encoding) {
       case "", "identity" -> new Decoded(body, length);
-      case "gzip", "x-gzip" -> inflate(encoding, body, length, maxDecodedBytes);
-      case "zstd" -> inflate(encoding, body, length, maxDecodedBytes);
+      case "gzip", "x-gzip" -> inflate(encoding, body, length, maxDecodedBytes, budget);
+      case "zstd" -> inflate(encoding, body, length, maxDecodedBytes, budget);
       default -> throw new IngestException.UnsupportedMedia(
           "Content-Encoding '" + contentEncoding + "' is not supported; use gzip, zstd or none");
     };
   }
 
-  private static Decoded inflate(String encoding, byte[] body, int length, long max) {
+  private static Decoded inflate(String encoding, byte[] body, int length, long max, DecodeBudget budget) {
     try (InputStream in = open(encoding, new ByteArrayInputStream(body, 0, length))) {
-      byte[] out = new byte[(int) Math.min(max + 1, Math.max(8192L, length * 4L))];
+      int initial = (int) Math.min(max + 1, Math.max(8192L, length * 4L));
+      reserve(budget, initial);
+      byte[] out = new byte[initial];
       int n = 0;
       while (true) {
         if (n == out.length) {
           if (n > max) {
             throw tooLarge(max);
           }
-          out = Arrays.copyOf(out, (int) Math.min(max + 1, (long) out.length * 2));
+          int grown = (int) Math.min(max + 1, (long) out.length * 2);
+          reserve(budget, grown - out.length);
+          out = Arrays.copyOf(out, grown);
         }
         int r = in.read(out, n, out.length - n);
         if (r < 0) {
@@ -54,6 +58,13 @@ final class Decompression {
 
   private static InputStream open(String encoding, InputStream raw) throws IOException {
     return encoding.equals("zstd") ? new ZstdInputStream(raw) : new GZIPInputStream(raw, 16384);
+  }
+
+  static void reserve(DecodeBudget budget, long bytes) {
+    if (!budget.reserve(bytes)) {
+      throw new IngestException.Unavailable("inflight_full", "decoding this request would take the node over its"
+          + " in-flight budget (ingest.inflight-max-bytes); retry shortly", 1);
+    }
   }
 
   private static IngestException tooLarge(long max) {

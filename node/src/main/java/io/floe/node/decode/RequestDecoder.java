@@ -70,10 +70,24 @@ public final class RequestDecoder {
       int length,
       FieldNames fields,
       long ingestMicros) {
+    return decode(stream, format, contentEncoding, body, length, fields, ingestMicros, DecodeBudget.UNLIMITED);
+  }
+
+  /** As above, reserving every buffer it allocates in {@code budget} first. */
+  public EventBatch decode(
+      String stream,
+      Format format,
+      String contentEncoding,
+      byte[] body,
+      int length,
+      FieldNames fields,
+      long ingestMicros,
+      DecodeBudget budget) {
     checkStream(stream);
-    Decompression.Decoded decoded = Decompression.decode(contentEncoding, body, length, maxDecodedBytes);
-    EventBatch.Builder builder =
-        new EventBatch.Builder(stream, ingestMicros, decoded.length() + 64 + decoded.length() / 4);
+    Decompression.Decoded decoded = Decompression.decode(contentEncoding, body, length, maxDecodedBytes, budget);
+    int capacity = decoded.length() + 64 + decoded.length() / 4;
+    Decompression.reserve(budget, capacity);
+    EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, capacity);
     switch (format) {
       case NDJSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder)
           .decodeNdjson(decoded.bytes(), decoded.length());

@@ -34,6 +34,52 @@ public final class InflightBudget {
     requests.decrementAndGet();
   }
 
+  /** A request's reservation, grown while its body is decoded and released once when it is answered. */
+  public final class Reservation {
+    private long bytes;
+
+    private Reservation(long bytes) {
+      this.bytes = bytes;
+    }
+
+    /** Reserves {@code more} for this request, or returns false when that would exceed the budget. */
+    public boolean grow(long more) {
+      while (true) {
+        long current = used.get();
+        if (current + more > maxBytes) {
+          return false;
+        }
+        if (used.compareAndSet(current, current + more)) {
+          bytes += more;
+          return true;
+        }
+      }
+    }
+
+    /** Gives back what is above {@code keep} (a decompression buffer that is garbage now). */
+    public void shrinkTo(long keep) {
+      if (bytes > keep) {
+        used.addAndGet(keep - bytes);
+        bytes = keep;
+      }
+    }
+
+    public long bytes() {
+      return bytes;
+    }
+
+    /** Releases everything; call once. */
+    public void release() {
+      InflightBudget.this.release(bytes);
+      bytes = 0;
+    }
+  }
+
+  /** A reservation of {@code bytes} for a new request, or null when that would exceed the budget. */
+  public Reservation reserve(long bytes) {
+    return tryAcquire(bytes) ? new Reservation(bytes) : null;
+  }
+
   public long usedBytes() {
     return used.get();
   }

@@ -26,6 +26,8 @@ import java.util.zip.CRC32C;
 public final class IngestHandler {
   /** The body format {@link #admit} read from Content-Type, for {@link #ingest}. */
   private static final String FORMAT = "floe.format";
+  /** The request's in-flight reservation, made by {@link #admit}, grown while decoding. */
+  private static final String RESERVATION = "floe.reservation";
   /** The validated Idempotency-Key header {@link #admit} read, for {@link #ingest}. */
   private static final String IDEMPOTENCY_KEY = "floe.idempotency-key";
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -76,13 +78,15 @@ public final class IngestHandler {
               + " (ingest.max-body-bytes)");
     }
     long reserve = declared >= 0 ? declared : limits.maxBodyBytes();
-    if (!budget.tryAcquire(reserve)) {
+    InflightBudget.Reservation reservation = budget.reserve(reserve);
+    if (reservation == null) {
       throw new IngestException.Unavailable(
           "inflight_full",
           "node is at its in-flight budget of " + budget.maxBytes() + " bytes (ingest.inflight-max-bytes)",
           1);
     }
-    ctx.addEndHandler(v -> budget.release(reserve));
+    ctx.put(RESERVATION, reservation);
+    ctx.addEndHandler(v -> reservation.release());
     ctx.next();
   }
 
@@ -154,14 +158,20 @@ public final class IngestHandler {
         new FieldNames(
             param(ctx, "key_field", limits.keyField()), param(ctx, "time_field", limits.timeField()));
     long ingestMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-    return decoder.decode(
+    InflightBudget.Reservation reservation = ctx.get(RESERVATION);
+    long base = reservation.bytes();
+    EventBatch batch = decoder.decode(
         ctx.pathParam("stream"),
         format,
         ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING),
         body.bytes(),
         body.length(),
         fields,
-        ingestMicros);
+        ingestMicros,
+        reservation::grow);
+    // the decompression buffers are garbage now; what waits for the writer is the batch
+    reservation.shrinkTo(Math.max(base, batch.sizeBytes()));
+    return batch;
   }
 
   private static long contentLength(HttpServerRequest req) {
