@@ -20,8 +20,9 @@ import java.util.Set;
 /**
  * Forwards an ingestion request to one node over pooled keep-alive connections, streaming the
  * body through. The node is chosen by the request's key ({@code X-Floe-Key} or {@code ?key=}),
- * else by its {@code Idempotency-Key}, so that a producer's retry reaches the node that remembers
- * the key; requests with neither go to the less loaded of two random healthy nodes. A request whose connection could not be opened is retried on another node; once
+ * else by its {@code Idempotency-Key}; requests with neither go to the less loaded of two random
+ * healthy nodes. A request with an {@code Idempotency-Key} is pinned to its key's node (see {@link
+ * #pinned}) so that a producer's retry reaches the node that remembers the key. A request whose connection could not be opened is retried on another node; once
  * its bytes were sent to a node it is not retried (the node may have stored it): the client gets
  * the error and decides.
  */
@@ -54,11 +55,40 @@ final class Forwarder {
     if (key == null) {
       key = req.getParam("key");
     }
-    if (key == null) {
-      // a retry with the same idempotency key must reach the partition that remembers it
+    boolean idempotent = req.getHeader("Idempotency-Key") != null;
+    if (key == null && idempotent) {
       key = req.getHeader("Idempotency-Key");
     }
-    attempt(req, key, new HashSet<>(), System.nanoTime());
+    if (idempotent) {
+      pinned(req, key, System.nanoTime());
+    } else {
+      attempt(req, key, new HashSet<>(), System.nanoTime());
+    }
+  }
+
+  /**
+   * A request with an idempotency key goes to the node its key hashes to among all members, healthy
+   * or not, and never fails over: a node remembers the keys of its own partition only, so a retry
+   * sent elsewhere could store the events a second time. While that node is down the answer is 503
+   * (retry later with the same key; a new key may go elsewhere).
+   */
+  private void pinned(HttpServerRequest req, String key, long start) {
+    Member owner = Rendezvous.forKey(key, membership.all());
+    if (owner != null && !owner.healthy()) {
+      metrics.error(owner, "owner_down");
+      req.response().putHeader("Retry-After", "1");
+      error(req.response(), 503, "unavailable", "node " + owner.id + ", which holds this request's key, is"
+          + " unavailable; retry with the same Idempotency-Key shortly");
+      req.resume();
+      return;
+    }
+    Set<String> others = new HashSet<>();
+    membership.all().forEach(m -> {
+      if (m != owner) {
+        others.add(m.id);
+      }
+    });
+    attempt(req, key, others, start);
   }
 
   private void attempt(HttpServerRequest req, String key, Set<String> tried, long start) {

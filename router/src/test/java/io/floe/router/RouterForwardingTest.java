@@ -196,6 +196,7 @@ class RouterForwardingTest {
         "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
     awaitHealthy(2);
     Set<String> nodes = new java.util.HashSet<>();
+    Map<String, String> owners = new java.util.HashMap<>();
     for (int i = 0; i < 20; i++) {
       HttpResponse<String> first = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
       HttpResponse<String> retry = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
@@ -203,8 +204,24 @@ class RouterForwardingTest {
       assertThat(first.headers().firstValue("Idempotency-Replayed")).isEmpty();
       assertThat(retry.headers().firstValue("Idempotency-Replayed")).hasValue("true");
       nodes.add(first.headers().firstValue("X-Floe-Node").orElseThrow());
+      owners.put("order-" + i, first.headers().firstValue("X-Floe-Node").orElseThrow());
     }
     assertThat(nodes).as("keys spread over both nodes").hasSize(2);
+
+    // while a key's node is down its retries are refused, not sent where the key is unknown
+    a.ready.set(false);
+    awaitHealthy(1);
+    for (Map.Entry<String, String> e : owners.entrySet()) {
+      HttpResponse<String> r = post("", "{}\n", "Idempotency-Key", e.getKey());
+      if (e.getValue().equals(a.address())) {
+        assertThat(r.statusCode()).as("key of the node that is down").isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        assertThat(new JsonObject(r.body()).getString("detail")).contains("retry with the same Idempotency-Key");
+      } else {
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Floe-Node")).hasValue(b.address());
+      }
+    }
   }
 
   @Test

@@ -16,7 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Load for the cluster tests: threads sending keyed NDJSON batches of uniquely identified events
  * over keep-alive connections, remembering exactly what was acknowledged. Each key belongs to one
- * thread, so a key's events have a well-defined order. Bounded in time and request count.
+ * thread, so a key's events have a well-defined order. A failed request is retried with the same
+ * body and Idempotency-Key until acknowledged (as a careful producer does), so a request stored
+ * but not acknowledged (a node killed before answering) must not show up twice. Bounded in time and
+ * request count.
  */
 final class AckingWriter {
   /** One acknowledged event. */
@@ -24,6 +27,8 @@ final class AckingWriter {
 
   final Map<String, Acked> acked = new ConcurrentHashMap<>();
   final AtomicLong errors = new AtomicLong();
+  /** Batches acknowledged only after a retry (the first attempt failed or its answer was lost). */
+  final AtomicLong retriedAndAcked = new AtomicLong();
   private final String target;
   private final int threads;
   private final int batch;
@@ -68,27 +73,35 @@ final class AckingWriter {
         body.append(payloads[e]).append('\n');
       }
       keyOrder[k] += batch;
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(target + "/v1/streams/load/events"))
-                .timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/x-ndjson").header("X-Floe-Key", key)
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-            HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-          errors.incrementAndGet();
-          Thread.sleep(20);
-          continue;
-        }
-        JsonObject json = new JsonObject(r.body());
-        int partition = json.getInteger("partition_id");
-        long first = json.getLong("first_sequence");
-        for (int e = 0; e < batch; e++) {
-          acked.put(key + "-" + (firstOrder + e), new Acked(partition, first + e, key, firstOrder + e, payloads[e]));
-        }
-      } catch (Exception e) {
-        errors.incrementAndGet();
-        if (e instanceof InterruptedException) {
+      // a producer that retries: the same body under the same Idempotency-Key until it is acknowledged
+      String idempotencyKey = key + "-" + firstOrder;
+      for (int attempt = 0; attempt < 600 && !stop.get(); attempt++) {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(target + "/v1/streams/load/events"))
+                  .timeout(Duration.ofSeconds(30))
+                  .header("Content-Type", "application/x-ndjson").header("X-Floe-Key", key)
+                  .header("Idempotency-Key", idempotencyKey)
+                  .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+              HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() != 200) {
+            errors.incrementAndGet();
+            Thread.sleep(50);
+            continue;
+          }
+          if (attempt > 0) {
+            retriedAndAcked.incrementAndGet();
+          }
+          JsonObject json = new JsonObject(r.body());
+          int partition = json.getInteger("partition_id");
+          long first = json.getLong("first_sequence");
+          for (int e = 0; e < batch; e++) {
+            acked.put(key + "-" + (firstOrder + e), new Acked(partition, first + e, key, firstOrder + e, payloads[e]));
+          }
+          break;
+        } catch (InterruptedException e) {
           return;
+        } catch (Exception e) {
+          errors.incrementAndGet();
         }
       }
     }
