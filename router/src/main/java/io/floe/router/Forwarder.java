@@ -91,6 +91,18 @@ final class Forwarder {
     attempt(req, key, others, start);
   }
 
+  /** Forwards to one given node, no other: for requests about that node's partition. */
+  void forwardTo(HttpServerRequest req, Member node) {
+    req.pause();
+    Set<String> others = new HashSet<>();
+    membership.all().forEach(m -> {
+      if (m != node) {
+        others.add(m.id);
+      }
+    });
+    attempt(req, null, others, System.nanoTime());
+  }
+
   private void attempt(HttpServerRequest req, String key, Set<String> tried, long start) {
     List<Member> candidates = membership.healthy();
     candidates.removeIf(m -> tried.contains(m.id));

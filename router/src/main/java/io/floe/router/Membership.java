@@ -109,11 +109,37 @@ final class Membership {
     members = Map.copyOf(next);
   }
 
+  /** The node that reported partition {@code p} (a healthy one first), or null. */
+  Member forPartition(int p) {
+    Member any = null;
+    for (Member m : members.values()) {
+      if (m.partition == p) {
+        if (m.healthy()) {
+          return m;
+        }
+        any = m;
+      }
+    }
+    return any;
+  }
+
+  private static int partitionIn(io.vertx.core.buffer.Buffer body) {
+    try {
+      Integer p = new io.vertx.core.json.JsonObject(body).getInteger("partition_id");
+      return p == null ? -1 : p;
+    } catch (RuntimeException e) {
+      return -1; // not a Floe node's answer
+    }
+  }
+
   private void checkAll() {
     for (Member m : members.values()) {
       checker.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(m.address.host())
               .setPort(m.address.port()).setURI("/health/ready").setTimeout(Math.max(500, config.healthInterval().toMillis())))
-          .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
+          .compose(req -> req.send().compose(resp -> resp.body().map(b -> {
+            m.partition = partitionIn(b);
+            return resp.statusCode();
+          })))
           .onComplete(ar -> {
             boolean ok = ar.succeeded() && ar.result() == 200;
             if (m.checked(ok, config.unhealthyAfter(), config.healthyAfter())) {

@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class Router implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Router.class);
   private static final Pattern INGEST = Pattern.compile("^/v1/streams/[^/]+/events$");
+  /** The receipt of a partition: served by the node that holds it. */
+  private static final Pattern RECEIPT = Pattern.compile("^/v1/partitions/(\\d{1,9})/committed$");
 
   private final Vertx vertx;
   private final Membership membership;
@@ -71,6 +73,16 @@ public final class Router implements AutoCloseable {
       }
       return;
     }
+    java.util.regex.Matcher receipt = RECEIPT.matcher(path);
+    if (receipt.matches() && req.method() == HttpMethod.GET) {
+      Member node = membership.forPartition(Integer.parseInt(receipt.group(1)));
+      if (node == null) {
+        JsonResponses.error(req.response(), 404, "not_found", "no node reported partition " + receipt.group(1));
+      } else {
+        forwarder.forwardTo(req, node);
+      }
+      return;
+    }
     switch (path) {
       case "/health/live" -> json(req, 200, new JsonObject().put("status", "live"));
       case "/health/ready" -> {
@@ -88,7 +100,8 @@ public final class Router implements AutoCloseable {
       case "/v1/status" -> {
         JsonArray nodes = new JsonArray();
         for (Member m : membership.all()) {
-          nodes.add(new JsonObject().put("node", m.id).put("healthy", m.healthy()).put("inflight", m.inflight.get()));
+          nodes.add(new JsonObject().put("node", m.id).put("healthy", m.healthy()).put("inflight", m.inflight.get())
+              .put("partition_id", m.partition < 0 ? null : m.partition));
         }
         json(req, 200, new JsonObject().put("nodes", nodes));
       }

@@ -37,6 +37,7 @@ class RouterForwardingTest {
   /** A peer that answers like a node and remembers what it got. */
   final class Peer {
     final String name;
+    final int partition;
     final AtomicBoolean ready = new AtomicBoolean(true);
     final AtomicBoolean dropAfterRead = new AtomicBoolean(false);
     /** Like a node's body limit: a Content-Length over it is refused with 413 before the body is read. */
@@ -50,10 +51,22 @@ class RouterForwardingTest {
     HttpServer server;
 
     Peer(String name) throws Exception {
+      this(name, -1);
+    }
+
+    Peer(String name, int partition) throws Exception {
       this.name = name;
+      this.partition = partition;
       server = vertx.createHttpServer().requestHandler(req -> {
         if (req.path().equals("/health/ready")) {
-          req.response().setStatusCode(ready.get() ? 200 : 503).end();
+          req.response().setStatusCode(ready.get() ? 200 : 503)
+              .end(new JsonObject().put("partition_id", partition).encode());
+          return;
+        }
+        if (req.path().equals("/v1/partitions/" + partition + "/committed")) {
+          req.response().putHeader("Content-Type", "application/json")
+              .end(new JsonObject().put("partition_id", partition).put("committed_sequence", 42)
+                  .put("wait_for", req.getParam("wait_for")).encode());
           return;
         }
         String length = req.getHeader("Content-Length");
@@ -222,6 +235,26 @@ class RouterForwardingTest {
         assertThat(r.headers().firstValue("X-Floe-Node")).hasValue(b.address());
       }
     }
+  }
+
+  @Test
+  void aReceiptIsAnsweredByTheNodeThatHoldsThePartition() throws Exception {
+    Peer a = new Peer("a", 1);
+    Peer b = new Peer("b", 2);
+    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
+        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
+    awaitHealthy(2);
+    for (Peer p : List.of(a, b)) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
+          + "/v1/partitions/" + p.partition + "/committed?wait_for=7")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(r.headers().firstValue("X-Floe-Node")).hasValue(p.address());
+      assertThat(new JsonObject(r.body()).getInteger("partition_id")).isEqualTo(p.partition);
+      assertThat(new JsonObject(r.body()).getString("wait_for")).isEqualTo("7");
+    }
+    HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
+        + "/v1/partitions/9/committed")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
   }
 
   @Test

@@ -272,6 +272,11 @@ public final class Flusher implements AutoCloseable {
     return lastCommitMillis;
   }
 
+  /** The snapshot that committed this partition's committed sequence, as far as this process knows, or -1. */
+  public long committedSnapshotId() {
+    return protocol.lastSnapshotId();
+  }
+
   public boolean fenced() {
     return fenced;
   }

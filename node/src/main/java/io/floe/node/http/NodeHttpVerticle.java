@@ -57,6 +57,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     router.get("/metrics").handler(ops::metrics);
     router.get("/v1/status").handler(auth).handler(ops::status);
     router.post("/v1/flush").handler(auth).handler(ops::flush);
+    router.get("/v1/partitions/:partition/committed").handler(auth).handler(ops::committed);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);

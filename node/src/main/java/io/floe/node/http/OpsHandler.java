@@ -16,6 +16,7 @@ public final class OpsHandler {
   private final NodeMetrics metrics;
   private final Readiness readiness;
   private final Flusher flusher;
+  private final ReceiptHandler receipt;
 
   /** @param flusher the flusher, or null when the node runs without one ({@code flush.enabled=false}) */
   public OpsHandler(int partitionId, RocksBuffer buffer, InflightBudget budget, NodeMetrics metrics,
@@ -26,6 +27,12 @@ public final class OpsHandler {
     this.metrics = metrics;
     this.readiness = readiness;
     this.flusher = flusher;
+    this.receipt = new ReceiptHandler(partitionId, buffer, flusher);
+  }
+
+  /** {@code GET /v1/partitions/{p}/committed}: see {@link ReceiptHandler}. */
+  public void committed(RoutingContext ctx) {
+    receipt.committed(ctx);
   }
 
   public void live(RoutingContext ctx) {
@@ -36,10 +43,11 @@ public final class OpsHandler {
   public void ready(RoutingContext ctx) {
     Readiness.NotReady reason = readiness.notReady();
     if (reason == null) {
-      json(ctx, 200, new JsonObject().put("status", "ready"));
+      json(ctx, 200, new JsonObject().put("status", "ready").put("partition_id", partitionId));
     } else {
       ctx.response().putHeader("Retry-After", Integer.toString(reason.retryAfterSeconds()));
-      json(ctx, 503, new JsonObject().put("status", "not_ready").put("reason", reason.label()));
+      json(ctx, 503, new JsonObject().put("status", "not_ready").put("reason", reason.label())
+          .put("partition_id", partitionId));
     }
   }
 

@@ -13,6 +13,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.util.SnapshotUtil;
 
 /**
  * How a node commits its partition's events to the shared table, exactly once.
@@ -35,6 +36,8 @@ public final class CommitProtocol {
   private final String owner;
   private final AtomicLong attempts = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
+  /** The snapshot of this process's last commit, or -1. */
+  private volatile long lastSnapshotId = -1;
 
   public CommitProtocol(Table table, int partition, String owner) {
     this.table = table;
@@ -84,6 +87,7 @@ public final class CommitProtocol {
         .commit();
     // a ValidationException here: another process claimed or committed at the same moment
     tx.commitTransaction();
+    lastSnapshotId = snapshotCommitting(state.committedSequence());
     return new PartitionClaim(partition, epoch, state.committedSequence());
   }
 
@@ -104,6 +108,7 @@ public final class CommitProtocol {
       // an earlier attempt at this very range landed but its answer was lost: under our epoch
       // nobody else commits this partition, so the range is ours and committed
       commits.incrementAndGet();
+      lastSnapshotId = snapshotCommitting(through);
       return through;
     }
     if (before.committedSequence() != after) {
@@ -136,6 +141,7 @@ public final class CommitProtocol {
       if (now.committedSequence() == through) {
         // Iceberg retried after a lost answer and found its own first attempt applied
         commits.incrementAndGet();
+        lastSnapshotId = snapshotCommitting(through);
         return through;
       }
       throw new FencedException("partition " + partition + " was committed through "
@@ -146,12 +152,39 @@ public final class CommitProtocol {
       PartitionState now = PartitionState.of(table, partition);
       if (now.epoch() == claim.epoch() && now.committedSequence() == through) {
         commits.incrementAndGet();
+        lastSnapshotId = snapshotCommitting(through);
         return through;
       }
       throw e;
     }
     commits.incrementAndGet();
+    lastSnapshotId = snapshotCommitting(through);
     return through;
+  }
+
+  /** The snapshot of this process's last successful commit, or -1 before the first. */
+  public long lastSnapshotId() {
+    return lastSnapshotId;
+  }
+
+  /**
+   * The newest snapshot in the current ancestry that recorded {@code sequence} as this partition's
+   * committed sequence, or -1 (expired, or never).
+   */
+  public long snapshotCommitting(long sequence) {
+    String committedKey = PartitionState.committedKey(partition);
+    String value = Long.toString(sequence);
+    Snapshot current = table.currentSnapshot();
+    if (current == null) {
+      return -1;
+    }
+    for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
+      String recorded = s.summary().get(committedKey);
+      if (recorded != null && !"claim".equals(s.summary().get("floe.operation"))) {
+        return recorded.equals(value) ? s.snapshotId() : -1;
+      }
+    }
+    return -1;
   }
 
   /** The partition's committed sequence as the table records it now. */
