@@ -7,6 +7,7 @@ import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
+import io.floe.node.flush.SalvageNeededException;
 import io.floe.node.http.BearerAuth;
 import io.floe.node.http.ConnectionLimit;
 import io.floe.node.http.ErrorResponses;
@@ -47,6 +48,7 @@ public final class Node implements AutoCloseable, Readiness {
   private volatile boolean draining;
   private volatile boolean fenced;
   private volatile boolean workerDied;
+  private volatile boolean salvageNeeded;
   private final Runnable onFatal;
   private boolean closed;
   /** When close() began plus node.shutdown-grace-seconds: draining and the final flush share it. */
@@ -85,9 +87,14 @@ public final class Node implements AutoCloseable, Readiness {
     }
     buffer = closer.register(RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
     if (config.flush().enabled()) {
-      PartitionStartup.Flushing flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(),
-          metrics, this::fence, this::workerDied);
-      flusher = closer.register(flushing.flusher(), flushing::close);
+      try {
+        PartitionStartup.Flushing flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(),
+            metrics, this::fence, this::workerDied);
+        flusher = closer.register(flushing.flusher(), flushing::close);
+      } catch (SalvageNeededException e) {
+        salvageNeeded = true;
+        LOG.error(e.getMessage());
+      }
     } else {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
@@ -145,6 +152,9 @@ public final class Node implements AutoCloseable, Readiness {
   public NotReady notReady() {
     if (workerDied) {
       return NotReady.WORKER_DIED;
+    }
+    if (salvageNeeded) {
+      return NotReady.SALVAGE_NEEDED;
     }
     if (draining) {
       return NotReady.DRAINING;

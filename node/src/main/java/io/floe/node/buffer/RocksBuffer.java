@@ -1,8 +1,10 @@
 package io.floe.node.buffer;
 
 import io.floe.node.event.EventBatch;
+import io.floe.node.event.EventBatchReader;
 import io.floe.node.metrics.NodeMetrics;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,6 +52,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   private static final byte[] COMMITTED_SEQUENCE = metaKey("committed_sequence");
   private static final byte[] BUFFERED_BYTES = metaKey("buffered_bytes");
   private static final byte[] PARTITION_ID = metaKey("partition_id");
+  /** The epoch of the claim under which this buffer acknowledges writes (0: none recorded). */
+  private static final byte[] CLAIM_EPOCH = metaKey("claim_epoch");
+  /** Set when batches above it were acknowledged under a claim that never committed them. */
+  private static final byte[] SALVAGE_AFTER = metaKey("salvage_after");
 
   private final BufferConfig config;
   private final LRUCache cache;
@@ -406,6 +412,74 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       }
     }
     dropThrough(tableCommitted);
+  }
+
+  /** The epoch of the claim this buffer last acknowledged under, or 0 when none was recorded. */
+  public long claimEpoch() throws RocksDBException {
+    return readLong(CLAIM_EPOCH, 0);
+  }
+
+  /** Records the claim under which acknowledgements are given from now on. */
+  public void recordClaimEpoch(long epoch) throws RocksDBException {
+    db.put(writeOptions, CLAIM_EPOCH, longBytes(epoch));
+  }
+
+  /** The sequence after which batches await salvage, or -1 when none do. */
+  public long salvageAfter() throws RocksDBException {
+    return readLong(SALVAGE_AFTER, -1);
+  }
+
+  /** Marks the batches above {@code sequence} as acknowledged but never committed: they wait for an operator. */
+  public void markSalvage(long sequence) throws RocksDBException {
+    db.put(writeOptions, SALVAGE_AFTER, longBytes(sequence));
+  }
+
+  /**
+   * Writes the events awaiting salvage to {@code out}, one compact JSON object per line, exactly as
+   * they were sent; then empties the buffer (what lies at or below the salvage mark was committed
+   * under the old claim) and forgets that claim, so that the next start claims the partition afresh.
+   * The node must not be running (RocksDB's lock sees to it).
+   *
+   * @return the number of events written
+   */
+  public synchronized long salvage(OutputStream out) throws RocksDBException, IOException {
+    long after = salvageAfter();
+    if (after < 0) {
+      return 0;
+    }
+    long[] events = {0};
+    IOException[] failure = {null};
+    forEachBatch(after, (first, batch) -> {
+      EventBatchReader reader = batch.reader();
+      try {
+        while (reader.next()) {
+          out.write(batch.array(), reader.payloadOffset(), reader.payloadLength());
+          out.write('\n');
+          events[0]++;
+        }
+        return true;
+      } catch (IOException e) {
+        failure[0] = e;
+        return false;
+      }
+    });
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    out.flush();
+    // the salvaged sequences are burned, not reused: the buffer is empty, committed through what
+    // the old claim had committed, and the next start aligns it with the table
+    try (WriteBatch wb = new WriteBatch()) {
+      wb.deleteRange(dataKey(0), dataKey(nextSequence));
+      wb.put(COMMITTED_SEQUENCE, longBytes(after));
+      wb.put(BUFFERED_BYTES, longBytes(0));
+      wb.delete(SALVAGE_AFTER);
+      wb.delete(CLAIM_EPOCH);
+      db.write(writeOptions, wb);
+    }
+    committedSequence = after;
+    bufferedBytes = 0;
+    return events[0];
   }
 
   /** Ingest time (epoch micros) of the oldest batch not yet committed, or -1 when there is none. */

@@ -52,6 +52,8 @@ public final class PartitionStartup {
    * @param onDeath called if the flusher thread dies of an {@link Error}
    * @throws CatalogUnavailableException when the catalog stayed unreachable for the startup timeout
    * @throws ConfigException when the catalog settings are wrong
+   * @throws SalvageNeededException when the buffer holds events acknowledged under a claim that
+   *     another process has since taken and that were never committed
    */
   public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
       Runnable onFenced, Consumer<Throwable> onDeath) throws InterruptedException {
@@ -59,7 +61,7 @@ public final class PartitionStartup {
     try {
       return Backoff.exponential(RETRY_INITIAL, RETRY_MAX).timeout(timeout).call(
           () -> attempt(buffer, partitionId, config, metrics, onFenced, onDeath),
-          e -> !(e instanceof ConfigException),
+          e -> !(e instanceof ConfigException) && !(e instanceof SalvageNeededException),
           (e, attempt, delay) -> LOG.warn("catalog not reachable yet ({}); retrying in {} ms", e.getMessage(), delay));
     } catch (Backoff.GaveUpException e) {
       throw new CatalogUnavailableException("catalog not reachable within " + timeout.toSeconds()
@@ -77,7 +79,9 @@ public final class PartitionStartup {
     try {
       Table table = EventsTable.ensure(catalog, config.table());
       CommitProtocol protocol = new CommitProtocol(table, partitionId, owner());
+      checkNothingToSalvage(buffer, protocol, partitionId);
       PartitionClaim claim = protocol.claim();
+      buffer.recordClaimEpoch(claim.epoch());
       long local = buffer.committedSequence();
       buffer.recoverCommitted(claim.committedSequence());
       LOG.info("claimed partition {} with epoch {}; table committed through {}, buffer was at {}, "
@@ -97,6 +101,35 @@ public final class PartitionStartup {
         }
       }
       throw e;
+    }
+  }
+
+  /**
+   * Before claiming: if another process claimed the partition after this buffer's last claim, the
+   * events this buffer acknowledged above what it committed under that claim were never committed,
+   * and their sequences may now hold the other process's events. They are marked for salvage and
+   * the claim is refused, instead of being dropped as "committed" by the recovery.
+   */
+  private static void checkNothingToSalvage(RocksBuffer buffer, CommitProtocol protocol, int partitionId)
+      throws Exception {
+    long salvageAfter = buffer.salvageAfter();
+    long localEpoch = buffer.claimEpoch();
+    if (salvageAfter < 0 && localEpoch > 0) {
+      long tableEpoch = protocol.currentEpoch();
+      if (tableEpoch > localEpoch) {
+        long ours = Math.max(buffer.committedSequence(), protocol.committedUnderEpoch(localEpoch));
+        if (buffer.highWaterMark() > ours) {
+          buffer.markSalvage(ours);
+          salvageAfter = ours;
+        }
+      }
+    }
+    if (salvageAfter >= 0) {
+      throw new SalvageNeededException("partition " + partitionId + ": this buffer holds events "
+          + (salvageAfter + 1) + ".." + buffer.highWaterMark() + " acknowledged under a claim that another process"
+          + " has since taken; they were never committed. This node will not claim the partition until they are"
+          + " salvaged: stop it and run scripts/salvage --buffer-dir " + buffer.config().dir() + " --partition-id "
+          + partitionId + " --out FILE, then send FILE's events again (they are new events) and restart");
     }
   }
 

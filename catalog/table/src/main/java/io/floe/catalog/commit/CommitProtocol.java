@@ -187,6 +187,33 @@ public final class CommitProtocol {
     return -1;
   }
 
+  /** The partition's epoch as the table records it now: the last claim's. */
+  public long currentEpoch() {
+    table.refresh();
+    return PartitionState.of(table, partition).epoch();
+  }
+
+  /**
+   * The highest sequence committed under {@code epoch} that the table's snapshots still record, or
+   * -1: what a process that held that claim had committed before it lost the partition.
+   */
+  public long committedUnderEpoch(long epoch) {
+    Snapshot current = table.currentSnapshot();
+    if (current == null) {
+      return -1;
+    }
+    String epochKey = PartitionState.epochKey(partition);
+    String committedKey = PartitionState.committedKey(partition);
+    for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
+      Map<String, String> summary = s.summary();
+      if (!"claim".equals(summary.get("floe.operation")) && Long.toString(epoch).equals(summary.get(epochKey))
+          && summary.containsKey(committedKey)) {
+        return Long.parseLong(summary.get(committedKey));
+      }
+    }
+    return -1;
+  }
+
   /** The partition's committed sequence as the table records it now. */
   public long committedSequence() {
     table.refresh();
