@@ -20,6 +20,7 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -37,20 +38,23 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable, Readiness {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  /** How long a known buffer waits for the catalog at start before it takes writes anyway. */
+  private static final Duration QUICK_JOIN = Duration.ofSeconds(5);
 
   private final NodeConfig config;
   private final NodeMetrics metrics = new NodeMetrics();
   private final InflightBudget budget;
   private final Closer closer = new Closer();
   private RocksBuffer buffer;
-  private Flusher flusher;
+  private volatile PartitionStartup.Flushing flushing;
+  private Thread backgroundStartup;
   private int port;
   private volatile boolean draining;
   private volatile boolean fenced;
   private volatile boolean workerDied;
   private volatile boolean salvageNeeded;
   private final Runnable onFatal;
-  private boolean closed;
+  private volatile boolean closed;
   /** When close() began plus node.shutdown-grace-seconds: draining and the final flush share it. */
   private long shutdownDeadlineNanos;
 
@@ -86,15 +90,24 @@ public final class Node implements AutoCloseable, Readiness {
           + "Use it for benchmarks only.");
     }
     buffer = closer.register(RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
-    if (config.flush().enabled()) {
+    closer.onClose(this::stopFlushing);
+    if (config.flush().enabled() && buffer.claimEpoch() > 0) {
+      // this buffer held the partition before, so its sequences continue the table's: when the
+      // catalog does not answer soon, it takes writes anyway and joins the table (claim, recover,
+      // flush) in the background as soon as the catalog answers
       try {
-        PartitionStartup.Flushing flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(),
-            metrics, this::fence, this::workerDied);
-        flusher = closer.register(flushing.flusher(), flushing::close);
-      } catch (SalvageNeededException e) {
-        salvageNeeded = true;
-        LOG.error(e.getMessage());
+        joinTable(QUICK_JOIN.compareTo(config.flush().startupTimeout()) < 0 ? QUICK_JOIN
+            : config.flush().startupTimeout());
+      } catch (io.floe.catalog.connect.CatalogUnavailableException e) {
+        LOG.warn("partition {}: the catalog does not answer ({}); taking writes and joining the table when it"
+            + " does", config.partitionId(), e.getMessage());
+        backgroundStartup = new Thread(this::joinTableInBackground, "floe-partition-startup");
+        backgroundStartup.setDaemon(true);
+        backgroundStartup.start();
       }
+    } else if (config.flush().enabled()) {
+      // a new buffer must learn the table's committed sequence before it hands out any
+      joinTable(config.flush().startupTimeout());
     } else {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
@@ -113,11 +126,49 @@ public final class Node implements AutoCloseable, Readiness {
         buffer.highWaterMark(), buffer.committedSequence());
   }
 
+  private void joinTable(Duration timeout) throws InterruptedException {
+    try {
+      flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(), metrics, this::fence,
+          this::workerDied, timeout);
+    } catch (SalvageNeededException e) {
+      salvageNeeded = true;
+      LOG.error(e.getMessage());
+    }
+  }
+
+  private void joinTableInBackground() {
+    while (!closed) {
+      try {
+        joinTable(config.flush().startupTimeout());
+        return;
+      } catch (InterruptedException e) {
+        return;
+      } catch (io.floe.common.config.ConfigException e) {
+        LOG.error("partition {} cannot join the table: {}", config.partitionId(), e.getMessage());
+        return;
+      } catch (RuntimeException e) {
+        LOG.warn("partition {} has not joined the table yet ({}); writes are buffered meanwhile",
+            config.partitionId(), e.getMessage());
+      }
+    }
+  }
+
+  /** Stops a start-up still waiting for the catalog, then the flusher and the catalog client. */
+  private void stopFlushing() throws Exception {
+    if (backgroundStartup != null) {
+      backgroundStartup.interrupt();
+      backgroundStartup.join(TimeUnit.SECONDS.toMillis(30));
+    }
+    if (flushing != null) {
+      flushing.close();
+    }
+  }
+
   /** Deploys one HTTP verticle per event loop; Vert.x shares the listening socket between them (also for port 0). */
   private int listen(Vertx vertx, GroupCommitter committer) throws Exception {
     ErrorResponses errors = new ErrorResponses(metrics);
     IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this);
-    OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, flusher);
+    OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
     BearerAuth auth = new BearerAuth(config.authToken());
     NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
         config.idleTimeout());
@@ -183,6 +234,7 @@ public final class Node implements AutoCloseable, Readiness {
 
   /** Best effort: what is acknowledged goes to the table before the process exits; if not, it waits in RocksDB. */
   private void finalFlush() {
+    Flusher flusher = flusher();
     if (flusher == null || fenced || buffer.bufferedEvents() == 0) {
       return;
     }
@@ -218,9 +270,10 @@ public final class Node implements AutoCloseable, Readiness {
     return config;
   }
 
-  /** The flusher, or null when flushing is disabled. */
+  /** The flusher, or null when flushing is disabled or the partition has not joined the table yet. */
   public Flusher flusher() {
-    return flusher;
+    PartitionStartup.Flushing f = flushing;
+    return f == null ? null : f.flusher();
   }
 
   @Override

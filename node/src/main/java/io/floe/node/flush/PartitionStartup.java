@@ -57,7 +57,12 @@ public final class PartitionStartup {
    */
   public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
       Runnable onFenced, Consumer<Throwable> onDeath) throws InterruptedException {
-    Duration timeout = config.startupTimeout();
+    return start(buffer, partitionId, config, metrics, onFenced, onDeath, config.startupTimeout());
+  }
+
+  /** As above, giving up after {@code timeout} instead of {@code catalog.startup-timeout-seconds}. */
+  public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
+      Runnable onFenced, Consumer<Throwable> onDeath, Duration timeout) throws InterruptedException {
     try {
       return Backoff.exponential(RETRY_INITIAL, RETRY_MAX).timeout(timeout).call(
           () -> attempt(buffer, partitionId, config, metrics, onFenced, onDeath),

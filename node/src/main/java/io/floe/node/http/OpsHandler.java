@@ -6,6 +6,7 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.Supplier;
 import io.floe.node.flush.Flusher;
 
 /** Health, status and metrics endpoints. */
@@ -15,19 +16,21 @@ public final class OpsHandler {
   private final InflightBudget budget;
   private final NodeMetrics metrics;
   private final Readiness readiness;
-  private final Flusher flusher;
+  private final Supplier<Flusher> flushers;
   private final ReceiptHandler receipt;
+  static final String NO_FLUSHER = "this node does not flush now: flush.enabled=false, or its partition has not"
+      + " joined the table yet (catalog unreachable; see /v1/status)";
 
-  /** @param flusher the flusher, or null when the node runs without one ({@code flush.enabled=false}) */
+  /** @param flushers the flusher, or null while there is none (flush disabled, or the partition not joined yet) */
   public OpsHandler(int partitionId, RocksBuffer buffer, InflightBudget budget, NodeMetrics metrics,
-      Readiness readiness, Flusher flusher) {
+      Readiness readiness, Supplier<Flusher> flushers) {
     this.partitionId = partitionId;
     this.buffer = buffer;
     this.budget = budget;
     this.metrics = metrics;
     this.readiness = readiness;
-    this.flusher = flusher;
-    this.receipt = new ReceiptHandler(partitionId, buffer, flusher);
+    this.flushers = flushers;
+    this.receipt = new ReceiptHandler(partitionId, buffer, flushers);
   }
 
   /** {@code GET /v1/partitions/{p}/committed}: see {@link ReceiptHandler}. */
@@ -66,6 +69,8 @@ public final class OpsHandler {
             .put("inflight_requests", budget.requests())
             .put("inflight_bytes", budget.usedBytes())
             .put("inflight_max_bytes", budget.maxBytes());
+    Flusher flusher = flushers.get();
+    status.put("table_joined", flusher != null);
     if (flusher != null) {
       status.put("flush", new JsonObject()
           .put("lag_seconds", flusher.lagMillis() / 1000.0)
@@ -80,8 +85,9 @@ public final class OpsHandler {
 
   /** {@code POST /v1/flush}: flush and commit everything acknowledged so far. */
   public void flush(RoutingContext ctx) {
+    Flusher flusher = flushers.get();
     if (flusher == null) {
-      JsonResponses.error(ctx.response(), 503, "unavailable", "this node runs without a flusher (flush.enabled=false)");
+      JsonResponses.error(ctx.response(), 503, "unavailable", NO_FLUSHER, 5);
       return;
     }
     long hwm = buffer.highWaterMark();

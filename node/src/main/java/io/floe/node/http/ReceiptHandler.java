@@ -5,6 +5,7 @@ import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.flush.Flusher;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /v1/partitions/{p}/committed[?wait_for=<seq>&timeout_seconds=<s>]}: the receipt. An
@@ -18,12 +19,12 @@ final class ReceiptHandler {
 
   private final int partitionId;
   private final RocksBuffer buffer;
-  private final Flusher flusher;
+  private final Supplier<Flusher> flushers;
 
-  ReceiptHandler(int partitionId, RocksBuffer buffer, Flusher flusher) {
+  ReceiptHandler(int partitionId, RocksBuffer buffer, Supplier<Flusher> flushers) {
     this.partitionId = partitionId;
     this.buffer = buffer;
-    this.flusher = flusher;
+    this.flushers = flushers;
   }
 
   void committed(RoutingContext ctx) {
@@ -45,8 +46,8 @@ final class ReceiptHandler {
       JsonResponses.error(ctx.response(), 404, "not_found", "this node holds partition " + partitionId + ", not " + p);
       return;
     }
-    if (flusher == null) {
-      JsonResponses.error(ctx.response(), 503, "unavailable", "this node runs without a flusher (flush.enabled=false)");
+    if (flushers.get() == null) {
+      JsonResponses.error(ctx.response(), 503, "unavailable", OpsHandler.NO_FLUSHER, 5);
       return;
     }
     long deadline = System.nanoTime() + (long) (Math.min(Math.max(timeout, 0), MAX_WAIT_SECONDS) * 1e9);
@@ -65,7 +66,8 @@ final class ReceiptHandler {
 
   private void answer(RoutingContext ctx, long waitFor) {
     long committed = buffer.committedSequence();
-    long snapshot = flusher.committedSnapshotId();
+    Flusher flusher = flushers.get();
+    long snapshot = flusher == null ? -1 : flusher.committedSnapshotId();
     JsonObject body = new JsonObject()
         .put("partition_id", partitionId)
         .put("committed_sequence", committed)
