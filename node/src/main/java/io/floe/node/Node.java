@@ -46,6 +46,7 @@ public final class Node implements AutoCloseable, Readiness {
   private final InflightBudget budget;
   private final Closer closer = new Closer();
   private RocksBuffer buffer;
+  private GroupCommitter committer;
   private volatile PartitionStartup.Flushing flushing;
   private Thread backgroundStartup;
   private int port;
@@ -112,6 +113,7 @@ public final class Node implements AutoCloseable, Readiness {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
     GroupCommitter committer = new GroupCommitter(buffer, metrics, this::workerDied);
+    this.committer = committer;
     closer.onClose(() -> {
       committer.close();
       finalFlush();
@@ -215,6 +217,9 @@ public final class Node implements AutoCloseable, Readiness {
     }
     if (buffer.bufferedBytes() >= buffer.config().maxBytes()) {
       return NotReady.BUFFER_FULL;
+    }
+    if (committer != null && committer.failing()) {
+      return NotReady.STORAGE_FAILING;
     }
     return null;
   }

@@ -40,6 +40,10 @@ public final class GroupCommitter implements AutoCloseable {
   private final long maxGroupBytes;
   private final Consumer<Throwable> onDeath;
   private volatile Throwable died;
+  private volatile long lastFailureNanos;
+  private volatile boolean lastWriteFailed;
+  /** How long after a failed write the node reports itself not ready (unless a write succeeds first). */
+  private static final long FAILING_NANOS = 5_000_000_000L;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private volatile boolean closed;
@@ -135,6 +139,8 @@ public final class GroupCommitter implements AutoCloseable {
     try {
       appended = buffer.append(batches, keys);
     } catch (Exception e) {
+      lastFailureNanos = System.nanoTime();
+      lastWriteFailed = true;
       metrics.walWriteFailed();
       LOG.error("buffer write of {} requests ({} bytes) failed; none acknowledged", group.size(), bytes, e);
       for (Pending p : group) {
@@ -142,6 +148,7 @@ public final class GroupCommitter implements AutoCloseable {
       }
       return;
     }
+    lastWriteFailed = false;
     metrics.groupWritten(group.size(), bytes, System.nanoTime() - start);
     for (int i = 0; i < group.size(); i++) {
       group.get(i).done().complete(appended.get(i));
@@ -160,6 +167,15 @@ public final class GroupCommitter implements AutoCloseable {
       }
       failRemaining();
     }
+  }
+
+  /**
+   * Whether the last write failed less than five seconds ago (a full disk, an I/O error): the node
+   * then reports itself not ready so that routers send elsewhere; RocksDB resumes by itself once
+   * there is room again, and the next write that succeeds clears it.
+   */
+  public boolean failing() {
+    return lastWriteFailed && System.nanoTime() - lastFailureNanos < FAILING_NANOS;
   }
 
   /** False once the writer thread died. */

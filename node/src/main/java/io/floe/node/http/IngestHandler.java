@@ -61,7 +61,7 @@ public final class IngestHandler {
   public void admit(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     Readiness.NotReady notReady = readiness.notReady();
-    if (notReady != null) {
+    if (notReady != null && notReady.refusesWrites()) {
       throw new IngestException.Unavailable(notReady.label(), notReady.explanation(), notReady.retryAfterSeconds());
     }
     ctx.put(FORMAT, RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE)));

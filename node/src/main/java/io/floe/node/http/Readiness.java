@@ -20,14 +20,30 @@ public interface Readiness {
     SALVAGE_NEEDED("this node holds events acknowledged under a claim another process took; an operator must"
         + " salvage them (see its log) before it takes writes again", 30),
     /** A worker thread (buffer writer, flusher) died: the node takes nothing more and stops. */
-    WORKER_DIED("a worker of this node died (see its log); it is stopping: send to another node", 5);
+    WORKER_DIED("a worker of this node died (see its log); it is stopping: send to another node", 5),
+    /**
+     * Its last buffer write failed (a full disk, an I/O error): health says not ready so routers go
+     * elsewhere, but writes are still tried, since RocksDB resumes once there is room.
+     */
+    STORAGE_FAILING("the node's last buffer write failed (a full disk?); send to another node", 5, false);
 
     private final String explanation;
     private final int retryAfterSeconds;
+    private final boolean refusesWrites;
 
     NotReady(String explanation, int retryAfterSeconds) {
+      this(explanation, retryAfterSeconds, true);
+    }
+
+    NotReady(String explanation, int retryAfterSeconds, boolean refusesWrites) {
       this.explanation = explanation;
       this.retryAfterSeconds = retryAfterSeconds;
+      this.refusesWrites = refusesWrites;
+    }
+
+    /** Whether ingestion is refused in this state (else only health reports it). */
+    public boolean refusesWrites() {
+      return refusesWrites;
     }
 
     /** The label in responses and metrics: {@code draining}, {@code fenced}, {@code buffer_full}. */

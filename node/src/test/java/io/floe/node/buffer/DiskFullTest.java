@@ -71,6 +71,28 @@ class DiskFullTest {
         assertThat(error.getString("detail")).contains("may or may not have been stored")
             .doesNotContain("nothing was stored");
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
+
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port()
+            + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as("routers should send elsewhere").isEqualTo(503);
+        assertThat(new JsonObject(health.body()).getString("reason")).isEqualTo("storage_failing");
+
+        // space comes back: the node takes writes again without a restart
+        assertThat(run("mount", "-o", "remount,size=64m", wal.toString())).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        HttpResponse<String> again = null;
+        while (System.nanoTime() < deadline) {
+          again = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
+              .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString("{\"n\":1}\n"))
+              .build(), HttpResponse.BodyHandlers.ofString());
+          if (again.statusCode() == 200) {
+            break;
+          }
+          Thread.sleep(250);
+        }
+        assertThat(again.statusCode()).as("after the disk has room again: %s", again.body()).isEqualTo(200);
+        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/health/ready"))
+            .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
       }
     } finally {
       run("umount", "-l", wal.toString());
