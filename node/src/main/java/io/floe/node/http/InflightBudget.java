@@ -15,15 +15,22 @@ public final class InflightBudget {
     this.maxBytes = maxBytes;
   }
 
-  /** Reserves {@code bytes}, or returns false when that would exceed the budget. */
+  /** Reserves {@code bytes} for a new request, or returns false when that would exceed the budget. */
   public boolean tryAcquire(long bytes) {
+    if (!take(bytes)) {
+      return false;
+    }
+    requests.incrementAndGet();
+    return true;
+  }
+
+  private boolean take(long bytes) {
     while (true) {
       long current = used.get();
       if (current + bytes > maxBytes) {
         return false;
       }
       if (used.compareAndSet(current, current + bytes)) {
-        requests.incrementAndGet();
         return true;
       }
     }
@@ -44,16 +51,11 @@ public final class InflightBudget {
 
     /** Reserves {@code more} for this request, or returns false when that would exceed the budget. */
     public boolean grow(long more) {
-      while (true) {
-        long current = used.get();
-        if (current + more > maxBytes) {
-          return false;
-        }
-        if (used.compareAndSet(current, current + more)) {
-          bytes += more;
-          return true;
-        }
+      if (!take(more)) {
+        return false;
       }
+      bytes += more;
+      return true;
     }
 
     /** Gives back what is above {@code keep} (a decompression buffer that is garbage now). */

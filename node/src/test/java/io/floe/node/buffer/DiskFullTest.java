@@ -2,9 +2,8 @@ package io.floe.node.buffer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.common.config.Settings;
 import io.floe.node.Node;
-import io.floe.node.config.NodeConfig;
+import io.floe.node.testing.BufferOnlyNode;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -42,17 +40,10 @@ class DiskFullTest {
       Assumptions.abort("cannot mount a tmpfs");
     }
     try {
-      Map<String, String> s = new HashMap<>();
-      s.put("node.partition-id", "4");
-      s.put("http.port", "0");
-      s.put("http.host", "127.0.0.1");
-      s.put("http.event-loops", "1");
-      s.put("buffer.dir", dir.resolve("rocks").toString());
-      s.put("buffer.wal-dir", wal.toString());
-      s.put("flush.enabled", "false");
       HttpClient http = HttpClient.newHttpClient();
       String body = ("{\"pad\":\"" + "x".repeat(1000) + "\"}\n").repeat(256);
-      try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+      try (Node node = BufferOnlyNode.start(dir.resolve("rocks"), Map.of("node.partition-id", "4",
+          "buffer.wal-dir", wal.toString()))) {
         HttpResponse<String> r = null;
         int accepted = 0;
         for (int i = 0; i < 100; i++) {

@@ -57,12 +57,7 @@ class CatalogDownAtStartTest {
         assertThat(new JsonObject(ingest.get(node.port(), "/v1/status").body()).getBoolean("table_joined")).isFalse();
 
         service = catalog(s3, port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        HttpResponse<String> flushed = ingest.post(node.port(), "/v1/flush");
-        while (flushed.statusCode() != 200 && System.nanoTime() < deadline) {
-          Thread.sleep(200);
-          flushed = ingest.post(node.port(), "/v1/flush");
-        }
+        HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
         assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
         assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(20);
       }

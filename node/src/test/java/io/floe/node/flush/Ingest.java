@@ -40,6 +40,17 @@ final class Ingest {
         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** POST /v1/flush until it answers 200 or a minute has passed; returns the last answer. */
+  HttpResponse<String> flushUntilCommitted(int port) throws Exception {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    HttpResponse<String> flushed = post(port, "/v1/flush");
+    while (flushed.statusCode() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      flushed = post(port, "/v1/flush");
+    }
+    return flushed;
+  }
+
   HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());

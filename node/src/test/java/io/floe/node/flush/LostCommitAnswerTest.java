@@ -117,12 +117,7 @@ class LostCommitAnswerTest {
           assertThat(ingest.send(node.port(), "lost", "second-" + i, 20).statusCode()).isEqualTo(200);
         }
         long hwm = node.buffer().highWaterMark();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        HttpResponse<String> flushed = ingest.post(node.port(), "/v1/flush");
-        while (flushed.statusCode() != 200 && System.nanoTime() < deadline) {
-          Thread.sleep(200);
-          flushed = ingest.post(node.port(), "/v1/flush");
-        }
+        HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
         assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
         assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(hwm);
         assertThat(ingest.get(node.port(), "/health/ready").statusCode()).as("not fenced").isEqualTo(200);

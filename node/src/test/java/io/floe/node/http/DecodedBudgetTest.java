@@ -2,9 +2,8 @@ package io.floe.node.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.common.config.Settings;
 import io.floe.node.Node;
-import io.floe.node.config.NodeConfig;
+import io.floe.node.testing.BufferOnlyNode;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -54,11 +53,8 @@ class DecodedBudgetTest {
 
   @Test
   void aBodyThatInflatesPastTheBudgetIsRefusedAndTheBudgetIsGivenBack() throws Exception {
-    node = Node.start(NodeConfig.load(Settings.of(Map.of(
-        "http.port", "0", "http.host", "127.0.0.1", "http.event-loops", "1",
-        "buffer.dir", dir.resolve("rocks").toString(), "flush.enabled", "false",
-        "ingest.max-body-bytes", "1MiB", "ingest.inflight-max-bytes", "32MiB",
-        "ingest.max-decoded-bytes", "64MiB"))));
+    node = BufferOnlyNode.start(dir.resolve("rocks"), Map.of("ingest.max-body-bytes", "1MiB",
+        "ingest.inflight-max-bytes", "32MiB", "ingest.max-decoded-bytes", "64MiB"));
     byte[] bomb = gzipOfLines(40L << 20);
     assertThat(bomb.length).as("small on the wire").isLessThan(1 << 20);
     HttpResponse<String> refused = postGzip(bomb);

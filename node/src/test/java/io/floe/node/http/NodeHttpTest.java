@@ -3,8 +3,7 @@ package io.floe.node.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.node.Node;
-import io.floe.node.config.NodeConfig;
-import io.floe.common.config.Settings;
+import io.floe.node.testing.BufferOnlyNode;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -39,17 +38,10 @@ class NodeHttpTest {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private Node start(Map<String, String> overrides) throws Exception {
-    Map<String, String> s = new HashMap<>();
-    s.put("node.partition-id", "3");
-    s.put("http.port", "0");
-    s.put("http.host", "127.0.0.1");
-    s.put("http.event-loops", "2");
-    s.put("buffer.dir", dir.resolve("rocks").toString());
-    s.put("ingest.max-body-bytes", "1MiB");
-    s.put("ingest.max-event-bytes", "64KiB");
-    s.put("flush.enabled", "false");
+    Map<String, String> s = new HashMap<>(Map.of("node.partition-id", "3", "ingest.max-body-bytes", "1MiB",
+        "ingest.max-event-bytes", "64KiB"));
     s.putAll(overrides);
-    node = Node.start(NodeConfig.load(Settings.of(s)));
+    node = BufferOnlyNode.start(dir.resolve("rocks"), s);
     return node;
   }
 

@@ -2,9 +2,8 @@ package io.floe.node.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.common.config.Settings;
 import io.floe.node.Node;
-import io.floe.node.config.NodeConfig;
+import io.floe.node.testing.BufferOnlyNode;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -29,14 +28,9 @@ class SlowClientTest {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private Node start(Map<String, String> overrides) throws Exception {
-    Map<String, String> s = new HashMap<>();
-    s.put("http.port", "0");
-    s.put("http.host", "127.0.0.1");
-    s.put("http.event-loops", "1");
-    s.put("buffer.dir", dir.resolve("rocks").toString());
-    s.put("flush.enabled", "false");
+    Map<String, String> s = new HashMap<>(Map.of("http.event-loops", "1"));
     s.putAll(overrides);
-    node = Node.start(NodeConfig.load(Settings.of(s)));
+    node = BufferOnlyNode.start(dir.resolve("rocks"), s);
     return node;
   }
 
