@@ -107,9 +107,9 @@ locals {
     Resource = [var.s3tables_bucket_arn, "${var.s3tables_bucket_arn}/*"]
   }]
   policies = {
-    node    = concat(var.catalog_type == "s3tables" ? [] : local.warehouse_rw, local.glue, local.s3tables, [local.artifact_read], local.secrets_read)
+    node    = concat([for st in local.warehouse_rw : st if var.catalog_type != "s3tables"], local.glue, local.s3tables, [local.artifact_read], local.secrets_read)
     router  = concat([local.artifact_read], local.secrets_read)
-    catalog = concat(var.catalog_type == "floe" ? local.warehouse_rw : [], [local.artifact_read], local.secrets_read)
+    catalog = concat([for st in local.warehouse_rw : st if var.catalog_type == "floe"], [local.artifact_read], local.secrets_read)
   }
 }
 
