@@ -112,8 +112,7 @@ public final class Node implements AutoCloseable, Readiness {
     } else {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
-    GroupCommitter committer = new GroupCommitter(buffer, metrics, this::workerDied);
-    this.committer = committer;
+    committer = new GroupCommitter(buffer, metrics, this::workerDied);
     closer.onClose(() -> {
       committer.close();
       finalFlush();

@@ -82,25 +82,24 @@ final class Forwarder {
       req.resume();
       return;
     }
+    attempt(req, key, allBut(owner), start);
+  }
+
+  /** The ids of every member but {@code node}: passed as "tried", they leave {@link #attempt} only that node. */
+  private Set<String> allBut(Member node) {
     Set<String> others = new HashSet<>();
-    membership.all().forEach(m -> {
-      if (m != owner) {
+    for (Member m : membership.all()) {
+      if (m != node) {
         others.add(m.id);
       }
-    });
-    attempt(req, key, others, start);
+    }
+    return others;
   }
 
   /** Forwards to one given node, no other: for requests about that node's partition. */
   void forwardTo(HttpServerRequest req, Member node) {
     req.pause();
-    Set<String> others = new HashSet<>();
-    membership.all().forEach(m -> {
-      if (m != node) {
-        others.add(m.id);
-      }
-    });
-    attempt(req, null, others, System.nanoTime());
+    attempt(req, null, allBut(node), System.nanoTime());
   }
 
   private void attempt(HttpServerRequest req, String key, Set<String> tried, long start) {
