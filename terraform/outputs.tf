@@ -3,9 +3,14 @@ output "ingestion_url" {
   value       = module.load_balancer.url
 }
 
-output "ingestion_tls_url" {
-  description = "The TLS endpoint, when a certificate was given."
-  value       = module.load_balancer.tls_url
+output "ingest_token_secret_arn" {
+  description = "Secrets Manager secret holding the ingestion token: aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text."
+  value       = module.secrets.ingest_token_secret_arn
+}
+
+output "catalog_token_secret_arn" {
+  description = "Secret holding the catalog service's token (catalog_type = floe; Spark and Trino send it), or null."
+  value       = module.secrets.catalog_token_secret_arn
 }
 
 output "catalog_uri" {
@@ -21,6 +26,62 @@ output "bucket" {
 output "node_addresses" {
   description = "Private host:port of each node; the index is the node's partition id."
   value       = module.nodes.addresses
+}
+
+output "nodes" {
+  description = "Each partition: instance id and type, zone, subnet, address, network interface, gp3 volume (id, IOPS, throughput)."
+  value       = module.nodes.nodes
+}
+
+output "node_instance_ids" {
+  description = "Node instances in partition order: aws ssm start-session --target <id>; scripts/rolling-update uses them."
+  value       = module.nodes.instance_ids
+}
+
+output "node_zones" {
+  description = "Availability zone of each partition (its volume's zone, fixed at creation)."
+  value       = module.nodes.zones
+}
+
+output "node_volume_ids" {
+  description = "Data volume of each partition."
+  value       = module.nodes.volume_ids
+}
+
+output "node_volume" {
+  description = "Provisioned gp3 IOPS and throughput (MiB/s) of every data volume."
+  value       = { iops = module.nodes.volume_iops, throughput_mibps = module.nodes.volume_throughput_mibps }
+}
+
+output "router_instance_ids" {
+  description = "Router instances (SSM sessions, scripts/rolling-update)."
+  value       = module.routers.instance_ids
+}
+
+output "catalog_instance_ids" {
+  description = "Catalog service instances (catalog_type = floe)."
+  value       = module.catalog.instance_ids
+}
+
+output "load_balancer_ports" {
+  description = "Ports the ingestion load balancer listens on (443 only when a certificate was given)."
+  value       = module.load_balancer.listener_ports
+}
+
+output "interface_endpoints" {
+  description = "Interface VPC endpoints created for the instances."
+  value       = module.network.interface_endpoints
+}
+
+output "operations" {
+  description = "What scripts/rolling-update and scripts/scale-down need: region, parameter prefix, instances."
+  value = {
+    region              = var.region
+    parameters          = local.parameters
+    node_instance_ids   = module.nodes.instance_ids
+    node_addresses      = module.nodes.addresses
+    router_instance_ids = module.routers.instance_ids
+  }
 }
 
 output "spark_settings" {
@@ -42,6 +103,7 @@ output "spark_settings" {
     "--conf spark.sql.catalog.floe=org.apache.iceberg.spark.SparkCatalog",
     "--conf spark.sql.catalog.floe.type=rest",
     "--conf spark.sql.catalog.floe.uri=${local.catalog_uri}",
+    "--conf spark.sql.catalog.floe.token=$(aws secretsmanager get-secret-value --region ${var.region} --secret-id ${coalesce(module.secrets.catalog_token_secret_arn, "-")} --query SecretString --output text)",
   ])
 }
 
@@ -56,6 +118,7 @@ output "trino_settings" {
       "iceberg.rest-catalog.warehouse=${module.catalog.s3tables_bucket_arn}",
       "iceberg.rest-catalog.security=SIGV4",
       "iceberg.rest-catalog.signing-name=s3tables",
-    ] : ["iceberg.catalog.type=rest", "iceberg.rest-catalog.uri=${local.catalog_uri}"]
+      ] : ["iceberg.catalog.type=rest", "iceberg.rest-catalog.uri=${local.catalog_uri}", "iceberg.rest-catalog.security=OAUTH2",
+    "iceberg.rest-catalog.oauth2.token=<the value of catalog_token_secret_arn>"]
   ))
 }

@@ -21,13 +21,13 @@ variable "tags" {
 }
 
 variable "vpc_id" {
-  description = "Existing VPC to deploy into; null creates a new VPC with public subnets."
+  description = "Existing VPC to deploy into; null creates a new VPC with private subnets and VPC endpoints (no NAT, no public IPs)."
   type        = string
   default     = null
 }
 
 variable "subnet_ids" {
-  description = "Subnets of the existing VPC (two or more AZs) for nodes, routers, load balancer and catalog; required with vpc_id."
+  description = "Private subnets of the existing VPC (two or more AZs) for nodes, routers, catalog and internal load balancers; required with vpc_id. They need a route to S3, SSM, Secrets Manager and CloudWatch (NAT or VPC endpoints; see create_vpc_endpoints)."
   type        = list(string)
   default     = []
   validation {
@@ -43,6 +43,34 @@ variable "vpc_cidr" {
   validation {
     condition     = can(cidrhost(var.vpc_cidr, 0))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets of the existing VPC for an internet-facing load balancer (public_load_balancer = true with vpc_id)."
+  type        = list(string)
+  default     = []
+}
+
+variable "create_vpc_endpoints" {
+  description = "Create interface endpoints for SSM, Secrets Manager, CloudWatch (and Glue or S3 Tables); null creates them only in a VPC created here. Set true for an existing VPC without NAT or endpoints."
+  type        = bool
+  default     = null
+}
+
+variable "public_load_balancer" {
+  description = "Make the ingestion load balancer internet-facing (in public subnets); instances stay private either way."
+  type        = bool
+  default     = false
+}
+
+variable "ami_id" {
+  description = "AMI of every instance (Amazon Linux 2023, x86_64). Pin it: null takes the latest AL2023 at creation, and instances ignore later changes of either; roll a new AMI with scripts/rolling-update --replace."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.ami_id == null || can(regex("^ami-[0-9a-f]{8,17}$", coalesce(var.ami_id, "x")))
+    error_message = "ami_id must be an AMI id (ami-...), or null."
   }
 }
 
@@ -87,22 +115,30 @@ variable "node_volume_size_gib" {
 }
 
 variable "node_volume_iops" {
-  description = "Provisioned IOPS of each node's gp3 volume (3,000 to 16,000)."
+  description = "Provisioned IOPS of each node's gp3 volume (3,000 to 16,000); null sizes it to what the instance type's EBS bandwidth can use (10,000 on a c5.2xlarge)."
   type        = number
-  default     = 16000
+  default     = null
   validation {
-    condition     = var.node_volume_iops >= 3000 && var.node_volume_iops <= 16000
-    error_message = "node_volume_iops must be between 3000 and 16000 (gp3)."
+    condition     = var.node_volume_iops == null || (coalesce(var.node_volume_iops, 0) >= 3000 && coalesce(var.node_volume_iops, 0) <= 16000)
+    error_message = "node_volume_iops must be between 3000 and 16000 (gp3), or null."
+  }
+  validation {
+    condition     = var.node_volume_iops == null || coalesce(var.node_volume_iops, 0) <= 500 * var.node_volume_size_gib
+    error_message = "node_volume_iops: gp3 allows at most 500 IOPS per GiB of node_volume_size_gib."
   }
 }
 
 variable "node_volume_throughput_mibps" {
-  description = "Provisioned throughput of each node's gp3 volume, MiB/s (125 to 1,000)."
+  description = "Provisioned throughput of each node's gp3 volume, MiB/s (125 to 1,000); null sizes it to the instance type's EBS bandwidth (274 MiB/s, i.e. 287.5 MB/s, on a c5.2xlarge)."
   type        = number
-  default     = 1000
+  default     = null
   validation {
-    condition     = var.node_volume_throughput_mibps >= 125 && var.node_volume_throughput_mibps <= 1000
-    error_message = "node_volume_throughput_mibps must be between 125 and 1000 (gp3)."
+    condition     = var.node_volume_throughput_mibps == null || (coalesce(var.node_volume_throughput_mibps, 0) >= 125 && coalesce(var.node_volume_throughput_mibps, 0) <= 1000)
+    error_message = "node_volume_throughput_mibps must be between 125 and 1000 (gp3), or null."
+  }
+  validation {
+    condition     = var.node_volume_throughput_mibps == null || var.node_volume_iops == null || coalesce(var.node_volume_throughput_mibps, 0) * 4 <= coalesce(var.node_volume_iops, 0)
+    error_message = "node_volume_throughput_mibps: gp3 allows at most 0.25 MiB/s per provisioned IOPS."
   }
 }
 
@@ -155,6 +191,16 @@ variable "catalog_type" {
   }
 }
 
+variable "catalog_count" {
+  description = "Instances of Floe's catalog service (catalog_type = floe), spread over availability zones behind an internal load balancer."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.catalog_count >= 1 && var.catalog_count <= 8
+    error_message = "catalog_count must be between 1 and 8."
+  }
+}
+
 variable "catalog_instance_type" {
   description = "Instance type of Floe's catalog service (catalog_type = floe)."
   type        = string
@@ -199,23 +245,22 @@ variable "query_cidrs" {
   }
 }
 
-variable "ssh_cidrs" {
-  description = "CIDR blocks allowed to SSH to the instances; empty (default) means no SSH at all: use SSM Session Manager."
-  type        = list(string)
-  default     = []
-}
-
 variable "tls_certificate_arn" {
-  description = "ACM certificate ARN; when set the load balancer also listens with TLS on 443."
+  description = "ACM certificate ARN; when set the load balancer listens with TLS on 443 only (no plaintext listener)."
   type        = string
   default     = null
 }
 
-variable "ingest_token" {
-  description = "Bearer token producers must send; stored in Secrets Manager and read by the instances at boot. Null disables the token."
+variable "alarm_topic_arn" {
+  description = "SNS topic that CloudWatch alarms notify; null creates the alarms without actions."
   type        = string
   default     = null
-  sensitive   = true
+}
+
+variable "log_retention_days" {
+  description = "Retention of the CloudWatch log groups, days."
+  type        = number
+  default     = 30
 }
 
 variable "flush_max_age_seconds" {

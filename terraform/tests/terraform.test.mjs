@@ -86,55 +86,6 @@ test('node instance types are limited to the c5 family, c5.2xlarge by default', 
   for (const bad of ['m5.large', 'c6i.2xlarge', 'c5n.2xlarge', 't3.micro', 'c5.2xlarge ']) assert.doesNotMatch(bad, re);
 });
 
-test('gp3 size, IOPS and throughput are validated and wired through to every node volume', async () => {
-  const r = await root();
-  const iops = one(r.variable.node_volume_iops);
-  assert.equal(iops.default, 16000);
-  assert.match(one(iops.validation).condition, /16000/);
-  assert.match(one(one(r.variable.node_volume_throughput_mibps).validation).condition, /1000/);
-  const nodes = one(r.module.nodes);
-  assert.equal(nodes.volume_iops, '${var.node_volume_iops}');
-  assert.equal(nodes.volume_throughput_mibps, '${var.node_volume_throughput_mibps}');
-  assert.equal(nodes.volume_size_gib, '${var.node_volume_size_gib}');
-  assert.equal(nodes.node_count, '${var.node_count}');
-  const vol = resource(await mod('nodes'), 'aws_ebs_volume', 'data');
-  assert.equal(vol.type, 'gp3');
-  assert.equal(vol.iops, '${var.volume_iops}');
-  assert.equal(vol.throughput, '${var.volume_throughput_mibps}');
-  assert.equal(vol.count, '${var.node_count}');
-  assert.equal(vol.encrypted, true);
-});
-
-test('a node volume outlives its instance: separate volume, attachment, and a stable network interface', async () => {
-  const m = await mod('nodes');
-  const instance = resource(m, 'aws_instance', 'node');
-  assert.equal(instance.ebs_block_device, undefined, 'the data volume must not be an instance block device');
-  assert.equal(one(instance.root_block_device).delete_on_termination, true);
-  const attach = resource(m, 'aws_volume_attachment', 'data');
-  assert.equal(attach.volume_id, '${aws_ebs_volume.data[count.index].id}');
-  assert.equal(attach.instance_id, '${aws_instance.node[count.index].id}');
-  assert.ok(resource(m, 'aws_network_interface', 'node'), 'a network interface per node keeps its address');
-  assert.match(instance.user_data, /partition_id\s*=\s*count.index/);
-  assert.match(instance.user_data, /volume_id\s*=\s*aws_ebs_volume.data\[count.index\].id/);
-  assert.equal(one(instance.metadata_options).http_tokens, 'required');
-});
-
-test('node boot: JRE, disks by NVMe id with noatime, configuration, systemd with restart', () => {
-  const userData = readText(TF, 'modules/nodes/user_data.sh.tftpl');
-  assert.match(userData, /dnf install -y -q java-17-amazon-corretto-headless/);
-  assert.match(userData, /setup-disks\.sh --ebs-volume \$\{volume_id\}/);
-  assert.match(userData, /node\.partition-id=\$\{partition_id\}/);
-  assert.match(userData, /buffer\.dir=\/var\/lib\/floe\/rocksdb/);
-  assert.match(userData, /catalog\.\$\{key\}=\$\{value\}/);
-  assert.match(userData, /Restart=always/);
-  assert.match(userData, /systemctl enable --now floe-node/);
-  const disks = readText(TF, 'modules/nodes/scripts/setup-disks.sh');
-  assert.match(disks, /nvme-Amazon_Elastic_Block_Store_/);
-  assert.match(disks, /nvme-Amazon_EC2_NVMe_Instance_Storage_/);
-  assert.match(disks, /noatime/);
-  assert.match(disks, /mkfs\.xfs/);
-});
-
 test('the load balancer is a network load balancer whose health check is the router\'s readiness path', async () => {
   const m = await mod('load_balancer');
   assert.equal(resource(m, 'aws_lb', 'this').load_balancer_type, 'network');
@@ -147,15 +98,6 @@ test('the load balancer is a network load balancer whose health check is the rou
   assert.equal(tls.protocol, 'TLS');
   assert.match(tls.count, /var.tls_certificate_arn == null \? 0 : 1/);
   assert.equal(tls.certificate_arn, '${var.tls_certificate_arn}');
-});
-
-test('routers get the node membership rendered from the node addresses', async () => {
-  const r = await root();
-  assert.equal(one(r.module.routers).node_addresses, '${module.nodes.addresses}');
-  const userData = readText(TF, 'modules/routers/user_data.sh.tftpl');
-  assert.match(userData, /FLOE_ROUTER_NODES_FILE=\/etc\/floe\/nodes/);
-  assert.match(userData, /%\{ for address in node_addresses ~\}/);
-  assert.match(userData, /Restart=always/);
 });
 
 test('the bucket is encrypted, never public, TLS only, and cleans up interrupted uploads', async () => {
@@ -171,44 +113,6 @@ test('the bucket is encrypted, never public, TLS only, and cleans up interrupted
   assert.ok(one(resource(m, 'aws_s3_bucket_lifecycle_configuration', 'this').rule).abort_incomplete_multipart_upload);
 });
 
-test('IAM is least privilege: bucket prefix only, chosen catalog only, SSM instead of SSH', async () => {
-  const m = await mod('iam');
-  const text = readText(TF, 'modules/iam/main.tf');
-  assert.doesNotMatch(text, /"s3:\*"/, 'no s3:* grants');
-  assert.match(text, /\$\{var.bucket_arn\}\/\$\{var.warehouse_prefix\}\/\*/);
-  assert.match(text, /var.catalog_type != "glue" \? \[\] :/);
-  assert.match(text, /var.catalog_type != "s3tables" \? \[\] :/);
-  assert.equal(resource(m, 'aws_iam_role_policy_attachment', 'ssm').policy_arn,
-    'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
-  const r = await root();
-  assert.deepEqual(one(r.variable.ssh_cidrs).default, []);
-  for (const name of ['nodes', 'routers', 'catalog']) {
-    const sgText = readText(TF, `modules/${name}/main.tf`);
-    const ssh = sgText.match(/from_port\s*=\s*22[\s\S]*?cidr_blocks\s*=\s*(\S+)/);
-    assert.ok(ssh, `${name}: SSH rule`);
-    assert.equal(ssh[1], 'var.ssh_cidrs');
-    assert.match(sgText, /for_each = length\(var.ssh_cidrs\) > 0 \? \[1\] : \[\]/, `${name}: SSH only when asked`);
-  }
-  const token = one(r.variable.ingest_token);
-  assert.equal(token.sensitive, true);
-  assert.ok(r.resource.aws_secretsmanager_secret.ingest_token, 'the token is a secret, not user data');
-  assert.doesNotMatch(readText(TF, 'modules/nodes/user_data.sh.tftpl'), /ingest_token\}/);
-});
-
-test('each catalog type has its resources, and only those', async () => {
-  const m = await mod('catalog');
-  assert.match(resource(m, 'aws_db_instance', 'catalog').count, /local.floe/);
-  assert.equal(resource(m, 'aws_db_instance', 'catalog').publicly_accessible, false);
-  assert.equal(resource(m, 'aws_db_instance', 'catalog').storage_encrypted, true);
-  assert.equal(resource(m, 'aws_db_instance', 'catalog').manage_master_user_password, true);
-  assert.match(resource(m, 'aws_instance', 'service').count, /local.floe/);
-  assert.match(resource(m, 'aws_glue_catalog_database', 'floe').count, /local.glue/);
-  assert.match(resource(m, 'aws_s3tables_table_bucket', 'floe').count, /local.s3tables/);
-  const r = await root();
-  const v = one(r.variable.catalog_type);
-  assert.match(one(v.validation).condition, /"floe", "glue", "s3tables"/);
-});
-
 test('outputs give the ingestion URL, the catalog URI and ready-to-paste Spark and Trino settings', async () => {
   const out = (await root()).output;
   for (const name of ['ingestion_url', 'catalog_uri', 'spark_settings', 'trino_settings']) {
@@ -221,11 +125,30 @@ test('outputs give the ingestion URL, the catalog URI and ready-to-paste Spark a
 test('shellcheck passes on every shell script', () => {
   const scripts = [
     '.ci/run', 'scripts/lib/common.sh', 'scripts/quickstart', 'scripts/query', 'scripts/bench-node',
-    'scripts/bench-flush', 'scripts/package', 'scripts/bench', 'terraform/modules/nodes/scripts/setup-disks.sh',
+    'scripts/bench-flush', 'scripts/package', 'scripts/bench', 'scripts/rolling-update', 'scripts/scale-down',
+    'terraform/modules/bootstrap/setup-disks.sh', 'terraform/modules/bootstrap/floe-instance.sh',
+    'terraform/tests/terraform-test.sh',
   ].map((p) => join(REPO, p));
   const r = spawnSync('shellcheck', ['-x', '-P', join(REPO, 'scripts'), ...scripts], { encoding: 'utf8' });
   assert.ok(!r.error, `shellcheck is not installed (apt-get install shellcheck; .ci/run does): ${r.error}`);
   assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test('a data volume cannot be destroyed by an apply, and routine changes replace no instance', async () => {
+  const nodes = await mod('nodes');
+  const volume = resource(nodes, 'aws_ebs_volume', 'data');
+  assert.equal(one(volume.lifecycle).prevent_destroy, true, 'prevent_destroy on the data volumes');
+  assert.match(JSON.stringify(one(volume.lifecycle).ignore_changes), /availability_zone/, 'a volume never moves zone');
+  assert.equal(volume.final_snapshot, true);
+  assert.equal(resource(await mod('catalog'), 'aws_db_instance', 'catalog').deletion_protection, true);
+  for (const [m, name] of [['nodes', 'node'], ['routers', 'router'], ['catalog', 'service']]) {
+    const instance = resource(await mod(m), 'aws_instance', name);
+    const ignored = JSON.stringify(one(instance.lifecycle).ignore_changes);
+    for (const attr of ['ami', 'user_data', 'user_data_base64']) {
+      assert.match(ignored, new RegExp(`\\b${attr}\\b`), `${m}: instances ignore ${attr} after creation`);
+    }
+    assert.equal(instance.user_data_replace_on_change, undefined, `${m}: no replacement on user data changes`);
+  }
 });
 
 function devices(entries) {
@@ -235,16 +158,19 @@ function devices(entries) {
 }
 
 function setupDisks(args) {
-  return spawnSync('bash', [join(TF, 'modules/nodes/scripts/setup-disks.sh'), '--dry-run', ...args], { encoding: 'utf8' });
+  return spawnSync('bash', [join(TF, 'modules/bootstrap/setup-disks.sh'), '--dry-run', ...args], { encoding: 'utf8' });
 }
 
 test('disk setup on a c5 (no instance store): formats the empty EBS volume and stages on it', () => {
   const dir = devices({ 'nvme-Amazon_Elastic_Block_Store_vol0abc123': '/dev/nvme1n1' });
-  const r = setupDisks(['--by-id-dir', dir, '--ebs-volume', 'vol-0abc123', '--wait-seconds', '1']);
+  const r = setupDisks(['--by-id-dir', dir, '--ebs-volume', 'vol-0abc123', '--wait-seconds', '1', '--owner', 'floe',
+    '--properties', '/run/floe/p']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /would run: mkfs.xfs -L floe-data \/dev\/nvme1n1/);
   assert.match(r.stdout, /would run: mount -o noatime \/dev\/nvme1n1 \/var\/lib\/floe/);
-  assert.match(r.stdout, /LABEL=floe-data \/var\/lib\/floe xfs defaults,noatime,nofail/);
+  assert.match(r.stdout, /would set in \/etc\/fstab: UUID=uuid-of-nvme1n1 \/var\/lib\/floe xfs defaults,noatime,nofail/);
+  assert.match(r.stdout, /would run: chown floe:floe \/var\/lib\/floe\/rocksdb/);
+  assert.match(r.stdout, /would write \/run\/floe\/p: catalog.s3.staging-dir=\/var\/lib\/floe\/s3-staging/);
   assert.match(r.stdout, /no NVMe instance store/);
   assert.match(r.stdout, /staging: \/var\/lib\/floe$/m);
 });
@@ -261,6 +187,7 @@ test('disk setup on a c5d after instance replacement: keeps the data, formats th
   assert.doesNotMatch(r.stdout, /mkfs.xfs -L floe-data/);
   assert.match(r.stdout, /would run: mkfs.xfs -L floe-staging \/dev\/nvme1n1\n/);
   assert.match(r.stdout, /would run: mount -o noatime \/dev\/nvme1n1 \/mnt\/floe-staging/);
+  assert.doesNotMatch(r.stdout, /fstab: .*floe-staging/, 'the instance store is blank after a stop: never in fstab');
   assert.match(r.stdout, /staging: \/mnt\/floe-staging$/m);
 });
 

@@ -1,5 +1,10 @@
 # The catalog the table lives in, chosen by catalog_type:
-#   floe     - Floe's Iceberg REST catalog service on EC2, over RDS PostgreSQL
+#   floe     - Floe's Iceberg REST catalog service: instances in several zones behind an internal
+#              network load balancer (a stable DNS name: replacing an instance changes nothing in the
+#              nodes' configuration), over a Multi-AZ RDS PostgreSQL. The service logs in as its own
+#              database user with IAM database authentication (a token per connection, nothing to
+#              rotate); the RDS-managed master password is read only at service start, to create
+#              that user, so RDS may rotate it at will.
 #   glue     - the AWS Glue Data Catalog (a database for the table)
 #   s3tables - an Amazon S3 Tables table bucket and namespace (Iceberg REST with SigV4)
 
@@ -53,58 +58,68 @@ variable "warehouse" {
   type        = string
 }
 
-variable "artifact_s3_uri" {
-  description = "Release tarball."
-  type        = string
-}
-
 variable "client_cidrs" {
   description = "CIDRs allowed to call the catalog service (nodes, Spark, Trino)."
   type        = list(string)
 }
 
-variable "ssh_cidrs" {
-  description = "CIDRs allowed to SSH; empty for none."
+variable "instance_count" {
+  description = "Catalog service instances (spread over the subnets' zones)."
+  type        = number
+}
+
+variable "parameters" {
+  description = "SSM parameter prefix of the cluster."
+  type        = string
+}
+
+variable "secret_env" {
+  description = "Environment variable -> Secrets Manager ARN, read at each start."
+  type        = map(string)
+}
+
+variable "alarm_actions" {
+  description = "SNS topics the catalog alarms notify."
   type        = list(string)
+}
+
+variable "log_retention" {
+  description = "Log retention, days."
+  type        = number
 }
 
 locals {
   floe     = var.catalog_type == "floe" ? 1 : 0
   glue     = var.catalog_type == "glue" ? 1 : 0
   s3tables = var.catalog_type == "s3tables" ? 1 : 0
+  port     = 8181
+  db_user  = "floe_catalog"
 }
 
 resource "aws_security_group" "service" {
   count       = local.floe
   name_prefix = "${var.name}-catalog-"
-  description = "Floe catalog service: Iceberg REST API"
+  description = "Floe catalog service: Iceberg REST API from the nodes and query engines"
   vpc_id      = var.vpc_id
 
   ingress {
-    description = "Iceberg REST catalog API"
-    from_port   = 8181
-    to_port     = 8181
+    description = "Iceberg REST catalog API (through the internal load balancer, which keeps client addresses)"
+    from_port   = local.port
+    to_port     = local.port
     protocol    = "tcp"
     cidr_blocks = var.client_cidrs
   }
 
-  dynamic "ingress" {
-    for_each = length(var.ssh_cidrs) > 0 ? [1] : []
-    content {
-      description = "SSH (only when ssh_cidrs is set; SSM is the default)"
-      from_port   = 22
-      to_port     = 22
-      protocol    = "tcp"
-      cidr_blocks = var.ssh_cidrs
-    }
-  }
-
   egress {
-    description = "database, S3, package repositories, SSM"
+    description = "database, S3, VPC endpoints"
     from_port   = 0
     to_port     = 0
     protocol    = "-1"
     cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  lifecycle {
+    create_before_destroy = true
   }
 }
 
@@ -124,45 +139,65 @@ resource "aws_security_group" "db" {
 }
 
 resource "aws_db_subnet_group" "db" {
-  count      = local.floe
+  count       = local.floe
   name_prefix = "${var.name}-catalog-"
-  subnet_ids = var.subnet_ids
+  subnet_ids  = var.subnet_ids
 }
 
 resource "aws_db_instance" "catalog" {
-  count                           = local.floe
-  identifier_prefix               = "${var.name}-catalog-"
-  engine                          = "postgres"
-  engine_version                  = "16"
-  instance_class                  = var.db_instance_class
-  allocated_storage               = 20
-  storage_type                    = "gp3"
-  storage_encrypted               = true
-  db_name                         = "floe"
-  username                        = "floe"
-  manage_master_user_password     = true
-  db_subnet_group_name            = aws_db_subnet_group.db[0].name
-  vpc_security_group_ids          = [aws_security_group.db[0].id]
-  publicly_accessible             = false
-  multi_az                        = true
-  backup_retention_period         = 7
-  deletion_protection             = true
-  skip_final_snapshot             = false
-  final_snapshot_identifier       = "${var.name}-catalog-final"
-  performance_insights_enabled    = true
+  count                               = local.floe
+  identifier_prefix                   = "${var.name}-catalog-"
+  engine                              = "postgres"
+  engine_version                      = "16"
+  instance_class                      = var.db_instance_class
+  allocated_storage                   = 20
+  max_allocated_storage               = 200
+  storage_type                        = "gp3"
+  storage_encrypted                   = true
+  db_name                             = "floe"
+  username                            = "floe_admin"
+  manage_master_user_password         = true
+  iam_database_authentication_enabled = true
+  db_subnet_group_name                = aws_db_subnet_group.db[0].name
+  vpc_security_group_ids              = [aws_security_group.db[0].id]
+  publicly_accessible                 = false
+  multi_az                            = true
+  backup_retention_period             = 7
+  deletion_protection                 = true
+  skip_final_snapshot                 = false
+  final_snapshot_identifier           = "${var.name}-catalog-final"
+  performance_insights_enabled        = true
+  auto_minor_version_upgrade          = true
+}
+
+module "bootstrap" {
+  source           = "../bootstrap"
+  cluster          = var.name
+  role             = "catalog"
+  region           = var.region
+  parameters       = var.parameters
+  metrics          = []
+  log_group_prefix = "/floe/${var.name}"
 }
 
 resource "aws_instance" "service" {
-  count                  = local.floe
+  count                  = local.floe * var.instance_count
   ami                    = var.ami_id
   instance_type          = var.instance_type
-  subnet_id              = var.subnet_ids[0]
+  subnet_id              = var.subnet_ids[count.index % length(var.subnet_ids)]
   vpc_security_group_ids = [aws_security_group.service[0].id]
   iam_instance_profile   = var.instance_profile
+  # private subnets only; AWS is reached through VPC endpoints
+  associate_public_ip_address = false
+  user_data_base64            = base64gzip(module.bootstrap.user_data)
 
   metadata_options {
     http_tokens   = "required"
     http_endpoint = "enabled"
+  }
+
+  maintenance_options {
+    auto_recovery = "default"
   }
 
   root_block_device {
@@ -171,16 +206,122 @@ resource "aws_instance" "service" {
     encrypted   = true
   }
 
-  user_data_replace_on_change = true
-  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    region          = var.region
-    artifact_s3_uri = var.artifact_s3_uri
-    db_endpoint     = aws_db_instance.catalog[0].endpoint
-    db_secret_arn   = aws_db_instance.catalog[0].master_user_secret[0].secret_arn
-    warehouse       = var.warehouse
-  })
+  lifecycle {
+    ignore_changes = [ami, user_data, user_data_base64, subnet_id]
+  }
 
-  tags = { Name = "${var.name}-catalog" }
+  tags = { Name = "${var.name}-catalog-${count.index}", "floe:role" = "catalog" }
+}
+
+resource "aws_lb" "catalog" {
+  count                            = local.floe
+  name_prefix                      = "cat"
+  load_balancer_type               = "network"
+  internal                         = true
+  subnets                          = var.subnet_ids
+  enable_cross_zone_load_balancing = true
+}
+
+resource "aws_lb_target_group" "catalog" {
+  count                = local.floe
+  name_prefix          = "cat"
+  port                 = local.port
+  protocol             = "TCP"
+  vpc_id               = var.vpc_id
+  target_type          = "instance"
+  deregistration_delay = 30
+
+  health_check {
+    protocol            = "HTTP"
+    path                = "/health/ready"
+    port                = "traffic-port"
+    interval            = 10
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+  }
+}
+
+resource "aws_lb_target_group_attachment" "catalog" {
+  count            = length(aws_instance.service)
+  target_group_arn = aws_lb_target_group.catalog[0].arn
+  target_id        = aws_instance.service[count.index].id
+  port             = local.port
+}
+
+resource "aws_lb_listener" "catalog" {
+  count             = local.floe
+  load_balancer_arn = aws_lb.catalog[0].arn
+  port              = local.port
+  protocol          = "TCP"
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.catalog[0].arn
+  }
+}
+
+resource "aws_ssm_parameter" "config" {
+  count       = local.floe
+  name        = "${var.parameters}/catalog/config"
+  description = "Settings of Floe's catalog service (read at each start)"
+  type        = "String"
+  value = join("\n", [
+    "service.port=${local.port}",
+    "catalog.uri=jdbc:postgresql://${aws_db_instance.catalog[0].address}:${aws_db_instance.catalog[0].port}/floe?sslmode=require",
+    "catalog.jdbc.user=${local.db_user}",
+    # a fresh IAM token per connection (RdsIamAuthPlugin), never a password
+    "catalog.jdbc.authenticationPluginClassName=io.floe.catalog.service.RdsIamAuthPlugin",
+    "catalog.jdbc.awsRegion=${var.region}",
+    "catalog.warehouse=${var.warehouse}",
+    "catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
+    "catalog.client.region=${var.region}",
+  ])
+}
+
+# floe-instance prepare logs in with the master secret and makes sure the service's own user
+# exists with IAM authentication and the rights it needs, at every start
+resource "aws_ssm_parameter" "db_setup" {
+  count       = local.floe
+  name        = "${var.parameters}/catalog/db-setup"
+  description = "Database, service user and master secret floe-instance uses to create the service's database user"
+  type        = "String"
+  value = join("\n", [
+    "host=${aws_db_instance.catalog[0].address}",
+    "port=${aws_db_instance.catalog[0].port}",
+    "database=floe",
+    "user=${local.db_user}",
+    "master_secret=${aws_db_instance.catalog[0].master_user_secret[0].secret_arn}",
+  ])
+}
+
+resource "aws_ssm_parameter" "secrets" {
+  count       = local.floe
+  name        = "${var.parameters}/catalog/secrets"
+  description = "Secrets Manager ARNs the catalog service reads into its environment at each start"
+  type        = "String"
+  value       = length(var.secret_env) == 0 ? "none" : join("\n", [for k in sort(keys(var.secret_env)) : "${k}=${var.secret_env[k]}"])
+}
+
+resource "aws_cloudwatch_log_group" "catalog" {
+  count             = local.floe
+  name              = "/floe/${var.name}/catalog"
+  retention_in_days = var.log_retention
+}
+
+resource "aws_cloudwatch_metric_alarm" "unhealthy" {
+  count               = local.floe
+  alarm_name          = "${var.name}-catalog-unhealthy"
+  alarm_description   = "A catalog service instance fails its health check behind the internal load balancer."
+  namespace           = "AWS/NetworkELB"
+  metric_name         = "UnHealthyHostCount"
+  dimensions          = { LoadBalancer = aws_lb.catalog[0].arn_suffix, TargetGroup = aws_lb_target_group.catalog[0].arn_suffix }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
 }
 
 resource "aws_glue_catalog_database" "floe" {
@@ -201,13 +342,28 @@ resource "aws_s3tables_namespace" "floe" {
 }
 
 output "uri" {
-  description = "REST catalog URI of Floe's catalog service, or null."
-  value       = local.floe == 1 ? "http://${aws_instance.service[0].private_ip}:8181" : null
+  description = "REST catalog URI of Floe's catalog service (its internal load balancer), or null."
+  value       = local.floe == 1 ? "http://${aws_lb.catalog[0].dns_name}:${local.port}" : null
 }
 
-output "db_secret_arn" {
-  description = "Secret holding the catalog database credentials, or empty."
+output "user_data" {
+  description = "First-boot script of the catalog service instances."
+  value       = module.bootstrap.user_data
+}
+
+output "instance_ids" {
+  description = "Catalog service instances."
+  value       = aws_instance.service[*].id
+}
+
+output "db_master_secret_arn" {
+  description = "Secret holding the database master credentials (RDS-managed), or empty."
   value       = local.floe == 1 ? aws_db_instance.catalog[0].master_user_secret[0].secret_arn : ""
+}
+
+output "db_iam_resource" {
+  description = "rds-db:connect resource of the service's database user, or empty."
+  value       = local.floe == 1 ? "arn:aws:rds-db:${var.region}:*:dbuser:${aws_db_instance.catalog[0].resource_id}/${local.db_user}" : ""
 }
 
 output "s3tables_bucket_arn" {

@@ -1,6 +1,9 @@
-# Least-privilege roles: nodes read/write only the warehouse prefix of the table bucket and use
-# only the chosen catalog; routers read only the release artifact; every instance is reachable
-# through SSM Session Manager instead of SSH.
+# Least-privilege roles, one per kind of instance. Every role reads the release artifact, its own
+# SSM parameters (<prefix>/<role>/*, <prefix>/artifact) and ships logs and metrics (CloudWatch
+# agent); beyond that: nodes read/write only the warehouse prefix, use only the chosen catalog and
+# read only their tokens; routers read no secret; only the catalog service reads the database
+# master secret and connects to the database as its own user. Every instance is reached through
+# SSM Session Manager; there is no SSH.
 
 variable "name" {
   description = "Cluster name."
@@ -52,9 +55,24 @@ variable "s3tables_bucket_arn" {
   type        = string
 }
 
-variable "secret_arns" {
-  description = "Secrets the instances may read (ingestion token, catalog database)."
+variable "parameters" {
+  description = "SSM parameter prefix of the cluster (/floe/<name>)."
+  type        = string
+}
+
+variable "node_secret_arns" {
+  description = "Secrets the nodes read (ingestion token, catalog token)."
   type        = list(string)
+}
+
+variable "catalog_secret_arns" {
+  description = "Secrets the catalog service reads (its token, the database master secret)."
+  type        = list(string)
+}
+
+variable "catalog_db_resource" {
+  description = "rds-db:connect resource of the catalog service's database user, or empty."
+  type        = string
 }
 
 locals {
@@ -68,16 +86,30 @@ locals {
     Action   = ["s3:GetObject"]
     Resource = ["arn:aws:s3:::${var.artifact_bucket}/${var.artifact_key}"]
   }
-  secrets_read = length(var.secret_arns) == 0 ? [] : [{
+  secrets_read = {
+    for role, arns in { node = var.node_secret_arns, router = [], catalog = var.catalog_secret_arns } :
+    role => length(arns) == 0 ? [] : [{ Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = arns }]
+  }
+  parameters_read = {
+    for role in local.roles : role => [{
+      Effect = "Allow"
+      Action = ["ssm:GetParameter"]
+      Resource = [
+        "arn:aws:ssm:${var.region}:${var.account_id}:parameter${var.parameters}/artifact",
+        "arn:aws:ssm:${var.region}:${var.account_id}:parameter${var.parameters}/${role}/*",
+      ]
+    }]
+  }
+  db_connect = var.catalog_db_resource == "" ? [] : [{
     Effect   = "Allow"
-    Action   = ["secretsmanager:GetSecretValue"]
-    Resource = var.secret_arns
+    Action   = ["rds-db:connect"]
+    Resource = [var.catalog_db_resource]
   }]
   warehouse_rw = [
     {
-      Effect   = "Allow"
-      Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
-      Resource = [var.bucket_arn]
+      Effect    = "Allow"
+      Action    = ["s3:ListBucket", "s3:GetBucketLocation"]
+      Resource  = [var.bucket_arn]
       Condition = { StringLike = { "s3:prefix" = ["${var.warehouse_prefix}/*", var.warehouse_prefix] } }
     },
     {
@@ -86,9 +118,9 @@ locals {
       Resource = ["${var.bucket_arn}/${var.warehouse_prefix}/*"]
     },
     {
-      Effect   = "Allow"
-      Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
-      Resource = ["*"]
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = ["*"]
       Condition = { StringEquals = { "kms:ViaService" = "s3.${var.region}.amazonaws.com" } }
     },
   ]
@@ -102,14 +134,22 @@ locals {
     ]
   }]
   s3tables = var.catalog_type != "s3tables" ? [] : [{
-    Effect   = "Allow"
-    Action   = ["s3tables:*"]
+    Effect = "Allow"
+    # what the S3 Tables Iceberg REST endpoint needs to create, read and append to the table
+    Action = [
+      "s3tables:GetTableBucket", "s3tables:GetNamespace", "s3tables:ListNamespaces",
+      "s3tables:GetTable", "s3tables:ListTables", "s3tables:CreateTable",
+      "s3tables:GetTableMetadataLocation", "s3tables:UpdateTableMetadataLocation",
+      "s3tables:GetTableData", "s3tables:PutTableData",
+    ]
     Resource = [var.s3tables_bucket_arn, "${var.s3tables_bucket_arn}/*"]
   }]
   policies = {
-    node    = concat([for st in local.warehouse_rw : st if var.catalog_type != "s3tables"], local.glue, local.s3tables, [local.artifact_read], local.secrets_read)
-    router  = concat([local.artifact_read], local.secrets_read)
-    catalog = concat([for st in local.warehouse_rw : st if var.catalog_type == "floe"], [local.artifact_read], local.secrets_read)
+    node = concat([for st in local.warehouse_rw : st if var.catalog_type != "s3tables"], local.glue, local.s3tables,
+    [local.artifact_read], local.parameters_read["node"], local.secrets_read["node"])
+    router = concat([local.artifact_read], local.parameters_read["router"])
+    catalog = concat([for st in local.warehouse_rw : st if var.catalog_type == "floe"], [local.artifact_read],
+    local.parameters_read["catalog"], local.secrets_read["catalog"], local.db_connect)
   }
 }
 
@@ -131,10 +171,21 @@ resource "aws_iam_role_policy_attachment" "ssm" {
   policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
+resource "aws_iam_role_policy_attachment" "cloudwatch_agent" {
+  for_each   = local.roles
+  role       = aws_iam_role.this[each.key].name
+  policy_arn = "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+}
+
 resource "aws_iam_instance_profile" "this" {
   for_each    = local.roles
   name_prefix = "${var.name}-${each.key}-"
   role        = aws_iam_role.this[each.key].name
+}
+
+output "policies" {
+  description = "The inline policy of each role (JSON), for review."
+  value       = { for role in local.roles : role => aws_iam_role_policy.this[role].policy }
 }
 
 output "node_instance_profile" {

@@ -32,9 +32,13 @@ variable "tls_certificate_arn" {
 }
 
 variable "internal" {
-  description = "Internal (VPC-only) load balancer."
+  description = "Internal (VPC-only) load balancer, or internet-facing."
   type        = bool
-  default     = true
+}
+
+variable "alarm_actions" {
+  description = "SNS topics the unhealthy-hosts alarm notifies."
+  type        = list(string)
 }
 
 resource "aws_lb" "this" {
@@ -70,7 +74,10 @@ resource "aws_lb_target_group_attachment" "routers" {
   port             = var.router_port
 }
 
+# plaintext only when there is no certificate: with one, producers get TLS on 443 and nothing on 80
+# (a network load balancer cannot redirect)
 resource "aws_lb_listener" "tcp" {
+  count             = var.tls_certificate_arn == null ? 1 : 0
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "TCP"
@@ -93,12 +100,33 @@ resource "aws_lb_listener" "tls" {
   }
 }
 
-output "url" {
-  description = "Plain HTTP ingestion endpoint."
-  value       = "http://${aws_lb.this.dns_name}"
+resource "aws_cloudwatch_metric_alarm" "unhealthy_routers" {
+  alarm_name          = "${var.name}-routers-unhealthy"
+  alarm_description   = "A router behind the ingestion load balancer fails its /health/ready check (no healthy node, draining, or down)."
+  namespace           = "AWS/NetworkELB"
+  metric_name         = "UnHealthyHostCount"
+  dimensions          = { LoadBalancer = aws_lb.this.arn_suffix, TargetGroup = aws_lb_target_group.routers.arn_suffix }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
 }
 
-output "tls_url" {
-  description = "TLS ingestion endpoint, or null."
-  value       = var.tls_certificate_arn == null ? null : "https://${aws_lb.this.dns_name}"
+output "url" {
+  description = "Ingestion endpoint: https on 443 when a certificate was given, else plain http on 80."
+  value       = var.tls_certificate_arn == null ? "http://${aws_lb.this.dns_name}" : "https://${aws_lb.this.dns_name}"
+}
+
+output "listener_ports" {
+  description = "Ports the load balancer listens on."
+  value       = var.tls_certificate_arn == null ? [80] : [443]
+}
+
+output "dns_name" {
+  description = "DNS name of the load balancer."
+  value       = aws_lb.this.dns_name
 }

@@ -1,6 +1,8 @@
 # The ingestion nodes. Node i owns partition i: its gp3 volume and its network interface are
 # resources of their own, so a replaced instance gets the same volume (never deleted on
-# termination) and the same private address (the routers' membership does not change).
+# termination, guarded by prevent_destroy) and the same private address. The volume's zone is
+# chosen once, when the partition is created, and never follows later changes of the subnet list:
+# the network interface (and so the instance) is placed by the volume's zone.
 
 variable "name" {
   description = "Cluster name."
@@ -22,9 +24,9 @@ variable "instance_type" {
   type        = string
 }
 
-variable "subnet_ids" {
-  description = "Subnets to spread the nodes over."
-  type        = list(string)
+variable "subnet_by_zone" {
+  description = "Availability zone -> private subnet."
+  type        = map(string)
 }
 
 variable "vpc_id" {
@@ -33,12 +35,12 @@ variable "vpc_id" {
 }
 
 variable "vpc_cidr" {
-  description = "VPC CIDR (health checks, operators inside the VPC)."
+  description = "VPC CIDR."
   type        = string
 }
 
 variable "ami_id" {
-  description = "Amazon Linux 2023 AMI the instances boot."
+  description = "Amazon Linux 2023 AMI of new instances (later changes are ignored; see scripts/rolling-update --replace)."
   type        = string
 }
 
@@ -53,12 +55,12 @@ variable "volume_size_gib" {
 }
 
 variable "volume_iops" {
-  description = "gp3 provisioned IOPS."
+  description = "gp3 provisioned IOPS, or null for what the instance type can use."
   type        = number
 }
 
 variable "volume_throughput_mibps" {
-  description = "gp3 provisioned throughput, MiB/s."
+  description = "gp3 provisioned throughput, MiB/s, or null for what the instance type can use."
   type        = number
 }
 
@@ -82,52 +84,59 @@ variable "flush_max_age_seconds" {
   type        = number
 }
 
-variable "artifact_s3_uri" {
-  description = "Release tarball."
+variable "parameters" {
+  description = "SSM parameter prefix of the cluster."
   type        = string
 }
 
-variable "ingest_token_secret_arn" {
-  description = "Secrets Manager ARN of the ingestion token, or empty."
-  type        = string
+variable "secret_env" {
+  description = "Environment variable -> Secrets Manager ARN, read at each start."
+  type        = map(string)
 }
 
-variable "ssh_cidrs" {
-  description = "CIDRs allowed to SSH; empty for none."
+variable "alarm_actions" {
+  description = "SNS topics the node alarms notify."
   type        = list(string)
 }
 
-data "aws_subnet" "node" {
-  count = var.node_count
-  id    = var.subnet_ids[count.index % length(var.subnet_ids)]
+variable "log_retention" {
+  description = "Log retention, days."
+  type        = number
+}
+
+locals {
+  size = regex("^c5d?\\.(.+)$", var.instance_type)[0]
+  # EBS-optimized baseline of each c5/c5d size (AWS "Amazon EBS-optimized instance types"):
+  # [IOPS, MB/s]. Provisioning a gp3 volume beyond it is paid for and never used.
+  ebs_baseline = {
+    "large"    = [4000, 81.25]
+    "xlarge"   = [6000, 143.75]
+    "2xlarge"  = [10000, 287.5]
+    "4xlarge"  = [20000, 593.75]
+    "9xlarge"  = [40000, 1187.5]
+    "12xlarge" = [40000, 1187.5]
+    "18xlarge" = [80000, 2375]
+    "24xlarge" = [80000, 2375]
+    "metal"    = [80000, 2375]
+  }
+  baseline = lookup(local.ebs_baseline, local.size, [16000, 1000])
+  # gp3 allows 500 IOPS per GiB and 0.25 MiB/s per IOPS: the sizing stays within both
+  iops       = var.volume_iops != null ? var.volume_iops : max(3000, min(16000, local.baseline[0], 500 * var.volume_size_gib))
+  throughput = var.volume_throughput_mibps != null ? var.volume_throughput_mibps : max(125, min(1000, floor(local.baseline[1] * 1000000 / 1048576), floor(local.iops / 4)))
+  zones      = sort(keys(var.subnet_by_zone))
+  # c5d types have an NVMe instance store, which EC2 cannot carry over in a recovery
+  instance_store = startswith(var.instance_type, "c5d.")
+  metrics        = ["^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$"]
+  buffer_max     = floor(var.volume_size_gib * 0.8 * 1073741824)
 }
 
 resource "aws_security_group" "nodes" {
   name_prefix = "${var.name}-nodes-"
-  description = "Floe nodes: ingestion from routers, metrics and health from inside the VPC"
+  description = "Floe nodes: ingestion from the routers only (rules added by the root module)"
   vpc_id      = var.vpc_id
 
-  ingress {
-    description = "health checks, metrics and status from inside the VPC"
-    from_port   = 8081
-    to_port     = 8081
-    protocol    = "tcp"
-    cidr_blocks = [var.vpc_cidr]
-  }
-
-  dynamic "ingress" {
-    for_each = length(var.ssh_cidrs) > 0 ? [1] : []
-    content {
-      description = "SSH (only when ssh_cidrs is set; SSM is the default)"
-      from_port   = 22
-      to_port     = 22
-      protocol    = "tcp"
-      cidr_blocks = var.ssh_cidrs
-    }
-  }
-
   egress {
-    description = "S3, the catalog, package repositories, SSM"
+    description = "S3, the catalog, VPC endpoints"
     from_port   = 0
     to_port     = 0
     protocol    = "-1"
@@ -141,21 +150,50 @@ resource "aws_security_group" "nodes" {
 
 resource "aws_ebs_volume" "data" {
   count             = var.node_count
-  availability_zone = data.aws_subnet.node[count.index].availability_zone
+  availability_zone = local.zones[count.index % length(local.zones)]
   type              = "gp3"
   size              = var.volume_size_gib
-  iops              = var.volume_iops
-  throughput        = var.volume_throughput_mibps
+  iops              = local.iops
+  throughput        = local.throughput
   encrypted         = true
   final_snapshot    = true
   tags              = { Name = "${var.name}-node-${count.index}-data", "floe:partition" = tostring(count.index) }
+
+  lifecycle {
+    # a partition's buffered events live here: scripts/scale-down drains and flushes a partition,
+    # then removes its volume from the state; nothing else may destroy one
+    prevent_destroy = true
+    # chosen once; the instance follows the volume, never the other way round
+    ignore_changes = [availability_zone]
+  }
 }
 
 resource "aws_network_interface" "node" {
   count           = var.node_count
-  subnet_id       = data.aws_subnet.node[count.index].id
+  subnet_id       = lookup(var.subnet_by_zone, aws_ebs_volume.data[count.index].availability_zone, null)
   security_groups = [aws_security_group.nodes.id]
-  tags            = { Name = "${var.name}-node-${count.index}" }
+
+  lifecycle {
+    precondition {
+      condition     = contains(keys(var.subnet_by_zone), aws_ebs_volume.data[count.index].availability_zone)
+      error_message = "A partition's data volume is in a zone none of the subnets is in: keep a subnet in every zone that holds a partition (output node_zones)."
+    }
+  }
+  tags = { Name = "${var.name}-node-${count.index}", "floe:partition" = tostring(count.index) }
+}
+
+module "bootstrap" {
+  source              = "../bootstrap"
+  count               = var.node_count
+  cluster             = var.name
+  role                = "node"
+  region              = var.region
+  parameters          = var.parameters
+  instance_properties = { "node.partition-id" = tostring(count.index) }
+  ebs_volume_id       = aws_ebs_volume.data[count.index].id
+  metrics             = local.metrics
+  partition           = tostring(count.index)
+  log_group_prefix    = "/floe/${var.name}"
 }
 
 resource "aws_instance" "node" {
@@ -165,6 +203,7 @@ resource "aws_instance" "node" {
   iam_instance_profile = var.instance_profile
   ebs_optimized        = true
   monitoring           = true
+  user_data_base64     = base64gzip(module.bootstrap[count.index].user_data)
 
   network_interface {
     network_interface_id = aws_network_interface.node[count.index].id
@@ -176,6 +215,10 @@ resource "aws_instance" "node" {
     http_endpoint = "enabled"
   }
 
+  maintenance_options {
+    auto_recovery = "default"
+  }
+
   root_block_device {
     volume_type           = "gp3"
     volume_size           = 30
@@ -183,22 +226,13 @@ resource "aws_instance" "node" {
     delete_on_termination = true
   }
 
-  user_data_replace_on_change = true
-  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    partition_id            = count.index
-    region                  = var.region
-    volume_id               = aws_ebs_volume.data[count.index].id
-    setup_disks             = file("${path.module}/scripts/setup-disks.sh")
-    artifact_s3_uri         = var.artifact_s3_uri
-    durability              = var.durability
-    buffer_max_bytes        = floor(var.volume_size_gib * 0.8 * 1073741824)
-    table_target_file_bytes = var.table_target_file_bytes
-    flush_max_age_seconds   = var.flush_max_age_seconds
-    catalog_properties      = var.catalog_properties
-    ingest_token_secret_arn = var.ingest_token_secret_arn
-  })
+  lifecycle {
+    # routine applies never replace a node: configuration and releases are read at service start
+    # (scripts/rolling-update), a new AMI is rolled with scripts/rolling-update --replace
+    ignore_changes = [ami, user_data, user_data_base64]
+  }
 
-  tags = { Name = "${var.name}-node-${count.index}", "floe:partition" = tostring(count.index) }
+  tags = { Name = "${var.name}-node-${count.index}", "floe:partition" = tostring(count.index), "floe:role" = "node" }
 }
 
 resource "aws_volume_attachment" "data" {
@@ -209,9 +243,182 @@ resource "aws_volume_attachment" "data" {
   stop_instance_before_detaching = true
 }
 
+resource "aws_ssm_parameter" "config" {
+  name        = "${var.parameters}/node/config"
+  description = "Settings of every Floe node (read at each start; the partition id is per instance)"
+  type        = "String"
+  value = join("\n", concat([
+    "http.port=8081",
+    "buffer.dir=/var/lib/floe/rocksdb",
+    "buffer.durability=${var.durability}",
+    "buffer.max-bytes=${local.buffer_max}",
+    "table.target-file-size=${var.table_target_file_bytes}",
+    "flush.max-age-seconds=${var.flush_max_age_seconds}",
+  ], [for k in sort(keys(var.catalog_properties)) : "catalog.${k}=${var.catalog_properties[k]}"]))
+}
+
+resource "aws_ssm_parameter" "secrets" {
+  name        = "${var.parameters}/node/secrets"
+  description = "Secrets Manager ARNs the nodes read into their environment at each start"
+  type        = "String"
+  value       = length(var.secret_env) == 0 ? "none" : join("\n", [for k in sort(keys(var.secret_env)) : "${k}=${var.secret_env[k]}"])
+}
+
+resource "aws_cloudwatch_log_group" "node" {
+  name              = "/floe/${var.name}/node"
+  retention_in_days = var.log_retention
+}
+
+resource "aws_cloudwatch_metric_alarm" "not_ready" {
+  count               = var.node_count
+  alarm_name          = "${var.name}-node-${count.index}-not-ready"
+  alarm_description   = "Node ${count.index} has not been ready (or sent no metrics) for 3 minutes: see /v1/status and its log."
+  namespace           = "Floe"
+  metric_name         = "floe_node_ready"
+  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "flush_lag" {
+  count               = var.node_count
+  alarm_name          = "${var.name}-node-${count.index}-flush-lag"
+  alarm_description   = "Node ${count.index}: the oldest unflushed event is older than 10 x flush_max_age_seconds; commits are failing or too slow."
+  namespace           = "Floe"
+  metric_name         = "floe_flush_lag_seconds"
+  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 10 * var.flush_max_age_seconds
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "buffer_bytes" {
+  count               = var.node_count
+  alarm_name          = "${var.name}-node-${count.index}-buffer-filling"
+  alarm_description   = "Node ${count.index}: its buffer holds more than 70% of buffer.max-bytes; it refuses writes at 100%."
+  namespace           = "Floe"
+  metric_name         = "floe_buffer_bytes"
+  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = floor(local.buffer_max * 0.7)
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "commit_failures" {
+  count               = var.node_count
+  alarm_name          = "${var.name}-node-${count.index}-commit-failures"
+  alarm_description   = "Node ${count.index}: flushes or commits have failed in each of the last 5 minutes (catalog, S3 or permissions)."
+  namespace           = "Floe"
+  metric_name         = "floe_flush_failures_total"
+  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "recover" {
+  count               = local.instance_store ? 0 : var.node_count
+  alarm_name          = "${var.name}-node-${count.index}-recover"
+  alarm_description   = "Node ${count.index}: the EC2 system status check failed; EC2 recovers the instance (same id, volume and address)."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_System"
+  dimensions          = { InstanceId = aws_instance.node[count.index].id }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  alarm_actions       = concat(["arn:aws:automate:${var.region}:ec2:recover"], var.alarm_actions)
+}
+
+resource "aws_cloudwatch_metric_alarm" "reboot" {
+  count               = var.node_count
+  alarm_name          = "${var.name}-node-${count.index}-reboot"
+  alarm_description   = "Node ${count.index}: the instance status check failed for 3 minutes; EC2 reboots it."
+  namespace           = "AWS/EC2"
+  metric_name         = "StatusCheckFailed_Instance"
+  dimensions          = { InstanceId = aws_instance.node[count.index].id }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  alarm_actions       = concat(["arn:aws:automate:${var.region}:ec2:reboot"], var.alarm_actions)
+}
+
+output "nodes" {
+  description = "Each partition's instance, type, zone, subnet, address and gp3 volume."
+  value = [for i in range(var.node_count) : {
+    partition     = i
+    instance_id   = aws_instance.node[i].id
+    instance_type = aws_instance.node[i].instance_type
+    ami           = aws_instance.node[i].ami
+    zone          = aws_ebs_volume.data[i].availability_zone
+    subnet_id     = aws_network_interface.node[i].subnet_id
+    address       = "${aws_network_interface.node[i].private_ip}:8081"
+    interface_id  = aws_network_interface.node[i].id
+    volume_id     = aws_ebs_volume.data[i].id
+    volume_type   = aws_ebs_volume.data[i].type
+    iops          = aws_ebs_volume.data[i].iops
+    throughput    = aws_ebs_volume.data[i].throughput
+    attached      = aws_volume_attachment.data[i].instance_id == aws_instance.node[i].id
+  }]
+}
+
+output "user_data" {
+  description = "First-boot script of each node (no secrets in it)."
+  value       = module.bootstrap[*].user_data
+}
+
 output "addresses" {
   description = "host:port of each node, in partition order."
   value       = [for eni in aws_network_interface.node : "${eni.private_ip}:8081"]
+}
+
+output "instance_ids" {
+  description = "Node instances, in partition order (for SSM sessions and scripts/rolling-update)."
+  value       = aws_instance.node[*].id
+}
+
+output "volume_ids" {
+  description = "Data volumes, in partition order."
+  value       = aws_ebs_volume.data[*].id
+}
+
+output "zones" {
+  description = "Availability zone of each partition."
+  value       = aws_ebs_volume.data[*].availability_zone
+}
+
+output "volume_iops" {
+  description = "Provisioned IOPS of each data volume."
+  value       = local.iops
+}
+
+output "volume_throughput_mibps" {
+  description = "Provisioned throughput of each data volume, MiB/s."
+  value       = local.throughput
 }
 
 output "security_group_id" {

@@ -55,14 +55,14 @@ variable "ingest_cidrs" {
   type        = list(string)
 }
 
-variable "artifact_s3_uri" {
-  description = "Release tarball."
+variable "parameters" {
+  description = "SSM parameter prefix of the cluster."
   type        = string
 }
 
-variable "ssh_cidrs" {
-  description = "CIDRs allowed to SSH; empty for none."
-  type        = list(string)
+variable "log_retention" {
+  description = "Log retention, days."
+  type        = number
 }
 
 locals {
@@ -82,19 +82,9 @@ resource "aws_security_group" "routers" {
     cidr_blocks = distinct(concat(var.ingest_cidrs, [var.vpc_cidr]))
   }
 
-  dynamic "ingress" {
-    for_each = length(var.ssh_cidrs) > 0 ? [1] : []
-    content {
-      description = "SSH (only when ssh_cidrs is set; SSM is the default)"
-      from_port   = 22
-      to_port     = 22
-      protocol    = "tcp"
-      cidr_blocks = var.ssh_cidrs
-    }
-  }
 
   egress {
-    description = "nodes, package repositories, SSM"
+    description = "nodes, VPC endpoints"
     from_port   = 0
     to_port     = 0
     protocol    = "-1"
@@ -106,6 +96,16 @@ resource "aws_security_group" "routers" {
   }
 }
 
+module "bootstrap" {
+  source           = "../bootstrap"
+  cluster          = var.name
+  role             = "router"
+  region           = var.region
+  parameters       = var.parameters
+  metrics          = ["^floe_router_healthy_nodes$", "^floe_router_no_healthy_node_total$", "^floe_router_forward_errors_total$"]
+  log_group_prefix = "/floe/${var.name}"
+}
+
 resource "aws_instance" "router" {
   count                  = var.router_count
   ami                    = var.ami_id
@@ -113,11 +113,18 @@ resource "aws_instance" "router" {
   subnet_id              = var.subnet_ids[count.index % length(var.subnet_ids)]
   vpc_security_group_ids = [aws_security_group.routers.id]
   iam_instance_profile   = var.instance_profile
-  monitoring             = true
+  # private subnets only; AWS is reached through VPC endpoints
+  associate_public_ip_address = false
+  monitoring                  = true
+  user_data_base64            = base64gzip(module.bootstrap.user_data)
 
   metadata_options {
     http_tokens   = "required"
     http_endpoint = "enabled"
+  }
+
+  maintenance_options {
+    auto_recovery = "default"
   }
 
   root_block_device {
@@ -126,20 +133,67 @@ resource "aws_instance" "router" {
     encrypted   = true
   }
 
-  user_data_replace_on_change = true
-  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    region          = var.region
-    artifact_s3_uri = var.artifact_s3_uri
-    node_addresses  = var.node_addresses
-    port            = local.port
-  })
+  lifecycle {
+    # stateless, but replaced one at a time by scripts/rolling-update --replace, never all at once
+    ignore_changes = [ami, user_data, user_data_base64, subnet_id]
+  }
 
-  tags = { Name = "${var.name}-router-${count.index}" }
+  tags = { Name = "${var.name}-router-${count.index}", "floe:role" = "router" }
+}
+
+# The membership: every node, minus those scripts/rolling-update or scripts/scale-down drained.
+# Routers re-read both every 10 seconds, so a scale-up or a drain needs no router restart.
+resource "aws_ssm_parameter" "nodes" {
+  name        = "${var.parameters}/router/nodes"
+  description = "host:port of every Floe node (router membership)"
+  type        = "String"
+  value       = join("\n", var.node_addresses)
+}
+
+resource "aws_ssm_parameter" "drained" {
+  name        = "${var.parameters}/router/drained"
+  description = "Nodes taken out of the routers' membership by scripts/rolling-update and scripts/scale-down"
+  type        = "String"
+  value       = "none"
+
+  lifecycle {
+    # written by the scripts while they work; an apply must never put a drained node back
+    ignore_changes = [value]
+  }
+}
+
+resource "aws_ssm_parameter" "config" {
+  name        = "${var.parameters}/router/config"
+  description = "Settings of every Floe router (read at each start)"
+  type        = "String"
+  value       = join("\n", ["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes"])
+}
+
+resource "aws_ssm_parameter" "secrets" {
+  name        = "${var.parameters}/router/secrets"
+  description = "Secrets the routers read (none: they forward the producers' token to the nodes)"
+  type        = "String"
+  value       = "none"
+}
+
+resource "aws_cloudwatch_log_group" "router" {
+  name              = "/floe/${var.name}/router"
+  retention_in_days = var.log_retention
 }
 
 output "instance_ids" {
   description = "Router instances."
   value       = aws_instance.router[*].id
+}
+
+output "parameter_arns" {
+  description = "SSM parameters the routers read."
+  value       = [aws_ssm_parameter.nodes.arn, aws_ssm_parameter.drained.arn, aws_ssm_parameter.config.arn, aws_ssm_parameter.secrets.arn]
+}
+
+output "user_data" {
+  description = "First-boot script of the routers."
+  value       = module.bootstrap.user_data
 }
 
 output "port" {

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# floe-instance: what runs around a Floe service on its instance (installed as
+# /opt/floe/bin/floe-instance by the user data; the role is in /etc/floe/instance.env).
+#
+#   prepare          before each service start (root): the release named by the SSM parameter
+#                    <prefix>/artifact (downloaded only when it changed), the role's properties
+#                    (<prefix>/<role>/config + this instance's), its secrets (<prefix>/<role>/secrets
+#                    names Secrets Manager ARNs) into an env file readable by the service user only;
+#                    a node refuses to start unless its data volume is mounted
+#   run              the service (exec java), as the service user
+#   membership       routers: /etc/floe/nodes := <prefix>/router/nodes minus <prefix>/router/drained,
+#                    rewritten only when it changes (the router re-reads it)
+#   ready | status | flush | wait-ready SECONDS
+#                    operators and scripts/rolling-update (through SSM Run Command): the local
+#                    service's /health/ready, /v1/status, POST /v1/flush (node)
+#   retry N CMD...   runs CMD up to N times with exponential backoff
+set -euo pipefail
+
+etc=${FLOE_ETC:-/etc/floe}
+home=${FLOE_HOME:-/opt/floe}
+run_dir=${FLOE_RUN:-/run/floe}
+data=${FLOE_DATA:-/var/lib/floe}
+first_delay=${FLOE_RETRY_DELAY:-1}
+
+log() { echo "floe-instance: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+retry() {
+  local attempts=$1 delay=$first_delay i
+  shift
+  for ((i = 1; ; i++)); do
+    if "$@"; then
+      return 0
+    fi
+    if ((i >= attempts)); then
+      log "giving up after $attempts attempts: $1 $2"
+      return 1
+    fi
+    log "attempt $i of $attempts failed, retrying in ${delay}s: $1 $2"
+    sleep "$delay"
+    delay=$((delay * 2))
+  done
+}
+
+[[ -r "$etc/instance.env" ]] || die "$etc/instance.env is missing (written by the user data at first boot)"
+# shellcheck source=/dev/null
+. "$etc/instance.env"
+: "${FLOE_ROLE:?FLOE_ROLE missing in instance.env}" "${FLOE_PARAMETERS:?FLOE_PARAMETERS missing in instance.env}"
+: "${AWS_REGION:?AWS_REGION missing in instance.env}"
+
+case "$FLOE_ROLE" in
+  node) port=8081 main=io.floe.node.NodeMain heap=50 ;;
+  router) port=8080 main=io.floe.router.RouterMain heap=50 ;;
+  catalog) port=8181 main=io.floe.catalog.service.CatalogServiceMain heap=60 ;;
+  *) die "unknown role '$FLOE_ROLE' in $etc/instance.env" ;;
+esac
+service_user=${FLOE_USER:-floe}
+
+parameter() {
+  aws ssm get-parameter --region "$AWS_REGION" --name "$FLOE_PARAMETERS/$1" --query Parameter.Value --output text
+}
+
+# install_release URI: unpacks the release once per URI under releases/, points current at it
+install_release() {
+  local uri=$1 release tmp
+  release="$home/releases/$(printf '%s' "$uri" | sha256sum | cut -c1-16)"
+  if [[ ! -d "$release/$FLOE_ROLE/lib" ]]; then
+    log "downloading $uri"
+    mkdir -p "$home/releases"
+    tmp=$(mktemp -d "$home/releases/.download.XXXXXX")
+    if ! retry 5 aws s3 cp --only-show-errors --region "$AWS_REGION" "$uri" "$tmp/floe.tar.gz"; then
+      rm -rf "$tmp"
+      die "cannot download the release $uri"
+    fi
+    tar -xzf "$tmp/floe.tar.gz" -C "$tmp"
+    rm -f "$tmp/floe.tar.gz"
+    [[ -d "$tmp/$FLOE_ROLE/lib" ]] || { rm -rf "$tmp"; die "the release $uri has no $FLOE_ROLE/lib"; }
+    rm -rf "$release"
+    mv "$tmp" "$release"
+  fi
+  ln -sfn "$release" "$home/current.new"
+  mv -T "$home/current.new" "$home/current"
+  printf '%s\n' "$uri" >"$home/current.uri"
+  # keep the three most recent releases (the current one among them)
+  find "$home/releases" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%T@ %p\n' | sort -rn | tail -n +4 |
+    cut -d' ' -f2- | while read -r old; do
+      [[ "$old" == "$release" ]] || rm -rf "$old"
+    done
+}
+
+# write_secrets LINES: each ENV_NAME=secret-arn line becomes ENV_NAME=<value> in <role>.env
+write_secrets() {
+  local out="$etc/$FLOE_ROLE.env" tmp var arn value
+  tmp=$(mktemp "$etc/.env.XXXXXX")
+  chmod 600 "$tmp"
+  while IFS='=' read -r var arn; do
+    [[ -z "$var" || "$var" == none ]] && continue
+    [[ "$var" =~ ^FLOE_[A-Z0-9_]+$ ]] || { rm -f "$tmp"; die "secrets parameter: '$var' is not a FLOE_* variable name"; }
+    if ! value=$(retry 5 aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$arn" \
+      --query SecretString --output text); then
+      rm -f "$tmp"
+      die "cannot read the secret for $var ($arn)"
+    fi
+    printf '%s=%q\n' "$var" "$value" >>"$tmp"
+  done <<<"$1"
+  chown "root:$service_user" "$tmp" 2>/dev/null || true
+  chmod 640 "$tmp"
+  mv "$tmp" "$out"
+}
+
+prepare() {
+  if [[ "$FLOE_ROLE" == node ]] && ! mountpoint -q "$data"; then
+    die "refusing to start: $data is not a mounted volume (floe-disks.service mounts the node's EBS volume there); events must never be acknowledged onto the root disk"
+  fi
+  local uri config secrets extra
+  uri=$(retry 5 parameter artifact) || die "cannot read the SSM parameter $FLOE_PARAMETERS/artifact"
+  config=$(retry 5 parameter "$FLOE_ROLE/config") || die "cannot read the SSM parameter $FLOE_PARAMETERS/$FLOE_ROLE/config"
+  secrets=$(retry 5 parameter "$FLOE_ROLE/secrets") || die "cannot read the SSM parameter $FLOE_PARAMETERS/$FLOE_ROLE/secrets"
+  install_release "$uri"
+  {
+    printf '# written by floe-instance prepare from %s/%s/config and this instance\n' "$FLOE_PARAMETERS" "$FLOE_ROLE"
+    printf '%s\n' "$config"
+    [[ ! -r "$etc/instance.properties" ]] || cat "$etc/instance.properties"
+    shopt -s nullglob
+    for extra in "$run_dir/$FLOE_ROLE"-*.properties; do
+      cat "$extra"
+    done
+  } >"$etc/$FLOE_ROLE.properties.new"
+  mv "$etc/$FLOE_ROLE.properties.new" "$etc/$FLOE_ROLE.properties"
+  write_secrets "$secrets"
+  log "prepared $FLOE_ROLE: release $uri"
+}
+
+run() {
+  set -a
+  # shellcheck source=/dev/null
+  [[ ! -r "$etc/$FLOE_ROLE.env" ]] || . "$etc/$FLOE_ROLE.env"
+  set +a
+  export FLOE_CONFIG_FILE="$etc/$FLOE_ROLE.properties"
+  exec "${FLOE_JAVA:-java}" -XX:+ExitOnOutOfMemoryError "-XX:MaxRAMPercentage=$heap" \
+    -cp "$home/current/$FLOE_ROLE/lib/*" "$main"
+}
+
+membership() {
+  [[ "$FLOE_ROLE" == router ]] || die "membership is for routers"
+  local nodes drained want
+  nodes=$(retry 3 parameter router/nodes) || die "cannot read $FLOE_PARAMETERS/router/nodes"
+  drained=$(retry 3 parameter router/drained) || die "cannot read $FLOE_PARAMETERS/router/drained"
+  want=$(grep -vxF -f <(printf '%s\n' "$drained" | tr ', ' '\n' | sed '/^$/d') <<<"$nodes" | sed '/^$/d' || true)
+  if [[ -z "$want" ]]; then
+    die "membership: every node is drained or none is listed; keeping $etc/nodes as it is"
+  fi
+  if [[ -r "$etc/nodes" ]] && [[ "$(cat "$etc/nodes")" == "$want" ]]; then
+    return 0
+  fi
+  printf '%s\n' "$want" >"$etc/nodes.new"
+  chmod 644 "$etc/nodes.new"
+  mv "$etc/nodes.new" "$etc/nodes"
+  log "membership: $(tr '\n' ' ' <<<"$want")"
+}
+
+# local_http METHOD PATH: the local service, with the role's token when it has one
+local_http() {
+  local token=""
+  if [[ -r "$etc/$FLOE_ROLE.env" ]]; then
+    # shellcheck source=/dev/null
+    token=$(. "$etc/$FLOE_ROLE.env" && printf '%s' "${FLOE_HTTP_AUTH_TOKEN:-}")
+  fi
+  local url="${FLOE_LOCAL_URL:-http://127.0.0.1:$port}$2"
+  if [[ -n "$token" ]]; then
+    curl -fsS -m 120 -X "$1" -H @<(printf 'Authorization: Bearer %s\n' "$token") "$url"
+  else
+    curl -fsS -m 120 -X "$1" "$url"
+  fi
+}
+
+wait_ready() {
+  local seconds=$1 i
+  for ((i = 0; i < seconds; i++)); do
+    if local_http GET /health/ready >/dev/null 2>&1; then
+      echo "ready"
+      return 0
+    fi
+    sleep 1
+  done
+  local_http GET /health/ready || true
+  die "not ready after ${seconds}s"
+}
+
+command=${1:-}
+[[ $# -eq 0 ]] || shift
+case "$command" in
+  prepare) prepare ;;
+  run) run ;;
+  membership) membership ;;
+  ready) local_http GET /health/ready ;;
+  status) local_http GET /v1/status ;;
+  flush) [[ "$FLOE_ROLE" == node ]] || die "flush is for nodes"; local_http POST /v1/flush ;;
+  wait-ready) wait_ready "${1:-300}" ;;
+  retry) retry "$@" ;;
+  *) die "usage: floe-instance prepare|run|membership|ready|status|flush|wait-ready SECONDS|retry N CMD..." ;;
+esac

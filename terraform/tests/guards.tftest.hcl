@@ -1,0 +1,209 @@
+# What keeps a deployed cluster safe across routine applies: TLS without a plaintext listener,
+# pinned AMIs, partitions that stay in their zone whatever happens to the subnet list, gp3 sized
+# to the instance, no public addresses, least-privilege roles, and a boot that mounts before it
+# starts.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0aaaaaaaaaaaaaaaa"]
+  values = { availability_zone = "us-east-1a" }
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0bbbbbbbbbbbbbbbb"]
+  values = { availability_zone = "us-east-1b" }
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0cccccccccccccccc"]
+  values = { availability_zone = "us-east-1c" }
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0dddddddddddddddd"]
+  values = { availability_zone = "us-east-1d" }
+}
+
+variables {
+  artifact_s3_uri = "s3://floe-artifacts/releases/floe-0.1.0.tar.gz"
+  node_count      = 3
+}
+
+run "tls_only" {
+  command = apply
+  variables {
+    tls_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  }
+  assert {
+    condition     = output.load_balancer_ports == [443] && startswith(output.ingestion_url, "https://")
+    error_message = "with a certificate the load balancer listens on 443 only"
+  }
+}
+
+run "pinned_ami" {
+  command   = apply
+  state_key = "ami"
+  variables {
+    ami_id = "ami-0123456789abcdef0"
+  }
+  assert {
+    condition     = alltrue([for n in output.nodes : n.ami == "ami-0123456789abcdef0"])
+    error_message = "instances boot the pinned AMI"
+  }
+  assert {
+    condition     = length(data.aws_ssm_parameter.al2023) == 0
+    error_message = "no lookup of the latest AMI when one is pinned"
+  }
+}
+
+run "new_ami_replaces_nothing" {
+  command   = apply
+  state_key = "ami"
+  variables {
+    ami_id       = "ami-0fedcba9876543210"
+    router_count = 2
+  }
+  assert {
+    condition     = output.node_instance_ids == run.pinned_ami.node_instance_ids && output.router_instance_ids == run.pinned_ami.router_instance_ids
+    error_message = "a new AMI replaces no instance on apply (scripts/rolling-update --replace rolls it)"
+  }
+}
+
+run "subnets_in_order" {
+  command   = apply
+  state_key = "placement"
+  variables {
+    vpc_id     = "vpc-0123456789abcdef0"
+    subnet_ids = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"]
+  }
+  assert {
+    condition     = output.node_zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    error_message = "partitions are spread over the zones in order"
+  }
+}
+
+run "subnets_reordered_and_added" {
+  command   = apply
+  state_key = "placement"
+  variables {
+    vpc_id     = "vpc-0123456789abcdef0"
+    subnet_ids = ["subnet-0dddddddddddddddd", "subnet-0cccccccccccccccc", "subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+  }
+  assert {
+    condition     = output.node_zones == run.subnets_in_order.node_zones && output.node_volume_ids == run.subnets_in_order.node_volume_ids
+    error_message = "a new order or a new subnet moves no partition's volume"
+  }
+  assert {
+    condition     = [for n in output.nodes : n.subnet_id] == [for n in run.subnets_in_order.nodes : n.subnet_id] && output.node_instance_ids == run.subnets_in_order.node_instance_ids
+    error_message = "nor its network interface or instance"
+  }
+}
+
+run "gp3_sized_to_small_instance" {
+  command = plan
+  variables {
+    node_instance_type = "c5.large"
+  }
+  assert {
+    condition     = output.node_volume.iops == 4000 && output.node_volume.throughput_mibps == 125
+    error_message = "a c5.large gets 4,000 IOPS and the 125 MiB/s gp3 baseline"
+  }
+}
+
+run "gp3_sized_to_large_instance" {
+  command = plan
+  variables {
+    node_instance_type = "c5.24xlarge"
+  }
+  assert {
+    condition     = output.node_volume.iops == 16000 && output.node_volume.throughput_mibps == 1000
+    error_message = "a c5.24xlarge gets the gp3 maximum"
+  }
+}
+
+run "gp3_sized_to_small_volume" {
+  command = plan
+  variables {
+    node_instance_type   = "c5.4xlarge"
+    node_volume_size_gib = 20
+  }
+  assert {
+    condition     = output.node_volume.iops == 10000 && output.node_volume.throughput_mibps == 566
+    error_message = "the sizing stays within 500 IOPS per GiB"
+  }
+}
+
+run "gp3_explicit" {
+  command = plan
+  variables {
+    node_volume_iops             = 5000
+    node_volume_throughput_mibps = 500
+  }
+  assert {
+    condition     = output.node_volume.iops == 5000 && output.node_volume.throughput_mibps == 500
+    error_message = "explicit IOPS and throughput win"
+  }
+}
+
+run "gp3_beyond_limits" {
+  command = plan
+  variables {
+    node_volume_size_gib = 20
+    node_volume_iops     = 16000
+  }
+  expect_failures = [var.node_volume_iops]
+}
+
+run "private_and_least_privilege" {
+  command = apply
+  assert {
+    condition     = module.network.load_balancer_subnet_ids == module.network.subnet_ids
+    error_message = "an internal load balancer in the private subnets"
+  }
+  assert {
+    condition     = !strcontains(module.iam.policies["router"], "secretsmanager") && !strcontains(module.iam.policies["router"], "warehouse")
+    error_message = "routers read no secret and no table data"
+  }
+  assert {
+    condition     = strcontains(module.iam.policies["catalog"], "rds-db:connect") && strcontains(module.iam.policies["catalog"], "rds!db")
+    error_message = "only the catalog connects to the database and reads its master secret"
+  }
+  assert {
+    condition     = !strcontains(module.iam.policies["node"], "rds") && !strcontains(module.iam.policies["node"], "s3tables:*")
+    error_message = "nodes never see the database"
+  }
+  assert {
+    condition     = alltrue([for role, p in module.iam.policies : !strcontains(p, "\"s3:*\"") && !strcontains(p, "ssm:*")])
+    error_message = "no wildcard actions"
+  }
+}
+
+run "public_load_balancer" {
+  command = apply
+  variables {
+    public_load_balancer = true
+  }
+  assert {
+    condition     = length(setintersection(module.network.load_balancer_subnet_ids, module.network.subnet_ids)) == 0
+    error_message = "an internet-facing load balancer lives in public subnets; instances stay private"
+  }
+}
+
+run "node_boot" {
+  command = plan
+  assert {
+    condition     = alltrue([for i, u in module.nodes.user_data : strcontains(u, "node.partition-id=${i}") && strcontains(u, "RequiresMountsFor=/var/lib/floe") && strcontains(u, "Requires=floe-disks.service")])
+    error_message = "each node's boot names its partition and mounts its volume before the service starts"
+  }
+  assert {
+    condition     = alltrue([for u in module.nodes.user_data : strcontains(u, "User=floe") && !strcontains(u, "secretsmanager:") && !strcontains(u, "FLOE_HTTP_AUTH_TOKEN=")])
+    error_message = "the service runs as floe and no secret is in the user data"
+  }
+  assert {
+    condition     = alltrue([for u in module.nodes.user_data : length(base64gzip(u)) < 16384])
+    error_message = "user data fits EC2's 16 KB"
+  }
+}

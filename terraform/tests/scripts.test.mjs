@@ -1,0 +1,228 @@
+// Tests of the scripts that run a deployed cluster: floe-instance (on every instance) and
+// scripts/rolling-update and scripts/scale-down (where the operator runs terraform). AWS and
+// terraform are replaced by the fakes in tests/fakes/, put on PATH: they keep SSM parameters, S3
+// objects and secrets in a directory, emulate the instances' floe-instance answers, and log every
+// call in order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, statSync, readlinkSync, chmodSync, readdirSync, copyFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+
+const TF = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REPO = join(TF, '..');
+const FLOE_INSTANCE = join(TF, 'modules/bootstrap/floe-instance.sh');
+
+function fakeWorld({ nodes = 3, routers = 2 } = {}) {
+  const fake = mkdtempSync(join(tmpdir(), 'floe-fake-'));
+  for (const d of ['bin', 'params', 's3', 'secrets', 'etc', 'home', 'run']) mkdirSync(join(fake, d));
+  for (const name of ['aws', 'fake-instance', 'terraform']) {
+    copyFileSync(join(TF, 'tests', 'fakes', name), join(fake, 'bin', name));
+    chmodSync(join(fake, 'bin', name), 0o755);
+  }
+  writeFileSync(join(fake, 'log'), '');
+  const addresses = [...Array(nodes).keys()].map((i) => `10.0.0.${10 + i}:8081`);
+  writeFileSync(join(fake, 'output-operations.json'), JSON.stringify({
+    region: 'us-east-1', parameters: '/floe/test',
+    node_instance_ids: [...Array(nodes).keys()].map((i) => `i-node${i}`), node_addresses: addresses,
+    router_instance_ids: [...Array(routers).keys()].map((i) => `i-router${i}`), catalog_instance_ids: ['i-catalog0'],
+  }));
+  writeFileSync(join(fake, 'output-node_volume_ids.json'), JSON.stringify([...Array(nodes).keys()].map((i) => `vol-${i}`)));
+  param(fake, '/floe/test/router/nodes', addresses.join('\n'));
+  param(fake, '/floe/test/router/drained', 'none');
+  return fake;
+}
+
+const key = (name) => name.replace(/[/:!]/g, '_');
+const param = (fake, name, value) => writeFileSync(join(fake, 'params', key(name)), value);
+const readParam = (fake, name) => readFileSync(join(fake, 'params', key(name)), 'utf8');
+const log = (fake) => readFileSync(join(fake, 'log'), 'utf8').trim().split('\n').filter(Boolean);
+
+function runScript(fake, script, args) {
+  return spawnSync('bash', [join(REPO, 'scripts', script), '--terraform-dir', '/nowhere', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FAKE: fake, PATH: `${join(fake, 'bin')}:${process.env.PATH}`, CLUSTER_POLL_SECONDS: '0' },
+  });
+}
+
+function floeInstance(fake, role, args, extraEnv = {}) {
+  writeFileSync(join(fake, 'etc', 'instance.env'), `FLOE_ROLE=${role}\nFLOE_PARAMETERS=/floe/test\nAWS_REGION=us-east-1\n`);
+  return spawnSync('bash', [FLOE_INSTANCE, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env, FAKE: fake, PATH: `${join(fake, 'bin')}:${process.env.PATH}`, FLOE_RETRY_DELAY: '0',
+      FLOE_ETC: join(fake, 'etc'), FLOE_HOME: join(fake, 'home'), FLOE_RUN: join(fake, 'run'), FLOE_DATA: '/',
+      ...extraEnv,
+    },
+  });
+}
+
+function release(fake, name, roles = ['node', 'router', 'catalog']) {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-release-'));
+  for (const role of roles) {
+    mkdirSync(join(dir, role, 'lib'), { recursive: true });
+    writeFileSync(join(dir, role, 'lib', `floe-${role}.jar`), name);
+  }
+  const r = spawnSync('tar', ['-czf', join(fake, 's3', name), '-C', dir, ...roles]);
+  assert.equal(r.status, 0);
+}
+
+test('floe-instance prepare: release, settings and secrets from SSM; a download only when the release changes', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  param(fake, '/floe/test/node/config', 'http.port=8081\nbuffer.durability=sync');
+  param(fake, '/floe/test/node/secrets', 'FLOE_HTTP_AUTH_TOKEN=arn:aws:secretsmanager:us-east-1:1:secret:ingest');
+  writeFileSync(join(fake, 'secrets', key('arn:aws:secretsmanager:us-east-1:1:secret:ingest')), 's3cr3t token');
+  writeFileSync(join(fake, 'etc', 'instance.properties'), 'node.partition-id=4\n');
+  writeFileSync(join(fake, 'run', 'node-disks.properties'), 'catalog.s3.staging-dir=/mnt/floe-staging/s3-staging\n');
+
+  const first = floeInstance(fake, 'node', ['prepare']);
+  assert.equal(first.status, 0, first.stderr);
+  const props = readFileSync(join(fake, 'etc', 'node.properties'), 'utf8');
+  assert.match(props, /^http\.port=8081$/m);
+  assert.match(props, /^node\.partition-id=4$/m);
+  assert.match(props, /^catalog\.s3\.staging-dir=\/mnt\/floe-staging\/s3-staging$/m);
+  const env = join(fake, 'etc', 'node.env');
+  assert.equal(readFileSync(env, 'utf8'), "FLOE_HTTP_AUTH_TOKEN=s3cr3t\\ token\n");
+  assert.equal(statSync(env).mode & 0o777, 0o640, 'the secrets are readable by root and the service group only');
+  assert.equal(readFileSync(join(fake, 'home', 'current', 'node', 'lib', 'floe-node.jar'), 'utf8'), 'floe-1.tar.gz');
+  assert.doesNotMatch(first.stderr, /s3cr3t/, 'a secret is never logged');
+
+  const again = floeInstance(fake, 'node', ['prepare']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(log(fake).filter((l) => l.startsWith('s3 cp')).length, 1, 'an unchanged release is not downloaded again');
+
+  release(fake, 'floe-2.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-2.tar.gz');
+  const upgraded = floeInstance(fake, 'node', ['prepare']);
+  assert.equal(upgraded.status, 0, upgraded.stderr);
+  assert.equal(readFileSync(join(fake, 'home', 'current', 'node', 'lib', 'floe-node.jar'), 'utf8'), 'floe-2.tar.gz');
+  assert.match(readlinkSync(join(fake, 'home', 'current')), /releases\/[0-9a-f]{16}$/);
+  assert.equal(readdirSync(join(fake, 'home', 'releases')).filter((n) => !n.startsWith('.')).length, 2);
+});
+
+test('floe-instance prepare retries AWS calls that fail for a while, and fails clearly when they keep failing', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  param(fake, '/floe/test/router/config', 'router.port=8080');
+  param(fake, '/floe/test/router/secrets', 'none');
+  writeFileSync(join(fake, 'fail-first'), '3');
+  const flaky = floeInstance(fake, 'router', ['prepare']);
+  assert.equal(flaky.status, 0, flaky.stderr);
+  assert.match(flaky.stderr, /attempt 1 of 5 failed/);
+  assert.equal(readFileSync(join(fake, 'etc', 'router.env'), 'utf8'), '', 'no secrets for a router');
+
+  writeFileSync(join(fake, 'fail-first'), '100');
+  const down = floeInstance(fake, 'router', ['prepare']);
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /cannot read the SSM parameter \/floe\/test\/artifact/);
+});
+
+test('floe-instance prepare refuses to start a node whose data volume is not mounted', () => {
+  const fake = fakeWorld();
+  const notMounted = mkdtempSync(join(tmpdir(), 'floe-data-'));
+  const r = floeInstance(fake, 'node', ['prepare'], { FLOE_DATA: notMounted });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /refusing to start: .* is not a mounted volume/);
+  assert.ok(!existsSync(join(fake, 'etc', 'node.properties')), 'nothing is prepared');
+  assert.deepEqual(log(fake), [], 'not even the release is fetched');
+});
+
+test('floe-instance prepare rejects a secrets entry that is not a FLOE_* variable', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  param(fake, '/floe/test/router/config', 'router.port=8080');
+  param(fake, '/floe/test/router/secrets', 'LD_PRELOAD=arn:aws:secretsmanager:us-east-1:1:secret:x');
+  const r = floeInstance(fake, 'router', ['prepare']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /'LD_PRELOAD' is not a FLOE_\* variable name/);
+});
+
+test('floe-instance membership: the nodes minus the drained ones, rewritten only on a change, never emptied', () => {
+  const fake = fakeWorld();
+  const nodesFile = join(fake, 'etc', 'nodes');
+  assert.equal(floeInstance(fake, 'router', ['membership']).status, 0);
+  assert.equal(readFileSync(nodesFile, 'utf8'), '10.0.0.10:8081\n10.0.0.11:8081\n10.0.0.12:8081\n');
+  param(fake, '/floe/test/router/drained', '10.0.0.11:8081');
+  assert.equal(floeInstance(fake, 'router', ['membership']).status, 0);
+  assert.equal(readFileSync(nodesFile, 'utf8'), '10.0.0.10:8081\n10.0.0.12:8081\n');
+  const before = statSync(nodesFile).mtimeMs;
+  spawnSync('sleep', ['0.05']);
+  assert.equal(floeInstance(fake, 'router', ['membership']).status, 0);
+  assert.equal(statSync(nodesFile).mtimeMs, before, 'an unchanged membership is not rewritten (the router re-reads on change)');
+  param(fake, '/floe/test/router/drained', '10.0.0.10:8081\n10.0.0.11:8081\n10.0.0.12:8081');
+  const empty = floeInstance(fake, 'router', ['membership']);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /every node is drained/);
+  assert.equal(readFileSync(nodesFile, 'utf8'), '10.0.0.10:8081\n10.0.0.12:8081\n', 'the last membership stays');
+});
+
+test('rolling update: one node at a time, drained, flushed, restarted, ready and back before the next', () => {
+  const fake = fakeWorld({ nodes: 3 });
+  const r = runScript(fake, 'rolling-update', ['--roles', 'nodes']);
+  assert.equal(r.status, 0, r.stderr);
+  const steps = log(fake).filter((l) => /^put |^i-node\d (flush|systemctl|wait-ready)/.test(l));
+  const expected = [0, 1, 2].flatMap((i) => [
+    `put /floe/test/router/drained=10.0.0.${10 + i}:8081`,
+    `i-node${i} flush`,
+    `i-node${i} systemctl restart floe-node`,
+    `i-node${i} wait-ready 600`,
+    'put /floe/test/router/drained=none',
+  ]);
+  assert.deepEqual(steps, expected);
+  const log0 = log(fake);
+  const flush0 = log0.indexOf('i-node0 flush');
+  assert.ok(log0.slice(0, flush0).some((l) => /^i-router1 status/.test(l)), 'every router is asked before the flush');
+  assert.equal(readParam(fake, '/floe/test/router/drained'), 'none');
+});
+
+test('rolling update stops at the first node that does not come back, leaving it drained and the rest untouched', () => {
+  const fake = fakeWorld({ nodes: 3 });
+  writeFileSync(join(fake, 'never-ready-i-node1'), '');
+  const r = runScript(fake, 'rolling-update', ['--roles', 'nodes', '--ready-timeout', '1']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /node 1: not ready after 1s .* it stays drained/);
+  assert.equal(readParam(fake, '/floe/test/router/drained'), '10.0.0.11:8081');
+  assert.ok(!log(fake).some((l) => l.startsWith('i-node2')), 'node 2 was not touched');
+});
+
+test('rolling update --replace replaces each node through terraform, instance and attachment only', () => {
+  const fake = fakeWorld({ nodes: 2 });
+  const r = runScript(fake, 'rolling-update', ['--roles', 'nodes', '--replace']);
+  assert.equal(r.status, 0, r.stderr);
+  const applies = log(fake).filter((l) => l.startsWith('terraform apply'));
+  assert.equal(applies.length, 2);
+  assert.match(applies[0], /-replace=module\.nodes\.aws_instance\.node\[0\] -target=module\.nodes\.aws_instance\.node\[0\]/);
+  assert.match(applies[0], /-target=module\.nodes\.aws_volume_attachment\.data\[0\]/);
+  assert.ok(!log(fake).some((l) => /systemctl restart/.test(l)));
+});
+
+test('scale-down empties each partition it removes before terraform touches anything', () => {
+  const fake = fakeWorld({ nodes: 4 });
+  const r = runScript(fake, 'scale-down', ['--to', '2', '--delete-volumes']);
+  assert.equal(r.status, 0, r.stderr);
+  const steps = log(fake).filter((l) => /^i-node\d (flush|status|systemctl)|^terraform|^ec2/.test(l));
+  assert.deepEqual(steps, [
+    'i-node2 flush', 'i-node2 status', 'i-node2 systemctl disable --now floe-node',
+    'i-node3 flush', 'i-node3 status', 'i-node3 systemctl disable --now floe-node',
+    'terraform state rm module.nodes.aws_ebs_volume.data[2]',
+    'terraform state rm module.nodes.aws_ebs_volume.data[3]',
+    'terraform apply -auto-approve -input=false -var node_count=2',
+    'ec2 create-snapshot vol-2', 'ec2 wait ', 'ec2 delete-volume vol-2',
+    'ec2 create-snapshot vol-3', 'ec2 wait ', 'ec2 delete-volume vol-3',
+  ]);
+});
+
+test('scale-down refuses to remove a partition that still buffers events', () => {
+  const fake = fakeWorld({ nodes: 3 });
+  writeFileSync(join(fake, 'buffered-i-node2'), '17');
+  const r = runScript(fake, 'scale-down', ['--to', '2']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /partition 2 still buffers 17 events after a flush; nothing was removed/);
+  assert.ok(!log(fake).some((l) => l.startsWith('terraform') || /systemctl/.test(l)), 'no stop, no state change, no apply');
+});
