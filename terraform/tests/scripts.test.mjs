@@ -226,3 +226,73 @@ test('scale-down refuses to remove a partition that still buffers events', () =>
   assert.match(r.stderr, /partition 2 still buffers 17 events after a flush; nothing was removed/);
   assert.ok(!log(fake).some((l) => l.startsWith('terraform') || /systemctl/.test(l)), 'no stop, no state change, no apply');
 });
+
+// A throwaway PostgreSQL server (the Debian packages' binaries), TLS on like RDS, with an
+// rds_iam role and a master user that owns the database, as RDS sets them up.
+function postgres(t) {
+  const bin = ['/usr/lib/postgresql'].flatMap((d) => (existsSync(d) ? readdirSync(d).sort().reverse() : [])
+    .map((v) => join(d, v, 'bin'))).find((b) => existsSync(join(b, 'initdb')));
+  if (!bin) {
+    t.skip('PostgreSQL is not installed (scripts/test installs it): the catalog database setup was not run');
+    return null;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'floe-pg-'));
+  chmodSync(dir, 0o777);
+  const asPostgres = (cmd, args, opts = {}) => {
+    const r = process.getuid() === 0
+      ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8', ...opts })
+      : spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+    assert.equal(r.status, 0, `${cmd}: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  const data = join(dir, 'data');
+  asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256']);
+  asPostgres('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+    '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')]);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'log'), '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=on`, 'start']);
+  const sql = (statement, db = 'postgres') => asPostgres('psql', ['-X', '-q', '-t', '-A', '-h', dir, '-p', String(port),
+    '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', statement]).trim();
+  sql('CREATE ROLE rds_iam');
+  sql("CREATE ROLE floe_admin LOGIN CREATEROLE PASSWORD 'master-pw'");
+  sql('GRANT rds_iam TO floe_admin WITH ADMIN OPTION');
+  sql('CREATE DATABASE floe OWNER floe_admin');
+  return { port, sql, stop: () => asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', 'stop']) };
+}
+
+test('floe-instance prepare on a catalog instance creates its IAM-authenticated database user, once', (t) => {
+  const pg = postgres(t);
+  if (!pg) return;
+  try {
+    const fake = fakeWorld();
+    release(fake, 'floe-1.tar.gz');
+    param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+    param(fake, '/floe/test/catalog/config', 'service.port=8181');
+    param(fake, '/floe/test/catalog/secrets', 'none');
+    param(fake, '/floe/test/catalog/db-setup',
+      `host=127.0.0.1\nport=${pg.port}\ndatabase=floe\nuser=floe_catalog\nmaster_secret=arn:aws:secretsmanager:us-east-1:1:secret:rds!db`);
+    writeFileSync(join(fake, 'secrets', key('arn:aws:secretsmanager:us-east-1:1:secret:rds!db')),
+      JSON.stringify({ username: 'floe_admin', password: 'master-pw' }));
+    for (const attempt of [1, 2]) {
+      const r = floeInstance(fake, 'catalog', ['prepare']);
+      assert.equal(r.status, 0, `prepare #${attempt}: ${r.stderr}`);
+      assert.match(r.stderr, /database user floe_catalog ready/);
+      assert.doesNotMatch(r.stderr, /master-pw/, 'the master password is never logged');
+    }
+    assert.equal(pg.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'floe_catalog'"), 't');
+    assert.equal(pg.sql("SELECT pg_has_role('floe_catalog', 'rds_iam', 'MEMBER')"), 't');
+    assert.equal(pg.sql("SELECT has_schema_privilege('floe_catalog', 'public', 'CREATE')", 'floe'), 't');
+    assert.equal(pg.sql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'floe_catalog'"), 't',
+      'the service user has no password: it logs in with IAM tokens only');
+    assert.doesNotMatch(readFileSync(join(fake, 'etc', 'catalog.env'), 'utf8'), /master-pw/);
+
+    writeFileSync(join(fake, 'secrets', key('arn:aws:secretsmanager:us-east-1:1:secret:rds!db')),
+      JSON.stringify({ username: 'floe_admin', password: 'rotated-away' }));
+    const stale = floeInstance(fake, 'catalog', ['prepare']);
+    assert.equal(stale.status, 1, 'a wrong master password stops the start');
+    assert.match(stale.stderr, /cannot set up the database user floe_catalog/);
+  } finally {
+    pg.stop();
+  }
+});

@@ -108,6 +108,38 @@ write_secrets() {
   mv "$tmp" "$out"
 }
 
+# create_db_user CONNINFO USER: idempotent; PGPASSWORD holds the master password
+create_db_user() {
+  psql -q -X -v ON_ERROR_STOP=1 -v "svc=$2" "$1" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'svc') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'svc') \gexec
+GRANT rds_iam TO :"svc";
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'svc') \gexec
+GRANT USAGE, CREATE ON SCHEMA public TO :"svc";
+SQL
+}
+
+# db_setup: the catalog service's own database user, created (or checked) with the master
+# credentials RDS manages and may rotate: read fresh at every start, used only here, never stored
+db_setup() {
+  local setup host port database user secret_arn master username password
+  setup=$(retry 5 parameter catalog/db-setup) || die "cannot read the SSM parameter $FLOE_PARAMETERS/catalog/db-setup"
+  host=$(sed -n 's/^host=//p' <<<"$setup")
+  port=$(sed -n 's/^port=//p' <<<"$setup")
+  database=$(sed -n 's/^database=//p' <<<"$setup")
+  user=$(sed -n 's/^user=//p' <<<"$setup")
+  secret_arn=$(sed -n 's/^master_secret=//p' <<<"$setup")
+  [[ -n "$host" && -n "$port" && -n "$database" && "$user" =~ ^[a-z_][a-z0-9_]*$ && -n "$secret_arn" ]] ||
+    die "$FLOE_PARAMETERS/catalog/db-setup must name host, port, database, user (a-z, 0-9, _) and master_secret"
+  master=$(retry 5 aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$secret_arn" \
+    --query SecretString --output text) || die "cannot read the database master secret"
+  username=$(jq -r .username <<<"$master")
+  password=$(jq -r .password <<<"$master")
+  # the service logs in with IAM tokens (rds_iam); it owns the tables the Iceberg JDBC catalog creates
+  PGPASSWORD=$password retry 5 create_db_user "host=$host port=$port dbname=$database user=$username sslmode=require connect_timeout=10" "$user" ||
+    die "cannot set up the database user $user on $host"
+  log "database user $user ready on $host"
+}
+
 prepare() {
   if [[ "$FLOE_ROLE" == node ]] && ! mountpoint -q "$data"; then
     die "refusing to start: $data is not a mounted volume (floe-disks.service mounts the node's EBS volume there); events must never be acknowledged onto the root disk"
@@ -117,6 +149,7 @@ prepare() {
   config=$(retry 5 parameter "$FLOE_ROLE/config") || die "cannot read the SSM parameter $FLOE_PARAMETERS/$FLOE_ROLE/config"
   secrets=$(retry 5 parameter "$FLOE_ROLE/secrets") || die "cannot read the SSM parameter $FLOE_PARAMETERS/$FLOE_ROLE/secrets"
   install_release "$uri"
+  [[ "$FLOE_ROLE" != catalog ]] || db_setup
   {
     printf '# written by floe-instance prepare from %s/%s/config and this instance\n' "$FLOE_PARAMETERS" "$FLOE_ROLE"
     printf '%s\n' "$config"

@@ -118,6 +118,7 @@ public final class Node implements AutoCloseable, Readiness {
       finalFlush();
     });
     metrics.watchBuffer(buffer, budget::usedBytes);
+    metrics.watchReady(() -> notReady() == null);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
     closer.onClose(() -> await(vertx.close().toCompletionStage().toCompletableFuture()));
     closer.onClose(this::drain);

@@ -11,6 +11,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -141,6 +142,12 @@ public final class NodeMetrics {
     gauge("floe_node_inflight_bytes", "Bytes reserved by requests in progress", inflightBytes::getAsLong);
     counter("floe_buffer_sst_written_bytes", "Bytes RocksDB wrote to SST files (memtable flushes of batches "
         + "not yet committed, and reclaiming compactions)", buffer::sstBytesWritten);
+  }
+
+  /** 1 while /health/ready answers 200, else 0 (what alarms watch: a node not ready refuses writes or is stuck). */
+  public void watchReady(BooleanSupplier ready) {
+    gauge("floe_node_ready", "1 when the node is ready (GET /health/ready answers 200), else 0",
+        () -> ready.getAsBoolean() ? 1 : 0);
   }
 
   /** Open HTTP connections, and those closed at once because {@code http.max-connections} was reached. */

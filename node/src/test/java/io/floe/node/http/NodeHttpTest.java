@@ -204,6 +204,7 @@ class NodeHttpTest {
   @Test
   void fullBufferAnswers503AndIsNotReady() throws Exception {
     start(Map.of("buffer.max-bytes", "1MiB"));
+    assertThat(get("/metrics").body()).contains("floe_node_ready 1.0");
     String line = "{\"v\":\"" + "z".repeat(1000) + "\"}\n";
     assertThat(ndjson("clicks", line.repeat(600)).statusCode()).isEqualTo(200);
     assertThat(ndjson("clicks", line.repeat(600)).statusCode()).isEqualTo(200);
@@ -215,6 +216,7 @@ class NodeHttpTest {
     HttpResponse<String> ready = get("/health/ready");
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(new JsonObject(ready.body()).getString("reason")).isEqualTo("buffer_full");
+    assertThat(get("/metrics").body()).contains("floe_node_ready 0.0");
     assertThat(node.buffer().highWaterMark()).isEqualTo(hwm);
   }
 
