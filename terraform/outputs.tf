@@ -76,11 +76,14 @@ output "interface_endpoints" {
 output "operations" {
   description = "What scripts/rolling-update and scripts/scale-down need: region, parameter prefix, instances."
   value = {
-    region              = var.region
-    parameters          = local.parameters
-    node_instance_ids   = module.nodes.instance_ids
-    node_addresses      = module.nodes.addresses
-    router_instance_ids = module.routers.instance_ids
+    region               = var.region
+    parameters           = local.parameters
+    node_instance_ids    = module.nodes.instance_ids
+    node_addresses       = module.nodes.addresses
+    router_instance_ids  = module.routers.instance_ids
+    router_target_group  = module.load_balancer.target_group_arn
+    catalog_instance_ids = module.catalog.instance_ids
+    catalog_target_group = module.catalog.target_group_arn
   }
 }
 

@@ -18,6 +18,8 @@ cluster_init() {
   mapfile -t CLUSTER_NODE_ADDRESSES < <(jq -r '.node_addresses[]' <<<"$ops")
   mapfile -t CLUSTER_ROUTER_IDS < <(jq -r '.router_instance_ids[]' <<<"$ops")
   mapfile -t CLUSTER_CATALOG_IDS < <(jq -r '(.catalog_instance_ids // [])[]' <<<"$ops")
+  CLUSTER_ROUTER_TARGETS=$(jq -r '.router_target_group // empty' <<<"$ops")
+  CLUSTER_CATALOG_TARGETS=$(jq -r '.catalog_target_group // empty' <<<"$ops")
   [[ ${#CLUSTER_NODE_IDS[@]} -gt 0 ]] || floe_die "the terraform output names no node"
 }
 
@@ -55,6 +57,19 @@ remote_until() {
     ((SECONDS < deadline)) || return 1
     sleep "${CLUSTER_POLL_SECONDS:-2}"
   done
+}
+
+# target_out GROUP INSTANCE PORT: the load balancer stops opening connections to it and lets the
+# open ones finish (deregistration delay) before it returns
+target_out() {
+  aws elbv2 deregister-targets --region "$CLUSTER_REGION" --target-group-arn "$1" --targets "Id=$2,Port=$3" &&
+    aws elbv2 wait target-deregistered --region "$CLUSTER_REGION" --target-group-arn "$1" --targets "Id=$2,Port=$3"
+}
+
+# target_in GROUP INSTANCE PORT: registered again and passing the load balancer's health check
+target_in() {
+  aws elbv2 register-targets --region "$CLUSTER_REGION" --target-group-arn "$1" --targets "Id=$2,Port=$3" &&
+    aws elbv2 wait target-in-service --region "$CLUSTER_REGION" --target-group-arn "$1" --targets "Id=$2,Port=$3"
 }
 
 parameter_get() {

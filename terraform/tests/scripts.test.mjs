@@ -28,6 +28,7 @@ function fakeWorld({ nodes = 3, routers = 2 } = {}) {
     region: 'us-east-1', parameters: '/floe/test',
     node_instance_ids: [...Array(nodes).keys()].map((i) => `i-node${i}`), node_addresses: addresses,
     router_instance_ids: [...Array(routers).keys()].map((i) => `i-router${i}`), catalog_instance_ids: ['i-catalog0'],
+    router_target_group: 'arn:tg/routers', catalog_target_group: 'arn:tg/catalog',
   }));
   writeFileSync(join(fake, 'output-node_volume_ids.json'), JSON.stringify([...Array(nodes).keys()].map((i) => `vol-${i}`)));
   param(fake, '/floe/test/router/nodes', addresses.join('\n'));
@@ -179,6 +180,29 @@ test('rolling update: one node at a time, drained, flushed, restarted, ready and
   const flush0 = log0.indexOf('i-node0 flush');
   assert.ok(log0.slice(0, flush0).some((l) => /^i-router1 status/.test(l)), 'every router is asked before the flush');
   assert.equal(readParam(fake, '/floe/test/router/drained'), 'none');
+});
+
+test('rolling update of routers: each leaves its load balancer, restarts, is ready and back in service before the next', () => {
+  const fake = fakeWorld({ nodes: 1, routers: 2 });
+  const r = runScript(fake, 'rolling-update', ['--roles', 'routers,catalog']);
+  assert.equal(r.status, 0, r.stderr);
+  const steps = log(fake).filter((l) => /^elbv2|^i-(router|catalog)\d (systemctl|wait-ready)/.test(l));
+  assert.deepEqual(steps, [
+    ...[0, 1].flatMap((i) => [
+      `elbv2 deregister-targets arn:tg/routers Id=i-router${i},Port=8080`,
+      `elbv2 wait arn:tg/routers Id=i-router${i},Port=8080`,
+      `i-router${i} systemctl restart floe-router`,
+      `i-router${i} wait-ready 600`,
+      `elbv2 register-targets arn:tg/routers Id=i-router${i},Port=8080`,
+      `elbv2 wait arn:tg/routers Id=i-router${i},Port=8080`,
+    ]),
+    'elbv2 deregister-targets arn:tg/catalog Id=i-catalog0,Port=8181',
+    'elbv2 wait arn:tg/catalog Id=i-catalog0,Port=8181',
+    'i-catalog0 systemctl restart floe-catalog',
+    'i-catalog0 wait-ready 600',
+    'elbv2 register-targets arn:tg/catalog Id=i-catalog0,Port=8181',
+    'elbv2 wait arn:tg/catalog Id=i-catalog0,Port=8181',
+  ]);
 });
 
 test('rolling update stops at the first node that does not come back, leaving it drained and the rest untouched', () => {

@@ -200,3 +200,13 @@ test('disk setup refuses to go on without its EBS volume, and rejects a bad volu
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /must be an EBS volume id/);
 });
+
+test('the operations output carries every key the cluster scripts read', () => {
+  const scripts = readText(REPO, 'scripts/lib/cluster.sh');
+  const read = [...scripts.matchAll(/jq -r '?\(?\.([a-z_]+)/g)].map((m) => m[1]);
+  assert.ok(read.length >= 6, `found only ${read} in cluster.sh`);
+  const outputs = readText(TF, 'outputs.tf');
+  const block = outputs.slice(outputs.indexOf('output "operations"'));
+  const value = block.slice(block.indexOf('value = {'), block.indexOf('\n  }\n'));
+  for (const k of read) assert.match(value, new RegExp(`\\n\\s+${k}\\s+=`), `operations output lacks ${k}`);
+});

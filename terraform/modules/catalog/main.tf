@@ -351,6 +351,11 @@ output "user_data" {
   value       = module.bootstrap.user_data
 }
 
+output "target_group_arn" {
+  description = "Target group of the catalog service instances, or null."
+  value       = local.floe == 1 ? aws_lb_target_group.catalog[0].arn : null
+}
+
 output "instance_ids" {
   description = "Catalog service instances."
   value       = aws_instance.service[*].id

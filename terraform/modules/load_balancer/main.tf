@@ -126,6 +126,11 @@ output "listener_ports" {
   value       = var.tls_certificate_arn == null ? [80] : [443]
 }
 
+output "target_group_arn" {
+  description = "Target group of the routers (scripts/rolling-update drains a router through it)."
+  value       = aws_lb_target_group.routers.arn
+}
+
 output "dns_name" {
   description = "DNS name of the load balancer."
   value       = aws_lb.this.dns_name
