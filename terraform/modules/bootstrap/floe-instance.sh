@@ -13,7 +13,7 @@
 #   ready | status | flush | wait-ready SECONDS
 #                    operators and scripts/rolling-update (through SSM Run Command): the local
 #                    service's /health/ready, /v1/status, POST /v1/flush (node)
-#   retry N CMD...   runs CMD up to N times with exponential backoff
+#   retry N CMD...   runs CMD up to N times with exponential backoff (1 s doubling, at most 30 s)
 set -euo pipefail
 
 etc=${FLOE_ETC:-/etc/floe}
@@ -38,7 +38,7 @@ retry() {
     fi
     log "attempt $i of $attempts failed, retrying in ${delay}s: $1 $2"
     sleep "$delay"
-    delay=$((delay * 2))
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
   done
 }
 

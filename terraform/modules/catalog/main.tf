@@ -211,6 +211,8 @@ resource "aws_instance" "service" {
   }
 
   tags = { Name = "${var.name}-catalog-${count.index}", "floe:role" = "catalog" }
+
+  depends_on = [aws_ssm_parameter.config, aws_ssm_parameter.db_setup, aws_ssm_parameter.secrets]
 }
 
 resource "aws_lb" "catalog" {

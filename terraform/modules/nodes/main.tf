@@ -233,6 +233,9 @@ resource "aws_instance" "node" {
   }
 
   tags = { Name = "${var.name}-node-${count.index}", "floe:partition" = tostring(count.index), "floe:role" = "node" }
+
+  # what a node reads at its first start exists before it boots (it would retry, but need not)
+  depends_on = [aws_ssm_parameter.config, aws_ssm_parameter.secrets]
 }
 
 resource "aws_volume_attachment" "data" {

@@ -139,6 +139,9 @@ resource "aws_instance" "router" {
   }
 
   tags = { Name = "${var.name}-router-${count.index}", "floe:role" = "router" }
+
+  # what a router reads at its first start exists before it boots
+  depends_on = [aws_ssm_parameter.nodes, aws_ssm_parameter.drained, aws_ssm_parameter.config, aws_ssm_parameter.secrets]
 }
 
 # The membership: every node, minus those scripts/rolling-update or scripts/scale-down drained.
