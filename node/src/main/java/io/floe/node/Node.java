@@ -173,7 +173,7 @@ public final class Node implements AutoCloseable, Readiness {
     OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
     BearerAuth auth = new BearerAuth(config.authToken());
     NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
-        config.idleTimeout());
+        config.idleTimeout(), config.tls());
     ConnectionLimit connections = new ConnectionLimit(config.maxConnections());
     metrics.watchConnections(connections::open, connections::refused);
     List<NodeHttpVerticle> servers = new CopyOnWriteArrayList<>();

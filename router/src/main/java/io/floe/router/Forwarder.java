@@ -44,8 +44,8 @@ final class Forwarder {
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.poolWaitMillis = config.poolWait().toMillis();
     this.client = vertx.createHttpClient(
-        new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(2000)
-            .setKeepAliveTimeout(60).setPipelining(false),
+        config.nodeClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(2000)
+            .setKeepAliveTimeout(60).setPipelining(false)),
         new PoolOptions().setHttp1MaxSize(config.connectionsPerNode()).setMaxWaitQueueSize(10_000));
   }
 

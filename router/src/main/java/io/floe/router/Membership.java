@@ -34,8 +34,8 @@ final class Membership {
   Membership(Vertx vertx, RouterConfig config) {
     this.vertx = vertx;
     this.config = config;
-    this.checker = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(1000).setKeepAlive(true)
-        .setIdleTimeout(30));
+    this.checker = vertx.createHttpClient(config.nodeClient(new HttpClientOptions().setConnectTimeout(1000)
+        .setKeepAlive(true).setIdleTimeout(30)));
   }
 
   /** Loads the node list, checks every node once, then keeps checking on a timer. */

@@ -46,12 +46,19 @@ public final class Router implements AutoCloseable {
     router.membership.start();
     HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
         .setTcpNoDelay(true).setHttp2ClearTextEnabled(true).setIdleTimeout(120);
+    if (config.tls() != null) {
+      config.tls().apply(options);
+    }
     // the same options on every server: Vert.x shares the socket between them (also for port 0)
     for (int i = 0; i < config.eventLoops(); i++) {
       HttpServer server = router.vertx.createHttpServer(options).requestHandler(router::handle);
       router.servers.add(server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
-    LOG.info("router listening on {}:{} for nodes {}", config.host(), router.port(),
+    if (config.tls() != null) {
+      config.tls().watch(router.vertx, () -> router.servers);
+    }
+    LOG.info("router listening on {}:{}{} for nodes {}", config.host(), router.port(),
+        config.tls() != null ? " (TLS)" : "",
         router.membership.all().stream().map(m -> m.id).toList());
     return router;
   }

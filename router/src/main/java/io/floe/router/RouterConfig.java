@@ -2,6 +2,7 @@ package io.floe.router;
 
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.floe.common.tls.ServerTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -35,7 +36,9 @@ public record RouterConfig(
     int connectionsPerNode,
     Duration requestTimeout,
     Duration poolWait,
-    int eventLoops) {
+    int eventLoops,
+    ServerTls tls,
+    Path nodeTrustFile) {
 
   public static final String HOST = "router.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -58,6 +61,10 @@ public record RouterConfig(
   public static final Duration REQUEST_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
   /** Default: the number of cores. */
   public static final String EVENT_LOOPS = "router.event-loops";
+  /** router.tls.cert-file, router.tls.key-file, router.tls.reload-seconds: see {@link ServerTls}; none is plaintext. */
+  public static final String TLS_PREFIX = "router.";
+  /** PEM certificates the nodes' certificates must chain to; set, the router speaks TLS to the nodes. */
+  public static final String NODE_TRUST_FILE = "router.node-tls-trust-file";
 
   /** A node's address. */
   public record NodeAddress(String host, int port) {
@@ -115,6 +122,25 @@ public record RouterConfig(
         s.intValue(CONNECTIONS_PER_NODE, CONNECTIONS_PER_NODE_DEFAULT, 1, 10_000),
         s.seconds(REQUEST_TIMEOUT, REQUEST_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
         s.seconds(POOL_WAIT, POOL_WAIT_DEFAULT, Duration.ofMillis(10), Duration.ofMinutes(10)),
-        s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024));
+        s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
+        ServerTls.load(s, TLS_PREFIX),
+        readable(s.path(NODE_TRUST_FILE, null)));
+  }
+
+  private static Path readable(Path file) {
+    if (file != null && !java.nio.file.Files.isReadable(file)) {
+      throw new ConfigException(NODE_TRUST_FILE + ": cannot read " + file);
+    }
+    return file;
+  }
+
+  /** The client options to reach nodes: TLS with the trust file when one is set. */
+  io.vertx.core.http.HttpClientOptions nodeClient(io.vertx.core.http.HttpClientOptions options) {
+    if (nodeTrustFile == null) {
+      return options;
+    }
+    return options.setSsl(true).setVerifyHost(true).setUseAlpn(false)
+        .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(nodeTrustFile.toString()))
+        .setEnabledSecureTransportProtocols(ServerTls.PROTOCOLS);
   }
 }

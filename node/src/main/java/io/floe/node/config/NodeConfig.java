@@ -3,6 +3,7 @@ package io.floe.node.config;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.floe.common.tls.ServerTls;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.flush.FlushConfig;
 import java.time.Duration;
@@ -20,6 +21,7 @@ public record NodeConfig(
     Duration idleTimeout,
     int maxConnections,
     String authToken,
+    ServerTls tls,
     IngestLimits limits,
     long inflightMaxBytes,
     Duration shutdownGrace,
@@ -37,6 +39,8 @@ public record NodeConfig(
   /** Default: the number of cores. */
   public static final String HTTP_EVENT_LOOPS = "http.event-loops";
   public static final String HTTP_AUTH_TOKEN = "http.auth-token";
+  /** http.tls.cert-file, http.tls.key-file, http.tls.reload-seconds: see {@link ServerTls}; none is plaintext. */
+  public static final String HTTP_TLS_PREFIX = "http.";
   public static final String HTTP_IDLE_TIMEOUT = "http.idle-timeout-seconds";
   public static final Duration HTTP_IDLE_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
   public static final String HTTP_MAX_CONNECTIONS = "http.max-connections";
@@ -84,6 +88,7 @@ public record NodeConfig(
         s.seconds(HTTP_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)),
         s.intValue(HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
         s.string(HTTP_AUTH_TOKEN, null),
+        ServerTls.load(s, HTTP_TLS_PREFIX),
         limits,
         inflight,
         s.seconds(SHUTDOWN_GRACE, SHUTDOWN_GRACE_DEFAULT, Duration.ZERO, Duration.ofHours(1)),

@@ -1,5 +1,6 @@
 package io.floe.node.http;
 
+import io.floe.common.tls.ServerTls;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
@@ -8,6 +9,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NodeHttpVerticle extends AbstractVerticle {
   /** Where and how the servers listen. */
-  public record Listen(String host, int port, Duration idleTimeout) {}
+  /** Where and how to listen; {@code tls} is null for plaintext. */
+  public record Listen(String host, int port, Duration idleTimeout, ServerTls tls) {}
 
   private final Listen listen;
   private final ConnectionLimit connections;
@@ -72,12 +75,18 @@ public final class NodeHttpVerticle extends AbstractVerticle {
             .setHttp2ClearTextEnabled(true)
             .setCompressionSupported(false)
             .setDecompressionSupported(false);
+    if (listen.tls() != null) {
+      listen.tls().apply(options);
+    }
     vertx.createHttpServer(options)
         .connectionHandler(connections::accept)
         .requestHandler(router)
         .listen()
         .onSuccess(s -> {
           server = s;
+          if (listen.tls() != null) {
+            listen.tls().watch(vertx, () -> List.of(s));
+          }
           started.complete();
         })
         .onFailure(started::fail);

@@ -54,11 +54,18 @@ public final class CatalogService implements AutoCloseable {
           ctx.failure() != null ? ctx.failure() : new IllegalStateException("status " + ctx.statusCode())));
       router.route().last().handler(ctx -> RestErrors.send(ctx, 404, "NoSuchEndpoint",
           "no route for " + ctx.request().method() + " " + ctx.request().path()));
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions()
-              .setHost(config.host()).setPort(config.port()).setTcpNoDelay(true))
+      HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+          .setTcpNoDelay(true);
+      if (config.tls() != null) {
+        config.tls().apply(options);
+      }
+      HttpServer server = vertx.createHttpServer(options)
           .requestHandler(router)
           .listen()
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (config.tls() != null) {
+        config.tls().watch(vertx, () -> java.util.List.of(server));
+      }
       LOG.info("catalog service listening on {}:{} over {} (warehouse {})", config.host(), server.actualPort(),
           config.catalogProperties().get("uri"), config.catalogProperties().get("warehouse"));
       return new CatalogService(vertx, server, catalog);

@@ -2,6 +2,7 @@ package io.floe.catalog.service;
 
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.common.config.Settings;
+import io.floe.common.tls.ServerTls;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -13,15 +14,19 @@ import java.util.TreeMap;
  * @param host listen address
  * @param port listen port (8181, the usual Iceberg REST port)
  * @param authToken bearer token clients must send, or null
+ * @param tls the listener's certificate (service.tls.*), or null for plaintext
  * @param catalogProperties Iceberg properties of the backing catalog
  */
-public record CatalogServiceConfig(String host, int port, String authToken, Map<String, String> catalogProperties) {
+public record CatalogServiceConfig(String host, int port, String authToken, ServerTls tls,
+    Map<String, String> catalogProperties) {
 
   public static final String HOST = "service.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
   public static final String PORT = "service.port";
   public static final int PORT_DEFAULT = 8181;
   public static final String AUTH_TOKEN = "service.auth-token";
+  /** service.tls.cert-file, service.tls.key-file, service.tls.reload-seconds: see {@link ServerTls}. */
+  public static final String TLS_PREFIX = "service.";
   /** Defaults of the backing catalog's {@code catalog.*} properties. */
   public static final Map<String, String> CATALOG_DEFAULTS = Map.of(
       "type", "jdbc",
@@ -40,6 +45,7 @@ public record CatalogServiceConfig(String host, int port, String authToken, Map<
         s.string(HOST, HOST_DEFAULT),
         s.intValue(PORT, PORT_DEFAULT, 0, 65_535),
         s.string(AUTH_TOKEN, null),
+        ServerTls.load(s, TLS_PREFIX),
         props);
   }
 

@@ -21,7 +21,7 @@ public final class CatalogConnector {
       "s3.endpoint", "s3.path-style-access", "s3.access-key-id", "s3.secret-access-key",
       "s3.multipart.part-size-bytes",
       "client.region", "jdbc.user", "jdbc.password", "rest.sigv4-enabled", "rest.signing-name",
-      "rest.signing-region");
+      "rest.signing-region", PemTrustTlsConfigurer.TRUST_FILE);
 
   private CatalogConnector() {}
 
@@ -33,6 +33,10 @@ public final class CatalogConnector {
     }
     if ("rest".equals(p.get("type")) && !p.containsKey("uri")) {
       p.put("uri", "http://127.0.0.1:8181");
+    }
+    if (p.containsKey(PemTrustTlsConfigurer.TRUST_FILE)) {
+      // catalog.tls-trust-file: the REST client trusts that file's certificates (a private CA)
+      p.putIfAbsent("rest.client.tls.configurer-impl", PemTrustTlsConfigurer.class.getName());
     }
     return p;
   }

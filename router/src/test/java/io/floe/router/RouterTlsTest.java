@@ -1,0 +1,112 @@
+package io.floe.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.common.config.Settings;
+import io.floe.common.testing.Certificates;
+import io.floe.common.testing.Certificates.Pem;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** TLS from producers to the router (router.tls.*) and from the router to the nodes (router.node-tls-trust-file). */
+class RouterTlsTest {
+  @TempDir Path dir;
+  private final Vertx vertx = Vertx.vertx();
+  private Router router;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (router != null) {
+      router.close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** A node stand-in that speaks only TLS. */
+  private HttpServer tlsNode(Pem pem, AtomicInteger received) throws Exception {
+    return vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0).setSsl(true)
+            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(pem.cert().toString()).setKeyPath(pem.key().toString())))
+        .requestHandler(req -> {
+          if (req.path().equals("/health/ready")) {
+            req.response().end(new JsonObject().put("status", "ready").put("partition_id", 0).encode());
+          } else {
+            req.body().onSuccess(b -> {
+              received.incrementAndGet();
+              req.response().putHeader("Content-Type", "application/json")
+                  .end(new JsonObject().put("partition_id", 0).put("events", 1).encode());
+            });
+          }
+        })
+        .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private Router start(Pem routerPem, HttpServer node, Pem nodeTrust) throws Exception {
+    Map<String, String> s = new HashMap<>(Map.of("router.host", "127.0.0.1", "router.port", "0",
+        "router.nodes", "127.0.0.1:" + node.actualPort(), "router.health-interval-seconds", "0.1",
+        "router.healthy-after", "1", "router.event-loops", "1",
+        "router.tls.cert-file", routerPem.cert().toString(), "router.tls.key-file", routerPem.key().toString()));
+    if (nodeTrust != null) {
+      s.put("router.node-tls-trust-file", nodeTrust.cert().toString());
+    }
+    return Router.start(RouterConfig.load(Settings.of(s)));
+  }
+
+  private HttpResponse<String> send(HttpClient client, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + router.port() + path))
+        .timeout(Duration.ofSeconds(5));
+    return client.send(body == null ? b.build() : b.header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void forwardsOverTlsToNodesItTrusts() throws Exception {
+    Pem routerPem = Certificates.selfSigned(dir, "router");
+    Pem nodePem = Certificates.selfSigned(dir, "node");
+    AtomicInteger received = new AtomicInteger();
+    router = start(routerPem, tlsNode(nodePem, received), nodePem);
+    HttpClient client = HttpClient.newBuilder().sslContext(routerPem.trustingContext()).build();
+    awaitReady(client);
+    HttpResponse<String> r = send(client, "/v1/streams/clicks/events", "{\"v\":1}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+    assertThat(received.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeWhoseCertificateIsNotTrustedIsNeverUsed() throws Exception {
+    Pem routerPem = Certificates.selfSigned(dir, "router");
+    Pem nodePem = Certificates.selfSigned(dir, "node");
+    Pem otherPem = Certificates.selfSigned(dir, "other");
+    AtomicInteger received = new AtomicInteger();
+    router = start(routerPem, tlsNode(nodePem, received), otherPem);
+    HttpClient client = HttpClient.newBuilder().sslContext(routerPem.trustingContext()).build();
+    Thread.sleep(1_000);
+    assertThat(send(client, "/health/ready", null).statusCode()).isEqualTo(503);
+    assertThat(send(client, "/v1/streams/clicks/events", "{\"v\":1}").statusCode()).isEqualTo(503);
+    assertThat(received.get()).isZero();
+  }
+
+  private void awaitReady(HttpClient client) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (send(client, "/health/ready", null).statusCode() != 200) {
+      assertThat(System.nanoTime()).as("the router sees the TLS node healthy").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+}
