@@ -87,6 +87,7 @@ module "iam" {
   glue_database       = "floe"
   s3tables_bucket_arn = module.catalog.s3tables_bucket_arn
   node_secret_arns    = module.secrets.node_secret_arns
+  router_secret_arns  = module.secrets.router_secret_arns
   catalog_secret_arns = concat(module.secrets.catalog_secret_arns, compact([module.catalog.db_master_secret_arn]))
   catalog_db_resource = module.catalog.db_iam_resource
 }
@@ -148,6 +149,7 @@ module "routers" {
   instance_profile = module.iam.router_instance_profile
   node_addresses   = module.nodes.addresses
   ingest_cidrs     = var.ingest_cidrs
+  secret_env       = module.secrets.router_secret_env
   parameters       = local.parameters
   log_retention    = var.log_retention_days
 }

@@ -17,6 +17,16 @@ floe_java() {
   fi
 }
 
+# A random token: 48 hex characters from /dev/urandom.
+floe_new_token() {
+  od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# floe_token_line NAME SCOPES TOKEN: the token's line in a token file (auth.tokens-file): only its hash.
+floe_token_line() {
+  printf '%s %s sha256:%s\n' "$1" "$2" "$(printf '%s' "$3" | sha256sum | cut -d' ' -f1)"
+}
+
 # Builds the modules (skipping tests) when any source is newer than the last build.
 floe_build() {
   local stamp="$FLOE_ROOT/it-tests/target/.floe-built"

@@ -197,7 +197,7 @@ local_http() {
   local token=""
   if [[ -r "$etc/$FLOE_ROLE.env" ]]; then
     # shellcheck source=/dev/null
-    token=$(. "$etc/$FLOE_ROLE.env" && printf '%s' "${FLOE_HTTP_AUTH_TOKEN:-}")
+    token=$(. "$etc/$FLOE_ROLE.env" && printf '%s' "${FLOE_HTTP_AUTH_TOKEN:-${FLOE_ROUTER_AUTH_TOKEN:-}}")
   fi
   local url="${FLOE_LOCAL_URL:-http://127.0.0.1:$port}$2"
   if [[ -n "$token" ]]; then

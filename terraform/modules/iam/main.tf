@@ -1,7 +1,7 @@
 # Least-privilege roles, one per kind of instance. Every role reads the release artifact, its own
 # SSM parameters (<prefix>/<role>/*, <prefix>/artifact) and ships logs and metrics (CloudWatch
 # agent); beyond that: nodes read/write only the warehouse prefix, use only the chosen catalog and
-# read only their tokens; routers read no secret; only the catalog service reads the database
+# read only their tokens; routers read only the ingestion token; only the catalog service reads the database
 # master secret and connects to the database as its own user. Every instance is reached through
 # SSM Session Manager; there is no SSH.
 
@@ -65,6 +65,11 @@ variable "node_secret_arns" {
   type        = list(string)
 }
 
+variable "router_secret_arns" {
+  description = "Secrets the routers read (the ingestion token)."
+  type        = list(string)
+}
+
 variable "catalog_secret_arns" {
   description = "Secrets the catalog service reads (its token, the database master secret)."
   type        = list(string)
@@ -87,7 +92,7 @@ locals {
     Resource = ["arn:aws:s3:::${var.artifact_bucket}/${var.artifact_key}"]
   }
   secrets_read = {
-    for role, arns in { node = var.node_secret_arns, router = [], catalog = var.catalog_secret_arns } :
+    for role, arns in { node = var.node_secret_arns, router = var.router_secret_arns, catalog = var.catalog_secret_arns } :
     role => length(arns) == 0 ? [] : [{ Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = arns }]
   }
   parameters_read = {
@@ -147,7 +152,7 @@ locals {
   policies = {
     node = concat([for st in local.warehouse_rw : st if var.catalog_type != "s3tables"], local.glue, local.s3tables,
     [local.artifact_read], local.parameters_read["node"], local.secrets_read["node"])
-    router = concat([local.artifact_read], local.parameters_read["router"])
+    router = concat([local.artifact_read], local.parameters_read["router"], local.secrets_read["router"])
     catalog = concat([for st in local.warehouse_rw : st if var.catalog_type == "floe"], [local.artifact_read],
     local.parameters_read["catalog"], local.secrets_read["catalog"], local.db_connect)
   }

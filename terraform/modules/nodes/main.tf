@@ -257,6 +257,8 @@ resource "aws_ssm_parameter" "config" {
     "buffer.max-bytes=${local.buffer_max}",
     "table.target-file-size=${var.table_target_file_bytes}",
     "flush.max-age-seconds=${var.flush_max_age_seconds}",
+    # the CloudWatch agent scrapes /metrics locally, without a token (only routers reach a node)
+    "auth.metrics-open=true",
   ], [for k in sort(keys(var.catalog_properties)) : "catalog.${k}=${var.catalog_properties[k]}"]))
 }
 

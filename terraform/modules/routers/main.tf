@@ -60,6 +60,11 @@ variable "parameters" {
   type        = string
 }
 
+variable "secret_env" {
+  description = "Environment variable -> Secrets Manager ARN, read at each start (the producers' token)."
+  type        = map(string)
+}
+
 variable "log_retention" {
   description = "Log retention, days."
   type        = number
@@ -169,14 +174,15 @@ resource "aws_ssm_parameter" "config" {
   name        = "${var.parameters}/router/config"
   description = "Settings of every Floe router (read at each start)"
   type        = "String"
-  value       = join("\n", ["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes"])
+  # the CloudWatch agent scrapes /metrics locally, without a token
+  value = join("\n", ["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes", "auth.metrics-open=true"])
 }
 
 resource "aws_ssm_parameter" "secrets" {
   name        = "${var.parameters}/router/secrets"
-  description = "Secrets the routers read (none: they forward the producers' token to the nodes)"
+  description = "Secrets Manager ARNs the routers read into their environment at each start"
   type        = "String"
-  value       = "none"
+  value       = join("\n", [for k in sort(keys(var.secret_env)) : "${k}=${var.secret_env[k]}"])
 }
 
 resource "aws_cloudwatch_log_group" "router" {

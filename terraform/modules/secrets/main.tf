@@ -52,6 +52,16 @@ output "node_secret_env" {
   )
 }
 
+output "router_secret_env" {
+  description = "Environment variable -> secret ARN, for the routers (they authenticate producers)."
+  value       = { FLOE_ROUTER_AUTH_TOKEN = aws_secretsmanager_secret.token["ingest"].arn }
+}
+
+output "router_secret_arns" {
+  description = "Secrets the routers read: the ingestion token only."
+  value       = [aws_secretsmanager_secret.token["ingest"].arn]
+}
+
 output "catalog_secret_env" {
   description = "Environment variable -> secret ARN, for the catalog service."
   value       = var.catalog_type == "floe" ? { FLOE_SERVICE_AUTH_TOKEN = aws_secretsmanager_secret.token["catalog"].arn } : {}

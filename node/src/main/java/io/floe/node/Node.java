@@ -8,7 +8,6 @@ import io.floe.node.config.NodeConfig;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
 import io.floe.node.flush.SalvageNeededException;
-import io.floe.node.http.BearerAuth;
 import io.floe.node.http.ConnectionLimit;
 import io.floe.node.http.ErrorResponses;
 import io.floe.node.http.InflightBudget;
@@ -16,6 +15,7 @@ import io.floe.node.http.IngestHandler;
 import io.floe.node.http.NodeHttpVerticle;
 import io.floe.node.http.OpsHandler;
 import io.floe.node.http.Readiness;
+import io.floe.node.http.ScopedAuth;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -171,7 +171,7 @@ public final class Node implements AutoCloseable, Readiness {
     ErrorResponses errors = new ErrorResponses(metrics);
     IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this);
     OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
-    BearerAuth auth = new BearerAuth(config.authToken());
+    ScopedAuth auth = new ScopedAuth(config.auth(), config.metricsOpen());
     NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
         config.idleTimeout(), config.tls());
     ConnectionLimit connections = new ConnectionLimit(config.maxConnections());

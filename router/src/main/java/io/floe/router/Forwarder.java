@@ -38,11 +38,14 @@ final class Forwarder {
   private final long timeoutMillis;
   private final long poolWaitMillis;
 
+  private final String nodeToken;
+
   Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics) {
     this.membership = membership;
     this.metrics = metrics;
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.poolWaitMillis = config.poolWait().toMillis();
+    this.nodeToken = config.nodeToken();
     this.client = vertx.createHttpClient(
         config.nodeClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(2000)
             .setKeepAliveTimeout(60).setPipelining(false)),
@@ -128,6 +131,14 @@ final class Forwarder {
       String v = headers.get(h);
       if (v != null) {
         options.putHeader(h, v);
+      }
+    }
+    if (nodeToken != null) {
+      // the router vouches for the producer it authenticated (Router.authorize set the header)
+      options.putHeader("authorization", "Bearer " + nodeToken);
+      String principal = headers.get(Router.PRINCIPAL_HEADER);
+      if (principal != null) {
+        options.putHeader(Router.PRINCIPAL_HEADER, principal);
       }
     }
     client.request(options).onComplete(ar -> {

@@ -1,5 +1,8 @@
 package io.floe.router;
 
+import io.floe.common.auth.AuthException;
+import io.floe.common.auth.Principal;
+import io.floe.common.auth.Scope;
 import io.floe.common.http.JsonResponses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,6 +31,7 @@ public final class Router implements AutoCloseable {
   private static final Pattern RECEIPT = Pattern.compile("^/v1/partitions/(\\d{1,9})/committed$");
 
   private final Vertx vertx;
+  private final RouterConfig config;
   private final Membership membership;
   private final RouterMetrics metrics;
   private final Forwarder forwarder;
@@ -35,6 +39,7 @@ public final class Router implements AutoCloseable {
   private volatile boolean draining;
 
   private Router(RouterConfig config) {
+    this.config = config;
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
     this.membership = new Membership(vertx, config);
     this.metrics = new RouterMetrics(membership);
@@ -67,9 +72,40 @@ public final class Router implements AutoCloseable {
     return servers.get(0).actualPort();
   }
 
+  /** Names the producer the router authenticated, for the node (never taken from the client). */
+  static final String PRINCIPAL_HEADER = "X-Floe-Principal";
+
+  /**
+   * Whether the caller may go on: 401 (no or unknown token, with WWW-Authenticate) or 403 (lacking
+   * what {@code allowed} asks) are answered here. The producer's name is put in X-Floe-Principal.
+   */
+  private boolean authorize(HttpServerRequest req, java.util.function.Predicate<Principal> allowed, String refusal) {
+    req.headers().remove(PRINCIPAL_HEADER);
+    Principal p;
+    try {
+      p = config.auth().authenticate(req.getHeader("Authorization"));
+    } catch (AuthException e) {
+      req.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
+      JsonResponses.error(req.response(), 401, "unauthorized", e.getMessage());
+      return false;
+    }
+    if (!allowed.test(p)) {
+      JsonResponses.error(req.response(), 403, "forbidden", "the token '" + p.name() + "' " + refusal);
+      return false;
+    }
+    if (config.auth().enabled()) {
+      req.headers().set(PRINCIPAL_HEADER, p.name());
+    }
+    return true;
+  }
+
   private void handle(HttpServerRequest req) {
     String path = req.path();
     if (INGEST.matcher(path).matches()) {
+      String stream = path.substring("/v1/streams/".length(), path.length() - "/events".length());
+      if (!authorize(req, p -> p.mayIngest(stream), "may not send events to stream '" + stream + "'")) {
+        return;
+      }
       if (req.method() != HttpMethod.POST) {
         JsonResponses.error(req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
       } else if (draining) {
@@ -82,6 +118,9 @@ public final class Router implements AutoCloseable {
     }
     java.util.regex.Matcher receipt = RECEIPT.matcher(path);
     if (receipt.matches() && req.method() == HttpMethod.GET) {
+      if (!authorize(req, p -> p.may(Scope.INGEST) || p.may(Scope.READ), "lacks the scope ingest or read")) {
+        return;
+      }
       Member node = membership.forPartition(Integer.parseInt(receipt.group(1)));
       if (node == null) {
         JsonResponses.error(req.response(), 404, "not_found", "no node reported partition " + receipt.group(1));
@@ -102,9 +141,16 @@ public final class Router implements AutoCloseable {
               .put("reason", draining ? "draining" : "no_healthy_node"));
         }
       }
-      case "/metrics" -> req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-          .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
+      case "/metrics" -> {
+        if (config.metricsOpen() || authorize(req, p -> p.may(Scope.READ), "lacks the scope read")) {
+          req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+              .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
+        }
+      }
       case "/v1/status" -> {
+        if (!authorize(req, p -> p.may(Scope.READ), "lacks the scope read")) {
+          return;
+        }
         JsonArray nodes = new JsonArray();
         for (Member m : membership.all()) {
           nodes.add(new JsonObject().put("node", m.id).put("healthy", m.healthy()).put("inflight", m.inflight.get())

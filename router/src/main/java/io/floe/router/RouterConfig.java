@@ -1,12 +1,15 @@
 package io.floe.router;
 
 import io.floe.common.config.ConfigException;
+import io.floe.common.auth.Auth;
+import io.floe.common.auth.Scope;
 import io.floe.common.config.Settings;
 import io.floe.common.tls.ServerTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The router's settings, read like every Floe component's ({@link Settings}: {@code FLOE_ROUTER_*}
@@ -38,7 +41,10 @@ public record RouterConfig(
     Duration poolWait,
     int eventLoops,
     ServerTls tls,
-    Path nodeTrustFile) {
+    Path nodeTrustFile,
+    Auth auth,
+    String nodeToken,
+    boolean metricsOpen) {
 
   public static final String HOST = "router.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -65,6 +71,16 @@ public record RouterConfig(
   public static final String TLS_PREFIX = "router.";
   /** PEM certificates the nodes' certificates must chain to; set, the router speaks TLS to the nodes. */
   public static final String NODE_TRUST_FILE = "router.node-tls-trust-file";
+  /**
+   * The router's own token (with the {@code router} scope in the nodes' token file): set, the router
+   * forwards authenticated requests with it and names the producer in X-Floe-Principal, so nodes need
+   * not know producers' tokens; unset, it forwards the producer's Authorization header as is.
+   */
+  public static final String NODE_TOKEN = "router.node-token";
+  /** One token producers send (ingest to every stream, and read); auth.tokens-file for scoped tokens. */
+  public static final String AUTH_TOKEN = "router.auth-token";
+  /** Lets /metrics be scraped without a token. */
+  public static final String METRICS_OPEN = "auth.metrics-open";
 
   /** A node's address. */
   public record NodeAddress(String host, int port) {
@@ -124,7 +140,18 @@ public record RouterConfig(
         s.seconds(POOL_WAIT, POOL_WAIT_DEFAULT, Duration.ofMillis(10), Duration.ofMinutes(10)),
         s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
         ServerTls.load(s, TLS_PREFIX),
-        readable(s.path(NODE_TRUST_FILE, null)));
+        readable(s.path(NODE_TRUST_FILE, null)),
+        Auth.load(s, AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ)),
+        nodeToken(s),
+        s.bool(METRICS_OPEN, false));
+  }
+
+  private static String nodeToken(Settings s) {
+    String token = s.string(NODE_TOKEN, null);
+    if (token == null && s.isSet(NODE_TOKEN)) {
+      throw new ConfigException(NODE_TOKEN + ": the token is empty; set it or leave it out");
+    }
+    return token;
   }
 
   private static Path readable(Path file) {

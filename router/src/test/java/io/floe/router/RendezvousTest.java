@@ -86,6 +86,18 @@ class RendezvousTest {
   }
 
   private static RouterConfig load(Map<String, String> env) {
-    return RouterConfig.load(Settings.from(env));
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.putIfAbsent("FLOE_AUTH_DISABLED", "true");
+    return RouterConfig.load(Settings.from(all));
+  }
+
+  @Test
+  void aRouterNeedsAuthenticationUnlessExplicitlyDisabled() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouterConfig.load(Settings.from(
+            Map.of("FLOE_ROUTER_NODES", "a:1"))))
+        .hasMessageStartingWith("auth.tokens-file: authentication is required");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(Map.of("FLOE_ROUTER_NODES", "a:1",
+            "FLOE_ROUTER_NODE_TOKEN", " ")))
+        .hasMessageStartingWith("router.node-token: the token is empty");
   }
 }

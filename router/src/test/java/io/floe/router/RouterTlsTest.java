@@ -59,7 +59,7 @@ class RouterTlsTest {
   private Router start(Pem routerPem, HttpServer node, Pem nodeTrust) throws Exception {
     Map<String, String> s = new HashMap<>(Map.of("router.host", "127.0.0.1", "router.port", "0",
         "router.nodes", "127.0.0.1:" + node.actualPort(), "router.health-interval-seconds", "0.1",
-        "router.healthy-after", "1", "router.event-loops", "1",
+        "router.healthy-after", "1", "router.event-loops", "1", "auth.disabled", "true",
         "router.tls.cert-file", routerPem.cert().toString(), "router.tls.key-file", routerPem.key().toString()));
     if (nodeTrust != null) {
       s.put("router.node-tls-trust-file", nodeTrust.cert().toString());

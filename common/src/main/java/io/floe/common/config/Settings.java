@@ -75,6 +75,11 @@ public final class Settings {
     return new ConfigException(label(key) + " must be " + expected + ", got '" + value + "'");
   }
 
+  /** Whether the setting is given at all, even as an empty value (which {@link #string} treats as unset). */
+  public boolean isSet(String key) {
+    return raw(key) != null;
+  }
+
   public String string(String key, String defaultValue) {
     String value = raw(key);
     return value == null || value.isEmpty() ? defaultValue : value;

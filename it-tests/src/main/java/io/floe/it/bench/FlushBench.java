@@ -57,6 +57,7 @@ public final class FlushBench {
           s.put("node.partition-id", "0");
           s.put("http.port", "0");
           s.put("http.host", "127.0.0.1");
+          s.put("auth.disabled", "true"); // a loopback benchmark of the flush path
           s.put("buffer.dir", dir.resolve("node-" + codec).toString());
           s.put("buffer.durability", "async");
           s.put("catalog.uri", "http://127.0.0.1:" + service.port());

@@ -81,6 +81,7 @@ final class AckingWriter {
                   .timeout(Duration.ofSeconds(30))
                   .header("Content-Type", "application/x-ndjson").header("X-Floe-Key", key)
                   .header("Idempotency-Key", idempotencyKey)
+                  .header("Authorization", "Bearer " + LocalCluster.PRODUCER_TOKEN)
                   .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
               HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() != 200) {

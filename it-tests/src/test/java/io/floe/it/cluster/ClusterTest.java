@@ -164,7 +164,7 @@ class ClusterTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (true) {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
-          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+          .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() == 200) {
         return;
       }

@@ -1,5 +1,6 @@
 package io.floe.it.cluster;
 
+import io.floe.common.auth.TokenStore;
 import io.floe.common.net.FreePort;
 import io.floe.catalog.service.CatalogServiceMain;
 import io.floe.catalog.local.LocalS3Main;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
@@ -25,10 +27,19 @@ final class LocalCluster implements AutoCloseable {
   final List<JavaProcess> nodes = new ArrayList<>();
   final List<JavaProcess> routers = new ArrayList<>();
   final JavaProcess nginx;
+  /** Tokens of this cluster, as production has them: producers, operators, the routers. */
+  static final String PRODUCER_TOKEN = "producer-" + UUID.randomUUID();
+  static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
+  private static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
   LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
     this.dir = dir;
     Path logs = Files.createDirectories(dir.resolve("logs"));
+    // routers know producers and operators; nodes know operators and the routers' own token
+    Path routerTokens = Files.write(dir.resolve("router-tokens"), List.of(
+        TokenStore.line("producer", "ingest", PRODUCER_TOKEN), TokenStore.line("operator", "read", OPERATOR_TOKEN)));
+    Path nodeTokens = Files.write(dir.resolve("node-tokens"), List.of(
+        TokenStore.line("operator", "read,admin", OPERATOR_TOKEN), TokenStore.line("routers", "router", ROUTER_TOKEN)));
     int s3Port = FreePort.pick();
     s3 = JavaProcess.java("s3", s3Port, LocalS3Main.class.getName(),
         List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)), Map.of(), logs, "512m");
@@ -43,12 +54,14 @@ final class LocalCluster implements AutoCloseable {
     catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
     catalogEnv.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
+    catalogEnv.put("FLOE_AUTH_DISABLED", "true");
     catalog = JavaProcess.java("catalog", catalogPort, CatalogServiceMain.class.getName(), List.of(), catalogEnv,
         logs, "512m");
     for (int i = 0; i < nodeCount; i++) {
       int port = FreePort.pick();
       Map<String, String> env = new HashMap<>();
       env.put("FLOE_NODE_PARTITION_ID", Integer.toString(i));
+      env.put("FLOE_AUTH_TOKENS_FILE", nodeTokens.toString());
       env.put("FLOE_HTTP_PORT", Integer.toString(port));
       env.put("FLOE_HTTP_HOST", "127.0.0.1");
       env.put("FLOE_HTTP_EVENT_LOOPS", "1");
@@ -65,7 +78,8 @@ final class LocalCluster implements AutoCloseable {
       routers.add(JavaProcess.java("router-" + i, port, RouterMain.class.getName(), List.of(), Map.of(
           "FLOE_ROUTER_PORT", Integer.toString(port), "FLOE_ROUTER_HOST", "127.0.0.1",
           "FLOE_ROUTER_NODES", nodeList, "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.25",
-          "FLOE_ROUTER_EVENT_LOOPS", "1"), logs, "256m"));
+          "FLOE_ROUTER_EVENT_LOOPS", "1", "FLOE_AUTH_TOKENS_FILE", routerTokens.toString(),
+          "FLOE_ROUTER_NODE_TOKEN", ROUTER_TOKEN), logs, "256m"));
     }
     int lbPort = FreePort.pick();
     Path conf = writeNginxConf(dir.resolve("nginx"), lbPort);

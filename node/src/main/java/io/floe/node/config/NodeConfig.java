@@ -1,12 +1,15 @@
 package io.floe.node.config;
 
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.common.auth.Auth;
+import io.floe.common.auth.Scope;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import io.floe.common.tls.ServerTls;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.flush.FlushConfig;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * Everything a node needs, built once at start from {@link Settings} and validated there. Setting
@@ -20,7 +23,8 @@ public record NodeConfig(
     int eventLoops,
     Duration idleTimeout,
     int maxConnections,
-    String authToken,
+    Auth auth,
+    boolean metricsOpen,
     ServerTls tls,
     IngestLimits limits,
     long inflightMaxBytes,
@@ -38,7 +42,10 @@ public record NodeConfig(
   public static final int HTTP_PORT_DEFAULT = 8081;
   /** Default: the number of cores. */
   public static final String HTTP_EVENT_LOOPS = "http.event-loops";
+  /** One token for everything a node serves (ingest, read, admin); auth.tokens-file for scoped tokens. */
   public static final String HTTP_AUTH_TOKEN = "http.auth-token";
+  /** Lets /metrics be scraped without a token (a local agent on a private network). */
+  public static final String METRICS_OPEN = "auth.metrics-open";
   /** http.tls.cert-file, http.tls.key-file, http.tls.reload-seconds: see {@link ServerTls}; none is plaintext. */
   public static final String HTTP_TLS_PREFIX = "http.";
   public static final String HTTP_IDLE_TIMEOUT = "http.idle-timeout-seconds";
@@ -87,7 +94,8 @@ public record NodeConfig(
         s.intValue(HTTP_EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
         s.seconds(HTTP_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)),
         s.intValue(HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
-        s.string(HTTP_AUTH_TOKEN, null),
+        Auth.load(s, HTTP_AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ, Scope.ADMIN)),
+        s.bool(METRICS_OPEN, false),
         ServerTls.load(s, HTTP_TLS_PREFIX),
         limits,
         inflight,

@@ -64,6 +64,13 @@ public abstract sealed class IngestException extends RuntimeException {
     }
   }
 
+  /** A known token without the scope this request needs. */
+  public static final class Forbidden extends IngestException {
+    public Forbidden(String detail) {
+      super("forbidden", detail);
+    }
+  }
+
   /**
    * The buffer write of this request failed, and its outcome is unknown: RocksDB may have written
    * the WAL record before the failure (a failed fsync, a full disk mid-write), in which case the

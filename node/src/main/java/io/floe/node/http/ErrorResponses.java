@@ -26,6 +26,8 @@ public final class ErrorResponses {
       return 400;
     } else if (e instanceof IngestException.Unauthorized) {
       return 401;
+    } else if (e instanceof IngestException.Forbidden) {
+      return 403;
     } else if (e instanceof IngestException.BodyTimeout) {
       return 408;
     } else if (e instanceof IngestException.TooLarge) {
@@ -53,6 +55,10 @@ public final class ErrorResponses {
     } else if (e instanceof IngestException.StorageFailed) {
       metrics.rejected(e.error());
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), STORAGE_RETRY_AFTER_SECONDS);
+    } else if (e instanceof IngestException.Unauthorized) {
+      metrics.rejected(e.error());
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
+      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
     } else {
       metrics.rejected(e.error());
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());

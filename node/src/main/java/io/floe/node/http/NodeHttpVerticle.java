@@ -1,5 +1,6 @@
 package io.floe.node.http;
 
+import io.floe.common.auth.Scope;
 import io.floe.common.tls.ServerTls;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.AbstractVerticle;
@@ -25,7 +26,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private final ConnectionLimit connections;
   private final IngestHandler ingest;
   private final OpsHandler ops;
-  private final BearerAuth auth;
+  private final ScopedAuth auth;
   private final ErrorResponses errors;
   private final NodeMetrics metrics;
   private HttpServer server;
@@ -35,7 +36,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
       ConnectionLimit connections,
       IngestHandler ingest,
       OpsHandler ops,
-      BearerAuth auth,
+      ScopedAuth auth,
       ErrorResponses errors,
       NodeMetrics metrics) {
     this.listen = listen;
@@ -52,15 +53,15 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     Router router = Router.router(vertx);
     router.route().handler(this::timed);
     router.post("/v1/streams/:stream/events")
-        .handler(auth)
+        .handler(auth.ingest())
         .handler(ingest::admit)
         .handler(ingest::ingest);
     router.get("/health/live").handler(ops::live);
     router.get("/health/ready").handler(ops::ready);
-    router.get("/metrics").handler(ops::metrics);
-    router.get("/v1/status").handler(auth).handler(ops::status);
-    router.post("/v1/flush").handler(auth).handler(ops::flush);
-    router.get("/v1/partitions/:partition/committed").handler(auth).handler(ops::committed);
+    router.get("/metrics").handler(auth.metrics()).handler(ops::metrics);
+    router.get("/v1/status").handler(auth.require(Scope.READ)).handler(ops::status);
+    router.post("/v1/flush").handler(auth.require(Scope.ADMIN)).handler(ops::flush);
+    router.get("/v1/partitions/:partition/committed").handler(auth.receipts()).handler(ops::committed);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);

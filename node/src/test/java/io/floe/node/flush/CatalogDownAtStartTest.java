@@ -39,6 +39,7 @@ class CatalogDownAtStartTest {
           "buffer.dir", tmp.resolve("node").toString(), "catalog.type", "rest",
           "catalog.uri", "http://127.0.0.1:" + port, "flush.max-age-seconds", "3600",
           "flush.retry-max-seconds", "1", "catalog.startup-timeout-seconds", "2"));
+      s.put("auth.disabled", "true");
       Ingest ingest = new Ingest();
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
         assertThat(ingest.send(node.port(), "c", "before", 10).statusCode()).isEqualTo(200);

@@ -122,6 +122,7 @@ class FlushIntegrationTest {
     int port = io.floe.common.net.FreePort.pick();
     Map<String, String> s = new HashMap<>();
     s.put("http.port", "0");
+    s.put("auth.disabled", "true");
     s.put("buffer.dir", tmp.resolve("node").toString());
     s.put("catalog.uri", "http://127.0.0.1:" + port);
     s.put("catalog.startup-timeout-seconds", "2");

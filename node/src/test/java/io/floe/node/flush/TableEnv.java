@@ -57,6 +57,7 @@ final class TableEnv implements AutoCloseable {
     s.put("node.partition-id", Integer.toString(id));
     s.put("http.port", "0");
     s.put("http.host", "127.0.0.1");
+    s.put("auth.disabled", "true");
     s.put("http.event-loops", "1");
     s.put("buffer.dir", dir.resolve("node-" + id).toString());
     s.put("catalog.type", "rest");

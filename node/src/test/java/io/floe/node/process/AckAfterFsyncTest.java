@@ -36,7 +36,8 @@ class AckAfterFsyncTest {
     pb.environment().keySet().removeIf(k -> k.startsWith("FLOE_"));
     pb.environment().putAll(java.util.Map.of("FLOE_HTTP_PORT", Integer.toString(port), "FLOE_HTTP_HOST", "127.0.0.1",
         "FLOE_BUFFER_DIR", tmp.resolve(durability).toString(), "FLOE_FLUSH_ENABLED", "false",
-        "FLOE_BUFFER_DURABILITY", durability, "FLOE_HTTP_EVENT_LOOPS", "1", "FLOE_LOG_LEVEL", "WARN"));
+        "FLOE_BUFFER_DURABILITY", durability, "FLOE_HTTP_EVENT_LOOPS", "1", "FLOE_LOG_LEVEL", "WARN",
+        "FLOE_AUTH_DISABLED", "true"));
     pb.redirectErrorStream(true).redirectOutput(tmp.resolve(durability + ".log").toFile());
     Process node = pb.start();
     Process strace = null;

@@ -63,6 +63,9 @@ public final class NodeProcess implements AutoCloseable {
     env.put("FLOE_NODE_PARTITION_ID", "5");
     env.put("FLOE_HTTP_EVENT_LOOPS", "2");
     env.put("FLOE_FLUSH_ENABLED", "false");
+    if (!extra.containsKey("FLOE_HTTP_AUTH_TOKEN") && !extra.containsKey("FLOE_AUTH_TOKENS_FILE")) {
+      env.put("FLOE_AUTH_DISABLED", "true");
+    }
     env.putAll(extra);
     NodeProcess p = launch(env, jvmOptions, log);
     p.awaitReady();

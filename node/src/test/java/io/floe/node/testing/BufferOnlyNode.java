@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A node on loopback, any free port, without a flusher: for tests of the HTTP and buffer layers. */
+/**
+ * A node on loopback, any free port, without a flusher and (unless the overrides set a token or a
+ * token file) without authentication: for tests of the HTTP and buffer layers.
+ */
 public final class BufferOnlyNode {
   private BufferOnlyNode() {}
 
@@ -19,12 +22,16 @@ public final class BufferOnlyNode {
     s.put("http.event-loops", "2");
     s.put("buffer.dir", dir.toString());
     s.put("flush.enabled", "false");
+    s.put("auth.disabled", "true");
     return s;
   }
 
   /** Starts such a node with {@code overrides} on top. */
   public static Node start(Path dir, Map<String, String> overrides) throws Exception {
     Map<String, String> s = settings(dir);
+    if (overrides.containsKey("http.auth-token") || overrides.containsKey("auth.tokens-file")) {
+      s.remove("auth.disabled");
+    }
     s.putAll(overrides);
     return Node.start(NodeConfig.load(Settings.of(s)));
   }

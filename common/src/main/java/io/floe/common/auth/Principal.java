@@ -1,0 +1,58 @@
+package io.floe.common.auth;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Who a request comes from: a token's name (never the token), its scopes, and for {@link
+ * Scope#INGEST} the stream-name patterns it is limited to (empty: every stream).
+ */
+public record Principal(String name, Set<Scope> scopes, List<String> streamPatterns) {
+  /** A principal with every scope, for services that run with {@code auth.disabled=true}. */
+  public static final Principal ANONYMOUS = new Principal("anonymous", Set.of(Scope.values()), List.of());
+
+  public Principal {
+    scopes = Set.copyOf(scopes);
+    streamPatterns = List.copyOf(streamPatterns);
+  }
+
+  public boolean may(Scope scope) {
+    return scopes.contains(scope);
+  }
+
+  /** Whether it may send events to {@code stream}: the ingest scope, and one of its patterns matches. */
+  public boolean mayIngest(String stream) {
+    if (!may(Scope.INGEST)) {
+      return false;
+    }
+    if (streamPatterns.isEmpty()) {
+      return true;
+    }
+    for (String pattern : streamPatterns) {
+      if (glob(pattern).matcher(stream).matches()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final Map<String, Pattern> COMPILED = new ConcurrentHashMap<>();
+
+  /** {@code *} matches any run of characters, everything else itself. */
+  static Pattern glob(String pattern) {
+    return COMPILED.computeIfAbsent(pattern, p -> {
+      String[] parts = p.split("\\*", -1);
+      StringBuilder re = new StringBuilder();
+      for (int i = 0; i < parts.length; i++) {
+        if (i > 0) {
+          re.append(".*");
+        }
+        re.append(Pattern.quote(parts[i]));
+      }
+      return Pattern.compile(re.toString());
+    });
+  }
+}
