@@ -1,5 +1,6 @@
 package io.floe.node;
 
+import io.floe.common.auth.Quotas;
 import io.floe.common.lifecycle.Closer;
 import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
@@ -169,9 +170,9 @@ public final class Node implements AutoCloseable, Readiness {
   /** Deploys one HTTP verticle per event loop; Vert.x shares the listening socket between them (also for port 0). */
   private int listen(Vertx vertx, GroupCommitter committer) throws Exception {
     ErrorResponses errors = new ErrorResponses(metrics);
-    IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this);
+    ScopedAuth auth = new ScopedAuth(config.auth(), config.metricsOpen(), new Quotas(metrics::throttled));
+    IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this, auth);
     OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
-    ScopedAuth auth = new ScopedAuth(config.auth(), config.metricsOpen());
     NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
         config.idleTimeout(), config.tls());
     ConnectionLimit connections = new ConnectionLimit(config.maxConnections());

@@ -1,5 +1,6 @@
 package io.floe.router;
 
+import io.floe.common.auth.Quotas;
 import io.floe.common.http.JsonResponses;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -40,7 +41,10 @@ final class Forwarder {
 
   private final String nodeToken;
 
-  Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics) {
+  private final Quotas quotas;
+
+  Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics, Quotas quotas) {
+    this.quotas = quotas;
     this.membership = membership;
     this.metrics = metrics;
     this.timeoutMillis = config.requestTimeout().toMillis();
@@ -184,6 +188,17 @@ final class Forwarder {
             }
           }
           response.putHeader("X-Floe-Node", node.id);
+          String principal = req.getHeader(Router.PRINCIPAL_HEADER);
+          if (principal != null && resp.statusCode() == 200) {
+            // charge the producer's quota with what the node accepted
+            long accepted = 0;
+            try {
+              accepted = new io.vertx.core.json.JsonObject(body).getLong("accepted", 0L);
+            } catch (RuntimeException notJson) {
+              // an answer without a count charges the bytes only
+            }
+            quotas.charge(principal, accepted, req.bytesRead());
+          }
           if (!req.isEnded()) {
             metrics.error(node, "early_answer");
             out.connection().close();

@@ -2,6 +2,7 @@ package io.floe.router;
 
 import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
+import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.http.JsonResponses;
 import io.vertx.core.Future;
@@ -35,6 +36,7 @@ public final class Router implements AutoCloseable {
   private final Membership membership;
   private final RouterMetrics metrics;
   private final Forwarder forwarder;
+  private final Quotas quotas;
   private final List<HttpServer> servers = new ArrayList<>();
   private volatile boolean draining;
 
@@ -43,7 +45,8 @@ public final class Router implements AutoCloseable {
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
     this.membership = new Membership(vertx, config);
     this.metrics = new RouterMetrics(membership);
-    this.forwarder = new Forwarder(vertx, config, membership, metrics);
+    this.quotas = new Quotas(metrics::throttled);
+    this.forwarder = new Forwarder(vertx, config, membership, metrics, quotas);
   }
 
   public static Router start(RouterConfig config) throws Exception {
@@ -76,10 +79,11 @@ public final class Router implements AutoCloseable {
   static final String PRINCIPAL_HEADER = "X-Floe-Principal";
 
   /**
-   * Whether the caller may go on: 401 (no or unknown token, with WWW-Authenticate) or 403 (lacking
-   * what {@code allowed} asks) are answered here. The producer's name is put in X-Floe-Principal.
+   * The caller, when it may go on; else null, and 401 (no or unknown token, with WWW-Authenticate)
+   * or 403 (lacking what {@code allowed} asks) was answered. The producer's name is put in
+   * X-Floe-Principal.
    */
-  private boolean authorize(HttpServerRequest req, java.util.function.Predicate<Principal> allowed, String refusal) {
+  private Principal authorize(HttpServerRequest req, java.util.function.Predicate<Principal> allowed, String refusal) {
     req.headers().remove(PRINCIPAL_HEADER);
     Principal p;
     try {
@@ -87,14 +91,26 @@ public final class Router implements AutoCloseable {
     } catch (AuthException e) {
       req.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
       JsonResponses.error(req.response(), 401, "unauthorized", e.getMessage());
-      return false;
+      return null;
     }
     if (!allowed.test(p)) {
       JsonResponses.error(req.response(), 403, "forbidden", "the token '" + p.name() + "' " + refusal);
-      return false;
+      return null;
     }
     if (config.auth().enabled()) {
       req.headers().set(PRINCIPAL_HEADER, p.name());
+    }
+    return p;
+  }
+
+  /** The authenticated producer's quota: 429 with Retry-After when it is used up. */
+  private boolean withinQuota(HttpServerRequest req, Principal p) {
+    long wait = quotas.admit(p);
+    if (wait > 0) {
+      req.response().putHeader("Retry-After", Long.toString(wait));
+      JsonResponses.error(req.response(), 429, "too_many_requests", "the token '" + p.name() + "' has used its"
+          + " quota (events-per-second / bytes-per-second in the token file); retry after " + wait + " s");
+      return false;
     }
     return true;
   }
@@ -103,7 +119,8 @@ public final class Router implements AutoCloseable {
     String path = req.path();
     if (INGEST.matcher(path).matches()) {
       String stream = path.substring("/v1/streams/".length(), path.length() - "/events".length());
-      if (!authorize(req, p -> p.mayIngest(stream), "may not send events to stream '" + stream + "'")) {
+      Principal producer = authorize(req, p -> p.mayIngest(stream), "may not send events to stream '" + stream + "'");
+      if (producer == null || !withinQuota(req, producer)) {
         return;
       }
       if (req.method() != HttpMethod.POST) {
@@ -118,7 +135,7 @@ public final class Router implements AutoCloseable {
     }
     java.util.regex.Matcher receipt = RECEIPT.matcher(path);
     if (receipt.matches() && req.method() == HttpMethod.GET) {
-      if (!authorize(req, p -> p.may(Scope.INGEST) || p.may(Scope.READ), "lacks the scope ingest or read")) {
+      if (authorize(req, p -> p.may(Scope.INGEST) || p.may(Scope.READ), "lacks the scope ingest or read") == null) {
         return;
       }
       Member node = membership.forPartition(Integer.parseInt(receipt.group(1)));
@@ -142,13 +159,13 @@ public final class Router implements AutoCloseable {
         }
       }
       case "/metrics" -> {
-        if (config.metricsOpen() || authorize(req, p -> p.may(Scope.READ), "lacks the scope read")) {
+        if (config.metricsOpen() || authorize(req, p -> p.may(Scope.READ), "lacks the scope read") != null) {
           req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
               .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
         }
       }
       case "/v1/status" -> {
-        if (!authorize(req, p -> p.may(Scope.READ), "lacks the scope read")) {
+        if (authorize(req, p -> p.may(Scope.READ), "lacks the scope read") == null) {
           return;
         }
         JsonArray nodes = new JsonArray();

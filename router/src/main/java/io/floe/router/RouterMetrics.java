@@ -27,6 +27,11 @@ final class RouterMetrics {
       .name("floe_router_no_healthy_node_total")
       .help("Requests answered 503 because no node was healthy")
       .register(registry);
+  private final Counter throttled = Counter.builder()
+      .name("floe_router_throttled_total")
+      .help("Requests refused with 429 by a token's quota, by token name and the exhausted rate")
+      .labelNames("token", "kind")
+      .register(registry);
   private final Histogram latency = Histogram.builder()
       .name("floe_router_forward_duration_seconds")
       .help("Time from request start to the node's answer, by node")
@@ -51,6 +56,10 @@ final class RouterMetrics {
   void forwarded(Member m, int status, long nanos) {
     forwarded.labelValues(m.id, Integer.toString(status)).inc();
     latency.labelValues(m.id).observe(nanos / 1e9);
+  }
+
+  void throttled(String token, String kind) {
+    throttled.labelValues(token, kind).inc();
   }
 
   void error(Member m, String kind) {

@@ -50,7 +50,8 @@ class RouterAuthTest {
     }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     Path tokens = Files.write(dir.resolve("tokens"), List.of(
         TokenStore.line("clicks-producer", "ingest:clicks", "t-clicks"),
-        TokenStore.line("ops", "read", "t-ops")));
+        TokenStore.line("ops", "read", "t-ops"),
+        TokenStore.line("bulk", "ingest", "t-bulk") + " bytes-per-second=1KiB"));
     router = Router.start(RouterConfig.load(Settings.of(Map.of("router.host", "127.0.0.1", "router.port", "0",
         "router.nodes", "127.0.0.1:" + node.actualPort(), "router.health-interval-seconds", "0.1",
         "router.event-loops", "1", "auth.tokens-file", tokens.toString(), "router.node-token", "t-router"))));
@@ -106,6 +107,26 @@ class RouterAuthTest {
     assertThat(post("clicks", "Authorization", "Bearer t-clicks", "X-Floe-Principal", "ops").statusCode())
         .isEqualTo(200);
     assertThat(seen).containsExactly("Bearer t-router | clicks-producer");
+  }
+
+  @Test
+  void aProducerOverItsBytesPerSecondGets429UntilItsBucketRefills() throws Exception {
+    String big = "{\"v\":\"" + "x".repeat(2000) + "\"}";
+    assertThat(post("clicks", "Authorization", "Bearer t-bulk").statusCode()).isEqualTo(200);
+    HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
+        + "/v1/streams/bulk/events")).header("Authorization", "Bearer t-bulk").header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(first.statusCode()).as("one request may overdraw the bucket").isEqualTo(200);
+    HttpResponse<String> refused = post("clicks", "Authorization", "Bearer t-bulk");
+    assertThat(refused.statusCode()).isEqualTo(429);
+    long retryAfter = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
+    assertThat(retryAfter).isBetween(1L, 3L);
+    assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("too_many_requests");
+    assertThat(seen).hasSize(2);
+    assertThat(post("clicks", "Authorization", "Bearer t-clicks").statusCode()).as("others go on").isEqualTo(200);
+    Thread.sleep(retryAfter * 1000 + 100);
+    assertThat(post("clicks", "Authorization", "Bearer t-bulk").statusCode()).isEqualTo(200);
+    assertThat(get("/metrics", "t-ops").body()).contains("floe_router_throttled_total{kind=\"bytes\",token=\"bulk\"} 1.0");
   }
 
   @Test

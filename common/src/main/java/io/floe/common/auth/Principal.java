@@ -7,16 +7,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * Who a request comes from: a token's name (never the token), its scopes, and for {@link
- * Scope#INGEST} the stream-name patterns it is limited to (empty: every stream).
+ * Who a request comes from: a token's name (never the token), its scopes, for {@link
+ * Scope#INGEST} the stream-name patterns it is limited to (empty: every stream), and its quota.
  */
-public record Principal(String name, Set<Scope> scopes, List<String> streamPatterns) {
+public record Principal(String name, Set<Scope> scopes, List<String> streamPatterns, Quotas.Quota quota) {
   /** A principal with every scope, for services that run with {@code auth.disabled=true}. */
   public static final Principal ANONYMOUS = new Principal("anonymous", Set.of(Scope.values()), List.of());
 
   public Principal {
     scopes = Set.copyOf(scopes);
     streamPatterns = List.copyOf(streamPatterns);
+  }
+
+  /** Without a quota. */
+  public Principal(String name, Set<Scope> scopes, List<String> streamPatterns) {
+    this(name, scopes, streamPatterns, Quotas.Quota.NONE);
   }
 
   public boolean may(Scope scope) {

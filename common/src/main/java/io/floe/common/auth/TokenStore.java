@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * operator         read,admin                      sha256:2bb8...
  * </pre>
  *
- * A presented token is hashed and looked up by its hash, then compared in constant time.
+ * Optional fields after the hash set the token's quota: {@code events-per-second=5000},
+ * {@code bytes-per-second=10MiB} (see {@link Quotas}). A presented token is hashed and looked up by
+ * its hash, then compared in constant time.
  */
 public final class TokenStore {
   private static final Logger LOG = LoggerFactory.getLogger(TokenStore.class);
@@ -110,9 +112,11 @@ public final class TokenStore {
       }
       String where = file + " line " + (i + 1);
       String[] f = line.split("\\s+");
-      if (f.length != 3) {
-        throw new IllegalArgumentException(where + ": expected 'NAME SCOPES sha256:HEX'");
+      if (f.length < 3) {
+        throw new IllegalArgumentException(where + ": expected 'NAME SCOPES sha256:HEX [events-per-second=N]"
+            + " [bytes-per-second=SIZE]'");
       }
+      Quotas.Quota quota = quota(f, where);
       if (!f[0].matches("[A-Za-z0-9._-]{1,64}")) {
         throw new IllegalArgumentException(where + ": the name must be 1-64 of A-Z a-z 0-9 . _ -");
       }
@@ -148,9 +152,45 @@ public final class TokenStore {
       if (out.containsKey(hex)) {
         throw new IllegalArgumentException(where + ": the same token is listed twice");
       }
-      out.put(hex, new Entry(HexFormat.of().parseHex(hex), new Principal(f[0], scopes, patterns)));
+      out.put(hex, new Entry(HexFormat.of().parseHex(hex), new Principal(f[0], scopes, patterns, quota)));
     }
     return Map.copyOf(out);
+  }
+
+  private static Quotas.Quota quota(String[] f, String where) {
+    double events = 0;
+    double bytes = 0;
+    for (int i = 3; i < f.length; i++) {
+      String[] kv = f[i].split("=", 2);
+      double value = kv.length == 2 ? rate(kv[1]) : -1;
+      if (!(value > 0) || Double.isInfinite(value)) {
+        throw new IllegalArgumentException(where + ": '" + f[i] + "' is not events-per-second=N or bytes-per-second=SIZE"
+            + " (a positive number; sizes may end in KiB, MiB or GiB)");
+      }
+      switch (kv[0]) {
+        case "events-per-second" -> events = value;
+        case "bytes-per-second" -> bytes = value;
+        default -> throw new IllegalArgumentException(where + ": unknown field '" + kv[0]
+            + "' (events-per-second, bytes-per-second)");
+      }
+    }
+    return new Quotas.Quota(events, bytes);
+  }
+
+  private static double rate(String text) {
+    long unit = 1;
+    String t = text;
+    for (String[] u : new String[][] {{"KiB", "1024"}, {"MiB", "1048576"}, {"GiB", "1073741824"}}) {
+      if (t.endsWith(u[0])) {
+        unit = Long.parseLong(u[1]);
+        t = t.substring(0, t.length() - u[0].length());
+      }
+    }
+    try {
+      return Double.parseDouble(t) * unit;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   static byte[] sha256(String token) {

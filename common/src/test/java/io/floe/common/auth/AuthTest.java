@@ -79,6 +79,13 @@ class AuthTest {
     assertThatThrownBy(() -> withTokens(TokenStore.line("a", "ingest", "x"), TokenStore.line("a", "read", "y")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("line 2: the name a is used twice");
 
+    assertThatThrownBy(() -> withTokens(TokenStore.line("a", "ingest", "x") + " events-per-second=NaN"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("is not events-per-second=N");
+    assertThatThrownBy(() -> withTokens(TokenStore.line("a", "ingest", "x") + " rps=5"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("unknown field 'rps'");
+    Auth quoted = withTokens(TokenStore.line("a", "ingest", "x") + " events-per-second=5000 bytes-per-second=10MiB");
+    assertThat(quoted.authenticate("Bearer x").quota()).isEqualTo(new Quotas.Quota(5000, 10 * 1048576));
+
     Auth off = Auth.load(Settings.of(Map.of("auth.disabled", "true")), "http.auth-token", Set.of(Scope.INGEST));
     assertThat(off.enabled()).isFalse();
     assertThat(off.authenticate(null)).isEqualTo(Principal.ANONYMOUS);

@@ -129,7 +129,7 @@ class ClusterTest {
     }
     Map<String, Record> byPartitionSequence = new HashMap<>();
     Map<String, Integer> idCount = new HashMap<>();
-    Table table = CatalogConnector.open("test", Map.of("type", "rest", "uri", cluster.catalogUri()))
+    Table table = CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
         .loadTable(EventsTable.identifier(TableSettings.defaults()));
     try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
       for (Record r : rows) {

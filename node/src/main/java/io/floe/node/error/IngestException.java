@@ -64,6 +64,20 @@ public abstract sealed class IngestException extends RuntimeException {
     }
   }
 
+  /** The token's quota is used up for now: 429 with Retry-After. */
+  public static final class TooManyRequests extends IngestException {
+    private final long retryAfterSeconds;
+
+    public TooManyRequests(String detail, long retryAfterSeconds) {
+      super("too_many_requests", detail);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public long retryAfterSeconds() {
+      return retryAfterSeconds;
+    }
+  }
+
   /** A known token without the scope this request needs. */
   public static final class Forbidden extends IngestException {
     public Forbidden(String detail) {

@@ -36,6 +36,8 @@ public final class ErrorResponses {
       return 415;
     } else if (e instanceof IngestException.KeyReused) {
       return 422;
+    } else if (e instanceof IngestException.TooManyRequests) {
+      return 429;
     } else if (e instanceof IngestException.Unavailable || e instanceof IngestException.StorageFailed) {
       return 503;
     }
@@ -55,6 +57,9 @@ public final class ErrorResponses {
     } else if (e instanceof IngestException.StorageFailed) {
       metrics.rejected(e.error());
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), STORAGE_RETRY_AFTER_SECONDS);
+    } else if (e instanceof IngestException.TooManyRequests t) {
+      metrics.rejected(e.error());
+      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), (int) t.retryAfterSeconds());
     } else if (e instanceof IngestException.Unauthorized) {
       metrics.rejected(e.error());
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");

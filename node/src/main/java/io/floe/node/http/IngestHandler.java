@@ -41,13 +41,15 @@ public final class IngestHandler {
   private final InflightBudget budget;
   private final NodeMetrics metrics;
   private final Readiness readiness;
+  private final ScopedAuth auth;
 
   public IngestHandler(
       NodeConfig config,
       GroupCommitter committer,
       InflightBudget budget,
       NodeMetrics metrics,
-      Readiness readiness) {
+      Readiness readiness,
+      ScopedAuth auth) {
     this.partitionId = config.partitionId();
     this.limits = config.limits();
     this.decoder = new RequestDecoder(limits.maxDecodedBytes(), limits.maxEventBytes());
@@ -55,6 +57,7 @@ public final class IngestHandler {
     this.budget = budget;
     this.metrics = metrics;
     this.readiness = readiness;
+    this.auth = auth;
   }
 
   /** Checks that need no body, then reserves in-flight bytes for it. */
@@ -110,7 +113,10 @@ public final class IngestHandler {
 
   private String answer(RoutingContext ctx, EventBatch batch, RocksBuffer.Appended appended) {
     switch (appended.outcome()) {
-      case WRITTEN -> metrics.accepted(batch.count(), batch.sizeBytes());
+      case WRITTEN -> {
+        metrics.accepted(batch.count(), batch.sizeBytes());
+        auth.charge(ctx, batch.count(), batch.sizeBytes());
+      }
       case REPLAYED -> {
         metrics.idempotentReplay();
         ctx.response().putHeader(REPLAYED_HEADER, "true");

@@ -3,6 +3,7 @@ package io.floe.node.http;
 import io.floe.common.auth.Auth;
 import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
+import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.node.error.IngestException;
 import io.vertx.core.Handler;
@@ -24,27 +25,55 @@ public final class ScopedAuth {
 
   private final Auth auth;
   private final boolean openMetrics;
+  private final Quotas quotas;
 
-  public ScopedAuth(Auth auth, boolean openMetrics) {
+  public ScopedAuth(Auth auth, boolean openMetrics, Quotas quotas) {
     this.auth = auth;
     this.openMetrics = openMetrics;
+    this.quotas = quotas;
   }
 
-  /** Events to {@code :stream}: ingest for that stream, or a router. */
+  /**
+   * Events to {@code :stream}: ingest for that stream (within the token's quota: 429 when it is used
+   * up), or a router (which enforces its producers' quotas itself).
+   */
   public Handler<RoutingContext> ingest() {
-    return ctx -> guard(ctx, p -> p.mayIngest(ctx.pathParam("stream")) || p.may(Scope.ROUTER),
-        "may not send events to stream '" + ctx.pathParam("stream") + "'");
+    return ctx -> {
+      Principal p = guard(ctx, q -> q.mayIngest(ctx.pathParam("stream")) || q.may(Scope.ROUTER),
+          "may not send events to stream '" + ctx.pathParam("stream") + "'");
+      if (!p.may(Scope.ROUTER)) {
+        long wait = quotas.admit(p);
+        if (wait > 0) {
+          throw new IngestException.TooManyRequests("the token '" + p.name() + "' has used its quota"
+              + " (events-per-second / bytes-per-second in the token file); retry after " + wait + " s", wait);
+        }
+      }
+      ctx.next();
+    };
+  }
+
+  /** Charges an accepted request to its token's quota (not to a router: it charged its producer). */
+  public void charge(RoutingContext ctx, long events, long bytes) {
+    Principal p = ctx.get(PRINCIPAL);
+    if (p != null && !p.may(Scope.ROUTER)) {
+      quotas.charge(p.name(), events, bytes);
+    }
   }
 
   /** Receipts: ingest, read or a router. */
   public Handler<RoutingContext> receipts() {
-    return ctx -> guard(ctx, p -> p.may(Scope.INGEST) || p.may(Scope.READ) || p.may(Scope.ROUTER),
-        "lacks the scope ingest or read");
+    return ctx -> {
+      guard(ctx, p -> p.may(Scope.INGEST) || p.may(Scope.READ) || p.may(Scope.ROUTER), "lacks the scope ingest or read");
+      ctx.next();
+    };
   }
 
   /** A route that needs {@code scope}. */
   public Handler<RoutingContext> require(Scope scope) {
-    return ctx -> guard(ctx, p -> p.may(scope), "lacks the scope " + scope.text());
+    return ctx -> {
+      guard(ctx, p -> p.may(scope), "lacks the scope " + scope.text());
+      ctx.next();
+    };
   }
 
   /** /metrics: read, unless auth.metrics-open lets a local scraper in without a token. */
@@ -59,7 +88,7 @@ public final class ScopedAuth {
     };
   }
 
-  private void guard(RoutingContext ctx, java.util.function.Predicate<Principal> allowed, String refusal) {
+  private Principal guard(RoutingContext ctx, java.util.function.Predicate<Principal> allowed, String refusal) {
     Principal p;
     try {
       p = auth.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
@@ -70,6 +99,6 @@ public final class ScopedAuth {
       throw new IngestException.Forbidden("the token '" + p.name() + "' " + refusal);
     }
     ctx.put(PRINCIPAL, p);
-    ctx.next();
+    return p;
   }
 }

@@ -49,6 +49,11 @@ public final class NodeMetrics {
       .help("Ingestion requests refused, by reason")
       .labelNames("reason")
       .register(registry);
+  private final Counter throttled = Counter.builder()
+      .name("floe_node_throttled_total")
+      .help("Ingestion requests refused with 429 by a token's quota, by token name and the exhausted rate")
+      .labelNames("token", "kind")
+      .register(registry);
   private final Histogram requestDuration = Histogram.builder()
       .name("floe_node_request_duration_seconds")
       .help("Ingestion request latency, from request start to response")
@@ -199,6 +204,11 @@ public final class NodeMetrics {
 
   public void idempotentReplay() {
     replays.inc();
+  }
+
+  /** A request refused by the quota of the token named {@code token} ("events" or "bytes" ran out). */
+  public void throttled(String token, String kind) {
+    throttled.labelValues(token, kind).inc();
   }
 
   public void rejected(String reason) {

@@ -65,7 +65,7 @@ class CatalogDownAtStartTest {
       try {
         java.util.List<TableEnv.Row> rows = new java.util.ArrayList<>();
         var client = io.floe.catalog.connect.CatalogConnector.open("reader",
-            Map.of("type", "rest", "uri", "http://127.0.0.1:" + port));
+            io.floe.catalog.connect.CatalogConnector.rest("http://127.0.0.1:" + port));
         var table = client.loadTable(io.floe.catalog.table.EventsTable.identifier(
             io.floe.catalog.table.TableSettings.defaults()));
         try (var records = org.apache.iceberg.data.IcebergGenerics.read(table).build()) {

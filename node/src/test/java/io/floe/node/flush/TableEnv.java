@@ -78,7 +78,7 @@ final class TableEnv implements AutoCloseable {
   }
 
   Table table() {
-    Catalog client = CatalogConnector.open("reader", Map.of("type", "rest", "uri", catalogUri()));
+    Catalog client = CatalogConnector.open("reader", CatalogConnector.rest(catalogUri()));
     return client.loadTable(EventsTable.identifier(TableSettings.defaults()));
   }
 

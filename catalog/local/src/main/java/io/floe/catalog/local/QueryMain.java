@@ -18,27 +18,35 @@ import org.apache.iceberg.io.CloseableIterable;
  * What is in the table, for a user with no Spark at hand: rows per stream and partition, files,
  * current snapshot, and the first rows. Reads through the REST catalog like any engine would.
  *
- * <p>usage: QueryMain [--catalog http://127.0.0.1:8181] [--stream NAME] [--limit 5]
+ * <p>usage: QueryMain [--catalog http://127.0.0.1:8181] [--token T] [--stream NAME] [--limit 5]; the token
+ * (catalog:read) defaults to the environment's FLOE_CATALOG_READ_TOKEN.
  */
 public final class QueryMain {
   private QueryMain() {}
 
   public static void main(String[] args) throws Exception {
     String uri = "http://127.0.0.1:8181";
+    String token = System.getenv("FLOE_CATALOG_READ_TOKEN");
     String stream = null;
     int limit = 5;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--catalog" -> uri = args[i + 1];
+        case "--token" -> token = args[i + 1];
         case "--stream" -> stream = args[i + 1];
         case "--limit" -> limit = Integer.parseInt(args[i + 1]);
         default -> {
-          System.err.println("usage: query [--catalog URI] [--stream NAME] [--limit N]");
+          System.err.println("usage: query [--catalog URI] [--token T] [--stream NAME] [--limit N]");
           System.exit(2);
         }
       }
     }
-    Catalog catalog = CatalogConnector.open("query", Map.of("type", "rest", "uri", uri));
+    Map<String, String> props = new java.util.HashMap<>(Map.of("type", "rest", "uri", uri,
+        CatalogConnector.VENDED_CREDENTIALS_HEADER, "vended-credentials"));
+    if (token != null && !token.isBlank()) {
+      props.put("token", token);
+    }
+    Catalog catalog = CatalogConnector.open("query", props);
     Table table = catalog.loadTable(EventsTable.identifier(TableSettings.defaults()));
     Snapshot snapshot = table.currentSnapshot();
     System.out.println("table " + EventsTable.identifier(TableSettings.defaults()) + " at " + table.location());

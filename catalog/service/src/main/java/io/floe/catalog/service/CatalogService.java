@@ -6,8 +6,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.catalog.Catalog;
 import org.slf4j.Logger;
@@ -38,18 +36,8 @@ public final class CatalogService implements AutoCloseable {
       Router router = Router.router(vertx);
       router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "live")));
       router.get("/health/ready").handler(ctx -> ctx.json(new JsonObject().put("status", "ready")));
-      if (config.authToken() != null) {
-        byte[] expected = ("Bearer " + config.authToken()).getBytes(StandardCharsets.UTF_8);
-        router.route("/v1/*").handler(ctx -> {
-          String header = ctx.request().getHeader("Authorization");
-          if (header != null && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected)) {
-            ctx.next();
-          } else {
-            RestErrors.send(ctx, 401, "NotAuthorizedException", "a valid bearer token is required");
-          }
-        });
-      }
-      new RestCatalogRoutes(catalog, config.clientStorageConfig()).mount(router);
+      new RestCatalogRoutes(catalog, config.clientStorageConfig(),
+          new CatalogAccess(config.auth(), config.allowPurge())).mount(router);
       router.route().failureHandler(ctx -> RestErrors.send(ctx,
           ctx.failure() != null ? ctx.failure() : new IllegalStateException("status " + ctx.statusCode())));
       router.route().last().handler(ctx -> RestErrors.send(ctx, 404, "NoSuchEndpoint",

@@ -1,9 +1,12 @@
 package io.floe.catalog.service;
 
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.common.auth.Auth;
+import io.floe.common.auth.Scope;
 import io.floe.common.config.Settings;
 import io.floe.common.tls.ServerTls;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -13,18 +16,21 @@ import java.util.TreeMap;
  *
  * @param host listen address
  * @param port listen port (8181, the usual Iceberg REST port)
- * @param authToken bearer token clients must send, or null
+ * @param auth who may call it (auth.tokens-file, service.auth-token or auth.disabled=true); see {@link CatalogAccess}
+ * @param allowPurge whether an admin may purge (drop and delete the data files)
  * @param tls the listener's certificate (service.tls.*), or null for plaintext
  * @param catalogProperties Iceberg properties of the backing catalog
  */
-public record CatalogServiceConfig(String host, int port, String authToken, ServerTls tls,
+public record CatalogServiceConfig(String host, int port, Auth auth, boolean allowPurge, ServerTls tls,
     Map<String, String> catalogProperties) {
 
   public static final String HOST = "service.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
   public static final String PORT = "service.port";
   public static final int PORT_DEFAULT = 8181;
+  /** One token with catalog:read and catalog:commit (not admin); auth.tokens-file for scoped tokens. */
   public static final String AUTH_TOKEN = "service.auth-token";
+  public static final String ALLOW_PURGE = "service.allow-purge";
   /** service.tls.cert-file, service.tls.key-file, service.tls.reload-seconds: see {@link ServerTls}. */
   public static final String TLS_PREFIX = "service.";
   /** Defaults of the backing catalog's {@code catalog.*} properties. */
@@ -44,7 +50,8 @@ public record CatalogServiceConfig(String host, int port, String authToken, Serv
     return new CatalogServiceConfig(
         s.string(HOST, HOST_DEFAULT),
         s.intValue(PORT, PORT_DEFAULT, 0, 65_535),
-        s.string(AUTH_TOKEN, null),
+        Auth.load(s, AUTH_TOKEN, Set.of(Scope.CATALOG_READ, Scope.CATALOG_COMMIT)),
+        s.bool(ALLOW_PURGE, false),
         ServerTls.load(s, TLS_PREFIX),
         props);
   }

@@ -45,15 +45,37 @@ final class RestCatalogRoutes {
       Endpoint.V1_UPDATE_TABLE, Endpoint.V1_DELETE_TABLE, Endpoint.V1_RENAME_TABLE,
       Endpoint.V1_REGISTER_TABLE, Endpoint.V1_REPORT_METRICS);
 
+  private static final org.slf4j.Logger AUDIT = org.slf4j.LoggerFactory.getLogger("floe.audit");
+  /** The REST spec's header by which a client asks for storage credentials with a table. */
+  static final String ACCESS_DELEGATION = "X-Iceberg-Access-Delegation";
+
   private final Catalog catalog;
   private final SupportsNamespaces namespaces;
+  /** Storage settings without credentials: what /v1/config gives everyone it lets in. */
+  private final Map<String, String> publicConfig;
+  /** Storage settings with credentials: only with a table, to a caller that asks for them. */
   private final Map<String, String> clientConfig;
+  private final CatalogAccess access;
   private final ObjectMapper mapper = mapper();
 
-  RestCatalogRoutes(Catalog catalog, Map<String, String> clientConfig) {
+  RestCatalogRoutes(Catalog catalog, Map<String, String> clientConfig, CatalogAccess access) {
     this.catalog = catalog;
     this.namespaces = (SupportsNamespaces) catalog;
     this.clientConfig = clientConfig;
+    this.publicConfig = withoutCredentials(clientConfig);
+    this.access = access;
+  }
+
+  static Map<String, String> withoutCredentials(Map<String, String> config) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    config.forEach((k, v) -> {
+      String key = k.toLowerCase(java.util.Locale.ROOT);
+      if (!key.contains("secret") && !key.contains("access-key-id") && !key.contains("session-token")
+          && !key.contains("password") && !key.contains("token")) {
+        out.put(k, v);
+      }
+    });
+    return out;
   }
 
   private static ObjectMapper mapper() {
@@ -67,8 +89,9 @@ final class RestCatalogRoutes {
 
   void mount(Router router) {
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64L << 20));
+    router.route("/v1/*").handler(access);
     router.get("/v1/config").handler(ctx -> json(ctx, 200, ConfigResponse.builder()
-        .withDefaults(new java.util.HashMap<>(clientConfig))
+        .withDefaults(new java.util.HashMap<>(publicConfig))
         .withDefault(RESTCatalogProperties.NAMESPACE_SEPARATOR, "%1F")
         .withEndpoints(ENDPOINTS)
         .build()));
@@ -81,8 +104,12 @@ final class RestCatalogRoutes {
       return pageSize == null ? CatalogHandlers.listNamespaces(namespaces, ns)
           : CatalogHandlers.listNamespaces(namespaces, ns, pageToken, pageSize);
     }));
-    router.post("/v1/namespaces").handler(blocking(ctx ->
-        CatalogHandlers.createNamespace(namespaces, read(ctx, CreateNamespaceRequest.class))));
+    router.post("/v1/namespaces").handler(blocking(ctx -> {
+      CreateNamespaceRequest request = read(ctx, CreateNamespaceRequest.class);
+      Object r = CatalogHandlers.createNamespace(namespaces, request);
+      audit(ctx, "create-namespace", request.namespace().toString(), null);
+      return r;
+    }));
     router.get("/v1/namespaces/:ns").handler(blocking(ctx ->
         CatalogHandlers.loadNamespace(namespaces, namespace(ctx))));
     router.head("/v1/namespaces/:ns").handler(blocking(ctx -> {
@@ -91,11 +118,15 @@ final class RestCatalogRoutes {
     }));
     router.delete("/v1/namespaces/:ns").handler(blocking(ctx -> {
       CatalogHandlers.dropNamespace(namespaces, namespace(ctx));
+      audit(ctx, "drop-namespace", namespace(ctx).toString(), null);
       return null;
     }));
-    router.post("/v1/namespaces/:ns/properties").handler(blocking(ctx ->
-        CatalogHandlers.updateNamespaceProperties(namespaces, namespace(ctx),
-            read(ctx, UpdateNamespacePropertiesRequest.class))));
+    router.post("/v1/namespaces/:ns/properties").handler(blocking(ctx -> {
+      Object r = CatalogHandlers.updateNamespaceProperties(namespaces, namespace(ctx),
+          read(ctx, UpdateNamespacePropertiesRequest.class));
+      audit(ctx, "update-namespace-properties", namespace(ctx).toString(), null);
+      return r;
+    }));
 
     router.get("/v1/namespaces/:ns/tables").handler(blocking(ctx -> {
       String pageToken = ctx.request().getParam("pageToken");
@@ -106,38 +137,66 @@ final class RestCatalogRoutes {
     router.post("/v1/namespaces/:ns/tables").handler(blocking(ctx -> {
       CreateTableRequest request = read(ctx, CreateTableRequest.class);
       request.validate();
-      return withConfig(request.stageCreate()
+      LoadTableResponse r = request.stageCreate()
           ? CatalogHandlers.stageTableCreate(catalog, namespace(ctx), request)
-          : CatalogHandlers.createTable(catalog, namespace(ctx), request));
+          : CatalogHandlers.createTable(catalog, namespace(ctx), request);
+      audit(ctx, request.stageCreate() ? "stage-create-table" : "create-table",
+          namespace(ctx) + "." + request.name(), null);
+      return withConfig(ctx, r);
     }));
-    router.post("/v1/namespaces/:ns/register").handler(blocking(ctx -> withConfig(
-        CatalogHandlers.registerTable(catalog, namespace(ctx), read(ctx, RegisterTableRequest.class)))));
-    router.get("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> withConfig(
+    router.post("/v1/namespaces/:ns/register").handler(blocking(ctx -> {
+      RegisterTableRequest request = read(ctx, RegisterTableRequest.class);
+      LoadTableResponse r = CatalogHandlers.registerTable(catalog, namespace(ctx), request);
+      audit(ctx, "register-table", namespace(ctx) + "." + request.name(), null);
+      return withConfig(ctx, r);
+    }));
+    router.get("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> withConfig(ctx,
         CatalogHandlers.loadTable(catalog, table(ctx), RESTCatalogProperties.SnapshotMode.ALL))));
     router.head("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> {
       CatalogHandlers.tableExists(catalog, table(ctx));
       return null;
     }));
-    router.post("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> withConfig(
-        CatalogHandlers.updateTable(catalog, table(ctx), read(ctx, UpdateTableRequest.class)))));
+    router.post("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> {
+      LoadTableResponse r = CatalogHandlers.updateTable(catalog, table(ctx), read(ctx, UpdateTableRequest.class));
+      org.apache.iceberg.Snapshot current = r.tableMetadata().currentSnapshot();
+      audit(ctx, "commit", table(ctx).toString(), current == null ? null : current.snapshotId());
+      return withConfig(ctx, r);
+    }));
     router.delete("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> {
       if (Boolean.parseBoolean(ctx.request().getParam("purgeRequested"))) {
         CatalogHandlers.purgeTable(catalog, table(ctx));
+        audit(ctx, "purge-table", table(ctx).toString(), null);
       } else {
         CatalogHandlers.dropTable(catalog, table(ctx));
+        audit(ctx, "drop-table", table(ctx).toString(), null);
       }
       return null;
     }));
     router.post("/v1/namespaces/:ns/tables/:table/metrics").handler(ctx -> ctx.response().setStatusCode(204).end());
     router.post("/v1/tables/rename").handler(blocking(ctx -> {
-      CatalogHandlers.renameTable(catalog, read(ctx, RenameTableRequest.class));
+      RenameTableRequest request = read(ctx, RenameTableRequest.class);
+      CatalogHandlers.renameTable(catalog, request);
+      audit(ctx, "rename-table", request.source() + " -> " + request.destination(), null);
       return null;
     }));
   }
 
-  private LoadTableResponse withConfig(LoadTableResponse r) {
+  /**
+   * The table with the storage settings its files need: with credentials only when the caller asks
+   * for vended credentials (the REST spec's access delegation header; Iceberg's clients send it).
+   */
+  private LoadTableResponse withConfig(RoutingContext ctx, LoadTableResponse r) {
+    String delegation = ctx.request().getHeader(ACCESS_DELEGATION);
+    boolean vend = delegation != null && delegation.contains("vended-credentials");
     return LoadTableResponse.builder().withTableMetadata(r.tableMetadata()).addAllConfig(r.config())
-        .addAllConfig(new java.util.HashMap<>(clientConfig)).build();
+        .addAllConfig(new java.util.HashMap<>(vend ? clientConfig : publicConfig)).build();
+  }
+
+  /** One line per change to the catalog: who, what, which table, which snapshot. */
+  private static void audit(RoutingContext ctx, String action, String target, Long snapshot) {
+    io.floe.common.auth.Principal p = ctx.get(CatalogAccess.PRINCIPAL);
+    AUDIT.info("audit principal={} action={} target={} snapshot={}", p == null ? "?" : p.name(), action, target,
+        snapshot == null ? "-" : snapshot);
   }
 
   private Handler<RoutingContext> blocking(CatalogCall call) {

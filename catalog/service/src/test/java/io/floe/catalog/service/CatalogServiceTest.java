@@ -37,8 +37,10 @@ class CatalogServiceTest {
       try (CatalogService service = LocalCatalog.start(tmp.resolve("catalog.db"), s3.fileIoProperties(),
           Map.of("FLOE_SERVICE_AUTH_TOKEN", "t0ken"))) {
         String uri = "http://127.0.0.1:" + service.port();
-        // a client that knows only the URI and the token gets the storage settings from /v1/config
-        Catalog client = CatalogConnector.open("client", Map.of("type", "rest", "uri", uri, "token", "t0ken"));
+        // a client that knows only the URI and the token, and asks for vended credentials (as nodes
+        // do), gets the storage settings with each table; /v1/config never carries the secret
+        Catalog client = CatalogConnector.open("client", Map.of("type", "rest", "uri", uri, "token", "t0ken",
+            CatalogConnector.VENDED_CREDENTIALS_HEADER, "vended-credentials"));
         Table created = EventsTable.ensure(client, TableSettings.defaults());
         Table loaded = EventsTable.ensure(client, TableSettings.defaults());
         assertThat(loaded.uuid()).isEqualTo(created.uuid());
@@ -59,6 +61,20 @@ class CatalogServiceTest {
         Table viaJdbc = service.catalog().loadTable(EventsTable.identifier(TableSettings.defaults()));
         assertThat(viaJdbc.properties()).containsEntry("floe.partition.0.committed-sequence", "1");
         assertThat(viaJdbc.currentSnapshot().summary()).containsEntry("added-data-files", "1");
+
+        HttpResponse<String> config = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(uri + "/v1/config"))
+            .header("Authorization", "Bearer t0ken").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(config.body()).contains("s3.endpoint").doesNotContain("secret-access-key")
+            .doesNotContain(s3.fileIoProperties().get("s3.secret-access-key"));
+        String tablePath = uri + "/v1/namespaces/floe/tables/events";
+        HttpResponse<String> plainLoad = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(tablePath))
+            .header("Authorization", "Bearer t0ken").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(plainLoad.statusCode()).isEqualTo(200);
+        assertThat(plainLoad.body()).doesNotContain("secret-access-key");
+        HttpResponse<String> vended = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(tablePath))
+            .header("Authorization", "Bearer t0ken").header("X-Iceberg-Access-Delegation", "vended-credentials").build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(vended.body()).contains("secret-access-key");
 
         HttpResponse<String> noToken = HttpClient.newHttpClient().send(
             HttpRequest.newBuilder(URI.create(uri + "/v1/namespaces")).build(), HttpResponse.BodyHandlers.ofString());

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Floe's catalog service on loopback over a SQLite file, with the given object storage. */
+/**
+ * Floe's catalog service on loopback over a SQLite file, with the given object storage; without
+ * authentication unless the extra settings give a token or a token file.
+ */
 public final class LocalCatalog {
   private LocalCatalog() {}
 
@@ -24,6 +27,9 @@ public final class LocalCatalog {
     env.put("FLOE_SERVICE_HOST", "127.0.0.1");
     env.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + sqliteFile);
     fileIo.forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
+    if (!extraEnv.containsKey("FLOE_SERVICE_AUTH_TOKEN") && !extraEnv.containsKey("FLOE_AUTH_TOKENS_FILE")) {
+      env.put("FLOE_AUTH_DISABLED", "true");
+    }
     env.putAll(extraEnv);
     return CatalogService.start(CatalogServiceConfig.load(Settings.from(env)));
   }

@@ -23,6 +23,9 @@ public final class CatalogConnector {
       "client.region", "jdbc.user", "jdbc.password", "rest.sigv4-enabled", "rest.signing-name",
       "rest.signing-region", PemTrustTlsConfigurer.TRUST_FILE);
 
+  /** The REST spec's access delegation header, as an Iceberg REST client property. */
+  public static final String VENDED_CREDENTIALS_HEADER = "header.X-Iceberg-Access-Delegation";
+
   private CatalogConnector() {}
 
   /** The {@code catalog.*} settings as Iceberg properties, with Floe's defaults filled in. */
@@ -34,11 +37,20 @@ public final class CatalogConnector {
     if ("rest".equals(p.get("type")) && !p.containsKey("uri")) {
       p.put("uri", "http://127.0.0.1:8181");
     }
+    if ("rest".equals(p.get("type")) && !"true".equals(p.get("rest.sigv4-enabled"))) {
+      // Floe's catalog service hands storage credentials only to a client that asks for them
+      p.putIfAbsent(VENDED_CREDENTIALS_HEADER, "vended-credentials");
+    }
     if (p.containsKey(PemTrustTlsConfigurer.TRUST_FILE)) {
       // catalog.tls-trust-file: the REST client trusts that file's certificates (a private CA)
       p.putIfAbsent("rest.client.tls.configurer-impl", PemTrustTlsConfigurer.class.getName());
     }
     return p;
+  }
+
+  /** The properties of a REST catalog client at {@code uri}, as a node would use it (vended credentials asked for). */
+  public static Map<String, String> rest(String uri) {
+    return properties(Settings.of(Map.of("catalog.uri", uri)));
   }
 
   /**
