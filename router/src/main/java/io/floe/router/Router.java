@@ -87,7 +87,7 @@ public final class Router implements AutoCloseable {
     req.headers().remove(PRINCIPAL_HEADER);
     Principal p;
     try {
-      p = config.auth().authenticate(req.getHeader("Authorization"));
+      p = config.auth().authenticate(req.headers());
     } catch (AuthException e) {
       req.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
       JsonResponses.error(req.response(), 401, "unauthorized", e.getMessage());

@@ -106,6 +106,19 @@ public final class Auth {
     return p;
   }
 
+  /**
+   * The caller of a request with these headers: as {@link #authenticate(String)}, and a request that
+   * carries more than one Authorization header is refused (401): which one counts would depend on
+   * who reads it, a proxy or the service behind it.
+   */
+  public Principal authenticate(io.vertx.core.MultiMap headers) {
+    java.util.List<String> all = headers.getAll("Authorization");
+    if (all.size() > 1) {
+      throw new AuthException(401, "more than one Authorization header");
+    }
+    return authenticate(all.isEmpty() ? null : all.get(0));
+  }
+
   /** The caller, who must hold {@code scope}: 401 as {@link #authenticate}, 403 without the scope. */
   public Principal require(String authorization, Scope scope) {
     Principal p = authenticate(authorization);

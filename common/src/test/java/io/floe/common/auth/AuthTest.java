@@ -48,6 +48,18 @@ class AuthTest {
   }
 
   @Test
+  void aRequestWithTwoAuthorizationHeadersIsRefusedWhateverTheyHold() throws Exception {
+    Auth auth = withTokens(TokenStore.line("a", "ingest", "t-a"), TokenStore.line("b", "admin", "t-b"));
+    io.vertx.core.MultiMap two = io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+        .add("Authorization", "Bearer t-a").add("authorization", "Bearer t-b");
+    assertThatThrownBy(() -> auth.authenticate(two))
+        .isInstanceOfSatisfying(AuthException.class, e -> assertThat(e.status()).isEqualTo(401))
+        .hasMessageContaining("more than one Authorization header");
+    assertThat(auth.authenticate(io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("authorization", "Bearer t-b"))
+        .name()).isEqualTo("b");
+  }
+
+  @Test
   void theFileIsReReadWhenItChangesAndABrokenEditKeepsThePreviousTokens() throws Exception {
     Auth auth = withTokens(TokenStore.line("a", "ingest", "t-a"));
     assertThat(auth.authenticate("Bearer t-a").name()).isEqualTo("a");
@@ -88,7 +100,7 @@ class AuthTest {
 
     Auth off = Auth.load(Settings.of(Map.of("auth.disabled", "true")), "http.auth-token", Set.of(Scope.INGEST));
     assertThat(off.enabled()).isFalse();
-    assertThat(off.authenticate(null)).isEqualTo(Principal.ANONYMOUS);
+    assertThat(off.authenticate((String) null)).isEqualTo(Principal.ANONYMOUS);
 
     Auth single = Auth.load(Settings.of(Map.of("http.auth-token", "s3cret")), "http.auth-token",
         Set.of(Scope.INGEST, Scope.READ));

@@ -7,7 +7,6 @@ import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.node.error.IngestException;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -91,7 +90,7 @@ public final class ScopedAuth {
   private Principal guard(RoutingContext ctx, java.util.function.Predicate<Principal> allowed, String refusal) {
     Principal p;
     try {
-      p = auth.authenticate(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
+      p = auth.authenticate(ctx.request().headers());
     } catch (AuthException e) {
       throw new IngestException.Unauthorized(e.getMessage());
     }

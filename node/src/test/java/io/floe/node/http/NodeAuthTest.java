@@ -59,6 +59,43 @@ class NodeAuthTest {
   }
 
   @Test
+  void hostileAuthorizationHeadersAreRefusedAndTheNodeStaysUp() throws Exception {
+    // oversized, garbled and injected headers, sent raw (a client library would refuse to send them)
+    String[] requests = {
+        "Authorization: Bearer " + "a".repeat(20_000) + "\r\n",
+        "Authorization: Bearer t-clicks\r\nAuthorization: Bearer t-admin\r\n",
+        "Authorization: Bearer t-clicks t-admin\r\n",
+        "Authorization: bearer\r\n",
+        "Authorization: Bearer \u00ff\u00fe\r\n",
+        "X-Floe-Principal: oncall\r\nAuthorization: Bearer t-read\r\n",
+    };
+    for (String headers : requests) {
+      String status = rawPost("/v1/streams/clicks/events", headers, "{\"v\":1}");
+      assertThat(status).as(headers.length() > 80 ? headers.substring(0, 80) : headers)
+          .matches("HTTP/1\\.1 (400|401|403|431) .*");
+    }
+    assertThat(node.buffer().highWaterMark()).as("none of them stored anything").isZero();
+    assertThat(send("POST", "/v1/streams/clicks/events", "t-clicks", "{\"v\":1}")).isEqualTo(200);
+  }
+
+  /** The status line of a raw HTTP/1.1 request with these extra header lines. */
+  private String rawPost(String path, String headers, String body) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+      socket.setSoTimeout(10_000);
+      byte[] payload = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      String head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+          + payload.length + "\r\nConnection: close\r\n" + headers + "\r\n";
+      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().write(payload);
+      socket.getOutputStream().flush();
+      java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          java.nio.charset.StandardCharsets.ISO_8859_1));
+      String line = in.readLine();
+      return line == null ? "closed" : line;
+    }
+  }
+
+  @Test
   void everyRouteAnswersByScope() throws Exception {
     String event = "{\"v\":1}";
     assertThat(send("POST", "/v1/streams/clicks/events", null, event)).isEqualTo(401);

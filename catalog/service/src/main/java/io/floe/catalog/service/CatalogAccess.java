@@ -43,7 +43,7 @@ final class CatalogAccess implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     Principal p;
     try {
-      p = auth.authenticate(ctx.request().getHeader("Authorization"));
+      p = auth.authenticate(ctx.request().headers());
     } catch (AuthException e) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
       RestErrors.send(ctx, 401, "NotAuthorizedException", e.getMessage());
