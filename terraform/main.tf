@@ -93,23 +93,24 @@ module "iam" {
 }
 
 module "catalog" {
-  source            = "./modules/catalog"
-  ami_id            = local.ami_id
-  name              = var.name
-  region            = var.region
-  catalog_type      = var.catalog_type
-  vpc_id            = module.network.vpc_id
-  subnet_ids        = module.network.subnet_ids
-  instance_count    = var.catalog_count
-  instance_type     = var.catalog_instance_type
-  db_instance_class = var.catalog_db_instance_class
-  instance_profile  = module.iam.catalog_instance_profile
-  warehouse         = local.warehouse
-  parameters        = local.parameters
-  client_cidrs      = concat(var.query_cidrs, [module.network.vpc_cidr])
-  secret_env        = module.secrets.catalog_secret_env
-  alarm_actions     = compact([var.alarm_topic_arn])
-  log_retention     = var.log_retention_days
+  source                 = "./modules/catalog"
+  ami_id                 = local.ami_id
+  name                   = var.name
+  region                 = var.region
+  catalog_type           = var.catalog_type
+  vpc_id                 = module.network.vpc_id
+  subnet_ids             = module.network.subnet_ids
+  instance_count         = var.catalog_count
+  instance_type          = var.catalog_instance_type
+  db_instance_class      = var.catalog_db_instance_class
+  instance_profile       = module.iam.catalog_instance_profile
+  warehouse              = local.warehouse
+  parameters             = local.parameters
+  client_cidrs           = var.query_cidrs
+  node_security_group_id = module.nodes.security_group_id
+  secret_env             = module.secrets.catalog_secret_env
+  alarm_actions          = compact([var.alarm_topic_arn])
+  log_retention          = var.log_retention_days
 }
 
 module "nodes" {

@@ -181,6 +181,17 @@ run "private_and_least_privilege" {
   }
 }
 
+run "catalog_reachable_from_nodes_and_query_cidrs_only" {
+  command = apply
+  variables {
+    query_cidrs = ["192.168.7.0/24"]
+  }
+  assert {
+    condition     = jsonencode(module.catalog.load_balancer_ingress) == jsonencode({ cidr_blocks = ["192.168.7.0/24"], security_groups = [module.nodes.security_group_id] })
+    error_message = "the catalog load balancer must admit only the nodes security group and query_cidrs, got ${jsonencode(module.catalog.load_balancer_ingress)}"
+  }
+}
+
 run "public_load_balancer" {
   command = apply
   variables {

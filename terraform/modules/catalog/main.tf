@@ -59,8 +59,13 @@ variable "warehouse" {
 }
 
 variable "client_cidrs" {
-  description = "CIDRs allowed to call the catalog service (nodes, Spark, Trino)."
+  description = "CIDRs of the query engines (Spark, Trino) allowed to call the catalog service."
   type        = list(string)
+}
+
+variable "node_security_group_id" {
+  description = "Security group of the nodes, which commit through the catalog service."
+  type        = string
 }
 
 variable "instance_count" {
@@ -99,15 +104,15 @@ locals {
 resource "aws_security_group" "service" {
   count       = local.floe
   name_prefix = "${var.name}-catalog-"
-  description = "Floe catalog service: Iceberg REST API from the nodes and query engines"
+  description = "Floe catalog service: Iceberg REST API through its load balancer only"
   vpc_id      = var.vpc_id
 
   ingress {
-    description = "Iceberg REST catalog API (through the internal load balancer, which keeps client addresses)"
-    from_port   = local.port
-    to_port     = local.port
-    protocol    = "tcp"
-    cidr_blocks = var.client_cidrs
+    description     = "Iceberg REST catalog API and health checks, from the internal load balancer"
+    from_port       = local.port
+    to_port         = local.port
+    protocol        = "tcp"
+    security_groups = [aws_security_group.lb[0].id]
   }
 
   egress {
@@ -115,6 +120,46 @@ resource "aws_security_group" "service" {
     from_port   = 0
     to_port     = 0
     protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# The catalog is reachable only by the nodes and the query engines' CIDRs: the load balancer has
+# its own security group, the instances take traffic from it alone
+resource "aws_security_group" "lb" {
+  count       = local.floe
+  name_prefix = "${var.name}-catalog-lb-"
+  description = "Floe catalog load balancer: nodes and query engines"
+  vpc_id      = var.vpc_id
+
+  ingress {
+    description     = "nodes: table loads and commits"
+    from_port       = local.port
+    to_port         = local.port
+    protocol        = "tcp"
+    security_groups = [var.node_security_group_id]
+  }
+
+  dynamic "ingress" {
+    for_each = length(var.client_cidrs) > 0 ? [1] : []
+    content {
+      description = "query engines (query_cidrs)"
+      from_port   = local.port
+      to_port     = local.port
+      protocol    = "tcp"
+      cidr_blocks = var.client_cidrs
+    }
+  }
+
+  egress {
+    description = "to the catalog service instances"
+    from_port   = local.port
+    to_port     = local.port
+    protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
   }
 
@@ -221,6 +266,7 @@ resource "aws_lb" "catalog" {
   load_balancer_type               = "network"
   internal                         = true
   subnets                          = var.subnet_ids
+  security_groups                  = [aws_security_group.lb[0].id]
   enable_cross_zone_load_balancing = true
 }
 
@@ -361,6 +407,19 @@ output "target_group_arn" {
 output "instance_ids" {
   description = "Catalog service instances."
   value       = aws_instance.service[*].id
+}
+
+output "load_balancer_security_group_id" {
+  description = "Security group of the catalog's load balancer (who may reach the catalog), or null."
+  value       = local.floe == 1 ? aws_security_group.lb[0].id : null
+}
+
+output "load_balancer_ingress" {
+  description = "Who may reach the catalog: node security group and query CIDRs (for review), or null."
+  value = local.floe == 1 ? {
+    security_groups = flatten([for r in aws_security_group.lb[0].ingress : r.security_groups == null ? [] : tolist(r.security_groups)])
+    cidr_blocks     = flatten([for r in aws_security_group.lb[0].ingress : r.cidr_blocks == null ? [] : tolist(r.cidr_blocks)])
+  } : null
 }
 
 output "db_master_secret_arn" {

@@ -166,6 +166,9 @@ public record RouterConfig(
     if (nodeTrustFile == null) {
       return options;
     }
+    if (io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
+      options.setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions());
+    }
     return options.setSsl(true).setVerifyHost(true).setUseAlpn(false)
         .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(nodeTrustFile.toString()))
         .setEnabledSecureTransportProtocols(ServerTls.PROTOCOLS);

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SSLOptions;
 import java.io.IOException;
@@ -78,6 +79,10 @@ public final class ServerTls {
 
   /** These options with TLS on: the current certificate, TLS 1.2+, ALPN (HTTP/2 and HTTP/1.1). */
   public HttpServerOptions apply(HttpServerOptions options) {
+    if (OpenSSLEngineOptions.isAvailable()) {
+      // BoringSSL (netty-tcnative) where it runs: markedly cheaper per byte than the JDK's engine
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+    }
     return options.setSsl(true)
         .setKeyCertOptions(current.options())
         .setEnabledSecureTransportProtocols(PROTOCOLS)

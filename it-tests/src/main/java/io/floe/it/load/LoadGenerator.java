@@ -67,8 +67,18 @@ public final class LoadGenerator {
   public Result run() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      HttpClient client = vertx.createHttpClient(
-          new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setPipelining(false),
+      HttpClientOptions clientOptions = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+          .setPipelining(false);
+      if ("https".equals(options.target().getScheme())) {
+        clientOptions.setSsl(true).setVerifyHost(true);
+        if (io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
+          clientOptions.setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions());
+        }
+        if (options.trustFile() != null) {
+          clientOptions.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(options.trustFile().toString()));
+        }
+      }
+      HttpClient client = vertx.createHttpClient(clientOptions,
           new PoolOptions().setHttp1MaxSize(options.connections()));
       if (probe != null) {
         probe.start(vertx);

@@ -21,6 +21,7 @@ import java.time.Duration;
  * @param table the table, namespace.name
  * @param catalogToken bearer token for the catalog, or null
  * @param lagWait how long to wait, after the load, for the last samples to become visible
+ * @param trustFile PEM certificates an https target's certificate must chain to, or null
  */
 public record LoadOptions(
     URI target,
@@ -37,17 +38,19 @@ public record LoadOptions(
     URI catalog,
     String table,
     String catalogToken,
-    Duration lagWait) {
+    Duration lagWait,
+    java.nio.file.Path trustFile) {
 
   static final String USAGE = """
       usage: load-generator [--target http://127.0.0.1:8081] [--stream bench] [--batch 1000]
                             [--payload 100] [--keys 1000] [--connections 16] [--duration 10]
                             [--max-requests 10000000] [--rate 0] [--bodies 16] [--warmup 2]
                             [--catalog http://127.0.0.1:8181 [--table floe.events]
-                             [--catalog-token T] [--lag-wait 60]]
+                             [--catalog-token T] [--lag-wait 60]] [--trust cert.pem]
         --duration is in seconds; --rate is requests/s (0 = closed loop, as fast as acks come).
         --catalog samples visibility lag (acknowledgement until the rows are committed to the
         table) once a second, polling the table every 500 ms through that Iceberg REST catalog.
+        An https:// --target is reached over TLS, trusting the PEM certificates of --trust.
         Sends only to loopback addresses. Prints progress each second on stderr and one JSON
         summary line on stdout.""";
 
@@ -67,6 +70,7 @@ public record LoadOptions(
     String table = "floe.events";
     String catalogToken = null;
     int lagWait = 60;
+    java.nio.file.Path trust = null;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--help") || name.equals("-h")) {
@@ -93,6 +97,7 @@ public record LoadOptions(
           case "--table" -> table = v;
           case "--catalog-token" -> catalogToken = v;
           case "--lag-wait" -> lagWait = positive(name, Integer.parseInt(v));
+          case "--trust" -> trust = java.nio.file.Path.of(v);
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       } catch (NumberFormatException e) {
@@ -108,13 +113,13 @@ public record LoadOptions(
     }
     return new LoadOptions(target, stream, batch, payload, keys, connections, Duration.ofSeconds(seconds),
         maxRequests, rate, bodies, Duration.ofSeconds(Math.max(0, warmup)), catalog, table, catalogToken,
-        Duration.ofSeconds(lagWait));
+        Duration.ofSeconds(lagWait), trust);
   }
 
   /** The same settings with another duration and no warm-up (used to run the warm-up itself). */
   public LoadOptions warmupRun() {
     return new LoadOptions(target, stream, batchEvents, payloadBytes, keys, connections, warmup, maxRequests,
-        ratePerSecond, bodies, Duration.ZERO, null, table, null, lagWait);
+        ratePerSecond, bodies, Duration.ZERO, null, table, null, lagWait, trustFile);
   }
 
   private static void requireLoopback(String option, URI uri) {
