@@ -36,6 +36,9 @@ floe_build() {
   fi
   command -v mvn >/dev/null || floe_die "Maven (mvn) is not installed"
   floe_log "building Floe (mvn package, tests skipped; the first build downloads dependencies)..."
+  # target/lib is refilled by the build: a jar a dependency change dropped must not linger there
+  # (it would end up on the services' classpath and in the release tarball)
+  find "$FLOE_ROOT" -path '*/node_modules' -prune -o -type d -path '*/target/lib' -print0 | xargs -0 -r rm -rf
   (cd "$FLOE_ROOT" && mvn -B -q -DskipTests package) || floe_die "build failed"
   touch "$stamp"
   floe_log "build done"
