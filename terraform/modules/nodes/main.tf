@@ -128,6 +128,28 @@ locals {
   instance_store = startswith(var.instance_type, "c5d.")
   metrics        = ["^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$"]
   buffer_max     = floor(var.volume_size_gib * 0.8 * 1073741824)
+  node_alarms = {
+    not-ready = {
+      description = "not ready (or no metrics) for 3 minutes: see /v1/status and its log."
+      metric      = "floe_node_ready", statistic = "Minimum", periods = 3, comparison = "LessThanThreshold"
+      threshold   = 1, missing = "breaching"
+    }
+    flush-lag = {
+      description = "the oldest unflushed event is older than 10 x flush_max_age_seconds; commits are failing or too slow."
+      metric      = "floe_flush_lag_seconds", statistic = "Maximum", periods = 5, comparison = "GreaterThanThreshold"
+      threshold   = 10 * var.flush_max_age_seconds, missing = "notBreaching"
+    }
+    buffer-filling = {
+      description = "its buffer holds more than 70% of buffer.max-bytes; it refuses writes at 100%."
+      metric      = "floe_buffer_bytes", statistic = "Maximum", periods = 3, comparison = "GreaterThanThreshold"
+      threshold   = floor(local.buffer_max * 0.7), missing = "notBreaching"
+    }
+    commit-failures = {
+      description = "flushes or commits have failed in each of the last 5 minutes (catalog, S3 or permissions)."
+      metric      = "floe_flush_failures_total", statistic = "Sum", periods = 5, comparison = "GreaterThanThreshold"
+      threshold   = 0, missing = "notBreaching"
+    }
+  }
 }
 
 resource "aws_security_group" "nodes" {
@@ -274,70 +296,23 @@ resource "aws_cloudwatch_log_group" "node" {
   retention_in_days = var.log_retention
 }
 
-resource "aws_cloudwatch_metric_alarm" "not_ready" {
-  count               = var.node_count
-  alarm_name          = "${var.name}-node-${count.index}-not-ready"
-  alarm_description   = "Node ${count.index} has not been ready (or sent no metrics) for 3 minutes: see /v1/status and its log."
+# The alarms on what each node's CloudWatch agent ships (namespace Floe, by partition)
+resource "aws_cloudwatch_metric_alarm" "node" {
+  for_each = {
+    for pair in setproduct(range(var.node_count), keys(local.node_alarms)) :
+    "${pair[0]}-${pair[1]}" => merge(local.node_alarms[pair[1]], { partition = pair[0], kind = pair[1] })
+  }
+  alarm_name          = "${var.name}-node-${each.value.partition}-${each.value.kind}"
+  alarm_description   = "Node ${each.value.partition}: ${each.value.description}"
   namespace           = "Floe"
-  metric_name         = "floe_node_ready"
-  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
-  statistic           = "Minimum"
+  metric_name         = each.value.metric
+  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(each.value.partition) }
+  statistic           = each.value.statistic
   period              = 60
-  evaluation_periods  = 3
-  comparison_operator = "LessThanThreshold"
-  threshold           = 1
-  treat_missing_data  = "breaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "flush_lag" {
-  count               = var.node_count
-  alarm_name          = "${var.name}-node-${count.index}-flush-lag"
-  alarm_description   = "Node ${count.index}: the oldest unflushed event is older than 10 x flush_max_age_seconds; commits are failing or too slow."
-  namespace           = "Floe"
-  metric_name         = "floe_flush_lag_seconds"
-  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 5
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 10 * var.flush_max_age_seconds
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "buffer_bytes" {
-  count               = var.node_count
-  alarm_name          = "${var.name}-node-${count.index}-buffer-filling"
-  alarm_description   = "Node ${count.index}: its buffer holds more than 70% of buffer.max-bytes; it refuses writes at 100%."
-  namespace           = "Floe"
-  metric_name         = "floe_buffer_bytes"
-  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 3
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = floor(local.buffer_max * 0.7)
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
-}
-
-resource "aws_cloudwatch_metric_alarm" "commit_failures" {
-  count               = var.node_count
-  alarm_name          = "${var.name}-node-${count.index}-commit-failures"
-  alarm_description   = "Node ${count.index}: flushes or commits have failed in each of the last 5 minutes (catalog, S3 or permissions)."
-  namespace           = "Floe"
-  metric_name         = "floe_flush_failures_total"
-  dimensions          = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 5
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
+  evaluation_periods  = each.value.periods
+  comparison_operator = each.value.comparison
+  threshold           = each.value.threshold
+  treat_missing_data  = each.value.missing
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
 }
@@ -389,6 +364,11 @@ output "nodes" {
     throughput    = aws_ebs_volume.data[i].throughput
     attached      = aws_volume_attachment.data[i].instance_id == aws_instance.node[i].id
   }]
+}
+
+output "alarm_names" {
+  description = "The CloudWatch alarms on the nodes' own metrics."
+  value       = sort([for a in aws_cloudwatch_metric_alarm.node : a.alarm_name])
 }
 
 output "user_data" {
