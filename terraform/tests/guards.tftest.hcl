@@ -7,26 +7,6 @@ mock_provider "aws" {
   source = "./tests/mocks"
 }
 
-override_data {
-  target = module.network.data.aws_subnet.existing["subnet-0aaaaaaaaaaaaaaaa"]
-  values = { availability_zone = "us-east-1a" }
-}
-
-override_data {
-  target = module.network.data.aws_subnet.existing["subnet-0bbbbbbbbbbbbbbbb"]
-  values = { availability_zone = "us-east-1b" }
-}
-
-override_data {
-  target = module.network.data.aws_subnet.existing["subnet-0cccccccccccccccc"]
-  values = { availability_zone = "us-east-1c" }
-}
-
-override_data {
-  target = module.network.data.aws_subnet.existing["subnet-0dddddddddddddddd"]
-  values = { availability_zone = "us-east-1d" }
-}
-
 variables {
   artifact_s3_uri = "s3://floe-artifacts/releases/floe-0.1.0.tar.gz"
   node_count      = 3

@@ -89,3 +89,24 @@ mock_resource "aws_ssm_parameter" {
     arn = "arn:aws:ssm:us-east-1:123456789012:parameter/floe/floe/x"
   }
 }
+
+# the subnets of an "existing VPC" the tests deploy into, one per zone
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0aaaaaaaaaaaaaaaa"]
+  values = { availability_zone = "us-east-1a" }
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0bbbbbbbbbbbbbbbb"]
+  values = { availability_zone = "us-east-1b" }
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0cccccccccccccccc"]
+  values = { availability_zone = "us-east-1c" }
+}
+
+override_data {
+  target = module.network.data.aws_subnet.existing["subnet-0dddddddddddddddd"]
+  values = { availability_zone = "us-east-1d" }
+}
