@@ -1,0 +1,159 @@
+package io.floe.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Spark as users run it: the Iceberg Spark runtime against Floe's REST catalog service with
+ * scoped tokens. The catalog {@code reader} holds a {@code catalog:read} token (what the README
+ * gives query engines), {@code anon} none, {@code operator} an {@code admin} token (what
+ * maintenance on a user's own Spark needs).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SparkCatalogTest {
+  @TempDir
+  static Path dir;
+  private FloeServices floe;
+  private SparkSession spark;
+
+  @BeforeAll
+  void start() throws Exception {
+    floe = new FloeServices(dir);
+    SparkSession.Builder b = SparkSession.builder().master("local[2]").appName("floe-spark-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
+    catalog(b, "reader", FloeServices.READER_TOKEN);
+    catalog(b, "anon", null);
+    catalog(b, "operator", FloeServices.ADMIN_TOKEN);
+    spark = b.getOrCreate();
+  }
+
+  private void catalog(SparkSession.Builder b, String name, String token) {
+    String p = "spark.sql.catalog." + name;
+    b.config(p, "org.apache.iceberg.spark.SparkCatalog")
+        .config(p + ".type", "rest")
+        .config(p + ".uri", floe.catalogUri())
+        // a table that changes every second: read its latest snapshot, not one cached for 30 s
+        .config(p + ".cache-enabled", "false")
+        // the REST spec's access delegation header: the catalog hands storage credentials to callers that ask
+        .config(p + ".header.X-Iceberg-Access-Delegation", "vended-credentials");
+    if (token != null) {
+      b.config(p + ".token", token);
+    }
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (spark != null) {
+      spark.stop();
+    }
+    if (floe != null) {
+      floe.close();
+    }
+  }
+
+  @Test
+  void aCatalogReadTokenQueriesTheTableAndCannotWriteIt() throws Exception {
+    long last = 0;
+    for (String stream : List.of("clicks", "orders")) {
+      last = floe.ingest(stream, events(stream, 0, 250));
+    }
+    floe.awaitCommitted(last);
+
+    List<Row> rows = spark.sql("SELECT stream, count(*), count(DISTINCT sequence),"
+        + " sum(CAST(get_json_object(payload, '$.n') AS BIGINT))"
+        + " FROM reader.floe.events WHERE stream IN ('clicks', 'orders') GROUP BY stream ORDER BY stream")
+        .collectAsList();
+    assertThat(rows).hasSize(2);
+    for (Row r : rows) {
+      assertThat(r.getLong(1)).as("rows of %s", r.getString(0)).isEqualTo(250);
+      assertThat(r.getLong(2)).isEqualTo(250);
+      assertThat(r.getLong(3)).isEqualTo(249L * 250 / 2);
+    }
+
+    assertThatThrownBy(() -> spark.sql("INSERT INTO reader.floe.events SELECT * FROM reader.floe.events LIMIT 1")
+        .collectAsList())
+        .as("a catalog:read token commits nothing").hasStackTraceContaining("catalog:commit");
+    assertThatThrownBy(() -> spark.sql("ALTER TABLE reader.floe.events SET TBLPROPERTIES ('floe.partition.0.committed-sequence'='0')")
+        .collectAsList())
+        .as("nor rewrites the nodes' state").hasStackTraceContaining("needs admin");
+    assertThatThrownBy(() -> spark.sql("SELECT count(*) FROM anon.floe.events").collectAsList())
+        .as("no token, no table").hasStackTraceContaining("NotAuthorized");
+    assertThat(count("reader", "stream IN ('clicks', 'orders')")).as("nothing changed").isEqualTo(500);
+  }
+
+  /**
+   * Maintenance run by someone else (Spark's rewrite_data_files, as users with their own Spark
+   * run it) while the node keeps ingesting and committing: the node's commits go on, and the
+   * table holds every acknowledged event exactly once.
+   */
+  @Test
+  void aRewriteBySparkDuringIngestionKeepsEveryEventExactlyOnce() throws Exception {
+    ExecutorService producer = Executors.newSingleThreadExecutor();
+    int batches = 60;
+    int perBatch = 20;
+    Future<Long> ingest = producer.submit(() -> {
+      long last = 0;
+      for (int i = 0; i < batches; i++) {
+        last = floe.ingest("rewrite", events("rewrite", i * perBatch, perBatch));
+        Thread.sleep(100);
+      }
+      return last;
+    });
+    try {
+      int rewrites = 0;
+      while (!ingest.isDone() || rewrites < 2) {
+        Thread.sleep(1500);
+        List<Row> r = spark.sql("CALL operator.system.rewrite_data_files(table => 'floe.events',"
+            + " options => map('min-input-files', '2', 'partial-progress.enabled', 'false'))").collectAsList();
+        if (r.get(0).getInt(0) > 0) {
+          rewrites++;
+        }
+      }
+      long last = ingest.get();
+      floe.awaitCommitted(last);
+      assertThat(rewrites).as("compactions that rewrote files").isGreaterThanOrEqualTo(2);
+    } finally {
+      producer.shutdownNow();
+    }
+    Row r = spark.sql("SELECT count(*), count(DISTINCT sequence), count(DISTINCT get_json_object(payload, '$.n'))"
+        + " FROM reader.floe.events WHERE stream = 'rewrite'").first();
+    assertThat(r.getLong(0)).as("rows").isEqualTo((long) batches * perBatch);
+    assertThat(r.getLong(1)).as("distinct sequences").isEqualTo((long) batches * perBatch);
+    assertThat(r.getLong(2)).as("distinct events").isEqualTo((long) batches * perBatch);
+    assertThat(spark.sql("SELECT operation FROM reader.floe.events.snapshots").collectAsList().stream()
+        .map(x -> x.getString(0)).collect(Collectors.toSet())).contains("append", "replace");
+
+    // and the node still commits after someone else rewrote its files
+    long more = floe.ingest("rewrite-after", events("rewrite-after", 0, 10));
+    floe.awaitCommitted(more);
+    assertThat(count("reader", "stream = 'rewrite-after'")).isEqualTo(10);
+  }
+
+  private long count(String catalog, String where) {
+    return spark.sql("SELECT count(*) FROM " + catalog + ".floe.events WHERE " + where).first().getLong(0);
+  }
+
+  private static String events(String stream, int from, int count) {
+    return IntStream.range(from, from + count)
+        .mapToObj(n -> "{\"n\":" + n + ",\"stream\":\"" + stream + "\",\"user\":{\"id\":" + (n % 7) + "}}")
+        .collect(Collectors.joining("\n", "", "\n"));
+  }
+}
