@@ -62,6 +62,7 @@ module "secrets" {
   source       = "./modules/secrets"
   name         = var.name
   catalog_type = var.catalog_type
+  producers    = var.producers
 }
 
 # Every instance reads its release from here at each service start: a new artifact_s3_uri changes
@@ -108,7 +109,7 @@ module "catalog" {
   parameters             = local.parameters
   client_cidrs           = var.query_cidrs
   node_security_group_id = module.nodes.security_group_id
-  secret_env             = module.secrets.catalog_secret_env
+  secret_lines           = module.secrets.catalog_secret_lines
   alarm_actions          = compact([var.alarm_topic_arn])
   log_retention          = var.log_retention_days
 }
@@ -132,7 +133,7 @@ module "nodes" {
   table_target_file_bytes = var.target_file_size_mib * 1048576
   flush_max_age_seconds   = var.flush_max_age_seconds
   parameters              = local.parameters
-  secret_env              = module.secrets.node_secret_env
+  secret_lines            = module.secrets.node_secret_lines
   alarm_actions           = compact([var.alarm_topic_arn])
   log_retention           = var.log_retention_days
 }
@@ -150,7 +151,7 @@ module "routers" {
   instance_profile = module.iam.router_instance_profile
   node_addresses   = module.nodes.addresses
   ingest_cidrs     = var.ingest_cidrs
-  secret_env       = module.secrets.router_secret_env
+  secret_lines     = module.secrets.router_secret_lines
   parameters       = local.parameters
   log_retention    = var.log_retention_days
 }

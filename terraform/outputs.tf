@@ -3,14 +3,19 @@ output "ingestion_url" {
   value       = module.load_balancer.url
 }
 
-output "ingest_token_secret_arn" {
-  description = "Secrets Manager secret holding the ingestion token: aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text."
-  value       = module.secrets.ingest_token_secret_arn
+output "producer_token_secret_arns" {
+  description = "Producer name -> Secrets Manager secret holding its token: aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text."
+  value       = module.secrets.producer_token_secret_arns
 }
 
-output "catalog_token_secret_arn" {
-  description = "Secret holding the catalog service's token (catalog_type = floe; Spark and Trino send it), or null."
-  value       = module.secrets.catalog_token_secret_arn
+output "operator_token_secret_arn" {
+  description = "Secret holding the operators' token (status, metrics and flush on nodes and routers; admin of Floe's catalog)."
+  value       = module.secrets.operator_token_secret_arn
+}
+
+output "catalog_read_token_secret_arn" {
+  description = "Secret holding the query engines' catalog:read token (catalog_type = floe; Spark and Trino send it), or null."
+  value       = module.secrets.catalog_read_token_secret_arn
 }
 
 output "catalog_uri" {
@@ -106,7 +111,7 @@ output "spark_settings" {
     "--conf spark.sql.catalog.floe=org.apache.iceberg.spark.SparkCatalog",
     "--conf spark.sql.catalog.floe.type=rest",
     "--conf spark.sql.catalog.floe.uri=${local.catalog_uri}",
-    "--conf spark.sql.catalog.floe.token=$(aws secretsmanager get-secret-value --region ${var.region} --secret-id ${coalesce(module.secrets.catalog_token_secret_arn, "-")} --query SecretString --output text)",
+    "--conf spark.sql.catalog.floe.token=$(aws secretsmanager get-secret-value --region ${var.region} --secret-id ${coalesce(module.secrets.catalog_read_token_secret_arn, "-")} --query SecretString --output text)",
   ])
 }
 
@@ -122,6 +127,6 @@ output "trino_settings" {
       "iceberg.rest-catalog.security=SIGV4",
       "iceberg.rest-catalog.signing-name=s3tables",
       ] : ["iceberg.catalog.type=rest", "iceberg.rest-catalog.uri=${local.catalog_uri}", "iceberg.rest-catalog.security=OAUTH2",
-    "iceberg.rest-catalog.oauth2.token=<the value of catalog_token_secret_arn>"]
+    "iceberg.rest-catalog.oauth2.token=<the value of catalog_read_token_secret_arn>"]
   ))
 }

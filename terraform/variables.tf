@@ -225,6 +225,34 @@ variable "force_destroy_bucket" {
   default     = false
 }
 
+variable "producers" {
+  description = <<-EOT
+    Producer tokens, one generated secret each: name -> { streams = the stream patterns it may
+    write (`*` wildcard; empty = every stream), events_per_second, bytes_per_second (e.g. "50MiB") }.
+    Over its quota a producer gets 429 with Retry-After. Add or remove producers with an apply; the
+    routers pick up the change within 5 minutes without a restart.
+  EOT
+  type = map(object({
+    streams           = optional(list(string), [])
+    events_per_second = optional(number)
+    bytes_per_second  = optional(string)
+  }))
+  default = { default = {} }
+  validation {
+    condition     = length(var.producers) > 0 && alltrue([for n, _ in var.producers : can(regex("^[a-z0-9][a-z0-9_-]{0,39}$", n))])
+    error_message = "producers needs at least one entry, named with 1-40 of a-z 0-9 _ - (starting with a letter or digit)."
+  }
+  validation {
+    condition     = alltrue(flatten([for _, p in var.producers : [for s in p.streams : can(regex("^[a-z*][a-z0-9_*-]{0,127}$", s))]]))
+    error_message = "producers: each stream pattern is a stream name (a-z 0-9 _ -, starting with a letter) in which * matches anything."
+  }
+  validation {
+    condition = alltrue([for _, p in var.producers : (p.events_per_second == null ? true : p.events_per_second >= 1 && floor(p.events_per_second) == p.events_per_second) &&
+    (p.bytes_per_second == null ? true : can(regex("^[1-9][0-9]*(B|KiB|MiB|GiB)?$", p.bytes_per_second)))])
+    error_message = "producers: events_per_second is a whole number >= 1 and bytes_per_second a size such as 1048576, 512KiB, 50MiB or 1GiB."
+  }
+}
+
 variable "ingest_cidrs" {
   description = "CIDR blocks allowed to send events to the load balancer."
   type        = list(string)

@@ -144,8 +144,8 @@ run "private_and_least_privilege" {
     error_message = "an internal load balancer in the private subnets"
   }
   assert {
-    condition     = length(jsondecode(module.iam.policies["router"]).Statement[2].Resource) == 1 && strcontains(jsondecode(module.iam.policies["router"]).Statement[2].Resource[0], "secret") && !strcontains(module.iam.policies["router"], "warehouse") && !strcontains(module.iam.policies["router"], "rds")
-    error_message = "routers read one secret (the ingestion token) and no table data"
+    condition     = toset(jsondecode(module.iam.policies["router"]).Statement[2].Resource) == toset(module.secrets.router_secret_arns) && !strcontains(module.iam.policies["router"], module.secrets.catalog_read_token_secret_arn) && !strcontains(module.iam.policies["router"], "warehouse") && !strcontains(module.iam.policies["router"], "rds")
+    error_message = "routers read their own secrets (producers, operator, router), no catalog token and no table data"
   }
   assert {
     condition     = strcontains(module.iam.policies["catalog"], "rds-db:connect") && strcontains(module.iam.policies["catalog"], "rds!db")
@@ -159,6 +159,57 @@ run "private_and_least_privilege" {
     condition     = alltrue([for role, p in module.iam.policies : !strcontains(p, "\"s3:*\"") && !strcontains(p, "ssm:*")])
     error_message = "no wildcard actions"
   }
+}
+
+run "scoped_tokens" {
+  command = apply
+  variables {
+    producers = {
+      clicks = { streams = ["clicks", "clicks-*"], events_per_second = 5000, bytes_per_second = "50MiB" }
+      batch  = {}
+    }
+  }
+  assert {
+    condition = module.secrets.router_secret_lines == [
+      "FLOE_ROUTER_NODE_TOKEN=${module.secrets.router_secret_arns[0]}",
+      "token operator read,admin ${output.operator_token_secret_arn}",
+      "token batch ingest ${output.producer_token_secret_arns["batch"]}",
+      "token clicks ingest:clicks,ingest:clicks-* ${output.producer_token_secret_arns["clicks"]} events-per-second=5000 bytes-per-second=50MiB",
+    ]
+    error_message = "routers authenticate each producer with its own scopes and quotas, and operators"
+  }
+  assert {
+    condition     = length(distinct(concat(values(output.producer_token_secret_arns), [output.operator_token_secret_arn, output.catalog_read_token_secret_arn]))) == 4 && length(module.secrets.router_secret_arns) == 4
+    error_message = "every producer, the operators, the routers and the query engines have a secret of their own"
+  }
+  assert {
+    condition     = length(module.secrets.node_secret_lines) == 3 && startswith(module.secrets.node_secret_lines[0], "FLOE_CATALOG_TOKEN=") && module.secrets.node_secret_lines[1] == "token routers router ${module.secrets.router_secret_arns[0]}" && module.secrets.node_secret_lines[2] == "token operator read,admin ${output.operator_token_secret_arn}"
+    error_message = "nodes accept the routers' token and the operators', present their own catalog:commit token, and know no producer"
+  }
+  assert {
+    condition     = [for l in module.secrets.catalog_secret_lines : join(" ", slice(split(" ", l), 0, 3))] == ["token nodes catalog:commit", "token query-engines catalog:read", "token operator admin"] && strcontains(module.secrets.catalog_secret_lines[1], output.catalog_read_token_secret_arn)
+    error_message = "the catalog service: commits for nodes, reads for query engines, admin for operators"
+  }
+  assert {
+    condition     = alltrue([for a in values(output.producer_token_secret_arns) : !strcontains(module.iam.policies["node"], a) && !strcontains(module.iam.policies["catalog"], a) && strcontains(module.iam.policies["router"], a)])
+    error_message = "only routers read producer tokens"
+  }
+}
+
+run "producer_names_checked" {
+  command = plan
+  variables {
+    producers = { "Bad Name" = {} }
+  }
+  expect_failures = [var.producers]
+}
+
+run "producer_quotas_checked" {
+  command = plan
+  variables {
+    producers = { p = { bytes_per_second = "lots" } }
+  }
+  expect_failures = [var.producers]
 }
 
 run "catalog_reachable_from_nodes_and_query_cidrs_only" {

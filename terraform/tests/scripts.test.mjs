@@ -9,6 +9,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, statSy
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 
 const TF = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -103,6 +104,55 @@ test('floe-instance prepare: release, settings and secrets from SSM; a download 
   assert.equal(readFileSync(join(fake, 'home', 'current', 'node', 'lib', 'floe-node.jar'), 'utf8'), 'floe-2.tar.gz');
   assert.match(readlinkSync(join(fake, 'home', 'current')), /releases\/[0-9a-f]{16}$/);
   assert.equal(readdirSync(join(fake, 'home', 'releases')).filter((n) => !n.startsWith('.')).length, 2);
+});
+
+test('floe-instance: token lines become a token file of hashes the service re-reads; a rotation keeps the previous value', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  const arn = (n) => `arn:aws:secretsmanager:us-east-1:1:secret:${n}`;
+  const secret = (n, v, stage = '') => writeFileSync(join(fake, 'secrets', key(arn(n)) + stage), v);
+  const sha = (v) => createHash('sha256').update(v, 'utf8').digest('hex');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  param(fake, '/floe/test/router/config', 'router.port=8080');
+  param(fake, '/floe/test/router/secrets', [`FLOE_ROUTER_NODE_TOKEN=${arn('router')}`,
+    `token operator read,admin ${arn('operator')}`,
+    `token clicks ingest:clicks,ingest:clicks-* ${arn('clicks')} events-per-second=5000 bytes-per-second=50MiB`].join('\n'));
+  secret('router', 'router-secret');
+  secret('operator', 'operator-secret');
+  secret('clicks', 'clicks-v1');
+
+  const r = floeInstance(fake, 'router', ['prepare']);
+  assert.equal(r.status, 0, r.stderr);
+  const file = join(fake, 'etc', 'router.tokens');
+  const lines = () => readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.deepEqual(lines(), [`operator read,admin sha256:${sha('operator-secret')}`,
+    `clicks ingest:clicks,ingest:clicks-* sha256:${sha('clicks-v1')} events-per-second=5000 bytes-per-second=50MiB`]);
+  assert.equal(statSync(file).mode & 0o777, 0o640);
+  assert.doesNotMatch(readFileSync(file, 'utf8'), /-secret|clicks-v1/, 'hashes only');
+  assert.equal(readFileSync(join(fake, 'etc', 'router.env'), 'utf8'), 'FLOE_ROUTER_NODE_TOKEN=router-secret\n');
+  assert.match(readFileSync(join(fake, 'etc', 'router.properties'), 'utf8'), new RegExp(`^auth\\.tokens-file=${file}$`, 'm'));
+  assert.equal(readFileSync(join(fake, 'etc', 'operator.token'), 'utf8'), 'operator-secret');
+  assert.equal(statSync(join(fake, 'etc', 'operator.token')).mode & 0o777, 0o600, 'the operator token is root only');
+  assert.doesNotMatch(r.stderr, /-secret|clicks-v1/, 'a secret is never logged');
+
+  const before = statSync(file).mtimeMs;
+  const unchanged = floeInstance(fake, 'router', ['tokens']);
+  assert.equal(unchanged.status, 0, unchanged.stderr);
+  assert.equal(statSync(file).mtimeMs, before, 'an unchanged token file is not rewritten (the service would reload)');
+
+  secret('clicks', 'clicks-v1', '.previous');
+  secret('clicks', 'clicks-v2');
+  const rotated = floeInstance(fake, 'router', ['tokens']);
+  assert.equal(rotated.status, 0, rotated.stderr);
+  assert.deepEqual(lines().slice(1), [
+    `clicks ingest:clicks,ingest:clicks-* sha256:${sha('clicks-v2')} events-per-second=5000 bytes-per-second=50MiB`,
+    `clicks.previous ingest:clicks,ingest:clicks-* sha256:${sha('clicks-v1')} events-per-second=5000 bytes-per-second=50MiB`]);
+
+  param(fake, '/floe/test/router/secrets', `token bad;name ingest ${arn('clicks')}`);
+  const bad = floeInstance(fake, 'router', ['tokens']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /must be: token NAME SCOPES SECRET-ARN/);
+  assert.equal(lines().length, 3, 'a broken parameter keeps the token file as it was');
 });
 
 test('floe-instance prepare retries AWS calls that fail for a while, and fails clearly when they keep failing', () => {

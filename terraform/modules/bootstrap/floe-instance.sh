@@ -5,8 +5,13 @@
 #   prepare          before each service start (root): the release named by the SSM parameter
 #                    <prefix>/artifact (downloaded only when it changed), the role's properties
 #                    (<prefix>/<role>/config + this instance's), its secrets (<prefix>/<role>/secrets
-#                    names Secrets Manager ARNs) into an env file readable by the service user only;
-#                    a node refuses to start unless its data volume is mounted
+#                    names Secrets Manager ARNs) into an env file readable by the service user only,
+#                    and its token file (below); a node refuses to start unless its data volume is
+#                    mounted
+#   tokens           the role's token file <etc>/<role>.tokens from the `token` lines of
+#                    <prefix>/<role>/secrets, rewritten only when it changes (the service re-reads
+#                    it: a token rotated in Secrets Manager is accepted without a restart; the
+#                    previous value stays accepted as NAME.previous until the next rotation)
 #   run              the service (exec java), as the service user
 #   membership       routers: /etc/floe/nodes := <prefix>/router/nodes minus <prefix>/router/drained,
 #                    rewritten only when it changes (the router re-reads it)
@@ -88,16 +93,21 @@ install_release() {
     done
 }
 
+secret_value() { # ARN [STAGE]
+  aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" \
+    --version-stage "${2:-AWSCURRENT}" --query SecretString --output text
+}
+
 # write_secrets LINES: each ENV_NAME=secret-arn line becomes ENV_NAME=<value> in <role>.env
+# (`token` lines are for write_tokens)
 write_secrets() {
   local out="$etc/$FLOE_ROLE.env" tmp var arn value
   tmp=$(mktemp "$etc/.env.XXXXXX")
   chmod 600 "$tmp"
   while IFS='=' read -r var arn; do
-    [[ -z "$var" || "$var" == none ]] && continue
+    [[ -z "$var" || "$var" == none || "$var" == "token "* ]] && continue
     [[ "$var" =~ ^FLOE_[A-Z0-9_]+$ ]] || { rm -f "$tmp"; die "secrets parameter: '$var' is not a FLOE_* variable name"; }
-    if ! value=$(retry 5 aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$arn" \
-      --query SecretString --output text); then
+    if ! value=$(retry 5 secret_value "$arn"); then
       rm -f "$tmp"
       die "cannot read the secret for $var ($arn)"
     fi
@@ -106,6 +116,59 @@ write_secrets() {
   chown "root:$service_user" "$tmp" 2>/dev/null || true
   chmod 640 "$tmp"
   mv "$tmp" "$out"
+}
+
+token_hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+# write_tokens LINES: each `token NAME SCOPES SECRET-ARN [QUOTA...]` line becomes the token file
+# line `NAME SCOPES sha256:<hash of the secret's value> [QUOTA...]` (the service never sees a
+# token, only its hash), plus `NAME.previous ...` for the secret's previous value while it has one.
+# The token named `operator` is also kept in <etc>/operator.token (root only) for the ready,
+# status and flush commands. The file is replaced only when it changes.
+write_tokens() {
+  local out="$etc/$FLOE_ROLE.tokens" tmp kind name scopes arn quotas value previous count=0
+  tmp=$(mktemp "$etc/.tokens.XXXXXX")
+  chmod 600 "$tmp"
+  printf '# written by floe-instance from %s/%s/secrets (hashes only)\n' "$FLOE_PARAMETERS" "$FLOE_ROLE" >"$tmp"
+  while read -r kind name scopes arn quotas; do
+    [[ "$kind" == token ]] || continue
+    if [[ ! "$name" =~ ^[A-Za-z0-9._-]{1,55}$ || ! "$scopes" =~ ^[a-z:*0-9_,-]+$ || -z "$arn" ||
+      ! "$quotas" =~ ^([a-z-]+=[0-9A-Za-z.]+( +[a-z-]+=[0-9A-Za-z.]+)*)?$ ]]; then
+      rm -f "$tmp"
+      die "secrets parameter: the line 'token $name $scopes ...' must be: token NAME SCOPES SECRET-ARN [QUOTA=VALUE...]"
+    fi
+    if ! value=$(retry 5 secret_value "$arn"); then
+      rm -f "$tmp"
+      die "cannot read the secret of the token $name ($arn)"
+    fi
+    printf '%s %s sha256:%s%s\n' "$name" "$scopes" "$(token_hash "$value")" "${quotas:+ $quotas}" >>"$tmp"
+    # no previous version (never rotated) is the normal case: one attempt, no retries
+    if previous=$(secret_value "$arn" AWSPREVIOUS 2>/dev/null) && [[ -n "$previous" && "$previous" != "$value" ]]; then
+      printf '%s.previous %s sha256:%s%s\n' "$name" "$scopes" "$(token_hash "$previous")" "${quotas:+ $quotas}" >>"$tmp"
+    fi
+    if [[ "$name" == operator ]]; then
+      (umask 077 && printf '%s' "$value" >"$etc/operator.token.new") && mv "$etc/operator.token.new" "$etc/operator.token"
+    fi
+    count=$((count + 1))
+  done <<<"$1"
+  if ((count == 0)); then
+    rm -f "$tmp" "$out"
+    return 0
+  fi
+  chown "root:$service_user" "$tmp" 2>/dev/null || true
+  chmod 640 "$tmp"
+  if [[ -r "$out" ]] && cmp -s "$tmp" "$out"; then
+    rm -f "$tmp"
+    return 0
+  fi
+  mv "$tmp" "$out"
+  log "token file $out: $count token(s)"
+}
+
+tokens() {
+  local secrets
+  secrets=$(retry 5 parameter "$FLOE_ROLE/secrets") || die "cannot read the SSM parameter $FLOE_PARAMETERS/$FLOE_ROLE/secrets"
+  write_tokens "$secrets"
 }
 
 # create_db_user CONNINFO USER: idempotent; PGPASSWORD holds the master password
@@ -150,6 +213,7 @@ prepare() {
   secrets=$(retry 5 parameter "$FLOE_ROLE/secrets") || die "cannot read the SSM parameter $FLOE_PARAMETERS/$FLOE_ROLE/secrets"
   install_release "$uri"
   [[ "$FLOE_ROLE" != catalog ]] || db_setup
+  write_tokens "$secrets"
   {
     printf '# written by floe-instance prepare from %s/%s/config and this instance\n' "$FLOE_PARAMETERS" "$FLOE_ROLE"
     printf '%s\n' "$config"
@@ -158,6 +222,7 @@ prepare() {
     for extra in "$run_dir/$FLOE_ROLE"-*.properties; do
       cat "$extra"
     done
+    [[ ! -r "$etc/$FLOE_ROLE.tokens" ]] || printf 'auth.tokens-file=%s\n' "$etc/$FLOE_ROLE.tokens"
   } >"$etc/$FLOE_ROLE.properties.new"
   mv "$etc/$FLOE_ROLE.properties.new" "$etc/$FLOE_ROLE.properties"
   write_secrets "$secrets"
@@ -192,13 +257,10 @@ membership() {
   log "membership: $(tr '\n' ' ' <<<"$want")"
 }
 
-# local_http METHOD PATH: the local service, with the role's token when it has one
+# local_http METHOD PATH: the local service, with the operator's token when the role has one
 local_http() {
   local token=""
-  if [[ -r "$etc/$FLOE_ROLE.env" ]]; then
-    # shellcheck source=/dev/null
-    token=$(. "$etc/$FLOE_ROLE.env" && printf '%s' "${FLOE_HTTP_AUTH_TOKEN:-${FLOE_ROUTER_AUTH_TOKEN:-}}")
-  fi
+  [[ ! -r "$etc/operator.token" ]] || token=$(cat "$etc/operator.token")
   local url="${FLOE_LOCAL_URL:-http://127.0.0.1:$port}$2"
   if [[ -n "$token" ]]; then
     curl -fsS -m 120 -X "$1" -H @<(printf 'Authorization: Bearer %s\n' "$token") "$url"
@@ -224,6 +286,7 @@ command=${1:-}
 [[ $# -eq 0 ]] || shift
 case "$command" in
   prepare) prepare ;;
+  tokens) tokens ;;
   run) run ;;
   membership) membership ;;
   ready) local_http GET /health/ready ;;
@@ -231,5 +294,5 @@ case "$command" in
   flush) [[ "$FLOE_ROLE" == node ]] || die "flush is for nodes"; local_http POST /v1/flush ;;
   wait-ready) wait_ready "${1:-300}" ;;
   retry) retry "$@" ;;
-  *) die "usage: floe-instance prepare|run|membership|ready|status|flush|wait-ready SECONDS|retry N CMD..." ;;
+  *) die "usage: floe-instance prepare|tokens|run|membership|ready|status|flush|wait-ready SECONDS|retry N CMD..." ;;
 esac

@@ -78,9 +78,9 @@ variable "parameters" {
   type        = string
 }
 
-variable "secret_env" {
-  description = "Environment variable -> Secrets Manager ARN, read at each start."
-  type        = map(string)
+variable "secret_lines" {
+  description = "The role's secrets parameter: FLOE_X=<secret ARN> (environment) and `token NAME SCOPES <secret ARN> [QUOTAS]` (token file) lines, read at each start."
+  type        = list(string)
 }
 
 variable "alarm_actions" {
@@ -346,7 +346,7 @@ resource "aws_ssm_parameter" "secrets" {
   name        = "${var.parameters}/catalog/secrets"
   description = "Secrets Manager ARNs the catalog service reads into its environment at each start"
   type        = "String"
-  value       = length(var.secret_env) == 0 ? "none" : join("\n", [for k in sort(keys(var.secret_env)) : "${k}=${var.secret_env[k]}"])
+  value       = length(var.secret_lines) == 0 ? "none" : join("\n", var.secret_lines)
 }
 
 resource "aws_cloudwatch_log_group" "catalog" {

@@ -60,9 +60,9 @@ variable "parameters" {
   type        = string
 }
 
-variable "secret_env" {
-  description = "Environment variable -> Secrets Manager ARN, read at each start (the producers' token)."
-  type        = map(string)
+variable "secret_lines" {
+  description = "The role's secrets parameter: FLOE_X=<secret ARN> (environment) and `token NAME SCOPES <secret ARN> [QUOTAS]` (token file) lines, read at each start."
+  type        = list(string)
 }
 
 variable "log_retention" {
@@ -182,7 +182,7 @@ resource "aws_ssm_parameter" "secrets" {
   name        = "${var.parameters}/router/secrets"
   description = "Secrets Manager ARNs the routers read into their environment at each start"
   type        = "String"
-  value       = join("\n", [for k in sort(keys(var.secret_env)) : "${k}=${var.secret_env[k]}"])
+  value       = length(var.secret_lines) == 0 ? "none" : join("\n", var.secret_lines)
 }
 
 resource "aws_cloudwatch_log_group" "router" {

@@ -1,7 +1,11 @@
-# Tokens the cluster requires by default, generated here (random, 48 characters) and kept in
-# Secrets Manager: instances read them at each service start and they never appear in user data
-# or SSM parameters. Rotate one with `aws secretsmanager put-secret-value` and a rolling update;
-# Terraform ignores the value after creation, so a rotation is never undone by an apply.
+# Tokens the cluster requires, generated here (random, 48 characters) and kept in Secrets
+# Manager: one per producer (scoped to streams, with optional quotas), one for operators, one the
+# routers present to the nodes, and for Floe's catalog service one for the nodes' commits and one
+# for query engines. Instances never see them in user data or SSM parameters: the `secrets`
+# parameter of each role names the secrets, and floe-instance writes the role's token file with
+# their SHA-256 hashes only (re-read every 5 minutes, so a rotation in Secrets Manager needs no
+# restart and the previous value stays accepted until the next one). Terraform ignores a value
+# after creation, so a rotation is never undone by an apply.
 
 variable "name" {
   description = "Cluster name."
@@ -9,15 +13,73 @@ variable "name" {
 }
 
 variable "catalog_type" {
-  description = "floe, glue or s3tables: only Floe's catalog service has a token of its own."
+  description = "floe, glue or s3tables: only Floe's catalog service has tokens of its own."
   type        = string
 }
 
+variable "producers" {
+  description = "Producer tokens: name -> streams it may write (patterns with *, empty = all) and optional quotas."
+  type = map(object({
+    streams           = optional(list(string), [])
+    events_per_second = optional(number)
+    bytes_per_second  = optional(string)
+  }))
+}
+
 locals {
+  floe_catalog = var.catalog_type == "floe"
+  producer_scopes = {
+    for name, p in var.producers : name => length(p.streams) == 0 ? "ingest" : join(",", [for s in p.streams : "ingest:${s}"])
+  }
+  producer_quotas = {
+    for name, p in var.producers : name => join(" ", compact([
+      p.events_per_second == null ? "" : "events-per-second=${p.events_per_second}",
+      p.bytes_per_second == null ? "" : "bytes-per-second=${p.bytes_per_second}",
+    ]))
+  }
   tokens = merge(
-    { ingest = "Bearer token producers send to the load balancer (Authorization: Bearer ...)" },
-    var.catalog_type == "floe" ? { catalog = "Bearer token of Floe's catalog service (nodes, Spark, Trino)" } : {},
+    { for name, _ in var.producers : "producer-${name}" => "Bearer token of the producer ${name} (Authorization: Bearer ... to the load balancer)" },
+    {
+      operator = "Bearer token of operators: status, metrics, flush on nodes and routers; admin of the catalog"
+      router   = "Bearer token the routers present to the nodes"
+    },
+    local.floe_catalog ? {
+      catalog-commit = "Bearer token the nodes present to Floe's catalog service (catalog:commit)"
+      catalog-read   = "Bearer token of query engines (Spark, Trino) for Floe's catalog service (catalog:read)"
+    } : {},
   )
+  arn = { for k, _ in local.tokens : k => aws_secretsmanager_secret.token[k].arn }
+
+  # what each role reads: environment variables (name -> token) and its token file's entries
+  operator = { name = "operator", scopes = "read,admin", token = "operator", quotas = "" }
+  roles = {
+    node = {
+      env    = local.floe_catalog ? { FLOE_CATALOG_TOKEN = "catalog-commit" } : {}
+      tokens = [{ name = "routers", scopes = "router", token = "router", quotas = "" }, local.operator]
+    }
+    router = {
+      env = { FLOE_ROUTER_NODE_TOKEN = "router" }
+      tokens = concat([local.operator], [for name in sort(keys(var.producers)) :
+      { name = name, scopes = local.producer_scopes[name], token = "producer-${name}", quotas = local.producer_quotas[name] }])
+    }
+    catalog = {
+      env = {}
+      tokens = local.floe_catalog ? [
+        { name = "nodes", scopes = "catalog:commit", token = "catalog-commit", quotas = "" },
+        { name = "query-engines", scopes = "catalog:read", token = "catalog-read", quotas = "" },
+        merge(local.operator, { scopes = "admin" }),
+      ] : []
+    }
+  }
+  # the role's secrets parameter: `FLOE_X=ARN` lines become its environment, `token NAME SCOPES ARN
+  # [QUOTAS]` lines its token file (floe-instance)
+  lines = { for role, r in local.roles : role => concat(
+    [for k in sort(keys(r.env)) : "${k}=${local.arn[r.env[k]]}"],
+    [for t in r.tokens : trimspace("token ${t.name} ${t.scopes} ${local.arn[t.token]} ${t.quotas}")],
+  ) }
+  secret_arns = { for role, r in local.roles : role => distinct(concat(
+    [for k in sort(keys(r.env)) : local.arn[r.env[k]]], [for t in r.tokens : local.arn[t.token]],
+  )) }
 }
 
 data "aws_secretsmanager_random_password" "token" {
@@ -44,45 +106,47 @@ resource "aws_secretsmanager_secret_version" "token" {
   }
 }
 
-output "node_secret_env" {
-  description = "Environment variable -> secret ARN, for the nodes."
-  value = merge(
-    { FLOE_HTTP_AUTH_TOKEN = aws_secretsmanager_secret.token["ingest"].arn },
-    var.catalog_type == "floe" ? { FLOE_CATALOG_TOKEN = aws_secretsmanager_secret.token["catalog"].arn } : {},
-  )
+output "node_secret_lines" {
+  description = "The nodes' secrets parameter: their catalog token and their token file (routers, operator)."
+  value       = local.lines.node
 }
 
-output "router_secret_env" {
-  description = "Environment variable -> secret ARN, for the routers (they authenticate producers)."
-  value       = { FLOE_ROUTER_AUTH_TOKEN = aws_secretsmanager_secret.token["ingest"].arn }
+output "router_secret_lines" {
+  description = "The routers' secrets parameter: the token they present to nodes and their token file (producers, operator)."
+  value       = local.lines.router
 }
 
-output "router_secret_arns" {
-  description = "Secrets the routers read: the ingestion token only."
-  value       = [aws_secretsmanager_secret.token["ingest"].arn]
-}
-
-output "catalog_secret_env" {
-  description = "Environment variable -> secret ARN, for the catalog service."
-  value       = var.catalog_type == "floe" ? { FLOE_SERVICE_AUTH_TOKEN = aws_secretsmanager_secret.token["catalog"].arn } : {}
+output "catalog_secret_lines" {
+  description = "The catalog service's secrets parameter: its token file (nodes, query engines, operator)."
+  value       = local.lines.catalog
 }
 
 output "node_secret_arns" {
   description = "Secrets the nodes read."
-  value       = [for k in sort(keys(local.tokens)) : aws_secretsmanager_secret.token[k].arn]
+  value       = local.secret_arns.node
+}
+
+output "router_secret_arns" {
+  description = "Secrets the routers read."
+  value       = local.secret_arns.router
 }
 
 output "catalog_secret_arns" {
   description = "Secrets the catalog service reads."
-  value       = var.catalog_type == "floe" ? [aws_secretsmanager_secret.token["catalog"].arn] : []
+  value       = local.secret_arns.catalog
 }
 
-output "ingest_token_secret_arn" {
-  description = "Secret holding the ingestion token."
-  value       = aws_secretsmanager_secret.token["ingest"].arn
+output "producer_token_secret_arns" {
+  description = "Producer name -> secret holding its token."
+  value       = { for name, _ in var.producers : name => local.arn["producer-${name}"] }
 }
 
-output "catalog_token_secret_arn" {
-  description = "Secret holding the catalog service's token, or null."
-  value       = var.catalog_type == "floe" ? aws_secretsmanager_secret.token["catalog"].arn : null
+output "operator_token_secret_arn" {
+  description = "Secret holding the operators' token."
+  value       = local.arn.operator
+}
+
+output "catalog_read_token_secret_arn" {
+  description = "Secret holding the query engines' catalog:read token, or null."
+  value       = local.floe_catalog ? local.arn["catalog-read"] : null
 }

@@ -78,12 +78,6 @@ mock_resource "aws_s3tables_table_bucket" {
   }
 }
 
-mock_resource "aws_secretsmanager_secret" {
-  defaults = {
-    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:floe-token-AbCdEf"
-  }
-}
-
 mock_resource "aws_ssm_parameter" {
   defaults = {
     arn = "arn:aws:ssm:us-east-1:123456789012:parameter/floe/floe/x"
