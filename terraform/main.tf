@@ -91,6 +91,7 @@ module "iam" {
   router_secret_arns  = module.secrets.router_secret_arns
   catalog_secret_arns = concat(module.secrets.catalog_secret_arns, compact([module.catalog.db_master_secret_arn]))
   catalog_db_resource = module.catalog.db_iam_resource
+  internal_tls        = var.internal_tls
 }
 
 module "catalog" {
@@ -134,6 +135,7 @@ module "nodes" {
   flush_max_age_seconds   = var.flush_max_age_seconds
   parameters              = local.parameters
   secret_lines            = module.secrets.node_secret_lines
+  internal_tls            = var.internal_tls
   alarm_actions           = compact([var.alarm_topic_arn])
   log_retention           = var.log_retention_days
 }
@@ -152,6 +154,7 @@ module "routers" {
   node_addresses   = module.nodes.addresses
   ingest_cidrs     = var.ingest_cidrs
   secret_lines     = module.secrets.router_secret_lines
+  internal_tls     = var.internal_tls
   parameters       = local.parameters
   log_retention    = var.log_retention_days
 }

@@ -225,6 +225,12 @@ variable "force_destroy_bucket" {
   default     = false
 }
 
+variable "internal_tls" {
+  description = "TLS between routers and nodes (default on): each node makes a self-signed certificate for its private address at start (the key never leaves it) and publishes it to SSM; routers trust exactly the published certificates and verify the address."
+  type        = bool
+  default     = true
+}
+
 variable "producers" {
   description = <<-EOT
     Producer tokens, one generated secret each: name -> { streams = the stream patterns it may

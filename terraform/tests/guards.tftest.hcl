@@ -196,6 +196,37 @@ run "scoped_tokens" {
   }
 }
 
+run "tls_between_routers_and_nodes" {
+  command = apply
+  assert {
+    condition     = strcontains(module.nodes.config, "http.tls.cert-file=/etc/floe/tls/node.crt") && strcontains(module.nodes.config, "http.tls.key-file=/etc/floe/tls/node.key") && strcontains(module.routers.config, "router.node-tls-trust-file=/etc/floe/nodes-trust.pem")
+    error_message = "by default nodes listen with TLS and routers verify them"
+  }
+  assert {
+    condition     = module.nodes.certificate_parameters == [for i in range(3) : "/floe/floe/node-certs/${i}"]
+    error_message = "one certificate parameter per partition, removed with it"
+  }
+  assert {
+    condition     = strcontains(module.iam.policies["node"], "ssm:PutParameter") && strcontains(module.iam.policies["node"], "node-certs/*") && strcontains(module.iam.policies["router"], "ssm:GetParametersByPath") && !strcontains(module.iam.policies["catalog"], "node-certs") && !strcontains(module.iam.policies["router"], "ssm:PutParameter")
+    error_message = "nodes publish certificates, routers read them, nothing else"
+  }
+  assert {
+    condition     = alltrue([for u in module.nodes.user_data : strcontains(u, "\"scheme\": \"https\"") && strcontains(u, "\"ca_file\": \"/etc/floe/tls/node.crt\"")])
+    error_message = "the CloudWatch agent scrapes a TLS node over https, verifying its certificate"
+  }
+}
+
+run "plaintext_between_routers_and_nodes_when_asked" {
+  command = apply
+  variables {
+    internal_tls = false
+  }
+  assert {
+    condition     = !strcontains(module.nodes.config, "tls") && !strcontains(module.routers.config, "tls") && length(module.nodes.certificate_parameters) == 0 && !strcontains(module.iam.policies["node"], "PutParameter")
+    error_message = "no TLS settings, certificate parameters or rights without internal TLS"
+  }
+}
+
 run "producer_names_checked" {
   command = plan
   variables {

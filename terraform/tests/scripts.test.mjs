@@ -155,6 +155,51 @@ test('floe-instance: token lines become a token file of hashes the service re-re
   assert.equal(lines().length, 3, 'a broken parameter keeps the token file as it was');
 });
 
+test('TLS between routers and nodes: a node makes and publishes a certificate for its address, routers trust the published ones', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  const etc = join(fake, 'etc');
+  param(fake, '/floe/test/node/config', `http.port=8081\nhttp.tls.cert-file=${etc}/tls/node.crt\nhttp.tls.key-file=${etc}/tls/node.key`);
+  param(fake, '/floe/test/node/secrets', 'none');
+  param(fake, '/floe/test/router/config', `router.port=8080\nrouter.node-tls-trust-file=${etc}/nodes-trust.pem`);
+  param(fake, '/floe/test/router/secrets', 'none');
+  param(fake, '/floe/test/node-certs/0', 'pending');
+  param(fake, '/floe/test/node-certs/1', 'pending');
+  const san = (file) => spawnSync('openssl', ['x509', '-in', file, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' }).stdout;
+
+  const noCert = floeInstance(fake, 'router', ['prepare']);
+  assert.equal(noCert.status, 1, 'a router does not start before any node published its certificate');
+  assert.match(noCert.stderr, /no node has published its TLS certificate yet/);
+
+  writeFileSync(join(etc, 'instance.properties'), 'node.partition-id=1\n');
+  const node = floeInstance(fake, 'node', ['prepare'], { FLOE_INSTANCE_IP: '10.0.0.11' });
+  assert.equal(node.status, 0, node.stderr);
+  const cert = readFileSync(join(etc, 'tls', 'node.crt'), 'utf8');
+  assert.match(san(join(etc, 'tls', 'node.crt')), /IP Address:10\.0\.0\.11, IP Address:127\.0\.0\.1/);
+  assert.equal(statSync(join(etc, 'tls', 'node.key')).mode & 0o777, 0o640, 'the key: root and the service group only');
+  assert.equal(readParam(fake, '/floe/test/node-certs/1'), cert.trimEnd(), 'published for the routers');
+  assert.match(readFileSync(join(etc, 'node.properties'), 'utf8'), /^http\.tls\.cert-file=/m);
+
+  const again = floeInstance(fake, 'node', ['prepare'], { FLOE_INSTANCE_IP: '10.0.0.11' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(readFileSync(join(etc, 'tls', 'node.crt'), 'utf8'), cert, 'a valid certificate for this address is kept');
+  const moved = floeInstance(fake, 'node', ['prepare'], { FLOE_INSTANCE_IP: '10.0.0.12' });
+  assert.equal(moved.status, 0, moved.stderr);
+  assert.match(san(join(etc, 'tls', 'node.crt')), /IP Address:10\.0\.0\.12,/, 'another address, a new certificate');
+  const cert1 = readFileSync(join(etc, 'tls', 'node.crt'), 'utf8');
+
+  const router = floeInstance(fake, 'router', ['prepare']);
+  assert.equal(router.status, 0, router.stderr);
+  const trust = join(etc, 'nodes-trust.pem');
+  assert.equal(readFileSync(trust, 'utf8'), cert1, 'exactly the published certificates, placeholders left out');
+
+  param(fake, '/floe/test/node-certs/0', cert);
+  const membership = floeInstance(fake, 'router', ['membership']);
+  assert.equal(membership.status, 0, membership.stderr);
+  assert.equal((readFileSync(trust, 'utf8').match(/BEGIN CERTIFICATE/g) || []).length, 2, 'a node that publishes later is trusted by the next membership run');
+});
+
 test('floe-instance prepare retries AWS calls that fail for a while, and fails clearly when they keep failing', () => {
   const fake = fakeWorld();
   release(fake, 'floe-1.tar.gz');

@@ -14,7 +14,14 @@
 #                    previous value stays accepted as NAME.previous until the next rotation)
 #   run              the service (exec java), as the service user
 #   membership       routers: /etc/floe/nodes := <prefix>/router/nodes minus <prefix>/router/drained,
-#                    rewritten only when it changes (the router re-reads it)
+#                    rewritten only when it changes (the router re-reads it); with TLS to the nodes
+#                    (router.node-tls-trust-file) also that file := the certificates the nodes
+#                    published under <prefix>/node-certs/
+#
+# TLS between routers and nodes: a node whose settings name http.tls.cert-file gets a self-signed
+# certificate for its private address (made at prepare when missing, for another address, or
+# expiring within 30 days; the key never leaves the instance) and publishes it to
+# <prefix>/node-certs/<partition>; routers trust exactly the published certificates.
 #   ready | status | flush | wait-ready SECONDS
 #                    operators and scripts/rolling-update (through SSM Run Command): the local
 #                    service's /health/ready, /v1/status, POST /v1/flush (node)
@@ -63,6 +70,61 @@ service_user=${FLOE_USER:-floe}
 
 parameter() {
   aws ssm get-parameter --region "$AWS_REGION" --name "$FLOE_PARAMETERS/$1" --query Parameter.Value --output text
+}
+
+# setting KEY FILE: the last value of KEY in a properties file, or nothing
+setting() {
+  [[ -r "$2" ]] || return 0
+  sed -n "s/^$1=//p" "$2" | tail -n 1
+}
+
+imds() {
+  local t
+  t=$(curl -fsS -m 5 -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60') &&
+    curl -fsS -m 5 -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+# node_certificate CERT KEY: see "TLS between routers and nodes" above
+node_certificate() {
+  local cert=$1 key=$2 ip partition
+  ip=${FLOE_INSTANCE_IP:-$(retry 5 imds local-ipv4)} || die "cannot read this instance's address from the instance metadata"
+  partition=$(setting node.partition-id "$etc/instance.properties")
+  [[ "$partition" =~ ^[0-9]+$ ]] || die "$etc/instance.properties names no node.partition-id"
+  if [[ ! -r "$cert" || ! -r "$key" ]] || ! openssl x509 -in "$cert" -noout -checkend 2592000 >/dev/null 2>&1 ||
+    ! openssl x509 -in "$cert" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$ip\(,\|$\)"; then
+    mkdir -p "$(dirname "$cert")" "$(dirname "$key")"
+    if ! (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj "/CN=floe-node-$partition" -addext "subjectAltName=IP:$ip,IP:127.0.0.1" \
+      -keyout "$key.new" -out "$cert.new" 2>/dev/null); then
+      rm -f "$key.new" "$cert.new"
+      die "cannot make the node's TLS certificate"
+    fi
+    chown "root:$service_user" "$key.new" 2>/dev/null || true
+    chmod 640 "$key.new"
+    chmod 644 "$cert.new"
+    mv "$key.new" "$key"
+    mv "$cert.new" "$cert"
+    log "TLS certificate made for $ip (partition $partition)"
+  fi
+  retry 5 aws ssm put-parameter --region "$AWS_REGION" --name "$FLOE_PARAMETERS/node-certs/$partition" \
+    --type String --overwrite --value "$(cat "$cert")" >/dev/null ||
+    die "cannot publish the TLS certificate to $FLOE_PARAMETERS/node-certs/$partition"
+}
+
+# node_trust FILE: FILE := the certificates the nodes published (rewritten only when they change)
+node_trust() {
+  local file=$1 certs
+  certs=$(retry 3 aws ssm get-parameters-by-path --region "$AWS_REGION" --path "$FLOE_PARAMETERS/node-certs" \
+    --query 'Parameters[].Value' --output json | jq -r '.[] | select(startswith("-----BEGIN CERTIFICATE-----"))') ||
+    { log "cannot read the nodes' certificates from $FLOE_PARAMETERS/node-certs"; return 1; }
+  [[ -n "$certs" ]] || { log "no node has published its TLS certificate yet ($FLOE_PARAMETERS/node-certs)"; return 1; }
+  if [[ -r "$file" ]] && [[ "$(cat "$file")" == "$certs" ]]; then
+    return 0
+  fi
+  printf '%s\n' "$certs" >"$file.new"
+  chmod 644 "$file.new"
+  mv "$file.new" "$file"
+  log "node certificates trusted: $(grep -c 'BEGIN CERTIFICATE' "$file")"
 }
 
 # install_release URI: unpacks the release once per URI under releases/, points current at it
@@ -226,6 +288,15 @@ prepare() {
   } >"$etc/$FLOE_ROLE.properties.new"
   mv "$etc/$FLOE_ROLE.properties.new" "$etc/$FLOE_ROLE.properties"
   write_secrets "$secrets"
+  local cert trust
+  cert=$(setting http.tls.cert-file "$etc/$FLOE_ROLE.properties")
+  if [[ "$FLOE_ROLE" == node && -n "$cert" ]]; then
+    node_certificate "$cert" "$(setting http.tls.key-file "$etc/$FLOE_ROLE.properties")"
+  fi
+  trust=$(setting router.node-tls-trust-file "$etc/$FLOE_ROLE.properties")
+  if [[ "$FLOE_ROLE" == router && -n "$trust" ]]; then
+    node_trust "$trust" || die "refusing to start: no node certificate to trust yet (systemd retries)"
+  fi
   log "prepared $FLOE_ROLE: release $uri"
 }
 
@@ -257,15 +328,28 @@ membership() {
   log "membership: $(tr '\n' ' ' <<<"$want")"
 }
 
-# local_http METHOD PATH: the local service, with the operator's token when the role has one
+# the nodes' certificates (a new node, a renewed certificate); the router re-reads the file
+membership_trust() {
+  local trust
+  trust=$(setting router.node-tls-trust-file "$etc/router.properties")
+  [[ -z "$trust" ]] || node_trust "$trust" || true
+}
+
+# local_http METHOD PATH: the local service (over TLS when it speaks it), with the operator's
+# token when the role has one
 local_http() {
-  local token=""
+  local token="" cert args=()
   [[ ! -r "$etc/operator.token" ]] || token=$(cat "$etc/operator.token")
+  cert=$(setting http.tls.cert-file "$etc/$FLOE_ROLE.properties")
   local url="${FLOE_LOCAL_URL:-http://127.0.0.1:$port}$2"
+  if [[ "$FLOE_ROLE" == node && -n "$cert" && -z "${FLOE_LOCAL_URL:-}" ]]; then
+    url="https://127.0.0.1:$port$2"
+    args+=(--cacert "$cert")
+  fi
   if [[ -n "$token" ]]; then
-    curl -fsS -m 120 -X "$1" -H @<(printf 'Authorization: Bearer %s\n' "$token") "$url"
+    curl -fsS -m 120 -X "$1" "${args[@]}" -H @<(printf 'Authorization: Bearer %s\n' "$token") "$url"
   else
-    curl -fsS -m 120 -X "$1" "$url"
+    curl -fsS -m 120 -X "$1" "${args[@]}" "$url"
   fi
 }
 
@@ -288,7 +372,7 @@ case "$command" in
   prepare) prepare ;;
   tokens) tokens ;;
   run) run ;;
-  membership) membership ;;
+  membership) membership && membership_trust ;;
   ready) local_http GET /health/ready ;;
   status) local_http GET /v1/status ;;
   flush) [[ "$FLOE_ROLE" == node ]] || die "flush is for nodes"; local_http POST /v1/flush ;;

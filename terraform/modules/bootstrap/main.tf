@@ -50,6 +50,12 @@ variable "partition" {
   default     = ""
 }
 
+variable "metrics_ca_file" {
+  description = "The service's certificate when it speaks TLS (the local scrape verifies it), or empty."
+  type        = string
+  default     = ""
+}
+
 variable "log_group_prefix" {
   description = "CloudWatch log group prefix (/floe/<name>)."
   type        = string
@@ -69,6 +75,8 @@ locals {
       job_name       = "floe-${var.role}"
       metrics_path   = "/metrics"
       static_configs = [{ targets = ["127.0.0.1:${local.ports[var.role]}"], labels = local.labels }]
+      scheme         = var.metrics_ca_file == "" ? "http" : "https"
+      tls_config     = var.metrics_ca_file == "" ? tomap({}) : tomap({ ca_file = var.metrics_ca_file })
     }]
   }
   cloudwatch = {

@@ -75,6 +75,11 @@ variable "catalog_secret_arns" {
   type        = list(string)
 }
 
+variable "internal_tls" {
+  description = "Nodes publish TLS certificates under <parameters>/node-certs/ and routers read them."
+  type        = bool
+}
+
 variable "catalog_db_resource" {
   description = "rds-db:connect resource of the catalog service's database user, or empty."
   type        = string
@@ -105,6 +110,9 @@ locals {
       ]
     }]
   }
+  certificates        = "arn:aws:ssm:${var.region}:${var.account_id}:parameter${var.parameters}/node-certs"
+  node_certificate    = var.internal_tls ? [{ Effect = "Allow", Action = ["ssm:PutParameter"], Resource = ["${local.certificates}/*"] }] : []
+  router_certificates = var.internal_tls ? [{ Effect = "Allow", Action = ["ssm:GetParametersByPath"], Resource = [local.certificates] }] : []
   db_connect = var.catalog_db_resource == "" ? [] : [{
     Effect   = "Allow"
     Action   = ["rds-db:connect"]
@@ -151,8 +159,8 @@ locals {
   }]
   policies = {
     node = concat([for st in local.warehouse_rw : st if var.catalog_type != "s3tables"], local.glue, local.s3tables,
-    [local.artifact_read], local.parameters_read["node"], local.secrets_read["node"])
-    router = concat([local.artifact_read], local.parameters_read["router"], local.secrets_read["router"])
+    [local.artifact_read], local.parameters_read["node"], local.secrets_read["node"], local.node_certificate)
+    router = concat([local.artifact_read], local.parameters_read["router"], local.secrets_read["router"], local.router_certificates)
     catalog = concat([for st in local.warehouse_rw : st if var.catalog_type == "floe"], [local.artifact_read],
     local.parameters_read["catalog"], local.secrets_read["catalog"], local.db_connect)
   }

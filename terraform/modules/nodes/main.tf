@@ -64,6 +64,11 @@ variable "volume_throughput_mibps" {
   type        = number
 }
 
+variable "internal_tls" {
+  description = "TLS between routers and nodes: each node a self-signed certificate for its address, published to SSM; routers trust exactly those."
+  type        = bool
+}
+
 variable "durability" {
   description = "sync, async or none."
   type        = string
@@ -216,6 +221,7 @@ module "bootstrap" {
   metrics             = local.metrics
   partition           = tostring(count.index)
   log_group_prefix    = "/floe/${var.name}"
+  metrics_ca_file     = var.internal_tls ? "/etc/floe/tls/node.crt" : ""
 }
 
 resource "aws_instance" "node" {
@@ -281,7 +287,22 @@ resource "aws_ssm_parameter" "config" {
     "flush.max-age-seconds=${var.flush_max_age_seconds}",
     # the CloudWatch agent scrapes /metrics locally, without a token (only routers reach a node)
     "auth.metrics-open=true",
-  ], [for k in sort(keys(var.catalog_properties)) : "catalog.${k}=${var.catalog_properties[k]}"]))
+    ], var.internal_tls ? ["http.tls.cert-file=/etc/floe/tls/node.crt", "http.tls.key-file=/etc/floe/tls/node.key"] : [],
+  [for k in sort(keys(var.catalog_properties)) : "catalog.${k}=${var.catalog_properties[k]}"]))
+}
+
+# Where each node publishes its TLS certificate (floe-instance prepare overwrites the placeholder);
+# created here so that a scale-down or a destroy removes it and routers stop trusting it
+resource "aws_ssm_parameter" "certificate" {
+  count       = var.internal_tls ? var.node_count : 0
+  name        = "${var.parameters}/node-certs/${count.index}"
+  description = "TLS certificate of the Floe node of partition ${count.index} (written by the node)"
+  type        = "String"
+  value       = "pending"
+
+  lifecycle {
+    ignore_changes = [value]
+  }
 }
 
 resource "aws_ssm_parameter" "secrets" {
@@ -409,4 +430,14 @@ output "volume_throughput_mibps" {
 output "security_group_id" {
   description = "Security group of the nodes."
   value       = aws_security_group.nodes.id
+}
+
+output "config" {
+  description = "The nodes' settings (the config parameter's value)."
+  value       = aws_ssm_parameter.config.value
+}
+
+output "certificate_parameters" {
+  description = "SSM parameters the nodes publish their TLS certificates to (empty without internal TLS)."
+  value       = aws_ssm_parameter.certificate[*].name
 }

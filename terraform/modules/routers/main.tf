@@ -60,6 +60,11 @@ variable "parameters" {
   type        = string
 }
 
+variable "internal_tls" {
+  description = "TLS to the nodes: trust the certificates the nodes published under <parameters>/node-certs/."
+  type        = bool
+}
+
 variable "secret_lines" {
   description = "The role's secrets parameter: FLOE_X=<secret ARN> (environment) and `token NAME SCOPES <secret ARN> [QUOTAS]` (token file) lines, read at each start."
   type        = list(string)
@@ -175,7 +180,8 @@ resource "aws_ssm_parameter" "config" {
   description = "Settings of every Floe router (read at each start)"
   type        = "String"
   # the CloudWatch agent scrapes /metrics locally, without a token
-  value = join("\n", ["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes", "auth.metrics-open=true"])
+  value = join("\n", concat(["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes", "auth.metrics-open=true"],
+  var.internal_tls ? ["router.node-tls-trust-file=/etc/floe/nodes-trust.pem"] : []))
 }
 
 resource "aws_ssm_parameter" "secrets" {
@@ -213,4 +219,9 @@ output "port" {
 output "security_group_id" {
   description = "Security group of the routers."
   value       = aws_security_group.routers.id
+}
+
+output "config" {
+  description = "The routers' settings (the config parameter's value)."
+  value       = aws_ssm_parameter.config.value
 }

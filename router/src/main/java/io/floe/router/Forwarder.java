@@ -227,4 +227,9 @@ final class Forwarder {
   private static void error(HttpServerResponse response, int status, String error, String detail) {
     JsonResponses.error(response, status, error, detail);
   }
+
+  /** The client that reaches the nodes. */
+  HttpClient client() {
+    return client;
+  }
 }

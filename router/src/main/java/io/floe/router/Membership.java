@@ -149,4 +149,9 @@ final class Membership {
           });
     }
   }
+
+  /** The client of the health checks. */
+  HttpClient checker() {
+    return checker;
+  }
 }

@@ -65,6 +65,10 @@ public final class Router implements AutoCloseable {
     if (config.tls() != null) {
       config.tls().watch(router.vertx, () -> router.servers);
     }
+    if (config.nodeTrust() != null) {
+      // a node added or its certificate renewed: trusted for new connections without a restart
+      config.nodeTrust().watch(router.vertx, () -> List.of(router.forwarder.client(), router.membership.checker()));
+    }
     LOG.info("router listening on {}:{}{} for nodes {}", config.host(), router.port(),
         config.tls() != null ? " (TLS)" : "",
         router.membership.all().stream().map(m -> m.id).toList());

@@ -4,6 +4,7 @@ import io.floe.common.config.ConfigException;
 import io.floe.common.auth.Auth;
 import io.floe.common.auth.Scope;
 import io.floe.common.config.Settings;
+import io.floe.common.tls.ClientTrust;
 import io.floe.common.tls.ServerTls;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +42,7 @@ public record RouterConfig(
     Duration poolWait,
     int eventLoops,
     ServerTls tls,
-    Path nodeTrustFile,
+    ClientTrust nodeTrust,
     Auth auth,
     String nodeToken,
     boolean metricsOpen) {
@@ -71,6 +72,7 @@ public record RouterConfig(
   public static final String TLS_PREFIX = "router.";
   /** PEM certificates the nodes' certificates must chain to; set, the router speaks TLS to the nodes. */
   public static final String NODE_TRUST_FILE = "router.node-tls-trust-file";
+  public static final String NODE_TRUST_RELOAD = "router.node-tls-trust-reload-seconds";
   /**
    * The router's own token (with the {@code router} scope in the nodes' token file): set, the router
    * forwards authenticated requests with it and names the producer in X-Floe-Principal, so nodes need
@@ -140,7 +142,7 @@ public record RouterConfig(
         s.seconds(POOL_WAIT, POOL_WAIT_DEFAULT, Duration.ofMillis(10), Duration.ofMinutes(10)),
         s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
         ServerTls.load(s, TLS_PREFIX),
-        readable(s.path(NODE_TRUST_FILE, null)),
+        nodeTrust(s),
         Auth.load(s, AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ)),
         nodeToken(s),
         s.bool(METRICS_OPEN, false));
@@ -154,23 +156,14 @@ public record RouterConfig(
     return token;
   }
 
-  private static Path readable(Path file) {
-    if (file != null && !java.nio.file.Files.isReadable(file)) {
-      throw new ConfigException(NODE_TRUST_FILE + ": cannot read " + file);
-    }
-    return file;
+  private static ClientTrust nodeTrust(Settings s) {
+    Path file = s.path(NODE_TRUST_FILE, null);
+    return file == null ? null : ClientTrust.load(file, Settings.envName(NODE_TRUST_FILE) + " (" + NODE_TRUST_FILE + ")",
+        s.seconds(NODE_TRUST_RELOAD, ServerTls.RELOAD_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
   }
 
   /** The client options to reach nodes: TLS with the trust file when one is set. */
   io.vertx.core.http.HttpClientOptions nodeClient(io.vertx.core.http.HttpClientOptions options) {
-    if (nodeTrustFile == null) {
-      return options;
-    }
-    if (io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
-      options.setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions());
-    }
-    return options.setSsl(true).setVerifyHost(true).setUseAlpn(false)
-        .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(nodeTrustFile.toString()))
-        .setEnabledSecureTransportProtocols(ServerTls.PROTOCOLS);
+    return nodeTrust == null ? options : nodeTrust.apply(options);
   }
 }

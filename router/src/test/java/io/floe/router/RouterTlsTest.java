@@ -1,6 +1,7 @@
 package io.floe.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.common.config.Settings;
 import io.floe.common.testing.Certificates;
@@ -57,13 +58,18 @@ class RouterTlsTest {
   }
 
   private Router start(Pem routerPem, HttpServer node, Pem nodeTrust) throws Exception {
+    return start(routerPem, node, nodeTrust == null ? null : nodeTrust.cert(), Map.of());
+  }
+
+  private Router start(Pem routerPem, HttpServer node, Path nodeTrust, Map<String, String> extra) throws Exception {
     Map<String, String> s = new HashMap<>(Map.of("router.host", "127.0.0.1", "router.port", "0",
         "router.nodes", "127.0.0.1:" + node.actualPort(), "router.health-interval-seconds", "0.1",
         "router.healthy-after", "1", "router.event-loops", "1", "auth.disabled", "true",
         "router.tls.cert-file", routerPem.cert().toString(), "router.tls.key-file", routerPem.key().toString()));
     if (nodeTrust != null) {
-      s.put("router.node-tls-trust-file", nodeTrust.cert().toString());
+      s.put("router.node-tls-trust-file", nodeTrust.toString());
     }
+    s.putAll(extra);
     return Router.start(RouterConfig.load(Settings.of(s)));
   }
 
@@ -100,6 +106,42 @@ class RouterTlsTest {
     assertThat(send(client, "/health/ready", null).statusCode()).isEqualTo(503);
     assertThat(send(client, "/v1/streams/clicks/events", "{\"v\":1}").statusCode()).isEqualTo(503);
     assertThat(received.get()).isZero();
+  }
+
+  @Test
+  void aNodeAddedToTheTrustFileIsUsedWithoutARestart() throws Exception {
+    Pem routerPem = Certificates.selfSigned(dir, "router");
+    Pem nodePem = Certificates.selfSigned(dir, "node");
+    Pem otherPem = Certificates.selfSigned(dir, "other");
+    Path trust = dir.resolve("nodes-trust.pem");
+    java.nio.file.Files.copy(otherPem.cert(), trust);
+    AtomicInteger received = new AtomicInteger();
+    HttpServer node = tlsNode(nodePem, received);
+    router = start(routerPem, node, trust, Map.of("router.node-tls-trust-reload-seconds", "0.2"));
+    HttpClient client = HttpClient.newBuilder().sslContext(routerPem.trustingContext()).build();
+    Thread.sleep(700);
+    assertThat(send(client, "/health/ready", null).statusCode()).as("the node is not trusted yet").isEqualTo(503);
+
+    // a broken file is refused and the previous certificates stay trusted
+    Path tmp = dir.resolve("nodes-trust.tmp");
+    java.nio.file.Files.writeString(tmp, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+    java.nio.file.Files.move(tmp, trust, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Thread.sleep(700);
+    assertThat(send(client, "/health/ready", null).statusCode()).isEqualTo(503);
+
+    java.nio.file.Files.writeString(tmp, java.nio.file.Files.readString(otherPem.cert()) + java.nio.file.Files.readString(nodePem.cert()));
+    java.nio.file.Files.move(tmp, trust, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    awaitReady(client);
+    assertThat(send(client, "/v1/streams/clicks/events", "{\"v\":1}").statusCode()).isEqualTo(200);
+    assertThat(received.get()).isEqualTo(1);
+  }
+
+  @Test
+  void anUnusableTrustFileStopsStartUpNamingTheSetting() throws Exception {
+    Path bad = java.nio.file.Files.writeString(dir.resolve("bad.pem"), "no certificate here");
+    assertThatThrownBy(() -> RouterConfig.load(Settings.of(Map.of("router.nodes", "127.0.0.1:1",
+        "auth.disabled", "true", "router.node-tls-trust-file", bad.toString()))))
+        .isInstanceOf(io.floe.common.config.ConfigException.class).hasMessageContaining("router.node-tls-trust-file");
   }
 
   private void awaitReady(HttpClient client) throws Exception {
