@@ -152,6 +152,10 @@ run "private_and_least_privilege" {
     error_message = "only the catalog connects to the database and reads its master secret"
   }
   assert {
+    condition     = strcontains(module.catalog.config, "sslmode=verify-full&sslrootcert=/opt/floe/current/catalog/rds-ca.pem")
+    error_message = "the catalog service verifies the database server against the RDS authorities the release carries"
+  }
+  assert {
     condition     = !strcontains(module.iam.policies["node"], "rds") && !strcontains(module.iam.policies["node"], "s3tables:*")
     error_message = "nodes never see the database"
   }

@@ -61,12 +61,13 @@ function floeInstance(fake, role, args, extraEnv = {}) {
   });
 }
 
-function release(fake, name, roles = ['node', 'router', 'catalog']) {
+function release(fake, name, roles = ['node', 'router', 'catalog'], files = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'floe-release-'));
   for (const role of roles) {
     mkdirSync(join(dir, role, 'lib'), { recursive: true });
     writeFileSync(join(dir, role, 'lib', `floe-${role}.jar`), name);
   }
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(dir, path), content);
   const r = spawnSync('tar', ['-czf', join(fake, 's3', name), '-C', dir, ...roles]);
   assert.equal(r.status, 0);
 }
@@ -366,8 +367,9 @@ function postgres(t) {
   };
   const data = join(dir, 'data');
   asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256']);
-  asPostgres('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-    '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')]);
+  // a server certificate for 127.0.0.1, as RDS has one for its endpoint name
+  asPostgres('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(data, 'server.key'), '-out', join(data, 'server.crt')]);
   const port = 20000 + Math.floor(Math.random() * 20000);
   asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-w', '-l', join(dir, 'log'), '-o',
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=on`, 'start']);
@@ -377,15 +379,17 @@ function postgres(t) {
   sql("CREATE ROLE floe_admin LOGIN CREATEROLE PASSWORD 'master-pw'");
   sql('GRANT rds_iam TO floe_admin WITH ADMIN OPTION');
   sql('CREATE DATABASE floe OWNER floe_admin');
-  return { port, sql, stop: () => asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', 'stop']) };
+  const ca = readFileSync(join(data, 'server.crt'), 'utf8');
+  return { port, sql, ca, stop: () => asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', 'stop']) };
 }
 
-test('floe-instance prepare on a catalog instance creates its IAM-authenticated database user, once', (t) => {
+test('floe-instance prepare on a catalog instance creates its IAM-authenticated database user, once, verifying the server', (t) => {
   const pg = postgres(t);
   if (!pg) return;
   try {
     const fake = fakeWorld();
-    release(fake, 'floe-1.tar.gz');
+    // the release carries the database's certificate authorities (scripts/package: RDS's)
+    release(fake, 'floe-1.tar.gz', ['node', 'router', 'catalog'], { 'catalog/rds-ca.pem': pg.ca });
     param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
     param(fake, '/floe/test/catalog/config', 'service.port=8181');
     param(fake, '/floe/test/catalog/secrets', 'none');
@@ -411,7 +415,44 @@ test('floe-instance prepare on a catalog instance creates its IAM-authenticated 
     const stale = floeInstance(fake, 'catalog', ['prepare']);
     assert.equal(stale.status, 1, 'a wrong master password stops the start');
     assert.match(stale.stderr, /cannot set up the database user floe_catalog/);
+
+    // a server whose certificate the release does not trust is never sent the master password
+    writeFileSync(join(fake, 'secrets', key('arn:aws:secretsmanager:us-east-1:1:secret:rds!db')),
+      JSON.stringify({ username: 'floe_admin', password: 'master-pw' }));
+    const otherDir = mkdtempSync(join(tmpdir(), 'floe-other-ca-'));
+    const other = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(otherDir, 'key'), '-out', join(otherDir, 'crt')]);
+    assert.equal(other.status, 0);
+    release(fake, 'floe-2.tar.gz', ['node', 'router', 'catalog'], { 'catalog/rds-ca.pem': readFileSync(join(otherDir, 'crt'), 'utf8') });
+    param(fake, '/floe/test/artifact', 's3://artifacts/floe-2.tar.gz');
+    const untrusted = floeInstance(fake, 'catalog', ['prepare']);
+    assert.equal(untrusted.status, 1, 'an unverified database server stops the start');
+    assert.match(untrusted.stderr, /certificate verify failed/);
+
+    release(fake, 'floe-3.tar.gz', ['node', 'router', 'catalog']);
+    param(fake, '/floe/test/artifact', 's3://artifacts/floe-3.tar.gz');
+    const noBundle = floeInstance(fake, 'catalog', ['prepare']);
+    assert.equal(noBundle.status, 1);
+    assert.match(noBundle.stderr, /has no catalog\/rds-ca\.pem/);
   } finally {
     pg.stop();
   }
+});
+
+test('scripts/package carries the RDS certificate authorities, from a pinned and checked package', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'floe-rds-ca-'));
+  const out = join(dir, 'rds-ca.pem');
+  const r = spawnSync('bash', [join(REPO, 'scripts', 'package'), '--rds-ca', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const subjects = spawnSync('sh', ['-c', `openssl crl2pkcs7 -nocrl -certfile '${out}' | openssl pkcs7 -print_certs -noout`],
+    { encoding: 'utf8' }).stdout;
+  assert.ok((subjects.match(/^subject=/gm) || []).length >= 100, 'every region\'s authorities');
+  assert.match(subjects, /CN = Amazon RDS us-east-1 Root CA RSA2048 G1/, 'the authority Terraform pins (rds-ca-rsa2048-g1)');
+
+  const tampered = join(dir, 'tampered.pem');
+  const bad = spawnSync('bash', [join(REPO, 'scripts', 'package'), '--rds-ca', tampered],
+    { encoding: 'utf8', env: { ...process.env, FLOE_RDS_CA_SHA512: 'not-the-hash' } });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /is not the pinned not-the-hash/);
+  assert.ok(!existsSync(tampered), 'nothing written from a package that does not match');
 });

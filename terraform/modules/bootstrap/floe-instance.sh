@@ -246,7 +246,9 @@ SQL
 # db_setup: the catalog service's own database user, created (or checked) with the master
 # credentials RDS manages and may rotate: read fresh at every start, used only here, never stored
 db_setup() {
-  local setup host port database user secret_arn master username password
+  local setup host port database user secret_arn master username password rds_ca
+  rds_ca="$home/current/catalog/rds-ca.pem"
+  [[ -s "$rds_ca" ]] || die "the release $(cat "$home/current.uri") has no catalog/rds-ca.pem (the database's certificate authorities: build it with scripts/package)"
   setup=$(retry 5 parameter catalog/db-setup) || die "cannot read the SSM parameter $FLOE_PARAMETERS/catalog/db-setup"
   host=$(sed -n 's/^host=//p' <<<"$setup")
   port=$(sed -n 's/^port=//p' <<<"$setup")
@@ -259,8 +261,9 @@ db_setup() {
     --query SecretString --output text) || die "cannot read the database master secret"
   username=$(jq -r .username <<<"$master")
   password=$(jq -r .password <<<"$master")
-  # the service logs in with IAM tokens (rds_iam); it owns the tables the Iceberg JDBC catalog creates
-  PGPASSWORD=$password retry 5 create_db_user "host=$host port=$port dbname=$database user=$username sslmode=require connect_timeout=10" "$user" ||
+  # the service logs in with IAM tokens (rds_iam); it owns the tables the Iceberg JDBC catalog creates.
+  # verify-full: the master password goes only to a server with a certificate from RDS's authorities
+  PGPASSWORD=$password retry 5 create_db_user "host=$host port=$port dbname=$database user=$username sslmode=verify-full sslrootcert=$rds_ca connect_timeout=10" "$user" ||
     die "cannot set up the database user $user on $host"
   log "database user $user ready on $host"
 }

@@ -203,16 +203,18 @@ resource "aws_db_instance" "catalog" {
   username                            = "floe_admin"
   manage_master_user_password         = true
   iam_database_authentication_enabled = true
-  db_subnet_group_name                = aws_db_subnet_group.db[0].name
-  vpc_security_group_ids              = [aws_security_group.db[0].id]
-  publicly_accessible                 = false
-  multi_az                            = true
-  backup_retention_period             = 7
-  deletion_protection                 = true
-  skip_final_snapshot                 = false
-  final_snapshot_identifier           = "${var.name}-catalog-final"
-  performance_insights_enabled        = true
-  auto_minor_version_upgrade          = true
+  # a server certificate from the RSA 2048 G1 authority, which the release's rds-ca.pem holds
+  ca_cert_identifier           = "rds-ca-rsa2048-g1"
+  db_subnet_group_name         = aws_db_subnet_group.db[0].name
+  vpc_security_group_ids       = [aws_security_group.db[0].id]
+  publicly_accessible          = false
+  multi_az                     = true
+  backup_retention_period      = 7
+  deletion_protection          = true
+  skip_final_snapshot          = false
+  final_snapshot_identifier    = "${var.name}-catalog-final"
+  performance_insights_enabled = true
+  auto_minor_version_upgrade   = true
 }
 
 module "bootstrap" {
@@ -314,7 +316,7 @@ resource "aws_ssm_parameter" "config" {
   type        = "String"
   value = join("\n", [
     "service.port=${local.port}",
-    "catalog.uri=jdbc:postgresql://${aws_db_instance.catalog[0].address}:${aws_db_instance.catalog[0].port}/floe?sslmode=require",
+    "catalog.uri=jdbc:postgresql://${aws_db_instance.catalog[0].address}:${aws_db_instance.catalog[0].port}/floe?sslmode=verify-full&sslrootcert=/opt/floe/current/catalog/rds-ca.pem",
     "catalog.jdbc.user=${local.db_user}",
     # a fresh IAM token per connection (RdsIamAuthPlugin), never a password
     "catalog.jdbc.authenticationPluginClassName=io.floe.catalog.service.RdsIamAuthPlugin",
@@ -435,4 +437,9 @@ output "db_iam_resource" {
 output "s3tables_bucket_arn" {
   description = "S3 Tables table bucket ARN, or null."
   value       = local.s3tables == 1 ? aws_s3tables_table_bucket.floe[0].arn : null
+}
+
+output "config" {
+  description = "The catalog service's settings (the config parameter's value), or null."
+  value       = local.floe == 1 ? aws_ssm_parameter.config[0].value : null
 }
