@@ -1,0 +1,244 @@
+package io.floe.catalog.maintenance;
+
+import io.floe.catalog.table.EventsTable;
+import java.io.IOException;
+import java.time.OffsetDateTime;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.PartitionField;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.RewriteFiles;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.StructLike;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.data.GenericFileWriterFactory;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.OutputFileFactory;
+import org.apache.iceberg.io.RollingDataWriter;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.PropertyUtil;
+
+/**
+ * Compaction of closed time partitions: the small data files of a partition whose time range
+ * ended more than {@code compact-after} ago are merged, in bins of about the target file size,
+ * into files sorted by the table's sort order (stream, event time; then partition and sequence).
+ * The inputs are each sorted already (nodes write them so), so the merge streams them: memory is
+ * one row per input file plus the writer's row group. The rewrite is committed with Iceberg's
+ * rewrite operation, validated from the snapshot it was planned on: nodes' appends meanwhile never
+ * conflict, and a file another writer rewrote or deleted meanwhile makes the commit fail rather
+ * than resurrect it.
+ */
+final class Compactor {
+  /** Files of one partition to merge into one (or a few) files. */
+  record Group(String partitionPath, StructLike partition, int specId, List<DataFile> files, long bytes) {}
+
+  private static final AtomicInteger TASKS = new AtomicInteger();
+  private final int smallFilePercent;
+
+  Compactor(int smallFilePercent) {
+    this.smallFilePercent = smallFilePercent;
+  }
+
+  static long targetFileSize(Table table) {
+    return PropertyUtil.propertyAsLong(table.properties(), TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT);
+  }
+
+  long smallFileBytes(Table table) {
+    return targetFileSize(table) * smallFilePercent / 100;
+  }
+
+  /**
+   * The groups to compact in {@code snapshot}: per closed partition of the current spec without
+   * delete files, its small files in bins of up to the target size; a bin of one file is left alone.
+   */
+  List<Group> plan(Table table, Snapshot snapshot, long closedBeforeMillis) throws IOException {
+    PartitionSpec spec = table.spec();
+    String transform = timeTransform(spec);
+    if (snapshot == null || transform == null) {
+      return List.of();
+    }
+    long small = smallFileBytes(table);
+    long target = targetFileSize(table);
+    Map<String, List<DataFile>> byPartition = new LinkedHashMap<>();
+    Map<String, StructLike> partitions = new LinkedHashMap<>();
+    Set<String> withDeletes = new HashSet<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
+      for (FileScanTask task : tasks) {
+        DataFile file = task.file();
+        if (file.specId() != spec.specId()) {
+          continue;
+        }
+        String path = spec.partitionToPath(file.partition());
+        if (!task.deletes().isEmpty()) {
+          withDeletes.add(path);
+        }
+        Integer value = file.partition().get(0, Integer.class);
+        if (value == null || partitionEndMillis(transform, value) > closedBeforeMillis || file.fileSizeInBytes() >= small) {
+          continue;
+        }
+        byPartition.computeIfAbsent(path, p -> new ArrayList<>()).add(file);
+        partitions.putIfAbsent(path, file.partition());
+      }
+    }
+    List<Group> groups = new ArrayList<>();
+    for (Map.Entry<String, List<DataFile>> e : byPartition.entrySet()) {
+      if (withDeletes.contains(e.getKey())) {
+        continue; // rows deleted by position or equality: left to an engine that applies deletes
+      }
+      List<DataFile> bin = new ArrayList<>();
+      long bytes = 0;
+      for (DataFile f : e.getValue()) {
+        if (!bin.isEmpty() && bytes + f.fileSizeInBytes() > target) {
+          addGroup(groups, e.getKey(), partitions.get(e.getKey()), spec.specId(), bin, bytes);
+          bin = new ArrayList<>();
+          bytes = 0;
+        }
+        bin.add(f);
+        bytes += f.fileSizeInBytes();
+      }
+      addGroup(groups, e.getKey(), partitions.get(e.getKey()), spec.specId(), bin, bytes);
+    }
+    return groups;
+  }
+
+  private static void addGroup(List<Group> groups, String path, StructLike partition, int specId, List<DataFile> bin,
+      long bytes) {
+    if (bin.size() >= 2) {
+      groups.add(new Group(path, partition, specId, List.copyOf(bin), bytes));
+    }
+  }
+
+  /** The transform of a spec partitioned by the event time alone (hour, day or month), or null. */
+  static String timeTransform(PartitionSpec spec) {
+    if (spec.fields().size() != 1) {
+      return null;
+    }
+    PartitionField f = spec.fields().get(0);
+    String t = f.transform().toString();
+    return f.sourceId() == EventsTable.EVENT_TIME_ID && List.of("hour", "day", "month").contains(t) ? t : null;
+  }
+
+  /** When a partition's time range ends (exclusive), in epoch milliseconds. */
+  static long partitionEndMillis(String transform, int value) {
+    return switch (transform) {
+      case "hour" -> (value + 1L) * 3_600_000L;
+      case "day" -> (value + 1L) * 86_400_000L;
+      case "month" -> YearMonth.of(1970, 1).plusMonths(value + 1L).atDay(1).atStartOfDay(ZoneOffset.UTC)
+          .toInstant().toEpochMilli();
+      default -> throw new IllegalArgumentException("not a time transform: " + transform);
+    };
+  }
+
+  /** Merges the group's files into new data files (not committed yet). */
+  List<DataFile> write(Table table, Group group) throws IOException {
+    Schema schema = table.schema();
+    PartitionSpec spec = table.specs().get(group.specId());
+    Comparator<Record> order = tableOrder(schema);
+    List<CloseableIterable<Record>> inputs = new ArrayList<>();
+    RollingDataWriter<Record> writer = new RollingDataWriter<>(
+        new GenericFileWriterFactory.Builder(table).dataFileFormat(FileFormat.PARQUET).dataSchema(schema)
+            .dataSortOrder(table.sortOrder()).build(),
+        OutputFileFactory.builderFor(table, 0, TASKS.incrementAndGet()).format(FileFormat.PARQUET)
+            .operationId("floe-compaction-" + UUID.randomUUID()).build(),
+        table.io(), targetFileSize(table), spec, group.partition());
+    boolean written = false;
+    try {
+      record Head(Record row, Iterator<Record> rest) {}
+      PriorityQueue<Head> heads = new PriorityQueue<>((a, b) -> order.compare(a.row(), b.row()));
+      for (DataFile f : group.files()) {
+        CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(f.location())).project(schema)
+            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema)).build();
+        inputs.add(rows);
+        Iterator<Record> it = rows.iterator();
+        if (it.hasNext()) {
+          heads.add(new Head(it.next(), it));
+        }
+      }
+      while (!heads.isEmpty()) {
+        Head h = heads.poll();
+        writer.write(h.row());
+        if (h.rest().hasNext()) {
+          heads.add(new Head(h.rest().next(), h.rest()));
+        }
+      }
+      written = true;
+    } finally {
+      for (CloseableIterable<Record> in : inputs) {
+        in.close();
+      }
+      writer.close();
+      if (!written) {
+        deleteQuietly(table, writer.result().dataFiles());
+      }
+    }
+    return writer.result().dataFiles();
+  }
+
+  /**
+   * Replaces the group's files with {@code added}, validated from {@code plannedOn}: fails (and
+   * removes {@code added}) when another writer removed or rewrote one of the files meanwhile.
+   */
+  void commit(Table table, Group group, List<DataFile> added, long plannedOn) {
+    try {
+      RewriteFiles rewrite = table.newRewrite().validateFromSnapshot(plannedOn);
+      group.files().forEach(rewrite::deleteFile);
+      added.forEach(rewrite::addFile);
+      rewrite.set("floe.operation", "compaction").set("floe.partition", group.partitionPath()).commit();
+    } catch (RuntimeException e) {
+      deleteQuietly(table, added);
+      throw e;
+    }
+  }
+
+  private static void deleteQuietly(Table table, List<DataFile> files) {
+    for (DataFile f : files) {
+      try {
+        table.io().deleteFile(f.location());
+      } catch (RuntimeException | Error ignored) {
+        // an orphan then: the orphan sweep removes it
+      }
+    }
+  }
+
+  /** The table's sort order (stream, event time), then partition and sequence: unique per event. */
+  static Comparator<Record> tableOrder(Schema schema) {
+    int stream = position(schema, EventsTable.STREAM_ID);
+    int eventTime = position(schema, EventsTable.EVENT_TIME_ID);
+    int partition = position(schema, EventsTable.PARTITION_ID_ID);
+    int sequence = position(schema, EventsTable.SEQUENCE_ID);
+    return Comparator.<Record, String>comparing(r -> r.get(stream, String.class))
+        .thenComparing(r -> r.get(eventTime, OffsetDateTime.class))
+        .thenComparing(r -> r.get(partition, Integer.class))
+        .thenComparing(r -> r.get(sequence, Long.class));
+  }
+
+  private static int position(Schema schema, int fieldId) {
+    List<Types.NestedField> columns = schema.columns();
+    for (int i = 0; i < columns.size(); i++) {
+      if (columns.get(i).fieldId() == fieldId) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("the table has no column with field id " + fieldId + ": " + schema);
+  }
+}

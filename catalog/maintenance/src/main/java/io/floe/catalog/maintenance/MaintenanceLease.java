@@ -1,0 +1,66 @@
+package io.floe.catalog.maintenance;
+
+import java.util.Map;
+import org.apache.iceberg.Table;
+
+/**
+ * Which process maintains the table: a lease in the table's properties (holder and expiry), taken
+ * when free or expired, renewed by its holder, and taken over when the holder stops renewing (it
+ * died). A catalog may apply property changes without comparing them to what the writer read, so
+ * two processes racing for a free lease can both write it; each reads it back and only the last
+ * writer acts. Exclusivity is for efficiency only: every maintenance commit is validated by
+ * Iceberg against concurrent changes, so two holders at once would waste work, never lose data.
+ */
+final class MaintenanceLease {
+  static final String HOLDER = "floe.maintenance.holder";
+  static final String EXPIRES = "floe.maintenance.lease-expires-ms";
+
+  private final String holder;
+  private final long leaseMillis;
+
+  MaintenanceLease(String holder, long leaseMillis) {
+    this.holder = holder;
+    this.leaseMillis = leaseMillis;
+  }
+
+  /** Takes or renews the lease; true when this process holds it afterwards. */
+  boolean acquire(Table table, long nowMillis) {
+    table.refresh();
+    Map<String, String> p = table.properties();
+    String current = p.get(HOLDER);
+    long expires = parse(p.get(EXPIRES));
+    if (current != null && !current.equals(holder) && expires > nowMillis) {
+      return false;
+    }
+    table.updateProperties().set(HOLDER, holder).set(EXPIRES, Long.toString(nowMillis + leaseMillis)).commit();
+    table.refresh();
+    return holder.equals(table.properties().get(HOLDER));
+  }
+
+  /** Whether this process still holds an unexpired lease, as the table says now. */
+  boolean held(Table table, long nowMillis) {
+    table.refresh();
+    Map<String, String> p = table.properties();
+    return holder.equals(p.get(HOLDER)) && parse(p.get(EXPIRES)) > nowMillis;
+  }
+
+  /** Gives the lease up (an orderly shutdown), so that another process takes it at once. */
+  void release(Table table) {
+    table.refresh();
+    if (holder.equals(table.properties().get(HOLDER))) {
+      table.updateProperties().remove(HOLDER).remove(EXPIRES).commit();
+    }
+  }
+
+  String holder() {
+    return holder;
+  }
+
+  private static long parse(String value) {
+    try {
+      return value == null ? 0 : Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package io.floe.catalog.maintenance;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+/** Table maintenance's Prometheus metrics, registered in the hosting process's registry. */
+public final class MaintenanceMetrics {
+  private final Counter runs;
+  private final Gauge lastSuccess;
+  private final Gauge leaseHeld;
+  private final Counter filesCompacted;
+  private final Counter filesWritten;
+  private final Counter bytesCompacted;
+  private final Counter snapshotsExpired;
+  private final Counter orphansRemoved;
+  private final Counter manifestsRewritten;
+  private final Gauge snapshots;
+  private final Gauge dataFiles;
+  private final Gauge smallFiles;
+  private final Gauge metadataBytes;
+
+  public MaintenanceMetrics(PrometheusRegistry registry) {
+    runs = Counter.builder().name("floe_maintenance_runs_total")
+        .help("Maintenance tasks run, by task (compact, expire, orphans, manifests) and outcome (ok, failed)")
+        .labelNames("task", "outcome").register(registry);
+    lastSuccess = Gauge.builder().name("floe_maintenance_last_success_timestamp_seconds")
+        .help("When each maintenance task last succeeded (alarm when it falls behind)")
+        .labelNames("task").register(registry);
+    leaseHeld = Gauge.builder().name("floe_maintenance_lease_held")
+        .help("1 while this process holds the table's maintenance lease (exactly one process per table should)")
+        .register(registry);
+    filesCompacted = Counter.builder().name("floe_maintenance_files_compacted_total")
+        .help("Small data files replaced by compaction").register(registry);
+    filesWritten = Counter.builder().name("floe_maintenance_files_written_total")
+        .help("Data files written by compaction").register(registry);
+    bytesCompacted = Counter.builder().name("floe_maintenance_compacted_bytes")
+        .help("Bytes of the data files compaction replaced").unit(Unit.BYTES).register(registry);
+    snapshotsExpired = Counter.builder().name("floe_maintenance_snapshots_expired_total")
+        .help("Snapshots expired").register(registry);
+    orphansRemoved = Counter.builder().name("floe_maintenance_orphans_removed_total")
+        .help("Files no snapshot referenced, removed once older than maintenance.orphan-age-seconds").register(registry);
+    manifestsRewritten = Counter.builder().name("floe_maintenance_manifests_rewritten_total")
+        .help("Manifests replaced by a manifest rewrite").register(registry);
+    snapshots = Gauge.builder().name("floe_maintenance_table_snapshots")
+        .help("Snapshots the table's metadata holds, after the last cycle").register(registry);
+    dataFiles = Gauge.builder().name("floe_maintenance_table_data_files")
+        .help("Data files of the current snapshot, after the last cycle").register(registry);
+    smallFiles = Gauge.builder().name("floe_maintenance_table_small_files")
+        .help("Data files of the current snapshot below the small-file threshold, after the last cycle").register(registry);
+    metadataBytes = Gauge.builder().name("floe_maintenance_table_metadata_bytes")
+        .help("Size of the table's current metadata file (it grows with the snapshot log)").unit(Unit.BYTES)
+        .register(registry);
+  }
+
+  void ran(String task, boolean ok) {
+    runs.labelValues(task, ok ? "ok" : "failed").inc();
+    if (ok) {
+      lastSuccess.labelValues(task).set(System.currentTimeMillis() / 1000.0);
+    }
+  }
+
+  void leaseHeld(boolean held) {
+    leaseHeld.set(held ? 1 : 0);
+  }
+
+  void compacted(int filesIn, int filesOut, long bytesIn) {
+    filesCompacted.inc(filesIn);
+    filesWritten.inc(filesOut);
+    bytesCompacted.inc(bytesIn);
+  }
+
+  void expired(int count) {
+    snapshotsExpired.inc(count);
+  }
+
+  void orphansRemoved(int count) {
+    orphansRemoved.inc(count);
+  }
+
+  void manifestsRewritten(int count) {
+    manifestsRewritten.inc(count);
+  }
+
+  void table(int snapshotCount, long dataFileCount, long smallFileCount, long metadataFileBytes) {
+    snapshots.set(snapshotCount);
+    dataFiles.set(dataFileCount);
+    smallFiles.set(smallFileCount);
+    metadataBytes.set(metadataFileBytes);
+  }
+}

@@ -1,0 +1,290 @@
+package io.floe.catalog.maintenance;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.ManifestContent;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the events table healthy, one cycle every {@code maintenance.interval-seconds} in the
+ * process that holds the table's maintenance lease: expire snapshots (the nodes' recovery state,
+ * {@code floe.partition.*}, lives in the table properties and survives), compact closed time
+ * partitions, rewrite manifests when the current snapshot has too many, and now and then remove
+ * orphan files. Each task fails on its own (logged, counted) without stopping the others.
+ */
+public final class TableMaintenance implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TableMaintenance.class);
+
+  private final Supplier<Table> table;
+  private final MaintenanceConfig config;
+  private final MaintenanceMetrics metrics;
+  private final Clock clock;
+  private final MaintenanceLease lease;
+  private final Compactor compactor;
+  private final OrphanSweeper orphans = new OrphanSweeper();
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "floe-maintenance");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile long lastOrphanSweep;
+  private volatile boolean held;
+
+  /** A cycle's outcome, for tests and logs. */
+  public record Cycle(boolean held, int expired, int groups, int filesIn, int filesOut, int orphansRemoved,
+      int manifestsRewritten) {}
+
+  /**
+   * @param table loads the table (null while it does not exist yet: nodes create it)
+   */
+  public TableMaintenance(Supplier<Table> table, MaintenanceConfig config, MaintenanceMetrics metrics, Clock clock) {
+    this.table = table;
+    this.config = config;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.lease = new MaintenanceLease(config.holder(), config.lease().toMillis());
+    this.compactor = new Compactor(config.smallFilePercent());
+  }
+
+  /** Runs a cycle now and then every interval, on its own thread. */
+  public TableMaintenance start() {
+    scheduler.scheduleWithFixedDelay(() -> {
+      try {
+        runOnce();
+      } catch (RuntimeException e) {
+        LOG.error("table maintenance cycle failed", e);
+      }
+    }, 0, config.interval().toMillis(), TimeUnit.MILLISECONDS);
+    LOG.info("table maintenance as '{}': every {} s, snapshots kept {} s (at least {}), partitions compacted {} s"
+        + " after their end, orphans removed after {} s", config.holder(), config.interval().toSeconds(),
+        config.snapshotRetention().toSeconds(), config.minSnapshots(), config.compactAfter().toSeconds(),
+        config.orphanAge().toSeconds());
+    return this;
+  }
+
+  /** One cycle, if this process holds (or can take) the lease. */
+  public Cycle runOnce() {
+    Table t;
+    try {
+      t = table.get();
+    } catch (RuntimeException e) {
+      LOG.warn("table maintenance: cannot load the table: {}", e.toString());
+      return new Cycle(false, 0, 0, 0, 0, 0, 0);
+    }
+    if (t == null) {
+      return new Cycle(false, 0, 0, 0, 0, 0, 0);
+    }
+    boolean nowHeld;
+    try {
+      nowHeld = lease.acquire(t, clock.millis());
+    } catch (RuntimeException e) {
+      LOG.warn("table maintenance: cannot take or renew the lease: {}", e.toString());
+      nowHeld = false;
+    }
+    if (nowHeld != held) {
+      LOG.info(nowHeld ? "table maintenance: this process ({}) holds the lease" : "table maintenance: {} does not hold"
+          + " the lease (another process maintains the table)", config.holder());
+      held = nowHeld;
+    }
+    metrics.leaseHeld(nowHeld);
+    if (!nowHeld) {
+      return new Cycle(false, 0, 0, 0, 0, 0, 0);
+    }
+    task("hygiene", () -> hygiene(t));
+    int expired = task("expire", () -> expire(t));
+    int[] compacted = new int[3];
+    task("compact", () -> {
+      int[] c = compact(t);
+      System.arraycopy(c, 0, compacted, 0, 3);
+      return c[0];
+    });
+    int manifests = task("manifests", () -> rewriteManifests(t));
+    int removed = 0;
+    long now = clock.millis();
+    if (now - lastOrphanSweep >= config.orphanInterval().toMillis() && OrphanSweeper.supported(t)) {
+      removed = task("orphans", () -> {
+        OrphanSweeper.Sweep s = orphans.sweep(t, clock.millis() - config.orphanAge().toMillis());
+        metrics.orphansRemoved(s.removed());
+        if (s.removed() > 0) {
+          LOG.info("table maintenance: removed {} orphan files of {} listed", s.removed(), s.listed());
+        }
+        return s.removed();
+      });
+      lastOrphanSweep = now;
+    }
+    observe(t);
+    return new Cycle(true, expired, compacted[0], compacted[1], compacted[2], removed, manifests);
+  }
+
+  private interface Task {
+    int run() throws Exception;
+  }
+
+  private int task(String name, Task task) {
+    try {
+      int n = task.run();
+      metrics.ran(name, true);
+      return n;
+    } catch (Exception e) {
+      metrics.ran(name, false);
+      LOG.warn("table maintenance: {} failed: {}", name, e.toString());
+      return 0;
+    }
+  }
+
+  private int expire(Table t) {
+    t.refresh();
+    int before = size(t.snapshots());
+    long olderThan = clock.millis() - config.snapshotRetention().toMillis();
+    Snapshot oldest = null;
+    for (Snapshot s : t.snapshots()) {
+      if (oldest == null || s.timestampMillis() < oldest.timestampMillis()) {
+        oldest = s;
+      }
+    }
+    if (oldest == null || oldest.timestampMillis() >= olderThan || before <= config.minSnapshots()) {
+      return 0;
+    }
+    t.expireSnapshots().expireOlderThan(olderThan).retainLast(config.minSnapshots()).cleanExpiredFiles(true).commit();
+    t.refresh();
+    int expired = Math.max(0, before - size(t.snapshots()));
+    metrics.expired(expired);
+    if (expired > 0) {
+      LOG.info("table maintenance: expired {} snapshots ({} kept)", expired, before - expired);
+    }
+    return expired;
+  }
+
+  /** Returns {groups, files in, files out}. */
+  private int[] compact(Table t) throws IOException {
+    t.refresh();
+    Snapshot planned = t.currentSnapshot();
+    List<Compactor.Group> groups = compactor.plan(t, planned, clock.millis() - config.compactAfter().toMillis());
+    int done = 0;
+    int in = 0;
+    int out = 0;
+    for (Compactor.Group g : groups) {
+      if (!lease.held(t, clock.millis())) {
+        LOG.warn("table maintenance: lost the lease during compaction; stopping");
+        break;
+      }
+      List<DataFile> written = compactor.write(t, g);
+      compactor.commit(t, g, written, planned.snapshotId());
+      metrics.compacted(g.files().size(), written.size(), g.bytes());
+      done++;
+      in += g.files().size();
+      out += written.size();
+      LOG.info("table maintenance: compacted {} files ({} bytes) of partition {} into {}", g.files().size(), g.bytes(),
+          g.partitionPath(), written.size());
+    }
+    return new int[] {done, in, out};
+  }
+
+  private int rewriteManifests(Table t) {
+    t.refresh();
+    Snapshot current = t.currentSnapshot();
+    if (current == null) {
+      return 0;
+    }
+    List<ManifestFile> data = current.dataManifests(t.io());
+    if (data.size() <= config.maxManifests()) {
+      return 0;
+    }
+    // one cluster per spec: the rewrite packs the entries into manifests of the target manifest size
+    t.rewriteManifests().rewriteIf(m -> m.content() == ManifestContent.DATA).clusterBy(f -> f.specId())
+        .set("floe.operation", "rewrite-manifests").commit();
+    metrics.manifestsRewritten(data.size());
+    LOG.info("table maintenance: rewrote {} manifests", data.size());
+    return data.size();
+  }
+
+  private void observe(Table t) {
+    try {
+      t.refresh();
+      Snapshot current = t.currentSnapshot();
+      long files = 0;
+      long small = 0;
+      long threshold = compactor.smallFileBytes(t);
+      if (current != null) {
+        files = Long.parseLong(current.summary().getOrDefault("total-data-files", "0"));
+        try (var tasks = t.newScan().planFiles()) {
+          for (var task : tasks) {
+            if (task.file().fileSizeInBytes() < threshold) {
+              small++;
+            }
+          }
+        }
+      }
+      String metadata = ((org.apache.iceberg.HasTableOperations) t).operations().current().metadataFileLocation();
+      long metadataBytes = metadata == null ? 0 : t.io().newInputFile(metadata).getLength();
+      metrics.table(size(t.snapshots()), files, small, metadataBytes);
+    } catch (Exception e) {
+      LOG.debug("table maintenance: cannot observe the table", e);
+    }
+  }
+
+  private static int size(Iterable<?> items) {
+    int n = 0;
+    for (Object ignored : items) {
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Metadata hygiene: Iceberg deletes metadata files beyond the newest
+   * {@code write.metadata.previous-versions-max} only when {@code write.metadata.delete-after-commit.enabled}
+   * is on. Floe creates its table so; a table created elsewhere without them gets them here (an
+   * explicit value, even "false", is left as its owner set it).
+   */
+  private int hygiene(Table t) {
+    Map<String, String> p = t.properties();
+    if (p.containsKey(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED)
+        && p.containsKey(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX)) {
+      return 0;
+    }
+    var update = t.updateProperties();
+    if (!p.containsKey(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED)) {
+      update.set(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true");
+    }
+    if (!p.containsKey(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX)) {
+      update.set(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "100");
+    }
+    update.commit();
+    LOG.info("table maintenance: turned on the deletion of old metadata files (at most 100 kept)");
+    return 1;
+  }
+
+  /** Stops the cycles and gives the lease up, so that another process takes over at once. */
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (held) {
+      try {
+        Table t = table.get();
+        if (t != null) {
+          lease.release(t);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("table maintenance: could not release the lease (it expires by itself): {}", e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,323 @@
+package io.floe.catalog.maintenance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.local.LocalS3;
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
+import io.floe.common.config.Settings;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.PartitionKey;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.GenericFileWriterFactory;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.InternalRecordWrapper;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.OutputFileFactory;
+import org.apache.iceberg.io.RollingDataWriter;
+import org.apache.iceberg.parquet.Parquet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Table maintenance against a real table: the JDBC catalog on SQLite, Parquet on the local S3-compatible server. */
+class TableMaintenanceTest {
+  @TempDir Path dir;
+  private LocalS3 s3;
+  private Catalog catalog;
+  private final TableSettings settings = TableSettings.defaults();
+  private final Instant now = Instant.now();
+  /** An hour that closed more than compact-after (2 h) ago, and the current one. */
+  private final OffsetDateTime closedHour = now.minus(5, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
+  private final OffsetDateTime openHour = now.truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
+  private final Map<Integer, long[]> sequences = new HashMap<>();
+  private final Map<Integer, CommitProtocol> protocols = new HashMap<>();
+  private final Map<Integer, PartitionClaim> claims = new HashMap<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    s3 = LocalS3.start(dir.resolve("s3"), 0, "floe");
+    Map<String, String> props = new HashMap<>(s3.fileIoProperties());
+    props.put("type", "jdbc");
+    props.put("uri", "jdbc:sqlite:" + dir.resolve("catalog.db"));
+    props.put("clients", "1");
+    props.put("warehouse", "s3://floe/warehouse");
+    catalog = CatalogConnector.open("test", props);
+    EventsTable.ensure(catalog, settings);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (catalog instanceof AutoCloseable c) {
+      c.close();
+    }
+    s3.close();
+  }
+
+  private Table table() {
+    return catalog.loadTable(EventsTable.identifier(settings));
+  }
+
+  /** A node's flush: one file of {@code count} events of partition {@code p} at {@code hour}, committed. */
+  private DataFile flush(int p, OffsetDateTime hour, int count) throws Exception {
+    Table t = table();
+    CommitProtocol protocol = protocols.computeIfAbsent(p, x -> new CommitProtocol(table(), x, "node-" + x));
+    PartitionClaim claim = claims.computeIfAbsent(p, x -> protocol.claim());
+    long[] seq = sequences.computeIfAbsent(p, x -> new long[] {0});
+    List<Record> rows = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      long s = seq[0] + i + 1;
+      GenericRecord r = GenericRecord.create(t.schema());
+      r.setField("stream", i % 2 == 0 ? "clicks" : "orders");
+      r.setField("partition_id", p);
+      r.setField("sequence", s);
+      r.setField("event_time", hour.plusSeconds((s * 37) % 3500));
+      r.setField("ingest_time", hour.plusSeconds(3599));
+      r.setField("event_key", "k" + (s % 11));
+      r.setField("payload", "{\"n\":" + s + ",\"p\":" + p + ",\"text\":\"caf\\u00e9 \u00e9t\u00e9\"}");
+      rows.add(r);
+    }
+    rows.sort(Compactor.tableOrder(t.schema()));
+    PartitionKey key = new PartitionKey(t.spec(), t.schema());
+    key.partition(new InternalRecordWrapper(t.schema().asStruct()).wrap(rows.get(0)));
+    RollingDataWriter<Record> writer = new RollingDataWriter<>(
+        new GenericFileWriterFactory.Builder(t).dataFileFormat(FileFormat.PARQUET).dataSchema(t.schema()).build(),
+        OutputFileFactory.builderFor(t, p, seq[0]).format(FileFormat.PARQUET).operationId(UUID.randomUUID().toString()).build(),
+        t.io(), 128L << 20, t.spec(), key);
+    try (writer) {
+      rows.forEach(writer::write);
+    }
+    DataFile file = writer.result().dataFiles().get(0);
+    protocol.commit(claim, seq[0], seq[0] + count, List.of(file), Map.of());
+    seq[0] += count;
+    return file;
+  }
+
+  private List<String> rows(Table t) throws Exception {
+    t.refresh();
+    List<String> out = new ArrayList<>();
+    try (CloseableIterable<Record> all = IcebergGenerics.read(t).build()) {
+      all.forEach(r -> out.add(r.toString()));
+    }
+    out.sort(null);
+    return out;
+  }
+
+  private TableMaintenance maintenance(Map<String, String> extra, Clock clock, PrometheusRegistry registry) {
+    Map<String, String> s = new HashMap<>(Map.of("maintenance.holder", "test-" + UUID.randomUUID()));
+    s.putAll(extra);
+    return new TableMaintenance(this::table, MaintenanceConfig.load(Settings.of(s)), new MaintenanceMetrics(registry), clock);
+  }
+
+  private TableMaintenance maintenance(Map<String, String> extra) {
+    return maintenance(extra, Clock.systemUTC(), new PrometheusRegistry());
+  }
+
+  private static List<DataFile> files(Table t) throws Exception {
+    t.refresh();
+    List<DataFile> out = new ArrayList<>();
+    try (var tasks = t.newScan().planFiles()) {
+      tasks.forEach(task -> out.add(task.file()));
+    }
+    return out;
+  }
+
+  @Test
+  void compactsClosedPartitionsIntoSortedFilesWithTheSameRowsAndLeavesOpenOnes() throws Exception {
+    for (int i = 0; i < 6; i++) {
+      flush(0, closedHour, 50);
+      flush(1, closedHour, 30);
+    }
+    for (int i = 0; i < 3; i++) {
+      flush(0, openHour, 10);
+    }
+    List<String> before = rows(table());
+    long committed0 = protocols.get(0).committedSequence();
+    long committed1 = protocols.get(1).committedSequence();
+    PrometheusRegistry registry = new PrometheusRegistry();
+
+    TableMaintenance.Cycle c = maintenance(Map.of(), Clock.systemUTC(), registry).runOnce();
+
+    assertThat(c.held()).isTrue();
+    assertThat(c.groups()).isEqualTo(1);
+    assertThat(c.filesIn()).isEqualTo(12);
+    assertThat(c.filesOut()).isEqualTo(1);
+    Table t = table();
+    assertThat(rows(t)).as("every row, byte for byte").isEqualTo(before).hasSize(6 * 80 + 30);
+    List<DataFile> after = files(t);
+    assertThat(after).hasSize(4);
+    int closedValue = (int) (closedHour.toEpochSecond() / 3600);
+    List<DataFile> closed = after.stream().filter(f -> f.partition().get(0, Integer.class) == closedValue).toList();
+    assertThat(closed).singleElement().satisfies(f -> assertThat(f.recordCount()).isEqualTo(6 * 80));
+    List<Record> inFileOrder = new ArrayList<>();
+    try (CloseableIterable<Record> r = Parquet.read(t.io().newInputFile(closed.get(0).location())).project(t.schema())
+        .createReaderFunc(fs -> GenericParquetReaders.buildReader(t.schema(), fs)).build()) {
+      r.forEach(inFileOrder::add);
+    }
+    assertThat(inFileOrder).isSortedAccordingTo(Compactor.tableOrder(t.schema()));
+    assertThat(t.currentSnapshot().operation()).isEqualTo("replace");
+    assertThat(protocols.get(0).committedSequence()).isEqualTo(committed0);
+    assertThat(protocols.get(1).committedSequence()).isEqualTo(committed1);
+    // the nodes go on committing after someone rewrote their files
+    flush(1, openHour, 5);
+    assertThat(rows(table())).hasSize(6 * 80 + 35);
+
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    new PrometheusTextFormatWriter(false).write(text, registry.scrape());
+    assertThat(text.toString(StandardCharsets.UTF_8)).contains("floe_maintenance_lease_held 1.0",
+        "floe_maintenance_files_compacted_total 12.0", "floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"} 1.0",
+        "floe_maintenance_table_data_files 4.0");
+  }
+
+  @Test
+  void aNodeCommittingDuringACompactionLosesNothingAndARewrittenFileIsNeverResurrected() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      flush(0, closedHour, 20);
+    }
+    Table t = table();
+    Compactor compactor = new Compactor(75);
+    var plannedOn = t.currentSnapshot();
+    List<Compactor.Group> groups = compactor.plan(t, plannedOn, now.toEpochMilli() - Duration.ofHours(2).toMillis());
+    assertThat(groups).singleElement();
+    List<DataFile> written = compactor.write(t, groups.get(0));
+    // a late event lands in the same closed hour while the compaction is between write and commit
+    flush(0, closedHour, 7);
+    compactor.commit(table(), groups.get(0), written, plannedOn.snapshotId());
+    assertThat(rows(table())).hasSize(87);
+    assertThat(files(table())).hasSize(2);
+
+    // the same group again (its files are gone now): refused, and its output removed
+    List<DataFile> again = compactor.write(table(), new Compactor.Group(groups.get(0).partitionPath(),
+        groups.get(0).partition(), groups.get(0).specId(), List.of(written.get(0), files(table()).stream()
+        .filter(f -> !f.location().equals(written.get(0).location())).findFirst().orElseThrow()), 0));
+    long snapshotBefore = table().currentSnapshot().snapshotId();
+    assertThatThrownBy(() -> compactor.commit(table(), groups.get(0), again, plannedOn.snapshotId()))
+        .isInstanceOf(ValidationException.class);
+    assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshotBefore);
+    assertThat(table().io().newInputFile(again.get(0).location()).exists()).isFalse();
+    assertThat(rows(table())).hasSize(87);
+  }
+
+  @Test
+  void expiryKeepsTheStateNodesRecoverFrom() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      flush(0, openHour, 10);
+      flush(1, openHour, 10);
+    }
+    long epoch0 = protocols.get(0).currentEpoch();
+    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(3));
+    TableMaintenance.Cycle c = maintenance(Map.of("maintenance.snapshot-retention-seconds", "3600",
+        "maintenance.min-snapshots", "2", "maintenance.compact-after-seconds", "86400"), later, new PrometheusRegistry())
+        .runOnce();
+    assertThat(c.expired()).isEqualTo(10); // 2 claims + 10 flushes, the newest 2 kept
+    Table t = table();
+    assertThat(t.snapshots()).hasSize(2);
+    CommitProtocol fresh0 = new CommitProtocol(t, 0, "restarted");
+    assertThat(fresh0.committedSequence()).isEqualTo(50);
+    assertThat(fresh0.currentEpoch()).isEqualTo(epoch0);
+    assertThat(new CommitProtocol(t, 1, "restarted").committedSequence()).isEqualTo(50);
+    // the running claims go on committing; a new claim starts from the recorded state
+    flush(0, openHour, 10);
+    flush(1, openHour, 10);
+    assertThat(new CommitProtocol(table(), 0, "x").claim().committedSequence()).isEqualTo(60);
+    assertThat(rows(table())).hasSize(120);
+  }
+
+  @Test
+  void orphansOlderThanTheAgeAreRemovedAndNothingReferencedOrYoungIsTouched() throws Exception {
+    DataFile kept = flush(0, openHour, 10);
+    flush(0, openHour, 10);
+    Path bucket = dir.resolve("s3").resolve("floe");
+    Path dataDir;
+    try (Stream<Path> found = Files.walk(bucket)) {
+      dataDir = found.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow().getParent();
+    }
+    Path oldOrphan = Files.writeString(dataDir.resolve("crashed-flush.parquet"), "half an upload");
+    Path youngOrphan = Files.writeString(dataDir.resolve("uploading-now.parquet"), "about to be committed");
+    FileTime old = FileTime.from(now.minus(Duration.ofDays(4)));
+    Files.setLastModifiedTime(oldOrphan, old);
+    // referenced files as old as the orphan stay
+    try (Stream<Path> all = Files.walk(bucket)) {
+      for (Path p : all.filter(Files::isRegularFile).toList()) {
+        if (!p.equals(youngOrphan)) {
+          Files.setLastModifiedTime(p, old);
+        }
+      }
+    }
+    List<String> before = rows(table());
+
+    TableMaintenance.Cycle c = maintenance(Map.of()).runOnce();
+
+    assertThat(c.orphansRemoved()).isEqualTo(1);
+    assertThat(oldOrphan).doesNotExist();
+    assertThat(youngOrphan).exists();
+    assertThat(table().io().newInputFile(kept.location()).exists()).isTrue();
+    assertThat(rows(table())).isEqualTo(before);
+    flush(0, openHour, 1);
+    assertThat(rows(table())).hasSize(21);
+  }
+
+  @Test
+  void manifestsAreRewrittenWhenTheyPileUp() throws Exception {
+    for (int i = 0; i < 6; i++) {
+      flush(0, openHour, 3);
+    }
+    assertThat(table().currentSnapshot().dataManifests(table().io())).hasSize(6);
+    List<String> before = rows(table());
+    TableMaintenance.Cycle c = maintenance(Map.of("maintenance.max-manifests", "3")).runOnce();
+    assertThat(c.manifestsRewritten()).isEqualTo(6);
+    assertThat(table().currentSnapshot().dataManifests(table().io())).hasSize(1);
+    assertThat(rows(table())).isEqualTo(before);
+    assertThat(protocols.get(0).committedSequence()).isEqualTo(18);
+  }
+
+  @Test
+  void oneProcessMaintainsTheTableAndAnotherTakesOverWhenItStops() throws Exception {
+    flush(0, openHour, 1);
+    TableMaintenance a = maintenance(Map.of("maintenance.lease-seconds", "600"));
+    TableMaintenance b = maintenance(Map.of("maintenance.lease-seconds", "600"));
+    assertThat(a.runOnce().held()).isTrue();
+    assertThat(b.runOnce().held()).isFalse();
+    assertThat(a.runOnce().held()).as("renewed").isTrue();
+    // a dies without releasing: b takes over once the lease expired
+    TableMaintenance bLater = new TableMaintenance(this::table, MaintenanceConfig.load(Settings.of(Map.of(
+        "maintenance.holder", "b-later", "maintenance.lease-seconds", "600"))),
+        new MaintenanceMetrics(new PrometheusRegistry()), Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)));
+    assertThat(bLater.runOnce().held()).isTrue();
+    assertThat(table().properties()).containsEntry(MaintenanceLease.HOLDER, "b-later");
+    // an orderly stop hands the lease over at once
+    bLater.close();
+    assertThat(table().properties()).doesNotContainKey(MaintenanceLease.HOLDER);
+    assertThat(b.runOnce().held()).isTrue();
+  }
+}
