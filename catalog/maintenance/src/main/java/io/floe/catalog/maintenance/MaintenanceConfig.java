@@ -22,7 +22,9 @@ import java.time.Duration;
  * @param maxManifests manifests of the current snapshot above which they are rewritten
  *     ({@code maintenance.max-manifests}, 50)
  * @param lease how long a holder's lease lasts without renewal ({@code maintenance.lease-seconds}, 900)
- * @param holder this process's name in the lease ({@code maintenance.holder}, host and pid)
+ * @param holder this process's name in the lease ({@code maintenance.holder}; default pid@host and
+ *     a random suffix, so that each start is a new holder: after a crash the lease is taken over
+ *     once it expires, after an orderly stop at once)
  */
 public record MaintenanceConfig(
     Duration interval,
@@ -61,6 +63,7 @@ public record MaintenanceConfig(
         s.seconds("maintenance.orphan-interval-seconds", Duration.ofHours(6), Duration.ofMillis(100), Duration.ofDays(30)),
         s.intValue("maintenance.max-manifests", 50, 2, 1_000_000),
         lease,
-        s.string("maintenance.holder", ManagementFactory.getRuntimeMXBean().getName()));
+        s.string("maintenance.holder", ManagementFactory.getRuntimeMXBean().getName() + "/"
+            + java.util.UUID.randomUUID().toString().substring(0, 8)));
   }
 }

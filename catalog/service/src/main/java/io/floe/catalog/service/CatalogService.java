@@ -1,6 +1,22 @@
 package io.floe.catalog.service;
 
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.maintenance.MaintenanceMetrics;
+import io.floe.catalog.maintenance.TableMaintenance;
+import io.floe.catalog.table.EventsTable;
+import io.floe.common.auth.AuthException;
+import io.floe.common.auth.Principal;
+import io.floe.common.auth.Scope;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Clock;
+import org.apache.iceberg.catalog.TableIdentifier;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -22,20 +38,35 @@ public final class CatalogService implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final Catalog catalog;
+  private final TableMaintenance maintenance;
 
-  private CatalogService(Vertx vertx, HttpServer server, Catalog catalog) {
+  private CatalogService(Vertx vertx, HttpServer server, Catalog catalog, TableMaintenance maintenance) {
     this.vertx = vertx;
     this.server = server;
     this.catalog = catalog;
+    this.maintenance = maintenance;
   }
 
   public static CatalogService start(CatalogServiceConfig config) throws Exception {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     Vertx vertx = Vertx.vertx();
+    TableMaintenance maintenance = null;
     try {
+      PrometheusRegistry registry = new PrometheusRegistry();
+      JvmMetrics.builder().register(registry);
       Router router = Router.router(vertx);
       router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "live")));
       router.get("/health/ready").handler(ctx -> ctx.json(new JsonObject().put("status", "ready")));
+      router.get("/metrics").handler(metricsAccess(config)).handler(ctx -> {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+          new PrometheusTextFormatWriter(false).write(out, registry.scrape());
+        } catch (IOException e) {
+          ctx.fail(e);
+          return;
+        }
+        ctx.response().putHeader("Content-Type", PrometheusTextFormatWriter.CONTENT_TYPE).end(Buffer.buffer(out.toByteArray()));
+      });
       new RestCatalogRoutes(catalog, config.clientStorageConfig(),
           new CatalogAccess(config.auth(), config.allowPurge())).mount(router);
       router.route().failureHandler(ctx -> RestErrors.send(ctx,
@@ -56,8 +87,18 @@ public final class CatalogService implements AutoCloseable {
       }
       LOG.info("catalog service listening on {}:{} over {} (warehouse {})", config.host(), server.actualPort(),
           config.catalogProperties().get("uri"), config.catalogProperties().get("warehouse"));
-      return new CatalogService(vertx, server, catalog);
+      if (config.maintenance() != null) {
+        TableIdentifier id = EventsTable.identifier(config.table());
+        maintenance = new TableMaintenance(() -> catalog.tableExists(id) ? catalog.loadTable(id) : null,
+            config.maintenance(), new MaintenanceMetrics(registry), Clock.systemUTC()).start();
+      } else {
+        LOG.info("table maintenance is off here (maintenance.enabled=false)");
+      }
+      return new CatalogService(vertx, server, catalog, maintenance);
     } catch (Exception e) {
+      if (maintenance != null) {
+        maintenance.close();
+      }
       vertx.close();
       closeQuietly(catalog);
       throw e;
@@ -72,8 +113,34 @@ public final class CatalogService implements AutoCloseable {
     return catalog;
   }
 
+  /** /metrics: open with auth.metrics-open (a local scraper), else a token with read or admin. */
+  private static Handler<RoutingContext> metricsAccess(CatalogServiceConfig config) {
+    return ctx -> {
+      if (config.metricsOpen()) {
+        ctx.next();
+        return;
+      }
+      Principal p;
+      try {
+        p = config.auth().authenticate(ctx.request().headers());
+      } catch (AuthException e) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
+        RestErrors.send(ctx, 401, "NotAuthorizedException", e.getMessage());
+        return;
+      }
+      if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
+        RestErrors.send(ctx, 403, "ForbiddenException", "the token '" + p.name() + "' may not read metrics (needs read)");
+        return;
+      }
+      ctx.next();
+    };
+  }
+
   @Override
   public void close() throws Exception {
+    if (maintenance != null) {
+      maintenance.close();
+    }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } finally {

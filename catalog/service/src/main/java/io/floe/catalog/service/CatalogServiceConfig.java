@@ -1,6 +1,8 @@
 package io.floe.catalog.service;
 
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.maintenance.MaintenanceConfig;
+import io.floe.catalog.table.TableSettings;
 import io.floe.common.auth.Auth;
 import io.floe.common.auth.Scope;
 import io.floe.common.config.Settings;
@@ -20,9 +22,13 @@ import java.util.TreeMap;
  * @param allowPurge whether an admin may purge (drop and delete the data files)
  * @param tls the listener's certificate (service.tls.*), or null for plaintext
  * @param catalogProperties Iceberg properties of the backing catalog
+ * @param table the events table ({@code table.namespace}, {@code table.name}) the service maintains
+ * @param maintenance table maintenance in this process ({@code maintenance.*}), or null when
+ *     {@code maintenance.enabled=false} (e.g. users who run Iceberg's procedures on Spark instead)
+ * @param metricsOpen {@code auth.metrics-open}: /metrics without a token (a local scraper)
  */
 public record CatalogServiceConfig(String host, int port, Auth auth, boolean allowPurge, ServerTls tls,
-    Map<String, String> catalogProperties) {
+    Map<String, String> catalogProperties, TableSettings table, MaintenanceConfig maintenance, boolean metricsOpen) {
 
   public static final String HOST = "service.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -53,7 +59,10 @@ public record CatalogServiceConfig(String host, int port, Auth auth, boolean all
         Auth.load(s, AUTH_TOKEN, Set.of(Scope.CATALOG_READ, Scope.CATALOG_COMMIT)),
         s.bool(ALLOW_PURGE, false),
         ServerTls.load(s, TLS_PREFIX),
-        props);
+        props,
+        TableSettings.load(s),
+        s.bool(MaintenanceConfig.ENABLED, true) ? MaintenanceConfig.load(s) : null,
+        s.bool("auth.metrics-open", false));
   }
 
   /** What clients need to read and write the table's files: FileIO and storage settings. */

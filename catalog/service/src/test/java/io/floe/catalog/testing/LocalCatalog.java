@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * Floe's catalog service on loopback over a SQLite file, with the given object storage; without
- * authentication unless the extra settings give a token or a token file.
+ * authentication unless the extra settings give a token or a token file, and without table
+ * maintenance unless they turn it on ({@code FLOE_MAINTENANCE_ENABLED=true}).
  */
 public final class LocalCatalog {
   private LocalCatalog() {}
@@ -29,6 +30,10 @@ public final class LocalCatalog {
     fileIo.forEach((k, v) -> env.put(Settings.envName("catalog." + k), v));
     if (!extraEnv.containsKey("FLOE_SERVICE_AUTH_TOKEN") && !extraEnv.containsKey("FLOE_AUTH_TOKENS_FILE")) {
       env.put("FLOE_AUTH_DISABLED", "true");
+    }
+    if (!extraEnv.containsKey("FLOE_MAINTENANCE_ENABLED")) {
+      // tests that are not about maintenance keep the table's history as they made it
+      env.put("FLOE_MAINTENANCE_ENABLED", "false");
     }
     env.putAll(extraEnv);
     return CatalogService.start(CatalogServiceConfig.load(Settings.from(env)));

@@ -1,0 +1,92 @@
+package io.floe.catalog.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.local.LocalS3;
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
+import io.floe.catalog.testing.LocalCatalog;
+import io.floe.common.auth.TokenStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Table maintenance inside the catalog service, as the Terraform runs it: two service instances
+ * over one database, exactly one of them maintaining the table, and its metrics on /metrics.
+ */
+class CatalogMaintenanceTest {
+  @TempDir Path tmp;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private HttpResponse<String> metrics(CatalogService s, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics"));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static boolean holds(String metrics) {
+    return metrics.contains("floe_maintenance_lease_held 1.0");
+  }
+
+  @Test
+  void twoServicesOneMaintainerAndTheOtherTakesOverWhenItStops() throws Exception {
+    Path tokens = Files.write(tmp.resolve("tokens"), List.of(
+        TokenStore.line("nodes", "catalog:commit", "t-commit"),
+        TokenStore.line("prometheus", "read", "t-read")));
+    try (LocalS3 s3 = LocalS3.start(tmp.resolve("s3"), 0, "floe")) {
+      Map<String, String> fileIo = new java.util.HashMap<>(s3.fileIoProperties());
+      fileIo.put("warehouse", "s3://floe/warehouse");
+      Map<String, String> env = Map.of("FLOE_AUTH_TOKENS_FILE", tokens.toString(), "FLOE_MAINTENANCE_ENABLED", "true",
+          "FLOE_MAINTENANCE_INTERVAL_SECONDS", "0.2", "FLOE_MAINTENANCE_LEASE_SECONDS", "2");
+      CatalogService a = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
+      CatalogService b = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
+      try {
+        EventsTable.ensure(CatalogConnector.open("nodes", CatalogConnector.properties(io.floe.common.config.Settings.of(
+            Map.of("catalog.uri", "http://127.0.0.1:" + a.port(), "catalog.token", "t-commit")))), TableSettings.defaults());
+
+        assertThat(metrics(a, null).statusCode()).as("metrics need a token").isEqualTo(401);
+        assertThat(metrics(a, "t-commit").statusCode()).as("a node's token is not for metrics").isEqualTo(403);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        String ma = "";
+        String mb = "";
+        while (System.nanoTime() < deadline) {
+          ma = metrics(a, "t-read").body();
+          mb = metrics(b, "t-read").body();
+          if (holds(ma) || holds(mb)) {
+            break;
+          }
+          Thread.sleep(100);
+        }
+        Thread.sleep(1000); // several cycles of both
+        ma = metrics(a, "t-read").body();
+        mb = metrics(b, "t-read").body();
+        assertThat(holds(ma) ^ holds(mb)).as("exactly one maintains the table:\n%s\n%s", ma, mb).isTrue();
+        assertThat(holds(ma) ? ma : mb).contains("floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"}")
+            .contains("jvm_memory_used_bytes");
+
+        CatalogService holder = holds(ma) ? a : b;
+        CatalogService other = holder == a ? b : a;
+        holder.close();
+        deadline = System.nanoTime() + 20_000_000_000L;
+        while (!holds(metrics(other, "t-read").body())) {
+          assertThat(System.nanoTime()).as("the other service takes over").isLessThan(deadline);
+          Thread.sleep(100);
+        }
+      } finally {
+        a.close();
+        b.close();
+      }
+    }
+  }
+}
