@@ -152,6 +152,10 @@ run "private_and_least_privilege" {
     error_message = "only the catalog connects to the database and reads its master secret"
   }
   assert {
+    condition     = strcontains(module.catalog.config, "maintenance.enabled=true") && length(module.catalog.maintenance_alarm_names) == 2
+    error_message = "the catalog instances maintain the table, watched by two alarms"
+  }
+  assert {
     condition     = strcontains(module.catalog.config, "sslmode=verify-full&sslrootcert=/opt/floe/current/catalog/rds-ca.pem")
     error_message = "the catalog service verifies the database server against the RDS authorities the release carries"
   }

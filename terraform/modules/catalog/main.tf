@@ -223,7 +223,7 @@ module "bootstrap" {
   role             = "catalog"
   region           = var.region
   parameters       = var.parameters
-  metrics          = []
+  metrics          = ["^floe_maintenance_lease_held$", "^floe_maintenance_table_metadata_bytes$", "^floe_maintenance_table_snapshots$", "^floe_maintenance_table_small_files$"]
   log_group_prefix = "/floe/${var.name}"
 }
 
@@ -324,6 +324,10 @@ resource "aws_ssm_parameter" "config" {
     "catalog.warehouse=${var.warehouse}",
     "catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO",
     "catalog.client.region=${var.region}",
+    # table maintenance runs in the service (one holder among the instances, by a lease in the table)
+    "maintenance.enabled=true",
+    # the CloudWatch agent scrapes /metrics locally, without a token
+    "auth.metrics-open=true",
   ])
 }
 
@@ -370,6 +374,34 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+# Table maintenance runs on the catalog instances; these watch that it does (namespace Floe,
+# both instances publish under the same dimensions)
+resource "aws_cloudwatch_metric_alarm" "maintenance" {
+  for_each = local.floe == 1 ? {
+    no-maintainer = {
+      description = "no catalog instance has held the table's maintenance lease for 30 minutes (a crashed holder's lease expires after 15): snapshots, small files and orphans pile up."
+      metric      = "floe_maintenance_lease_held", statistic = "Maximum", comparison = "LessThanThreshold", threshold = 1, missing = "breaching"
+    }
+    metadata-growing = {
+      description = "the table's metadata file is over 16 MiB: snapshot expiry is not keeping up (every commit rewrites it)."
+      metric      = "floe_maintenance_table_metadata_bytes", statistic = "Maximum", comparison = "GreaterThanThreshold", threshold = 16777216, missing = "notBreaching"
+    }
+  } : {}
+  alarm_name          = "${var.name}-catalog-${each.key}"
+  alarm_description   = "Table maintenance: ${each.value.description}"
+  namespace           = "Floe"
+  metric_name         = each.value.metric
+  dimensions          = { ClusterName = var.name, Role = "catalog" }
+  statistic           = each.value.statistic
+  period              = 300
+  evaluation_periods  = 6
+  comparison_operator = each.value.comparison
+  threshold           = each.value.threshold
+  treat_missing_data  = each.value.missing
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
 }
@@ -442,4 +474,9 @@ output "s3tables_bucket_arn" {
 output "config" {
   description = "The catalog service's settings (the config parameter's value), or null."
   value       = local.floe == 1 ? aws_ssm_parameter.config[0].value : null
+}
+
+output "maintenance_alarm_names" {
+  description = "CloudWatch alarms on table maintenance (catalog_type = floe)."
+  value       = [for a in aws_cloudwatch_metric_alarm.maintenance : a.alarm_name]
 }
