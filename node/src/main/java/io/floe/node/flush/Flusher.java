@@ -227,6 +227,7 @@ public final class Flusher implements AutoCloseable {
     lastCommitMillis = System.currentTimeMillis();
     long nanos = System.nanoTime() - start;
     metrics.flushed(cut.events(), cut.bytes(), written.files().size(), written.bytes(), nanos);
+    written.files().forEach(f -> metrics.fileWritten(f.fileSizeInBytes()));
     LOG.info("flushed partition {} sequences {}..{}: {} events, {} files, {} bytes of Parquet in {} ms "
         + "({} writers at once)", claim.partitionId(), cut.after() + 1, cut.through(), cut.events(),
         written.files().size(), written.bytes(), nanos / 1_000_000, written.concurrency());

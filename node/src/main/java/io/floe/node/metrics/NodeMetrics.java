@@ -110,6 +110,20 @@ public final class NodeMetrics {
       .help("Flush attempts that failed and were retried (S3 or catalog unavailable, ...)")
       .register(registry);
 
+  private final Histogram fileSize = Histogram.builder()
+      .name("floe_flush_file_size_bytes")
+      .help("Size of each Parquet data file a flush wrote (the target is write.target-file-size-bytes; many small"
+          + " files mean flushes cut too early: raise flush.max-age-seconds, or let maintenance compact them)")
+      .unit(Unit.BYTES)
+      .classicUpperBounds(64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 32 << 20, 64 << 20, 128 << 20, 256 << 20,
+          512 << 20)
+      .register(registry);
+
+  /** One data file written by a flush. */
+  public void fileWritten(long bytes) {
+    fileSize.observe(bytes);
+  }
+
   public void flushed(int events, long bufferBytes, int fileCount, long fileBytes, long nanos) {
     flushDuration.observe(nanos / 1e9);
     flushedEvents.inc(events);

@@ -57,7 +57,8 @@ class ConcurrentNodesTest {
           Matcher m = Pattern.compile("(?m)^floe_commit_retries_total (\\S+)$").matcher(metrics);
           assertThat(m.find()).as("floe_commit_retries_total is exported").isTrue();
           retries += (long) Double.parseDouble(m.group(1));
-          assertThat(metrics).containsPattern("floe_flush_files_total [1-9]");
+          assertThat(metrics).containsPattern("floe_flush_files_total [1-9]")
+              .containsPattern("floe_flush_file_size_bytes_count [1-9]").contains("floe_flush_file_size_bytes_bucket{le=\"1048576.0\"}");
         }
         System.out.println("commit retries across 3 nodes: " + retries);
         var rows = env.rows();
