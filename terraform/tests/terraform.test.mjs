@@ -125,7 +125,7 @@ test('outputs give the ingestion URL, the catalog URI and ready-to-paste Spark a
 test('shellcheck passes on every shell script', () => {
   const scripts = [
     '.ci/run', 'scripts/lib/common.sh', 'scripts/quickstart', 'scripts/query', 'scripts/bench-node',
-    'scripts/bench-flush', 'scripts/package', 'scripts/bench', 'scripts/rolling-update', 'scripts/scale-down',
+    'scripts/bench-flush', 'scripts/bench-maintenance', 'scripts/package', 'scripts/bench', 'scripts/rolling-update', 'scripts/scale-down',
     'terraform/modules/bootstrap/setup-disks.sh', 'terraform/modules/bootstrap/floe-instance.sh',
     'terraform/tests/terraform-test.sh',
   ].map((p) => join(REPO, p));
