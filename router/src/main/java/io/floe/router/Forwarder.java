@@ -58,6 +58,7 @@ final class Forwarder {
 
   void forward(HttpServerRequest req) {
     req.pause();
+    answerBrokenFraming(req);
     String key = req.getHeader("X-Floe-Key");
     if (key == null) {
       key = req.getParam("key");
@@ -103,9 +104,22 @@ final class Forwarder {
     return others;
   }
 
+  /**
+   * Until the body is piped to a node (which then takes over the request's exceptions), a body
+   * whose chunked framing breaks is answered 400 at once; {@link #send} then sends nothing on.
+   */
+  private void answerBrokenFraming(HttpServerRequest req) {
+    req.exceptionHandler(e -> {
+      if (JsonResponses.isFramingError(e)) {
+        JsonResponses.framingErrorNow(req, e);
+      }
+    });
+  }
+
   /** Forwards to one given node, no other: for requests about that node's partition. */
   void forwardTo(HttpServerRequest req, Member node) {
     req.pause();
+    answerBrokenFraming(req);
     attempt(req, null, allBut(node), System.nanoTime());
   }
 
@@ -177,7 +191,24 @@ final class Forwarder {
    */
   private void send(HttpServerRequest req, HttpClientRequest out, Member node, long start) {
     HttpServerResponse response = req.response();
+    if (response.ended() || response.closed()) {
+      // answered meanwhile (broken framing) or the client is gone: nothing goes to the node
+      node.inflight.decrementAndGet();
+      metrics.error(node, "malformed_body");
+      out.reset(0);
+      return;
+    }
     req.pipe().endOnFailure(false).to(out).onFailure(e -> out.reset(0, e));
+    // the request's own failures (the pipe took its exception handler; this one replaces it so that
+    // a broken chunked body is answered before Vert.x closes the connection): the node's request is
+    // reset, and it stores nothing
+    req.exceptionHandler(e -> {
+      if (JsonResponses.isFramingError(e)) {
+        metrics.error(node, "malformed_body");
+        JsonResponses.framingErrorNow(req, e);
+      }
+      out.reset(0, e);
+    });
     out.response()
         .compose(resp -> resp.body().map(body -> {
           response.setStatusCode(resp.statusCode());

@@ -177,6 +177,26 @@ class RouterForwardingTest {
   }
 
   @Test
+  void brokenChunkedFramingIsAnswered400AndNothingReachesANode() throws Exception {
+    Peer a = new Peer("a");
+    start(Map.of("FLOE_ROUTER_NODES", a.address(), "FLOE_ROUTER_PORT", "0", "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
+    awaitHealthy(1);
+    for (String broken : List.of("zz\r\n", "fffffffffffffffffffff\r\n", "8\r\n{\"a\":1}\nXX0\r\n\r\n")) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", router.port())) {
+        socket.getOutputStream().write(("POST /v1/streams/s/events HTTP/1.1\r\nHost: floe\r\n"
+            + "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"b\":2}\n\r\n" + broken)
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        socket.setSoTimeout(10_000);
+        String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(answer).as(broken).startsWith("HTTP/1.1 400").contains("\"error\":\"malformed_encoding\"");
+      }
+    }
+    assertThat(post("?key=k", "{\"n\":1}\n").statusCode()).isEqualTo(200);
+    assertThat(a.received.get()).as("only the good request reached the node whole").isEqualTo(1);
+  }
+
+  @Test
   void aBusyNodeIsAnsweredWith503WithinThePoolWaitAndStaysHealthy() throws Exception {
     Peer a = new Peer("a");
     a.delayMillis.set(3000);

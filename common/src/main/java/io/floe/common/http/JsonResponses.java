@@ -46,4 +46,31 @@ public final class JsonResponses {
   public static JsonObject errorBody(String error, String detail) {
     return new JsonObject().put("error", error).put("detail", detail);
   }
+
+  /** What the HTTP/1.1 decoder raises for a body whose chunked framing it cannot parse. */
+  public static boolean isFramingError(Throwable e) {
+    return e instanceof NumberFormatException || e instanceof io.netty.handler.codec.DecoderException
+        || (e instanceof IllegalArgumentException
+            && String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("chunk"));
+  }
+
+  /**
+   * Answers a request whose chunked body framing is broken with 400 {@code malformed_encoding},
+   * called from the request's exception handler. The HTTP decoder has given up on the connection
+   * and Vert.x closes it as soon as that handler returns, and inside a read it flushes only when
+   * the read completes, which the close pre-empts: so the answer is flushed here (through Vert.x's
+   * internal connection class; the node's and router's malformed-chunk tests guard it).
+   */
+  public static void framingErrorNow(io.vertx.core.http.HttpServerRequest req, Throwable e) {
+    HttpServerResponse response = req.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response.putHeader("Connection", "close");
+    error(response, 400, "malformed_encoding", "the chunked body's framing is broken (" + e.getMessage()
+        + "); nothing was stored");
+    if (req.connection() instanceof io.vertx.core.net.impl.ConnectionBase c) {
+      c.channel().flush();
+    }
+  }
 }

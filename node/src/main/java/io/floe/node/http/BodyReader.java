@@ -1,5 +1,6 @@
 package io.floe.node.http;
 
+import io.floe.common.http.JsonResponses;
 import io.floe.node.error.IngestException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -47,7 +48,15 @@ final class BodyReader {
     req.exceptionHandler(e -> {
       if (!reader.failed) {
         reader.failed = true;
-        promise.tryFail(e);
+        reader.bytes = null;
+        if (JsonResponses.isFramingError(e)) {
+          // answered now: Vert.x closes the connection right after this handler
+          JsonResponses.framingErrorNow(req, e);
+          promise.tryFail(new IngestException.BadRequest("malformed_encoding",
+              "the chunked body's framing is broken (" + e.getMessage() + "); nothing was stored"));
+        } else {
+          promise.tryFail(e);
+        }
       }
     });
     req.endHandler(v -> {

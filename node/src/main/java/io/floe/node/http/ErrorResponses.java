@@ -78,6 +78,9 @@ public final class ErrorResponses {
   /** Failure handler: maps whatever failed the routing context. */
   public void handleFailure(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    if (ctx.response().ended()) {
+      return; // answered where the failure was found (broken chunked framing)
+    }
     if (failure instanceof IngestException e) {
       send(ctx, e);
       return;
