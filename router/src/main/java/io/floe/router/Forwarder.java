@@ -194,7 +194,7 @@ final class Forwarder {
     if (response.ended() || response.closed()) {
       // answered meanwhile (broken framing) or the client is gone: nothing goes to the node
       node.inflight.decrementAndGet();
-      metrics.error(node, "malformed_body");
+      metrics.error(node, response.ended() ? "malformed_body" : "client_gone");
       out.reset(0);
       return;
     }
