@@ -55,6 +55,11 @@ final class LocalCluster implements AutoCloseable {
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
     catalogEnv.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
     catalogEnv.put("FLOE_AUTH_DISABLED", "true");
+    // table maintenance runs throughout, with a retention short enough that snapshots are expired
+    // while nodes commit, crash and recover (their state must survive it)
+    catalogEnv.put("FLOE_MAINTENANCE_INTERVAL_SECONDS", "1");
+    catalogEnv.put("FLOE_MAINTENANCE_SNAPSHOT_RETENTION_SECONDS", "5");
+    catalogEnv.put("FLOE_MAINTENANCE_MIN_SNAPSHOTS", "3");
     catalog = JavaProcess.java("catalog", catalogPort, CatalogServiceMain.class.getName(), List.of(), catalogEnv,
         logs, "512m");
     for (int i = 0; i < nodeCount; i++) {
