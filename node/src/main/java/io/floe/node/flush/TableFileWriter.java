@@ -25,7 +25,6 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.transforms.Transform;
-import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.DateTimeUtil;
 import org.apache.iceberg.util.PropertyUtil;
 
@@ -53,20 +52,10 @@ final class TableFileWriter {
   private record Columns(int stream, int partitionId, int sequence, int eventTime, int ingestTime, int key,
       int payload) {
     static Columns of(Schema schema) {
-      return new Columns(position(schema, EventsTable.STREAM_ID), position(schema, EventsTable.PARTITION_ID_ID),
-          position(schema, EventsTable.SEQUENCE_ID), position(schema, EventsTable.EVENT_TIME_ID),
-          position(schema, EventsTable.INGEST_TIME_ID), position(schema, EventsTable.EVENT_KEY_ID),
-          position(schema, EventsTable.PAYLOAD_ID));
-    }
-
-    private static int position(Schema schema, int fieldId) {
-      List<Types.NestedField> columns = schema.columns();
-      for (int i = 0; i < columns.size(); i++) {
-        if (columns.get(i).fieldId() == fieldId) {
-          return i;
-        }
-      }
-      throw new IllegalStateException("the table has no column with field id " + fieldId + ": " + schema);
+      return new Columns(EventsTable.position(schema, EventsTable.STREAM_ID),
+          EventsTable.position(schema, EventsTable.PARTITION_ID_ID), EventsTable.position(schema, EventsTable.SEQUENCE_ID),
+          EventsTable.position(schema, EventsTable.EVENT_TIME_ID), EventsTable.position(schema, EventsTable.INGEST_TIME_ID),
+          EventsTable.position(schema, EventsTable.EVENT_KEY_ID), EventsTable.position(schema, EventsTable.PAYLOAD_ID));
     }
   }
 

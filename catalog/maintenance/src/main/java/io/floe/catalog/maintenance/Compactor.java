@@ -34,7 +34,6 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.PropertyUtil;
 
 /**
@@ -222,23 +221,13 @@ final class Compactor {
 
   /** The table's sort order (stream, event time), then partition and sequence: unique per event. */
   static Comparator<Record> tableOrder(Schema schema) {
-    int stream = position(schema, EventsTable.STREAM_ID);
-    int eventTime = position(schema, EventsTable.EVENT_TIME_ID);
-    int partition = position(schema, EventsTable.PARTITION_ID_ID);
-    int sequence = position(schema, EventsTable.SEQUENCE_ID);
+    int stream = EventsTable.position(schema, EventsTable.STREAM_ID);
+    int eventTime = EventsTable.position(schema, EventsTable.EVENT_TIME_ID);
+    int partition = EventsTable.position(schema, EventsTable.PARTITION_ID_ID);
+    int sequence = EventsTable.position(schema, EventsTable.SEQUENCE_ID);
     return Comparator.<Record, String>comparing(r -> r.get(stream, String.class))
         .thenComparing(r -> r.get(eventTime, OffsetDateTime.class))
         .thenComparing(r -> r.get(partition, Integer.class))
         .thenComparing(r -> r.get(sequence, Long.class));
-  }
-
-  private static int position(Schema schema, int fieldId) {
-    List<Types.NestedField> columns = schema.columns();
-    for (int i = 0; i < columns.size(); i++) {
-      if (columns.get(i).fieldId() == fieldId) {
-        return i;
-      }
-    }
-    throw new IllegalStateException("the table has no column with field id " + fieldId + ": " + schema);
   }
 }

@@ -42,6 +42,20 @@ public final class EventsTable {
 
   private EventsTable() {}
 
+  /**
+   * The position of the column with {@code fieldId} in a record of {@code schema} (found by id, so
+   * it holds after columns are added).
+   */
+  public static int position(org.apache.iceberg.Schema schema, int fieldId) {
+    java.util.List<Types.NestedField> columns = schema.columns();
+    for (int i = 0; i < columns.size(); i++) {
+      if (columns.get(i).fieldId() == fieldId) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("the table has no column with field id " + fieldId + ": " + schema);
+  }
+
   public static TableIdentifier identifier(TableSettings s) {
     return TableIdentifier.of(Namespace.of(s.namespace()), s.name());
   }
