@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
@@ -107,37 +108,40 @@ class SparkCatalogTest {
   @Test
   void aRewriteBySparkDuringIngestionKeepsEveryEventExactlyOnce() throws Exception {
     ExecutorService producer = Executors.newSingleThreadExecutor();
-    int batches = 60;
     int perBatch = 20;
+    AtomicInteger rewrites = new AtomicInteger();
+    AtomicInteger batches = new AtomicInteger();
+    // the producer goes on until two rewrites committed during ingestion (at most 600 batches, so
+    // that a rewrite that never happens fails the test instead of hanging it)
     Future<Long> ingest = producer.submit(() -> {
       long last = 0;
-      for (int i = 0; i < batches; i++) {
+      for (int i = 0; i < 600 && (i < 60 || rewrites.get() < 2); i++) {
         last = floe.ingest("rewrite", events("rewrite", i * perBatch, perBatch));
+        batches.incrementAndGet();
         Thread.sleep(100);
       }
       return last;
     });
     try {
-      int rewrites = 0;
-      while (!ingest.isDone() || rewrites < 2) {
+      while (!ingest.isDone()) {
         Thread.sleep(1500);
         List<Row> r = spark.sql("CALL operator.system.rewrite_data_files(table => 'floe.events',"
             + " options => map('min-input-files', '2', 'partial-progress.enabled', 'false'))").collectAsList();
         if (r.get(0).getInt(0) > 0) {
-          rewrites++;
+          rewrites.incrementAndGet();
         }
       }
-      long last = ingest.get();
-      floe.awaitCommitted(last);
-      assertThat(rewrites).as("compactions that rewrote files").isGreaterThanOrEqualTo(2);
+      floe.awaitCommitted(ingest.get());
+      assertThat(rewrites.get()).as("compactions committed during ingestion").isGreaterThanOrEqualTo(2);
     } finally {
       producer.shutdownNow();
     }
+    long events = (long) batches.get() * perBatch;
     Row r = spark.sql("SELECT count(*), count(DISTINCT sequence), count(DISTINCT get_json_object(payload, '$.n'))"
         + " FROM reader.floe.events WHERE stream = 'rewrite'").first();
-    assertThat(r.getLong(0)).as("rows").isEqualTo((long) batches * perBatch);
-    assertThat(r.getLong(1)).as("distinct sequences").isEqualTo((long) batches * perBatch);
-    assertThat(r.getLong(2)).as("distinct events").isEqualTo((long) batches * perBatch);
+    assertThat(r.getLong(0)).as("rows").isEqualTo(events);
+    assertThat(r.getLong(1)).as("distinct sequences").isEqualTo(events);
+    assertThat(r.getLong(2)).as("distinct events").isEqualTo(events);
     assertThat(spark.sql("SELECT operation FROM reader.floe.events.snapshots").collectAsList().stream()
         .map(x -> x.getString(0)).collect(Collectors.toSet())).contains("append", "replace");
 
