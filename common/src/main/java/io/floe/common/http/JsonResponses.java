@@ -54,6 +54,11 @@ public final class JsonResponses {
             && String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("chunk"));
   }
 
+  /** The detail of a {@code malformed_encoding} answer to a broken chunked body. */
+  public static String framingErrorDetail(Throwable e) {
+    return "the chunked body's framing is broken (" + e.getMessage() + "); nothing was stored";
+  }
+
   /**
    * Answers a request whose chunked body framing is broken with 400 {@code malformed_encoding},
    * called from the request's exception handler. The HTTP decoder has given up on the connection
@@ -67,8 +72,7 @@ public final class JsonResponses {
       return;
     }
     response.putHeader("Connection", "close");
-    error(response, 400, "malformed_encoding", "the chunked body's framing is broken (" + e.getMessage()
-        + "); nothing was stored");
+    error(response, 400, "malformed_encoding", framingErrorDetail(e));
     if (req.connection() instanceof io.vertx.core.net.impl.ConnectionBase c) {
       c.channel().flush();
     }

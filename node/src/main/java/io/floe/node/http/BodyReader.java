@@ -52,8 +52,7 @@ final class BodyReader {
         if (JsonResponses.isFramingError(e)) {
           // answered now: Vert.x closes the connection right after this handler
           JsonResponses.framingErrorNow(req, e);
-          promise.tryFail(new IngestException.BadRequest("malformed_encoding",
-              "the chunked body's framing is broken (" + e.getMessage() + "); nothing was stored"));
+          promise.tryFail(new IngestException.BadRequest("malformed_encoding", JsonResponses.framingErrorDetail(e)));
         } else {
           promise.tryFail(e);
         }

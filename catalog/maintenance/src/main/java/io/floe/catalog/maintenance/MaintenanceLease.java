@@ -52,10 +52,6 @@ final class MaintenanceLease {
     }
   }
 
-  String holder() {
-    return holder;
-  }
-
   private static long parse(String value) {
     try {
       return value == null ? 0 : Long.parseLong(value);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -102,15 +103,10 @@ public final class TableMaintenance implements AutoCloseable {
     if (!nowHeld) {
       return new Cycle(false, 0, 0, 0, 0, 0, 0);
     }
-    task("hygiene", () -> hygiene(t));
-    int expired = task("expire", () -> expire(t));
-    int[] compacted = new int[3];
-    task("compact", () -> {
-      int[] c = compact(t);
-      System.arraycopy(c, 0, compacted, 0, 3);
-      return c[0];
-    });
-    int manifests = task("manifests", () -> rewriteManifests(t));
+    task("hygiene", () -> hygiene(t), 0);
+    int expired = task("expire", () -> expire(t), 0);
+    Compacted compacted = task("compact", () -> compact(t), new Compacted(0, 0, 0));
+    int manifests = task("manifests", () -> rewriteManifests(t), 0);
     int removed = 0;
     long now = clock.millis();
     if (now - lastOrphanSweep >= config.orphanInterval().toMillis() && OrphanSweeper.supported(t)) {
@@ -121,28 +117,27 @@ public final class TableMaintenance implements AutoCloseable {
           LOG.info("table maintenance: removed {} orphan files of {} listed", s.removed(), s.listed());
         }
         return s.removed();
-      });
+      }, 0);
       lastOrphanSweep = now;
     }
     observe(t);
-    return new Cycle(true, expired, compacted[0], compacted[1], compacted[2], removed, manifests);
+    return new Cycle(true, expired, compacted.groups(), compacted.filesIn(), compacted.filesOut(), removed, manifests);
   }
 
-  private interface Task {
-    int run() throws Exception;
-  }
-
-  private int task(String name, Task task) {
+  /** Runs one task, counting its outcome; a failure is logged and answers {@code failed}. */
+  private <T> T task(String name, Callable<T> task, T failed) {
     try {
-      int n = task.run();
+      T result = task.call();
       metrics.ran(name, true);
-      return n;
+      return result;
     } catch (Exception e) {
       metrics.ran(name, false);
       LOG.warn("table maintenance: {} failed: {}", name, e.toString());
-      return 0;
+      return failed;
     }
   }
+
+  private record Compacted(int groups, int filesIn, int filesOut) {}
 
   private int expire(Table t) {
     t.refresh();
@@ -167,8 +162,7 @@ public final class TableMaintenance implements AutoCloseable {
     return expired;
   }
 
-  /** Returns {groups, files in, files out}. */
-  private int[] compact(Table t) throws IOException {
+  private Compacted compact(Table t) throws IOException {
     t.refresh();
     Snapshot planned = t.currentSnapshot();
     List<Compactor.Group> groups = compactor.plan(t, planned, clock.millis() - config.compactAfter().toMillis());
@@ -189,7 +183,7 @@ public final class TableMaintenance implements AutoCloseable {
       LOG.info("table maintenance: compacted {} files ({} bytes) of partition {} into {}", g.files().size(), g.bytes(),
           g.partitionPath(), written.size());
     }
-    return new int[] {done, in, out};
+    return new Compacted(done, in, out);
   }
 
   private int rewriteManifests(Table t) {

@@ -39,14 +39,40 @@ final class CatalogAccess implements Handler<RoutingContext> {
     this.allowPurge = allowPurge;
   }
 
-  @Override
-  public void handle(RoutingContext ctx) {
-    Principal p;
+  /** The caller, or null after answering 401. */
+  private Principal authenticate(RoutingContext ctx) {
     try {
-      p = auth.authenticate(ctx.request().headers());
+      return auth.authenticate(ctx.request().headers());
     } catch (AuthException e) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
       RestErrors.send(ctx, 401, "NotAuthorizedException", e.getMessage());
+      return null;
+    }
+  }
+
+  /** /metrics: open with auth.metrics-open (a local scraper), else a token with read or admin. */
+  Handler<RoutingContext> metrics(boolean open) {
+    return ctx -> {
+      if (open) {
+        ctx.next();
+        return;
+      }
+      Principal p = authenticate(ctx);
+      if (p == null) {
+        return;
+      }
+      if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
+        RestErrors.send(ctx, 403, "ForbiddenException", "the token '" + p.name() + "' may not read metrics (needs read)");
+        return;
+      }
+      ctx.next();
+    };
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    Principal p = authenticate(ctx);
+    if (p == null) {
       return;
     }
     Need need;

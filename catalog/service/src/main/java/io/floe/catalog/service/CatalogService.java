@@ -4,15 +4,10 @@ import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.maintenance.MaintenanceMetrics;
 import io.floe.catalog.maintenance.TableMaintenance;
 import io.floe.catalog.table.EventsTable;
-import io.floe.common.auth.AuthException;
-import io.floe.common.auth.Principal;
-import io.floe.common.auth.Scope;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
@@ -57,7 +52,8 @@ public final class CatalogService implements AutoCloseable {
       Router router = Router.router(vertx);
       router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "live")));
       router.get("/health/ready").handler(ctx -> ctx.json(new JsonObject().put("status", "ready")));
-      router.get("/metrics").handler(metricsAccess(config)).handler(ctx -> {
+      CatalogAccess access = new CatalogAccess(config.auth(), config.allowPurge());
+      router.get("/metrics").handler(access.metrics(config.metricsOpen())).handler(ctx -> {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
           new PrometheusTextFormatWriter(false).write(out, registry.scrape());
@@ -67,8 +63,7 @@ public final class CatalogService implements AutoCloseable {
         }
         ctx.response().putHeader("Content-Type", PrometheusTextFormatWriter.CONTENT_TYPE).end(Buffer.buffer(out.toByteArray()));
       });
-      new RestCatalogRoutes(catalog, config.clientStorageConfig(),
-          new CatalogAccess(config.auth(), config.allowPurge())).mount(router);
+      new RestCatalogRoutes(catalog, config.clientStorageConfig(), access).mount(router);
       router.route().failureHandler(ctx -> RestErrors.send(ctx,
           ctx.failure() != null ? ctx.failure() : new IllegalStateException("status " + ctx.statusCode())));
       router.route().last().handler(ctx -> RestErrors.send(ctx, 404, "NoSuchEndpoint",
@@ -111,29 +106,6 @@ public final class CatalogService implements AutoCloseable {
 
   public Catalog catalog() {
     return catalog;
-  }
-
-  /** /metrics: open with auth.metrics-open (a local scraper), else a token with read or admin. */
-  private static Handler<RoutingContext> metricsAccess(CatalogServiceConfig config) {
-    return ctx -> {
-      if (config.metricsOpen()) {
-        ctx.next();
-        return;
-      }
-      Principal p;
-      try {
-        p = config.auth().authenticate(ctx.request().headers());
-      } catch (AuthException e) {
-        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
-        RestErrors.send(ctx, 401, "NotAuthorizedException", e.getMessage());
-        return;
-      }
-      if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
-        RestErrors.send(ctx, 403, "ForbiddenException", "the token '" + p.name() + "' may not read metrics (needs read)");
-        return;
-      }
-      ctx.next();
-    };
   }
 
   @Override
