@@ -6,6 +6,7 @@ import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.config.NodeConfig;
+import io.floe.node.columns.ColumnSet;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
 import io.floe.node.flush.SalvageNeededException;
@@ -171,7 +172,7 @@ public final class Node implements AutoCloseable, Readiness {
   private int listen(Vertx vertx, GroupCommitter committer) throws Exception {
     ErrorResponses errors = new ErrorResponses(metrics);
     ScopedAuth auth = new ScopedAuth(config.auth(), config.metricsOpen(), new Quotas(metrics::throttled));
-    IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this, auth);
+    IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
     OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
     NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
         config.idleTimeout(), config.tls());
@@ -274,6 +275,20 @@ public final class Node implements AutoCloseable, Readiness {
 
   public NodeConfig config() {
     return config;
+  }
+
+  /** The typed columns as this node knows them (none before the partition joined the table). */
+  public ColumnSet columns() {
+    PartitionStartup.Flushing f = flushing;
+    return f == null ? ColumnSet.NONE : f.columns().current();
+  }
+
+  /** Re-reads the table's typed columns now instead of at the next {@code columns.refresh-seconds}. */
+  public void refreshColumns() {
+    PartitionStartup.Flushing f = flushing;
+    if (f != null) {
+      f.columns().refresh();
+    }
   }
 
   /** The flusher, or null when flushing is disabled or the partition has not joined the table yet. */

@@ -6,7 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoField;
 
 /** Parsing of event times into epoch microseconds, with the range Iceberg timestamps allow. */
-final class EventTimes {
+public final class EventTimes {
   /** 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z in epoch milliseconds. */
   static final long MIN_MILLIS = -62_135_596_800_000L;
 
@@ -15,7 +15,7 @@ final class EventTimes {
   private EventTimes() {}
 
   /** RFC 3339 text (e.g. {@code 2026-11-23T10:15:30.123Z}) to epoch micros, or throws a message. */
-  static long parseRfc3339(String text) {
+  public static long parseRfc3339(String text) {
     String s = text.trim();
     if (s.length() > 10 && (s.charAt(10) == ' ' || s.charAt(10) == 't')) {
       s = s.substring(0, 10) + 'T' + s.substring(11);
@@ -37,7 +37,7 @@ final class EventTimes {
   }
 
   /** Epoch milliseconds to epoch micros, or throws a message when out of range. */
-  static long fromEpochMillis(long millis) {
+  public static long fromEpochMillis(long millis) {
     if (millis < MIN_MILLIS || millis > MAX_MILLIS) {
       throw new IllegalArgumentException(millis + " epoch milliseconds is outside years 1..9999");
     }

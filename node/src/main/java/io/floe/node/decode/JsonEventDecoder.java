@@ -20,12 +20,15 @@ final class JsonEventDecoder {
   private final long maxEventBytes;
   private final long ingestMicros;
   private final EventBatch.Builder out;
+  private final EventCheck check;
   private byte[] scratch = new byte[1024];
 
   private byte[] key;
   private long eventMicros;
 
-  JsonEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out) {
+  JsonEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out,
+      EventCheck check) {
+    this.check = check;
     this.keyFieldName = fields.keyField();
     this.timeFieldName = fields.timeField();
     this.keyField = keyFieldName.getBytes(StandardCharsets.UTF_8);
@@ -239,6 +242,12 @@ final class JsonEventDecoder {
       throw new IngestException.TooLarge(
           s.where() + ": event is " + payloadLen + " bytes, over the limit of " + maxEventBytes
               + " (ingest.max-event-bytes)");
+    }
+    if (check != null) {
+      String problem = check.problem(payload, payloadOff, payloadLen);
+      if (problem != null) {
+        throw new IngestException.BadRequest("column_mismatch", s.where() + ": " + problem);
+      }
     }
     out.add(eventMicros, key, payload, payloadOff, payloadLen);
   }

@@ -392,33 +392,7 @@ final class JsonScanner {
 
   /** The value of a validated string's contents {@code [start, stop)}. */
   String unescape(int start, int stop) {
-    StringBuilder sb = new StringBuilder(stop - start);
-    int runStart = start;
-    int p = start;
-    while (p < stop) {
-      if (in[p] != '\\') {
-        p++;
-        continue;
-      }
-      sb.append(new String(in, runStart, p - runStart, StandardCharsets.UTF_8));
-      byte e = in[p + 1];
-      switch (e) {
-        case 'b' -> sb.append('\b');
-        case 'f' -> sb.append('\f');
-        case 'n' -> sb.append('\n');
-        case 'r' -> sb.append('\r');
-        case 't' -> sb.append('\t');
-        case 'u' -> {
-          sb.append((char) Integer.parseInt(new String(in, p + 2, 4, StandardCharsets.US_ASCII), 16));
-          p += 4;
-        }
-        default -> sb.append((char) e);
-      }
-      p += 2;
-      runStart = p;
-    }
-    sb.append(new String(in, runStart, stop - runStart, StandardCharsets.UTF_8));
-    return sb.toString();
+    return JsonStrings.unescape(in, start, stop);
   }
 
   IngestException.BadRequest malformed(String message) {

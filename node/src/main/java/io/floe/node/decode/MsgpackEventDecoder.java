@@ -31,7 +31,11 @@ final class MsgpackEventDecoder {
   private final EventBatch.Builder out;
   private final ByteArrayBuilder json = new ByteArrayBuilder();
 
-  MsgpackEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out) {
+  private final EventCheck check;
+
+  MsgpackEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out,
+      EventCheck check) {
+    this.check = check;
     this.fields = fields;
     this.maxEventBytes = maxEventBytes;
     this.ingestMicros = ingestMicros;
@@ -96,6 +100,12 @@ final class MsgpackEventDecoder {
               + " (ingest.max-event-bytes)");
     }
     byte[] payload = json.toByteArray();
+    if (check != null) {
+      String problem = check.problem(payload, 0, payload.length);
+      if (problem != null) {
+        throw new IngestException.BadRequest("column_mismatch", where + ": " + problem);
+      }
+    }
     out.add(eventMicros, key, payload, 0, payload.length);
   }
 

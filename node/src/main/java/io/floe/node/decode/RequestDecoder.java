@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  */
 public final class RequestDecoder {
   /** Stream names as DESIGN.md fixes them. */
-  public static final Pattern STREAM_NAME = Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
+  public static final Pattern STREAM_NAME = io.floe.catalog.table.EventsTable.STREAM_NAME;
 
   private final long maxDecodedBytes;
   private final long maxEventBytes;
@@ -83,17 +83,34 @@ public final class RequestDecoder {
       FieldNames fields,
       long ingestMicros,
       DecodeBudget budget) {
+    return decode(stream, format, contentEncoding, body, length, fields, ingestMicros, budget, null);
+  }
+
+  /**
+   * As above, with {@code check} (null: none) run on each event before it is added: the first
+   * event it refuses refuses the request ({@code column_mismatch}, naming the line or element).
+   */
+  public EventBatch decode(
+      String stream,
+      Format format,
+      String contentEncoding,
+      byte[] body,
+      int length,
+      FieldNames fields,
+      long ingestMicros,
+      DecodeBudget budget,
+      EventCheck check) {
     checkStream(stream);
     Decompression.Decoded decoded = Decompression.decode(contentEncoding, body, length, maxDecodedBytes, budget);
     int capacity = decoded.length() + 64 + decoded.length() / 4;
     Decompression.reserve(budget, capacity);
     EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, capacity);
     switch (format) {
-      case NDJSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder)
+      case NDJSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
           .decodeNdjson(decoded.bytes(), decoded.length());
-      case JSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder)
+      case JSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
           .decodeDocument(decoded.bytes(), decoded.length());
-      case MSGPACK -> new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder)
+      case MSGPACK -> new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
           .decode(decoded.bytes(), decoded.length());
     }
     if (builder.count() == 0) {

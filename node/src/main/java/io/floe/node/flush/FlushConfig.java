@@ -21,6 +21,8 @@ import java.util.Map;
  * @param startupTimeout how long start-up waits for the catalog
  * @param claimCheck how often an idle flusher checks that the partition is still its own, so that a
  *     node whose partition another process claimed stops acknowledging within this long
+ * @param columnsRefresh how often the node re-reads the table's typed columns (a mapping added takes
+ *     effect for ingestion within this long plus a catalog round trip)
  */
 public record FlushConfig(
     boolean enabled,
@@ -33,7 +35,8 @@ public record FlushConfig(
     int maxConcurrency,
     Duration retryMax,
     Duration startupTimeout,
-    Duration claimCheck) {
+    Duration claimCheck,
+    Duration columnsRefresh) {
 
   public static final String ENABLED = "flush.enabled";
   public static final boolean ENABLED_DEFAULT = true;
@@ -53,6 +56,8 @@ public record FlushConfig(
   public static final Duration STARTUP_TIMEOUT_DEFAULT = Duration.ofSeconds(120);
   public static final String CLAIM_CHECK = "flush.claim-check-seconds";
   public static final Duration CLAIM_CHECK_DEFAULT = Duration.ofSeconds(5);
+  public static final String COLUMNS_REFRESH = "columns.refresh-seconds";
+  public static final Duration COLUMNS_REFRESH_DEFAULT = Duration.ofSeconds(5);
 
   public static FlushConfig load(Settings s, Map<String, String> catalogProperties) {
     TableSettings table = TableSettings.load(s);
@@ -68,6 +73,7 @@ public record FlushConfig(
         s.intValue(MAX_CONCURRENCY, Math.max(2, cores * 2), 1, 256),
         s.seconds(RETRY_MAX, RETRY_MAX_DEFAULT, Duration.ofSeconds(1), Duration.ofHours(1)),
         s.seconds(STARTUP_TIMEOUT, STARTUP_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)),
-        s.seconds(CLAIM_CHECK, CLAIM_CHECK_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
+        s.seconds(CLAIM_CHECK, CLAIM_CHECK_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
+        s.seconds(COLUMNS_REFRESH, COLUMNS_REFRESH_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
   }
 }

@@ -5,6 +5,7 @@ import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.columns.ColumnSet;
 import io.floe.node.metrics.NodeMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ public final class Flusher implements AutoCloseable {
   private final PartitionClaim claim;
   private final FlushConfig config;
   private final NodeMetrics metrics;
+  private final java.util.function.Supplier<ColumnSet> columns;
   private final Runnable onFenced;
   private final Consumer<Throwable> onDeath;
   private final ExecutorService writerPool;
@@ -63,12 +65,14 @@ public final class Flusher implements AutoCloseable {
   private long nextClaimCheckNanos;
 
   public Flusher(RocksBuffer buffer, CommitProtocol protocol, PartitionClaim claim, FlushConfig config,
-      NodeMetrics metrics, Runnable onFenced, Consumer<Throwable> onDeath) {
+      NodeMetrics metrics, java.util.function.Supplier<ColumnSet> columns, Runnable onFenced,
+      Consumer<Throwable> onDeath) {
     this.buffer = buffer;
     this.protocol = protocol;
     this.claim = claim;
     this.config = config;
     this.metrics = metrics;
+    this.columns = columns;
     this.onFenced = onFenced;
     this.onDeath = onDeath;
     this.tableCommitted = claim.committedSequence();
@@ -217,7 +221,7 @@ public final class Flusher implements AutoCloseable {
     if (cut.isEmpty()) {
       return;
     }
-    TableFileWriter.Written written = writer.write(protocol.table(), cut, ++flushes);
+    TableFileWriter.Written written = writer.write(protocol.table(), columns.get(), cut, ++flushes);
     FaultPoint.AFTER_UPLOAD.reach();
     protocol.commit(claim, cut.after(), cut.through(), written.files(),
         Map.of("floe.events", Integer.toString(cut.events())));
@@ -228,6 +232,7 @@ public final class Flusher implements AutoCloseable {
     long nanos = System.nanoTime() - start;
     metrics.flushed(cut.events(), cut.bytes(), written.files().size(), written.bytes(), nanos);
     written.files().forEach(f -> metrics.fileWritten(f.fileSizeInBytes()));
+    written.mismatches().forEach(metrics::columnMismatches);
     LOG.info("flushed partition {} sequences {}..{}: {} events, {} files, {} bytes of Parquet in {} ms "
         + "({} writers at once)", claim.partitionId(), cut.after() + 1, cut.through(), cut.events(),
         written.files().size(), written.bytes(), nanos / 1_000_000, written.concurrency());

@@ -8,6 +8,7 @@ import io.floe.catalog.table.EventsTable;
 import io.floe.common.config.ConfigException;
 import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.columns.ColumnWatcher;
 import io.floe.node.metrics.NodeMetrics;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -31,13 +32,14 @@ public final class PartitionStartup {
 
   private PartitionStartup() {}
 
-  /** The catalog client and the flusher of a claimed partition; closed flusher first. */
-  public record Flushing(Catalog catalog, Flusher flusher) implements AutoCloseable {
+  /** The catalog client, the typed columns and the flusher of a claimed partition; closed flusher first. */
+  public record Flushing(Catalog catalog, ColumnWatcher columns, Flusher flusher) implements AutoCloseable {
     @Override
     public void close() throws Exception {
       try {
         flusher.close();
       } finally {
+        columns.close();
         if (catalog instanceof AutoCloseable c) {
           c.close();
         }
@@ -96,7 +98,10 @@ public final class PartitionStartup {
         LOG.warn("the table records partition {} committed through {} but this buffer dropped through {}: "
             + "was the table replaced?", partitionId, claim.committedSequence(), local);
       }
-      return new Flushing(catalog, new Flusher(buffer, protocol, claim, config, metrics, onFenced, onDeath));
+      ColumnWatcher columns = new ColumnWatcher(catalog.loadTable(EventsTable.identifier(config.table())),
+          config.columnsRefresh(), metrics);
+      return new Flushing(catalog, columns,
+          new Flusher(buffer, protocol, claim, config, metrics, columns::current, onFenced, onDeath));
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {
         try {

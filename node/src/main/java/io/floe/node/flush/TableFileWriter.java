@@ -3,7 +3,11 @@ package io.floe.node.flush;
 import io.floe.catalog.table.EventsTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import io.floe.node.columns.ColumnFiller;
+import io.floe.node.columns.ColumnSet;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -45,8 +49,11 @@ final class TableFileWriter {
     this.concurrency = concurrency;
   }
 
-  /** A written flush: the files, and what writing them took. */
-  record Written(List<DataFile> files, long bytes, int concurrency) {}
+  /** A written flush: the files, what writing them took, and the values that did not fit their typed column. */
+  record Written(List<DataFile> files, long bytes, int concurrency, Map<String, Long> mismatches) {}
+
+  /** One chunk's files and mismatches. */
+  private record ChunkResult(List<DataFile> files, Map<String, Long> mismatches) {}
 
   /** Positions of the table's columns in a record of its schema, found by field id. */
   private record Columns(int stream, int partitionId, int sequence, int eventTime, int ingestTime, int key,
@@ -60,17 +67,24 @@ final class TableFileWriter {
   }
 
   /** What every chunk of one flush is written with. */
-  private record Target(Table table, GenericFileWriterFactory writers, OutputFileFactory files,
-      long targetFileSize, long rowGroupBytes, Columns columns) {}
+  private record Target(Table table, Schema schema, ColumnSet typed, GenericFileWriterFactory writers,
+      OutputFileFactory files, long targetFileSize, long rowGroupBytes, Columns columns) {}
 
-  Written write(Table table, FlushCut cut, long flushId) throws Exception {
+  /**
+   * Writes {@code cut} with the schema of {@code typed} (the table's newest as the node knows it,
+   * so that typed columns added since the last commit are filled).
+   */
+  Written write(Table table, ColumnSet typed, FlushCut cut, long flushId) throws Exception {
+    Schema schema = typed.schema();
     int permits = concurrency.permits();
     RowPlan plan = RowPlan.of(cut, partitionFunction(table.spec()), permits);
     Target target = new Target(
         table,
+        schema,
+        typed,
         new GenericFileWriterFactory.Builder(table)
             .dataFileFormat(FileFormat.PARQUET)
-            .dataSchema(table.schema())
+            .dataSchema(schema)
             .dataSortOrder(table.sortOrder())
             .build(),
         OutputFileFactory.builderFor(table, partitionId, flushId)
@@ -81,10 +95,10 @@ final class TableFileWriter {
             TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT),
         PropertyUtil.propertyAsLong(table.properties(),
             TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES_DEFAULT),
-        Columns.of(table.schema()));
+        Columns.of(schema));
 
     Semaphore slots = new Semaphore(permits);
-    List<Future<List<DataFile>>> tasks = new ArrayList<>();
+    List<Future<ChunkResult>> tasks = new ArrayList<>();
     boolean first = true;
     for (RowPlan.Chunk chunk : plan.chunks()) {
       boolean faultHere = first;
@@ -99,10 +113,13 @@ final class TableFileWriter {
       }));
     }
     List<DataFile> written = new ArrayList<>();
+    Map<String, Long> mismatches = new HashMap<>();
     Exception failure = null;
-    for (Future<List<DataFile>> task : tasks) {
+    for (Future<ChunkResult> task : tasks) {
       try {
-        written.addAll(task.get());
+        ChunkResult r = task.get();
+        written.addAll(r.files());
+        r.mismatches().forEach((column, n) -> mismatches.merge(column, n, Long::sum));
       } catch (ExecutionException e) {
         failure = e.getCause() instanceof Exception ex ? ex : e;
       }
@@ -111,19 +128,20 @@ final class TableFileWriter {
       throw failure; // files already written are never committed: orphans for maintenance
     }
     long bytes = written.stream().mapToLong(DataFile::fileSizeInBytes).sum();
-    return new Written(written, bytes, permits);
+    return new Written(written, bytes, permits, mismatches);
   }
 
-  private List<DataFile> writeChunk(Target t, RowPlan plan, RowPlan.Chunk chunk, boolean faultHere)
+  private ChunkResult writeChunk(Target t, RowPlan plan, RowPlan.Chunk chunk, boolean faultHere)
       throws IOException {
     PartitionSpec spec = t.table().spec();
     PartitionKey key = null;
     if (spec.isPartitioned()) {
-      key = new PartitionKey(spec, t.table().schema());
+      key = new PartitionKey(spec, t.schema());
       key.set(0, chunk.partition());
     }
     Columns c = t.columns();
-    GenericRecord record = GenericRecord.create(t.table().schema());
+    ColumnFiller typed = t.typed().filler();
+    GenericRecord record = GenericRecord.create(t.schema());
     RollingDataWriter<Record> writer =
         new RollingDataWriter<>(t.writers(), t.files(), t.table().io(), t.targetFileSize(), spec, key);
     try {
@@ -135,8 +153,9 @@ final class TableFileWriter {
         record.set(c.eventTime(), DateTimeUtil.timestamptzFromMicros(plan.eventTimeMicros(r)));
         record.set(c.ingestTime(), DateTimeUtil.timestamptzFromMicros(plan.ingestTimeMicros(r)));
         record.set(c.key(), plan.key(r));
-        record.set(c.payload(),
-            new String(plan.payloadArray(r), plan.payloadOffset(r), plan.payloadLength(r), StandardCharsets.UTF_8));
+        byte[] json = plan.payloadArray(r);
+        record.set(c.payload(), new String(json, plan.payloadOffset(r), plan.payloadLength(r), StandardCharsets.UTF_8));
+        typed.fill(record, plan.stream(r), json, plan.payloadOffset(r), plan.payloadLength(r));
         writer.write(record);
         if (faultHere && i == chunk.from() + chunk.rows() / 2) {
           FaultPoint.MID_UPLOAD.reach();
@@ -149,7 +168,7 @@ final class TableFileWriter {
     // an open Parquet writer holds its current row group: at most the file, at most a row group
     long largest = result.stream().mapToLong(DataFile::fileSizeInBytes).max().orElse(0);
     concurrency.observe(Math.min(largest, t.rowGroupBytes()));
-    return result;
+    return new ChunkResult(result, typed.mismatches());
   }
 
   /** The table's partition value of an event time (micros), or 0 for an unpartitioned table. */

@@ -2,6 +2,7 @@ package io.floe.node.http;
 
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.columns.ColumnSet;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
@@ -15,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -42,6 +44,7 @@ public final class IngestHandler {
   private final NodeMetrics metrics;
   private final Readiness readiness;
   private final ScopedAuth auth;
+  private final Supplier<ColumnSet> columns;
 
   public IngestHandler(
       NodeConfig config,
@@ -49,7 +52,8 @@ public final class IngestHandler {
       InflightBudget budget,
       NodeMetrics metrics,
       Readiness readiness,
-      ScopedAuth auth) {
+      ScopedAuth auth,
+      Supplier<ColumnSet> columns) {
     this.partitionId = config.partitionId();
     this.limits = config.limits();
     this.decoder = new RequestDecoder(limits.maxDecodedBytes(), limits.maxEventBytes());
@@ -58,6 +62,7 @@ public final class IngestHandler {
     this.metrics = metrics;
     this.readiness = readiness;
     this.auth = auth;
+    this.columns = columns;
   }
 
   /** Checks that need no body, then reserves in-flight bytes for it. */
@@ -174,7 +179,8 @@ public final class IngestHandler {
         body.length(),
         fields,
         ingestMicros,
-        reservation::grow);
+        reservation::grow,
+        columns.get().rejectCheck(ctx.pathParam("stream")));
     // the decompression buffers are garbage now; what waits for the writer is the batch
     reservation.shrinkTo(Math.max(base, batch.sizeBytes()));
     return batch;

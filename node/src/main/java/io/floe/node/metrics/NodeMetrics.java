@@ -119,6 +119,32 @@ public final class NodeMetrics {
           512 << 20)
       .register(registry);
 
+  private final Counter columnMismatches = Counter.builder()
+      .name("floe_column_mismatches_total")
+      .help("Values that did not fit their typed column and were written as null (the payload keeps them), by column")
+      .labelNames("column")
+      .register(registry);
+  private final Counter columnRefreshFailures = Counter.builder()
+      .name("floe_columns_refresh_failures_total")
+      .help("Failed reads of the table's typed columns (the last known ones stay in use)")
+      .register(registry);
+
+  /** Values of {@code column} written as null because they did not fit its type, in one committed flush. */
+  public void columnMismatches(String column, long count) {
+    columnMismatches.labelValues(column).inc(count);
+  }
+
+  public void columnRefreshFailed() {
+    columnRefreshFailures.inc();
+  }
+
+  /** The typed columns this node fills, and when it last read them. */
+  public void watchColumns(IntSupplier active, DoubleSupplier refreshedSeconds) {
+    gauge("floe_columns_active", "Typed columns this node fills (active column mappings)", active::getAsInt);
+    gauge("floe_columns_refreshed_timestamp_seconds", "When this node last read the table's typed columns",
+        refreshedSeconds);
+  }
+
   /** One data file written by a flush. */
   public void fileWritten(long bytes) {
     fileSize.observe(bytes);

@@ -69,6 +69,33 @@ final class CatalogAccess implements Handler<RoutingContext> {
     };
   }
 
+  /**
+   * Floe's column API: listing and suggesting read the table (read, catalog:read or admin);
+   * adding and dropping change its schema (admin).
+   */
+  Handler<RoutingContext> columns() {
+    return ctx -> {
+      Principal p;
+      try {
+        p = auth.authenticate(ctx.request().headers());
+      } catch (AuthException e) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
+        io.floe.common.http.JsonResponses.error(ctx.response(), 401, "unauthorized", e.getMessage());
+        return;
+      }
+      boolean reads = ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.HEAD;
+      boolean allowed = reads ? p.may(Scope.READ) || p.may(Scope.CATALOG_READ) || p.may(Scope.ADMIN) : p.may(Scope.ADMIN);
+      if (!allowed) {
+        io.floe.common.http.JsonResponses.error(ctx.response(), 403, "forbidden", "the token '" + p.name()
+            + "' may not " + ctx.request().method() + " " + ctx.request().path() + " (needs "
+            + (reads ? "read or catalog:read" : "admin") + ")");
+        return;
+      }
+      ctx.put(PRINCIPAL, p);
+      ctx.next();
+    };
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
     Principal p = authenticate(ctx);

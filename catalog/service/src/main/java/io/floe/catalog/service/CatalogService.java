@@ -64,6 +64,7 @@ public final class CatalogService implements AutoCloseable {
         ctx.response().putHeader("Content-Type", PrometheusTextFormatWriter.CONTENT_TYPE).end(Buffer.buffer(out.toByteArray()));
       });
       new RestCatalogRoutes(catalog, config.clientStorageConfig(), access).mount(router);
+      new ColumnRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
       router.route().failureHandler(ctx -> RestErrors.send(ctx,
           ctx.failure() != null ? ctx.failure() : new IllegalStateException("status " + ctx.statusCode())));
       router.route().last().handler(ctx -> RestErrors.send(ctx, 404, "NoSuchEndpoint",

@@ -27,6 +27,8 @@ public final class EventsTable {
   public static final int INGEST_TIME_ID = 5;
   public static final int EVENT_KEY_ID = 6;
   public static final int PAYLOAD_ID = 7;
+  /** Stream names as DESIGN.md fixes them. */
+  public static final java.util.regex.Pattern STREAM_NAME = java.util.regex.Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
 
   public static final Schema SCHEMA =
       new Schema(

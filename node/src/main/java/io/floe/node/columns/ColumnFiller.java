@@ -1,0 +1,65 @@
+package io.floe.node.columns;
+
+import io.floe.catalog.columns.ColumnMapping;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.iceberg.data.GenericRecord;
+
+/**
+ * Fills the typed columns of the rows one writer thread writes, from each event's stored JSON:
+ * the value at the mapping's path converted to the column's type; null when the event has no
+ * such field, or when the value does not fit (then counted). Not thread-safe: one per writer.
+ */
+public final class ColumnFiller {
+  private final ColumnSet set;
+  private final Map<String, Long> mismatches = new HashMap<>();
+  private int[] start = new int[0];
+  private int[] end = new int[0];
+  private String stream;
+  private ColumnSet.Compiled compiled;
+
+  ColumnFiller(ColumnSet set) {
+    this.set = set;
+  }
+
+  /** Sets every typed column of {@code record} for an event of {@code stream}. */
+  public void fill(GenericRecord record, String stream, byte[] json, int off, int len) {
+    int[] all = set.positions();
+    if (all.length == 0) {
+      return;
+    }
+    for (int p : all) {
+      record.set(p, null);
+    }
+    if (!stream.equals(this.stream)) {
+      this.stream = stream;
+      compiled = set.forStream(stream);
+      int slots = compiled.locator().slots();
+      if (start.length < slots) {
+        start = new int[slots];
+        end = new int[slots];
+      }
+    }
+    if (compiled.mappings().isEmpty()) {
+      return;
+    }
+    compiled.locator().locate(json, off, len, start, end);
+    for (int i = 0; i < compiled.mappings().size(); i++) {
+      int slot = compiled.slots()[i];
+      if (start[slot] < 0) {
+        continue;
+      }
+      ColumnMapping m = compiled.mappings().get(i);
+      try {
+        record.set(compiled.positions()[i], ValueConverter.convert(json, start[slot], end[slot], m.type()));
+      } catch (ValueConverter.Mismatch e) {
+        mismatches.merge(m.name(), 1L, Long::sum);
+      }
+    }
+  }
+
+  /** Values that did not fit, per column name, since this filler was made. */
+  public Map<String, Long> mismatches() {
+    return mismatches;
+  }
+}

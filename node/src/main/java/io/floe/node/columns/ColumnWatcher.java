@@ -1,0 +1,91 @@
+package io.floe.node.columns;
+
+import io.floe.catalog.columns.ColumnMapping;
+import io.floe.catalog.columns.ColumnMappings;
+import io.floe.node.metrics.NodeMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.iceberg.Table;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the table's typed columns: re-reads the table every {@code columns.refresh-seconds} on its
+ * own thread (its own table object, so the flusher's is never refreshed under it) and publishes a
+ * new {@link ColumnSet} when the mappings or the schema changed. Ingestion validates against, and
+ * the flusher writes with, whatever {@link #current} returns. A failed refresh keeps the last set
+ * and is counted; the next one tries again.
+ */
+public final class ColumnWatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ColumnWatcher.class);
+
+  private final Table table;
+  private final NodeMetrics metrics;
+  private final ScheduledExecutorService timer;
+  private volatile ColumnSet current;
+  private volatile long refreshedMillis;
+  private int schemaId = -1;
+  private List<ColumnMapping> mappings = List.of();
+  private List<String> problems = List.of();
+
+  public ColumnWatcher(Table table, Duration interval, NodeMetrics metrics) {
+    this.table = table;
+    this.metrics = metrics;
+    this.current = ColumnSet.NONE;
+    read();
+    metrics.watchColumns(() -> current.active().size(), () -> refreshedMillis / 1000.0);
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "floe-columns");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleWithFixedDelay(this::refresh, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The typed columns as of the last refresh. */
+  public ColumnSet current() {
+    return current;
+  }
+
+  /** Reads the table now (tests, and the flusher after a commit changed nothing here). */
+  public void refresh() {
+    try {
+      table.refresh();
+      read();
+    } catch (RuntimeException e) {
+      metrics.columnRefreshFailed();
+      LOG.warn("cannot refresh the table's typed columns ({}); keeping the {} known", e.getMessage(),
+          current.active().size());
+    }
+  }
+
+  private synchronized void read() {
+    ColumnMappings.Read read = ColumnMappings.read(table);
+    List<ColumnMapping> active = read.active();
+    int schema = table.schema().schemaId();
+    if (!read.problems().equals(problems)) {
+      problems = read.problems();
+      problems.forEach(p -> LOG.warn("typed columns: {}; that mapping is not filled", p));
+    }
+    if (schema != schemaId || !active.equals(mappings)) {
+      schemaId = schema;
+      mappings = active;
+      current = ColumnSet.of(table.schema(), active);
+      LOG.info("typed columns ({}): {}", active.size(), active.isEmpty() ? "none" : active.stream()
+          .map(m -> m.name() + " " + m.typeText() + " from " + m.pathText()
+              + (m.streams().isEmpty() ? "" : " for " + String.join(",", m.streams())) + " on mismatch "
+              + m.onMismatch().text())
+          .collect(Collectors.joining("; ")));
+    }
+    refreshedMillis = System.currentTimeMillis();
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}
