@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * each is an audit line. Answers are Floe's JSON ({@code {"error":..,"detail":..}} on failure).
  */
 final class ColumnRoutes {
-  private static final Logger AUDIT = LoggerFactory.getLogger("io.floe.audit");
+  private static final Logger AUDIT = LoggerFactory.getLogger("floe.audit");
   private static final Set<String> ADD_FIELDS = Set.of("name", "type", "path", "streams", "on_mismatch");
   static final String ROOT = "/floe/v1/columns";
 

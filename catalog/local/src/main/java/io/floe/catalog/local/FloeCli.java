@@ -1,0 +1,278 @@
+package io.floe.catalog.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.iceberg.util.JsonUtil;
+
+/**
+ * {@code scripts/floe}: the command line for Floe's admin APIs, talking to the catalog service
+ * (the local cluster's by default). Today: {@code columns add|list|drop|suggest}. Prints a table
+ * for people, or the service's JSON with {@code --json}; exits 0 on success, 1 when the service
+ * refused (its message on stderr), 2 on a usage error.
+ */
+public final class FloeCli {
+  static final String USAGE = """
+      usage: scripts/floe [--catalog URL] [--token T] [--json] columns COMMAND
+        columns add NAME TYPE --path JSON.PATH [--streams a,b] [--on-mismatch reject|null]
+            TYPE: boolean int long float double decimal(P,S) string date timestamp timestamptz uuid list<TYPE>
+            adding an existing column again widens it (int->long, float->double, decimal precision)
+            or changes its streams / on-mismatch
+        columns list [--all]          the active mappings (--all: dropped ones too)
+        columns drop NAME             stop filling NAME (its values stay; the name is not reused)
+        columns suggest [--stream S] [--sample N]
+                                      proposes mappings from recent events, with fill rates
+      --catalog defaults to $FLOE_CATALOG_URL or http://127.0.0.1:8181; --token to $FLOE_ADMIN_TOKEN
+      (add and drop need an admin token; list and suggest read, catalog:read or admin).""";
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private String catalog = System.getenv().getOrDefault("FLOE_CATALOG_URL", "http://127.0.0.1:8181");
+  private String token = System.getenv("FLOE_ADMIN_TOKEN");
+  private boolean json;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  public FloeCli(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new FloeCli(System.out, System.err).run(args));
+  }
+
+  /** Usage errors (exit 2). */
+  static final class Usage extends RuntimeException {
+    Usage(String message) {
+      super(message);
+    }
+  }
+
+  /** Runs one command line; returns the exit status. */
+  public int run(String[] argv) {
+    List<String> args = new ArrayList<>(List.of(argv));
+    try {
+      while (!args.isEmpty() && args.get(0).startsWith("--")) {
+        String option = args.remove(0);
+        switch (option) {
+          case "--catalog" -> catalog = value(args, option);
+          case "--token" -> token = value(args, option);
+          case "--json" -> json = true;
+          case "--help", "-h" -> {
+            out.println(USAGE);
+            return 0;
+          }
+          default -> throw new Usage("unknown option " + option);
+        }
+      }
+      if (args.isEmpty() || !args.get(0).equals("columns") || args.size() < 2) {
+        throw new Usage(args.isEmpty() ? "a command is needed" : "unknown command " + String.join(" ", args));
+      }
+      args.remove(0);
+      String command = args.remove(0);
+      return switch (command) {
+        case "add" -> add(args);
+        case "list" -> list(args);
+        case "drop" -> drop(args);
+        case "suggest" -> suggest(args);
+        default -> throw new Usage("unknown columns command " + command);
+      };
+    } catch (Usage e) {
+      err.println("error: " + e.getMessage());
+      err.println(USAGE);
+      return 2;
+    } catch (Exception e) {
+      err.println("error: cannot reach the catalog service at " + catalog + ": " + e);
+      return 1;
+    }
+  }
+
+  private int add(List<String> args) throws Exception {
+    if (args.size() < 2) {
+      throw new Usage("columns add needs NAME and TYPE");
+    }
+    ObjectNode body = JsonUtil.mapper().createObjectNode();
+    body.put("name", args.remove(0));
+    body.put("type", args.remove(0));
+    while (!args.isEmpty()) {
+      String option = args.remove(0);
+      switch (option) {
+        case "--path" -> body.put("path", value(args, option));
+        case "--streams" -> {
+          ArrayNode streams = body.putArray("streams");
+          for (String s : value(args, option).split(",")) {
+            if (!s.isBlank()) {
+              streams.add(s.trim());
+            }
+          }
+        }
+        case "--on-mismatch" -> body.put("on_mismatch", value(args, option));
+        default -> throw new Usage("unknown option for columns add: " + option);
+      }
+    }
+    if (!body.has("path")) {
+      throw new Usage("columns add needs --path JSON.PATH");
+    }
+    JsonNode answer = call("POST", "", body.toString());
+    if (answer == null) {
+      return 1;
+    }
+    if (!json) {
+      JsonNode c = answer.get("column");
+      out.println(answer.get("outcome").asText() + ": " + c.get("name").asText() + " " + c.get("type").asText()
+          + " from " + c.get("path").asText() + streams(c) + ", on mismatch " + c.get("on_mismatch").asText()
+          + " (nodes follow within seconds)");
+    }
+    return 0;
+  }
+
+  private int list(List<String> args) throws Exception {
+    boolean all = args.remove("--all");
+    if (!args.isEmpty()) {
+      throw new Usage("unknown option for columns list: " + args.get(0));
+    }
+    JsonNode answer = call("GET", all ? "?all=true" : "", null);
+    if (answer == null) {
+      return 1;
+    }
+    if (!json) {
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"NAME", "TYPE", "PATH", "STREAMS", "ON_MISMATCH", all ? "STATE" : ""});
+      for (JsonNode c : answer.get("columns")) {
+        rows.add(new String[] {c.get("name").asText(), c.get("type").asText(), c.get("path").asText(),
+            c.get("streams").isEmpty() ? "*" : join(c.get("streams")), c.get("on_mismatch").asText(),
+            all ? (c.get("dropped").asBoolean() ? "dropped" : "active") : ""});
+      }
+      print(rows);
+      for (JsonNode p : answer.get("problems")) {
+        err.println("warning: " + p.asText());
+      }
+    }
+    return 0;
+  }
+
+  private int drop(List<String> args) throws Exception {
+    if (args.size() != 1) {
+      throw new Usage("columns drop needs exactly one NAME");
+    }
+    JsonNode answer = call("DELETE", "/" + URLEncoder.encode(args.get(0), StandardCharsets.UTF_8), null);
+    if (answer == null) {
+      return 1;
+    }
+    if (!json) {
+      out.println("dropped: " + args.get(0) + " (its values stay; new rows leave it null)");
+    }
+    return 0;
+  }
+
+  private int suggest(List<String> args) throws Exception {
+    StringBuilder query = new StringBuilder();
+    while (!args.isEmpty()) {
+      String option = args.remove(0);
+      switch (option) {
+        case "--stream" -> query.append(query.isEmpty() ? "?" : "&").append("stream=")
+            .append(URLEncoder.encode(value(args, option), StandardCharsets.UTF_8));
+        case "--sample" -> query.append(query.isEmpty() ? "?" : "&").append("sample=")
+            .append(URLEncoder.encode(value(args, option), StandardCharsets.UTF_8));
+        default -> throw new Usage("unknown option for columns suggest: " + option);
+      }
+    }
+    JsonNode answer = call("GET", "/suggest" + query, null);
+    if (answer == null) {
+      return 1;
+    }
+    if (!json) {
+      out.println("sampled " + answer.get("sampled_events").asLong() + " recent events");
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"PATH", "TYPE", "FILL", "EXAMPLE", "TO MAP IT"});
+      for (JsonNode s : answer.get("suggestions")) {
+        String command = s.has("mapped_as") ? "(mapped as " + s.get("mapped_as").asText() + ")"
+            : "scripts/floe columns add " + s.get("column").asText() + " '" + s.get("type").asText() + "' --path "
+                + s.get("path").asText();
+        rows.add(new String[] {s.get("path").asText(), s.get("type").asText(),
+            String.format(Locale.ROOT, "%.1f%%", 100 * s.get("fill_rate").asDouble()),
+            s.path("example").asText(""), command});
+      }
+      print(rows);
+    }
+    return 0;
+  }
+
+  /** The answer's JSON, or null after printing the service's refusal. */
+  private JsonNode call(String method, String suffix, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(catalog.replaceAll("/+$", "") + "/floe/v1/columns"
+            + suffix))
+        .timeout(Duration.ofSeconds(120))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (token != null && !token.isBlank()) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode answer;
+    try {
+      answer = JsonUtil.mapper().readTree(response.body());
+    } catch (Exception e) {
+      answer = null;
+    }
+    if (response.statusCode() >= 300) {
+      String detail = answer == null ? response.body()
+          : answer.path("detail").asText(answer.path("error").path("message").asText(response.body()));
+      err.println("error: " + response.statusCode() + " " + detail);
+      return null;
+    }
+    if (json) {
+      out.println(response.body());
+    }
+    return answer;
+  }
+
+  private static String streams(JsonNode c) {
+    return c.get("streams").isEmpty() ? "" : " for " + join(c.get("streams"));
+  }
+
+  private static String join(JsonNode array) {
+    List<String> parts = new ArrayList<>();
+    array.forEach(n -> parts.add(n.asText()));
+    return String.join(",", parts);
+  }
+
+  private void print(List<String[]> rows) {
+    int[] width = new int[rows.get(0).length];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        width[i] = Math.max(width[i], r[i].length());
+      }
+    }
+    for (String[] r : rows) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < r.length; i++) {
+        line.append(r[i]);
+        if (i < r.length - 1) {
+          line.append(" ".repeat(width[i] - r[i].length() + 2));
+        }
+      }
+      out.println(line.toString().stripTrailing());
+    }
+  }
+
+  private static String value(List<String> args, String option) {
+    if (args.isEmpty()) {
+      throw new Usage(option + " needs a value");
+    }
+    return args.remove(0);
+  }
+}
