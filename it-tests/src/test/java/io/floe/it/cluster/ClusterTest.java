@@ -139,6 +139,58 @@ class ClusterTest {
     verify(w, true);
   }
 
+  @Test
+  @Order(6)
+  void aTypedColumnAddedWhileThreeNodesIngest() throws Exception {
+    AckingWriter w = load("columns");
+    Thread.sleep(2000);
+    long added = System.currentTimeMillis();
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/columns"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"n\",\"type\":\"long\",\"path\":\"n\",\"on_mismatch\":\"reject\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    Thread.sleep(13_000);
+    w.stop();
+    assertThat(w.errors.get()).isZero();
+    verify(w, true); // nothing lost, nothing twice, across the schema change
+    Table table = CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
+        .loadTable(EventsTable.identifier(TableSettings.defaults()));
+    long before = 0;
+    long filled = 0;
+    long lateRows = 0;
+    try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+      for (Record row : rows) {
+        JsonObject payload = new JsonObject((String) row.getField("payload"));
+        Object n = row.getField("n");
+        boolean thisRun = payload.getString("id").startsWith("columns-");
+        if (!thisRun) {
+          assertThat(n).as("rows committed before the column existed stay null").isNull();
+          before++;
+          continue;
+        }
+        if (n != null) {
+          assertThat(n).as("the typed value is the payload's").isEqualTo(payload.getLong("n"));
+          filled++;
+        }
+        long ingestMillis = ((java.time.OffsetDateTime) row.getField("ingest_time")).toInstant().toEpochMilli();
+        if (ingestMillis > added + 10_000) {
+          lateRows++;
+          assertThat(n).as("rows ingested 10 s after the mapping was added have the value: %s", payload).isNotNull();
+        }
+      }
+    }
+    assertThat(before).isPositive();
+    assertThat(lateRows).as("rows ingested after every node followed the mapping").isPositive();
+    assertThat(filled).isGreaterThanOrEqualTo(lateRows);
+    for (JavaProcess node : cluster.nodes) {
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/metrics"))
+          .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN).build(), HttpResponse.BodyHandlers.ofString())
+          .body();
+      assertThat(metrics).as(node.name).contains("floe_columns_active 1.0");
+    }
+  }
+
   /** Flushes every node, then checks the table against everything acknowledged so far. */
   private void verify(AckingWriter w, boolean keysStayInOnePartition) throws Exception {
     allAcked.putAll(w.acked);
