@@ -77,6 +77,7 @@ final class FloeServices implements AutoCloseable {
     nodeEnv.put("FLOE_CATALOG_TOKEN", NODE_TOKEN);
     nodeEnv.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
     nodeEnv.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "1");
+    nodeEnv.put("FLOE_COLUMNS_REFRESH_SECONDS", "1");
     start(lib, "node-0", "io.floe.node.NodeMain", List.of(), nodeEnv);
     awaitOk(nodePort, "/health/ready", Duration.ofSeconds(120));
   }
@@ -99,6 +100,28 @@ final class FloeServices implements AutoCloseable {
       throw new IllegalStateException("no last_sequence in " + r.body());
     }
     return Long.parseLong(m.group(1));
+  }
+
+  /** Declares a typed column through the catalog service's column API (admin token); returns the answer's status. */
+  int addColumn(String name, String type, String path) throws Exception {
+    String body = "{\"name\":\"" + name + "\",\"type\":\"" + type + "\",\"path\":\"" + path + "\"}";
+    return http.send(HttpRequest.newBuilder(URI.create(catalogUri() + "/floe/v1/columns"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  /** Waits until the node fills {@code count} typed columns (its floe_columns_active gauge). */
+  void awaitNodeColumns(int count) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      if (metrics.contains("floe_columns_active " + count + ".0")) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("the node did not follow " + count + " typed columns within 30 s; see " + logs);
   }
 
   /** Waits (the node's receipt) until everything up to {@code sequence} is committed to the table. */
