@@ -39,6 +39,11 @@ final class FloeServices implements AutoCloseable {
   private final Path logs;
 
   FloeServices(Path dir) throws Exception {
+    this(dir, Map.of());
+  }
+
+  /** With further settings of the node ({@code FLOE_*} environment). */
+  FloeServices(Path dir, Map<String, String> nodeSettings) throws Exception {
     Path lib = Path.of(System.getProperty("floe.services.lib", "../target/lib"));
     if (!Files.isDirectory(lib)) {
       throw new IllegalStateException("no services classpath at " + lib.toAbsolutePath()
@@ -78,6 +83,7 @@ final class FloeServices implements AutoCloseable {
     nodeEnv.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
     nodeEnv.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "1");
     nodeEnv.put("FLOE_COLUMNS_REFRESH_SECONDS", "1");
+    nodeEnv.putAll(nodeSettings);
     start(lib, "node-0", "io.floe.node.NodeMain", List.of(), nodeEnv);
     awaitOk(nodePort, "/health/ready", Duration.ofSeconds(120));
   }
@@ -100,6 +106,16 @@ final class FloeServices implements AutoCloseable {
       throw new IllegalStateException("no last_sequence in " + r.body());
     }
     return Long.parseLong(m.group(1));
+  }
+
+  /** Flushes the node now (POST /v1/flush) and waits until it committed everything. */
+  void flush() throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort + "/v1/flush"))
+        .timeout(Duration.ofMinutes(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("flush answered " + r.statusCode() + ": " + r.body());
+    }
   }
 
   /** Declares a typed column through the catalog service's column API (admin token); returns the answer's status. */

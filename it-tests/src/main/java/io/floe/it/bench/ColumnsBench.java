@@ -71,7 +71,7 @@ public final class ColumnsBench {
     Map<Integer, Figures> last = new HashMap<>();
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe");
         CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
-      for (int round = 1; round <= 2; round++) {
+      for (int round = 1; round <= 3; round++) {
         for (int columns : VARIANTS) {
           Figures f = run(service, dir, bodies, bytes, columns, round);
           System.out.printf(Locale.ROOT, "round %d  %2d columns: ingest %7.1f MB/s %6.2f CPU s/GB   flush %6.1f MB/s"

@@ -34,7 +34,7 @@ public final class ColumnFiller {
     if (!stream.equals(this.stream)) {
       this.stream = stream;
       compiled = set.forStream(stream);
-      int slots = compiled.locator().slots();
+      int slots = compiled.paths().slots();
       if (start.length < slots) {
         start = new int[slots];
         end = new int[slots];
@@ -43,7 +43,7 @@ public final class ColumnFiller {
     if (compiled.mappings().isEmpty()) {
       return;
     }
-    compiled.locator().locate(json, off, len, start, end);
+    compiled.paths().locate(json, off, len, start, end);
     for (int i = 0; i < compiled.mappings().size(); i++) {
       int slot = compiled.slots()[i];
       if (start[slot] < 0) {

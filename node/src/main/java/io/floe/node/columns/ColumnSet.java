@@ -4,6 +4,7 @@ import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
 import io.floe.catalog.table.EventsTable;
 import io.floe.node.decode.EventCheck;
+import io.floe.node.decode.FieldPaths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +25,19 @@ public final class ColumnSet {
   private final List<ColumnMapping> active;
   private final int[] positions;
   private final Map<String, Compiled> byStream = new ConcurrentHashMap<>();
-  private final Map<String, Compiled> rejectsByStream = new ConcurrentHashMap<>();
+  private final Map<String, EventCheck> rejectsByStream = new ConcurrentHashMap<>();
+  /** Memoizes "no reject column for this stream" (a ConcurrentHashMap holds no null). */
+  private static final EventCheck NO_CHECK = new EventCheck() {
+    @Override
+    public FieldPaths paths() {
+      return null;
+    }
+
+    @Override
+    public String problem(byte[] json, int[] start, int[] end) {
+      return null;
+    }
+  };
 
   ColumnSet(Schema schema, List<ColumnMapping> active) {
     this.schema = schema;
@@ -58,10 +71,12 @@ public final class ColumnSet {
     return new ColumnFiller(this);
   }
 
-  /** A check of the {@code reject} columns of {@code stream} for one request, or null when it has none. */
+  /** The check of the {@code reject} columns of {@code stream}, or null when it has none. */
   public EventCheck rejectCheck(String stream) {
-    Compiled c = rejectsByStream.computeIfAbsent(stream, s -> compile(s, true));
-    return c.mappings.isEmpty() ? null : new RejectCheck(c);
+    return rejectsByStream.computeIfAbsent(stream, s -> {
+      Compiled c = compile(s, true);
+      return c.mappings.isEmpty() ? NO_CHECK : new RejectCheck(c);
+    }) instanceof RejectCheck r ? r : null;
   }
 
   Compiled forStream(String stream) {
@@ -88,9 +103,9 @@ public final class ColumnSet {
       slot[i] = distinct.computeIfAbsent(mine.get(i).path(), p -> distinct.size());
     }
     int[] at = mineAt.stream().mapToInt(Integer::intValue).toArray();
-    return new Compiled(List.copyOf(mine), at, slot, new FieldLocator(new ArrayList<>(distinct.keySet())));
+    return new Compiled(List.copyOf(mine), at, slot, new FieldPaths(new ArrayList<>(distinct.keySet())));
   }
 
   /** The mappings of one stream: their record positions, their locator slots, the locator. */
-  record Compiled(List<ColumnMapping> mappings, int[] positions, int[] slots, FieldLocator locator) {}
+  record Compiled(List<ColumnMapping> mappings, int[] positions, int[] slots, FieldPaths paths) {}
 }

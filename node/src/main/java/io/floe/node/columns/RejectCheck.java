@@ -2,22 +2,23 @@ package io.floe.node.columns;
 
 import io.floe.catalog.columns.ColumnMapping;
 import io.floe.node.decode.EventCheck;
+import io.floe.node.decode.FieldPaths;
 
-/** Refuses an event whose value for a {@code reject} column does not fit; one per request. */
+/** Refuses an event whose value for a {@code reject} column does not fit; stateless, shared per stream. */
 final class RejectCheck implements EventCheck {
   private final ColumnSet.Compiled compiled;
-  private final int[] start;
-  private final int[] end;
 
   RejectCheck(ColumnSet.Compiled compiled) {
     this.compiled = compiled;
-    this.start = new int[compiled.locator().slots()];
-    this.end = new int[compiled.locator().slots()];
   }
 
   @Override
-  public String problem(byte[] json, int off, int len) {
-    compiled.locator().locate(json, off, len, start, end);
+  public FieldPaths paths() {
+    return compiled.paths();
+  }
+
+  @Override
+  public String problem(byte[] json, int[] start, int[] end) {
     for (int i = 0; i < compiled.mappings().size(); i++) {
       int slot = compiled.slots()[i];
       if (start[slot] < 0) {
@@ -25,7 +26,7 @@ final class RejectCheck implements EventCheck {
       }
       ColumnMapping m = compiled.mappings().get(i);
       try {
-        ValueConverter.convert(json, start[slot], end[slot], m.type());
+        ValueConverter.check(json, start[slot], end[slot], m.type());
       } catch (ValueConverter.Mismatch e) {
         return "field '" + m.pathText() + "' (column " + m.name() + ", " + m.typeText() + "): " + e.getMessage();
       }

@@ -1,6 +1,7 @@
 package io.floe.node.columns;
 
 import io.floe.node.decode.EventTimes;
+import io.floe.node.decode.FieldPaths;
 import io.floe.node.decode.JsonStrings;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -98,23 +99,23 @@ final class ValueConverter {
       throw mismatch("an array", b, from, to);
     }
     List<Object> out = new ArrayList<>();
-    int p = FieldLocator.space(b, from + 1);
+    int p = FieldPaths.space(b, from + 1);
     if (b[p] == ']') {
       return out;
     }
     Type element = type.elementType();
     while (true) {
-      int end = FieldLocator.skip(b, p);
+      int end = FieldPaths.skip(b, p);
       try {
         out.add(convert(b, p, end, element));
       } catch (Mismatch e) {
         throw new Mismatch("element " + (out.size() + 1) + ": " + e.getMessage());
       }
-      p = FieldLocator.space(b, end);
+      p = FieldPaths.space(b, end);
       if (b[p] != ',') {
         return out;
       }
-      p = FieldLocator.space(b, p + 1);
+      p = FieldPaths.space(b, p + 1);
     }
   }
 
@@ -184,13 +185,15 @@ final class ValueConverter {
         : "a timestamp (ISO date-time, or epoch milliseconds)";
     long micros;
     if (b[from] == '"') {
-      String s = JsonStrings.unescape(b, from + 1, to - 1);
+      String s = null;
       try {
-        micros = EventTimes.parseRfc3339(s);
+        micros = hasEscape(b, from + 1, to - 1) ? EventTimes.parseRfc3339(s = JsonStrings.unescape(b, from + 1, to - 1))
+            : EventTimes.parseRfc3339(b, from + 1, to - 1);
       } catch (IllegalArgumentException withoutOffset) {
         if (withZone) {
           throw mismatch(expected, b, from, to);
         }
+        s = s != null ? s : JsonStrings.unescape(b, from + 1, to - 1);
         try {
           return LocalDateTime.parse(s.length() > 10 && s.charAt(10) == ' ' ? s.substring(0, 10) + 'T'
               + s.substring(11) : s, DateTimeFormatter.ISO_LOCAL_DATE_TIME);
@@ -207,6 +210,72 @@ final class ValueConverter {
     }
     return withZone ? DateTimeUtil.timestamptzFromMicros(micros)
         : DateTimeUtil.timestampFromMicros(micros);
+  }
+
+  /**
+   * Whether the value fits the type, as {@link #convert} decides, allocating nothing on the common
+   * paths (what ingest checks on the event loop): a string column takes anything; whole numbers and
+   * plain decimals are checked on their digits.
+   */
+  static void check(byte[] b, int from, int to, Type type) {
+    if (b[from] == 'n') {
+      return;
+    }
+    switch (type.typeId()) {
+      case STRING -> { }
+      case LONG -> whole(b, from, to, "a long");
+      case TIMESTAMP -> {
+        boolean usual = b[from] == '"' && ((Types.TimestampType) type).shouldAdjustToUTC()
+            && EventTimes.usualRfc3339(b, from + 1, to - 1) != Long.MIN_VALUE;
+        if (!usual) {
+          convert(b, from, to, type);
+        }
+      }
+      case DECIMAL -> {
+        if (!plainDecimalFits(b, from, to, (Types.DecimalType) type)) {
+          decimal(b, from, to, (Types.DecimalType) type);
+        }
+      }
+      default -> convert(b, from, to, type);
+    }
+  }
+
+  /** A plain JSON number ({@code -?digits[.digits]}) within precision and scale; false also when not plain. */
+  private static boolean plainDecimalFits(byte[] b, int from, int to, Types.DecimalType type) {
+    int p = b[from] == '-' ? from + 1 : from;
+    int integer = 0;
+    int fraction = 0;
+    boolean leading = true;
+    boolean dot = false;
+    int trailingZeros = 0;
+    for (int i = p; i < to; i++) {
+      byte c = b[i];
+      if (c == '.' && !dot && i > p) {
+        dot = true;
+        continue;
+      }
+      if (c < '0' || c > '9') {
+        return false;
+      }
+      if (dot) {
+        fraction++;
+        trailingZeros = c == '0' ? trailingZeros + 1 : 0;
+      } else if (!(leading && c == '0')) {
+        leading = false;
+        integer++;
+      }
+    }
+    int scale = fraction - trailingZeros;
+    return p < to && b[to - 1] != '.' && scale <= type.scale() && integer + type.scale() <= type.precision();
+  }
+
+  private static boolean hasEscape(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == '\\') {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String text(byte[] b, int from, int to, String expected) {

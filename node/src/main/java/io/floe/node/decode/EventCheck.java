@@ -1,11 +1,19 @@
 package io.floe.node.decode;
 
 /**
- * A check of each event a request holds, on its stored (compact JSON) form, before anything is
- * written: the typed columns declared {@code reject}. One instance per request; not thread-safe.
+ * A check of each event a request holds, before anything is written: the typed columns declared
+ * {@code reject}. The decoder records where the values at {@link #paths} are while it reads the
+ * event (the JSON decoder in its one validating walk), then asks {@link #problem}. One instance
+ * per request; not thread-safe.
  */
-@FunctionalInterface
 public interface EventCheck {
-  /** Why the event cannot be accepted (without its position, which the decoder adds), or null. */
-  String problem(byte[] json, int off, int len);
+  /** The paths whose values the check needs. */
+  FieldPaths paths();
+
+  /**
+   * Why the event cannot be accepted (without its position, which the decoder adds), or null;
+   * {@code start[i]}/{@code end[i]} bound the JSON text of path {@code i} in {@code json}, {@code
+   * start[i] == -1} when the event lacks it.
+   */
+  String problem(byte[] json, int[] start, int[] end);
 }

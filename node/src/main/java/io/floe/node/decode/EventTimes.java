@@ -36,6 +36,97 @@ public final class EventTimes {
     }
   }
 
+  /**
+   * {@link #parseRfc3339(String)} of UTF-8 text {@code [from, to)}, without a String or a parser for
+   * the usual form ({@code YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)}); any other form takes the
+   * general path, which decides.
+   */
+  public static long parseRfc3339(byte[] b, int from, int to) {
+    long micros = usualRfc3339(b, from, to);
+    return micros != Long.MIN_VALUE ? micros
+        : parseRfc3339(new String(b, from, to - from, java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** Epoch micros of the usual RFC 3339 form, or Long.MIN_VALUE for anything else (also out of range). */
+  public static long usualRfc3339(byte[] b, int from, int to) {
+    if (to - from < 20) {
+      return Long.MIN_VALUE;
+    }
+    int year = number(b, from, 4);
+    int month = number(b, from + 5, 2);
+    int day = number(b, from + 8, 2);
+    int hour = number(b, from + 11, 2);
+    int minute = number(b, from + 14, 2);
+    int second = number(b, from + 17, 2);
+    byte t = b[from + 10];
+    if (year < 1 || b[from + 4] != '-' || b[from + 7] != '-' || (t != 'T' && t != 't' && t != ' ')
+        || b[from + 13] != ':' || b[from + 16] != ':' || month < 1 || month > 12 || day < 1
+        || day > java.time.Month.of(month).length(java.time.Year.isLeap(year)) || hour < 0 || hour > 23
+        || minute < 0 || minute > 59 || second < 0 || second > 59) {
+      return Long.MIN_VALUE;
+    }
+    int p = from + 19;
+    long micros = 0;
+    if (b[p] == '.') {
+      int digits = 0;
+      p++;
+      while (p < to && b[p] >= '0' && b[p] <= '9') {
+        if (digits < 6) {
+          micros = micros * 10 + (b[p] - '0');
+        }
+        digits++;
+        p++;
+      }
+      if (digits == 0 || digits > 9) {
+        return Long.MIN_VALUE;
+      }
+      for (int i = digits; i < 6; i++) {
+        micros *= 10;
+      }
+    }
+    int offsetSeconds;
+    if (p == to - 1 && (b[p] == 'Z' || b[p] == 'z')) {
+      offsetSeconds = 0;
+    } else if (p == to - 6 && (b[p] == '+' || b[p] == '-') && b[p + 3] == ':') {
+      int oh = number(b, p + 1, 2);
+      int om = number(b, p + 4, 2);
+      if (oh < 0 || oh > 18 || om < 0 || om > 59) {
+        return Long.MIN_VALUE;
+      }
+      offsetSeconds = (b[p] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    } else {
+      return Long.MIN_VALUE;
+    }
+    long seconds = daysFromCivil(year, month, day) * 86_400L + hour * 3600L + minute * 60L + second - offsetSeconds;
+    if (seconds * 1000 < MIN_MILLIS || seconds * 1000 > MAX_MILLIS) {
+      return Long.MIN_VALUE;
+    }
+    return seconds * 1_000_000L + micros;
+  }
+
+  /** {@code count} ASCII digits at {@code at} as a number, or -1. */
+  private static int number(byte[] b, int at, int count) {
+    int v = 0;
+    for (int i = at; i < at + count; i++) {
+      int d = b[i] - '0';
+      if (d < 0 || d > 9) {
+        return -1;
+      }
+      v = v * 10 + d;
+    }
+    return v;
+  }
+
+  /** Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse). */
+  private static long daysFromCivil(int year, int month, int day) {
+    int y = month <= 2 ? year - 1 : year;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146_097L + doe - 719_468L;
+  }
+
   /** Epoch milliseconds to epoch micros, or throws a message when out of range. */
   public static long fromEpochMillis(long millis) {
     if (millis < MIN_MILLIS || millis > MAX_MILLIS) {

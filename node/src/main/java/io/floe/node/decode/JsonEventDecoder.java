@@ -21,6 +21,9 @@ final class JsonEventDecoder {
   private final long ingestMicros;
   private final EventBatch.Builder out;
   private final EventCheck check;
+  /** Where the check's paths are in the event being read (input offsets), -1 when absent. */
+  private final int[] pathStart;
+  private final int[] pathEnd;
   private byte[] scratch = new byte[1024];
 
   private byte[] key;
@@ -29,6 +32,8 @@ final class JsonEventDecoder {
   JsonEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out,
       EventCheck check) {
     this.check = check;
+    this.pathStart = check == null ? null : new int[check.paths().slots()];
+    this.pathEnd = check == null ? null : new int[check.paths().slots()];
     this.keyFieldName = fields.keyField();
     this.timeFieldName = fields.timeField();
     this.keyField = keyFieldName.getBytes(StandardCharsets.UTF_8);
@@ -137,6 +142,11 @@ final class JsonEventDecoder {
     s.clearSpaced();
     boolean keySeen = false;
     boolean timeSeen = false;
+    FieldPaths.Level paths = null;
+    if (check != null) {
+      java.util.Arrays.fill(pathStart, -1);
+      paths = check.paths().root();
+    }
     if (!s.opens('}')) {
       return;
     }
@@ -145,18 +155,59 @@ final class JsonEventDecoder {
       boolean escaped = s.memberName();
       int nameEnd = s.offset() - 1;
       s.colon();
+      int member = paths == null ? -1 : paths.find(s.input(), nameStart, nameEnd, escaped);
+      int valueStart = s.offset();
       if (!keySeen && s.nameIs(keyField, keyFieldName, nameStart, nameEnd, escaped)) {
         keySeen = true;
         key = keyValue();
       } else if (!timeSeen && s.nameIs(timeField, timeFieldName, nameStart, nameEnd, escaped)) {
         timeSeen = true;
         eventMicros = timeValue();
+      } else if (member >= 0 && paths.child(member) != null && s.peek() == '{') {
+        pathObject(paths.child(member), 2);
       } else {
         s.skipValue(1);
+      }
+      if (member >= 0) {
+        recordPath(paths.slot(member), valueStart);
       }
       if (!s.another('}')) {
         return;
       }
+    }
+  }
+
+  /** An object on a check's path: validated as {@link JsonScanner#skipObject} does, recording the paths in it. */
+  private void pathObject(FieldPaths.Level level, int depth) {
+    s.checkDepth(depth);
+    if (!s.opens('}')) {
+      return;
+    }
+    while (true) {
+      int nameStart = s.offset() + 1;
+      boolean escaped = s.memberName();
+      int nameEnd = s.offset() - 1;
+      s.colon();
+      int member = level.find(s.input(), nameStart, nameEnd, escaped);
+      int valueStart = s.offset();
+      if (member >= 0 && level.child(member) != null && s.peek() == '{') {
+        pathObject(level.child(member), depth + 1);
+      } else {
+        s.skipValue(depth);
+      }
+      if (member >= 0) {
+        recordPath(level.slot(member), valueStart);
+      }
+      if (!s.another('}')) {
+        return;
+      }
+    }
+  }
+
+  private void recordPath(int slot, int valueStart) {
+    if (slot >= 0 && pathStart[slot] < 0) {
+      pathStart[slot] = valueStart;
+      pathEnd[slot] = s.offset();
     }
   }
 
@@ -197,10 +248,8 @@ final class JsonEventDecoder {
       }
       if (b == '"') {
         boolean escaped = s.skipString();
-        String text = escaped
-            ? s.unescape(start + 1, s.offset() - 1)
-            : s.text(start + 1, s.offset() - 1, StandardCharsets.UTF_8);
-        return EventTimes.parseRfc3339(text);
+        return escaped ? EventTimes.parseRfc3339(s.unescape(start + 1, s.offset() - 1))
+            : EventTimes.parseRfc3339(s.input(), start + 1, s.offset() - 1);
       }
       if (b == '-' || (b >= '0' && b <= '9')) {
         boolean integral = s.number();
@@ -244,7 +293,8 @@ final class JsonEventDecoder {
               + " (ingest.max-event-bytes)");
     }
     if (check != null) {
-      String problem = check.problem(payload, payloadOff, payloadLen);
+      // the spans are offsets in the input, which compaction only copied from
+      String problem = check.problem(s.input(), pathStart, pathEnd);
       if (problem != null) {
         throw new IngestException.BadRequest("column_mismatch", s.where() + ": " + problem);
       }

@@ -101,7 +101,10 @@ final class MsgpackEventDecoder {
     }
     byte[] payload = json.toByteArray();
     if (check != null) {
-      String problem = check.problem(payload, 0, payload.length);
+      int[] start = new int[check.paths().slots()];
+      int[] end = new int[start.length];
+      check.paths().locate(payload, 0, payload.length, start, end);
+      String problem = check.problem(payload, start, end);
       if (problem != null) {
         throw new IngestException.BadRequest("column_mismatch", where + ": " + problem);
       }

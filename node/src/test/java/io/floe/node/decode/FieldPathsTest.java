@@ -1,24 +1,22 @@
-package io.floe.node.columns;
+package io.floe.node.decode;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.math.BigDecimal;
+import io.floe.node.event.EventBatch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hand-written field locator held to Jackson's verdict: for random events and random paths,
- * the span it finds is the value Jackson finds there (first occurrence of a duplicate), or absent
- * when Jackson finds none; and the converter's rules at their edges.
+ * The path walks held to Jackson's verdict: for random events and random paths, the span {@link
+ * FieldPaths#locate} finds in stored JSON, and the span the JSON decoder records while it validates
+ * a request (spaced as sent), is the value Jackson finds there, or absent when Jackson finds none.
  */
-class FieldLocatorTest {
+class FieldPathsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String[] NAMES = {"a", "b", "user", "id", "x\"y", "é", "amount", "a.b"};
 
@@ -40,7 +38,29 @@ class FieldLocatorTest {
       byte[] bytes = ("  " + event + " ").getBytes(StandardCharsets.UTF_8);
       int[] start = new int[paths.size()];
       int[] end = new int[paths.size()];
-      new FieldLocator(paths).locate(bytes, 2, bytes.length - 3, start, end);
+      new FieldPaths(paths).locate(bytes, 2, bytes.length - 3, start, end);
+      int[] decoderStart = new int[paths.size()];
+      int[] decoderEnd = new int[paths.size()];
+      byte[][] input = new byte[1][];
+      EventCheck spy = new EventCheck() {
+        final FieldPaths fp = new FieldPaths(paths);
+
+        @Override
+        public FieldPaths paths() {
+          return fp;
+        }
+
+        @Override
+        public String problem(byte[] json, int[] s, int[] e) {
+          System.arraycopy(s, 0, decoderStart, 0, s.length);
+          System.arraycopy(e, 0, decoderEnd, 0, e.length);
+          input[0] = json;
+          return null;
+        }
+      };
+      byte[] line = (event + "\n").getBytes(StandardCharsets.UTF_8);
+      new JsonEventDecoder(new FieldNames("key", "event_time"), 1 << 20, 5, new EventBatch.Builder("s", 5, 4096), spy)
+          .decodeNdjson(line, line.length);
       JsonNode tree = JSON.readTree(event);
       for (int i = 0; i < paths.size(); i++) {
         JsonNode expected = tree;
@@ -49,9 +69,12 @@ class FieldLocatorTest {
         }
         if (expected == null) {
           assertThat(start[i]).as("%s in %s", paths.get(i), event).isEqualTo(-1);
+          assertThat(decoderStart[i]).as("decoder: %s in %s", paths.get(i), event).isEqualTo(-1);
         } else {
           String found = new String(bytes, start[i], end[i] - start[i], StandardCharsets.UTF_8);
           assertThat(JSON.readTree(found)).as("%s in %s", paths.get(i), event).isEqualTo(expected);
+          String recorded = new String(input[0], decoderStart[i], decoderEnd[i] - decoderStart[i], StandardCharsets.UTF_8);
+          assertThat(JSON.readTree(recorded)).as("decoder: %s in %s", paths.get(i), event).isEqualTo(expected);
         }
       }
     }
@@ -87,42 +110,5 @@ class FieldLocatorTest {
       case 6, 7 -> object(random, depth + 1);
       default -> "[1,{\"a\":[]},\"]\",[[]]]";
     };
-  }
-
-  @Test
-  void convertsAtTheEdgesOfEachType() {
-    assertThat(convert("9223372036854775807", Types.LongType.get())).isEqualTo(Long.MAX_VALUE);
-    assertThat(convert("-9223372036854775808", Types.LongType.get())).isEqualTo(Long.MIN_VALUE);
-    assertThat(convert("1e2", Types.LongType.get())).isEqualTo(100L);
-    assertThat(convert("2.0", Types.IntegerType.get())).isEqualTo(2);
-    mismatch("9223372036854775808", Types.LongType.get(), "a whole number in range");
-    mismatch("1.5", Types.LongType.get(), "a whole number");
-    mismatch("\"1\"", Types.LongType.get(), "expected a long");
-    mismatch("2147483648", Types.IntegerType.get(), "32 bits");
-    mismatch("1e39", Types.FloatType.get(), "a float in range");
-    assertThat(convert("\"-0.50\"", Types.DecimalType.of(3, 2))).isEqualTo(new BigDecimal("-0.50"));
-    mismatch("123.4", Types.DecimalType.of(4, 2), "at most 4 digits");
-    mismatch("\"1,5\"", Types.DecimalType.of(4, 2), "a number for decimal(4,2)");
-    assertThat(convert("\"a\\u00e9\\n\"", Types.StringType.get())).isEqualTo("aé\n");
-    assertThat(convert("{\"a\":[1]}", Types.StringType.get())).isEqualTo("{\"a\":[1]}");
-    mismatch("\"2026-02-30\"", Types.DateType.get(), "a date");
-    mismatch("\"2026-12-03T10:00:00\"", Types.TimestampType.withZone(), "RFC 3339 with offset");
-    assertThat(convert("\"2026-12-03T10:00:00+02:00\"", Types.TimestampType.withoutZone()))
-        .isEqualTo(java.time.LocalDateTime.parse("2026-12-03T08:00:00"));
-    assertThat(convert("0", Types.TimestampType.withZone()))
-        .isEqualTo(java.time.OffsetDateTime.parse("1970-01-01T00:00:00Z"));
-    mismatch("\"123e4567e89b12d3a456426614174000\"", Types.UUIDType.get(), "a uuid");
-    mismatch("[1,\"x\"]", Types.ListType.ofOptional(9, Types.LongType.get()), "element 2: expected a long");
-    mismatch("1", Types.ListType.ofOptional(9, Types.LongType.get()), "expected an array");
-    assertThat(convert("null", Types.UUIDType.get())).isNull();
-  }
-
-  private static Object convert(String json, org.apache.iceberg.types.Type type) {
-    byte[] b = json.getBytes(StandardCharsets.UTF_8);
-    return ValueConverter.convert(b, 0, b.length, type);
-  }
-
-  private static void mismatch(String json, org.apache.iceberg.types.Type type, String message) {
-    assertThatThrownBy(() -> convert(json, type)).isInstanceOf(ValueConverter.Mismatch.class).hasMessageContaining(message);
   }
 }
