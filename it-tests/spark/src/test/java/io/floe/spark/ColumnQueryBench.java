@@ -24,6 +24,8 @@ import org.apache.spark.sql.SparkSession;
  * {@code query: rows=<n> typed_s=<x> json_s=<x> speedup=<x> typed_mb_read=<x> json_mb_read=<x>}
  */
 public final class ColumnQueryBench {
+  private static final String[] WORDS = {"click", "view", "purchase", "signup", "search", "logout", "cart", "home"};
+
   private ColumnQueryBench() {}
 
   /** Bytes read by every task that ended, as Spark's input metrics count them. */
@@ -56,9 +58,9 @@ public final class ColumnQueryBench {
       }
     }
     Files.createDirectories(dir);
-    // one flush at the end: files near the target size, as a table looks after compaction
+    // flushes of 128 MiB of events: files of tens of MB, as a table looks after compaction
     try (FloeServices floe = new FloeServices(dir, Map.of("FLOE_FLUSH_MAX_AGE_SECONDS", "3600",
-        "FLOE_FLUSH_TRIGGER_BYTES", "64GiB", "FLOE_FLUSH_MAX_BYTES", "64GiB"))) {
+        "FLOE_FLUSH_TRIGGER_BYTES", "128MiB", "FLOE_FLUSH_MAX_BYTES", "128MiB"))) {
       for (String[] c : new String[][] {{"user_id", "long", "user.id"}, {"amount", "decimal(12,2)", "order.amount"},
           {"country", "string", "geo.country"}}) {
         if (floe.addColumn(c[0], c[1], c[2]) != 201) {
@@ -75,7 +77,11 @@ public final class ColumnQueryBench {
           body.append("{\"user\":{\"id\":").append(random.nextInt(100_000)).append("},\"order\":{\"amount\":")
               .append(random.nextInt(10_000)).append('.').append(10 + random.nextInt(90)).append("},\"geo\":{\"country\":\"")
               .append(countries[random.nextInt(countries.length)]).append("\"},\"page\":\"/p/").append(random.nextInt(10_000))
-              .append("\",\"text\":\"").append("lorem ipsum dolor sit amet ".repeat(12)).append("\"}\n");
+              .append("\",\"text\":\"");
+          for (int w = 0; w < 40; w++) {
+            body.append(WORDS[random.nextInt(WORDS.length)]).append(' ').append(random.nextInt(1000)).append(' ');
+          }
+          body.append("\"}\n");
         }
         floe.ingest("orders", body.toString());
         if (sent % 200_000 == 0) {
