@@ -37,6 +37,11 @@ final class FloeServices implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final Path logs;
+  private final Path lib;
+  private final Map<String, String> catalogEnv;
+  /** The local S3 server's files: {@code <bucket>/<key>}. */
+  final Path s3Dir;
+  private Process catalog;
 
   FloeServices(Path dir) throws Exception {
     this(dir, Map.of());
@@ -44,6 +49,11 @@ final class FloeServices implements AutoCloseable {
 
   /** With further settings of the node ({@code FLOE_*} environment). */
   FloeServices(Path dir, Map<String, String> nodeSettings) throws Exception {
+    this(dir, nodeSettings, Map.of());
+  }
+
+  /** With further settings of the node and of the catalog service ({@code FLOE_*} environment). */
+  FloeServices(Path dir, Map<String, String> nodeSettings, Map<String, String> catalogSettings) throws Exception {
     Path lib = Path.of(System.getProperty("floe.services.lib", "../target/lib"));
     if (!Files.isDirectory(lib)) {
       throw new IllegalStateException("no services classpath at " + lib.toAbsolutePath()
@@ -69,7 +79,11 @@ final class FloeServices implements AutoCloseable {
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
     catalogEnv.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
     catalogEnv.put("FLOE_AUTH_TOKENS_FILE", tokens.toString());
-    start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), catalogEnv);
+    catalogEnv.putAll(catalogSettings);
+    this.lib = lib;
+    this.catalogEnv = Map.copyOf(catalogEnv);
+    this.s3Dir = dir.resolve("s3");
+    catalog = start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), catalogEnv);
     awaitOk(catalogPort, "/health/ready", Duration.ofSeconds(90));
     nodePort = freePort();
     Map<String, String> nodeEnv = new HashMap<>();
@@ -154,16 +168,40 @@ final class FloeServices implements AutoCloseable {
     throw new IllegalStateException("sequence " + sequence + " not committed within 120 s; see " + logs);
   }
 
-  private void start(Path lib, String name, String mainClass, List<String> args, Map<String, String> env)
+  /**
+   * Stops the catalog service (SIGTERM: it releases its maintenance lease) and starts it again on
+   * the same port and database with {@code settings} over its first ones.
+   */
+  void restartCatalog(Map<String, String> settings) throws Exception {
+    catalog.destroy();
+    if (!catalog.waitFor(60, TimeUnit.SECONDS)) {
+      catalog.destroyForcibly().waitFor();
+    }
+    processes.remove(catalog);
+    Map<String, String> env = new HashMap<>(catalogEnv);
+    env.putAll(settings);
+    catalog = start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), env);
+    awaitOk(catalogPort, "/health/ready", Duration.ofSeconds(90));
+  }
+
+  /** The catalog service's Prometheus text. */
+  String catalogMetrics() throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(catalogUri() + "/metrics"))
+        .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private Process start(Path lib, String name, String mainClass, List<String> args, Map<String, String> env)
       throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", lib.toAbsolutePath() + "/*", mainClass));
+        name.equals("catalog") ? "-Xmx1g" : "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", lib.toAbsolutePath() + "/*", mainClass));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("FLOE_"));
     pb.environment().putAll(env);
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile()));
-    processes.add(pb.start());
+    Process process = pb.start();
+    processes.add(process);
+    return process;
   }
 
   private void awaitOk(int port, String path, Duration limit) throws Exception {

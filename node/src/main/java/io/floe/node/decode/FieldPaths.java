@@ -125,11 +125,15 @@ public final class FieldPaths {
     java.util.Arrays.fill(start, 0, slots, -1);
     int p = space(b, off);
     if (p < off + len && b[p] == '{') {
-      object(b, p, root, start, end);
+      object(b, p, root, start, end, new int[] {slots});
     }
   }
 
-  private static int object(byte[] b, int p, Level level, int[] start, int[] end) {
+  /**
+   * Walks the object at {@code p}; returns the position after it, or -1 once every path was found
+   * ({@code missing[0]} counts down): the rest of the event is not read.
+   */
+  private static int object(byte[] b, int p, Level level, int[] start, int[] end, int[] missing) {
     p = space(b, p + 1);
     if (b[p] == '}') {
       return p + 1;
@@ -146,11 +150,17 @@ public final class FieldPaths {
         p = skip(b, p);
       } else {
         Level child = level.child(member);
-        p = child != null && b[p] == '{' ? object(b, p, child, start, end) : skip(b, p);
+        p = child != null && b[p] == '{' ? object(b, p, child, start, end, missing) : skip(b, p);
+        if (p < 0) {
+          return -1;
+        }
         int slot = level.slot(member);
         if (slot >= 0 && start[slot] < 0) {
           start[slot] = valueStart;
           end[slot] = p;
+          if (--missing[0] == 0) {
+            return -1;
+          }
         }
       }
       p = space(b, p);

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,7 @@ public final class Flusher implements AutoCloseable {
   private final PartitionClaim claim;
   private final FlushConfig config;
   private final NodeMetrics metrics;
-  private final java.util.function.Supplier<ColumnSet> columns;
+  private final Supplier<ColumnSet> columns;
   private final Runnable onFenced;
   private final Consumer<Throwable> onDeath;
   private final ExecutorService writerPool;
@@ -65,7 +66,7 @@ public final class Flusher implements AutoCloseable {
   private long nextClaimCheckNanos;
 
   public Flusher(RocksBuffer buffer, CommitProtocol protocol, PartitionClaim claim, FlushConfig config,
-      NodeMetrics metrics, java.util.function.Supplier<ColumnSet> columns, Runnable onFenced,
+      NodeMetrics metrics, Supplier<ColumnSet> columns, Runnable onFenced,
       Consumer<Throwable> onDeath) {
     this.buffer = buffer;
     this.protocol = protocol;

@@ -1,14 +1,14 @@
 package io.floe.node.flush;
 
 import io.floe.catalog.table.EventsTable;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import io.floe.node.columns.ColumnFiller;
 import io.floe.node.columns.ColumnSet;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
