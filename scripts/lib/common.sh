@@ -94,3 +94,18 @@ floe_fio_baseline() {
 floe_json_number() {
   sed -E "s/.*\"$1\":([0-9.]+).*/\\1/" <<<"$2"
 }
+
+# Runs a main class of the Spark module's test code (benchmarks that query with local Spark):
+# compiles the module, resolves its test classpath once per build, and execs the JVM with the
+# module opens Spark needs. The Floe services it starts run from it-tests/target/lib.
+floe_run_spark() {
+  local main="$1" cp="$FLOE_ROOT/it-tests/spark/target/bench.classpath"
+  shift
+  (cd "$FLOE_ROOT" && mvn -B -q -pl it-tests/spark test-compile dependency:build-classpath \
+    -Dmdep.outputFile="$cp" -Dmdep.includeScope=test) || floe_die "could not build the Spark module"
+  FLOE_LOG_LEVEL=WARN exec "$(floe_java)" -Xmx6g --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+    --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
+    --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED \
+    -Dfloe.services.lib="$FLOE_ROOT/it-tests/target/lib" \
+    -cp "$FLOE_ROOT/it-tests/spark/target/test-classes:$(cat "$cp")" "$main" "$@"
+}

@@ -27,7 +27,7 @@ import org.apache.spark.sql.SparkSession;
  * <p>Event times run at twice the wall clock from the start of an hour three hours back, so that a
  * 30-minute run fills exactly one closed hour partition.
  *
- * <p>usage: SteadyMaintenanceBench [--minutes 30] [--rate 2000] [--dir .floe/bench-maintenance/steady];
+ * <p>usage: SteadyMaintenanceBench [--minutes 30] [--rate 2000] [--dir .floe/bench-steady];
  * last line {@code steady: minutes=.. events=.. files_before=.. files_after=.. median_file_mb_before=..
  * median_file_mb_after=.. target_mb=128 snapshots=.. orphans=.. count_s_before=.. count_s_after=..
  * filtered_s_before=.. filtered_s_after=..}
@@ -43,7 +43,7 @@ public final class SteadyMaintenanceBench {
   public static void main(String[] args) throws Exception {
     double minutes = 30;
     int rate = 2000;
-    Path dir = Path.of(".floe/bench-maintenance/steady");
+    Path dir = Path.of(".floe/bench-steady");
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--minutes" -> minutes = Double.parseDouble(args[i + 1]);
