@@ -1,9 +1,7 @@
 package io.floe.spark;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -52,12 +50,7 @@ public final class ColumnQueryBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
-    Files.createDirectories(dir);
+    BenchSupport.freshDir(dir);
     // flushes of 128 MiB of events: files of tens of MB, as a table looks after compaction
     try (FloeServices floe = new FloeServices(dir, Map.of("FLOE_FLUSH_MAX_AGE_SECONDS", "3600",
         "FLOE_FLUSH_TRIGGER_BYTES", "128MiB", "FLOE_FLUSH_MAX_BYTES", "128MiB"))) {
@@ -92,13 +85,7 @@ public final class ColumnQueryBench {
       System.out.printf(Locale.ROOT, "ingested and committed %d rows in %.1f s%n", rows, (System.nanoTime() - start) / 1e9);
 
       BytesRead read = new BytesRead();
-      String catalog = "spark.sql.catalog.floe";
-      SparkSession spark = SparkSession.builder().master("local[2]").appName("floe-column-bench")
-          .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-          .config("spark.driver.host", "127.0.0.1")
-          .config(catalog, "org.apache.iceberg.spark.SparkCatalog").config(catalog + ".type", "rest")
-          .config(catalog + ".uri", floe.catalogUri()).config(catalog + ".token", FloeServices.READER_TOKEN)
-          .config(catalog + ".header.X-Iceberg-Access-Delegation", "vended-credentials").getOrCreate();
+      SparkSession spark = BenchSupport.reader(floe, "floe-column-bench");
       spark.sparkContext().addSparkListener(read);
       String typed = "SELECT country, count(*), sum(amount) FROM floe.floe.events WHERE user_id < 10000"
           + " GROUP BY country ORDER BY country";

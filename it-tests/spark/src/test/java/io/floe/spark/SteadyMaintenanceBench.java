@@ -3,7 +3,6 @@ package io.floe.spark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -52,12 +51,7 @@ public final class SteadyMaintenanceBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    if (Files.exists(dir)) {
-      try (var paths = Files.walk(dir)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
-    }
-    Files.createDirectories(dir);
+    BenchSupport.freshDir(dir);
     Map<String, String> maintenance = Map.of(
         "FLOE_MAINTENANCE_INTERVAL_SECONDS", "60",
         "FLOE_MAINTENANCE_SNAPSHOT_RETENTION_SECONDS", "600",
@@ -68,14 +62,7 @@ public final class SteadyMaintenanceBench {
     try (FloeServices floe = new FloeServices(dir, Map.of("FLOE_FLUSH_MAX_AGE_SECONDS", "5"), maintenance)) {
       long events = produce(floe, minutes, rate);
       floe.flush();
-      SparkSession spark = SparkSession.builder().master("local[2]").appName("floe-steady-bench")
-          .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.sql.catalog.floe", "org.apache.iceberg.spark.SparkCatalog")
-          .config("spark.sql.catalog.floe.type", "rest").config("spark.sql.catalog.floe.uri", floe.catalogUri())
-          .config("spark.sql.catalog.floe.token", FloeServices.READER_TOKEN)
-          .config("spark.sql.catalog.floe.cache-enabled", "false")
-          .config("spark.sql.catalog.floe.header.X-Iceberg-Access-Delegation", "vended-credentials").getOrCreate();
+      SparkSession spark = BenchSupport.reader(floe, "floe-steady-bench");
       Health before = health(spark, floe);
       System.out.println("before compaction: " + before);
 

@@ -138,20 +138,7 @@ public final class ColumnsBench {
     }
 
     // flush: the same events through one writer, columns filled
-    Map<String, String> s = new HashMap<>();
-    s.put("node.partition-id", "0");
-    s.put("http.port", "0");
-    s.put("http.host", "127.0.0.1");
-    s.put("auth.disabled", "true"); // a loopback benchmark of the flush path
-    s.put("buffer.dir", dir.resolve("node-" + name).toString());
-    s.put("buffer.durability", "async");
-    s.put("catalog.uri", "http://127.0.0.1:" + service.port());
-    s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30));
-    s.put("table.name", name);
-    s.put("flush.max-age-seconds", "86400");
-    s.put("flush.trigger-bytes", "64GiB");
-    s.put("flush.max-bytes", "64GiB");
-    s.put("flush.max-concurrency", "1");
+    Map<String, String> s = FlushBench.nodeSettings(dir.resolve("node-" + name), service.port(), name, 1);
     double flushSeconds;
     double flushCpu;
     double httpSeconds;

@@ -53,21 +53,8 @@ public final class FlushBench {
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe")) {
       try (CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
         for (String codec : List.of("uncompressed", "snappy", "zstd")) {
-          Map<String, String> s = new HashMap<>();
-          s.put("node.partition-id", "0");
-          s.put("http.port", "0");
-          s.put("http.host", "127.0.0.1");
-          s.put("auth.disabled", "true"); // a loopback benchmark of the flush path
-          s.put("buffer.dir", dir.resolve("node-" + codec).toString());
-          s.put("buffer.durability", "async");
-          s.put("catalog.uri", "http://127.0.0.1:" + service.port());
-          s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30)); // see scripts/quickstart
-          s.put("table.name", "events_" + codec);
+          Map<String, String> s = nodeSettings(dir.resolve("node-" + codec), service.port(), "events_" + codec, writers);
           s.put("table.compression", codec);
-          s.put("flush.max-age-seconds", "86400");
-          s.put("flush.trigger-bytes", "64GiB");
-          s.put("flush.max-bytes", "64GiB");
-          s.put("flush.max-concurrency", Integer.toString(writers));
           try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
             for (int i = 0; i < batches.size(); i += 64) {
               node.buffer().append(batches.subList(i, Math.min(batches.size(), i + 64)));
@@ -83,6 +70,28 @@ public final class FlushBench {
         }
       }
     }
+  }
+
+  /**
+   * A loopback node that flushes only when asked, everything in one flush, with {@code writers}
+   * file writers, into table {@code table} of the catalog service on {@code catalogPort}.
+   */
+  static Map<String, String> nodeSettings(Path bufferDir, int catalogPort, String table, int writers) {
+    Map<String, String> s = new HashMap<>();
+    s.put("node.partition-id", "0");
+    s.put("http.port", "0");
+    s.put("http.host", "127.0.0.1");
+    s.put("auth.disabled", "true"); // a loopback benchmark of the flush path
+    s.put("buffer.dir", bufferDir.toString());
+    s.put("buffer.durability", "async");
+    s.put("catalog.uri", "http://127.0.0.1:" + catalogPort);
+    s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30)); // see scripts/quickstart
+    s.put("table.name", table);
+    s.put("flush.max-age-seconds", "86400");
+    s.put("flush.trigger-bytes", "64GiB");
+    s.put("flush.max-bytes", "64GiB");
+    s.put("flush.max-concurrency", Integer.toString(writers));
+    return s;
   }
 
   private static List<EventBatch> batches(int mb, int payload, int hours) {

@@ -70,25 +70,13 @@ public final class RequestDecoder {
       int length,
       FieldNames fields,
       long ingestMicros) {
-    return decode(stream, format, contentEncoding, body, length, fields, ingestMicros, DecodeBudget.UNLIMITED);
-  }
-
-  /** As above, reserving every buffer it allocates in {@code budget} first. */
-  public EventBatch decode(
-      String stream,
-      Format format,
-      String contentEncoding,
-      byte[] body,
-      int length,
-      FieldNames fields,
-      long ingestMicros,
-      DecodeBudget budget) {
-    return decode(stream, format, contentEncoding, body, length, fields, ingestMicros, budget, null);
+    return decode(stream, format, contentEncoding, body, length, fields, ingestMicros, DecodeBudget.UNLIMITED, null);
   }
 
   /**
-   * As above, with {@code check} (null: none) run on each event before it is added: the first
-   * event it refuses refuses the request ({@code column_mismatch}, naming the line or element).
+   * As above, reserving every buffer it allocates in {@code budget} first, and with {@code check}
+   * (null: none) run on each event before it is added: the first event it refuses refuses the
+   * request ({@code column_mismatch}, naming the line or element).
    */
   public EventBatch decode(
       String stream,

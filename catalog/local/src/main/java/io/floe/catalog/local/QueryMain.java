@@ -16,7 +16,7 @@ import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * What is in the table, for a user with no Spark at hand: rows per stream and partition, files,
- * current snapshot, and the first rows. Reads through the REST catalog like any engine would.
+ * current snapshot, and the first rows (typed columns that have a value before the payload). Reads through the REST catalog like any engine would.
  *
  * <p>usage: QueryMain [--catalog http://127.0.0.1:8181] [--token T] [--stream NAME] [--limit 5]; the token
  * (catalog:read) defaults to the environment's FLOE_CATALOG_READ_TOKEN.
@@ -77,9 +77,16 @@ public final class QueryMain {
         perStream.merge((String) r.getField("stream"), 1L, Long::sum);
         perPartition.merge((Integer) r.getField("partition_id"), 1L, Long::sum);
         if (rows <= limit) {
-          sample.append(String.format("  %-10s p=%d seq=%-6d %s key=%s %s%n", r.getField("stream"),
+          StringBuilder typed = new StringBuilder();
+          for (var column : table.schema().columns()) {
+            Object value = column.fieldId() > EventsTable.PAYLOAD_ID ? r.getField(column.name()) : null;
+            if (value != null) {
+              typed.append(column.name()).append('=').append(value).append(' ');
+            }
+          }
+          sample.append(String.format("  %-10s p=%d seq=%-6d %s key=%s %s%s%n", r.getField("stream"),
               r.getField("partition_id"), r.getField("sequence"), r.getField("event_time"),
-              r.getField("event_key"), r.getField("payload")));
+              r.getField("event_key"), typed, r.getField("payload")));
         }
       }
     }

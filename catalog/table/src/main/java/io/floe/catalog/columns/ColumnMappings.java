@@ -1,6 +1,7 @@
 package io.floe.catalog.columns;
 
 import io.floe.catalog.columns.ColumnMappingException.Kind;
+import io.floe.catalog.table.EventsTable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -63,8 +64,8 @@ public final class ColumnMappings {
       String name = k.substring(ColumnMapping.PROPERTY_PREFIX.length());
       try {
         out.add(ColumnMapping.fromProperty(name, v, id -> {
-          Types.NestedField f = schema.findField(id);
-          return f == null || schema.columns().stream().noneMatch(c -> c.fieldId() == id) ? null : f.type();
+          Types.NestedField f = topLevel(schema, id);
+          return f == null ? null : f.type();
         }));
       } catch (IllegalArgumentException e) {
         problems.add("table property " + k + " " + e.getMessage());
@@ -99,7 +100,7 @@ public final class ColumnMappings {
         throw new ColumnMappingException(Kind.CONFLICT, "column '" + name + "' is filled from " + existing.pathText()
             + (existing.dropped() ? " (dropped)" : "") + "; a different path needs a new column name");
       }
-      if (column != null && column.fieldId() <= 7 && existing == null) {
+      if (column != null && column.fieldId() <= EventsTable.PAYLOAD_ID && existing == null) {
         throw new ColumnMappingException(Kind.INVALID, "'" + name + "' is one of Floe's own columns");
       }
       if (column != null && (ColumnTypes.format(column.type()) == null || !ColumnTypes.widens(column.type(), type))) {
