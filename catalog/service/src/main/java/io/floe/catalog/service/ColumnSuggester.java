@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.apache.iceberg.FileScanTask;
@@ -39,8 +38,6 @@ final class ColumnSuggester {
   private static final int MAX_PATHS = 500;
   private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   private static final Pattern DECIMAL_TEXT = Pattern.compile("-?\\d{1,30}(\\.\\d{1,18})?");
-  private static final Set<String> RESERVED = Set.of("stream", "partition_id", "sequence", "event_time",
-      "ingest_time", "event_key", "payload");
 
   /** What one value can be read as. */
   private enum Kind { BOOLEAN, LONG, DOUBLE, TIMESTAMPTZ, DATE, UUID, DECIMAL, STRING }
@@ -242,6 +239,6 @@ final class ColumnSuggester {
     if (name.length() > 120) {
       name = name.substring(0, 120);
     }
-    return RESERVED.contains(name) ? name + "_value" : name;
+    return ColumnMapping.isOwnColumn(name) ? name + "_value" : name;
   }
 }

@@ -116,6 +116,11 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
         OnMismatch.parse(o.path("on_mismatch").asText(null)), o.path("dropped").asBoolean(false));
   }
 
+  /** Whether {@code name} is one of Floe's own columns (no mapping may take it). */
+  public static boolean isOwnColumn(String name) {
+    return RESERVED.contains(name);
+  }
+
   /** Checks a column name a user asks for; the message says what is allowed. */
   public static String checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
