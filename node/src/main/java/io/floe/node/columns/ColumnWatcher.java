@@ -51,8 +51,8 @@ public final class ColumnWatcher implements AutoCloseable {
     return current;
   }
 
-  /** Reads the table now (tests, and the flusher after a commit changed nothing here). */
-  public void refresh() {
+  /** Reads the table now (the timer; tests). One read at a time: the table object is this watcher's alone. */
+  public synchronized void refresh() {
     try {
       table.refresh();
       read();
