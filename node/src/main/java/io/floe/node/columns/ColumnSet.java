@@ -25,19 +25,7 @@ public final class ColumnSet {
   private final List<ColumnMapping> active;
   private final int[] positions;
   private final Map<String, Compiled> byStream = new ConcurrentHashMap<>();
-  private final Map<String, EventCheck> rejectsByStream = new ConcurrentHashMap<>();
-  /** Memoizes "no reject column for this stream" (a ConcurrentHashMap holds no null). */
-  private static final EventCheck NO_CHECK = new EventCheck() {
-    @Override
-    public FieldPaths paths() {
-      return null;
-    }
-
-    @Override
-    public String problem(byte[] json, int[] start, int[] end) {
-      return null;
-    }
-  };
+  private final Map<String, RejectCheck> rejectsByStream = new ConcurrentHashMap<>();
 
   ColumnSet(Schema schema, List<ColumnMapping> active) {
     this.schema = schema;
@@ -73,10 +61,8 @@ public final class ColumnSet {
 
   /** The check of the {@code reject} columns of {@code stream}, or null when it has none. */
   public EventCheck rejectCheck(String stream) {
-    return rejectsByStream.computeIfAbsent(stream, s -> {
-      Compiled c = compile(s, true);
-      return c.mappings.isEmpty() ? NO_CHECK : new RejectCheck(c);
-    }) instanceof RejectCheck r ? r : null;
+    RejectCheck check = rejectsByStream.computeIfAbsent(stream, s -> new RejectCheck(compile(s, true)));
+    return check.isEmpty() ? null : check;
   }
 
   Compiled forStream(String stream) {

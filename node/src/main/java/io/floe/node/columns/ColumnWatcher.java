@@ -28,14 +28,11 @@ public final class ColumnWatcher implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private volatile ColumnSet current;
   private volatile long refreshedMillis;
-  private int schemaId = -1;
-  private List<ColumnMapping> mappings = List.of();
   private List<String> problems = List.of();
 
   public ColumnWatcher(Table table, Duration interval, NodeMetrics metrics) {
     this.table = table;
     this.metrics = metrics;
-    this.current = ColumnSet.NONE;
     read();
     metrics.watchColumns(() -> current.active().size(), () -> refreshedMillis / 1000.0);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -66,14 +63,12 @@ public final class ColumnWatcher implements AutoCloseable {
   private synchronized void read() {
     ColumnMappings.Read read = ColumnMappings.read(table);
     List<ColumnMapping> active = read.active();
-    int schema = table.schema().schemaId();
     if (!read.problems().equals(problems)) {
       problems = read.problems();
       problems.forEach(p -> LOG.warn("typed columns: {}; that mapping is not filled", p));
     }
-    if (schema != schemaId || !active.equals(mappings)) {
-      schemaId = schema;
-      mappings = active;
+    ColumnSet known = current;
+    if (known == null || table.schema().schemaId() != known.schema().schemaId() || !active.equals(known.active())) {
       current = ColumnSet.of(table.schema(), active);
       LOG.info("typed columns ({}): {}", active.size(), active.isEmpty() ? "none" : active.stream()
           .map(m -> m.name() + " " + m.typeText() + " from " + m.pathText()

@@ -12,6 +12,11 @@ final class RejectCheck implements EventCheck {
     this.compiled = compiled;
   }
 
+  /** True when the stream has no {@code reject} column: nothing to check. */
+  boolean isEmpty() {
+    return compiled.mappings().isEmpty();
+  }
+
   @Override
   public FieldPaths paths() {
     return compiled.paths();

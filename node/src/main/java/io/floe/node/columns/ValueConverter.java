@@ -187,7 +187,7 @@ final class ValueConverter {
     if (b[from] == '"') {
       String s = null;
       try {
-        micros = hasEscape(b, from + 1, to - 1) ? EventTimes.parseRfc3339(s = JsonStrings.unescape(b, from + 1, to - 1))
+        micros = JsonStrings.hasEscape(b, from + 1, to - 1) ? EventTimes.parseRfc3339(s = JsonStrings.unescape(b, from + 1, to - 1))
             : EventTimes.parseRfc3339(b, from + 1, to - 1);
       } catch (IllegalArgumentException withoutOffset) {
         if (withZone) {
@@ -267,15 +267,6 @@ final class ValueConverter {
     }
     int scale = fraction - trailingZeros;
     return p < to && b[to - 1] != '.' && scale <= type.scale() && integer + type.scale() <= type.precision();
-  }
-
-  private static boolean hasEscape(byte[] b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (b[i] == '\\') {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static String text(byte[] b, int from, int to, String expected) {

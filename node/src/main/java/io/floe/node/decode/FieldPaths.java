@@ -141,7 +141,7 @@ public final class FieldPaths {
     while (true) {
       int nameStart = p + 1;
       int nameEnd = stringEnd(b, p);
-      boolean escaped = hasEscape(b, nameStart, nameEnd);
+      boolean escaped = JsonStrings.hasEscape(b, nameStart, nameEnd);
       p = space(b, nameEnd + 1);
       p = space(b, p + 1); // the ':'
       int member = level.find(b, nameStart, nameEnd, escaped);
@@ -249,12 +249,4 @@ public final class FieldPaths {
     return p;
   }
 
-  private static boolean hasEscape(byte[] b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (b[i] == '\\') {
-        return true;
-      }
-    }
-    return false;
-  }
 }

@@ -160,16 +160,13 @@ final class JsonEventDecoder {
       if (!keySeen && s.nameIs(keyField, keyFieldName, nameStart, nameEnd, escaped)) {
         keySeen = true;
         key = keyValue();
+        recordPath(paths, member, valueStart);
       } else if (!timeSeen && s.nameIs(timeField, timeFieldName, nameStart, nameEnd, escaped)) {
         timeSeen = true;
         eventMicros = timeValue();
-      } else if (member >= 0 && paths.child(member) != null && s.peek() == '{') {
-        pathObject(paths.child(member), 2);
+        recordPath(paths, member, valueStart);
       } else {
-        s.skipValue(1);
-      }
-      if (member >= 0) {
-        recordPath(paths.slot(member), valueStart);
+        pathValue(paths, member, 1);
       }
       if (!s.another('}')) {
         return;
@@ -188,23 +185,32 @@ final class JsonEventDecoder {
       boolean escaped = s.memberName();
       int nameEnd = s.offset() - 1;
       s.colon();
-      int member = level.find(s.input(), nameStart, nameEnd, escaped);
-      int valueStart = s.offset();
-      if (member >= 0 && level.child(member) != null && s.peek() == '{') {
-        pathObject(level.child(member), depth + 1);
-      } else {
-        s.skipValue(depth);
-      }
-      if (member >= 0) {
-        recordPath(level.slot(member), valueStart);
-      }
+      pathValue(level, level.find(s.input(), nameStart, nameEnd, escaped), depth);
       if (!s.another('}')) {
         return;
       }
     }
   }
 
-  private void recordPath(int slot, int valueStart) {
+  /**
+   * The value of {@code member} of an object at {@code level} of the check's paths (-1, or no
+   * level: on no path), in a container at {@code depth}: skipped, or entered when a path goes
+   * deeper, and recorded when a path ends there.
+   */
+  private void pathValue(FieldPaths.Level level, int member, int depth) {
+    int valueStart = s.offset();
+    FieldPaths.Level child = member < 0 ? null : level.child(member);
+    if (child != null && s.peek() == '{') {
+      pathObject(child, depth + 1);
+    } else {
+      s.skipValue(depth);
+    }
+    recordPath(level, member, valueStart);
+  }
+
+  /** Records where the value just read began and ended, when a path ends at it (its first occurrence). */
+  private void recordPath(FieldPaths.Level level, int member, int valueStart) {
+    int slot = member < 0 ? -1 : level.slot(member);
     if (slot >= 0 && pathStart[slot] < 0) {
       pathStart[slot] = valueStart;
       pathEnd[slot] = s.offset();

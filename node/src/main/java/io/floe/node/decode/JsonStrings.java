@@ -43,6 +43,16 @@ public final class JsonStrings {
     return sb.toString();
   }
 
+  /** Whether the string contents {@code [from, to)} hold an escape (then {@link #unescape} changes them). */
+  public static boolean hasEscape(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == '\\') {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** At most 64 characters of a value's JSON text, for an error message. */
   public static String excerpt(byte[] b, int from, int to) {
     String text = new String(b, from, Math.min(to - from, 256), StandardCharsets.UTF_8);

@@ -1,18 +1,15 @@
 package io.floe.node.decode;
 
+import io.floe.catalog.table.EventsTable;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * Turns one ingestion request (stream, media type, encoding, body) into an {@link EventBatch}, or
  * refuses it with an {@link IngestException} that says what is wrong. Stateless and thread-safe.
  */
 public final class RequestDecoder {
-  /** Stream names as DESIGN.md fixes them. */
-  public static final Pattern STREAM_NAME = io.floe.catalog.table.EventsTable.STREAM_NAME;
-
   private final long maxDecodedBytes;
   private final long maxEventBytes;
 
@@ -30,11 +27,11 @@ public final class RequestDecoder {
 
   /** Checks a stream name. */
   public static void checkStream(String stream) {
-    if (stream == null || !STREAM_NAME.matcher(stream).matches()) {
+    if (stream == null || !EventsTable.STREAM_NAME.matcher(stream).matches()) {
       throw new IngestException.BadRequest(
           "bad_stream",
           "stream name '" + EventTimes.abbreviate(String.valueOf(stream))
-              + "' is invalid: use 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter");
+              + "' is invalid: " + EventsTable.STREAM_NAME_RULE);
     }
   }
 

@@ -67,8 +67,12 @@ final class TableFileWriter {
   }
 
   /** What every chunk of one flush is written with. */
-  private record Target(Table table, Schema schema, ColumnSet typed, GenericFileWriterFactory writers,
-      OutputFileFactory files, long targetFileSize, long rowGroupBytes, Columns columns) {}
+  private record Target(Table table, ColumnSet typed, GenericFileWriterFactory writers,
+      OutputFileFactory files, long targetFileSize, long rowGroupBytes, Columns columns) {
+    Schema schema() {
+      return typed.schema();
+    }
+  }
 
   /**
    * Writes {@code cut} with the schema of {@code typed} (the table's newest as the node knows it,
@@ -80,7 +84,6 @@ final class TableFileWriter {
     RowPlan plan = RowPlan.of(cut, partitionFunction(table.spec()), permits);
     Target target = new Target(
         table,
-        schema,
         typed,
         new GenericFileWriterFactory.Builder(table)
             .dataFileFormat(FileFormat.PARQUET)

@@ -51,8 +51,12 @@ final class ColumnRoutes {
     router.get(ROOT + "/suggest").handler(blocking(ctx -> {
       String stream = ctx.request().getParam("stream");
       int sample = intParam(ctx, "sample", 1000, 1, 100_000);
-      if (stream != null && !io.floe.catalog.table.EventsTable.STREAM_NAME.matcher(stream).matches()) {
-        throw invalid("stream '" + stream + "' is not a valid stream name");
+      if (stream != null) {
+        try {
+          ColumnMapping.checkStreams(List.of(stream));
+        } catch (IllegalArgumentException e) {
+          throw invalid(e.getMessage());
+        }
       }
       return ColumnSuggester.suggest(table(), stream, sample);
     }));
@@ -172,7 +176,7 @@ final class ColumnRoutes {
         m.streams().isEmpty() ? "*" : String.join(",", m.streams()), m.onMismatch().text());
   }
 
-  private static io.vertx.core.Handler<RoutingContext> blocking(Callable1 call) {
+  private static io.vertx.core.Handler<RoutingContext> blocking(ColumnCall call) {
     return ctx -> ctx.vertx().executeBlocking((Callable<JsonObject>) () -> call.apply(ctx), false)
         .onSuccess(body -> JsonResponses.send(ctx.response(),
             ctx.response().getStatusCode(), body))
@@ -198,7 +202,7 @@ final class ColumnRoutes {
   }
 
   @FunctionalInterface
-  private interface Callable1 {
+  private interface ColumnCall {
     JsonObject apply(RoutingContext ctx) throws Exception;
   }
 }

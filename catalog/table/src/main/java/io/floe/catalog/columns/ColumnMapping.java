@@ -156,7 +156,7 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
     for (String s : streams) {
       if (!EventsTable.STREAM_NAME.matcher(s).matches()) {
         throw new IllegalArgumentException("stream name '" + s
-            + "' is invalid: use 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter");
+            + "' is invalid: " + EventsTable.STREAM_NAME_RULE);
       }
     }
     return streams.stream().distinct().sorted().toList();

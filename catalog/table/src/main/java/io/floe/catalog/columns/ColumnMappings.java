@@ -2,11 +2,14 @@ package io.floe.catalog.columns;
 
 import io.floe.catalog.columns.ColumnMappingException.Kind;
 import io.floe.catalog.table.EventsTable;
+import io.floe.common.retry.Backoff;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdateSchema;
@@ -154,27 +157,22 @@ public final class ColumnMappings {
     return schema.columns().stream().filter(c -> c.fieldId() == fieldId).findFirst().orElse(null);
   }
 
-  private interface Step<T> {
-    T run();
-  }
-
-  /** Runs {@code step} on a fresh view of the table, again when a node's append won the race. */
-  private static <T> T retried(Table table, Step<T> step) {
-    CommitFailedException last = null;
-    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-      table.refresh();
-      try {
-        return step.run();
-      } catch (CommitFailedException e) {
-        last = e;
-        try {
-          Thread.sleep(50L << Math.min(attempt, 5));
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
+  /** Runs {@code step} on a fresh view of the table, again (with backoff) when a node's append won the race. */
+  private static <T> T retried(Table table, Supplier<T> step) {
+    try {
+      return Backoff.exponential(Duration.ofMillis(50), Duration.ofSeconds(2)).maxAttempts(ATTEMPTS).call(() -> {
+        table.refresh();
+        return step.get();
+      }, e -> e instanceof CommitFailedException, (e, attempt, delay) -> { });
+    } catch (Backoff.GaveUpException e) {
+      throw (CommitFailedException) e.getCause();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while changing the table's columns", e);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
-    throw last;
   }
 }

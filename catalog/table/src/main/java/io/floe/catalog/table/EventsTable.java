@@ -29,6 +29,8 @@ public final class EventsTable {
   public static final int PAYLOAD_ID = 7;
   /** Stream names as DESIGN.md fixes them. */
   public static final java.util.regex.Pattern STREAM_NAME = java.util.regex.Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
+  /** What {@link #STREAM_NAME} allows, for refusals. */
+  public static final String STREAM_NAME_RULE = "use 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter";
 
   public static final Schema SCHEMA =
       new Schema(
