@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node implements AutoCloseable, Readiness {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
   /** How long a known buffer waits for the catalog at start before it takes writes anyway. */
   private static final Duration QUICK_JOIN = Duration.ofSeconds(5);
 
@@ -58,6 +59,7 @@ public final class Node implements AutoCloseable, Readiness {
   private volatile boolean salvageNeeded;
   private final Runnable onFatal;
   private volatile boolean closed;
+
   /** When close() began plus node.shutdown-grace-seconds: draining and the final flush share it. */
   private long shutdownDeadlineNanos;
 
@@ -67,9 +69,12 @@ public final class Node implements AutoCloseable, Readiness {
     this.budget = new InflightBudget(config.inflightMaxBytes());
   }
 
-  /** Opens the partition, claims it in the table, and starts serving; returns once the port is bound. */
+  /**
+   * Opens the partition, claims it in the table, and starts serving; returns once the port is
+   * bound.
+   */
   public static Node start(NodeConfig config) throws Exception {
-    return start(config, () -> { });
+    return start(config, () -> {});
   }
 
   /**
@@ -89,21 +94,29 @@ public final class Node implements AutoCloseable, Readiness {
 
   private void open() throws Exception {
     if (config.buffer().durability() == Durability.NONE) {
-      LOG.warn("buffer.durability=none: the RocksDB WAL is OFF, a crash LOSES acknowledged events. "
-          + "Use it for benchmarks only.");
+      LOG.warn(
+          "buffer.durability=none: the RocksDB WAL is OFF, a crash LOSES acknowledged events. "
+              + "Use it for benchmarks only.");
     }
-    buffer = closer.register(RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
+    buffer =
+        closer.register(
+            RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
     closer.onClose(this::stopFlushing);
     if (config.flush().enabled() && buffer.claimEpoch() > 0) {
       // this buffer held the partition before, so its sequences continue the table's: when the
       // catalog does not answer soon, it takes writes anyway and joins the table (claim, recover,
       // flush) in the background as soon as the catalog answers
       try {
-        joinTable(QUICK_JOIN.compareTo(config.flush().startupTimeout()) < 0 ? QUICK_JOIN
-            : config.flush().startupTimeout());
+        joinTable(
+            QUICK_JOIN.compareTo(config.flush().startupTimeout()) < 0
+                ? QUICK_JOIN
+                : config.flush().startupTimeout());
       } catch (io.floe.catalog.connect.CatalogUnavailableException e) {
-        LOG.warn("partition {}: the catalog does not answer ({}); taking writes and joining the table when it"
-            + " does", config.partitionId(), e.getMessage());
+        LOG.warn(
+            "partition {}: the catalog does not answer ({}); taking writes and joining the table when it"
+                + " does",
+            config.partitionId(),
+            e.getMessage());
         backgroundStartup = new Thread(this::joinTableInBackground, "floe-partition-startup");
         backgroundStartup.setDaemon(true);
         backgroundStartup.start();
@@ -115,25 +128,38 @@ public final class Node implements AutoCloseable, Readiness {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
     committer = new GroupCommitter(buffer, metrics, this::workerDied);
-    closer.onClose(() -> {
-      committer.close();
-      finalFlush();
-    });
+    closer.onClose(
+        () -> {
+          committer.close();
+          finalFlush();
+        });
     metrics.watchBuffer(buffer, budget::usedBytes);
     metrics.watchReady(() -> notReady() == null);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
     closer.onClose(() -> await(vertx.close().toCompletionStage().toCompletableFuture()));
     closer.onClose(this::drain);
     port = listen(vertx, committer);
-    LOG.info("node started: partition={} port={} durability={} dir={} hwm={} committed={}",
-        config.partitionId(), port, config.buffer().durability(), config.buffer().dir(),
-        buffer.highWaterMark(), buffer.committedSequence());
+    LOG.info(
+        "node started: partition={} port={} durability={} dir={} hwm={} committed={}",
+        config.partitionId(),
+        port,
+        config.buffer().durability(),
+        config.buffer().dir(),
+        buffer.highWaterMark(),
+        buffer.committedSequence());
   }
 
   private void joinTable(Duration timeout) throws InterruptedException {
     try {
-      flushing = PartitionStartup.start(buffer, config.partitionId(), config.flush(), metrics, this::fence,
-          this::workerDied, timeout);
+      flushing =
+          PartitionStartup.start(
+              buffer,
+              config.partitionId(),
+              config.flush(),
+              metrics,
+              this::fence,
+              this::workerDied,
+              timeout);
     } catch (SalvageNeededException e) {
       salvageNeeded = true;
       LOG.error(e.getMessage());
@@ -151,8 +177,10 @@ public final class Node implements AutoCloseable, Readiness {
         LOG.error("partition {} cannot join the table: {}", config.partitionId(), e.getMessage());
         return;
       } catch (RuntimeException e) {
-        LOG.warn("partition {} has not joined the table yet ({}); writes are buffered meanwhile",
-            config.partitionId(), e.getMessage());
+        LOG.warn(
+            "partition {} has not joined the table yet ({}); writes are buffered meanwhile",
+            config.partitionId(),
+            e.getMessage());
       }
     }
   }
@@ -168,37 +196,51 @@ public final class Node implements AutoCloseable, Readiness {
     }
   }
 
-  /** Deploys one HTTP verticle per event loop; Vert.x shares the listening socket between them (also for port 0). */
+  /**
+   * Deploys one HTTP verticle per event loop; Vert.x shares the listening socket between them (also
+   * for port 0).
+   */
   private int listen(Vertx vertx, GroupCommitter committer) throws Exception {
     ErrorResponses errors = new ErrorResponses(metrics);
-    ScopedAuth auth = new ScopedAuth(config.auth(), config.metricsOpen(), new Quotas(metrics::throttled));
-    IngestHandler ingest = new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
-    OpsHandler ops = new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
-    NodeHttpVerticle.Listen listen = new NodeHttpVerticle.Listen(config.httpHost(), config.httpPort(),
-        config.idleTimeout(), config.tls());
+    ScopedAuth auth =
+        new ScopedAuth(config.auth(), config.metricsOpen(), new Quotas(metrics::throttled));
+    IngestHandler ingest =
+        new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
+    OpsHandler ops =
+        new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
+    NodeHttpVerticle.Listen listen =
+        new NodeHttpVerticle.Listen(
+            config.httpHost(), config.httpPort(), config.idleTimeout(), config.tls());
     ConnectionLimit connections = new ConnectionLimit(config.maxConnections());
     metrics.watchConnections(connections::open, connections::refused);
     List<NodeHttpVerticle> servers = new CopyOnWriteArrayList<>();
-    await(vertx.deployVerticle(
-            () -> {
-              NodeHttpVerticle v = new NodeHttpVerticle(listen, connections, ingest, ops, auth, errors, metrics);
-              servers.add(v);
-              return v;
-            },
-            new DeploymentOptions().setInstances(config.eventLoops()))
-        .toCompletionStage().toCompletableFuture());
+    await(
+        vertx
+            .deployVerticle(
+                () -> {
+                  NodeHttpVerticle v =
+                      new NodeHttpVerticle(listen, connections, ingest, ops, auth, errors, metrics);
+                  servers.add(v);
+                  return v;
+                },
+                new DeploymentOptions().setInstances(config.eventLoops()))
+            .toCompletionStage()
+            .toCompletableFuture());
     return servers.get(0).actualPort();
   }
 
   private void fence() {
     fenced = true;
-    LOG.error("partition {} was claimed by another process: this node no longer accepts writes",
+    LOG.error(
+        "partition {} was claimed by another process: this node no longer accepts writes",
         config.partitionId());
   }
 
   private void workerDied(Throwable e) {
     workerDied = true;
-    LOG.error("partition {}: a worker thread died ({}); the node refuses writes and stops", config.partitionId(),
+    LOG.error(
+        "partition {}: a worker thread died ({}); the node refuses writes and stops",
+        config.partitionId(),
         e.toString());
     onFatal.run();
   }
@@ -234,12 +276,17 @@ public final class Node implements AutoCloseable, Readiness {
       Thread.sleep(10);
     }
     if (budget.requests() > 0) {
-      LOG.warn("{} requests still in flight after {}; closing anyway (they were not acknowledged)",
-          budget.requests(), config.shutdownGrace());
+      LOG.warn(
+          "{} requests still in flight after {}; closing anyway (they were not acknowledged)",
+          budget.requests(),
+          config.shutdownGrace());
     }
   }
 
-  /** Best effort: what is acknowledged goes to the table before the process exits; if not, it waits in RocksDB. */
+  /**
+   * Best effort: what is acknowledged goes to the table before the process exits; if not, it waits
+   * in RocksDB.
+   */
   private void finalFlush() {
     Flusher flusher = flusher();
     if (flusher == null || fenced || buffer.bufferedEvents() == 0) {
@@ -250,10 +297,14 @@ public final class Node implements AutoCloseable, Readiness {
       flusher.flushNow().get(wait, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      LOG.warn("final flush interrupted; {} events stay in the buffer for the next start", buffer.bufferedEvents());
+      LOG.warn(
+          "final flush interrupted; {} events stay in the buffer for the next start",
+          buffer.bufferedEvents());
     } catch (ExecutionException | TimeoutException e) {
-      LOG.warn("final flush did not finish ({}); {} events stay in the buffer for the next start",
-          e.getMessage(), buffer.bufferedEvents());
+      LOG.warn(
+          "final flush did not finish ({}); {} events stay in the buffer for the next start",
+          e.getMessage(),
+          buffer.bufferedEvents());
     }
   }
 
@@ -283,7 +334,9 @@ public final class Node implements AutoCloseable, Readiness {
     return f == null ? ColumnSet.NONE : f.columns().current();
   }
 
-  /** Re-reads the table's typed columns now instead of at the next {@code columns.refresh-seconds}. */
+  /**
+   * Re-reads the table's typed columns now instead of at the next {@code columns.refresh-seconds}.
+   */
   public void refreshColumns() {
     PartitionStartup.Flushing f = flushing;
     if (f != null) {
@@ -291,7 +344,9 @@ public final class Node implements AutoCloseable, Readiness {
     }
   }
 
-  /** The flusher, or null when flushing is disabled or the partition has not joined the table yet. */
+  /**
+   * The flusher, or null when flushing is disabled or the partition has not joined the table yet.
+   */
   public Flusher flusher() {
     PartitionStartup.Flushing f = flushing;
     return f == null ? null : f.flusher();
@@ -306,7 +361,9 @@ public final class Node implements AutoCloseable, Readiness {
     draining = true;
     shutdownDeadlineNanos = System.nanoTime() + config.shutdownGrace().toNanos();
     closer.close();
-    LOG.info("node stopped: partition={} hwm={}", config.partitionId(),
+    LOG.info(
+        "node stopped: partition={} hwm={}",
+        config.partitionId(),
         buffer == null ? -1 : buffer.highWaterMark());
   }
 }

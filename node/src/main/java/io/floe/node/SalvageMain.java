@@ -25,20 +25,32 @@ public final class SalvageMain {
       opts.put(args[i], args[i + 1]);
     }
     if (!opts.keySet().containsAll(java.util.List.of("--buffer-dir", "--partition-id", "--out"))) {
-      System.err.println("usage: salvage --buffer-dir DIR --partition-id N --out FILE   (the node must be stopped)");
+      System.err.println(
+          "usage: salvage --buffer-dir DIR --partition-id N --out FILE   (the node must be stopped)");
       System.exit(2);
       return;
     }
     Path dir = Path.of(opts.get("--buffer-dir"));
     int partition = Integer.parseInt(opts.get("--partition-id"));
     Path out = Path.of(opts.get("--out"));
-    BufferConfig config = BufferConfig.load(Settings.of(Map.of(BufferConfig.DIR, dir.toString())), partition);
+    BufferConfig config =
+        BufferConfig.load(Settings.of(Map.of(BufferConfig.DIR, dir.toString())), partition);
     try (RocksBuffer buffer = RocksBuffer.open(config, partition);
-        OutputStream file = new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW))) {
+        OutputStream file =
+            new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW))) {
       long after = buffer.salvageAfter();
       long events = buffer.salvage(file);
-      System.out.println(after < 0 ? "salvage: nothing to salvage in " + dir
-          : "salvage: ok events=" + events + " sequences=" + (after + 1) + ".." + buffer.highWaterMark() + " out=" + out);
+      System.out.println(
+          after < 0
+              ? "salvage: nothing to salvage in " + dir
+              : "salvage: ok events="
+                  + events
+                  + " sequences="
+                  + (after + 1)
+                  + ".."
+                  + buffer.highWaterMark()
+                  + " out="
+                  + out);
     }
   }
 }

@@ -19,19 +19,25 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Forwards an ingestion request to one node over pooled keep-alive connections, streaming the
- * body through. The node is chosen by the request's key ({@code X-Floe-Key} or {@code ?key=}),
- * else by its {@code Idempotency-Key}; requests with neither go to the less loaded of two random
- * healthy nodes. A request with an {@code Idempotency-Key} is pinned to its key's node (see {@link
- * #pinned}) so that a producer's retry reaches the node that remembers the key. A request whose connection could not be opened is retried on another node; once
- * its bytes were sent to a node it is not retried (the node may have stored it): the client gets
- * the error and decides.
+ * Forwards an ingestion request to one node over pooled keep-alive connections, streaming the body
+ * through. The node is chosen by the request's key ({@code X-Floe-Key} or {@code ?key=}), else by
+ * its {@code Idempotency-Key}; requests with neither go to the less loaded of two random healthy
+ * nodes. A request with an {@code Idempotency-Key} is pinned to its key's node (see {@link
+ * #pinned}) so that a producer's retry reaches the node that remembers the key. A request whose
+ * connection could not be opened is retried on another node; once its bytes were sent to a node it
+ * is not retried (the node may have stored it): the client gets the error and decides.
  */
 final class Forwarder {
   private static final List<String> REQUEST_HEADERS =
-      List.of("content-type", "content-encoding", "content-length", "authorization", "transfer-encoding",
+      List.of(
+          "content-type",
+          "content-encoding",
+          "content-length",
+          "authorization",
+          "transfer-encoding",
           "idempotency-key");
-  private static final List<String> RESPONSE_HEADERS = List.of("content-type", "retry-after", "idempotency-replayed");
+  private static final List<String> RESPONSE_HEADERS =
+      List.of("content-type", "retry-after", "idempotency-replayed");
 
   private final Membership membership;
   private final RouterMetrics metrics;
@@ -43,17 +49,30 @@ final class Forwarder {
 
   private final Quotas quotas;
 
-  Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics, Quotas quotas) {
+  Forwarder(
+      Vertx vertx,
+      RouterConfig config,
+      Membership membership,
+      RouterMetrics metrics,
+      Quotas quotas) {
     this.quotas = quotas;
     this.membership = membership;
     this.metrics = metrics;
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.poolWaitMillis = config.poolWait().toMillis();
     this.nodeToken = config.nodeToken();
-    this.client = vertx.createHttpClient(
-        config.nodeClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(2000)
-            .setKeepAliveTimeout(60).setPipelining(false)),
-        new PoolOptions().setHttp1MaxSize(config.connectionsPerNode()).setMaxWaitQueueSize(10_000));
+    this.client =
+        vertx.createHttpClient(
+            config.nodeClient(
+                new HttpClientOptions()
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setConnectTimeout(2000)
+                    .setKeepAliveTimeout(60)
+                    .setPipelining(false)),
+            new PoolOptions()
+                .setHttp1MaxSize(config.connectionsPerNode())
+                .setMaxWaitQueueSize(10_000));
   }
 
   void forward(HttpServerRequest req) {
@@ -85,15 +104,24 @@ final class Forwarder {
     if (owner != null && !owner.healthy()) {
       metrics.error(owner, "owner_down");
       req.response().putHeader("Retry-After", "1");
-      error(req.response(), 503, "unavailable", "node " + owner.id + ", which holds this request's key, is"
-          + " unavailable; retry with the same Idempotency-Key shortly");
+      error(
+          req.response(),
+          503,
+          "unavailable",
+          "node "
+              + owner.id
+              + ", which holds this request's key, is"
+              + " unavailable; retry with the same Idempotency-Key shortly");
       req.resume();
       return;
     }
     attempt(req, key, allBut(owner), start);
   }
 
-  /** The ids of every member but {@code node}: passed as "tried", they leave {@link #attempt} only that node. */
+  /**
+   * The ids of every member but {@code node}: passed as "tried", they leave {@link #attempt} only
+   * that node.
+   */
   private Set<String> allBut(Member node) {
     Set<String> others = new HashSet<>();
     for (Member m : membership.all()) {
@@ -109,11 +137,12 @@ final class Forwarder {
    * whose chunked framing breaks is answered 400 at once; {@link #send} then sends nothing on.
    */
   private void answerBrokenFraming(HttpServerRequest req) {
-    req.exceptionHandler(e -> {
-      if (JsonResponses.isFramingError(e)) {
-        JsonResponses.framingErrorNow(req, e);
-      }
-    });
+    req.exceptionHandler(
+        e -> {
+          if (JsonResponses.isFramingError(e)) {
+            JsonResponses.framingErrorNow(req, e);
+          }
+        });
   }
 
   /** Forwards to one given node, no other: for requests about that node's partition. */
@@ -126,24 +155,30 @@ final class Forwarder {
   private void attempt(HttpServerRequest req, String key, Set<String> tried, long start) {
     List<Member> candidates = membership.healthy();
     candidates.removeIf(m -> tried.contains(m.id));
-    Member node = key != null ? Rendezvous.forKey(key, candidates) : Rendezvous.leastLoadedOfTwo(candidates);
+    Member node =
+        key != null ? Rendezvous.forKey(key, candidates) : Rendezvous.leastLoadedOfTwo(candidates);
     if (node == null) {
       metrics.noHealthyNode();
       req.response().putHeader("Retry-After", "1");
-      error(req.response(), 503, "unavailable", tried.isEmpty()
-          ? "no healthy node to take the request; retry shortly"
-          : "no node could be reached (tried " + tried + "); retry shortly");
+      error(
+          req.response(),
+          503,
+          "unavailable",
+          tried.isEmpty()
+              ? "no healthy node to take the request; retry shortly"
+              : "no node could be reached (tried " + tried + "); retry shortly");
       req.resume();
       return;
     }
     node.inflight.incrementAndGet();
-    RequestOptions options = new RequestOptions()
-        .setMethod(req.method())
-        .setHost(node.address.host())
-        .setPort(node.address.port())
-        .setURI(req.uri())
-        .setConnectTimeout(poolWaitMillis)
-        .setIdleTimeout(timeoutMillis);
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(req.method())
+            .setHost(node.address.host())
+            .setPort(node.address.port())
+            .setURI(req.uri())
+            .setConnectTimeout(poolWaitMillis)
+            .setIdleTimeout(timeoutMillis);
     MultiMap headers = req.headers();
     for (String h : REQUEST_HEADERS) {
       String v = headers.get(h);
@@ -159,26 +194,38 @@ final class Forwarder {
         options.putHeader(Router.PRINCIPAL_HEADER, principal);
       }
     }
-    client.request(options).onComplete(ar -> {
-      if (ar.failed() && isConnectFailure(ar.cause())) {
-        node.inflight.decrementAndGet();
-        node.connectFailed();
-        metrics.error(node, "connect");
-        tried.add(node.id);
-        attempt(req, key, tried, start);
-      } else if (ar.failed()) {
-        // the node is up but every pooled connection to it is busy: that is load, not failure
-        node.inflight.decrementAndGet();
-        metrics.error(node, "pool_busy");
-        req.response().putHeader("Retry-After", "1");
-        error(req.response(), 503, "unavailable", "node " + node.id + " has no free connection within "
-            + poolWaitMillis + " ms (router.connections-per-node, router.pool-wait-seconds): "
-            + ar.cause().getMessage() + "; retry shortly");
-        req.resume();
-      } else {
-        send(req, ar.result(), node, start);
-      }
-    });
+    client
+        .request(options)
+        .onComplete(
+            ar -> {
+              if (ar.failed() && isConnectFailure(ar.cause())) {
+                node.inflight.decrementAndGet();
+                node.connectFailed();
+                metrics.error(node, "connect");
+                tried.add(node.id);
+                attempt(req, key, tried, start);
+              } else if (ar.failed()) {
+                // the node is up but every pooled connection to it is busy: that is load, not
+                // failure
+                node.inflight.decrementAndGet();
+                metrics.error(node, "pool_busy");
+                req.response().putHeader("Retry-After", "1");
+                error(
+                    req.response(),
+                    503,
+                    "unavailable",
+                    "node "
+                        + node.id
+                        + " has no free connection within "
+                        + poolWaitMillis
+                        + " ms (router.connections-per-node, router.pool-wait-seconds): "
+                        + ar.cause().getMessage()
+                        + "; retry shortly");
+                req.resume();
+              } else {
+                send(req, ar.result(), node, start);
+              }
+            });
   }
 
   /**
@@ -202,57 +249,73 @@ final class Forwarder {
     // the request's own failures (the pipe took its exception handler; this one replaces it so that
     // a broken chunked body is answered before Vert.x closes the connection): the node's request is
     // reset, and it stores nothing
-    req.exceptionHandler(e -> {
-      if (JsonResponses.isFramingError(e)) {
-        metrics.error(node, "malformed_body");
-        JsonResponses.framingErrorNow(req, e);
-      }
-      out.reset(0, e);
-    });
-    out.response()
-        .compose(resp -> resp.body().map(body -> {
-          response.setStatusCode(resp.statusCode());
-          for (String h : RESPONSE_HEADERS) {
-            String v = resp.getHeader(h);
-            if (v != null) {
-              response.putHeader(h, v);
-            }
+    req.exceptionHandler(
+        e -> {
+          if (JsonResponses.isFramingError(e)) {
+            metrics.error(node, "malformed_body");
+            JsonResponses.framingErrorNow(req, e);
           }
-          response.putHeader("X-Floe-Node", node.id);
-          String principal = req.getHeader(Router.PRINCIPAL_HEADER);
-          if (principal != null && resp.statusCode() == 200) {
-            // charge the producer's quota with what the node accepted
-            long accepted = 0;
-            try {
-              accepted = new io.vertx.core.json.JsonObject(body).getLong("accepted", 0L);
-            } catch (RuntimeException notJson) {
-              // an answer without a count charges the bytes only
-            }
-            quotas.charge(principal, accepted, req.bytesRead());
-          }
-          if (!req.isEnded()) {
-            metrics.error(node, "early_answer");
-            out.connection().close();
-            response.putHeader("Connection", "close");
-          }
-          response.end(body);
-          return resp.statusCode();
-        }))
-        .onComplete(ar -> {
-          node.inflight.decrementAndGet();
-          if (ar.succeeded()) {
-            metrics.forwarded(node, ar.result(), System.nanoTime() - start);
-          } else {
-            metrics.error(node, "after_send");
-            error(response, 502, "bad_gateway", "node " + node.id + " failed after the request was sent ("
-                + ar.cause().getMessage() + "); it may or may not have stored the events: retry if needed");
-          }
+          out.reset(0, e);
         });
+    out.response()
+        .compose(
+            resp ->
+                resp.body()
+                    .map(
+                        body -> {
+                          response.setStatusCode(resp.statusCode());
+                          for (String h : RESPONSE_HEADERS) {
+                            String v = resp.getHeader(h);
+                            if (v != null) {
+                              response.putHeader(h, v);
+                            }
+                          }
+                          response.putHeader("X-Floe-Node", node.id);
+                          String principal = req.getHeader(Router.PRINCIPAL_HEADER);
+                          if (principal != null && resp.statusCode() == 200) {
+                            // charge the producer's quota with what the node accepted
+                            long accepted = 0;
+                            try {
+                              accepted =
+                                  new io.vertx.core.json.JsonObject(body).getLong("accepted", 0L);
+                            } catch (RuntimeException notJson) {
+                              // an answer without a count charges the bytes only
+                            }
+                            quotas.charge(principal, accepted, req.bytesRead());
+                          }
+                          if (!req.isEnded()) {
+                            metrics.error(node, "early_answer");
+                            out.connection().close();
+                            response.putHeader("Connection", "close");
+                          }
+                          response.end(body);
+                          return resp.statusCode();
+                        }))
+        .onComplete(
+            ar -> {
+              node.inflight.decrementAndGet();
+              if (ar.succeeded()) {
+                metrics.forwarded(node, ar.result(), System.nanoTime() - start);
+              } else {
+                metrics.error(node, "after_send");
+                error(
+                    response,
+                    502,
+                    "bad_gateway",
+                    "node "
+                        + node.id
+                        + " failed after the request was sent ("
+                        + ar.cause().getMessage()
+                        + "); it may or may not have stored the events: retry if needed");
+              }
+            });
   }
 
   /** A connection to the node could not be opened (refused, unreachable, TCP connect timed out). */
   private static boolean isConnectFailure(Throwable e) {
-    return e instanceof ConnectException || e instanceof NoRouteToHostException || e instanceof UnknownHostException;
+    return e instanceof ConnectException
+        || e instanceof NoRouteToHostException
+        || e instanceof UnknownHostException;
   }
 
   private static void error(HttpServerResponse response, int status, String error, String detail) {

@@ -8,8 +8,10 @@ final class Member {
   final String id;
   final long hashSeed;
   final AtomicInteger inflight = new AtomicInteger();
+
   /** The partition the node reported in its last health answer, or -1 before the first. */
   volatile int partition = -1;
+
   private volatile boolean healthy;
   private boolean everHealthy;
   private int failedChecks;

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The nodes the router forwards to, with their health: active checks of each node's
- * {@code /health/ready} on a timer, passive marking when a connection cannot be opened, and
- * reloads of the node list when the nodes file changes (no restart).
+ * The nodes the router forwards to, with their health: active checks of each node's {@code
+ * /health/ready} on a timer, passive marking when a connection cannot be opened, and reloads of the
+ * node list when the nodes file changes (no restart).
  */
 final class Membership {
   private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
@@ -34,24 +34,34 @@ final class Membership {
   Membership(Vertx vertx, RouterConfig config) {
     this.vertx = vertx;
     this.config = config;
-    this.checker = vertx.createHttpClient(config.nodeClient(new HttpClientOptions().setConnectTimeout(1000)
-        .setKeepAlive(true).setIdleTimeout(30)));
+    this.checker =
+        vertx.createHttpClient(
+            config.nodeClient(
+                new HttpClientOptions()
+                    .setConnectTimeout(1000)
+                    .setKeepAlive(true)
+                    .setIdleTimeout(30)));
   }
 
   /** Loads the node list, checks every node once, then keeps checking on a timer. */
   void start() {
     reload();
     checkAll();
-    timer = vertx.setPeriodic(config.healthInterval().toMillis(), id -> {
-      if (config.nodesFile() != null) {
-        // file I/O stays off the event loop
-        vertx.executeBlocking(() -> {
-          reloadIfChanged();
-          return null;
-        }, false);
-      }
-      checkAll();
-    });
+    timer =
+        vertx.setPeriodic(
+            config.healthInterval().toMillis(),
+            id -> {
+              if (config.nodesFile() != null) {
+                // file I/O stays off the event loop
+                vertx.executeBlocking(
+                    () -> {
+                      reloadIfChanged();
+                      return null;
+                    },
+                    false);
+              }
+              checkAll();
+            });
   }
 
   void stop() {
@@ -82,7 +92,11 @@ final class Membership {
         reload();
       }
     } catch (IOException e) {
-      LOG.warn("cannot read {}: {}; keeping {} nodes", config.nodesFile(), e.getMessage(), members.size());
+      LOG.warn(
+          "cannot read {}: {}; keeping {} nodes",
+          config.nodesFile(),
+          e.getMessage(),
+          members.size());
     }
   }
 
@@ -92,9 +106,15 @@ final class Membership {
     if (config.nodesFile() != null) {
       try {
         fileVersion = Files.getLastModifiedTime(config.nodesFile());
-        addresses = RouterConfig.parseNodes(Files.readString(config.nodesFile()), config.nodesFile().toString());
+        addresses =
+            RouterConfig.parseNodes(
+                Files.readString(config.nodesFile()), config.nodesFile().toString());
       } catch (IOException | ConfigException e) {
-        LOG.warn("cannot use {}: {}; keeping {} nodes", config.nodesFile(), e.getMessage(), members.size());
+        LOG.warn(
+            "cannot use {}: {}; keeping {} nodes",
+            config.nodesFile(),
+            e.getMessage(),
+            members.size());
         return;
       }
     }
@@ -134,19 +154,40 @@ final class Membership {
 
   private void checkAll() {
     for (Member m : members.values()) {
-      checker.request(new RequestOptions().setMethod(HttpMethod.GET).setHost(m.address.host())
-              .setPort(m.address.port()).setURI("/health/ready").setTimeout(Math.max(500, config.healthInterval().toMillis())))
-          .compose(req -> req.send().compose(resp -> resp.body().map(b -> {
-            m.partition = partitionIn(b);
-            return resp.statusCode();
-          })))
-          .onComplete(ar -> {
-            boolean ok = ar.succeeded() && ar.result() == 200;
-            if (m.checked(ok, config.unhealthyAfter(), config.healthyAfter())) {
-              LOG.info("node {} is now {}", m.id, ok ? "healthy" : "unhealthy"
-                  + (ar.failed() ? " (" + ar.cause().getMessage() + ")" : " (status " + ar.result() + ")"));
-            }
-          });
+      checker
+          .request(
+              new RequestOptions()
+                  .setMethod(HttpMethod.GET)
+                  .setHost(m.address.host())
+                  .setPort(m.address.port())
+                  .setURI("/health/ready")
+                  .setTimeout(Math.max(500, config.healthInterval().toMillis())))
+          .compose(
+              req ->
+                  req.send()
+                      .compose(
+                          resp ->
+                              resp.body()
+                                  .map(
+                                      b -> {
+                                        m.partition = partitionIn(b);
+                                        return resp.statusCode();
+                                      })))
+          .onComplete(
+              ar -> {
+                boolean ok = ar.succeeded() && ar.result() == 200;
+                if (m.checked(ok, config.unhealthyAfter(), config.healthyAfter())) {
+                  LOG.info(
+                      "node {} is now {}",
+                      m.id,
+                      ok
+                          ? "healthy"
+                          : "unhealthy"
+                              + (ar.failed()
+                                  ? " (" + ar.cause().getMessage() + ")"
+                                  : " (status " + ar.result() + ")"));
+                }
+              });
     }
   }
 

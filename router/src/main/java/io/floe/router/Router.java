@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class Router implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Router.class);
   private static final Pattern INGEST = Pattern.compile("^/v1/streams/[^/]+/events$");
+
   /** The receipt of a partition: served by the node that holds it. */
   private static final Pattern RECEIPT = Pattern.compile("^/v1/partitions/(\\d{1,9})/committed$");
 
@@ -52,24 +53,36 @@ public final class Router implements AutoCloseable {
   public static Router start(RouterConfig config) throws Exception {
     Router router = new Router(config);
     router.membership.start();
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
-        .setTcpNoDelay(true).setHttp2ClearTextEnabled(true).setIdleTimeout(120);
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(config.port())
+            .setTcpNoDelay(true)
+            .setHttp2ClearTextEnabled(true)
+            .setIdleTimeout(120);
     if (config.tls() != null) {
       config.tls().apply(options);
     }
     // the same options on every server: Vert.x shares the socket between them (also for port 0)
     for (int i = 0; i < config.eventLoops(); i++) {
       HttpServer server = router.vertx.createHttpServer(options).requestHandler(router::handle);
-      router.servers.add(server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+      router.servers.add(
+          server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
     if (config.tls() != null) {
       config.tls().watch(router.vertx, () -> router.servers);
     }
     if (config.nodeTrust() != null) {
       // a node added or its certificate renewed: trusted for new connections without a restart
-      config.nodeTrust().watch(router.vertx, () -> List.of(router.forwarder.client(), router.membership.checker()));
+      config
+          .nodeTrust()
+          .watch(
+              router.vertx, () -> List.of(router.forwarder.client(), router.membership.checker()));
     }
-    LOG.info("router listening on {}:{}{} for nodes {}", config.host(), router.port(),
+    LOG.info(
+        "router listening on {}:{}{} for nodes {}",
+        config.host(),
+        router.port(),
         config.tls() != null ? " (TLS)" : "",
         router.membership.all().stream().map(m -> m.id).toList());
     return router;
@@ -87,7 +100,8 @@ public final class Router implements AutoCloseable {
    * or 403 (lacking what {@code allowed} asks) was answered. The producer's name is put in
    * X-Floe-Principal.
    */
-  private Principal authorize(HttpServerRequest req, java.util.function.Predicate<Principal> allowed, String refusal) {
+  private Principal authorize(
+      HttpServerRequest req, java.util.function.Predicate<Principal> allowed, String refusal) {
     req.headers().remove(PRINCIPAL_HEADER);
     Principal p;
     try {
@@ -98,7 +112,8 @@ public final class Router implements AutoCloseable {
       return null;
     }
     if (!allowed.test(p)) {
-      JsonResponses.error(req.response(), 403, "forbidden", "the token '" + p.name() + "' " + refusal);
+      JsonResponses.error(
+          req.response(), 403, "forbidden", "the token '" + p.name() + "' " + refusal);
       return null;
     }
     if (config.auth().enabled()) {
@@ -112,8 +127,16 @@ public final class Router implements AutoCloseable {
     long wait = quotas.admit(p);
     if (wait > 0) {
       req.response().putHeader("Retry-After", Long.toString(wait));
-      JsonResponses.error(req.response(), 429, "too_many_requests", "the token '" + p.name() + "' has used its"
-          + " quota (events-per-second / bytes-per-second in the token file); retry after " + wait + " s");
+      JsonResponses.error(
+          req.response(),
+          429,
+          "too_many_requests",
+          "the token '"
+              + p.name()
+              + "' has used its"
+              + " quota (events-per-second / bytes-per-second in the token file); retry after "
+              + wait
+              + " s");
       return false;
     }
     return true;
@@ -123,15 +146,19 @@ public final class Router implements AutoCloseable {
     String path = req.path();
     if (INGEST.matcher(path).matches()) {
       String stream = path.substring("/v1/streams/".length(), path.length() - "/events".length());
-      Principal producer = authorize(req, p -> p.mayIngest(stream), "may not send events to stream '" + stream + "'");
+      Principal producer =
+          authorize(
+              req, p -> p.mayIngest(stream), "may not send events to stream '" + stream + "'");
       if (producer == null || !withinQuota(req, producer)) {
         return;
       }
       if (req.method() != HttpMethod.POST) {
-        JsonResponses.error(req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
+        JsonResponses.error(
+            req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
       } else if (draining) {
         req.response().putHeader("Retry-After", "1");
-        JsonResponses.error(req.response(), 503, "unavailable", "router is shutting down; send to another router");
+        JsonResponses.error(
+            req.response(), 503, "unavailable", "router is shutting down; send to another router");
       } else {
         forwarder.forward(req);
       }
@@ -139,12 +166,15 @@ public final class Router implements AutoCloseable {
     }
     java.util.regex.Matcher receipt = RECEIPT.matcher(path);
     if (receipt.matches() && req.method() == HttpMethod.GET) {
-      if (authorize(req, p -> p.may(Scope.INGEST) || p.may(Scope.READ), "lacks the scope ingest or read") == null) {
+      if (authorize(
+              req, p -> p.may(Scope.INGEST) || p.may(Scope.READ), "lacks the scope ingest or read")
+          == null) {
         return;
       }
       Member node = membership.forPartition(Integer.parseInt(receipt.group(1)));
       if (node == null) {
-        JsonResponses.error(req.response(), 404, "not_found", "no node reported partition " + receipt.group(1));
+        JsonResponses.error(
+            req.response(), 404, "not_found", "no node reported partition " + receipt.group(1));
       } else {
         forwarder.forwardTo(req, node);
       }
@@ -158,13 +188,19 @@ public final class Router implements AutoCloseable {
           json(req, 200, new JsonObject().put("status", "ready").put("healthy_nodes", healthy));
         } else {
           req.response().putHeader("Retry-After", "1");
-          json(req, 503, new JsonObject().put("status", "not_ready")
-              .put("reason", draining ? "draining" : "no_healthy_node"));
+          json(
+              req,
+              503,
+              new JsonObject()
+                  .put("status", "not_ready")
+                  .put("reason", draining ? "draining" : "no_healthy_node"));
         }
       }
       case "/metrics" -> {
-        if (config.metricsOpen() || authorize(req, p -> p.may(Scope.READ), "lacks the scope read") != null) {
-          req.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        if (config.metricsOpen()
+            || authorize(req, p -> p.may(Scope.READ), "lacks the scope read") != null) {
+          req.response()
+              .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
               .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
         }
       }
@@ -174,12 +210,18 @@ public final class Router implements AutoCloseable {
         }
         JsonArray nodes = new JsonArray();
         for (Member m : membership.all()) {
-          nodes.add(new JsonObject().put("node", m.id).put("healthy", m.healthy()).put("inflight", m.inflight.get())
-              .put("partition_id", m.partition < 0 ? null : m.partition));
+          nodes.add(
+              new JsonObject()
+                  .put("node", m.id)
+                  .put("healthy", m.healthy())
+                  .put("inflight", m.inflight.get())
+                  .put("partition_id", m.partition < 0 ? null : m.partition));
         }
         json(req, 200, new JsonObject().put("nodes", nodes));
       }
-      default -> JsonResponses.error(req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
+      default ->
+          JsonResponses.error(
+              req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
     }
   }
 
@@ -192,11 +234,14 @@ public final class Router implements AutoCloseable {
   public void close() throws Exception {
     draining = true;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (membership.all().stream().anyMatch(m -> m.inflight.get() > 0) && System.nanoTime() < deadline) {
+    while (membership.all().stream().anyMatch(m -> m.inflight.get() > 0)
+        && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     membership.stop();
-    Future.all(servers.stream().map(HttpServer::close).toList()).toCompletionStage().toCompletableFuture()
+    Future.all(servers.stream().map(HttpServer::close).toList())
+        .toCompletionStage()
+        .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

@@ -1,8 +1,8 @@
 package io.floe.router;
 
-import io.floe.common.config.ConfigException;
 import io.floe.common.auth.Auth;
 import io.floe.common.auth.Scope;
+import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import io.floe.common.tls.ClientTrust;
 import io.floe.common.tls.ServerTls;
@@ -20,7 +20,8 @@ import java.util.Set;
  * @param host listen address
  * @param port listen port
  * @param nodes node addresses {@code host:port}
- * @param nodesFile file with one {@code host:port} per line, re-read when it changes; wins over {@code nodes}
+ * @param nodesFile file with one {@code host:port} per line, re-read when it changes; wins over
+ *     {@code nodes}
  * @param healthInterval how often each node's /health/ready is checked
  * @param unhealthyAfter consecutive failed checks that take a node out
  * @param healthyAfter consecutive passed checks that bring a node that was taken out back
@@ -51,8 +52,10 @@ public record RouterConfig(
   public static final String HOST_DEFAULT = "0.0.0.0";
   public static final String PORT = "router.port";
   public static final int PORT_DEFAULT = 8080;
+
   /** Required unless {@link #NODES_FILE} is set. */
   public static final String NODES = "router.nodes";
+
   public static final String NODES_FILE = "router.nodes-file";
   public static final String HEALTH_INTERVAL = "router.health-interval-seconds";
   public static final Duration HEALTH_INTERVAL_DEFAULT = Duration.ofSeconds(1);
@@ -66,21 +69,38 @@ public record RouterConfig(
   public static final int CONNECTIONS_PER_NODE_DEFAULT = 64;
   public static final String REQUEST_TIMEOUT = "router.request-timeout-seconds";
   public static final Duration REQUEST_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
+
   /** Default: the number of cores. */
   public static final String EVENT_LOOPS = "router.event-loops";
-  /** router.tls.cert-file, router.tls.key-file, router.tls.reload-seconds: see {@link ServerTls}; none is plaintext. */
-  public static final String TLS_PREFIX = "router.";
-  /** PEM certificates the nodes' certificates must chain to; set, the router speaks TLS to the nodes. */
-  public static final String NODE_TRUST_FILE = "router.node-tls-trust-file";
-  public static final String NODE_TRUST_RELOAD = "router.node-tls-trust-reload-seconds";
+
   /**
-   * The router's own token (with the {@code router} scope in the nodes' token file): set, the router
-   * forwards authenticated requests with it and names the producer in X-Floe-Principal, so nodes need
-   * not know producers' tokens; unset, it forwards the producer's Authorization header as is.
+   * router.tls.cert-file, router.tls.key-file, router.tls.reload-seconds: see {@link ServerTls};
+   * none is plaintext.
+   */
+  public static final String TLS_PREFIX = "router.";
+
+  /**
+   * PEM certificates the nodes' certificates must chain to; set, the router speaks TLS to the
+   * nodes.
+   */
+  public static final String NODE_TRUST_FILE = "router.node-tls-trust-file";
+
+  public static final String NODE_TRUST_RELOAD = "router.node-tls-trust-reload-seconds";
+
+  /**
+   * The router's own token (with the {@code router} scope in the nodes' token file): set, the
+   * router forwards authenticated requests with it and names the producer in X-Floe-Principal, so
+   * nodes need not know producers' tokens; unset, it forwards the producer's Authorization header
+   * as is.
    */
   public static final String NODE_TOKEN = "router.node-token";
-  /** One token producers send (ingest to every stream, and read); auth.tokens-file for scoped tokens. */
+
+  /**
+   * One token producers send (ingest to every stream, and read); auth.tokens-file for scoped
+   * tokens.
+   */
   public static final String AUTH_TOKEN = "router.auth-token";
+
   /** Lets /metrics be scraped without a token. */
   public static final String METRICS_OPEN = "auth.metrics-open";
 
@@ -110,7 +130,10 @@ public record RouterConfig(
     }
   }
 
-  /** Parses a node list: comma or newline separated, {@code #} starts a comment; {@code source} names it in errors. */
+  /**
+   * Parses a node list: comma or newline separated, {@code #} starts a comment; {@code source}
+   * names it in errors.
+   */
   static List<NodeAddress> parseNodes(String text, String source) {
     return text.lines()
         .map(l -> l.replaceAll("#.*", ""))
@@ -123,22 +146,36 @@ public record RouterConfig(
   }
 
   public static RouterConfig load(Settings s) {
-    List<NodeAddress> nodes = parseNodes(s.string(NODES, ""), Settings.envName(NODES) + " (" + NODES + ")");
+    List<NodeAddress> nodes =
+        parseNodes(s.string(NODES, ""), Settings.envName(NODES) + " (" + NODES + ")");
     Path file = s.path(NODES_FILE, null);
     if (nodes.isEmpty() && file == null) {
-      throw new ConfigException(Settings.envName(NODES) + " (" + NODES + ") must list the nodes (host:port,host:port)"
-          + " or " + Settings.envName(NODES_FILE) + " (" + NODES_FILE + ") name a file of them");
+      throw new ConfigException(
+          Settings.envName(NODES)
+              + " ("
+              + NODES
+              + ") must list the nodes (host:port,host:port)"
+              + " or "
+              + Settings.envName(NODES_FILE)
+              + " ("
+              + NODES_FILE
+              + ") name a file of them");
     }
     return new RouterConfig(
         s.string(HOST, HOST_DEFAULT),
         s.intValue(PORT, PORT_DEFAULT, 0, 65_535),
         nodes,
         file,
-        s.seconds(HEALTH_INTERVAL, HEALTH_INTERVAL_DEFAULT, Duration.ofMillis(50), Duration.ofMinutes(10)),
+        s.seconds(
+            HEALTH_INTERVAL,
+            HEALTH_INTERVAL_DEFAULT,
+            Duration.ofMillis(50),
+            Duration.ofMinutes(10)),
         s.intValue(UNHEALTHY_AFTER, UNHEALTHY_AFTER_DEFAULT, 1, 100),
         s.intValue(HEALTHY_AFTER, HEALTHY_AFTER_DEFAULT, 1, 100),
         s.intValue(CONNECTIONS_PER_NODE, CONNECTIONS_PER_NODE_DEFAULT, 1, 10_000),
-        s.seconds(REQUEST_TIMEOUT, REQUEST_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
+        s.seconds(
+            REQUEST_TIMEOUT, REQUEST_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
         s.seconds(POOL_WAIT, POOL_WAIT_DEFAULT, Duration.ofMillis(10), Duration.ofMinutes(10)),
         s.intValue(EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
         ServerTls.load(s, TLS_PREFIX),
@@ -158,8 +195,16 @@ public record RouterConfig(
 
   private static ClientTrust nodeTrust(Settings s) {
     Path file = s.path(NODE_TRUST_FILE, null);
-    return file == null ? null : ClientTrust.load(file, Settings.envName(NODE_TRUST_FILE) + " (" + NODE_TRUST_FILE + ")",
-        s.seconds(NODE_TRUST_RELOAD, ServerTls.RELOAD_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
+    return file == null
+        ? null
+        : ClientTrust.load(
+            file,
+            Settings.envName(NODE_TRUST_FILE) + " (" + NODE_TRUST_FILE + ")",
+            s.seconds(
+                NODE_TRUST_RELOAD,
+                ServerTls.RELOAD_DEFAULT,
+                Duration.ofMillis(100),
+                Duration.ofHours(1)));
   }
 
   /** The client options to reach nodes: TLS with the trust file when one is set. */

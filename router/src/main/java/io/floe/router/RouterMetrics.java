@@ -13,32 +13,40 @@ import java.io.UncheckedIOException;
 /** The router's Prometheus metrics; labels are node addresses (few, bounded by membership). */
 final class RouterMetrics {
   private final PrometheusRegistry registry = new PrometheusRegistry();
-  private final Counter forwarded = Counter.builder()
-      .name("floe_router_forwarded_requests_total")
-      .help("Requests forwarded, by node and the node's status")
-      .labelNames("node", "status")
-      .register(registry);
-  private final Counter errors = Counter.builder()
-      .name("floe_router_forward_errors_total")
-      .help("Forwarding failures, by node and kind (connect: retried elsewhere; after_send: returned to the client)")
-      .labelNames("node", "kind")
-      .register(registry);
-  private final Counter refused = Counter.builder()
-      .name("floe_router_no_healthy_node_total")
-      .help("Requests answered 503 because no node was healthy")
-      .register(registry);
-  private final Counter throttled = Counter.builder()
-      .name("floe_router_throttled_total")
-      .help("Requests refused with 429 by a token's quota, by token name and the exhausted rate")
-      .labelNames("token", "kind")
-      .register(registry);
-  private final Histogram latency = Histogram.builder()
-      .name("floe_router_forward_duration_seconds")
-      .help("Time from request start to the node's answer, by node")
-      .unit(Unit.SECONDS)
-      .labelNames("node")
-      .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-      .register(registry);
+  private final Counter forwarded =
+      Counter.builder()
+          .name("floe_router_forwarded_requests_total")
+          .help("Requests forwarded, by node and the node's status")
+          .labelNames("node", "status")
+          .register(registry);
+  private final Counter errors =
+      Counter.builder()
+          .name("floe_router_forward_errors_total")
+          .help(
+              "Forwarding failures, by node and kind (connect: retried elsewhere; after_send: returned to the client)")
+          .labelNames("node", "kind")
+          .register(registry);
+  private final Counter refused =
+      Counter.builder()
+          .name("floe_router_no_healthy_node_total")
+          .help("Requests answered 503 because no node was healthy")
+          .register(registry);
+  private final Counter throttled =
+      Counter.builder()
+          .name("floe_router_throttled_total")
+          .help(
+              "Requests refused with 429 by a token's quota, by token name and the exhausted rate")
+          .labelNames("token", "kind")
+          .register(registry);
+  private final Histogram latency =
+      Histogram.builder()
+          .name("floe_router_forward_duration_seconds")
+          .help("Time from request start to the node's answer, by node")
+          .unit(Unit.SECONDS)
+          .labelNames("node")
+          .classicUpperBounds(
+              0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+          .register(registry);
 
   RouterMetrics(Membership membership) {
     GaugeWithCallback.builder()

@@ -7,13 +7,12 @@ import io.floe.common.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RendezvousTest {
   private static List<Member> members(int n) {
@@ -59,25 +58,32 @@ class RendezvousTest {
   @Test
   void nodeListsParseAndBadOnesNameTheSetting() {
     assertThat(RouterConfig.parseNodes("a:1, b:2\n# comment\nc:3 # x\n", "X"))
-        .extracting(Object::toString).containsExactly("a:1", "b:2", "c:3");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(Map.of("FLOE_ROUTER_NODES", "a:b")))
+        .extracting(Object::toString)
+        .containsExactly("a:1", "b:2", "c:3");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> load(Map.of("FLOE_ROUTER_NODES", "a:b")))
         .isInstanceOf(ConfigException.class)
         .hasMessage("FLOE_ROUTER_NODES (router.nodes): 'a:b' is not host:port");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(Map.of()))
         .hasMessageStartingWith("FLOE_ROUTER_NODES (router.nodes) must list the nodes");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(
-            Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_PORT", "x")))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> load(Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_PORT", "x")))
         .hasMessage("FLOE_ROUTER_PORT (router.port) must be an integer in 0..65535, got 'x'");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(
-            Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0")))
-        .hasMessage("FLOE_ROUTER_HEALTH_INTERVAL_SECONDS (router.health-interval-seconds) must be a number of"
-            + " seconds in 0.05..600, got '0'");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                load(
+                    Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0")))
+        .hasMessage(
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS (router.health-interval-seconds) must be a number of"
+                + " seconds in 0.05..600, got '0'");
   }
 
   @Test
   void theRouterReadsTheSameConfigurationFileAsEveryComponent(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("router.properties");
-    Files.writeString(file, "router.nodes=n1:8081,n2:8081\nrouter.request-timeout-seconds=2.5\nrouter.port=9090\n");
+    Files.writeString(
+        file,
+        "router.nodes=n1:8081,n2:8081\nrouter.request-timeout-seconds=2.5\nrouter.port=9090\n");
     RouterConfig c = load(Map.of("FLOE_CONFIG_FILE", file.toString(), "FLOE_ROUTER_PORT", "9191"));
     assertThat(c.nodes()).extracting(Object::toString).containsExactly("n1:8081", "n2:8081");
     assertThat(c.requestTimeout()).isEqualTo(Duration.ofMillis(2500));
@@ -93,11 +99,11 @@ class RendezvousTest {
 
   @Test
   void aRouterNeedsAuthenticationUnlessExplicitlyDisabled() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RouterConfig.load(Settings.from(
-            Map.of("FLOE_ROUTER_NODES", "a:1"))))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> RouterConfig.load(Settings.from(Map.of("FLOE_ROUTER_NODES", "a:1"))))
         .hasMessageStartingWith("auth.tokens-file: authentication is required");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(Map.of("FLOE_ROUTER_NODES", "a:1",
-            "FLOE_ROUTER_NODE_TOKEN", " ")))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> load(Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_NODE_TOKEN", " ")))
         .hasMessageStartingWith("router.node-token: the token is empty");
   }
 }

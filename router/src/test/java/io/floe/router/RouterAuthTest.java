@@ -26,35 +26,73 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The router authenticates producers with its token file and refuses them before any node sees the
- * request; what it forwards carries its own token and the producer's name, never the client's claim.
+ * request; what it forwards carries its own token and the producer's name, never the client's
+ * claim.
  */
 class RouterAuthTest {
   @TempDir Path dir;
   private final Vertx vertx = Vertx.vertx();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
   /** Authorization and X-Floe-Principal of each request the node got. */
   private final Queue<String> seen = new ConcurrentLinkedQueue<>();
+
   private Router router;
 
   @BeforeEach
   void start() throws Exception {
-    HttpServer node = vertx.createHttpServer().requestHandler(req -> {
-      if (req.path().equals("/health/ready")) {
-        req.response().end(new JsonObject().put("partition_id", 0).encode());
-        return;
-      }
-      req.body().onSuccess(b -> {
-        seen.add(req.getHeader("Authorization") + " | " + req.getHeader("X-Floe-Principal"));
-        req.response().putHeader("Content-Type", "application/json").end("{\"partition_id\":0}");
-      });
-    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    Path tokens = Files.write(dir.resolve("tokens"), List.of(
-        TokenStore.line("clicks-producer", "ingest:clicks", "t-clicks"),
-        TokenStore.line("ops", "read", "t-ops"),
-        TokenStore.line("bulk", "ingest", "t-bulk") + " bytes-per-second=1KiB"));
-    router = Router.start(RouterConfig.load(Settings.of(Map.of("router.host", "127.0.0.1", "router.port", "0",
-        "router.nodes", "127.0.0.1:" + node.actualPort(), "router.health-interval-seconds", "0.1",
-        "router.event-loops", "1", "auth.tokens-file", tokens.toString(), "router.node-token", "t-router"))));
+    HttpServer node =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  if (req.path().equals("/health/ready")) {
+                    req.response().end(new JsonObject().put("partition_id", 0).encode());
+                    return;
+                  }
+                  req.body()
+                      .onSuccess(
+                          b -> {
+                            seen.add(
+                                req.getHeader("Authorization")
+                                    + " | "
+                                    + req.getHeader("X-Floe-Principal"));
+                            req.response()
+                                .putHeader("Content-Type", "application/json")
+                                .end("{\"partition_id\":0}");
+                          });
+                })
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    Path tokens =
+        Files.write(
+            dir.resolve("tokens"),
+            List.of(
+                TokenStore.line("clicks-producer", "ingest:clicks", "t-clicks"),
+                TokenStore.line("ops", "read", "t-ops"),
+                TokenStore.line("bulk", "ingest", "t-bulk") + " bytes-per-second=1KiB"));
+    router =
+        Router.start(
+            RouterConfig.load(
+                Settings.of(
+                    Map.of(
+                        "router.host",
+                        "127.0.0.1",
+                        "router.port",
+                        "0",
+                        "router.nodes",
+                        "127.0.0.1:" + node.actualPort(),
+                        "router.health-interval-seconds",
+                        "0.1",
+                        "router.event-loops",
+                        "1",
+                        "auth.tokens-file",
+                        tokens.toString(),
+                        "router.node-token",
+                        "t-router"))));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (get("/health/ready", null).statusCode() != 200) {
       assertThat(System.nanoTime()).isLessThan(deadline);
@@ -69,9 +107,12 @@ class RouterAuthTest {
   }
 
   private HttpResponse<String> post(String stream, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-        + "/v1/streams/" + stream + "/events")).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"v\":1}"));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:" + router.port() + "/v1/streams/" + stream + "/events"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"v\":1}"));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
@@ -79,7 +120,8 @@ class RouterAuthTest {
   }
 
   private HttpResponse<String> get(String path, String token) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + path));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + path));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -90,13 +132,16 @@ class RouterAuthTest {
   void refusesUnknownCallersAndStreamsOutsideTheirScopeBeforeAnyNodeSeesThem() throws Exception {
     HttpResponse<String> none = post("clicks");
     assertThat(none.statusCode()).isEqualTo(401);
-    assertThat(none.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+    assertThat(none.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     assertThat(new JsonObject(none.body()).getString("error")).isEqualTo("unauthorized");
     assertThat(post("clicks", "Authorization", "Bearer t-wrong").statusCode()).isEqualTo(401);
     assertThat(post("clicks", "Authorization", "Basic Y2xpY2tzOnQ=").statusCode()).isEqualTo(401);
     HttpResponse<String> other = post("orders", "Authorization", "Bearer t-clicks");
     assertThat(other.statusCode()).isEqualTo(403);
-    assertThat(new JsonObject(other.body()).getString("detail")).contains("clicks-producer").contains("orders")
+    assertThat(new JsonObject(other.body()).getString("detail"))
+        .contains("clicks-producer")
+        .contains("orders")
         .doesNotContain("t-clicks");
     assertThat(post("clicks", "Authorization", "Bearer t-ops").statusCode()).isEqualTo(403);
     assertThat(seen).isEmpty();
@@ -104,7 +149,9 @@ class RouterAuthTest {
 
   @Test
   void forwardsWithItsOwnTokenAndTheProducersNameNeverTheClientsClaim() throws Exception {
-    assertThat(post("clicks", "Authorization", "Bearer t-clicks", "X-Floe-Principal", "ops").statusCode())
+    assertThat(
+            post("clicks", "Authorization", "Bearer t-clicks", "X-Floe-Principal", "ops")
+                .statusCode())
         .isEqualTo(200);
     assertThat(seen).containsExactly("Bearer t-router | clicks-producer");
   }
@@ -113,9 +160,15 @@ class RouterAuthTest {
   void aProducerOverItsBytesPerSecondGets429UntilItsBucketRefills() throws Exception {
     String big = "{\"v\":\"" + "x".repeat(2000) + "\"}";
     assertThat(post("clicks", "Authorization", "Bearer t-bulk").statusCode()).isEqualTo(200);
-    HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-        + "/v1/streams/bulk/events")).header("Authorization", "Bearer t-bulk").header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(big)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> first =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + router.port() + "/v1/streams/bulk/events"))
+                .header("Authorization", "Bearer t-bulk")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(big))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(first.statusCode()).as("one request may overdraw the bucket").isEqualTo(200);
     HttpResponse<String> refused = post("clicks", "Authorization", "Bearer t-bulk");
     assertThat(refused.statusCode()).isEqualTo(429);
@@ -123,10 +176,13 @@ class RouterAuthTest {
     assertThat(retryAfter).isBetween(1L, 3L);
     assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("too_many_requests");
     assertThat(seen).hasSize(2);
-    assertThat(post("clicks", "Authorization", "Bearer t-clicks").statusCode()).as("others go on").isEqualTo(200);
+    assertThat(post("clicks", "Authorization", "Bearer t-clicks").statusCode())
+        .as("others go on")
+        .isEqualTo(200);
     Thread.sleep(retryAfter * 1000 + 100);
     assertThat(post("clicks", "Authorization", "Bearer t-bulk").statusCode()).isEqualTo(200);
-    assertThat(get("/metrics", "t-ops").body()).contains("floe_router_throttled_total{kind=\"bytes\",token=\"bulk\"} 1.0");
+    assertThat(get("/metrics", "t-ops").body())
+        .contains("floe_router_throttled_total{kind=\"bytes\",token=\"bulk\"} 1.0");
   }
 
   @Test

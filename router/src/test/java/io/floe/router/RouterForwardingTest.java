@@ -1,8 +1,8 @@
 package io.floe.router;
 
-import io.floe.common.net.FreePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.common.net.FreePort;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
@@ -40,14 +40,24 @@ class RouterForwardingTest {
     final int partition;
     final AtomicBoolean ready = new AtomicBoolean(true);
     final AtomicBoolean dropAfterRead = new AtomicBoolean(false);
-    /** Like a node's body limit: a Content-Length over it is refused with 413 before the body is read. */
+
+    /**
+     * Like a node's body limit: a Content-Length over it is refused with 413 before the body is
+     * read.
+     */
     final AtomicInteger refuseOver = new AtomicInteger(Integer.MAX_VALUE);
+
     /** Milliseconds before an ingestion answer. */
     final AtomicInteger delayMillis = new AtomicInteger();
+
     final AtomicInteger received = new AtomicInteger();
     final Map<String, String> bodies = new ConcurrentHashMap<>();
-    /** Idempotency keys seen: a repeat is answered as a node answers one, with Idempotency-Replayed. */
+
+    /**
+     * Idempotency keys seen: a repeat is answered as a node answers one, with Idempotency-Replayed.
+     */
     final Set<String> idempotencyKeys = ConcurrentHashMap.newKeySet();
+
     HttpServer server;
 
     Peer(String name) throws Exception {
@@ -57,43 +67,76 @@ class RouterForwardingTest {
     Peer(String name, int partition) throws Exception {
       this.name = name;
       this.partition = partition;
-      server = vertx.createHttpServer().requestHandler(req -> {
-        if (req.path().equals("/health/ready")) {
-          req.response().setStatusCode(ready.get() ? 200 : 503)
-              .end(new JsonObject().put("partition_id", partition).encode());
-          return;
-        }
-        if (req.path().equals("/v1/partitions/" + partition + "/committed")) {
-          req.response().putHeader("Content-Type", "application/json")
-              .end(new JsonObject().put("partition_id", partition).put("committed_sequence", 42)
-                  .put("wait_for", req.getParam("wait_for")).encode());
-          return;
-        }
-        String length = req.getHeader("Content-Length");
-        if (length != null && Long.parseLong(length) > refuseOver.get()) {
-          req.response().setStatusCode(413).putHeader("Content-Type", "application/json")
-              .end(new JsonObject().put("error", "too_large").encode());
-          return;
-        }
-        req.body().onSuccess(body -> {
-          received.incrementAndGet();
-          if (dropAfterRead.get()) {
-            req.connection().close();
-            return;
-          }
-          bodies.put(req.getHeader("Content-Type") + " " + req.getHeader("Content-Encoding"), body.toString());
-          String answer = new JsonObject().put("node", name).put("bytes", body.length()).encode();
-          String idempotencyKey = req.getHeader("Idempotency-Key");
-          if (idempotencyKey != null && !idempotencyKeys.add(idempotencyKey)) {
-            req.response().putHeader("Idempotency-Replayed", "true");
-          }
-          if (delayMillis.get() > 0) {
-            vertx.setTimer(delayMillis.get(), t -> req.response().putHeader("Content-Type", "application/json").end(answer));
-          } else {
-            req.response().putHeader("Content-Type", "application/json").end(answer);
-          }
-        });
-      }).listen(0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      server =
+          vertx
+              .createHttpServer()
+              .requestHandler(
+                  req -> {
+                    if (req.path().equals("/health/ready")) {
+                      req.response()
+                          .setStatusCode(ready.get() ? 200 : 503)
+                          .end(new JsonObject().put("partition_id", partition).encode());
+                      return;
+                    }
+                    if (req.path().equals("/v1/partitions/" + partition + "/committed")) {
+                      req.response()
+                          .putHeader("Content-Type", "application/json")
+                          .end(
+                              new JsonObject()
+                                  .put("partition_id", partition)
+                                  .put("committed_sequence", 42)
+                                  .put("wait_for", req.getParam("wait_for"))
+                                  .encode());
+                      return;
+                    }
+                    String length = req.getHeader("Content-Length");
+                    if (length != null && Long.parseLong(length) > refuseOver.get()) {
+                      req.response()
+                          .setStatusCode(413)
+                          .putHeader("Content-Type", "application/json")
+                          .end(new JsonObject().put("error", "too_large").encode());
+                      return;
+                    }
+                    req.body()
+                        .onSuccess(
+                            body -> {
+                              received.incrementAndGet();
+                              if (dropAfterRead.get()) {
+                                req.connection().close();
+                                return;
+                              }
+                              bodies.put(
+                                  req.getHeader("Content-Type")
+                                      + " "
+                                      + req.getHeader("Content-Encoding"),
+                                  body.toString());
+                              String answer =
+                                  new JsonObject()
+                                      .put("node", name)
+                                      .put("bytes", body.length())
+                                      .encode();
+                              String idempotencyKey = req.getHeader("Idempotency-Key");
+                              if (idempotencyKey != null && !idempotencyKeys.add(idempotencyKey)) {
+                                req.response().putHeader("Idempotency-Replayed", "true");
+                              }
+                              if (delayMillis.get() > 0) {
+                                vertx.setTimer(
+                                    delayMillis.get(),
+                                    t ->
+                                        req.response()
+                                            .putHeader("Content-Type", "application/json")
+                                            .end(answer));
+                              } else {
+                                req.response()
+                                    .putHeader("Content-Type", "application/json")
+                                    .end(answer);
+                              }
+                            });
+                  })
+              .listen(0)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
     }
 
     String address() {
@@ -112,16 +155,20 @@ class RouterForwardingTest {
   private Router start(Map<String, String> env) throws Exception {
     Map<String, String> all = new java.util.HashMap<>(env);
     if (!all.containsKey("FLOE_AUTH_TOKENS_FILE")) {
-      all.put("FLOE_AUTH_DISABLED", "true"); // forwarding is the subject here; RouterAuthTest covers tokens
+      all.put(
+          "FLOE_AUTH_DISABLED",
+          "true"); // forwarding is the subject here; RouterAuthTest covers tokens
     }
     router = Router.start(RouterConfig.load(io.floe.common.config.Settings.from(all)));
     return router;
   }
 
   private HttpResponse<String> post(String query, String body, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-        + "/v1/streams/s/events" + query)).header("Content-Type", "application/x-ndjson")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + router.port() + "/v1/streams/s/events" + query))
+            .header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
@@ -131,9 +178,18 @@ class RouterForwardingTest {
   private void awaitHealthy(int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
-      var status = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-          + "/v1/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
-      long healthy = status.getJsonArray("nodes").stream().filter(o -> ((JsonObject) o).getBoolean("healthy")).count();
+      var status =
+          new JsonObject(
+              http.send(
+                      HttpRequest.newBuilder(
+                              URI.create("http://127.0.0.1:" + router.port() + "/v1/status"))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      long healthy =
+          status.getJsonArray("nodes").stream()
+              .filter(o -> ((JsonObject) o).getBoolean("healthy"))
+              .count();
       if (healthy == n) {
         return;
       }
@@ -142,22 +198,36 @@ class RouterForwardingTest {
     }
   }
 
-
   @Test
   void aBodyRefusedEarlyLeavesNoHalfUsedConnectionInThePool() throws Exception {
     Peer a = new Peer("a");
     a.refuseOver.set(1 << 20);
-    // one pooled connection: the requests after the refused one must not inherit a broken connection
-    start(Map.of("FLOE_ROUTER_NODES", a.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1", "FLOE_ROUTER_CONNECTIONS_PER_NODE", "1",
-        "FLOE_ROUTER_REQUEST_TIMEOUT_SECONDS", "10"));
+    // one pooled connection: the requests after the refused one must not inherit a broken
+    // connection
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.1",
+            "FLOE_ROUTER_CONNECTIONS_PER_NODE",
+            "1",
+            "FLOE_ROUTER_REQUEST_TIMEOUT_SECONDS",
+            "10"));
     awaitHealthy(1);
     // a client that, like curl, stops sending its 20 MB body once the 413 is in, and hangs up
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", router.port())) {
       java.io.OutputStream out = socket.getOutputStream();
-      out.write(("POST /v1/streams/s/events?key=k HTTP/1.1\r\nHost: floe\r\nContent-Type: application/x-ndjson\r\n"
-          + "Content-Length: 20000000\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      byte[] chunk = ("{\"pad\":\"" + "x".repeat(1000) + "\"}\n").repeat(64).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      out.write(
+          ("POST /v1/streams/s/events?key=k HTTP/1.1\r\nHost: floe\r\nContent-Type: application/x-ndjson\r\n"
+                  + "Content-Length: 20000000\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      byte[] chunk =
+          ("{\"pad\":\"" + "x".repeat(1000) + "\"}\n")
+              .repeat(64)
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
       for (int i = 0; i < 16; i++) {
         out.write(chunk);
       }
@@ -165,13 +235,17 @@ class RouterForwardingTest {
       socket.setSoTimeout(10_000);
       byte[] head = new byte[12];
       int n = socket.getInputStream().readNBytes(head, 0, head.length);
-      assertThat(new String(head, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 413");
+      assertThat(new String(head, 0, n, java.nio.charset.StandardCharsets.US_ASCII))
+          .isEqualTo("HTTP/1.1 413");
     }
     for (int i = 0; i < 3; i++) {
       long start = System.nanoTime();
       HttpResponse<String> ok = post("?key=k", "{\"n\":" + i + "}\n");
-      assertThat(ok.statusCode()).as("request %d after the refusal: %s", i, ok.body()).isEqualTo(200);
-      assertThat(System.nanoTime() - start).as("answered without waiting for a timeout")
+      assertThat(ok.statusCode())
+          .as("request %d after the refusal: %s", i, ok.body())
+          .isEqualTo(200);
+      assertThat(System.nanoTime() - start)
+          .as("answered without waiting for a timeout")
           .isLessThan(TimeUnit.SECONDS.toNanos(3));
     }
   }
@@ -179,17 +253,34 @@ class RouterForwardingTest {
   @Test
   void brokenChunkedFramingIsAnswered400AndNothingReachesANode() throws Exception {
     Peer a = new Peer("a");
-    start(Map.of("FLOE_ROUTER_NODES", a.address(), "FLOE_ROUTER_PORT", "0", "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.1"));
     awaitHealthy(1);
-    for (String broken : List.of("zz\r\n", "fffffffffffffffffffff\r\n", "8\r\n{\"a\":1}\nXX0\r\n\r\n")) {
+    for (String broken :
+        List.of("zz\r\n", "fffffffffffffffffffff\r\n", "8\r\n{\"a\":1}\nXX0\r\n\r\n")) {
       try (java.net.Socket socket = new java.net.Socket("127.0.0.1", router.port())) {
-        socket.getOutputStream().write(("POST /v1/streams/s/events HTTP/1.1\r\nHost: floe\r\n"
-            + "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"b\":2}\n\r\n" + broken)
-            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket
+            .getOutputStream()
+            .write(
+                ("POST /v1/streams/s/events HTTP/1.1\r\nHost: floe\r\n"
+                        + "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"b\":2}\n\r\n"
+                        + broken)
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
         socket.setSoTimeout(10_000);
-        String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
-        assertThat(answer).as(broken).startsWith("HTTP/1.1 400").contains("\"error\":\"malformed_encoding\"");
+        String answer =
+            new String(
+                socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(answer)
+            .as(broken)
+            .startsWith("HTTP/1.1 400")
+            .contains("\"error\":\"malformed_encoding\"");
       }
     }
     assertThat(post("?key=k", "{\"n\":1}\n").statusCode()).isEqualTo(200);
@@ -200,28 +291,48 @@ class RouterForwardingTest {
   void aBusyNodeIsAnsweredWith503WithinThePoolWaitAndStaysHealthy() throws Exception {
     Peer a = new Peer("a");
     a.delayMillis.set(3000);
-    start(Map.of("FLOE_ROUTER_NODES", a.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1", "FLOE_ROUTER_CONNECTIONS_PER_NODE", "1",
-        "FLOE_ROUTER_POOL_WAIT_SECONDS", "0.3"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.1",
+            "FLOE_ROUTER_CONNECTIONS_PER_NODE",
+            "1",
+            "FLOE_ROUTER_POOL_WAIT_SECONDS",
+            "0.3"));
     awaitHealthy(1);
-    var slow = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        return post("", "{\"n\":1}\n");
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    var slow =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return post("", "{\"n\":1}\n");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     Thread.sleep(300); // the only connection is now taken by the slow request
     long start = System.nanoTime();
     HttpResponse<String> busy = post("", "{\"n\":2}\n");
     assertThat(busy.statusCode()).as(busy.body()).isEqualTo(503);
     assertThat(new JsonObject(busy.body()).getString("detail")).contains("no free connection");
     assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
-    assertThat(System.nanoTime() - start).as("bounded by router.pool-wait-seconds").isLessThan(TimeUnit.SECONDS.toNanos(2));
-    var status = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-        + "/v1/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
+    assertThat(System.nanoTime() - start)
+        .as("bounded by router.pool-wait-seconds")
+        .isLessThan(TimeUnit.SECONDS.toNanos(2));
+    var status =
+        new JsonObject(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + router.port() + "/v1/status"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body());
     assertThat(status.getJsonArray("nodes").getJsonObject(0).getBoolean("healthy"))
-        .as("a full pool is load, not a failed node").isTrue();
+        .as("a full pool is load, not a failed node")
+        .isTrue();
     assertThat(slow.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
   }
 
@@ -229,15 +340,22 @@ class RouterForwardingTest {
   void aRetryWithTheSameIdempotencyKeyReachesTheSameNode() throws Exception {
     Peer a = new Peer("a");
     Peer b = new Peer("b");
-    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address() + "," + b.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.1"));
     awaitHealthy(2);
     Set<String> nodes = new java.util.HashSet<>();
     Map<String, String> owners = new java.util.HashMap<>();
     for (int i = 0; i < 20; i++) {
       HttpResponse<String> first = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
       HttpResponse<String> retry = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
-      assertThat(retry.headers().firstValue("X-Floe-Node")).isEqualTo(first.headers().firstValue("X-Floe-Node"));
+      assertThat(retry.headers().firstValue("X-Floe-Node"))
+          .isEqualTo(first.headers().firstValue("X-Floe-Node"));
       assertThat(first.headers().firstValue("Idempotency-Replayed")).isEmpty();
       assertThat(retry.headers().firstValue("Idempotency-Replayed")).hasValue("true");
       nodes.add(first.headers().firstValue("X-Floe-Node").orElseThrow());
@@ -253,7 +371,8 @@ class RouterForwardingTest {
       if (e.getValue().equals(a.address())) {
         assertThat(r.statusCode()).as("key of the node that is down").isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
-        assertThat(new JsonObject(r.body()).getString("detail")).contains("retry with the same Idempotency-Key");
+        assertThat(new JsonObject(r.body()).getString("detail"))
+            .contains("retry with the same Idempotency-Key");
       } else {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("X-Floe-Node")).hasValue(b.address());
@@ -265,19 +384,38 @@ class RouterForwardingTest {
   void aReceiptIsAnsweredByTheNodeThatHoldsThePartition() throws Exception {
     Peer a = new Peer("a", 1);
     Peer b = new Peer("b", 2);
-    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address() + "," + b.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.1"));
     awaitHealthy(2);
     for (Peer p : List.of(a, b)) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-          + "/v1/partitions/" + p.partition + "/committed?wait_for=7")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + router.port()
+                              + "/v1/partitions/"
+                              + p.partition
+                              + "/committed?wait_for=7"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(r.headers().firstValue("X-Floe-Node")).hasValue(p.address());
       assertThat(new JsonObject(r.body()).getInteger("partition_id")).isEqualTo(p.partition);
       assertThat(new JsonObject(r.body()).getString("wait_for")).isEqualTo("7");
     }
-    HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
-        + "/v1/partitions/9/committed")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> unknown =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + router.port() + "/v1/partitions/9/committed"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(unknown.statusCode()).isEqualTo(404);
   }
 
@@ -285,8 +423,16 @@ class RouterForwardingTest {
   void keysStickToOneNodeAndBodiesArriveIntact() throws Exception {
     Peer a = new Peer("a");
     Peer b = new Peer("b");
-    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.1", "FLOE_ROUTER_EVENT_LOOPS", "2"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address() + "," + b.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.1",
+            "FLOE_ROUTER_EVENT_LOOPS",
+            "2"));
     awaitHealthy(2);
     String body = "{\"a\":1}\n".repeat(20_000);
     HttpResponse<String> first = post("?key=user-7", body, "Content-Encoding", "identity");
@@ -294,7 +440,8 @@ class RouterForwardingTest {
     String node = new JsonObject(first.body()).getString("node");
     assertThat(new JsonObject(first.body()).getInteger("bytes")).isEqualTo(body.length());
     for (int i = 0; i < 20; i++) {
-      assertThat(new JsonObject(post("", "{}", "X-Floe-Key", "user-7").body()).getString("node")).isEqualTo(node);
+      assertThat(new JsonObject(post("", "{}", "X-Floe-Key", "user-7").body()).getString("node"))
+          .isEqualTo(node);
     }
     Peer chosen = node.equals("a") ? a : b;
     assertThat(chosen.bodies).containsEntry("application/x-ndjson identity", body);
@@ -310,8 +457,14 @@ class RouterForwardingTest {
   void connectFailuresAreRetriedElsewhereButFailuresAfterSendingAreNot() throws Exception {
     Peer live = new Peer("live");
     int dead = FreePort.pick();
-    start(Map.of("FLOE_ROUTER_NODES", live.address() + ",127.0.0.1:" + dead, "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "60"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            live.address() + ",127.0.0.1:" + dead,
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "60"));
     // the dead node may look healthy before its first check completes: requests must still succeed
     for (int i = 0; i < 10; i++) {
       HttpResponse<String> r = post("", "{}", "X-Floe-Key", "k" + i);
@@ -330,21 +483,36 @@ class RouterForwardingTest {
   void unhealthyNodesAreTakenOutAndNoHealthyNodeMeans503() throws Exception {
     Peer a = new Peer("a");
     Peer b = new Peer("b");
-    start(Map.of("FLOE_ROUTER_NODES", a.address() + "," + b.address(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.05", "FLOE_ROUTER_UNHEALTHY_AFTER", "1"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address() + "," + b.address(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.05",
+            "FLOE_ROUTER_UNHEALTHY_AFTER",
+            "1"));
     awaitHealthy(2);
     a.ready.set(false);
     awaitHealthy(1);
     for (int i = 0; i < 10; i++) {
-      assertThat(new JsonObject(post("", "{}", "X-Floe-Key", "k" + i).body()).getString("node")).isEqualTo("b");
+      assertThat(new JsonObject(post("", "{}", "X-Floe-Key", "k" + i).body()).getString("node"))
+          .isEqualTo("b");
     }
     b.ready.set(false);
     awaitHealthy(0);
     HttpResponse<String> r = post("", "{}");
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
-    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + "/health/ready"))
-        .build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(503);
+    assertThat(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + router.port() + "/health/ready"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(503);
   }
 
   @Test
@@ -353,19 +521,33 @@ class RouterForwardingTest {
     Peer b = new Peer("b");
     Path file = tmp.resolve("nodes");
     Files.writeString(file, a.address() + "\n");
-    start(Map.of("FLOE_ROUTER_NODES_FILE", file.toString(), "FLOE_ROUTER_PORT", "0",
-        "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.05"));
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES_FILE",
+            file.toString(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.05"));
     awaitHealthy(1);
     Files.writeString(file, b.address() + "\n");
-    Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+    Files.setLastModifiedTime(
+        file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!"b".equals(new JsonObject(post("", "{}").body()).getString("node"))) {
       assertThat(System.nanoTime()).isLessThan(deadline);
       Thread.sleep(50);
     }
-    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + "/metrics"))
-        .build(), HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(metrics).contains("floe_router_forwarded_requests_total{node=\"" + b.address() + "\",status=\"200\"}");
-    assertThat(List.of(metrics.split("\n"))).anyMatch(l -> l.startsWith("floe_router_forward_duration_seconds_count"));
+    String metrics =
+        http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .contains(
+            "floe_router_forwarded_requests_total{node=\"" + b.address() + "\",status=\"200\"}");
+    assertThat(List.of(metrics.split("\n")))
+        .anyMatch(l -> l.startsWith("floe_router_forward_duration_seconds_count"));
   }
 }

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** TLS from producers to the router (router.tls.*) and from the router to the nodes (router.node-tls-trust-file). */
+/**
+ * TLS from producers to the router (router.tls.*) and from the router to the nodes
+ * (router.node-tls-trust-file).
+ */
 class RouterTlsTest {
   @TempDir Path dir;
   private final Vertx vertx = Vertx.vertx();
@@ -41,31 +44,69 @@ class RouterTlsTest {
 
   /** A node stand-in that speaks only TLS. */
   private HttpServer tlsNode(Pem pem, AtomicInteger received) throws Exception {
-    return vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0).setSsl(true)
-            .setKeyCertOptions(new PemKeyCertOptions().setCertPath(pem.cert().toString()).setKeyPath(pem.key().toString())))
-        .requestHandler(req -> {
-          if (req.path().equals("/health/ready")) {
-            req.response().end(new JsonObject().put("status", "ready").put("partition_id", 0).encode());
-          } else {
-            req.body().onSuccess(b -> {
-              received.incrementAndGet();
-              req.response().putHeader("Content-Type", "application/json")
-                  .end(new JsonObject().put("partition_id", 0).put("events", 1).encode());
-            });
-          }
-        })
-        .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return vertx
+        .createHttpServer(
+            new HttpServerOptions()
+                .setHost("127.0.0.1")
+                .setPort(0)
+                .setSsl(true)
+                .setKeyCertOptions(
+                    new PemKeyCertOptions()
+                        .setCertPath(pem.cert().toString())
+                        .setKeyPath(pem.key().toString())))
+        .requestHandler(
+            req -> {
+              if (req.path().equals("/health/ready")) {
+                req.response()
+                    .end(new JsonObject().put("status", "ready").put("partition_id", 0).encode());
+              } else {
+                req.body()
+                    .onSuccess(
+                        b -> {
+                          received.incrementAndGet();
+                          req.response()
+                              .putHeader("Content-Type", "application/json")
+                              .end(
+                                  new JsonObject()
+                                      .put("partition_id", 0)
+                                      .put("events", 1)
+                                      .encode());
+                        });
+              }
+            })
+        .listen()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   private Router start(Pem routerPem, HttpServer node, Pem nodeTrust) throws Exception {
     return start(routerPem, node, nodeTrust == null ? null : nodeTrust.cert(), Map.of());
   }
 
-  private Router start(Pem routerPem, HttpServer node, Path nodeTrust, Map<String, String> extra) throws Exception {
-    Map<String, String> s = new HashMap<>(Map.of("router.host", "127.0.0.1", "router.port", "0",
-        "router.nodes", "127.0.0.1:" + node.actualPort(), "router.health-interval-seconds", "0.1",
-        "router.healthy-after", "1", "router.event-loops", "1", "auth.disabled", "true",
-        "router.tls.cert-file", routerPem.cert().toString(), "router.tls.key-file", routerPem.key().toString()));
+  private Router start(Pem routerPem, HttpServer node, Path nodeTrust, Map<String, String> extra)
+      throws Exception {
+    Map<String, String> s =
+        new HashMap<>(
+            Map.of(
+                "router.host",
+                "127.0.0.1",
+                "router.port",
+                "0",
+                "router.nodes",
+                "127.0.0.1:" + node.actualPort(),
+                "router.health-interval-seconds",
+                "0.1",
+                "router.healthy-after",
+                "1",
+                "router.event-loops",
+                "1",
+                "auth.disabled",
+                "true",
+                "router.tls.cert-file",
+                routerPem.cert().toString(),
+                "router.tls.key-file",
+                routerPem.key().toString()));
     if (nodeTrust != null) {
       s.put("router.node-tls-trust-file", nodeTrust.toString());
     }
@@ -74,10 +115,16 @@ class RouterTlsTest {
   }
 
   private HttpResponse<String> send(HttpClient client, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + router.port() + path))
-        .timeout(Duration.ofSeconds(5));
-    return client.send(body == null ? b.build() : b.header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + router.port() + path))
+            .timeout(Duration.ofSeconds(5));
+    return client.send(
+        body == null
+            ? b.build()
+            : b.header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -120,16 +167,22 @@ class RouterTlsTest {
     router = start(routerPem, node, trust, Map.of("router.node-tls-trust-reload-seconds", "0.2"));
     HttpClient client = HttpClient.newBuilder().sslContext(routerPem.trustingContext()).build();
     Thread.sleep(700);
-    assertThat(send(client, "/health/ready", null).statusCode()).as("the node is not trusted yet").isEqualTo(503);
+    assertThat(send(client, "/health/ready", null).statusCode())
+        .as("the node is not trusted yet")
+        .isEqualTo(503);
 
     // a broken file is refused and the previous certificates stay trusted
     Path tmp = dir.resolve("nodes-trust.tmp");
-    java.nio.file.Files.writeString(tmp, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+    java.nio.file.Files.writeString(
+        tmp, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
     java.nio.file.Files.move(tmp, trust, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     Thread.sleep(700);
     assertThat(send(client, "/health/ready", null).statusCode()).isEqualTo(503);
 
-    java.nio.file.Files.writeString(tmp, java.nio.file.Files.readString(otherPem.cert()) + java.nio.file.Files.readString(nodePem.cert()));
+    java.nio.file.Files.writeString(
+        tmp,
+        java.nio.file.Files.readString(otherPem.cert())
+            + java.nio.file.Files.readString(nodePem.cert()));
     java.nio.file.Files.move(tmp, trust, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     awaitReady(client);
     assertThat(send(client, "/v1/streams/clicks/events", "{\"v\":1}").statusCode()).isEqualTo(200);
@@ -139,9 +192,19 @@ class RouterTlsTest {
   @Test
   void anUnusableTrustFileStopsStartUpNamingTheSetting() throws Exception {
     Path bad = java.nio.file.Files.writeString(dir.resolve("bad.pem"), "no certificate here");
-    assertThatThrownBy(() -> RouterConfig.load(Settings.of(Map.of("router.nodes", "127.0.0.1:1",
-        "auth.disabled", "true", "router.node-tls-trust-file", bad.toString()))))
-        .isInstanceOf(io.floe.common.config.ConfigException.class).hasMessageContaining("router.node-tls-trust-file");
+    assertThatThrownBy(
+            () ->
+                RouterConfig.load(
+                    Settings.of(
+                        Map.of(
+                            "router.nodes",
+                            "127.0.0.1:1",
+                            "auth.disabled",
+                            "true",
+                            "router.node-tls-trust-file",
+                            bad.toString()))))
+        .isInstanceOf(io.floe.common.config.ConfigException.class)
+        .hasMessageContaining("router.node-tls-trust-file");
   }
 
   private void awaitReady(HttpClient client) throws Exception {

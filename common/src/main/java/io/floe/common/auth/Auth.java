@@ -42,28 +42,48 @@ public final class Auth {
     String token = tokenSetting == null ? null : s.string(tokenSetting, null);
     boolean disabled = s.bool(DISABLED, false);
     if (tokenSetting != null && token == null && s.isSet(tokenSetting)) {
-      throw new ConfigException(tokenSetting + ": the token is empty; set a token, " + TOKENS_FILE
-          + ", or " + DISABLED + "=true to run without authentication");
+      throw new ConfigException(
+          tokenSetting
+              + ": the token is empty; set a token, "
+              + TOKENS_FILE
+              + ", or "
+              + DISABLED
+              + "=true to run without authentication");
     }
     if (disabled) {
       if (file != null || token != null) {
-        throw new ConfigException(DISABLED + ": true, but " + (file != null ? TOKENS_FILE : tokenSetting)
-            + " is set too; choose one");
+        throw new ConfigException(
+            DISABLED
+                + ": true, but "
+                + (file != null ? TOKENS_FILE : tokenSetting)
+                + " is set too; choose one");
       }
-      LOG.warn("{}=true: every caller is trusted; run like this only on a private, trusted network", DISABLED);
+      LOG.warn(
+          "{}=true: every caller is trusted; run like this only on a private, trusted network",
+          DISABLED);
       return new Auth(null, null, null);
     }
     if (file != null) {
       if (token != null) {
-        throw new ConfigException(tokenSetting + ": set either it or " + TOKENS_FILE + ", not both");
+        throw new ConfigException(
+            tokenSetting + ": set either it or " + TOKENS_FILE + ", not both");
       }
       return new Auth(TokenStore.load(file, TOKENS_FILE), null, null);
     }
     if (token != null) {
-      return new Auth(null, token.getBytes(StandardCharsets.UTF_8), new Principal("token", tokenScopes, List.of()));
+      return new Auth(
+          null,
+          token.getBytes(StandardCharsets.UTF_8),
+          new Principal("token", tokenScopes, List.of()));
     }
-    throw new ConfigException(TOKENS_FILE + ": authentication is required: set " + TOKENS_FILE
-        + (tokenSetting == null ? "" : " or " + tokenSetting) + ", or " + DISABLED + "=true to run without it");
+    throw new ConfigException(
+        TOKENS_FILE
+            + ": authentication is required: set "
+            + TOKENS_FILE
+            + (tokenSetting == null ? "" : " or " + tokenSetting)
+            + ", or "
+            + DISABLED
+            + "=true to run without it");
   }
 
   /** Everyone is trusted (auth.disabled=true). */
@@ -107,9 +127,9 @@ public final class Auth {
   }
 
   /**
-   * The caller of a request with these headers: as {@link #authenticate(String)}, and a request that
-   * carries more than one Authorization header is refused (401): which one counts would depend on
-   * who reads it, a proxy or the service behind it.
+   * The caller of a request with these headers: as {@link #authenticate(String)}, and a request
+   * that carries more than one Authorization header is refused (401): which one counts would depend
+   * on who reads it, a proxy or the service behind it.
    */
   public Principal authenticate(io.vertx.core.MultiMap headers) {
     java.util.List<String> all = headers.getAll("Authorization");
@@ -119,7 +139,9 @@ public final class Auth {
     return authenticate(all.isEmpty() ? null : all.get(0));
   }
 
-  /** The caller, who must hold {@code scope}: 401 as {@link #authenticate}, 403 without the scope. */
+  /**
+   * The caller, who must hold {@code scope}: 401 as {@link #authenticate}, 403 without the scope.
+   */
   public Principal require(String authorization, Scope scope) {
     Principal p = authenticate(authorization);
     if (!p.may(scope)) {

@@ -7,12 +7,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * Who a request comes from: a token's name (never the token), its scopes, for {@link
- * Scope#INGEST} the stream-name patterns it is limited to (empty: every stream), and its quota.
+ * Who a request comes from: a token's name (never the token), its scopes, for {@link Scope#INGEST}
+ * the stream-name patterns it is limited to (empty: every stream), and its quota.
  */
-public record Principal(String name, Set<Scope> scopes, List<String> streamPatterns, Quotas.Quota quota) {
+public record Principal(
+    String name, Set<Scope> scopes, List<String> streamPatterns, Quotas.Quota quota) {
   /** A principal with every scope, for services that run with {@code auth.disabled=true}. */
-  public static final Principal ANONYMOUS = new Principal("anonymous", Set.of(Scope.values()), List.of());
+  public static final Principal ANONYMOUS =
+      new Principal("anonymous", Set.of(Scope.values()), List.of());
 
   public Principal {
     scopes = Set.copyOf(scopes);
@@ -28,7 +30,10 @@ public record Principal(String name, Set<Scope> scopes, List<String> streamPatte
     return scopes.contains(scope);
   }
 
-  /** Whether it may send events to {@code stream}: the ingest scope, and one of its patterns matches. */
+  /**
+   * Whether it may send events to {@code stream}: the ingest scope, and one of its patterns
+   * matches.
+   */
   public boolean mayIngest(String stream) {
     if (!may(Scope.INGEST)) {
       return false;
@@ -48,16 +53,18 @@ public record Principal(String name, Set<Scope> scopes, List<String> streamPatte
 
   /** {@code *} matches any run of characters, everything else itself. */
   static Pattern glob(String pattern) {
-    return COMPILED.computeIfAbsent(pattern, p -> {
-      String[] parts = p.split("\\*", -1);
-      StringBuilder re = new StringBuilder();
-      for (int i = 0; i < parts.length; i++) {
-        if (i > 0) {
-          re.append(".*");
-        }
-        re.append(Pattern.quote(parts[i]));
-      }
-      return Pattern.compile(re.toString());
-    });
+    return COMPILED.computeIfAbsent(
+        pattern,
+        p -> {
+          String[] parts = p.split("\\*", -1);
+          StringBuilder re = new StringBuilder();
+          for (int i = 0; i < parts.length; i++) {
+            if (i > 0) {
+              re.append(".*");
+            }
+            re.append(Pattern.quote(parts[i]));
+          }
+          return Pattern.compile(re.toString());
+        });
   }
 }

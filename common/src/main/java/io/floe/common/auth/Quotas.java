@@ -8,8 +8,8 @@ import java.util.function.BiConsumer;
  * Per-token rate limits: an events/s and a bytes/s token bucket for each token name that has a
  * quota ({@code events-per-second=} and {@code bytes-per-second=} on its token file line). A bucket
  * holds at most one second of its rate; a request is let in while both buckets are above zero and
- * then charged what it carried, so one large request may overdraw them and the next ones wait
- * (429 with Retry-After) until they refill. Limits hold per process: each router (and each node a
+ * then charged what it carried, so one large request may overdraw them and the next ones wait (429
+ * with Retry-After) until they refill. Limits hold per process: each router (and each node a
  * producer reaches directly) enforces them on what passes through it.
  */
 public final class Quotas {
@@ -25,7 +25,9 @@ public final class Quotas {
   private final Map<String, Buckets> byName = new ConcurrentHashMap<>();
   private final BiConsumer<String, String> throttled;
 
-  /** @param throttled told (token name, "events" or "bytes") each time a request is refused */
+  /**
+   * @param throttled told (token name, "events" or "bytes") each time a request is refused
+   */
   public Quotas(BiConsumer<String, String> throttled) {
     this.throttled = throttled;
   }
@@ -35,8 +37,10 @@ public final class Quotas {
     if (p.quota().unlimited()) {
       return 0;
     }
-    Buckets b = byName.compute(p.name(), (k, old) -> old != null && old.quota.equals(p.quota()) ? old
-        : new Buckets(p.quota()));
+    Buckets b =
+        byName.compute(
+            p.name(),
+            (k, old) -> old != null && old.quota.equals(p.quota()) ? old : new Buckets(p.quota()));
     return b.admit(p.name(), throttled);
   }
 

@@ -21,17 +21,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The tokens a service accepts, from a file of hashed tokens (the tokens themselves are never
  * stored), re-read when it changes. One token per line: its name, its scopes (comma separated;
- * {@code ingest:PATTERN} limits ingestion to matching streams, {@code *} a wildcard), and
- * {@code sha256:} and the hex SHA-256 of the token; {@code #} starts a comment:
+ * {@code ingest:PATTERN} limits ingestion to matching streams, {@code *} a wildcard), and {@code
+ * sha256:} and the hex SHA-256 of the token; {@code #} starts a comment:
  *
  * <pre>
  * clicks-producer  ingest:clicks,ingest:clicks-*   sha256:5e88...
  * operator         read,admin                      sha256:2bb8...
  * </pre>
  *
- * Optional fields after the hash set the token's quota: {@code events-per-second=5000},
- * {@code bytes-per-second=10MiB} (see {@link Quotas}). A presented token is hashed and looked up by
- * its hash, then compared in constant time.
+ * Optional fields after the hash set the token's quota: {@code events-per-second=5000}, {@code
+ * bytes-per-second=10MiB} (see {@link Quotas}). A presented token is hashed and looked up by its
+ * hash, then compared in constant time.
  */
 public final class TokenStore {
   private static final Logger LOG = LoggerFactory.getLogger(TokenStore.class);
@@ -49,14 +49,17 @@ public final class TokenStore {
     this.file = file;
   }
 
-  /** Reads the file; a malformed line stops start-up naming the file, the line and what is wrong. */
+  /**
+   * Reads the file; a malformed line stops start-up naming the file, the line and what is wrong.
+   */
   public static TokenStore load(Path file, String setting) {
     TokenStore store = new TokenStore(file);
     try {
       store.version = Files.getLastModifiedTime(file);
       store.byHash = parse(Files.readAllLines(file, StandardCharsets.UTF_8), file);
     } catch (IOException e) {
-      throw new ConfigException(setting + ": cannot read the token file " + file + ": " + e.getMessage());
+      throw new ConfigException(
+          setting + ": cannot read the token file " + file + ": " + e.getMessage());
     } catch (IllegalArgumentException e) {
       throw new ConfigException(setting + ": " + e.getMessage());
     }
@@ -98,7 +101,8 @@ public final class TokenStore {
       version = t;
       LOG.info("token file {} reloaded: {} tokens", file, next.size());
     } catch (IOException | IllegalArgumentException e) {
-      LOG.error("token file {} not reloaded, the previous tokens stay in use: {}", file, e.getMessage());
+      LOG.error(
+          "token file {} not reloaded, the previous tokens stay in use: {}", file, e.getMessage());
     }
   }
 
@@ -113,8 +117,10 @@ public final class TokenStore {
       String where = file + " line " + (i + 1);
       String[] f = line.split("\\s+");
       if (f.length < 3) {
-        throw new IllegalArgumentException(where + ": expected 'NAME SCOPES sha256:HEX [events-per-second=N]"
-            + " [bytes-per-second=SIZE]'");
+        throw new IllegalArgumentException(
+            where
+                + ": expected 'NAME SCOPES sha256:HEX [events-per-second=N]"
+                + " [bytes-per-second=SIZE]'");
       }
       Quotas.Quota quota = quota(f, where);
       if (!f[0].matches("[A-Za-z0-9._-]{1,64}")) {
@@ -136,8 +142,12 @@ public final class TokenStore {
         } else {
           Scope scope = Scope.parse(s);
           if (scope == null) {
-            throw new IllegalArgumentException(where + ": unknown scope '" + s + "' (ingest, ingest:PATTERN, read, admin,"
-                + " catalog:read, catalog:commit, router)");
+            throw new IllegalArgumentException(
+                where
+                    + ": unknown scope '"
+                    + s
+                    + "' (ingest, ingest:PATTERN, read, admin,"
+                    + " catalog:read, catalog:commit, router)");
           }
           scopes.add(scope);
         }
@@ -146,13 +156,16 @@ public final class TokenStore {
         patterns.clear(); // a plain "ingest" wins over patterns: every stream
       }
       if (!f[2].startsWith(SHA256) || !f[2].substring(SHA256.length()).matches("[0-9a-f]{64}")) {
-        throw new IllegalArgumentException(where + ": the token must be given as sha256: and 64 lower-case hex digits");
+        throw new IllegalArgumentException(
+            where + ": the token must be given as sha256: and 64 lower-case hex digits");
       }
       String hex = f[2].substring(SHA256.length());
       if (out.containsKey(hex)) {
         throw new IllegalArgumentException(where + ": the same token is listed twice");
       }
-      out.put(hex, new Entry(HexFormat.of().parseHex(hex), new Principal(f[0], scopes, patterns, quota)));
+      out.put(
+          hex,
+          new Entry(HexFormat.of().parseHex(hex), new Principal(f[0], scopes, patterns, quota)));
     }
     return Map.copyOf(out);
   }
@@ -164,14 +177,19 @@ public final class TokenStore {
       String[] kv = f[i].split("=", 2);
       double value = kv.length == 2 ? rate(kv[1]) : -1;
       if (!(value > 0) || Double.isInfinite(value)) {
-        throw new IllegalArgumentException(where + ": '" + f[i] + "' is not events-per-second=N or bytes-per-second=SIZE"
-            + " (a positive number; sizes may end in KiB, MiB or GiB)");
+        throw new IllegalArgumentException(
+            where
+                + ": '"
+                + f[i]
+                + "' is not events-per-second=N or bytes-per-second=SIZE"
+                + " (a positive number; sizes may end in KiB, MiB or GiB)");
       }
       switch (kv[0]) {
         case "events-per-second" -> events = value;
         case "bytes-per-second" -> bytes = value;
-        default -> throw new IllegalArgumentException(where + ": unknown field '" + kv[0]
-            + "' (events-per-second, bytes-per-second)");
+        default ->
+            throw new IllegalArgumentException(
+                where + ": unknown field '" + kv[0] + "' (events-per-second, bytes-per-second)");
       }
     }
     return new Quotas.Quota(events, bytes);

@@ -12,8 +12,8 @@ import java.util.function.Predicate;
 
 /**
  * Raw settings from environment variables and an optional properties file, with typed, validated
- * getters. A setting {@code http.port} is read from {@code FLOE_HTTP_PORT} first, then from the file.
- * Every failure names the setting in one line.
+ * getters. A setting {@code http.port} is read from {@code FLOE_HTTP_PORT} first, then from the
+ * file. Every failure names the setting in one line.
  */
 public final class Settings {
   /** Environment variable naming the optional properties file. */
@@ -75,7 +75,10 @@ public final class Settings {
     return new ConfigException(label(key) + " must be " + expected + ", got '" + value + "'");
   }
 
-  /** Whether the setting is given at all, even as an empty value (which {@link #string} treats as unset). */
+  /**
+   * Whether the setting is given at all, even as an empty value (which {@link #string} treats as
+   * unset).
+   */
   public boolean isSet(String key) {
     return raw(key) != null;
   }
@@ -118,8 +121,8 @@ public final class Settings {
    * A duration in seconds, fractions allowed ({@code 0.5}, {@code 30}); every Floe duration setting
    * is named {@code *-seconds} and read here, so all of them take the same unit.
    */
-  public java.time.Duration seconds(String key, java.time.Duration defaultValue, java.time.Duration min,
-      java.time.Duration max) {
+  public java.time.Duration seconds(
+      String key, java.time.Duration defaultValue, java.time.Duration min, java.time.Duration max) {
     String value = raw(key);
     if (value == null || value.isEmpty()) {
       return defaultValue;
@@ -199,7 +202,8 @@ public final class Settings {
     }
     StringBuilder names = new StringBuilder();
     for (E constant : type.getEnumConstants()) {
-      names.append(names.length() == 0 ? "" : "|")
+      names
+          .append(names.length() == 0 ? "" : "|")
           .append(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
     }
     throw bad(key, value, "one of " + names);

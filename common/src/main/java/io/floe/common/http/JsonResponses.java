@@ -5,17 +5,19 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The one writer of JSON answers for every Floe listener (node, router, catalog service). Floe's own
- * errors are {@code {"error": kind, "detail": what was wrong and what to do}}; the catalog service
- * hands its Iceberg REST error bodies to {@link #send} so that the status, content type and "answer
- * once" rule are the same everywhere.
+ * The one writer of JSON answers for every Floe listener (node, router, catalog service). Floe's
+ * own errors are {@code {"error": kind, "detail": what was wrong and what to do}}; the catalog
+ * service hands its Iceberg REST error bodies to {@link #send} so that the status, content type and
+ * "answer once" rule are the same everywhere.
  */
 public final class JsonResponses {
   public static final String CONTENT_TYPE = "application/json";
 
   private JsonResponses() {}
 
-  /** Answers {@code status} with a JSON body, unless the response was already answered or closed. */
+  /**
+   * Answers {@code status} with a JSON body, unless the response was already answered or closed.
+   */
   public static void send(HttpServerResponse response, int status, Buffer json) {
     if (response.ended() || response.closed()) {
       return;
@@ -34,8 +36,8 @@ public final class JsonResponses {
   }
 
   /** A Floe error answer that tells the client when to retry ({@code Retry-After}, seconds). */
-  public static void error(HttpServerResponse response, int status, String error, String detail,
-      int retryAfterSeconds) {
+  public static void error(
+      HttpServerResponse response, int status, String error, String detail, int retryAfterSeconds) {
     if (retryAfterSeconds > 0 && !response.ended() && !response.closed()) {
       response.putHeader("Retry-After", Integer.toString(retryAfterSeconds));
     }
@@ -49,7 +51,8 @@ public final class JsonResponses {
 
   /** What the HTTP/1.1 decoder raises for a body whose chunked framing it cannot parse. */
   public static boolean isFramingError(Throwable e) {
-    return e instanceof NumberFormatException || e instanceof io.netty.handler.codec.DecoderException
+    return e instanceof NumberFormatException
+        || e instanceof io.netty.handler.codec.DecoderException
         || (e instanceof IllegalArgumentException
             && String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("chunk"));
   }

@@ -16,7 +16,9 @@ public final class Closer implements AutoCloseable {
     void run() throws Exception;
   }
 
-  /** Registers {@code step} to run before everything registered earlier; returns {@code resource}. */
+  /**
+   * Registers {@code step} to run before everything registered earlier; returns {@code resource}.
+   */
   public <T> T register(T resource, Step step) {
     steps.push(step);
     return resource;

@@ -34,7 +34,9 @@ public final class ServiceMain {
   }
 
   public static void run(String name, String usage, String[] args, Starter starter) {
-    System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    System.setProperty(
+        "vertx.logger-delegate-factory-class-name",
+        "io.vertx.core.logging.SLF4JLogDelegateFactory");
     if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
       System.out.println("usage: " + name + "  " + usage);
       return;
@@ -53,12 +55,16 @@ public final class ServiceMain {
       System.exit(1);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        service.close();
-      } catch (Exception e) {
-        log.error("{}: orderly shutdown failed", name, e);
-      }
-    }, "floe-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    service.close();
+                  } catch (Exception e) {
+                    log.error("{}: orderly shutdown failed", name, e);
+                  }
+                },
+                "floe-shutdown"));
   }
 }

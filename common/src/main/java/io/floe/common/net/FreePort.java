@@ -6,8 +6,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /**
- * A TCP port that is free on loopback now, for tests and scripts that start servers on fixed
- * ports (a server that can bind port 0 should do that instead). {@code main} prints one.
+ * A TCP port that is free on loopback now, for tests and scripts that start servers on fixed ports
+ * (a server that can bind port 0 should do that instead). {@code main} prints one.
  */
 public final class FreePort {
   private FreePort() {}

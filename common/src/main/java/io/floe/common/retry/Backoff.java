@@ -8,8 +8,8 @@ import java.util.function.Predicate;
 /**
  * Exponential backoff: the delay after the n-th consecutive failure is {@code initial * 2^(n-1)},
  * capped at {@code max}, with up to 20 % random jitter so that processes failing together do not
- * retry together. The one retry policy of Floe: background loops that must wake early (the
- * flusher) take {@link #nextDelayMillis()} and wait themselves; everything else calls {@link #call}.
+ * retry together. The one retry policy of Floe: background loops that must wake early (the flusher)
+ * take {@link #nextDelayMillis()} and wait themselves; everything else calls {@link #call}.
  *
  * <p>Not thread-safe: one instance per retrying loop.
  */
@@ -78,10 +78,11 @@ public final class Backoff {
   /**
    * Calls {@code attempt} until it returns, throws an exception {@code retryable} refuses (rethrown
    * as is), or the attempts or time of this policy are used up ({@link GaveUpException}, with the
-   * last failure as its cause). With a timeout, attempts go on until it has passed: the last one
-   * is made at the deadline. Interruption stops the waiting and is rethrown.
+   * last failure as its cause). With a timeout, attempts go on until it has passed: the last one is
+   * made at the deadline. Interruption stops the waiting and is rethrown.
    */
-  public <T> T call(Callable<T> attempt, Predicate<? super Exception> retryable, RetryListener listener)
+  public <T> T call(
+      Callable<T> attempt, Predicate<? super Exception> retryable, RetryListener listener)
       throws Exception {
     long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
     reset();

@@ -53,7 +53,8 @@ public final class ClientTrust {
     try {
       trust.current = trust.read();
     } catch (IOException | RuntimeException e) {
-      throw new ConfigException(setting + ": not a usable PEM certificate file (" + file + "): " + e.getMessage());
+      throw new ConfigException(
+          setting + ": not a usable PEM certificate file (" + file + "): " + e.getMessage());
     }
     return trust;
   }
@@ -63,29 +64,55 @@ public final class ClientTrust {
     if (OpenSSLEngineOptions.isAvailable()) {
       options.setSslEngineOptions(new OpenSSLEngineOptions());
     }
-    return options.setSsl(true).setVerifyHost(true).setUseAlpn(false)
+    return options
+        .setSsl(true)
+        .setVerifyHost(true)
+        .setUseAlpn(false)
         .setTrustOptions(current.options())
         .setEnabledSecureTransportProtocols(ServerTls.PROTOCOLS);
   }
 
   /** Checks the file every {@code reloadEvery} and hands a changed, valid set to the clients. */
   public void watch(Vertx vertx, Supplier<List<HttpClient>> clients) {
-    vertx.setPeriodic(reloadEvery.toMillis(), id -> vertx.executeBlocking(() -> changed() ? read() : null, false)
-        .onSuccess(next -> {
-          if (next == null) {
-            return;
-          }
-          SSLOptions ssl = new SSLOptions().setTrustOptions(next.options())
-              .setEnabledSecureTransportProtocols(ServerTls.PROTOCOLS).setUseAlpn(false);
-          for (HttpClient client : clients.get()) {
-            client.updateSSLOptions(ssl, true).onFailure(e -> LOG.error("{}: a client refused the new certificates: {}",
-                setting, e.getMessage()));
-          }
-          current = next;
-          LOG.info("{}: trusted certificates reloaded from {} ({})", setting, file, next.certificates());
-        })
-        .onFailure(e -> LOG.error("{}: cannot reload {} ({}); the previous certificates stay trusted",
-            setting, file, e.getMessage())));
+    vertx.setPeriodic(
+        reloadEvery.toMillis(),
+        id ->
+            vertx
+                .executeBlocking(() -> changed() ? read() : null, false)
+                .onSuccess(
+                    next -> {
+                      if (next == null) {
+                        return;
+                      }
+                      SSLOptions ssl =
+                          new SSLOptions()
+                              .setTrustOptions(next.options())
+                              .setEnabledSecureTransportProtocols(ServerTls.PROTOCOLS)
+                              .setUseAlpn(false);
+                      for (HttpClient client : clients.get()) {
+                        client
+                            .updateSSLOptions(ssl, true)
+                            .onFailure(
+                                e ->
+                                    LOG.error(
+                                        "{}: a client refused the new certificates: {}",
+                                        setting,
+                                        e.getMessage()));
+                      }
+                      current = next;
+                      LOG.info(
+                          "{}: trusted certificates reloaded from {} ({})",
+                          setting,
+                          file,
+                          next.certificates());
+                    })
+                .onFailure(
+                    e ->
+                        LOG.error(
+                            "{}: cannot reload {} ({}); the previous certificates stay trusted",
+                            setting,
+                            file,
+                            e.getMessage())));
   }
 
   private boolean changed() throws IOException {
@@ -97,7 +124,10 @@ public final class ClientTrust {
     byte[] pem = Files.readAllBytes(file);
     int count;
     try {
-      count = CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem)).size();
+      count =
+          CertificateFactory.getInstance("X.509")
+              .generateCertificates(new ByteArrayInputStream(pem))
+              .size();
     } catch (CertificateException e) {
       throw new IllegalArgumentException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
     }

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * TLS for one HTTP listener: a PEM certificate chain and private key read from files, TLS 1.2 and
- * 1.3 only, HTTP/2 offered by ALPN next to HTTP/1.1. The files are watched: when either changes
- * (a renewed certificate), the new pair is checked and then used for new connections without a
+ * 1.3 only, HTTP/2 offered by ALPN next to HTTP/1.1. The files are watched: when either changes (a
+ * renewed certificate), the new pair is checked and then used for new connections without a
  * restart; a broken pair is refused with an error line and the previous one stays in use.
  *
  * <p>Settings, under the listener's prefix (e.g. {@code http.} for a node): {@code tls.cert-file},
@@ -31,8 +31,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServerTls {
   private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
+
   /** The only protocol versions a Floe listener accepts. */
   public static final Set<String> PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
+
   public static final String CERT_FILE = "tls.cert-file";
   public static final String KEY_FILE = "tls.key-file";
   public static final String RELOAD_SECONDS = "tls.reload-seconds";
@@ -65,14 +67,34 @@ public final class ServerTls {
     }
     if (cert == null || key == null) {
       String missing = prefix + (cert == null ? CERT_FILE : KEY_FILE);
-      throw new ConfigException(missing + ": TLS needs both " + prefix + CERT_FILE + " and " + prefix + KEY_FILE);
+      throw new ConfigException(
+          missing + ": TLS needs both " + prefix + CERT_FILE + " and " + prefix + KEY_FILE);
     }
-    ServerTls tls = new ServerTls(cert, key, s.seconds(prefix + RELOAD_SECONDS, RELOAD_DEFAULT, Duration.ofSeconds(1), Duration.ofHours(1)), prefix + "tls");
+    ServerTls tls =
+        new ServerTls(
+            cert,
+            key,
+            s.seconds(
+                prefix + RELOAD_SECONDS,
+                RELOAD_DEFAULT,
+                Duration.ofSeconds(1),
+                Duration.ofHours(1)),
+            prefix + "tls");
     try {
       tls.current = tls.read();
     } catch (IOException | RuntimeException e) {
-      throw new ConfigException(prefix + CERT_FILE + "/" + prefix + KEY_FILE + ": not a usable PEM certificate and key ("
-          + cert + ", " + key + "): " + e.getMessage());
+      throw new ConfigException(
+          prefix
+              + CERT_FILE
+              + "/"
+              + prefix
+              + KEY_FILE
+              + ": not a usable PEM certificate and key ("
+              + cert
+              + ", "
+              + key
+              + "): "
+              + e.getMessage());
     }
     return tls;
   }
@@ -83,7 +105,8 @@ public final class ServerTls {
       // BoringSSL (netty-tcnative) where it runs: markedly cheaper per byte than the JDK's engine
       options.setSslEngineOptions(new OpenSSLEngineOptions());
     }
-    return options.setSsl(true)
+    return options
+        .setSsl(true)
         .setKeyCertOptions(current.options())
         .setEnabledSecureTransportProtocols(PROTOCOLS)
         .setUseAlpn(true);
@@ -91,22 +114,41 @@ public final class ServerTls {
 
   /** Checks the files every {@code tls.reload-seconds} and hands a changed pair to the servers. */
   public void watch(Vertx vertx, Supplier<List<HttpServer>> servers) {
-    vertx.setPeriodic(reloadEvery.toMillis(), id -> vertx.executeBlocking(() -> changed() ? read() : null, false)
-        .onSuccess(next -> {
-          if (next == null) {
-            return;
-          }
-          SSLOptions ssl = new SSLOptions().setKeyCertOptions(next.options())
-              .setEnabledSecureTransportProtocols(PROTOCOLS).setUseAlpn(true);
-          for (HttpServer server : servers.get()) {
-            server.updateSSLOptions(ssl, true).onFailure(e -> LOG.error("{}: the server refused the new certificate: {}",
-                what, e.getMessage()));
-          }
-          current = next;
-          LOG.info("{}: certificate reloaded from {} and {}", what, certFile, keyFile);
-        })
-        .onFailure(e -> LOG.error("{}: cannot reload the certificate ({}); the previous one stays in use: {}",
-            what, certFile, e.getMessage())));
+    vertx.setPeriodic(
+        reloadEvery.toMillis(),
+        id ->
+            vertx
+                .executeBlocking(() -> changed() ? read() : null, false)
+                .onSuccess(
+                    next -> {
+                      if (next == null) {
+                        return;
+                      }
+                      SSLOptions ssl =
+                          new SSLOptions()
+                              .setKeyCertOptions(next.options())
+                              .setEnabledSecureTransportProtocols(PROTOCOLS)
+                              .setUseAlpn(true);
+                      for (HttpServer server : servers.get()) {
+                        server
+                            .updateSSLOptions(ssl, true)
+                            .onFailure(
+                                e ->
+                                    LOG.error(
+                                        "{}: the server refused the new certificate: {}",
+                                        what,
+                                        e.getMessage()));
+                      }
+                      current = next;
+                      LOG.info("{}: certificate reloaded from {} and {}", what, certFile, keyFile);
+                    })
+                .onFailure(
+                    e ->
+                        LOG.error(
+                            "{}: cannot reload the certificate ({}); the previous one stays in use: {}",
+                            what,
+                            certFile,
+                            e.getMessage())));
   }
 
   private boolean changed() throws IOException {
@@ -119,9 +161,10 @@ public final class ServerTls {
   private Loaded read() throws IOException {
     FileTime certTime = Files.getLastModifiedTime(certFile);
     FileTime keyTime = Files.getLastModifiedTime(keyFile);
-    PemKeyCertOptions options = new PemKeyCertOptions()
-        .setCertValue(Buffer.buffer(Files.readAllBytes(certFile)))
-        .setKeyValue(Buffer.buffer(Files.readAllBytes(keyFile)));
+    PemKeyCertOptions options =
+        new PemKeyCertOptions()
+            .setCertValue(Buffer.buffer(Files.readAllBytes(certFile)))
+            .setKeyValue(Buffer.buffer(Files.readAllBytes(keyFile)));
     try {
       // the values are in memory: no file is resolved through a Vert.x instance
       options.getKeyManagerFactory(null);

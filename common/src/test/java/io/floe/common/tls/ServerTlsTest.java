@@ -34,8 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ServerTlsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private Vertx vertx;
   private HttpServer server;
 
@@ -54,26 +53,48 @@ class ServerTlsTest {
   }
 
   private ServerTls start(Pem pem, String reloadSeconds) throws Exception {
-    ServerTls tls = ServerTls.load(Settings.of(Map.of("http.tls.cert-file", pem.cert().toString(),
-        "http.tls.key-file", pem.key().toString(), "http.tls.reload-seconds", reloadSeconds)), "http.");
+    ServerTls tls =
+        ServerTls.load(
+            Settings.of(
+                Map.of(
+                    "http.tls.cert-file",
+                    pem.cert().toString(),
+                    "http.tls.key-file",
+                    pem.key().toString(),
+                    "http.tls.reload-seconds",
+                    reloadSeconds)),
+            "http.");
     vertx = Vertx.vertx();
-    server = vertx.createHttpServer(tls.apply(new HttpServerOptions().setHost("127.0.0.1").setPort(0)))
-        .requestHandler(req -> req.response().end("ok " + req.version()))
-        .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server =
+        vertx
+            .createHttpServer(tls.apply(new HttpServerOptions().setHost("127.0.0.1").setPort(0)))
+            .requestHandler(req -> req.response().end("ok " + req.version()))
+            .listen()
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     tls.watch(vertx, () -> List.of(server));
     return tls;
   }
 
   private HttpResponse<String> get(SSLContext trust, String scheme) throws Exception {
-    HttpClient client = HttpClient.newBuilder().sslContext(trust).version(HttpClient.Version.HTTP_2)
-        .connectTimeout(Duration.ofSeconds(5)).build();
-    return client.send(HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + server.actualPort() + "/"))
-        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpClient client =
+        HttpClient.newBuilder()
+            .sslContext(trust)
+            .version(HttpClient.Version.HTTP_2)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    return client.send(
+        HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + server.actualPort() + "/"))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** The serial of the certificate a new connection is given. */
   private BigInteger servedSerial(SSLContext trust) throws Exception {
-    try (SSLSocket socket = (SSLSocket) trust.getSocketFactory().createSocket("127.0.0.1", server.actualPort())) {
+    try (SSLSocket socket =
+        (SSLSocket) trust.getSocketFactory().createSocket("127.0.0.1", server.actualPort())) {
       socket.startHandshake();
       return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
     }
@@ -94,14 +115,21 @@ class ServerTlsTest {
   void refusesTls11() throws Exception {
     Pem pem = Certificates.selfSigned(dir, "a");
     start(pem, "10");
-    try (SSLSocket socket = (SSLSocket) pem.trustingContext().getSocketFactory()
-        .createSocket("127.0.0.1", server.actualPort())) {
+    try (SSLSocket socket =
+        (SSLSocket)
+            pem.trustingContext()
+                .getSocketFactory()
+                .createSocket("127.0.0.1", server.actualPort())) {
       socket.setEnabledProtocols(new String[] {"TLSv1.1"});
-      assertThatThrownBy(socket::startHandshake).isInstanceOf(SSLHandshakeException.class)
+      assertThatThrownBy(socket::startHandshake)
+          .isInstanceOf(SSLHandshakeException.class)
           .hasMessageContaining("protocol_version");
     }
-    try (SSLSocket socket = (SSLSocket) pem.trustingContext().getSocketFactory()
-        .createSocket("127.0.0.1", server.actualPort())) {
+    try (SSLSocket socket =
+        (SSLSocket)
+            pem.trustingContext()
+                .getSocketFactory()
+                .createSocket("127.0.0.1", server.actualPort())) {
       socket.setEnabledProtocols(new String[] {"TLSv1.2"});
       socket.startHandshake();
       assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.2");
@@ -124,20 +152,36 @@ class ServerTlsTest {
     awaitServed(trustBoth, second.serial());
     assertThat(get(trustBoth, "https").statusCode()).isEqualTo(200);
 
-    Files.writeString(live.cert(), "-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n");
+    Files.writeString(
+        live.cert(), "-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n");
     Thread.sleep(2_500);
-    assertThat(servedSerial(trustBoth)).as("a broken file keeps the previous certificate").isEqualTo(second.serial());
+    assertThat(servedSerial(trustBoth))
+        .as("a broken file keeps the previous certificate")
+        .isEqualTo(second.serial());
   }
 
   @Test
   void aHalfOrBrokenConfigurationStopsStartUpNamingTheSetting() throws Exception {
     Pem pem = Certificates.selfSigned(dir, "a");
-    assertThatThrownBy(() -> ServerTls.load(Settings.of(Map.of("http.tls.cert-file", pem.cert().toString())), "http."))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith("http.tls.key-file:");
+    assertThatThrownBy(
+            () ->
+                ServerTls.load(
+                    Settings.of(Map.of("http.tls.cert-file", pem.cert().toString())), "http."))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("http.tls.key-file:");
     Path garbage = Files.writeString(dir.resolve("garbage.pem"), "hello");
-    assertThatThrownBy(() -> ServerTls.load(Settings.of(Map.of("http.tls.cert-file", garbage.toString(),
-        "http.tls.key-file", pem.key().toString())), "http."))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith("http.tls.cert-file/http.tls.key-file:");
+    assertThatThrownBy(
+            () ->
+                ServerTls.load(
+                    Settings.of(
+                        Map.of(
+                            "http.tls.cert-file",
+                            garbage.toString(),
+                            "http.tls.key-file",
+                            pem.key().toString())),
+                    "http."))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("http.tls.cert-file/http.tls.key-file:");
     assertThat(ServerTls.load(Settings.of(Map.of()), "http.")).as("no files: plaintext").isNull();
   }
 
@@ -156,12 +200,14 @@ class ServerTlsTest {
   }
 
   private static SSLContext trusting(Pem a, Pem b) throws Exception {
-    java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+    java.security.KeyStore store =
+        java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
     store.load(null, null);
     store.setCertificateEntry("a", a.x509());
     store.setCertificateEntry("b", b.x509());
     javax.net.ssl.TrustManagerFactory tmf =
-        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(store);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, tmf.getTrustManagers(), null);

@@ -18,11 +18,13 @@ import org.apache.spark.sql.SparkSession;
  * rows, once on typed columns and once with {@code get_json_object} on the payload; each three
  * times, the best time reported with the bytes Spark read (task input metrics), as a ratio.
  *
- * <p>usage: ColumnQueryBench [--rows 1000000] [--dir .floe/bench-columns/spark]; last line
- * {@code query: rows=<n> typed_s=<x> json_s=<x> speedup=<x> typed_mb_read=<x> json_mb_read=<x>}
+ * <p>usage: ColumnQueryBench [--rows 1000000] [--dir .floe/bench-columns/spark]; last line {@code
+ * query: rows=<n> typed_s=<x> json_s=<x> speedup=<x> typed_mb_read=<x> json_mb_read=<x>}
  */
 public final class ColumnQueryBench {
-  private static final String[] WORDS = {"click", "view", "purchase", "signup", "search", "logout", "cart", "home"};
+  private static final String[] WORDS = {
+    "click", "view", "purchase", "signup", "search", "logout", "cart", "home"
+  };
 
   private ColumnQueryBench() {}
 
@@ -52,10 +54,22 @@ public final class ColumnQueryBench {
     }
     BenchSupport.freshDir(dir);
     // flushes of 128 MiB of events: files of tens of MB, as a table looks after compaction
-    try (FloeServices floe = new FloeServices(dir, Map.of("FLOE_FLUSH_MAX_AGE_SECONDS", "3600",
-        "FLOE_FLUSH_TRIGGER_BYTES", "128MiB", "FLOE_FLUSH_MAX_BYTES", "128MiB"))) {
-      for (String[] c : new String[][] {{"user_id", "long", "user.id"}, {"amount", "decimal(12,2)", "order.amount"},
-          {"country", "string", "geo.country"}}) {
+    try (FloeServices floe =
+        new FloeServices(
+            dir,
+            Map.of(
+                "FLOE_FLUSH_MAX_AGE_SECONDS",
+                "3600",
+                "FLOE_FLUSH_TRIGGER_BYTES",
+                "128MiB",
+                "FLOE_FLUSH_MAX_BYTES",
+                "128MiB"))) {
+      for (String[] c :
+          new String[][] {
+            {"user_id", "long", "user.id"},
+            {"amount", "decimal(12,2)", "order.amount"},
+            {"country", "string", "geo.country"}
+          }) {
         if (floe.addColumn(c[0], c[1], c[2]) != 201) {
           throw new IllegalStateException("could not add column " + c[0]);
         }
@@ -67,12 +81,22 @@ public final class ColumnQueryBench {
       for (int sent = 0; sent < rows; sent += 5000) {
         StringBuilder body = new StringBuilder();
         for (int i = sent; i < Math.min(rows, sent + 5000); i++) {
-          body.append("{\"user\":{\"id\":").append(random.nextInt(100_000)).append("},\"order\":{\"amount\":")
-              .append(random.nextInt(10_000)).append('.').append(10 + random.nextInt(90)).append("},\"geo\":{\"country\":\"")
-              .append(countries[random.nextInt(countries.length)]).append("\"},\"page\":\"/p/").append(random.nextInt(10_000))
+          body.append("{\"user\":{\"id\":")
+              .append(random.nextInt(100_000))
+              .append("},\"order\":{\"amount\":")
+              .append(random.nextInt(10_000))
+              .append('.')
+              .append(10 + random.nextInt(90))
+              .append("},\"geo\":{\"country\":\"")
+              .append(countries[random.nextInt(countries.length)])
+              .append("\"},\"page\":\"/p/")
+              .append(random.nextInt(10_000))
               .append("\",\"text\":\"");
           for (int w = 0; w < 40; w++) {
-            body.append(WORDS[random.nextInt(WORDS.length)]).append(' ').append(random.nextInt(1000)).append(' ');
+            body.append(WORDS[random.nextInt(WORDS.length)])
+                .append(' ')
+                .append(random.nextInt(1000))
+                .append(' ');
           }
           body.append("\"}\n");
         }
@@ -82,26 +106,42 @@ public final class ColumnQueryBench {
         }
       }
       floe.flush();
-      System.out.printf(Locale.ROOT, "ingested and committed %d rows in %.1f s%n", rows, (System.nanoTime() - start) / 1e9);
+      System.out.printf(
+          Locale.ROOT,
+          "ingested and committed %d rows in %.1f s%n",
+          rows,
+          (System.nanoTime() - start) / 1e9);
 
       BytesRead read = new BytesRead();
       SparkSession spark = BenchSupport.reader(floe, "floe-column-bench");
       spark.sparkContext().addSparkListener(read);
-      String typed = "SELECT country, count(*), sum(amount) FROM floe.floe.events WHERE user_id < 10000"
-          + " GROUP BY country ORDER BY country";
-      String json = "SELECT get_json_object(payload, '$.geo.country') AS c, count(*),"
-          + " sum(CAST(get_json_object(payload, '$.order.amount') AS DECIMAL(12,2))) FROM floe.floe.events"
-          + " WHERE CAST(get_json_object(payload, '$.user.id') AS BIGINT) < 10000 GROUP BY c ORDER BY c";
+      String typed =
+          "SELECT country, count(*), sum(amount) FROM floe.floe.events WHERE user_id < 10000"
+              + " GROUP BY country ORDER BY country";
+      String json =
+          "SELECT get_json_object(payload, '$.geo.country') AS c, count(*),"
+              + " sum(CAST(get_json_object(payload, '$.order.amount') AS DECIMAL(12,2))) FROM floe.floe.events"
+              + " WHERE CAST(get_json_object(payload, '$.user.id') AS BIGINT) < 10000 GROUP BY c ORDER BY c";
       Run t = best(spark, read, typed);
       Run j = best(spark, read, json);
       if (!t.rows().toString().equals(j.rows().toString())) {
-        throw new IllegalStateException("the two queries disagree: " + t.rows() + " vs " + j.rows());
+        throw new IllegalStateException(
+            "the two queries disagree: " + t.rows() + " vs " + j.rows());
       }
       System.out.println("both queries answer " + t.rows());
-      System.out.printf(Locale.ROOT, "typed columns:   %.2f s, %.1f MB read%n", t.seconds(), t.bytes() / 1e6);
-      System.out.printf(Locale.ROOT, "get_json_object: %.2f s, %.1f MB read%n", j.seconds(), j.bytes() / 1e6);
-      System.out.printf(Locale.ROOT, "query: rows=%d typed_s=%.2f json_s=%.2f speedup=%.1f typed_mb_read=%.1f"
-          + " json_mb_read=%.1f%n", rows, t.seconds(), j.seconds(), j.seconds() / t.seconds(), t.bytes() / 1e6,
+      System.out.printf(
+          Locale.ROOT, "typed columns:   %.2f s, %.1f MB read%n", t.seconds(), t.bytes() / 1e6);
+      System.out.printf(
+          Locale.ROOT, "get_json_object: %.2f s, %.1f MB read%n", j.seconds(), j.bytes() / 1e6);
+      System.out.printf(
+          Locale.ROOT,
+          "query: rows=%d typed_s=%.2f json_s=%.2f speedup=%.1f typed_mb_read=%.1f"
+              + " json_mb_read=%.1f%n",
+          rows,
+          t.seconds(),
+          j.seconds(),
+          j.seconds() / t.seconds(),
+          t.bytes() / 1e6,
           j.bytes() / 1e6);
       spark.stop();
     }

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
 
 /**
  * Floe's local S3-compatible server, its catalog service (on SQLite, with scoped tokens) and one
- * node, each its own process started from the services' classpath ({@code floe.services.lib}),
- * so that none of Floe's classes share a JVM with Spark's.
+ * node, each its own process started from the services' classpath ({@code floe.services.lib}), so
+ * that none of Floe's classes share a JVM with Spark's.
  */
 final class FloeServices implements AutoCloseable {
   static final String READER_TOKEN = "reader-" + UUID.randomUUID();
@@ -35,12 +35,15 @@ final class FloeServices implements AutoCloseable {
   final int catalogPort;
   final int nodePort;
   private final List<Process> processes = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final Path logs;
   private final Path lib;
   private final Map<String, String> catalogEnv;
+
   /** The local S3 server's files: {@code <bucket>/<key>}. */
   final Path s3Dir;
+
   private Process catalog;
 
   FloeServices(Path dir) throws Exception {
@@ -53,26 +56,37 @@ final class FloeServices implements AutoCloseable {
   }
 
   /** With further settings of the node and of the catalog service ({@code FLOE_*} environment). */
-  FloeServices(Path dir, Map<String, String> nodeSettings, Map<String, String> catalogSettings) throws Exception {
+  FloeServices(Path dir, Map<String, String> nodeSettings, Map<String, String> catalogSettings)
+      throws Exception {
     Path lib = Path.of(System.getProperty("floe.services.lib", "../target/lib"));
     if (!Files.isDirectory(lib)) {
-      throw new IllegalStateException("no services classpath at " + lib.toAbsolutePath()
-          + ": build it-tests first (mvn -B verify builds it before this module)");
+      throw new IllegalStateException(
+          "no services classpath at "
+              + lib.toAbsolutePath()
+              + ": build it-tests first (mvn -B verify builds it before this module)");
     }
     logs = Files.createDirectories(dir.resolve("logs"));
-    Path tokens = Files.write(dir.resolve("catalog-tokens"), List.of(
-        line("spark-reader", "catalog:read", READER_TOKEN),
-        line("node-0", "catalog:commit", NODE_TOKEN),
-        line("operator", "admin", ADMIN_TOKEN)));
+    Path tokens =
+        Files.write(
+            dir.resolve("catalog-tokens"),
+            List.of(
+                line("spark-reader", "catalog:read", READER_TOKEN),
+                line("node-0", "catalog:commit", NODE_TOKEN),
+                line("operator", "admin", ADMIN_TOKEN)));
     int s3Port = freePort();
-    start(lib, "s3", "io.floe.catalog.local.LocalS3Main",
-        List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)), Map.of());
-    Map<String, String> storage = Map.of(
-        "FLOE_CATALOG_S3_ENDPOINT", "http://127.0.0.1:" + s3Port,
-        "FLOE_CATALOG_S3_PATH_STYLE_ACCESS", "true",
-        "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
-        "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
-        "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
+    start(
+        lib,
+        "s3",
+        "io.floe.catalog.local.LocalS3Main",
+        List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)),
+        Map.of());
+    Map<String, String> storage =
+        Map.of(
+            "FLOE_CATALOG_S3_ENDPOINT", "http://127.0.0.1:" + s3Port,
+            "FLOE_CATALOG_S3_PATH_STYLE_ACCESS", "true",
+            "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
+            "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
+            "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
     catalogPort = freePort();
     Map<String, String> catalogEnv = new HashMap<>(storage);
     catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
@@ -83,7 +97,8 @@ final class FloeServices implements AutoCloseable {
     this.lib = lib;
     this.catalogEnv = Map.copyOf(catalogEnv);
     this.s3Dir = dir.resolve("s3");
-    catalog = start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), catalogEnv);
+    catalog =
+        start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), catalogEnv);
     awaitOk(catalogPort, "/health/ready", Duration.ofSeconds(90));
     nodePort = freePort();
     Map<String, String> nodeEnv = new HashMap<>();
@@ -108,10 +123,15 @@ final class FloeServices implements AutoCloseable {
 
   /** Posts NDJSON to the node; returns the last sequence it acknowledged. */
   long ingest(String stream, String ndjson) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + nodePort + "/v1/streams/" + stream + "/events"))
-        .header("Content-Type", "application/x-ndjson")
-        .POST(HttpRequest.BodyPublishers.ofString(ndjson)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:" + nodePort + "/v1/streams/" + stream + "/events"))
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(ndjson))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IllegalStateException("ingest answered " + r.statusCode() + ": " + r.body());
     }
@@ -124,48 +144,76 @@ final class FloeServices implements AutoCloseable {
 
   /** Flushes the node now (POST /v1/flush) and waits until it committed everything. */
   void flush() throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort + "/v1/flush"))
-        .timeout(Duration.ofMinutes(10)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort + "/v1/flush"))
+                .timeout(Duration.ofMinutes(10))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IllegalStateException("flush answered " + r.statusCode() + ": " + r.body());
     }
   }
 
-  /** Declares a typed column through the catalog service's column API (admin token); returns the answer's status. */
+  /**
+   * Declares a typed column through the catalog service's column API (admin token); returns the
+   * answer's status.
+   */
   int addColumn(String name, String type, String path) throws Exception {
     String body = "{\"name\":\"" + name + "\",\"type\":\"" + type + "\",\"path\":\"" + path + "\"}";
-    return http.send(HttpRequest.newBuilder(URI.create(catalogUri() + "/floe/v1/columns"))
-        .header("Authorization", "Bearer " + ADMIN_TOKEN).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(URI.create(catalogUri() + "/floe/v1/columns"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
   }
 
   /** Waits until the node fills {@code count} typed columns (its floe_columns_active gauge). */
   void awaitNodeColumns(int count) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
-      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       if (metrics.contains("floe_columns_active " + count + ".0")) {
         return;
       }
       Thread.sleep(200);
     }
-    throw new IllegalStateException("the node did not follow " + count + " typed columns within 30 s; see " + logs);
+    throw new IllegalStateException(
+        "the node did not follow " + count + " typed columns within 30 s; see " + logs);
   }
 
-  /** Waits (the node's receipt) until everything up to {@code sequence} is committed to the table. */
+  /**
+   * Waits (the node's receipt) until everything up to {@code sequence} is committed to the table.
+   */
   void awaitCommitted(long sequence) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (System.nanoTime() < deadline) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodePort
-              + "/v1/partitions/0/committed?wait_for=" + sequence + "&timeout_seconds=10")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + nodePort
+                              + "/v1/partitions/0/committed?wait_for="
+                              + sequence
+                              + "&timeout_seconds=10"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() == 200 && r.body().contains("\"reached\":true")) {
         return;
       }
     }
-    throw new IllegalStateException("sequence " + sequence + " not committed within 120 s; see " + logs);
+    throw new IllegalStateException(
+        "sequence " + sequence + " not committed within 120 s; see " + logs);
   }
 
   /**
@@ -186,19 +234,32 @@ final class FloeServices implements AutoCloseable {
 
   /** The catalog service's Prometheus text. */
   String catalogMetrics() throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(catalogUri() + "/metrics"))
-        .header("Authorization", "Bearer " + ADMIN_TOKEN).build(), HttpResponse.BodyHandlers.ofString()).body();
+    return http.send(
+            HttpRequest.newBuilder(URI.create(catalogUri() + "/metrics"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
-  private Process start(Path lib, String name, String mainClass, List<String> args, Map<String, String> env)
+  private Process start(
+      Path lib, String name, String mainClass, List<String> args, Map<String, String> env)
       throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        name.equals("catalog") ? "-Xmx1g" : "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", lib.toAbsolutePath() + "/*", mainClass));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                name.equals("catalog") ? "-Xmx1g" : "-Xmx512m",
+                "-XX:+ExitOnOutOfMemoryError",
+                "-cp",
+                lib.toAbsolutePath() + "/*",
+                mainClass));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("FLOE_"));
     pb.environment().putAll(env);
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile()));
+    pb.redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile()));
     Process process = pb.start();
     processes.add(process);
     return process;
@@ -209,12 +270,16 @@ final class FloeServices implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       for (Process p : processes) {
         if (!p.isAlive()) {
-          throw new IllegalStateException("a Floe service exited with " + p.exitValue() + "; see " + logs);
+          throw new IllegalStateException(
+              "a Floe service exited with " + p.exitValue() + "; see " + logs);
         }
       }
       try {
-        if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        if (http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
           return;
         }
       } catch (IOException notYet) {
@@ -222,12 +287,14 @@ final class FloeServices implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("port " + port + " not answering " + path + " within " + limit + "; see " + logs);
+    throw new IllegalStateException(
+        "port " + port + " not answering " + path + " within " + limit + "; see " + logs);
   }
 
   /** A token file line as Floe's token store reads it: NAME SCOPES sha256:HEX. */
   private static String line(String name, String scopes, String token) throws Exception {
-    byte[] hash = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    byte[] hash =
+        MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
     return name + " " + scopes + " sha256:" + HexFormat.of().formatHex(hash);
   }
 

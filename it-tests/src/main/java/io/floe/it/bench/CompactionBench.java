@@ -49,7 +49,8 @@ import org.apache.iceberg.io.RollingDataWriter;
  * scan and a filtered scan (one stream, ten minutes) timed before and after in the same run, with
  * Iceberg's generic reader (no engine: the file-opening cost is what compaction removes).
  *
- * <p>usage: CompactionBench [--files 720] [--events 200] [--target-mib 8] [--dir .floe/bench-compaction]
+ * <p>usage: CompactionBench [--files 720] [--events 200] [--target-mib 8] [--dir
+ * .floe/bench-compaction]
  */
 public final class CompactionBench {
   private CompactionBench() {}
@@ -70,13 +71,23 @@ public final class CompactionBench {
     }
     FlushBench.deleteTree(dir);
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe");
-        CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
-      Catalog catalog = CatalogConnector.open("bench", CatalogConnector.rest("http://127.0.0.1:" + service.port()));
-      TableSettings settings = TableSettings.load(Settings.of(Map.of("table.target-file-size", targetMib + "MiB")));
+        CatalogService service =
+            LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
+      Catalog catalog =
+          CatalogConnector.open(
+              "bench", CatalogConnector.rest("http://127.0.0.1:" + service.port()));
+      TableSettings settings =
+          TableSettings.load(Settings.of(Map.of("table.target-file-size", targetMib + "MiB")));
       Table table = EventsTable.ensure(catalog, settings);
-      OffsetDateTime hour = Instant.now().minus(4, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
-      System.out.printf("compaction bench: %d flushes of %d events (5 s apart) into hour %s, target file size %d MiB,"
-          + " %d cores%n", files, events, hour, targetMib, Runtime.getRuntime().availableProcessors());
+      OffsetDateTime hour =
+          Instant.now()
+              .minus(4, ChronoUnit.HOURS)
+              .truncatedTo(ChronoUnit.HOURS)
+              .atOffset(ZoneOffset.UTC);
+      System.out.printf(
+          "compaction bench: %d flushes of %d events (5 s apart) into hour %s, target file size %d MiB,"
+              + " %d cores%n",
+          files, events, hour, targetMib, Runtime.getRuntime().availableProcessors());
       CommitProtocol protocol = new CommitProtocol(table, 0, "bench");
       PartitionClaim claim = protocol.claim();
       SplittableRandom random = new SplittableRandom(7);
@@ -93,56 +104,97 @@ public final class CompactionBench {
           r.setField("event_time", flushStart.plusNanos(random.nextLong(5_000_000_000L)));
           r.setField("ingest_time", flushStart.plusSeconds(5));
           r.setField("event_key", "user-" + random.nextInt(10_000));
-          r.setField("payload", "{\"user\":" + random.nextInt(10_000) + ",\"page\":\"/p/" + random.nextInt(500)
-              + "\",\"amount\":" + random.nextInt(100_000) / 100.0 + ",\"agent\":\"Mozilla/5.0 (X11; Linux x86_64)\"}");
+          r.setField(
+              "payload",
+              "{\"user\":"
+                  + random.nextInt(10_000)
+                  + ",\"page\":\"/p/"
+                  + random.nextInt(500)
+                  + "\",\"amount\":"
+                  + random.nextInt(100_000) / 100.0
+                  + ",\"agent\":\"Mozilla/5.0 (X11; Linux x86_64)\"}");
           rows.add(r);
         }
-        rows.sort(java.util.Comparator.<Record, String>comparing(r -> (String) r.getField("stream"))
-            .thenComparing(r -> (OffsetDateTime) r.getField("event_time")));
-        protocol.commit(claim, sequence, sequence + events, List.of(write(table, rows, f)), Map.of());
+        rows.sort(
+            java.util.Comparator.<Record, String>comparing(r -> (String) r.getField("stream"))
+                .thenComparing(r -> (OffsetDateTime) r.getField("event_time")));
+        protocol.commit(
+            claim, sequence, sequence + events, List.of(write(table, rows, f)), Map.of());
         sequence += events;
         if ((f + 1) % 100 == 0) {
           System.out.printf("  %d/%d flushes committed%n", f + 1, files);
         }
       }
-      Expression filter = Expressions.and(Expressions.equal("stream", "orders"),
-          Expressions.greaterThanOrEqual("event_time", hour.plusMinutes(20).toString()),
-          Expressions.lessThan("event_time", hour.plusMinutes(30).toString()));
+      Expression filter =
+          Expressions.and(
+              Expressions.equal("stream", "orders"),
+              Expressions.greaterThanOrEqual("event_time", hour.plusMinutes(20).toString()),
+              Expressions.lessThan("event_time", hour.plusMinutes(30).toString()));
       Shape before = shape(table, filter);
       long start = System.nanoTime();
-      TableMaintenance.Cycle cycle = new TableMaintenance(() -> table, MaintenanceConfig.load(Settings.of(Map.of())),
-          new MaintenanceMetrics(new PrometheusRegistry()), Clock.systemUTC()).runOnce();
+      TableMaintenance.Cycle cycle =
+          new TableMaintenance(
+                  () -> table,
+                  MaintenanceConfig.load(Settings.of(Map.of())),
+                  new MaintenanceMetrics(new PrometheusRegistry()),
+                  Clock.systemUTC())
+              .runOnce();
       double compactSeconds = (System.nanoTime() - start) / 1e9;
       Shape after = shape(table, filter);
-      System.out.printf("%-10s %8s %16s %12s %14s %14s%n", "table", "files", "median_file_KB", "rows", "full_scan_ms",
-          "filtered_ms");
+      System.out.printf(
+          "%-10s %8s %16s %12s %14s %14s%n",
+          "table", "files", "median_file_KB", "rows", "full_scan_ms", "filtered_ms");
       print("before", before);
       print("after", after);
-      System.out.printf("summary: compaction of %d files into %d took %.1f s; median file %.0f%% of the target after;"
-          + " full scan %.2fx, filtered scan %.2fx the time before (rows %s)%n", cycle.filesIn(), cycle.filesOut(),
-          compactSeconds, 100.0 * after.medianBytes() / (targetMib << 20), after.fullMillis() / before.fullMillis(),
+      System.out.printf(
+          "summary: compaction of %d files into %d took %.1f s; median file %.0f%% of the target after;"
+              + " full scan %.2fx, filtered scan %.2fx the time before (rows %s)%n",
+          cycle.filesIn(),
+          cycle.filesOut(),
+          compactSeconds,
+          100.0 * after.medianBytes() / (targetMib << 20),
+          after.fullMillis() / before.fullMillis(),
           after.filteredMillis() / before.filteredMillis(),
-          before.rows() == after.rows() && before.filteredRows() == after.filteredRows() ? "identical" : "DIFFER");
+          before.rows() == after.rows() && before.filteredRows() == after.filteredRows()
+              ? "identical"
+              : "DIFFER");
       if (catalog instanceof AutoCloseable c) {
         c.close();
       }
     }
   }
 
-  private record Shape(int files, long medianBytes, long rows, long filteredRows, double fullMillis, double filteredMillis) {}
+  private record Shape(
+      int files,
+      long medianBytes,
+      long rows,
+      long filteredRows,
+      double fullMillis,
+      double filteredMillis) {}
 
   private static void print(String name, Shape s) {
-    System.out.printf("%-10s %8d %16.1f %12d %14.1f %14.1f%n", name, s.files(), s.medianBytes() / 1024.0, s.rows(),
-        s.fullMillis(), s.filteredMillis());
+    System.out.printf(
+        "%-10s %8d %16.1f %12d %14.1f %14.1f%n",
+        name, s.files(), s.medianBytes() / 1024.0, s.rows(), s.fullMillis(), s.filteredMillis());
   }
 
   private static DataFile write(Table table, List<Record> rows, int task) throws Exception {
     PartitionKey key = new PartitionKey(table.spec(), table.schema());
     key.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(rows.get(0)));
-    RollingDataWriter<Record> writer = new RollingDataWriter<>(
-        new GenericFileWriterFactory.Builder(table).dataFileFormat(FileFormat.PARQUET).dataSchema(table.schema()).build(),
-        OutputFileFactory.builderFor(table, 0, task).format(FileFormat.PARQUET).operationId(UUID.randomUUID().toString())
-            .build(), table.io(), 128L << 20, table.spec(), key);
+    RollingDataWriter<Record> writer =
+        new RollingDataWriter<>(
+            new GenericFileWriterFactory.Builder(table)
+                .dataFileFormat(FileFormat.PARQUET)
+                .dataSchema(table.schema())
+                .build(),
+            OutputFileFactory.builderFor(table, 0, task)
+                .format(FileFormat.PARQUET)
+                .operationId(UUID.randomUUID().toString())
+                .build(),
+            table.io(),
+            128L << 20,
+            table.spec(),
+            key);
     try (writer) {
       rows.forEach(writer::write);
     }
@@ -171,7 +223,8 @@ public final class CompactionBench {
     }
     Arrays.sort(full);
     Arrays.sort(filtered);
-    return new Shape(s.length, s.length == 0 ? 0 : s[s.length / 2], rows, filteredRows, full[1], filtered[1]);
+    return new Shape(
+        s.length, s.length == 0 ? 0 : s[s.length / 2], rows, filteredRows, full[1], filtered[1]);
   }
 
   private static long count(CloseableIterable<Record> records) throws Exception {

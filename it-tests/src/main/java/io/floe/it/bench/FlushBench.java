@@ -1,9 +1,9 @@
 package io.floe.it.bench;
 
-import io.floe.common.config.Settings;
+import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.service.CatalogService;
 import io.floe.catalog.testing.LocalCatalog;
-import io.floe.catalog.local.LocalS3;
+import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.event.EventBatch;
@@ -21,8 +21,8 @@ import java.util.SplittableRandom;
  * one flush (read RocksDB, sort, encode Parquet, upload to a local S3-compatible server, commit)
  * with one file writer, so the figure is per core. Prints one line per codec and a summary line.
  *
- * <p>usage: FlushBench [--mb 256] [--payload 1024] [--dir .floe/bench-flush] [--writers 1] [--hours 2]
- * (event times spread over that many hour partitions; 1 is the hot partition of real-time data)
+ * <p>usage: FlushBench [--mb 256] [--payload 1024] [--dir .floe/bench-flush] [--writers 1] [--hours
+ * 2] (event times spread over that many hour partitions; 1 is the hot partition of real-time data)
  */
 public final class FlushBench {
   private FlushBench() {}
@@ -46,14 +46,25 @@ public final class FlushBench {
     deleteTree(dir);
     List<EventBatch> batches = batches(mb, payload, hours);
     long rawBytes = batches.stream().mapToLong(EventBatch::sizeBytes).sum();
-    System.out.printf("flush bench: %d MB of %d-byte events (%d batches) over %d hour partition(s), %d writer(s), "
-        + "%d cores%n", rawBytes >> 20, payload, batches.size(), hours, writers, Runtime.getRuntime().availableProcessors());
-    System.out.printf("%-13s %10s %12s %14s %14s %8s%n", "codec", "seconds", "parquet_MB", "input_MB/s",
-        "parquet_MB/s", "ratio");
+    System.out.printf(
+        "flush bench: %d MB of %d-byte events (%d batches) over %d hour partition(s), %d writer(s), "
+            + "%d cores%n",
+        rawBytes >> 20,
+        payload,
+        batches.size(),
+        hours,
+        writers,
+        Runtime.getRuntime().availableProcessors());
+    System.out.printf(
+        "%-13s %10s %12s %14s %14s %8s%n",
+        "codec", "seconds", "parquet_MB", "input_MB/s", "parquet_MB/s", "ratio");
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe")) {
-      try (CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
+      try (CatalogService service =
+          LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
         for (String codec : List.of("uncompressed", "snappy", "zstd")) {
-          Map<String, String> s = nodeSettings(dir.resolve("node-" + codec), service.port(), "events_" + codec, writers);
+          Map<String, String> s =
+              nodeSettings(
+                  dir.resolve("node-" + codec), service.port(), "events_" + codec, writers);
           s.put("table.compression", codec);
           try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
             for (int i = 0; i < batches.size(); i += 64) {
@@ -62,10 +73,22 @@ public final class FlushBench {
             long start = System.nanoTime();
             node.flusher().flushNow().get();
             double seconds = (System.nanoTime() - start) / 1e9;
-            long parquet = Files.walk(dir.resolve("s3/floe")).filter(p -> p.toString().contains("events_" + codec)
-                    && p.toString().endsWith(".parquet")).mapToLong(FlushBench::size).sum();
-            System.out.printf("%-13s %10.2f %12.1f %14.1f %14.1f %8.2f%n", codec, seconds, parquet / 1e6,
-                rawBytes / 1e6 / seconds, parquet / 1e6 / seconds, (double) parquet / rawBytes);
+            long parquet =
+                Files.walk(dir.resolve("s3/floe"))
+                    .filter(
+                        p ->
+                            p.toString().contains("events_" + codec)
+                                && p.toString().endsWith(".parquet"))
+                    .mapToLong(FlushBench::size)
+                    .sum();
+            System.out.printf(
+                "%-13s %10.2f %12.1f %14.1f %14.1f %8.2f%n",
+                codec,
+                seconds,
+                parquet / 1e6,
+                rawBytes / 1e6 / seconds,
+                parquet / 1e6 / seconds,
+                (double) parquet / rawBytes);
           }
         }
       }
@@ -76,7 +99,8 @@ public final class FlushBench {
    * A loopback node that flushes only when asked, everything in one flush, with {@code writers}
    * file writers, into table {@code table} of the catalog service on {@code catalogPort}.
    */
-  static Map<String, String> nodeSettings(Path bufferDir, int catalogPort, String table, int writers) {
+  static Map<String, String> nodeSettings(
+      Path bufferDir, int catalogPort, String table, int writers) {
     Map<String, String> s = new HashMap<>();
     s.put("node.partition-id", "0");
     s.put("http.port", "0");
@@ -85,7 +109,8 @@ public final class FlushBench {
     s.put("buffer.dir", bufferDir.toString());
     s.put("buffer.durability", "async");
     s.put("catalog.uri", "http://127.0.0.1:" + catalogPort);
-    s.put("catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30)); // see scripts/quickstart
+    s.put(
+        "catalog.s3.multipart.part-size-bytes", Long.toString(1L << 30)); // see scripts/quickstart
     s.put("table.name", table);
     s.put("flush.max-age-seconds", "86400");
     s.put("flush.trigger-bytes", "64GiB");
@@ -101,13 +126,21 @@ public final class FlushBench {
     long t0 = 1_795_399_200_000_000L; // on an hour boundary
     String[] words = {"click", "view", "purchase", "signup", "search", "logout", "cart", "home"};
     while (total < (long) mb << 20) {
-      EventBatch.Builder b = new EventBatch.Builder("stream" + random.nextInt(4), t0, 1000 * (payload + 40));
+      EventBatch.Builder b =
+          new EventBatch.Builder("stream" + random.nextInt(4), t0, 1000 * (payload + 40));
       for (int i = 0; i < 1000; i++) {
         long t = t0 + random.nextLong(hours * 3_600_000_000L);
-        StringBuilder json = new StringBuilder("{\"user\":\"u").append(random.nextInt(100_000))
-            .append("\",\"action\":\"").append(words[random.nextInt(words.length)]).append("\",\"text\":\"");
+        StringBuilder json =
+            new StringBuilder("{\"user\":\"u")
+                .append(random.nextInt(100_000))
+                .append("\",\"action\":\"")
+                .append(words[random.nextInt(words.length)])
+                .append("\",\"text\":\"");
         while (json.length() < payload - 2) {
-          json.append(words[random.nextInt(words.length)]).append(' ').append(random.nextInt(1000)).append(' ');
+          json.append(words[random.nextInt(words.length)])
+              .append(' ')
+              .append(random.nextInt(1000))
+              .append(' ');
         }
         json.setLength(payload - 2);
         json.append("\"}");

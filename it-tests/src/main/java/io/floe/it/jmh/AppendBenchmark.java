@@ -30,10 +30,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The partition buffer's group commit as the WAL writer thread does it: one
- * {@link RocksBuffer#append} of {@value #GROUP} decoded requests (1,000 events each) = one
- * WriteBatch and, in sync mode, one fsync. Score: requests/s; × the request size printed at
- * set-up = MB/s. Written data is dropped after each iteration, as the flusher would.
+ * The partition buffer's group commit as the WAL writer thread does it: one {@link
+ * RocksBuffer#append} of {@value #GROUP} decoded requests (1,000 events each) = one WriteBatch and,
+ * in sync mode, one fsync. Score: requests/s; × the request size printed at set-up = MB/s. Written
+ * data is dropped after each iteration, as the flusher would.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -58,17 +58,36 @@ public class AppendBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws Exception {
     dir = Files.createTempDirectory("floe-jmh-append");
-    buffer = RocksBuffer.open(BufferConfig.load(Settings.of(Map.of("buffer.dir", dir.toString(),
-        "buffer.durability", durability.name(), "rocksdb.compression", compression.name())), 0), 0);
+    buffer =
+        RocksBuffer.open(
+            BufferConfig.load(
+                Settings.of(
+                    Map.of(
+                        "buffer.dir",
+                        dir.toString(),
+                        "buffer.durability",
+                        durability.name(),
+                        "rocksdb.compression",
+                        compression.name())),
+                0),
+            0);
     RequestDecoder decoder = new RequestDecoder(256L << 20, 1L << 20);
     SplittableRandom random = new SplittableRandom(1);
     group = new ArrayList<>();
     for (int i = 0; i < GROUP; i++) {
       byte[] body = RequestBodies.ndjson(random, 1000, payloadBytes, 1000);
-      group.add(decoder.decode("bench", RequestDecoder.Format.NDJSON, null, body, body.length,
-          new FieldNames("key", "event_time"), 1L));
+      group.add(
+          decoder.decode(
+              "bench",
+              RequestDecoder.Format.NDJSON,
+              null,
+              body,
+              body.length,
+              new FieldNames("key", "event_time"),
+              1L));
     }
-    System.out.printf("%nrequest: %d bytes stored, %d per group%n", group.get(0).sizeBytes(), GROUP);
+    System.out.printf(
+        "%nrequest: %d bytes stored, %d per group%n", group.get(0).sizeBytes(), GROUP);
   }
 
   @Benchmark

@@ -39,6 +39,7 @@ public class DecodeBenchmark {
 
   @Benchmark
   public EventBatch ndjson() {
-    return decoder.decode("bench", RequestDecoder.Format.NDJSON, null, body, body.length, fields, 1L);
+    return decoder.decode(
+        "bench", RequestDecoder.Format.NDJSON, null, body, body.length, fields, 1L);
   }
 }

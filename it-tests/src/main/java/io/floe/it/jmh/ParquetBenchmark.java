@@ -27,8 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Parquet encoding of the events table's rows with Iceberg's generic writer (what the flusher
- * uses), per compression codec, to a local file: {@value #ROWS} rows of ~1 KiB or 100 B payload
- * per invocation, rows sorted by event time as the flusher sorts them. Score: rows/s; × the payload
+ * uses), per compression codec, to a local file: {@value #ROWS} rows of ~1 KiB or 100 B payload per
+ * invocation, rows sorted by event time as the flusher sorts them. Score: rows/s; × the payload
  * size = input MB/s. The file size per codec is printed at tear-down.
  */
 @State(Scope.Thread)
@@ -68,14 +68,15 @@ public class ParquetBenchmark {
   @Benchmark
   @OperationsPerInvocation(ROWS)
   public long encode() throws Exception {
-    DataWriter<Record> writer = Parquet.writeData(Files.localOutput(file))
-        .schema(EventsTable.SCHEMA)
-        .withSpec(PartitionSpec.unpartitioned())
-        .createWriterFunc(GenericParquetWriter::create)
-        .set(TableProperties.PARQUET_COMPRESSION, codec)
-        .set(TableProperties.PARQUET_COMPRESSION_LEVEL, "1")
-        .overwrite()
-        .build();
+    DataWriter<Record> writer =
+        Parquet.writeData(Files.localOutput(file))
+            .schema(EventsTable.SCHEMA)
+            .withSpec(PartitionSpec.unpartitioned())
+            .createWriterFunc(GenericParquetWriter::create)
+            .set(TableProperties.PARQUET_COMPRESSION, codec)
+            .set(TableProperties.PARQUET_COMPRESSION_LEVEL, "1")
+            .overwrite()
+            .build();
     GenericRecord record = GenericRecord.create(EventsTable.SCHEMA);
     try (writer) {
       for (int i = 0; i < ROWS; i++) {
@@ -95,8 +96,9 @@ public class ParquetBenchmark {
 
   @TearDown
   public void tearDown() {
-    System.out.printf("%n%s: %d rows -> %d bytes of Parquet (%.2f of the payload bytes)%n", codec, ROWS,
-        written, written / (double) ((long) ROWS * payloadBytes));
+    System.out.printf(
+        "%n%s: %d rows -> %d bytes of Parquet (%.2f of the payload bytes)%n",
+        codec, ROWS, written, written / (double) ((long) ROWS * payloadBytes));
     file.delete();
   }
 }

@@ -21,10 +21,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Upload of one data file through Iceberg's S3FileIO (what the flusher streams Parquet through)
- * to the local S3-compatible server on loopback, which stores it on the local disk. Score:
- * files/s; × the file size = MB/s. The local server shares the machine, so this is a floor for
- * the client's cost, not a figure for AWS S3.
+ * Upload of one data file through Iceberg's S3FileIO (what the flusher streams Parquet through) to
+ * the local S3-compatible server on loopback, which stores it on the local disk. Score: files/s; ×
+ * the file size = MB/s. The local server shares the machine, so this is a floor for the client's
+ * cost, not a figure for AWS S3.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

@@ -41,7 +41,8 @@ public record LoadOptions(
     Duration lagWait,
     java.nio.file.Path trustFile) {
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: load-generator [--target http://127.0.0.1:8081] [--stream bench] [--batch 1000]
                             [--payload 100] [--keys 1000] [--connections 16] [--duration 10]
                             [--max-requests 10000000] [--rate 0] [--bodies 16] [--warmup 2]
@@ -111,20 +112,52 @@ public record LoadOptions(
     if (table.indexOf('.') <= 0 || table.endsWith(".")) {
       throw new IllegalArgumentException("--table must be namespace.name, got '" + table + "'");
     }
-    return new LoadOptions(target, stream, batch, payload, keys, connections, Duration.ofSeconds(seconds),
-        maxRequests, rate, bodies, Duration.ofSeconds(Math.max(0, warmup)), catalog, table, catalogToken,
-        Duration.ofSeconds(lagWait), trust);
+    return new LoadOptions(
+        target,
+        stream,
+        batch,
+        payload,
+        keys,
+        connections,
+        Duration.ofSeconds(seconds),
+        maxRequests,
+        rate,
+        bodies,
+        Duration.ofSeconds(Math.max(0, warmup)),
+        catalog,
+        table,
+        catalogToken,
+        Duration.ofSeconds(lagWait),
+        trust);
   }
 
   /** The same settings with another duration and no warm-up (used to run the warm-up itself). */
   public LoadOptions warmupRun() {
-    return new LoadOptions(target, stream, batchEvents, payloadBytes, keys, connections, warmup, maxRequests,
-        ratePerSecond, bodies, Duration.ZERO, null, table, null, lagWait, trustFile);
+    return new LoadOptions(
+        target,
+        stream,
+        batchEvents,
+        payloadBytes,
+        keys,
+        connections,
+        warmup,
+        maxRequests,
+        ratePerSecond,
+        bodies,
+        Duration.ZERO,
+        null,
+        table,
+        null,
+        lagWait,
+        trustFile);
   }
 
   private static void requireLoopback(String option, URI uri) {
     String host = String.valueOf(uri.getHost());
-    if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))) {
+    if (!(host.equals("localhost")
+        || host.startsWith("127.")
+        || host.equals("[::1]")
+        || host.equals("::1"))) {
       throw new IllegalArgumentException(option + " must be a loopback address, got " + host);
     }
   }
@@ -136,4 +169,3 @@ public record LoadOptions(
     return v;
   }
 }
-

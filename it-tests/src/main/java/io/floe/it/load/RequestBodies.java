@@ -6,8 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * Pre-generated NDJSON request bodies, so the generator spends no time building requests. Events
- * look like {@code {"event_time":<ms>,"key":"k<n>","n":<int>,"data":"<letters>"}}, padded to
- * the payload size; the micro-benchmarks decode the same bodies.
+ * look like {@code {"event_time":<ms>,"key":"k<n>","n":<int>,"data":"<letters>"}}, padded to the
+ * payload size; the micro-benchmarks decode the same bodies.
  */
 public final class RequestBodies {
   private RequestBodies() {}

@@ -15,10 +15,10 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Samples end-to-end visibility lag: the time from an acknowledgement until the table says the
- * acknowledged events are in it. A sample is one acknowledged request's (partition, last
- * sequence); the probe polls the table through the Iceberg REST catalog and a sample becomes
- * visible when the table property {@code floe.partition.<p>.committed-sequence} (written in the
- * same commit as the data files) reaches its sequence. Resolution is the poll interval.
+ * acknowledged events are in it. A sample is one acknowledged request's (partition, last sequence);
+ * the probe polls the table through the Iceberg REST catalog and a sample becomes visible when the
+ * table property {@code floe.partition.<p>.committed-sequence} (written in the same commit as the
+ * data files) reaches its sequence. Resolution is the poll interval.
  */
 final class VisibilityProbe {
   private record Sample(int partition, long lastSequence, long ackedNanos) {}
@@ -37,7 +37,8 @@ final class VisibilityProbe {
   private HttpClient client;
   private long timer = -1;
 
-  VisibilityProbe(URI catalog, String qualifiedTable, String token, long sampleEveryMillis, long pollMillis) {
+  VisibilityProbe(
+      URI catalog, String qualifiedTable, String token, long sampleEveryMillis, long pollMillis) {
     this.catalog = catalog;
     int dot = qualifiedTable.lastIndexOf('.');
     this.namespace = qualifiedTable.substring(0, dot);
@@ -60,7 +61,8 @@ final class VisibilityProbe {
   /** Records an acknowledgement body: {"partition_id":p,"last_sequence":s,...}. */
   void acknowledged(String responseBody, long ackedNanos) {
     JsonObject ack = new JsonObject(responseBody);
-    pending.add(new Sample(ack.getInteger("partition_id"), ack.getLong("last_sequence"), ackedNanos));
+    pending.add(
+        new Sample(ack.getInteger("partition_id"), ack.getLong("last_sequence"), ackedNanos));
   }
 
   void start(Vertx vertx) {
@@ -86,18 +88,30 @@ final class VisibilityProbe {
     if (pending.isEmpty()) {
       return;
     }
-    RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-        .setAbsoluteURI(catalog.resolve("/v1/namespaces/" + namespace + "/tables/" + table).toString());
+    RequestOptions req =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(
+                catalog.resolve("/v1/namespaces/" + namespace + "/tables/" + table).toString());
     if (token != null) {
       req.putHeader("Authorization", "Bearer " + token);
     }
-    client.request(req)
-        .compose(r -> r.send().compose(resp -> resp.body().map(b -> {
-          if (resp.statusCode() != 200) {
-            throw new IllegalStateException("catalog answered " + resp.statusCode());
-          }
-          return b.toJsonObject();
-        })))
+    client
+        .request(req)
+        .compose(
+            r ->
+                r.send()
+                    .compose(
+                        resp ->
+                            resp.body()
+                                .map(
+                                    b -> {
+                                      if (resp.statusCode() != 200) {
+                                        throw new IllegalStateException(
+                                            "catalog answered " + resp.statusCode());
+                                      }
+                                      return b.toJsonObject();
+                                    })))
         .onSuccess(this::observe)
         .onFailure(e -> failed());
   }
@@ -109,7 +123,8 @@ final class VisibilityProbe {
   private synchronized void observe(JsonObject loadTable) {
     polls++;
     long now = System.nanoTime();
-    JsonObject props = loadTable.getJsonObject("metadata").getJsonObject("properties", new JsonObject());
+    JsonObject props =
+        loadTable.getJsonObject("metadata").getJsonObject("properties", new JsonObject());
     for (Iterator<Sample> it = pending.iterator(); it.hasNext(); ) {
       Sample s = it.next();
       Object committed = props.getValue("floe.partition." + s.partition() + ".committed-sequence");

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Load for the cluster tests: threads sending keyed NDJSON batches of uniquely identified events
  * over keep-alive connections, remembering exactly what was acknowledged. Each key belongs to one
  * thread, so a key's events have a well-defined order. A failed request is retried with the same
- * body and Idempotency-Key until acknowledged (as a careful producer does), so a request stored
- * but not acknowledged (a node killed before answering) must not show up twice. Bounded in time and
+ * body and Idempotency-Key until acknowledged (as a careful producer does), so a request stored but
+ * not acknowledged (a node killed before answering) must not show up twice. Bounded in time and
  * request count.
  */
 final class AckingWriter {
@@ -27,8 +27,10 @@ final class AckingWriter {
 
   final Map<String, Acked> acked = new ConcurrentHashMap<>();
   final AtomicLong errors = new AtomicLong();
+
   /** Batches acknowledged only after a retry (the first attempt failed or its answer was lost). */
   final AtomicLong retriedAndAcked = new AtomicLong();
+
   private final String target;
   private final int threads;
   private final int batch;
@@ -69,21 +71,35 @@ final class AckingWriter {
       String[] payloads = new String[batch];
       long firstOrder = keyOrder[k];
       for (int e = 0; e < batch; e++) {
-        payloads[e] = "{\"id\":\"" + key + "-" + (firstOrder + e) + "\",\"key\":\"" + key + "\",\"n\":" + (firstOrder + e) + "}";
+        payloads[e] =
+            "{\"id\":\""
+                + key
+                + "-"
+                + (firstOrder + e)
+                + "\",\"key\":\""
+                + key
+                + "\",\"n\":"
+                + (firstOrder + e)
+                + "}";
         body.append(payloads[e]).append('\n');
       }
       keyOrder[k] += batch;
-      // a producer that retries: the same body under the same Idempotency-Key until it is acknowledged
+      // a producer that retries: the same body under the same Idempotency-Key until it is
+      // acknowledged
       String idempotencyKey = key + "-" + firstOrder;
       for (int attempt = 0; attempt < 600 && !stop.get(); attempt++) {
         try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(target + "/v1/streams/load/events"))
-                  .timeout(Duration.ofSeconds(30))
-                  .header("Content-Type", "application/x-ndjson").header("X-Floe-Key", key)
-                  .header("Idempotency-Key", idempotencyKey)
-                  .header("Authorization", "Bearer " + LocalCluster.PRODUCER_TOKEN)
-                  .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-              HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(target + "/v1/streams/load/events"))
+                      .timeout(Duration.ofSeconds(30))
+                      .header("Content-Type", "application/x-ndjson")
+                      .header("X-Floe-Key", key)
+                      .header("Idempotency-Key", idempotencyKey)
+                      .header("Authorization", "Bearer " + LocalCluster.PRODUCER_TOKEN)
+                      .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() != 200) {
             errors.incrementAndGet();
             Thread.sleep(50);
@@ -96,7 +112,9 @@ final class AckingWriter {
           int partition = json.getInteger("partition_id");
           long first = json.getLong("first_sequence");
           for (int e = 0; e < batch; e++) {
-            acked.put(key + "-" + (firstOrder + e), new Acked(partition, first + e, key, firstOrder + e, payloads[e]));
+            acked.put(
+                key + "-" + (firstOrder + e),
+                new Acked(partition, first + e, key, firstOrder + e, payloads[e]));
           }
           break;
         } catch (InterruptedException e) {

@@ -117,20 +117,28 @@ class ClusterTest {
     Thread.sleep(2000);
     w.stop();
     assertThat(w.acked).hasSizeGreaterThan(1000);
-    assertThat(w.errors.get()).as("nodes keep acknowledging while S3 is away (buffer budget not used)").isZero();
+    assertThat(w.errors.get())
+        .as("nodes keep acknowledging while S3 is away (buffer budget not used)")
+        .isZero();
     verify(w, true);
   }
 
   @Test
   @Order(5)
   void tableMaintenanceExpiredSnapshotsWhileNodesCommittedAndRecovered() throws Exception {
-    String metrics = http.send(HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+    String metrics =
+        http.send(
+                HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
     assertThat(metrics).contains("floe_maintenance_lease_held 1.0");
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^floe_maintenance_snapshots_expired_total (\\S+)$")
-        .matcher(metrics);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^floe_maintenance_snapshots_expired_total (\\S+)$")
+            .matcher(metrics);
     assertThat(m.find()).isTrue();
-    assertThat(Double.parseDouble(m.group(1))).as("snapshots expired during the runs above").isPositive();
+    assertThat(Double.parseDouble(m.group(1)))
+        .as("snapshots expired during the runs above")
+        .isPositive();
     // every acknowledged event of every run is still in the table exactly once (checked in each run
     // too, while expiry went on), and the nodes go on committing
     AckingWriter w = load("after-expiry");
@@ -145,17 +153,23 @@ class ClusterTest {
     AckingWriter w = load("columns");
     Thread.sleep(2000);
     long added = System.currentTimeMillis();
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/columns"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"n\",\"type\":\"long\",\"path\":\"n\",\"on_mismatch\":\"reject\"}"))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/columns"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"name\":\"n\",\"type\":\"long\",\"path\":\"n\",\"on_mismatch\":\"reject\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     Thread.sleep(13_000);
     w.stop();
     assertThat(w.errors.get()).isZero();
     verify(w, true); // nothing lost, nothing twice, across the schema change
-    Table table = CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
-        .loadTable(EventsTable.identifier(TableSettings.defaults()));
+    Table table =
+        CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
+            .loadTable(EventsTable.identifier(TableSettings.defaults()));
     long before = 0;
     long filled = 0;
     long lateRows = 0;
@@ -173,10 +187,13 @@ class ClusterTest {
           assertThat(n).as("the typed value is the payload's").isEqualTo(payload.getLong("n"));
           filled++;
         }
-        long ingestMillis = ((java.time.OffsetDateTime) row.getField("ingest_time")).toInstant().toEpochMilli();
+        long ingestMillis =
+            ((java.time.OffsetDateTime) row.getField("ingest_time")).toInstant().toEpochMilli();
         if (ingestMillis > added + 10_000) {
           lateRows++;
-          assertThat(n).as("rows ingested 10 s after the mapping was added have the value: %s", payload).isNotNull();
+          assertThat(n)
+              .as("rows ingested 10 s after the mapping was added have the value: %s", payload)
+              .isNotNull();
         }
       }
     }
@@ -184,9 +201,13 @@ class ClusterTest {
     assertThat(lateRows).as("rows ingested after every node followed the mapping").isPositive();
     assertThat(filled).isGreaterThanOrEqualTo(lateRows);
     for (JavaProcess node : cluster.nodes) {
-      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/metrics"))
-          .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN).build(), HttpResponse.BodyHandlers.ofString())
-          .body();
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/metrics"))
+                      .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       assertThat(metrics).as(node.name).contains("floe_columns_active 1.0");
     }
   }
@@ -199,13 +220,17 @@ class ClusterTest {
     }
     Map<String, Record> byPartitionSequence = new HashMap<>();
     Map<String, Integer> idCount = new HashMap<>();
-    Table table = CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
-        .loadTable(EventsTable.identifier(TableSettings.defaults()));
+    Table table =
+        CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
+            .loadTable(EventsTable.identifier(TableSettings.defaults()));
     try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
       for (Record r : rows) {
         String ps = r.getField("partition_id") + "/" + r.getField("sequence");
-        assertThat(byPartitionSequence.put(ps, r.copy())).as("(partition, sequence) %s twice", ps).isNull();
-        idCount.merge(new JsonObject((String) r.getField("payload")).getString("id"), 1, Integer::sum);
+        assertThat(byPartitionSequence.put(ps, r.copy()))
+            .as("(partition, sequence) %s twice", ps)
+            .isNull();
+        idCount.merge(
+            new JsonObject((String) r.getField("payload")).getString("id"), 1, Integer::sum);
       }
     }
     assertThat(idCount.values()).as("no event twice").allMatch(n -> n == 1);
@@ -217,15 +242,19 @@ class ClusterTest {
     }
     Map<String, Map<Integer, TreeMap<Long, Long>>> perKey = new HashMap<>();
     for (AckingWriter.Acked a : w.acked.values()) {
-      perKey.computeIfAbsent(a.key(), k -> new HashMap<>())
-          .computeIfAbsent(a.partition(), p -> new TreeMap<>()).put(a.sequence(), a.keyOrder());
+      perKey
+          .computeIfAbsent(a.key(), k -> new HashMap<>())
+          .computeIfAbsent(a.partition(), p -> new TreeMap<>())
+          .put(a.sequence(), a.keyOrder());
     }
     for (Map.Entry<String, Map<Integer, TreeMap<Long, Long>>> e : perKey.entrySet()) {
       if (keysStayInOnePartition) {
         assertThat(e.getValue()).as("key %s in one partition", e.getKey()).hasSize(1);
       }
       for (TreeMap<Long, Long> bySequence : e.getValue().values()) {
-        assertThat(List.copyOf(bySequence.values())).as("key %s in sequence order", e.getKey()).isSorted();
+        assertThat(List.copyOf(bySequence.values()))
+            .as("key %s in sequence order", e.getKey())
+            .isSorted();
       }
     }
   }
@@ -233,8 +262,13 @@ class ClusterTest {
   private void flush(JavaProcess node) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (true) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
-          .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
+                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() == 200) {
         return;
       }
@@ -242,5 +276,4 @@ class ClusterTest {
       Thread.sleep(500);
     }
   }
-
 }

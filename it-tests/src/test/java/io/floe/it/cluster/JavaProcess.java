@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** One cluster member (a Java main, or any command) as its own OS process that can be killed and restarted. */
+/**
+ * One cluster member (a Java main, or any command) as its own OS process that can be killed and
+ * restarted.
+ */
 final class JavaProcess implements AutoCloseable {
   final String name;
   final int port;
@@ -21,7 +24,8 @@ final class JavaProcess implements AutoCloseable {
   private final Path log;
   private Process process;
 
-  private JavaProcess(String name, int port, List<String> command, Map<String, String> env, Path log) {
+  private JavaProcess(
+      String name, int port, List<String> command, Map<String, String> env, Path log) {
     this.name = name;
     this.port = port;
     this.command = command;
@@ -29,9 +33,14 @@ final class JavaProcess implements AutoCloseable {
     this.log = log;
   }
 
-
-  static JavaProcess java(String name, int port, String mainClass, List<String> args, Map<String, String> env,
-      Path logDir, String heap) {
+  static JavaProcess java(
+      String name,
+      int port,
+      String mainClass,
+      List<String> args,
+      Map<String, String> env,
+      Path logDir,
+      String heap) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
@@ -61,11 +70,16 @@ final class JavaProcess implements AutoCloseable {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
+        throw new IllegalStateException(
+            name + " exited with " + process.exitValue() + "; see " + log);
       }
       try {
-        if (client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        if (client
+                .send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
           return this;
         }
       } catch (IOException notYet) {
@@ -73,7 +87,8 @@ final class JavaProcess implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException(name + " not answering " + path + " within " + limit + "; see " + log);
+    throw new IllegalStateException(
+        name + " not answering " + path + " within " + limit + "; see " + log);
   }
 
   /** SIGKILL. */

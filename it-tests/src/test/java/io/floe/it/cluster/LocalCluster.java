@@ -1,9 +1,9 @@
 package io.floe.it.cluster;
 
+import io.floe.catalog.local.LocalS3Main;
+import io.floe.catalog.service.CatalogServiceMain;
 import io.floe.common.auth.TokenStore;
 import io.floe.common.net.FreePort;
-import io.floe.catalog.service.CatalogServiceMain;
-import io.floe.catalog.local.LocalS3Main;
 import io.floe.node.NodeMain;
 import io.floe.router.RouterMain;
 import java.nio.file.Files;
@@ -27,8 +27,10 @@ final class LocalCluster implements AutoCloseable {
   final List<JavaProcess> nodes = new ArrayList<>();
   final List<JavaProcess> routers = new ArrayList<>();
   final JavaProcess nginx;
+
   /** Tokens of this cluster, as production has them: producers, operators, the routers. */
   static final String PRODUCER_TOKEN = "producer-" + UUID.randomUUID();
+
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
   private static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
@@ -36,19 +38,35 @@ final class LocalCluster implements AutoCloseable {
     this.dir = dir;
     Path logs = Files.createDirectories(dir.resolve("logs"));
     // routers know producers and operators; nodes know operators and the routers' own token
-    Path routerTokens = Files.write(dir.resolve("router-tokens"), List.of(
-        TokenStore.line("producer", "ingest", PRODUCER_TOKEN), TokenStore.line("operator", "read", OPERATOR_TOKEN)));
-    Path nodeTokens = Files.write(dir.resolve("node-tokens"), List.of(
-        TokenStore.line("operator", "read,admin", OPERATOR_TOKEN), TokenStore.line("routers", "router", ROUTER_TOKEN)));
+    Path routerTokens =
+        Files.write(
+            dir.resolve("router-tokens"),
+            List.of(
+                TokenStore.line("producer", "ingest", PRODUCER_TOKEN),
+                TokenStore.line("operator", "read", OPERATOR_TOKEN)));
+    Path nodeTokens =
+        Files.write(
+            dir.resolve("node-tokens"),
+            List.of(
+                TokenStore.line("operator", "read,admin", OPERATOR_TOKEN),
+                TokenStore.line("routers", "router", ROUTER_TOKEN)));
     int s3Port = FreePort.pick();
-    s3 = JavaProcess.java("s3", s3Port, LocalS3Main.class.getName(),
-        List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)), Map.of(), logs, "512m");
-    Map<String, String> storage = Map.of(
-        "FLOE_CATALOG_S3_ENDPOINT", "http://127.0.0.1:" + s3Port,
-        "FLOE_CATALOG_S3_PATH_STYLE_ACCESS", "true",
-        "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
-        "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
-        "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
+    s3 =
+        JavaProcess.java(
+            "s3",
+            s3Port,
+            LocalS3Main.class.getName(),
+            List.of("--dir", dir.resolve("s3").toString(), "--port", Integer.toString(s3Port)),
+            Map.of(),
+            logs,
+            "512m");
+    Map<String, String> storage =
+        Map.of(
+            "FLOE_CATALOG_S3_ENDPOINT", "http://127.0.0.1:" + s3Port,
+            "FLOE_CATALOG_S3_PATH_STYLE_ACCESS", "true",
+            "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
+            "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
+            "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
     int catalogPort = FreePort.pick();
     Map<String, String> catalogEnv = new HashMap<>(storage);
     catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
@@ -60,8 +78,15 @@ final class LocalCluster implements AutoCloseable {
     catalogEnv.put("FLOE_MAINTENANCE_INTERVAL_SECONDS", "1");
     catalogEnv.put("FLOE_MAINTENANCE_SNAPSHOT_RETENTION_SECONDS", "5");
     catalogEnv.put("FLOE_MAINTENANCE_MIN_SNAPSHOTS", "3");
-    catalog = JavaProcess.java("catalog", catalogPort, CatalogServiceMain.class.getName(), List.of(), catalogEnv,
-        logs, "512m");
+    catalog =
+        JavaProcess.java(
+            "catalog",
+            catalogPort,
+            CatalogServiceMain.class.getName(),
+            List.of(),
+            catalogEnv,
+            logs,
+            "512m");
     for (int i = 0; i < nodeCount; i++) {
       int port = FreePort.pick();
       Map<String, String> env = new HashMap<>();
@@ -75,21 +100,53 @@ final class LocalCluster implements AutoCloseable {
       env.put("FLOE_CATALOG_S3_MULTIPART_PART_SIZE_BYTES", Long.toString(1L << 30));
       env.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
       env.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "2");
-      nodes.add(JavaProcess.java("node-" + i, port, NodeMain.class.getName(), List.of(), env, logs, "512m"));
+      nodes.add(
+          JavaProcess.java(
+              "node-" + i, port, NodeMain.class.getName(), List.of(), env, logs, "512m"));
     }
-    String nodeList = nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
+    String nodeList =
+        nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
     for (int i = 0; i < routerCount; i++) {
       int port = FreePort.pick();
-      routers.add(JavaProcess.java("router-" + i, port, RouterMain.class.getName(), List.of(), Map.of(
-          "FLOE_ROUTER_PORT", Integer.toString(port), "FLOE_ROUTER_HOST", "127.0.0.1",
-          "FLOE_ROUTER_NODES", nodeList, "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0.25",
-          "FLOE_ROUTER_EVENT_LOOPS", "1", "FLOE_AUTH_TOKENS_FILE", routerTokens.toString(),
-          "FLOE_ROUTER_NODE_TOKEN", ROUTER_TOKEN), logs, "256m"));
+      routers.add(
+          JavaProcess.java(
+              "router-" + i,
+              port,
+              RouterMain.class.getName(),
+              List.of(),
+              Map.of(
+                  "FLOE_ROUTER_PORT",
+                  Integer.toString(port),
+                  "FLOE_ROUTER_HOST",
+                  "127.0.0.1",
+                  "FLOE_ROUTER_NODES",
+                  nodeList,
+                  "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+                  "0.25",
+                  "FLOE_ROUTER_EVENT_LOOPS",
+                  "1",
+                  "FLOE_AUTH_TOKENS_FILE",
+                  routerTokens.toString(),
+                  "FLOE_ROUTER_NODE_TOKEN",
+                  ROUTER_TOKEN),
+              logs,
+              "256m"));
     }
     int lbPort = FreePort.pick();
     Path conf = writeNginxConf(dir.resolve("nginx"), lbPort);
-    nginx = JavaProcess.command("nginx", lbPort,
-        List.of(nginxBinary(), "-p", dir.resolve("nginx").toString(), "-c", conf.toString(), "-g", "daemon off;"), logs);
+    nginx =
+        JavaProcess.command(
+            "nginx",
+            lbPort,
+            List.of(
+                nginxBinary(),
+                "-p",
+                dir.resolve("nginx").toString(),
+                "-c",
+                conf.toString(),
+                "-g",
+                "daemon off;"),
+            logs);
   }
 
   static String nginxBinary() {
@@ -105,11 +162,13 @@ final class LocalCluster implements AutoCloseable {
     Files.createDirectories(home.resolve("logs"));
     Files.createDirectories(home.resolve("tmp"));
     home.resolve("tmp").toFile().setWritable(true, false);
-    String upstreams = routers.stream()
-        .map(r -> "    server 127.0.0.1:" + r.port + " max_fails=1 fail_timeout=2s;")
-        .collect(Collectors.joining("\n"));
+    String upstreams =
+        routers.stream()
+            .map(r -> "    server 127.0.0.1:" + r.port + " max_fails=1 fail_timeout=2s;")
+            .collect(Collectors.joining("\n"));
     String tmp = home.resolve("tmp").toString();
-    String conf = """
+    String conf =
+        """
         worker_processes 1;
         pid %1$s/nginx.pid;
         error_log %1$s/logs/error.log warn;
@@ -139,7 +198,8 @@ final class LocalCluster implements AutoCloseable {
             }
           }
         }
-        """.formatted(home, tmp, upstreams, lbPort);
+        """
+            .formatted(home, tmp, upstreams, lbPort);
     Path file = home.resolve("nginx.conf");
     Files.writeString(file, conf);
     return file;

@@ -39,8 +39,10 @@ public record BufferConfig(
     Duration idempotencyRetention) {
 
   public static final String DIR = "buffer.dir";
+
   /** Default {@code data/node-<partition id>}. */
   public static final String DIR_DEFAULT_PREFIX = "data/node-";
+
   public static final String WAL_DIR = "buffer.wal-dir";
   public static final String DURABILITY = "buffer.durability";
   public static final Durability DURABILITY_DEFAULT = Durability.SYNC;
@@ -52,11 +54,14 @@ public record BufferConfig(
   public static final long WRITE_BUFFER_SIZE_DEFAULT = 64L << 20;
   public static final String MAX_WRITE_BUFFER_NUMBER = "rocksdb.max-write-buffer-number";
   public static final int MAX_WRITE_BUFFER_NUMBER_DEFAULT = 4;
-  public static final String MIN_WRITE_BUFFER_NUMBER_TO_MERGE = "rocksdb.min-write-buffer-number-to-merge";
+  public static final String MIN_WRITE_BUFFER_NUMBER_TO_MERGE =
+      "rocksdb.min-write-buffer-number-to-merge";
   public static final int MIN_WRITE_BUFFER_NUMBER_TO_MERGE_DEFAULT = 1;
   public static final String MAX_BACKGROUND_JOBS = "rocksdb.max-background-jobs";
+
   /** Default: the number of cores, at least 2. */
   public static final String COMPRESSION = "rocksdb.compression";
+
   public static final Compression COMPRESSION_DEFAULT = Compression.LZ4;
   public static final String IDEMPOTENCY_MAX_KEYS = "idempotency.max-keys";
   public static final int IDEMPOTENCY_MAX_KEYS_DEFAULT = 100_000;
@@ -79,11 +84,19 @@ public record BufferConfig(
   /** Builds and validates the buffer settings of partition {@code partitionId}. */
   public static BufferConfig load(Settings s, int partitionId) {
     int memtables = s.intValue(MAX_WRITE_BUFFER_NUMBER, MAX_WRITE_BUFFER_NUMBER_DEFAULT, 2, 64);
-    int merged = s.intValue(MIN_WRITE_BUFFER_NUMBER_TO_MERGE, MIN_WRITE_BUFFER_NUMBER_TO_MERGE_DEFAULT, 1, 63);
+    int merged =
+        s.intValue(
+            MIN_WRITE_BUFFER_NUMBER_TO_MERGE, MIN_WRITE_BUFFER_NUMBER_TO_MERGE_DEFAULT, 1, 63);
     if (merged >= memtables) {
-      throw new ConfigException(Settings.envName(MIN_WRITE_BUFFER_NUMBER_TO_MERGE) + " ("
-          + MIN_WRITE_BUFFER_NUMBER_TO_MERGE + ") must be below " + MAX_WRITE_BUFFER_NUMBER + " (" + memtables
-          + ") or writes would stall before a flush starts");
+      throw new ConfigException(
+          Settings.envName(MIN_WRITE_BUFFER_NUMBER_TO_MERGE)
+              + " ("
+              + MIN_WRITE_BUFFER_NUMBER_TO_MERGE
+              + ") must be below "
+              + MAX_WRITE_BUFFER_NUMBER
+              + " ("
+              + memtables
+              + ") or writes would stall before a flush starts");
     }
     return new BufferConfig(
         s.path(DIR, DIR_DEFAULT_PREFIX + partitionId),
@@ -94,10 +107,15 @@ public record BufferConfig(
         s.bytes(WRITE_BUFFER_SIZE, WRITE_BUFFER_SIZE_DEFAULT, 1L << 20, 4L << 30),
         memtables,
         merged,
-        s.intValue(MAX_BACKGROUND_JOBS, Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
+        s.intValue(
+            MAX_BACKGROUND_JOBS, Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
         s.enumValue(COMPRESSION, COMPRESSION_DEFAULT),
         s.intValue(IDEMPOTENCY_MAX_KEYS, IDEMPOTENCY_MAX_KEYS_DEFAULT, 0, 100_000_000),
-        s.seconds(IDEMPOTENCY_RETENTION, IDEMPOTENCY_RETENTION_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(365)));
+        s.seconds(
+            IDEMPOTENCY_RETENTION,
+            IDEMPOTENCY_RETENTION_DEFAULT,
+            Duration.ofSeconds(1),
+            Duration.ofDays(365)));
   }
 
   /** The defaults, in {@code dir}: for tests and tools. */
@@ -107,13 +125,33 @@ public record BufferConfig(
 
   public BufferConfig withDurability(Durability d) {
     return new BufferConfig(
-        dir, walDir, d, maxBytes, maxGroupBytes, writeBufferSize, maxWriteBufferNumber,
-        minWriteBufferNumberToMerge, maxBackgroundJobs, compression, idempotencyMaxKeys, idempotencyRetention);
+        dir,
+        walDir,
+        d,
+        maxBytes,
+        maxGroupBytes,
+        writeBufferSize,
+        maxWriteBufferNumber,
+        minWriteBufferNumberToMerge,
+        maxBackgroundJobs,
+        compression,
+        idempotencyMaxKeys,
+        idempotencyRetention);
   }
 
   public BufferConfig withMaxBytes(long max) {
     return new BufferConfig(
-        dir, walDir, durability, max, maxGroupBytes, writeBufferSize, maxWriteBufferNumber,
-        minWriteBufferNumberToMerge, maxBackgroundJobs, compression, idempotencyMaxKeys, idempotencyRetention);
+        dir,
+        walDir,
+        durability,
+        max,
+        maxGroupBytes,
+        writeBufferSize,
+        maxWriteBufferNumber,
+        minWriteBufferNumberToMerge,
+        maxBackgroundJobs,
+        compression,
+        idempotencyMaxKeys,
+        idempotencyRetention);
   }
 }

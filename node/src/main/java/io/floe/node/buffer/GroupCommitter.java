@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Group commit: one writer thread takes every batch queued while the previous write was in
- * progress and writes them in one RocksDB WriteBatch, so concurrent requests share one WAL write
- * and one fsync. The queue is bounded upstream by the node's in-flight byte budget.
+ * Group commit: one writer thread takes every batch queued while the previous write was in progress
+ * and writes them in one RocksDB WriteBatch, so concurrent requests share one WAL write and one
+ * fsync. The queue is bounded upstream by the node's in-flight byte budget.
  *
  * <p>If the writer thread dies of an {@link Error} (out of memory, ...), every request waiting on
  * it and every later one fails at once instead of hanging, and {@code onDeath} is told, so the node
@@ -23,14 +23,16 @@ import org.slf4j.LoggerFactory;
 public final class GroupCommitter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
 
-  private record Pending(EventBatch batch, RocksBuffer.IdempotencyKey key,
+  private record Pending(
+      EventBatch batch,
+      RocksBuffer.IdempotencyKey key,
       CompletableFuture<RocksBuffer.Appended> done) {}
 
   /** Where the groups go: an atomic append of batches, sequences assigned in order. */
   @FunctionalInterface
   interface BatchAppender {
-    List<RocksBuffer.Appended> append(List<EventBatch> batches, List<RocksBuffer.IdempotencyKey> keys)
-        throws Exception;
+    List<RocksBuffer.Appended> append(
+        List<EventBatch> batches, List<RocksBuffer.IdempotencyKey> keys) throws Exception;
   }
 
   private static final Pending STOP = new Pending(null, null, null);
@@ -42,8 +44,13 @@ public final class GroupCommitter implements AutoCloseable {
   private volatile Throwable died;
   private volatile long lastFailureNanos;
   private volatile boolean lastWriteFailed;
-  /** How long after a failed write the node reports itself not ready (unless a write succeeds first). */
+
+  /**
+   * How long after a failed write the node reports itself not ready (unless a write succeeds
+   * first).
+   */
   private static final long FAILING_NANOS = 5_000_000_000L;
+
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private volatile boolean closed;
@@ -52,7 +59,8 @@ public final class GroupCommitter implements AutoCloseable {
     this(buffer::append, buffer.config().maxGroupBytes(), metrics, onDeath);
   }
 
-  GroupCommitter(BatchAppender buffer, long maxGroupBytes, NodeMetrics metrics, Consumer<Throwable> onDeath) {
+  GroupCommitter(
+      BatchAppender buffer, long maxGroupBytes, NodeMetrics metrics, Consumer<Throwable> onDeath) {
     this.buffer = buffer;
     this.metrics = metrics;
     this.maxGroupBytes = maxGroupBytes;
@@ -68,14 +76,16 @@ public final class GroupCommitter implements AutoCloseable {
   }
 
   /**
-   * Queues a batch with an idempotency key (null for none): a key already remembered completes
-   * with the original sequences and nothing is written (see {@link RocksBuffer#append(List, List)}).
+   * Queues a batch with an idempotency key (null for none): a key already remembered completes with
+   * the original sequences and nothing is written (see {@link RocksBuffer#append(List, List)}).
    */
-  public CompletableFuture<RocksBuffer.Appended> submit(EventBatch batch, RocksBuffer.IdempotencyKey key) {
+  public CompletableFuture<RocksBuffer.Appended> submit(
+      EventBatch batch, RocksBuffer.IdempotencyKey key) {
     CompletableFuture<RocksBuffer.Appended> done = new CompletableFuture<>();
     if (closed || died != null) {
-      done.completeExceptionally(new IllegalStateException(died != null
-          ? "buffer writer died (" + died + ")" : "buffer writer is closed"));
+      done.completeExceptionally(
+          new IllegalStateException(
+              died != null ? "buffer writer died (" + died + ")" : "buffer writer is closed"));
       return done;
     }
     queue.add(new Pending(batch, key, done));
@@ -142,7 +152,11 @@ public final class GroupCommitter implements AutoCloseable {
       lastFailureNanos = System.nanoTime();
       lastWriteFailed = true;
       metrics.walWriteFailed();
-      LOG.error("buffer write of {} requests ({} bytes) failed; none acknowledged", group.size(), bytes, e);
+      LOG.error(
+          "buffer write of {} requests ({} bytes) failed; none acknowledged",
+          group.size(),
+          bytes,
+          e);
       for (Pending p : group) {
         p.done().completeExceptionally(e);
       }
@@ -157,8 +171,10 @@ public final class GroupCommitter implements AutoCloseable {
 
   private void die(Throwable t, List<Pending> group) {
     died = t;
-    LOG.error("the buffer writer died; {} requests in its group and all queued ones fail, and the node stops",
-        group.size(), t);
+    LOG.error(
+        "the buffer writer died; {} requests in its group and all queued ones fail, and the node stops",
+        group.size(),
+        t);
     try {
       onDeath.accept(t); // first: a client that sees its request fail finds the node not ready
     } finally {

@@ -40,7 +40,10 @@ final class IdempotencyIndex {
     entries.remove(key);
   }
 
-  /** Forgets keys past the age or beyond the count (oldest first); returns them, to delete from storage. */
+  /**
+   * Forgets keys past the age or beyond the count (oldest first); returns them, to delete from
+   * storage.
+   */
   List<String> evict(long nowMillis) {
     List<String> out = new ArrayList<>();
     Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();

@@ -31,9 +31,9 @@ import org.rocksdb.WriteOptions;
 /**
  * A node's partition: acknowledged event batches in RocksDB, keyed by their first sequence.
  *
- * <p>Invariants: sequences are strictly increasing and never reused, also across restarts (the
- * next sequence is persisted in the same WriteBatch as the data it follows); a batch is written
- * whole or not at all; everything at or below {@link #committedSequence()} has been dropped.
+ * <p>Invariants: sequences are strictly increasing and never reused, also across restarts (the next
+ * sequence is persisted in the same WriteBatch as the data it follows); a batch is written whole or
+ * not at all; everything at or below {@link #committedSequence()} has been dropped.
  *
  * <p>Keys: {@code 0x00 name} for metadata, {@code 0x01 + big-endian first sequence} for batches,
  * all in one column family so that the WAL never waits on a rarely flushed second one. Writers
@@ -46,14 +46,18 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   private static final byte META = 0x00;
   private static final byte DATA = 0x01;
+
   /** Idempotency keys: [0x02] + UTF-8 key → first, last sequence, fingerprint, created millis. */
   private static final byte IDEMPOTENCY = 0x02;
+
   private static final byte[] NEXT_SEQUENCE = metaKey("next_sequence");
   private static final byte[] COMMITTED_SEQUENCE = metaKey("committed_sequence");
   private static final byte[] BUFFERED_BYTES = metaKey("buffered_bytes");
   private static final byte[] PARTITION_ID = metaKey("partition_id");
+
   /** The epoch of the claim under which this buffer acknowledges writes (0: none recorded). */
   private static final byte[] CLAIM_EPOCH = metaKey("claim_epoch");
+
   /** Set when batches above it were acknowledged under a claim that never committed them. */
   private static final byte[] SALVAGE_AFTER = metaKey("salvage_after");
 
@@ -69,7 +73,12 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   private volatile long committedSequence;
   private volatile long bufferedBytes;
 
-  private RocksBuffer(BufferConfig config, LRUCache cache, Statistics statistics, Options options, RocksDB db,
+  private RocksBuffer(
+      BufferConfig config,
+      LRUCache cache,
+      Statistics statistics,
+      Options options,
+      RocksDB db,
       WriteOptions wo) {
     this.config = config;
     this.cache = cache;
@@ -77,14 +86,16 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     this.options = options;
     this.db = db;
     this.writeOptions = wo;
-    this.idempotency = new IdempotencyIndex(config.idempotencyMaxKeys(), config.idempotencyRetention().toMillis());
+    this.idempotency =
+        new IdempotencyIndex(config.idempotencyMaxKeys(), config.idempotencyRetention().toMillis());
   }
 
   /**
    * Opens (or creates) the partition buffer in {@code config.dir()}. Refuses a directory that
    * belongs to another partition id.
    */
-  public static RocksBuffer open(BufferConfig config, int partitionId) throws RocksDBException, IOException {
+  public static RocksBuffer open(BufferConfig config, int partitionId)
+      throws RocksDBException, IOException {
     Files.createDirectories(config.dir());
     if (config.walDir() != null) {
       Files.createDirectories(config.walDir());
@@ -97,9 +108,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     WriteOptions wo = null;
     try {
       db = RocksDB.open(options, config.dir().toString());
-      wo = new WriteOptions()
-          .setSync(config.durability() == Durability.SYNC)
-          .setDisableWAL(config.durability() == Durability.NONE);
+      wo =
+          new WriteOptions()
+              .setSync(config.durability() == Durability.SYNC)
+              .setDisableWAL(config.durability() == Durability.NONE);
       RocksBuffer buffer = new RocksBuffer(config, cache, statistics, options, db, wo);
       buffer.recover(partitionId);
       return buffer;
@@ -118,30 +130,31 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   }
 
   private static Options options(BufferConfig c, LRUCache cache) {
-    BlockBasedTableConfig table = new BlockBasedTableConfig()
-        .setBlockCache(cache)
-        .setBlockSize(64 << 10);
-    Options o = new Options()
-        .setCreateIfMissing(true)
-        .setMaxBackgroundJobs(c.maxBackgroundJobs())
-        .setWriteBufferSize(c.writeBufferSize())
-        .setMaxWriteBufferNumber(c.maxWriteBufferNumber())
-        // immutable memtables flushed together: the range deletion of a commit drops the batches
-        // it covers from the flush output, so committed data need never be written to an SST
-        .setMinWriteBufferNumberToMerge(c.minWriteBufferNumberToMerge())
-        // a write-once buffer: every batch is read once by the flusher and then deleted, so
-        // background compaction would only rewrite data about to go. Committed ranges are
-        // reclaimed by a manual compaction once SST files outgrow the memtables (see reclaim);
-        // the buffer budget bounds the number of L0 files in between.
-        .setDisableAutoCompactions(true)
-        .setLevel0SlowdownWritesTrigger(Integer.MAX_VALUE)
-        .setLevel0StopWritesTrigger(Integer.MAX_VALUE)
-        .setSoftPendingCompactionBytesLimit(0)
-        .setHardPendingCompactionBytesLimit(0)
-        .setBytesPerSync(1L << 20)
-        .setWalBytesPerSync(1L << 20)
-        .setCompressionType(compression(c.compression()))
-        .setTableFormatConfig(table);
+    BlockBasedTableConfig table =
+        new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(64 << 10);
+    Options o =
+        new Options()
+            .setCreateIfMissing(true)
+            .setMaxBackgroundJobs(c.maxBackgroundJobs())
+            .setWriteBufferSize(c.writeBufferSize())
+            .setMaxWriteBufferNumber(c.maxWriteBufferNumber())
+            // immutable memtables flushed together: the range deletion of a commit drops the
+            // batches
+            // it covers from the flush output, so committed data need never be written to an SST
+            .setMinWriteBufferNumberToMerge(c.minWriteBufferNumberToMerge())
+            // a write-once buffer: every batch is read once by the flusher and then deleted, so
+            // background compaction would only rewrite data about to go. Committed ranges are
+            // reclaimed by a manual compaction once SST files outgrow the memtables (see reclaim);
+            // the buffer budget bounds the number of L0 files in between.
+            .setDisableAutoCompactions(true)
+            .setLevel0SlowdownWritesTrigger(Integer.MAX_VALUE)
+            .setLevel0StopWritesTrigger(Integer.MAX_VALUE)
+            .setSoftPendingCompactionBytesLimit(0)
+            .setHardPendingCompactionBytesLimit(0)
+            .setBytesPerSync(1L << 20)
+            .setWalBytesPerSync(1L << 20)
+            .setCompressionType(compression(c.compression()))
+            .setTableFormatConfig(table);
     if (c.walDir() != null) {
       o.setWalDir(c.walDir().toString());
     }
@@ -163,8 +176,12 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       db.put(writeOptions, PARTITION_ID, ByteBuffer.allocate(4).putInt(partitionId).array());
     } else if (ByteBuffer.wrap(storedPartition).getInt() != partitionId) {
       throw new IllegalStateException(
-          "buffer directory " + config.dir() + " belongs to partition "
-              + ByteBuffer.wrap(storedPartition).getInt() + ", not " + partitionId
+          "buffer directory "
+              + config.dir()
+              + " belongs to partition "
+              + ByteBuffer.wrap(storedPartition).getInt()
+              + ", not "
+              + partitionId
               + " (check FLOE_NODE_PARTITION_ID and FLOE_BUFFER_DIR)");
     }
     committedSequence = readLong(COMMITTED_SEQUENCE, 0);
@@ -177,15 +194,18 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   private void recoverIdempotencyKeys() throws RocksDBException {
     List<Map.Entry<String, IdempotencyIndex.Entry>> found = new ArrayList<>();
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(ro)) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db.newIterator(ro)) {
       for (it.seek(new byte[] {IDEMPOTENCY}); it.isValid(); it.next()) {
         byte[] key = it.key();
         if (key[0] != IDEMPOTENCY) {
           break;
         }
         ByteBuffer v = ByteBuffer.wrap(it.value());
-        found.add(Map.entry(new String(key, 1, key.length - 1, StandardCharsets.UTF_8),
-            new IdempotencyIndex.Entry(v.getLong(), v.getLong(), v.getLong(), v.getLong())));
+        found.add(
+            Map.entry(
+                new String(key, 1, key.length - 1, StandardCharsets.UTF_8),
+                new IdempotencyIndex.Entry(v.getLong(), v.getLong(), v.getLong(), v.getLong())));
       }
       it.status();
     }
@@ -237,8 +257,13 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
         if (key != null) {
           IdempotencyIndex.Entry seen = idempotency.get(key.key(), now);
           if (seen != null) {
-            result.add(new Appended(seen.firstSequence(), seen.lastSequence(),
-                seen.fingerprint() == key.fingerprint() ? Outcome.REPLAYED : Outcome.KEY_REUSED));
+            result.add(
+                new Appended(
+                    seen.firstSequence(),
+                    seen.lastSequence(),
+                    seen.fingerprint() == key.fingerprint()
+                        ? Outcome.REPLAYED
+                        : Outcome.KEY_REUSED));
             continue;
           }
         }
@@ -246,10 +271,17 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
         wb.put(dataKey(next), value);
         Appended appended = new Appended(next, next + batch.count() - 1, Outcome.WRITTEN);
         if (key != null) {
-          IdempotencyIndex.Entry entry = new IdempotencyIndex.Entry(appended.firstSequence(),
-              appended.lastSequence(), key.fingerprint(), now);
-          wb.put(idempotencyKey(key.key()), ByteBuffer.allocate(32).putLong(entry.firstSequence())
-              .putLong(entry.lastSequence()).putLong(entry.fingerprint()).putLong(entry.createdMillis()).array());
+          IdempotencyIndex.Entry entry =
+              new IdempotencyIndex.Entry(
+                  appended.firstSequence(), appended.lastSequence(), key.fingerprint(), now);
+          wb.put(
+              idempotencyKey(key.key()),
+              ByteBuffer.allocate(32)
+                  .putLong(entry.firstSequence())
+                  .putLong(entry.lastSequence())
+                  .putLong(entry.fingerprint())
+                  .putLong(entry.createdMillis())
+                  .array());
           idempotency.put(key.key(), entry);
           added.add(key.key());
         }
@@ -313,8 +345,16 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   public void dropCut(long after, long through, long bytes) throws RocksDBException {
     synchronized (this) {
       if (after != committedSequence || through >= nextSequence || through <= after) {
-        throw new IllegalStateException("cut " + (after + 1) + ".." + through + " does not start at the committed "
-            + "sequence " + committedSequence + " or ends past the high-water mark " + highWaterMark());
+        throw new IllegalStateException(
+            "cut "
+                + (after + 1)
+                + ".."
+                + through
+                + " does not start at the committed "
+                + "sequence "
+                + committedSequence
+                + " or ends past the high-water mark "
+                + highWaterMark());
       }
       recordDrop(through, bytes);
     }
@@ -333,8 +373,9 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     if (property("rocksdb.live-sst-files-size") < config.memtableBytes()) {
       return;
     }
-    try (CompactRangeOptions cro = new CompactRangeOptions()
-        .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
+    try (CompactRangeOptions cro =
+        new CompactRangeOptions()
+            .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForce)) {
       db.compactRange(null, dataKey(0), dataKey(sequence + 1), cro);
     }
   }
@@ -362,7 +403,12 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
         EventBatch batch = EventBatch.fromStored(it.value());
         if (first + batch.count() - 1 > sequence) {
           throw new IllegalArgumentException(
-              "sequence " + sequence + " is inside batch " + first + ".." + (first + batch.count() - 1));
+              "sequence "
+                  + sequence
+                  + " is inside batch "
+                  + first
+                  + ".."
+                  + (first + batch.count() - 1));
         }
         freed += batch.sizeBytes();
       }
@@ -372,7 +418,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     return freed;
   }
 
-  /** Deletes the batches through {@code sequence} and records the new committed sequence, atomically. */
+  /**
+   * Deletes the batches through {@code sequence} and records the new committed sequence,
+   * atomically.
+   */
   private void recordDrop(long sequence, long freed) throws RocksDBException {
     long newBuffered = Math.max(0, bufferedBytes - freed);
     try (WriteBatch wb = new WriteBatch()) {
@@ -386,24 +435,34 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   }
 
   /**
-   * Aligns the buffer with the committed sequence the table records (read at start-up): drops
-   * what the table already holds and makes sure no sequence at or below it is handed out again.
-   * Refuses a buffer whose batches straddle that sequence: they were not written by the process
-   * whose commits the table holds.
+   * Aligns the buffer with the committed sequence the table records (read at start-up): drops what
+   * the table already holds and makes sure no sequence at or below it is handed out again. Refuses
+   * a buffer whose batches straddle that sequence: they were not written by the process whose
+   * commits the table holds.
    */
   public synchronized void recoverCommitted(long tableCommitted) throws RocksDBException {
     if (tableCommitted <= committedSequence) {
       return;
     }
-    forEachBatch(committedSequence, (first, batch) -> {
-      long last = first + batch.count() - 1;
-      if (first <= tableCommitted && last > tableCommitted) {
-        throw new IllegalStateException("buffer batch " + first + ".." + last + " straddles sequence "
-            + tableCommitted + ", which the table records as committed for this partition by another "
-            + "process; move " + config.dir() + " aside to start this partition afresh");
-      }
-      return last <= tableCommitted;
-    });
+    forEachBatch(
+        committedSequence,
+        (first, batch) -> {
+          long last = first + batch.count() - 1;
+          if (first <= tableCommitted && last > tableCommitted) {
+            throw new IllegalStateException(
+                "buffer batch "
+                    + first
+                    + ".."
+                    + last
+                    + " straddles sequence "
+                    + tableCommitted
+                    + ", which the table records as committed for this partition by another "
+                    + "process; move "
+                    + config.dir()
+                    + " aside to start this partition afresh");
+          }
+          return last <= tableCommitted;
+        });
     if (nextSequence <= tableCommitted) {
       nextSequence = tableCommitted + 1;
       try (WriteBatch wb = new WriteBatch()) {
@@ -429,7 +488,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     return readLong(SALVAGE_AFTER, -1);
   }
 
-  /** Marks the batches above {@code sequence} as acknowledged but never committed: they wait for an operator. */
+  /**
+   * Marks the batches above {@code sequence} as acknowledged but never committed: they wait for an
+   * operator.
+   */
   public void markSalvage(long sequence) throws RocksDBException {
     db.put(writeOptions, SALVAGE_AFTER, longBytes(sequence));
   }
@@ -437,8 +499,8 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /**
    * Writes the events awaiting salvage to {@code out}, one compact JSON object per line, exactly as
    * they were sent; then empties the buffer (what lies at or below the salvage mark was committed
-   * under the old claim) and forgets that claim, so that the next start claims the partition afresh.
-   * The node must not be running (RocksDB's lock sees to it).
+   * under the old claim) and forgets that claim, so that the next start claims the partition
+   * afresh. The node must not be running (RocksDB's lock sees to it).
    *
    * @return the number of events written
    */
@@ -449,20 +511,22 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     }
     long[] events = {0};
     IOException[] failure = {null};
-    forEachBatch(after, (first, batch) -> {
-      EventBatchReader reader = batch.reader();
-      try {
-        while (reader.next()) {
-          out.write(batch.array(), reader.payloadOffset(), reader.payloadLength());
-          out.write('\n');
-          events[0]++;
-        }
-        return true;
-      } catch (IOException e) {
-        failure[0] = e;
-        return false;
-      }
-    });
+    forEachBatch(
+        after,
+        (first, batch) -> {
+          EventBatchReader reader = batch.reader();
+          try {
+            while (reader.next()) {
+              out.write(batch.array(), reader.payloadOffset(), reader.payloadLength());
+              out.write('\n');
+              events[0]++;
+            }
+            return true;
+          } catch (IOException e) {
+            failure[0] = e;
+            return false;
+          }
+        });
     if (failure[0] != null) {
       throw failure[0];
     }
@@ -485,10 +549,12 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /** Ingest time (epoch micros) of the oldest batch not yet committed, or -1 when there is none. */
   public long oldestIngestMicros() throws RocksDBException {
     long[] oldest = {-1};
-    forEachBatch(committedSequence, (first, batch) -> {
-      oldest[0] = batch.ingestTimeMicros();
-      return false;
-    });
+    forEachBatch(
+        committedSequence,
+        (first, batch) -> {
+          oldest[0] = batch.ingestTimeMicros();
+          return false;
+        });
     return oldest[0];
   }
 
@@ -516,7 +582,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   public enum Outcome {
     /** Written now. */
     WRITTEN,
-    /** Its idempotency key was seen with the same request: not written again, the original sequences. */
+    /**
+     * Its idempotency key was seen with the same request: not written again, the original
+     * sequences.
+     */
     REPLAYED,
     /** Its idempotency key was seen with a different request: refused, nothing written. */
     KEY_REUSED
@@ -557,7 +626,8 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   /**
    * Bytes RocksDB has written to SST files since start: by memtable flushes (batches not yet
-   * committed when their memtables were flushed) and by the compactions that reclaim dropped ranges.
+   * committed when their memtables were flushed) and by the compactions that reclaim dropped
+   * ranges.
    */
   public long sstBytesWritten() {
     return statistics.getTickerCount(TickerType.FLUSH_WRITE_BYTES)
@@ -569,7 +639,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     return db.getLongProperty(name);
   }
 
-  /** Closes RocksDB; in {@code none} mode the memtables are flushed first so a clean stop keeps data. */
+  /**
+   * Closes RocksDB; in {@code none} mode the memtables are flushed first so a clean stop keeps
+   * data.
+   */
   @Override
   public synchronized void close() throws RocksDBException {
     try {

@@ -6,9 +6,9 @@ import java.util.Map;
 import org.apache.iceberg.data.GenericRecord;
 
 /**
- * Fills the typed columns of the rows one writer thread writes, from each event's stored JSON:
- * the value at the mapping's path converted to the column's type; null when the event has no
- * such field, or when the value does not fit (then counted). Not thread-safe: one per writer.
+ * Fills the typed columns of the rows one writer thread writes, from each event's stored JSON: the
+ * value at the mapping's path converted to the column's type; null when the event has no such
+ * field, or when the value does not fit (then counted). Not thread-safe: one per writer.
  */
 public final class ColumnFiller {
   private final ColumnSet set;
@@ -51,7 +51,9 @@ public final class ColumnFiller {
       }
       ColumnMapping m = compiled.mappings().get(i);
       try {
-        record.set(compiled.positions()[i], ValueConverter.convert(json, start[slot], end[slot], m.type()));
+        record.set(
+            compiled.positions()[i],
+            ValueConverter.convert(json, start[slot], end[slot], m.type()));
       } catch (ValueConverter.Mismatch e) {
         mismatches.merge(m.name(), 1L, Long::sum);
       }

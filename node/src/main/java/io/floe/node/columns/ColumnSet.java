@@ -61,7 +61,8 @@ public final class ColumnSet {
 
   /** The check of the {@code reject} columns of {@code stream}, or null when it has none. */
   public EventCheck rejectCheck(String stream) {
-    RejectCheck check = rejectsByStream.computeIfAbsent(stream, s -> new RejectCheck(compile(s, true)));
+    RejectCheck check =
+        rejectsByStream.computeIfAbsent(stream, s -> new RejectCheck(compile(s, true)));
     return check.isEmpty() ? null : check;
   }
 
@@ -78,7 +79,8 @@ public final class ColumnSet {
     List<Integer> mineAt = new ArrayList<>();
     for (int i = 0; i < active.size(); i++) {
       ColumnMapping m = active.get(i);
-      if (m.appliesTo(stream) && (!rejectOnly || m.onMismatch() == ColumnMapping.OnMismatch.REJECT)) {
+      if (m.appliesTo(stream)
+          && (!rejectOnly || m.onMismatch() == ColumnMapping.OnMismatch.REJECT)) {
         mine.add(m);
         mineAt.add(positions[i]);
       }
@@ -89,7 +91,8 @@ public final class ColumnSet {
       slot[i] = distinct.computeIfAbsent(mine.get(i).path(), p -> distinct.size());
     }
     int[] at = mineAt.stream().mapToInt(Integer::intValue).toArray();
-    return new Compiled(List.copyOf(mine), at, slot, new FieldPaths(new ArrayList<>(distinct.keySet())));
+    return new Compiled(
+        List.copyOf(mine), at, slot, new FieldPaths(new ArrayList<>(distinct.keySet())));
   }
 
   /** The mappings of one stream: their record positions, their locator slots, the locator. */

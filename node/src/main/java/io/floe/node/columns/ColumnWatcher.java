@@ -14,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the table's typed columns: re-reads the table every {@code columns.refresh-seconds} on its
- * own thread (its own table object, so the flusher's is never refreshed under it) and publishes a
- * new {@link ColumnSet} when the mappings or the schema changed. Ingestion validates against, and
+ * Follows the table's typed columns: re-reads the table every {@code columns.refresh-seconds} on
+ * its own thread (its own table object, so the flusher's is never refreshed under it) and publishes
+ * a new {@link ColumnSet} when the mappings or the schema changed. Ingestion validates against, and
  * the flusher writes with, whatever {@link #current} returns. A failed refresh keeps the last set
  * and is counted; the next one tries again.
  */
@@ -35,12 +35,15 @@ public final class ColumnWatcher implements AutoCloseable {
     this.metrics = metrics;
     read();
     metrics.watchColumns(() -> current.active().size(), () -> refreshedMillis / 1000.0);
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "floe-columns");
-      t.setDaemon(true);
-      return t;
-    });
-    timer.scheduleWithFixedDelay(this::refresh, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "floe-columns");
+              t.setDaemon(true);
+              return t;
+            });
+    timer.scheduleWithFixedDelay(
+        this::refresh, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The typed columns as of the last refresh. */
@@ -48,14 +51,19 @@ public final class ColumnWatcher implements AutoCloseable {
     return current;
   }
 
-  /** Reads the table now (the timer; tests). One read at a time: the table object is this watcher's alone. */
+  /**
+   * Reads the table now (the timer; tests). One read at a time: the table object is this watcher's
+   * alone.
+   */
   public synchronized void refresh() {
     try {
       table.refresh();
       read();
     } catch (RuntimeException e) {
       metrics.columnRefreshFailed();
-      LOG.warn("cannot refresh the table's typed columns ({}); keeping the {} known", e.getMessage(),
+      LOG.warn(
+          "cannot refresh the table's typed columns ({}); keeping the {} known",
+          e.getMessage(),
           current.active().size());
     }
   }
@@ -68,13 +76,29 @@ public final class ColumnWatcher implements AutoCloseable {
       problems.forEach(p -> LOG.warn("typed columns: {}; that mapping is not filled", p));
     }
     ColumnSet known = current;
-    if (known == null || table.schema().schemaId() != known.schema().schemaId() || !active.equals(known.active())) {
+    if (known == null
+        || table.schema().schemaId() != known.schema().schemaId()
+        || !active.equals(known.active())) {
       current = ColumnSet.of(table.schema(), active);
-      LOG.info("typed columns ({}): {}", active.size(), active.isEmpty() ? "none" : active.stream()
-          .map(m -> m.name() + " " + m.typeText() + " from " + m.pathText()
-              + (m.streams().isEmpty() ? "" : " for " + String.join(",", m.streams())) + " on mismatch "
-              + m.onMismatch().text())
-          .collect(Collectors.joining("; ")));
+      LOG.info(
+          "typed columns ({}): {}",
+          active.size(),
+          active.isEmpty()
+              ? "none"
+              : active.stream()
+                  .map(
+                      m ->
+                          m.name()
+                              + " "
+                              + m.typeText()
+                              + " from "
+                              + m.pathText()
+                              + (m.streams().isEmpty()
+                                  ? ""
+                                  : " for " + String.join(",", m.streams()))
+                              + " on mismatch "
+                              + m.onMismatch().text())
+                  .collect(Collectors.joining("; ")));
     }
     refreshedMillis = System.currentTimeMillis();
   }

@@ -4,7 +4,10 @@ import io.floe.catalog.columns.ColumnMapping;
 import io.floe.node.decode.EventCheck;
 import io.floe.node.decode.FieldPaths;
 
-/** Refuses an event whose value for a {@code reject} column does not fit; stateless, shared per stream. */
+/**
+ * Refuses an event whose value for a {@code reject} column does not fit; stateless, shared per
+ * stream.
+ */
 final class RejectCheck implements EventCheck {
   private final ColumnSet.Compiled compiled;
 
@@ -33,7 +36,14 @@ final class RejectCheck implements EventCheck {
       try {
         ValueConverter.check(json, start[slot], end[slot], m.type());
       } catch (ValueConverter.Mismatch e) {
-        return "field '" + m.pathText() + "' (column " + m.name() + ", " + m.typeText() + "): " + e.getMessage();
+        return "field '"
+            + m.pathText()
+            + "' (column "
+            + m.name()
+            + ", "
+            + m.typeText()
+            + "): "
+            + e.getMessage();
       }
     }
     return null;

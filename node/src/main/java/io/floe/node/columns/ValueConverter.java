@@ -18,12 +18,12 @@ import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.DateTimeUtil;
 
 /**
- * Turns the JSON text of one value into the Java value Iceberg's generic Parquet writer takes for
- * a column type, or says why it does not fit. JSON {@code null} is null for every type. The rules,
- * as docs/columns.md states them: integers must be whole JSON numbers in range; decimals take a
- * number or a numeric string that fits the precision without rounding; timestamps take RFC 3339
- * text or integer epoch milliseconds; dates {@code YYYY-MM-DD}; uuids their canonical text; a
- * string column takes a string's text, or any other value's JSON text.
+ * Turns the JSON text of one value into the Java value Iceberg's generic Parquet writer takes for a
+ * column type, or says why it does not fit. JSON {@code null} is null for every type. The rules, as
+ * docs/columns.md states them: integers must be whole JSON numbers in range; decimals take a number
+ * or a numeric string that fits the precision without rounding; timestamps take RFC 3339 text or
+ * integer epoch milliseconds; dates {@code YYYY-MM-DD}; uuids their canonical text; a string column
+ * takes a string's text, or any other value's JSON text.
  */
 final class ValueConverter {
   /** Why a value does not fit its column; cheap (no stack trace), caught by the caller. */
@@ -68,11 +68,14 @@ final class ValueConverter {
       }
       case DOUBLE -> number(b, from, to, "a double");
       case DECIMAL -> decimal(b, from, to, (Types.DecimalType) type);
-      case STRING -> first == '"' ? JsonStrings.unescape(b, from + 1, to - 1)
-          : new String(b, from, to - from, StandardCharsets.UTF_8);
+      case STRING ->
+          first == '"'
+              ? JsonStrings.unescape(b, from + 1, to - 1)
+              : new String(b, from, to - from, StandardCharsets.UTF_8);
       case DATE -> {
         try {
-          yield LocalDate.parse(text(b, from, to, "a date (YYYY-MM-DD)"), DateTimeFormatter.ISO_LOCAL_DATE);
+          yield LocalDate.parse(
+              text(b, from, to, "a date (YYYY-MM-DD)"), DateTimeFormatter.ISO_LOCAL_DATE);
         } catch (DateTimeParseException e) {
           throw mismatch("a date (YYYY-MM-DD)", b, from, to);
         }
@@ -80,7 +83,11 @@ final class ValueConverter {
       case TIMESTAMP -> timestamp(b, from, to, ((Types.TimestampType) type).shouldAdjustToUTC());
       case UUID -> {
         String s = text(b, from, to, "a uuid");
-        if (s.length() != 36 || s.charAt(8) != '-' || s.charAt(13) != '-' || s.charAt(18) != '-' || s.charAt(23) != '-') {
+        if (s.length() != 36
+            || s.charAt(8) != '-'
+            || s.charAt(13) != '-'
+            || s.charAt(18) != '-'
+            || s.charAt(23) != '-') {
           throw mismatch("a uuid (8-4-4-4-12 hex digits)", b, from, to);
         }
         try {
@@ -139,7 +146,8 @@ final class ValueConverter {
       }
     }
     try {
-      return new BigDecimal(new String(b, from, to - from, StandardCharsets.US_ASCII)).longValueExact();
+      return new BigDecimal(new String(b, from, to - from, StandardCharsets.US_ASCII))
+          .longValueExact();
     } catch (ArithmeticException | NumberFormatException e) {
       throw mismatch(expected + " (a whole number in range)", b, from, to);
     }
@@ -181,22 +189,29 @@ final class ValueConverter {
   }
 
   private static Object timestamp(byte[] b, int from, int to, boolean withZone) {
-    String expected = withZone ? "a timestamp (RFC 3339 with offset, or epoch milliseconds)"
-        : "a timestamp (ISO date-time, or epoch milliseconds)";
+    String expected =
+        withZone
+            ? "a timestamp (RFC 3339 with offset, or epoch milliseconds)"
+            : "a timestamp (ISO date-time, or epoch milliseconds)";
     long micros;
     if (b[from] == '"') {
       String s = null;
       try {
-        micros = JsonStrings.hasEscape(b, from + 1, to - 1) ? EventTimes.parseRfc3339(s = JsonStrings.unescape(b, from + 1, to - 1))
-            : EventTimes.parseRfc3339(b, from + 1, to - 1);
+        micros =
+            JsonStrings.hasEscape(b, from + 1, to - 1)
+                ? EventTimes.parseRfc3339(s = JsonStrings.unescape(b, from + 1, to - 1))
+                : EventTimes.parseRfc3339(b, from + 1, to - 1);
       } catch (IllegalArgumentException withoutOffset) {
         if (withZone) {
           throw mismatch(expected, b, from, to);
         }
         s = s != null ? s : JsonStrings.unescape(b, from + 1, to - 1);
         try {
-          return LocalDateTime.parse(s.length() > 10 && s.charAt(10) == ' ' ? s.substring(0, 10) + 'T'
-              + s.substring(11) : s, DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+          return LocalDateTime.parse(
+              s.length() > 10 && s.charAt(10) == ' '
+                  ? s.substring(0, 10) + 'T' + s.substring(11)
+                  : s,
+              DateTimeFormatter.ISO_LOCAL_DATE_TIME);
         } catch (DateTimeParseException e) {
           throw mismatch(expected, b, from, to);
         }
@@ -208,7 +223,8 @@ final class ValueConverter {
         throw mismatch(expected, b, from, to);
       }
     }
-    return withZone ? DateTimeUtil.timestamptzFromMicros(micros)
+    return withZone
+        ? DateTimeUtil.timestamptzFromMicros(micros)
         : DateTimeUtil.timestampFromMicros(micros);
   }
 
@@ -222,11 +238,13 @@ final class ValueConverter {
       return;
     }
     switch (type.typeId()) {
-      case STRING -> { }
+      case STRING -> {}
       case LONG -> whole(b, from, to, "a long");
       case TIMESTAMP -> {
-        boolean usual = b[from] == '"' && ((Types.TimestampType) type).shouldAdjustToUTC()
-            && EventTimes.usualRfc3339(b, from + 1, to - 1) != Long.MIN_VALUE;
+        boolean usual =
+            b[from] == '"'
+                && ((Types.TimestampType) type).shouldAdjustToUTC()
+                && EventTimes.usualRfc3339(b, from + 1, to - 1) != Long.MIN_VALUE;
         if (!usual) {
           convert(b, from, to, type);
         }
@@ -240,7 +258,10 @@ final class ValueConverter {
     }
   }
 
-  /** A plain JSON number ({@code -?digits[.digits]}) within precision and scale; false also when not plain. */
+  /**
+   * A plain JSON number ({@code -?digits[.digits]}) within precision and scale; false also when not
+   * plain.
+   */
   private static boolean plainDecimalFits(byte[] b, int from, int to, Types.DecimalType type) {
     int p = b[from] == '-' ? from + 1 : from;
     int integer = 0;
@@ -266,7 +287,10 @@ final class ValueConverter {
       }
     }
     int scale = fraction - trailingZeros;
-    return p < to && b[to - 1] != '.' && scale <= type.scale() && integer + type.scale() <= type.precision();
+    return p < to
+        && b[to - 1] != '.'
+        && scale <= type.scale()
+        && integer + type.scale() <= type.precision();
   }
 
   private static String text(byte[] b, int from, int to, String expected) {

@@ -40,14 +40,25 @@ public record NodeConfig(
   public static final String HTTP_HOST_DEFAULT = "0.0.0.0";
   public static final String HTTP_PORT = "http.port";
   public static final int HTTP_PORT_DEFAULT = 8081;
+
   /** Default: the number of cores. */
   public static final String HTTP_EVENT_LOOPS = "http.event-loops";
-  /** One token for everything a node serves (ingest, read, admin); auth.tokens-file for scoped tokens. */
+
+  /**
+   * One token for everything a node serves (ingest, read, admin); auth.tokens-file for scoped
+   * tokens.
+   */
   public static final String HTTP_AUTH_TOKEN = "http.auth-token";
+
   /** Lets /metrics be scraped without a token (a local agent on a private network). */
   public static final String METRICS_OPEN = "auth.metrics-open";
-  /** http.tls.cert-file, http.tls.key-file, http.tls.reload-seconds: see {@link ServerTls}; none is plaintext. */
+
+  /**
+   * http.tls.cert-file, http.tls.key-file, http.tls.reload-seconds: see {@link ServerTls}; none is
+   * plaintext.
+   */
   public static final String HTTP_TLS_PREFIX = "http.";
+
   public static final String HTTP_IDLE_TIMEOUT = "http.idle-timeout-seconds";
   public static final Duration HTTP_IDLE_TIMEOUT_DEFAULT = Duration.ofSeconds(60);
   public static final String HTTP_MAX_CONNECTIONS = "http.max-connections";
@@ -67,32 +78,58 @@ public record NodeConfig(
   public static final String INFLIGHT_MAX_BYTES = "ingest.inflight-max-bytes";
   public static final long INFLIGHT_MAX_BYTES_DEFAULT = 256L << 20;
 
-  /** Builds and validates the configuration; throws {@link ConfigException} naming a bad setting. */
+  /**
+   * Builds and validates the configuration; throws {@link ConfigException} naming a bad setting.
+   */
   public static NodeConfig load(Settings s) {
     int partitionId = s.intValue(PARTITION_ID, PARTITION_ID_DEFAULT, 0, 1_000_000);
-    IngestLimits limits = new IngestLimits(
-        s.bytes(MAX_BODY_BYTES, MAX_BODY_BYTES_DEFAULT, 1024, 1L << 30),
-        s.bytes(MAX_DECODED_BYTES, MAX_DECODED_BYTES_DEFAULT, 1024, 2L << 30),
-        s.bytes(MAX_EVENT_BYTES, MAX_EVENT_BYTES_DEFAULT, 64, 256L << 20),
-        s.string(KEY_FIELD, KEY_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"),
-        s.string(TIME_FIELD, TIME_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"),
-        s.seconds(BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
+    IngestLimits limits =
+        new IngestLimits(
+            s.bytes(MAX_BODY_BYTES, MAX_BODY_BYTES_DEFAULT, 1024, 1L << 30),
+            s.bytes(MAX_DECODED_BYTES, MAX_DECODED_BYTES_DEFAULT, 1024, 2L << 30),
+            s.bytes(MAX_EVENT_BYTES, MAX_EVENT_BYTES_DEFAULT, 64, 256L << 20),
+            s.string(
+                KEY_FIELD, KEY_FIELD_DEFAULT, NodeConfig::validFieldName, "a non-empty field name"),
+            s.string(
+                TIME_FIELD,
+                TIME_FIELD_DEFAULT,
+                NodeConfig::validFieldName,
+                "a non-empty field name"),
+            s.seconds(
+                BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
     if (limits.maxEventBytes() > limits.maxDecodedBytes()) {
-      throw new ConfigException(Settings.envName(MAX_EVENT_BYTES) + " (" + MAX_EVENT_BYTES
-          + ") must not exceed " + MAX_DECODED_BYTES + " (" + limits.maxDecodedBytes() + ")");
+      throw new ConfigException(
+          Settings.envName(MAX_EVENT_BYTES)
+              + " ("
+              + MAX_EVENT_BYTES
+              + ") must not exceed "
+              + MAX_DECODED_BYTES
+              + " ("
+              + limits.maxDecodedBytes()
+              + ")");
     }
     long inflight = s.bytes(INFLIGHT_MAX_BYTES, INFLIGHT_MAX_BYTES_DEFAULT, 1L << 20, 64L << 30);
     if (inflight < limits.maxBodyBytes()) {
-      throw new ConfigException(Settings.envName(INFLIGHT_MAX_BYTES) + " (" + INFLIGHT_MAX_BYTES
-          + ") must be at least " + MAX_BODY_BYTES + " (" + limits.maxBodyBytes()
-          + ") or no maximal request could ever be accepted");
+      throw new ConfigException(
+          Settings.envName(INFLIGHT_MAX_BYTES)
+              + " ("
+              + INFLIGHT_MAX_BYTES
+              + ") must be at least "
+              + MAX_BODY_BYTES
+              + " ("
+              + limits.maxBodyBytes()
+              + ") or no maximal request could ever be accepted");
     }
     return new NodeConfig(
         partitionId,
         s.string(HTTP_HOST, HTTP_HOST_DEFAULT),
         s.intValue(HTTP_PORT, HTTP_PORT_DEFAULT, 0, 65_535),
         s.intValue(HTTP_EVENT_LOOPS, Runtime.getRuntime().availableProcessors(), 1, 1024),
-        s.seconds(HTTP_IDLE_TIMEOUT, HTTP_IDLE_TIMEOUT_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1)),
+        s.seconds(
+            HTTP_IDLE_TIMEOUT,
+            HTTP_IDLE_TIMEOUT_DEFAULT,
+            Duration.ofSeconds(1),
+            Duration.ofDays(1)),
         s.intValue(HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
         Auth.load(s, HTTP_AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ, Scope.ADMIN)),
         s.bool(METRICS_OPEN, false),

@@ -13,19 +13,27 @@ import java.util.zip.GZIPInputStream;
 final class Decompression {
   private Decompression() {}
 
-  /** Decoded bytes; the returned array may be longer than the content: see {@link Decoded#length}. */
-  static Decoded decode(String contentEncoding, byte[] body, int length, long maxDecodedBytes, DecodeBudget budget) {
-    String encoding = contentEncoding == null ? "" : contentEncoding.trim().toLowerCase(Locale.ROOT);
+  /**
+   * Decoded bytes; the returned array may be longer than the content: see {@link Decoded#length}.
+   */
+  static Decoded decode(
+      String contentEncoding, byte[] body, int length, long maxDecodedBytes, DecodeBudget budget) {
+    String encoding =
+        contentEncoding == null ? "" : contentEncoding.trim().toLowerCase(Locale.ROOT);
     return switch (encoding) {
       case "", "identity" -> new Decoded(body, length);
       case "gzip", "x-gzip" -> inflate(encoding, body, length, maxDecodedBytes, budget);
       case "zstd" -> inflate(encoding, body, length, maxDecodedBytes, budget);
-      default -> throw new IngestException.UnsupportedMedia(
-          "Content-Encoding '" + contentEncoding + "' is not supported; use gzip, zstd or none");
+      default ->
+          throw new IngestException.UnsupportedMedia(
+              "Content-Encoding '"
+                  + contentEncoding
+                  + "' is not supported; use gzip, zstd or none");
     };
   }
 
-  private static Decoded inflate(String encoding, byte[] body, int length, long max, DecodeBudget budget) {
+  private static Decoded inflate(
+      String encoding, byte[] body, int length, long max, DecodeBudget budget) {
     try (InputStream in = open(encoding, new ByteArrayInputStream(body, 0, length))) {
       int initial = (int) Math.min(max + 1, Math.max(8192L, length * 4L));
       reserve(budget, initial);
@@ -62,8 +70,11 @@ final class Decompression {
 
   static void reserve(DecodeBudget budget, long bytes) {
     if (!budget.reserve(bytes)) {
-      throw new IngestException.Unavailable("inflight_full", "decoding this request would take the node over its"
-          + " in-flight budget (ingest.inflight-max-bytes); retry shortly", 1);
+      throw new IngestException.Unavailable(
+          "inflight_full",
+          "decoding this request would take the node over its"
+              + " in-flight budget (ingest.inflight-max-bytes); retry shortly",
+          1);
     }
   }
 

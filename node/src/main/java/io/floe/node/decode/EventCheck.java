@@ -3,8 +3,8 @@ package io.floe.node.decode;
 /**
  * A check of each event a request holds, before anything is written: the typed columns declared
  * {@code reject}. The decoder records where the values at {@link #paths} are while it reads the
- * event (the JSON decoder in its one validating walk), then asks {@link #problem}. One instance
- * per request; not thread-safe.
+ * event (the JSON decoder in its one validating walk), then asks {@link #problem}. One instance per
+ * request; not thread-safe.
  */
 public interface EventCheck {
   /** The paths whose values the check needs. */

@@ -29,25 +29,32 @@ public final class EventTimes {
       if (seconds * 1000 < MIN_MILLIS || seconds * 1000 > MAX_MILLIS) {
         throw new IllegalArgumentException("'" + text + "' is outside years 1..9999");
       }
-      return Math.addExact(Math.multiplyExact(seconds, 1_000_000L), t.get(ChronoField.MICRO_OF_SECOND));
+      return Math.addExact(
+          Math.multiplyExact(seconds, 1_000_000L), t.get(ChronoField.MICRO_OF_SECOND));
     } catch (DateTimeException | ArithmeticException e) {
       throw new IllegalArgumentException(
-          "'" + abbreviate(text) + "' is not an RFC 3339 timestamp with offset (e.g. 2026-11-23T10:15:30Z)");
+          "'"
+              + abbreviate(text)
+              + "' is not an RFC 3339 timestamp with offset (e.g. 2026-11-23T10:15:30Z)");
     }
   }
 
   /**
-   * {@link #parseRfc3339(String)} of UTF-8 text {@code [from, to)}, without a String or a parser for
-   * the usual form ({@code YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)}); any other form takes the
+   * {@link #parseRfc3339(String)} of UTF-8 text {@code [from, to)}, without a String or a parser
+   * for the usual form ({@code YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)}); any other form takes the
    * general path, which decides.
    */
   public static long parseRfc3339(byte[] b, int from, int to) {
     long micros = usualRfc3339(b, from, to);
-    return micros != Long.MIN_VALUE ? micros
+    return micros != Long.MIN_VALUE
+        ? micros
         : parseRfc3339(new String(b, from, to - from, java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  /** Epoch micros of the usual RFC 3339 form, or Long.MIN_VALUE for anything else (also out of range). */
+  /**
+   * Epoch micros of the usual RFC 3339 form, or Long.MIN_VALUE for anything else (also out of
+   * range).
+   */
   public static long usualRfc3339(byte[] b, int from, int to) {
     if (to - from < 20) {
       return Long.MIN_VALUE;
@@ -59,10 +66,22 @@ public final class EventTimes {
     int minute = number(b, from + 14, 2);
     int second = number(b, from + 17, 2);
     byte t = b[from + 10];
-    if (year < 1 || b[from + 4] != '-' || b[from + 7] != '-' || (t != 'T' && t != 't' && t != ' ')
-        || b[from + 13] != ':' || b[from + 16] != ':' || month < 1 || month > 12 || day < 1
-        || day > java.time.Month.of(month).length(java.time.Year.isLeap(year)) || hour < 0 || hour > 23
-        || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    if (year < 1
+        || b[from + 4] != '-'
+        || b[from + 7] != '-'
+        || (t != 'T' && t != 't' && t != ' ')
+        || b[from + 13] != ':'
+        || b[from + 16] != ':'
+        || month < 1
+        || month > 12
+        || day < 1
+        || day > java.time.Month.of(month).length(java.time.Year.isLeap(year))
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59) {
       return Long.MIN_VALUE;
     }
     int p = from + 19;
@@ -97,7 +116,12 @@ public final class EventTimes {
     } else {
       return Long.MIN_VALUE;
     }
-    long seconds = daysFromCivil(year, month, day) * 86_400L + hour * 3600L + minute * 60L + second - offsetSeconds;
+    long seconds =
+        daysFromCivil(year, month, day) * 86_400L
+            + hour * 3600L
+            + minute * 60L
+            + second
+            - offsetSeconds;
     if (seconds * 1000 < MIN_MILLIS || seconds * 1000 > MAX_MILLIS) {
       return Long.MIN_VALUE;
     }

@@ -5,16 +5,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Several JSON paths into an event, as a trie of member names, and where their values are: the
- * JSON decoder follows the trie while it validates a request (no second walk), and {@link #locate}
- * walks stored JSON (valid, as the node's decoders only store what they validated) for the flush.
- * Members whose name is on no path are skipped without being read, objects on a path are entered.
- * The first occurrence of a duplicated name wins, as it does for the event's key and time.
- * Immutable and thread-safe; the spans go to arrays the caller owns.
+ * Several JSON paths into an event, as a trie of member names, and where their values are: the JSON
+ * decoder follows the trie while it validates a request (no second walk), and {@link #locate} walks
+ * stored JSON (valid, as the node's decoders only store what they validated) for the flush. Members
+ * whose name is on no path are skipped without being read, objects on a path are entered. The first
+ * occurrence of a duplicated name wins, as it does for the event's key and time. Immutable and
+ * thread-safe; the spans go to arrays the caller owns.
  */
 public final class FieldPaths {
   private static final java.lang.invoke.VarHandle LONGS =
-      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+          long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
   /** One level of the path trie: the member names that matter here. */
   public static final class Level {
     private final List<byte[]> names = new ArrayList<>();
@@ -230,11 +232,15 @@ public final class FieldPaths {
     }
   }
 
-  /** The high bit of each of the eight bytes of {@code w} that is '"' or '\\' (exact up to the lowest). */
+  /**
+   * The high bit of each of the eight bytes of {@code w} that is '"' or '\\' (exact up to the
+   * lowest).
+   */
   private static long quoteOrBackslash(long w) {
     long quote = w ^ 0x2222222222222222L;
     long backslash = w ^ 0x5C5C5C5C5C5C5C5CL;
-    long zero = ((quote - 0x0101010101010101L) & ~quote) | ((backslash - 0x0101010101010101L) & ~backslash);
+    long zero =
+        ((quote - 0x0101010101010101L) & ~quote) | ((backslash - 0x0101010101010101L) & ~backslash);
     return zero & 0x8080808080808080L;
   }
 
@@ -248,5 +254,4 @@ public final class FieldPaths {
     }
     return p;
   }
-
 }

@@ -21,15 +21,21 @@ final class JsonEventDecoder {
   private final long ingestMicros;
   private final EventBatch.Builder out;
   private final EventCheck check;
+
   /** Where the check's paths are in the event being read (input offsets), -1 when absent. */
   private final int[] pathStart;
+
   private final int[] pathEnd;
   private byte[] scratch = new byte[1024];
 
   private byte[] key;
   private long eventMicros;
 
-  JsonEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out,
+  JsonEventDecoder(
+      FieldNames fields,
+      long maxEventBytes,
+      long ingestMicros,
+      EventBatch.Builder out,
       EventCheck check) {
     this.check = check;
     this.pathStart = check == null ? null : new int[check.paths().slots()];
@@ -61,7 +67,8 @@ final class JsonEventDecoder {
       s.event(line);
       if (s.current() != '{') {
         throw JsonScanner.startsValue(s.current())
-            ? new IngestException.BadRequest("not_an_object", s.where() + ": each NDJSON line must be a JSON object")
+            ? new IngestException.BadRequest(
+                "not_an_object", s.where() + ": each NDJSON line must be a JSON object")
             : s.malformed("expected '{' but found " + s.describe(s.offset()));
       }
       int start = s.offset();
@@ -104,7 +111,8 @@ final class JsonEventDecoder {
           }
           if (s.current() != '{') {
             throw JsonScanner.startsValue(s.current())
-                ? new IngestException.BadRequest("not_an_object", s.where() + ": each array element must be a JSON object")
+                ? new IngestException.BadRequest(
+                    "not_an_object", s.where() + ": each array element must be a JSON object")
                 : s.malformed("expected '{' but found " + s.describe(s.offset()));
           }
           int start = s.offset();
@@ -174,7 +182,10 @@ final class JsonEventDecoder {
     }
   }
 
-  /** An object on a check's path: validated as {@link JsonScanner#skipObject} does, recording the paths in it. */
+  /**
+   * An object on a check's path: validated as {@link JsonScanner#skipObject} does, recording the
+   * paths in it.
+   */
   private void pathObject(FieldPaths.Level level, int depth) {
     s.checkDepth(depth);
     if (!s.opens('}')) {
@@ -208,7 +219,10 @@ final class JsonEventDecoder {
     recordPath(level, member, valueStart);
   }
 
-  /** Records where the value just read began and ended, when a path ends at it (its first occurrence). */
+  /**
+   * Records where the value just read began and ended, when a path ends at it (its first
+   * occurrence).
+   */
   private void recordPath(FieldPaths.Level level, int member, int valueStart) {
     int slot = member < 0 ? -1 : level.slot(member);
     if (slot >= 0 && pathStart[slot] < 0) {
@@ -254,13 +268,15 @@ final class JsonEventDecoder {
       }
       if (b == '"') {
         boolean escaped = s.skipString();
-        return escaped ? EventTimes.parseRfc3339(s.unescape(start + 1, s.offset() - 1))
+        return escaped
+            ? EventTimes.parseRfc3339(s.unescape(start + 1, s.offset() - 1))
             : EventTimes.parseRfc3339(s.input(), start + 1, s.offset() - 1);
       }
       if (b == '-' || (b >= '0' && b <= '9')) {
         boolean integral = s.number();
         if (!integral) {
-          throw new IllegalArgumentException("expected an RFC 3339 string or integer epoch milliseconds");
+          throw new IllegalArgumentException(
+              "expected an RFC 3339 string or integer epoch milliseconds");
         }
         String text = s.text(start, s.offset(), StandardCharsets.US_ASCII);
         long millis;
@@ -272,7 +288,8 @@ final class JsonEventDecoder {
         return EventTimes.fromEpochMillis(millis);
       }
       if (JsonScanner.startsValue(b)) {
-        throw new IllegalArgumentException("expected an RFC 3339 string or integer epoch milliseconds");
+        throw new IllegalArgumentException(
+            "expected an RFC 3339 string or integer epoch milliseconds");
       }
     } catch (IllegalArgumentException e) {
       throw new IngestException.BadRequest(
@@ -295,7 +312,11 @@ final class JsonEventDecoder {
     }
     if (payloadLen > maxEventBytes) {
       throw new IngestException.TooLarge(
-          s.where() + ": event is " + payloadLen + " bytes, over the limit of " + maxEventBytes
+          s.where()
+              + ": event is "
+              + payloadLen
+              + " bytes, over the limit of "
+              + maxEventBytes
               + " (ingest.max-event-bytes)");
     }
     if (check != null) {

@@ -5,14 +5,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 
 /**
- * The lexical and grammar layer of the JSON decoder: walks RFC 8259 JSON over a byte array in place,
- * validating as it goes (grammar, string escapes, control characters, UTF-8 including overlongs and
- * surrogates, nesting depth), without building tokens, strings or a tree. It knows nothing of
- * events: {@link JsonEventDecoder} drives it, one value at a time. Errors are {@code malformed_json}
- * refusals that name the line (NDJSON) or element and column.
+ * The lexical and grammar layer of the JSON decoder: walks RFC 8259 JSON over a byte array in
+ * place, validating as it goes (grammar, string escapes, control characters, UTF-8 including
+ * overlongs and surrogates, nesting depth), without building tokens, strings or a tree. It knows
+ * nothing of events: {@link JsonEventDecoder} drives it, one value at a time. Errors are {@code
+ * malformed_json} refusals that name the line (NDJSON) or element and column.
  *
  * <p>State is the input, the position, and whether the value being read had whitespace between
  * tokens ({@code spaced}, so that the caller knows whether to compact it). One instance per
@@ -26,11 +25,15 @@ final class JsonScanner {
   private byte[] in;
   private int end;
   private int pos;
+
   /** NDJSON: a newline ends the event, so it may not appear inside one. */
   private boolean lines;
+
   /** Line (NDJSON) or element (array) number of the event being read; error messages only. */
   private int position;
+
   private int lineStart;
+
   /** Whether the current value has whitespace between tokens (then the caller compacts it). */
   private boolean spaced;
 
@@ -74,8 +77,8 @@ final class JsonScanner {
   }
 
   /**
-   * On an opening '{' or '[': consumes it and the whitespace after; false when the container
-   * closes at once (the closing byte consumed too).
+   * On an opening '{' or '[': consumes it and the whitespace after; false when the container closes
+   * at once (the closing byte consumed too).
    */
   boolean opens(char close) {
     pos++;
@@ -87,7 +90,10 @@ final class JsonScanner {
     return true;
   }
 
-  /** A member's quoted name; leaves {@code pos} after its closing quote. Returns whether it has escapes. */
+  /**
+   * A member's quoted name; leaves {@code pos} after its closing quote. Returns whether it has
+   * escapes.
+   */
   boolean memberName() {
     if (peek() != '"') {
       throw malformed("expected a field name but found " + describe(pos));
@@ -106,8 +112,8 @@ final class JsonScanner {
   }
 
   /**
-   * After a member or element: consumes the ',' that announces another (true) or the closing
-   * byte (false), with the whitespace around them.
+   * After a member or element: consumes the ',' that announces another (true) or the closing byte
+   * (false), with the whitespace around them.
    */
   boolean another(char close) {
     space();
@@ -142,7 +148,8 @@ final class JsonScanner {
     int limit = end;
     boolean escaped = false;
     while (true) {
-      // the common case, eight bytes at a time: printable ASCII other than the quote and the backslash
+      // the common case, eight bytes at a time: printable ASCII other than the quote and the
+      // backslash
       while (p + 8 <= limit && plainAscii((long) LONGS.get(b, p))) {
         p += 8;
       }
@@ -184,10 +191,11 @@ final class JsonScanner {
   static boolean plainAscii(long w) {
     long quote = w ^ 0x2222222222222222L;
     long backslash = w ^ 0x5C5C5C5C5C5C5C5CL;
-    long special = ((w - 0x2020202020202020L) & ~w)
-        | ((quote - 0x0101010101010101L) & ~quote)
-        | ((backslash - 0x0101010101010101L) & ~backslash)
-        | w;
+    long special =
+        ((w - 0x2020202020202020L) & ~w)
+            | ((quote - 0x0101010101010101L) & ~quote)
+            | ((backslash - 0x0101010101010101L) & ~backslash)
+            | w;
     return (special & 0x8080808080808080L) == 0;
   }
 
@@ -259,7 +267,8 @@ final class JsonScanner {
   }
 
   /**
-   * Skips a number per the JSON grammar: {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?}.
+   * Skips a number per the JSON grammar: {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]?
+   * [0-9]+)?}.
    *
    * @return whether it is an integer (no fraction, no exponent)
    */
@@ -365,7 +374,14 @@ final class JsonScanner {
   }
 
   static boolean startsValue(byte b) {
-    return b == '{' || b == '[' || b == '"' || b == '-' || isDigit(b) || b == 't' || b == 'f' || b == 'n';
+    return b == '{'
+        || b == '['
+        || b == '"'
+        || b == '-'
+        || isDigit(b)
+        || b == 't'
+        || b == 'f'
+        || b == 'n';
   }
 
   boolean nameIs(byte[] field, String fieldName, int start, int stop, boolean escaped) {

@@ -31,7 +31,8 @@ public final class JsonStrings {
         case 'r' -> sb.append('\r');
         case 't' -> sb.append('\t');
         case 'u' -> {
-          sb.append((char) Integer.parseInt(new String(b, p + 2, 4, StandardCharsets.US_ASCII), 16));
+          sb.append(
+              (char) Integer.parseInt(new String(b, p + 2, 4, StandardCharsets.US_ASCII), 16));
           p += 4;
         }
         default -> sb.append((char) e);
@@ -43,7 +44,10 @@ public final class JsonStrings {
     return sb.toString();
   }
 
-  /** Whether the string contents {@code [from, to)} hold an escape (then {@link #unescape} changes them). */
+  /**
+   * Whether the string contents {@code [from, to)} hold an escape (then {@link #unescape} changes
+   * them).
+   */
   public static boolean hasEscape(byte[] b, int from, int to) {
     for (int i = from; i < to; i++) {
       if (b[i] == '\\') {

@@ -16,7 +16,10 @@ import org.msgpack.core.MessageUnpacker;
 final class MsgpackBounds {
   private MsgpackBounds() {}
 
-  /** Refuses {@code body[0, length)} with a 400 {@code malformed_msgpack} naming the top-level element. */
+  /**
+   * Refuses {@code body[0, length)} with a 400 {@code malformed_msgpack} naming the top-level
+   * element.
+   */
   static void check(byte[] body, int length) {
     long[] left = new long[JsonScanner.MAX_DEPTH + 1];
     int depth = 0;
@@ -44,15 +47,18 @@ final class MsgpackBounds {
         }
       }
     } catch (MessagePackException | IOException e) {
-      throw malformed(element, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      throw malformed(
+          element, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
   }
 
-  private static int open(long items, MessageUnpacker u, int length, int depth, long[] left, int element) {
+  private static int open(
+      long items, MessageUnpacker u, int length, int depth, long[] left, int element) {
     long remaining = length - u.getTotalReadBytes();
     if (items < 0 || items > remaining) {
-      throw malformed(element, "a container declares " + items + " values but only " + remaining
-          + " bytes follow");
+      throw malformed(
+          element,
+          "a container declares " + items + " values but only " + remaining + " bytes follow");
     }
     if (items == 0) {
       return depth;
@@ -64,16 +70,23 @@ final class MsgpackBounds {
     return depth + 1;
   }
 
-  private static void skip(int bytes, MessageUnpacker u, int length, int element) throws IOException {
+  private static void skip(int bytes, MessageUnpacker u, int length, int element)
+      throws IOException {
     long remaining = length - u.getTotalReadBytes();
     if (bytes < 0 || bytes > remaining) {
-      throw malformed(element, "a value declares " + Integer.toUnsignedString(bytes) + " bytes but only "
-          + remaining + " follow");
+      throw malformed(
+          element,
+          "a value declares "
+              + Integer.toUnsignedString(bytes)
+              + " bytes but only "
+              + remaining
+              + " follow");
     }
     u.readPayloadAsReference(bytes); // past the payload, without copying it
   }
 
   private static IngestException.BadRequest malformed(int element, String message) {
-    return new IngestException.BadRequest("malformed_msgpack", "element " + Math.max(1, element) + ": " + message);
+    return new IngestException.BadRequest(
+        "malformed_msgpack", "element " + Math.max(1, element) + ": " + message);
   }
 }

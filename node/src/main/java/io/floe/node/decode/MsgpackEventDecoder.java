@@ -33,7 +33,11 @@ final class MsgpackEventDecoder {
 
   private final EventCheck check;
 
-  MsgpackEventDecoder(FieldNames fields, long maxEventBytes, long ingestMicros, EventBatch.Builder out,
+  MsgpackEventDecoder(
+      FieldNames fields,
+      long maxEventBytes,
+      long ingestMicros,
+      EventBatch.Builder out,
       EventCheck check) {
     this.check = check;
     this.fields = fields;
@@ -63,13 +67,17 @@ final class MsgpackEventDecoder {
     } catch (MessagePackException | IOException e) {
       throw new IngestException.BadRequest(
           "malformed_msgpack",
-          "element " + (element + 1) + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+          "element "
+              + (element + 1)
+              + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
     }
   }
 
   private void addEvent(Value value, String where) throws IOException {
     if (value.getValueType() != ValueType.MAP) {
-      throw new IngestException.BadRequest("not_an_object", where + ": each event must be a MessagePack map");
+      throw new IngestException.BadRequest(
+          "not_an_object", where + ": each event must be a MessagePack map");
     }
     byte[] key = null;
     long eventMicros = ingestMicros;
@@ -96,7 +104,11 @@ final class MsgpackEventDecoder {
     int len = json.size();
     if (len > maxEventBytes) {
       throw new IngestException.TooLarge(
-          where + ": event is " + len + " bytes as JSON, over the limit of " + maxEventBytes
+          where
+              + ": event is "
+              + len
+              + " bytes as JSON, over the limit of "
+              + maxEventBytes
               + " (ingest.max-event-bytes)");
     }
     byte[] payload = json.toByteArray();
@@ -116,8 +128,10 @@ final class MsgpackEventDecoder {
     return switch (k.getValueType()) {
       case STRING -> k.asStringValue().asString();
       case INTEGER -> k.toString();
-      default -> throw new IngestException.BadRequest(
-          "malformed_msgpack", where + ": map keys must be strings or integers, got " + k.getValueType());
+      default ->
+          throw new IngestException.BadRequest(
+              "malformed_msgpack",
+              where + ": map keys must be strings or integers, got " + k.getValueType());
     };
   }
 
@@ -126,8 +140,10 @@ final class MsgpackEventDecoder {
       case NIL -> null;
       case STRING -> v.asStringValue().asByteArray();
       case INTEGER, FLOAT, BOOLEAN -> v.toString().getBytes(StandardCharsets.UTF_8);
-      default -> throw new IngestException.BadRequest(
-          "bad_key", where + ": field '" + fields.keyField() + "' must be a string or a number");
+      default ->
+          throw new IngestException.BadRequest(
+              "bad_key",
+              where + ": field '" + fields.keyField() + "' must be a string or a number");
     };
   }
 
@@ -135,7 +151,8 @@ final class MsgpackEventDecoder {
     try {
       if (v.isTimestampValue()) {
         var instant = v.asTimestampValue().toInstant();
-        return EventTimes.fromEpochMillis(instant.toEpochMilli()) + (instant.getNano() / 1000) % 1000;
+        return EventTimes.fromEpochMillis(instant.toEpochMilli())
+            + (instant.getNano() / 1000) % 1000;
       }
       return switch (v.getValueType()) {
         case NIL -> ingestMicros;
@@ -146,8 +163,9 @@ final class MsgpackEventDecoder {
           }
           yield EventTimes.fromEpochMillis(v.asIntegerValue().toLong());
         }
-        default -> throw new IllegalArgumentException(
-            "expected an RFC 3339 string, integer epoch milliseconds or a MessagePack timestamp");
+        default ->
+            throw new IllegalArgumentException(
+                "expected an RFC 3339 string, integer epoch milliseconds or a MessagePack timestamp");
       };
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw new IngestException.BadRequest(
@@ -179,7 +197,8 @@ final class MsgpackEventDecoder {
         gen.writeNumber(d);
       }
       case STRING -> gen.writeString(v.asStringValue().asString());
-      case BINARY -> gen.writeString(Base64.getEncoder().encodeToString(v.asBinaryValue().asByteArray()));
+      case BINARY ->
+          gen.writeString(Base64.getEncoder().encodeToString(v.asBinaryValue().asByteArray()));
       case ARRAY -> {
         gen.writeStartArray();
         for (Value item : v.asArrayValue()) {
@@ -195,8 +214,10 @@ final class MsgpackEventDecoder {
         }
         gen.writeEndObject();
       }
-      case EXTENSION -> throw new IngestException.BadRequest(
-          "malformed_msgpack", where + ": MessagePack extension types other than timestamp are not supported");
+      case EXTENSION ->
+          throw new IngestException.BadRequest(
+              "malformed_msgpack",
+              where + ": MessagePack extension types other than timestamp are not supported");
     }
   }
 }

@@ -30,8 +30,10 @@ public final class RequestDecoder {
     if (stream == null || !EventsTable.STREAM_NAME.matcher(stream).matches()) {
       throw new IngestException.BadRequest(
           "bad_stream",
-          "stream name '" + EventTimes.abbreviate(String.valueOf(stream))
-              + "' is invalid: " + EventsTable.STREAM_NAME_RULE);
+          "stream name '"
+              + EventTimes.abbreviate(String.valueOf(stream))
+              + "' is invalid: "
+              + EventsTable.STREAM_NAME_RULE);
     }
   }
 
@@ -42,15 +44,22 @@ public final class RequestDecoder {
           "Content-Type is missing; use application/x-ndjson, application/json or application/msgpack");
     }
     int semi = contentType.indexOf(';');
-    String mime = (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+    String mime =
+        (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
     return switch (mime) {
-      case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines" ->
+      case "application/x-ndjson",
+          "application/ndjson",
+          "application/jsonl",
+          "application/x-jsonlines" ->
           Format.NDJSON;
       case "application/json" -> Format.JSON;
-      case "application/msgpack", "application/x-msgpack", "application/vnd.msgpack" -> Format.MSGPACK;
-      default -> throw new IngestException.UnsupportedMedia(
-          "Content-Type '" + contentType
-              + "' is not supported; use application/x-ndjson, application/json or application/msgpack");
+      case "application/msgpack", "application/x-msgpack", "application/vnd.msgpack" ->
+          Format.MSGPACK;
+      default ->
+          throw new IngestException.UnsupportedMedia(
+              "Content-Type '"
+                  + contentType
+                  + "' is not supported; use application/x-ndjson, application/json or application/msgpack");
     };
   }
 
@@ -67,7 +76,16 @@ public final class RequestDecoder {
       int length,
       FieldNames fields,
       long ingestMicros) {
-    return decode(stream, format, contentEncoding, body, length, fields, ingestMicros, DecodeBudget.UNLIMITED, null);
+    return decode(
+        stream,
+        format,
+        contentEncoding,
+        body,
+        length,
+        fields,
+        ingestMicros,
+        DecodeBudget.UNLIMITED,
+        null);
   }
 
   /**
@@ -86,17 +104,21 @@ public final class RequestDecoder {
       DecodeBudget budget,
       EventCheck check) {
     checkStream(stream);
-    Decompression.Decoded decoded = Decompression.decode(contentEncoding, body, length, maxDecodedBytes, budget);
+    Decompression.Decoded decoded =
+        Decompression.decode(contentEncoding, body, length, maxDecodedBytes, budget);
     int capacity = decoded.length() + 64 + decoded.length() / 4;
     Decompression.reserve(budget, capacity);
     EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, capacity);
     switch (format) {
-      case NDJSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
-          .decodeNdjson(decoded.bytes(), decoded.length());
-      case JSON -> new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
-          .decodeDocument(decoded.bytes(), decoded.length());
-      case MSGPACK -> new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
-          .decode(decoded.bytes(), decoded.length());
+      case NDJSON ->
+          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
+              .decodeNdjson(decoded.bytes(), decoded.length());
+      case JSON ->
+          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
+              .decodeDocument(decoded.bytes(), decoded.length());
+      case MSGPACK ->
+          new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
+              .decode(decoded.bytes(), decoded.length());
     }
     if (builder.count() == 0) {
       throw new IngestException.BadRequest("no_events", "the request holds no events");

@@ -1,8 +1,8 @@
 package io.floe.node.error;
 
 /**
- * A request that is refused, with everything needed to answer it. The subclasses are the kinds
- * of refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP statuses, in one place.
+ * A request that is refused, with everything needed to answer it. The subclasses are the kinds of
+ * refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP statuses, in one place.
  */
 public abstract sealed class IngestException extends RuntimeException {
   private final String error;
@@ -43,7 +43,9 @@ public abstract sealed class IngestException extends RuntimeException {
     }
   }
 
-  /** The body did not arrive within {@code ingest.body-timeout-seconds}: a slow or stalled client. */
+  /**
+   * The body did not arrive within {@code ingest.body-timeout-seconds}: a slow or stalled client.
+   */
   public static final class BodyTimeout extends IngestException {
     public BodyTimeout(String detail) {
       super("request_timeout", detail);
@@ -92,8 +94,12 @@ public abstract sealed class IngestException extends RuntimeException {
    */
   public static final class StorageFailed extends IngestException {
     public StorageFailed(String cause) {
-      super("storage_error", "the buffer write failed (" + cause + "); the events may or may not have been"
-          + " stored: if they were, they reach the table once, so a retry may store them a second time");
+      super(
+          "storage_error",
+          "the buffer write failed ("
+              + cause
+              + "); the events may or may not have been"
+              + " stored: if they were, they reach the table once, so a retry may store them a second time");
     }
   }
 
@@ -108,7 +114,9 @@ public abstract sealed class IngestException extends RuntimeException {
       this.retryAfter = retryAfterSeconds;
     }
 
-    /** Bounded label for metrics: {@code inflight_full}, {@code buffer_full}, {@code draining}, ... */
+    /**
+     * Bounded label for metrics: {@code inflight_full}, {@code buffer_full}, {@code draining}, ...
+     */
     public String reason() {
       return reason;
     }

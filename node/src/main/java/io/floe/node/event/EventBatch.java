@@ -41,7 +41,8 @@ public final class EventBatch {
       throw new IllegalArgumentException("not an event batch of format " + FORMAT_VERSION);
     }
     EventBatchReader reader = new EventBatchReader(value, value.length);
-    return new EventBatch(value, value.length, reader.count(), reader.stream(), reader.ingestTimeMicros());
+    return new EventBatch(
+        value, value.length, reader.count(), reader.stream(), reader.ingestTimeMicros());
   }
 
   public int count() {

@@ -23,11 +23,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The background loop that moves acknowledged events from the buffer into the table: cut the
- * range {@code (committed, hwm]} when enough bytes are buffered, when the oldest event reaches the
+ * The background loop that moves acknowledged events from the buffer into the table: cut the range
+ * {@code (committed, hwm]} when enough bytes are buffered, when the oldest event reaches the
  * maximum age, or on request; write Parquet files; commit them with the partition's new committed
- * sequence in one transaction; only then delete the range from RocksDB. Failures (S3, catalog)
- * are retried with exponential backoff while ingestion goes on; a fenced node stops for good.
+ * sequence in one transaction; only then delete the range from RocksDB. Failures (S3, catalog) are
+ * retried with exponential backoff while ingestion goes on; a fenced node stops for good.
  */
 public final class Flusher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Flusher.class);
@@ -49,8 +49,10 @@ public final class Flusher implements AutoCloseable {
   private final Thread thread;
   private final List<Waiter> waiters = new ArrayList<>();
   private final Object lock = new Object();
+
   /** Only the flusher thread touches it. */
   private final Backoff retry;
+
   private long flushes;
   private boolean closed;
   private volatile String lastError;
@@ -58,15 +60,27 @@ public final class Flusher implements AutoCloseable {
   private volatile int consecutiveFailures;
   private volatile boolean fenced;
   private volatile long lagMillis;
+
   /** The committed sequence the table holds for this partition, as far as this process knows. */
   private long tableCommitted;
-  /** After a failed flush the table may hold more than {@link #tableCommitted}: read it before the next cut. */
+
+  /**
+   * After a failed flush the table may hold more than {@link #tableCommitted}: read it before the
+   * next cut.
+   */
   private boolean outcomeUnknown;
+
   /** When an idle flusher next checks that the partition is still its own. */
   private long nextClaimCheckNanos;
 
-  public Flusher(RocksBuffer buffer, CommitProtocol protocol, PartitionClaim claim, FlushConfig config,
-      NodeMetrics metrics, Supplier<ColumnSet> columns, Runnable onFenced,
+  public Flusher(
+      RocksBuffer buffer,
+      CommitProtocol protocol,
+      PartitionClaim claim,
+      FlushConfig config,
+      NodeMetrics metrics,
+      Supplier<ColumnSet> columns,
+      Runnable onFenced,
       Consumer<Throwable> onDeath) {
     this.buffer = buffer;
     this.protocol = protocol;
@@ -79,14 +93,18 @@ public final class Flusher implements AutoCloseable {
     this.tableCommitted = claim.committedSequence();
     this.retry = Backoff.exponential(RETRY_INITIAL, config.retryMax());
     AtomicInteger n = new AtomicInteger();
-    this.writerPool = Executors.newFixedThreadPool(config.maxConcurrency(), r -> {
-      Thread t = new Thread(r, "floe-file-writer-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.writerPool =
+        Executors.newFixedThreadPool(
+            config.maxConcurrency(),
+            r -> {
+              Thread t = new Thread(r, "floe-file-writer-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     this.concurrency = new UploadConcurrency(config.memoryBudget(), config.maxConcurrency());
     this.writer = new TableFileWriter(claim.partitionId(), writerPool, concurrency);
-    metrics.watchFlush(() -> lagMillis / 1000.0, concurrency::permits, protocol::attempts, protocol::retries);
+    metrics.watchFlush(
+        () -> lagMillis / 1000.0, concurrency::permits, protocol::attempts, protocol::retries);
     this.thread = new Thread(this::run, "floe-flusher");
     thread.setDaemon(true);
     thread.start();
@@ -157,8 +175,13 @@ public final class Flusher implements AutoCloseable {
         consecutiveFailures = failures;
         lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
         metrics.flushFailed();
-        LOG.warn("flush of partition {} failed (attempt {}), retrying in {} ms; ingestion continues until "
-            + "the buffer budget is used", claim.partitionId(), failures, backoff, e);
+        LOG.warn(
+            "flush of partition {} failed (attempt {}), retrying in {} ms; ingestion continues until "
+                + "the buffer budget is used",
+            claim.partitionId(),
+            failures,
+            backoff,
+            e);
         completeWaiters(e);
         synchronized (lock) {
           try {
@@ -185,8 +208,11 @@ public final class Flusher implements AutoCloseable {
     } catch (FencedException e) {
       throw e;
     } catch (RuntimeException e) {
-      LOG.warn("partition {}: cannot check the claim now ({}); checking again in {} s", claim.partitionId(),
-          e.getMessage(), config.claimCheck().toSeconds());
+      LOG.warn(
+          "partition {}: cannot check the claim now ({}); checking again in {} s",
+          claim.partitionId(),
+          e.getMessage(),
+          config.claimCheck().toSeconds());
     }
   }
 
@@ -208,8 +234,11 @@ public final class Flusher implements AutoCloseable {
     if (outcomeUnknown) {
       long recorded = protocol.committedUnder(claim);
       if (recorded > tableCommitted) {
-        LOG.warn("partition {}: an earlier commit through {} landed although its answer was lost; "
-            + "continuing from there", claim.partitionId(), recorded);
+        LOG.warn(
+            "partition {}: an earlier commit through {} landed although its answer was lost; "
+                + "continuing from there",
+            claim.partitionId(),
+            recorded);
         tableCommitted = recorded;
       }
       outcomeUnknown = false;
@@ -224,7 +253,11 @@ public final class Flusher implements AutoCloseable {
     }
     TableFileWriter.Written written = writer.write(protocol.table(), columns.get(), cut, ++flushes);
     FaultPoint.AFTER_UPLOAD.reach();
-    protocol.commit(claim, cut.after(), cut.through(), written.files(),
+    protocol.commit(
+        claim,
+        cut.after(),
+        cut.through(),
+        written.files(),
         Map.of("floe.events", Integer.toString(cut.events())));
     tableCommitted = cut.through();
     FaultPoint.AFTER_COMMIT.reach();
@@ -234,9 +267,17 @@ public final class Flusher implements AutoCloseable {
     metrics.flushed(cut.events(), cut.bytes(), written.files().size(), written.bytes(), nanos);
     written.files().forEach(f -> metrics.fileWritten(f.fileSizeInBytes()));
     written.mismatches().forEach(metrics::columnMismatches);
-    LOG.info("flushed partition {} sequences {}..{}: {} events, {} files, {} bytes of Parquet in {} ms "
-        + "({} writers at once)", claim.partitionId(), cut.after() + 1, cut.through(), cut.events(),
-        written.files().size(), written.bytes(), nanos / 1_000_000, written.concurrency());
+    LOG.info(
+        "flushed partition {} sequences {}..{}: {} events, {} files, {} bytes of Parquet in {} ms "
+            + "({} writers at once)",
+        claim.partitionId(),
+        cut.after() + 1,
+        cut.through(),
+        cut.events(),
+        written.files().size(),
+        written.bytes(),
+        nanos / 1_000_000,
+        written.concurrency());
   }
 
   private void completeWaiters(Exception failure) {
@@ -266,7 +307,10 @@ public final class Flusher implements AutoCloseable {
     }
   }
 
-  /** Milliseconds since the oldest unflushed event was accepted (0 when none waits), as of the last check. */
+  /**
+   * Milliseconds since the oldest unflushed event was accepted (0 when none waits), as of the last
+   * check.
+   */
   public long lagMillis() {
     return lagMillis;
   }
@@ -279,7 +323,10 @@ public final class Flusher implements AutoCloseable {
     return lastCommitMillis;
   }
 
-  /** The snapshot that committed this partition's committed sequence, as far as this process knows, or -1. */
+  /**
+   * The snapshot that committed this partition's committed sequence, as far as this process knows,
+   * or -1.
+   */
   public long committedSnapshotId() {
     return protocol.lastSnapshotId();
   }

@@ -1,6 +1,9 @@
 package io.floe.node.flush;
 
-/** Stable merge sort of an int index array by a primitive comparator: no boxing for millions of rows. */
+/**
+ * Stable merge sort of an int index array by a primitive comparator: no boxing for millions of
+ * rows.
+ */
 final class IndexSort {
   private IndexSort() {}
 

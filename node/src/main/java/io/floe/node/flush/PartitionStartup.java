@@ -32,8 +32,12 @@ public final class PartitionStartup {
 
   private PartitionStartup() {}
 
-  /** The catalog client, the typed columns and the flusher of a claimed partition; closed flusher first. */
-  public record Flushing(Catalog catalog, ColumnWatcher columns, Flusher flusher) implements AutoCloseable {
+  /**
+   * The catalog client, the typed columns and the flusher of a claimed partition; closed flusher
+   * first.
+   */
+  public record Flushing(Catalog catalog, ColumnWatcher columns, Flusher flusher)
+      implements AutoCloseable {
     @Override
     public void close() throws Exception {
       try {
@@ -57,22 +61,45 @@ public final class PartitionStartup {
    * @throws SalvageNeededException when the buffer holds events acknowledged under a claim that
    *     another process has since taken and that were never committed
    */
-  public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
-      Runnable onFenced, Consumer<Throwable> onDeath) throws InterruptedException {
+  public static Flushing start(
+      RocksBuffer buffer,
+      int partitionId,
+      FlushConfig config,
+      NodeMetrics metrics,
+      Runnable onFenced,
+      Consumer<Throwable> onDeath)
+      throws InterruptedException {
     return start(buffer, partitionId, config, metrics, onFenced, onDeath, config.startupTimeout());
   }
 
-  /** As above, giving up after {@code timeout} instead of {@code catalog.startup-timeout-seconds}. */
-  public static Flushing start(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
-      Runnable onFenced, Consumer<Throwable> onDeath, Duration timeout) throws InterruptedException {
+  /**
+   * As above, giving up after {@code timeout} instead of {@code catalog.startup-timeout-seconds}.
+   */
+  public static Flushing start(
+      RocksBuffer buffer,
+      int partitionId,
+      FlushConfig config,
+      NodeMetrics metrics,
+      Runnable onFenced,
+      Consumer<Throwable> onDeath,
+      Duration timeout)
+      throws InterruptedException {
     try {
-      return Backoff.exponential(RETRY_INITIAL, RETRY_MAX).timeout(timeout).call(
-          () -> attempt(buffer, partitionId, config, metrics, onFenced, onDeath),
-          e -> !(e instanceof ConfigException) && !(e instanceof SalvageNeededException),
-          (e, attempt, delay) -> LOG.warn("catalog not reachable yet ({}); retrying in {} ms", e.getMessage(), delay));
+      return Backoff.exponential(RETRY_INITIAL, RETRY_MAX)
+          .timeout(timeout)
+          .call(
+              () -> attempt(buffer, partitionId, config, metrics, onFenced, onDeath),
+              e -> !(e instanceof ConfigException) && !(e instanceof SalvageNeededException),
+              (e, attempt, delay) ->
+                  LOG.warn(
+                      "catalog not reachable yet ({}); retrying in {} ms", e.getMessage(), delay));
     } catch (Backoff.GaveUpException e) {
-      throw new CatalogUnavailableException("catalog not reachable within " + timeout.toSeconds()
-          + " s (catalog.startup-timeout-seconds): " + e.getCause().getMessage(), e.getCause());
+      throw new CatalogUnavailableException(
+          "catalog not reachable within "
+              + timeout.toSeconds()
+              + " s (catalog.startup-timeout-seconds): "
+              + e.getCause().getMessage(),
+          e.getCause());
     } catch (InterruptedException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -80,8 +107,14 @@ public final class PartitionStartup {
     }
   }
 
-  private static Flushing attempt(RocksBuffer buffer, int partitionId, FlushConfig config, NodeMetrics metrics,
-      Runnable onFenced, Consumer<Throwable> onDeath) throws Exception {
+  private static Flushing attempt(
+      RocksBuffer buffer,
+      int partitionId,
+      FlushConfig config,
+      NodeMetrics metrics,
+      Runnable onFenced,
+      Consumer<Throwable> onDeath)
+      throws Exception {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     try {
       Table table = EventsTable.ensure(catalog, config.table());
@@ -91,17 +124,32 @@ public final class PartitionStartup {
       buffer.recordClaimEpoch(claim.epoch());
       long local = buffer.committedSequence();
       buffer.recoverCommitted(claim.committedSequence());
-      LOG.info("claimed partition {} with epoch {}; table committed through {}, buffer was at {}, "
-          + "{} events to flush", partitionId, claim.epoch(), claim.committedSequence(), local,
+      LOG.info(
+          "claimed partition {} with epoch {}; table committed through {}, buffer was at {}, "
+              + "{} events to flush",
+          partitionId,
+          claim.epoch(),
+          claim.committedSequence(),
+          local,
           buffer.bufferedEvents());
       if (claim.committedSequence() < local) {
-        LOG.warn("the table records partition {} committed through {} but this buffer dropped through {}: "
-            + "was the table replaced?", partitionId, claim.committedSequence(), local);
+        LOG.warn(
+            "the table records partition {} committed through {} but this buffer dropped through {}: "
+                + "was the table replaced?",
+            partitionId,
+            claim.committedSequence(),
+            local);
       }
-      ColumnWatcher columns = new ColumnWatcher(catalog.loadTable(EventsTable.identifier(config.table())),
-          config.columnsRefresh(), metrics);
-      return new Flushing(catalog, columns,
-          new Flusher(buffer, protocol, claim, config, metrics, columns::current, onFenced, onDeath));
+      ColumnWatcher columns =
+          new ColumnWatcher(
+              catalog.loadTable(EventsTable.identifier(config.table())),
+              config.columnsRefresh(),
+              metrics);
+      return new Flushing(
+          catalog,
+          columns,
+          new Flusher(
+              buffer, protocol, claim, config, metrics, columns::current, onFenced, onDeath));
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {
         try {
@@ -120,8 +168,8 @@ public final class PartitionStartup {
    * and their sequences may now hold the other process's events. They are marked for salvage and
    * the claim is refused, instead of being dropped as "committed" by the recovery.
    */
-  private static void checkNothingToSalvage(RocksBuffer buffer, CommitProtocol protocol, int partitionId)
-      throws Exception {
+  private static void checkNothingToSalvage(
+      RocksBuffer buffer, CommitProtocol protocol, int partitionId) throws Exception {
     long salvageAfter = buffer.salvageAfter();
     long localEpoch = buffer.claimEpoch();
     if (salvageAfter < 0 && localEpoch > 0) {
@@ -135,11 +183,20 @@ public final class PartitionStartup {
       }
     }
     if (salvageAfter >= 0) {
-      throw new SalvageNeededException("partition " + partitionId + ": this buffer holds events "
-          + (salvageAfter + 1) + ".." + buffer.highWaterMark() + " acknowledged under a claim that another process"
-          + " has since taken; they were never committed. This node will not claim the partition until they are"
-          + " salvaged: stop it and run scripts/salvage --buffer-dir " + buffer.config().dir() + " --partition-id "
-          + partitionId + " --out FILE, then send FILE's events again (they are new events) and restart");
+      throw new SalvageNeededException(
+          "partition "
+              + partitionId
+              + ": this buffer holds events "
+              + (salvageAfter + 1)
+              + ".."
+              + buffer.highWaterMark()
+              + " acknowledged under a claim that another process"
+              + " has since taken; they were never committed. This node will not claim the partition until they are"
+              + " salvaged: stop it and run scripts/salvage --buffer-dir "
+              + buffer.config().dir()
+              + " --partition-id "
+              + partitionId
+              + " --out FILE, then send FILE's events again (they are new events) and restart");
     }
   }
 

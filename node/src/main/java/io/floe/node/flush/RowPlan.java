@@ -29,8 +29,10 @@ final class RowPlan {
   }
 
   private final List<EventBatch> batches;
+
   /** Stream names in rank order (rank = index). */
   private final String[] streams;
+
   private final int[] batch;
   private final long[] sequence;
   private final long[] eventTime;
@@ -39,8 +41,10 @@ final class RowPlan {
   private final int[] payloadOff;
   private final int[] payloadLen;
   private final String[] key;
+
   /** Row indexes in write order. */
   private final int[] order;
+
   private final List<Chunk> chunks;
 
   private RowPlan(FlushCut cut, LongToIntFunction partitionOf, int permits) {
@@ -67,7 +71,10 @@ final class RowPlan {
     chunks = chunks(partitionRuns(), chunkRows(cut.bytes(), n, permits));
   }
 
-  /** Plans {@code cut} for {@code permits} parallel writers; {@code partitionOf} maps event-time micros to the table partition. */
+  /**
+   * Plans {@code cut} for {@code permits} parallel writers; {@code partitionOf} maps event-time
+   * micros to the table partition.
+   */
   static RowPlan of(FlushCut cut, LongToIntFunction partitionOf, int permits) {
     return new RowPlan(cut, partitionOf, permits);
   }
@@ -98,16 +105,18 @@ final class RowPlan {
     for (int i = 0; i < n; i++) {
       o[i] = i;
     }
-    IndexSort.sort(o, (a, b) -> {
-      int c = Integer.compare(partition[a], partition[b]);
-      if (c == 0) {
-        c = Integer.compare(streamRank[a], streamRank[b]);
-      }
-      if (c == 0) {
-        c = Long.compare(eventTime[a], eventTime[b]);
-      }
-      return c != 0 ? c : Long.compare(sequence[a], sequence[b]);
-    });
+    IndexSort.sort(
+        o,
+        (a, b) -> {
+          int c = Integer.compare(partition[a], partition[b]);
+          if (c == 0) {
+            c = Integer.compare(streamRank[a], streamRank[b]);
+          }
+          if (c == 0) {
+            c = Long.compare(eventTime[a], eventTime[b]);
+          }
+          return c != 0 ? c : Long.compare(sequence[a], sequence[b]);
+        });
     return o;
   }
 
@@ -139,8 +148,11 @@ final class RowPlan {
       int rows = r.rows();
       int n = (rows + maxRows - 1) / maxRows;
       for (int i = 0; i < n; i++) {
-        out.add(new Chunk(r.from() + (int) ((long) rows * i / n), r.from() + (int) ((long) rows * (i + 1) / n),
-            r.partition()));
+        out.add(
+            new Chunk(
+                r.from() + (int) ((long) rows * i / n),
+                r.from() + (int) ((long) rows * (i + 1) / n),
+                r.partition()));
       }
     }
     return out;
@@ -175,7 +187,10 @@ final class RowPlan {
     return key[row];
   }
 
-  /** The event's stored compact JSON: {@link #payloadOffset} and {@link #payloadLength} in this array. */
+  /**
+   * The event's stored compact JSON: {@link #payloadOffset} and {@link #payloadLength} in this
+   * array.
+   */
   byte[] payloadArray(int row) {
     return batches.get(batch[row]).array();
   }

@@ -49,26 +49,45 @@ final class TableFileWriter {
     this.concurrency = concurrency;
   }
 
-  /** A written flush: the files, what writing them took, and the values that did not fit their typed column. */
+  /**
+   * A written flush: the files, what writing them took, and the values that did not fit their typed
+   * column.
+   */
   record Written(List<DataFile> files, long bytes, int concurrency, Map<String, Long> mismatches) {}
 
   /** One chunk's files and mismatches. */
   private record ChunkResult(List<DataFile> files, Map<String, Long> mismatches) {}
 
   /** Positions of the table's columns in a record of its schema, found by field id. */
-  private record Columns(int stream, int partitionId, int sequence, int eventTime, int ingestTime, int key,
+  private record Columns(
+      int stream,
+      int partitionId,
+      int sequence,
+      int eventTime,
+      int ingestTime,
+      int key,
       int payload) {
     static Columns of(Schema schema) {
-      return new Columns(EventsTable.position(schema, EventsTable.STREAM_ID),
-          EventsTable.position(schema, EventsTable.PARTITION_ID_ID), EventsTable.position(schema, EventsTable.SEQUENCE_ID),
-          EventsTable.position(schema, EventsTable.EVENT_TIME_ID), EventsTable.position(schema, EventsTable.INGEST_TIME_ID),
-          EventsTable.position(schema, EventsTable.EVENT_KEY_ID), EventsTable.position(schema, EventsTable.PAYLOAD_ID));
+      return new Columns(
+          EventsTable.position(schema, EventsTable.STREAM_ID),
+          EventsTable.position(schema, EventsTable.PARTITION_ID_ID),
+          EventsTable.position(schema, EventsTable.SEQUENCE_ID),
+          EventsTable.position(schema, EventsTable.EVENT_TIME_ID),
+          EventsTable.position(schema, EventsTable.INGEST_TIME_ID),
+          EventsTable.position(schema, EventsTable.EVENT_KEY_ID),
+          EventsTable.position(schema, EventsTable.PAYLOAD_ID));
     }
   }
 
   /** What every chunk of one flush is written with. */
-  private record Target(Table table, ColumnSet typed, GenericFileWriterFactory writers,
-      OutputFileFactory files, long targetFileSize, long rowGroupBytes, Columns columns) {
+  private record Target(
+      Table table,
+      ColumnSet typed,
+      GenericFileWriterFactory writers,
+      OutputFileFactory files,
+      long targetFileSize,
+      long rowGroupBytes,
+      Columns columns) {
     Schema schema() {
       return typed.schema();
     }
@@ -82,23 +101,28 @@ final class TableFileWriter {
     Schema schema = typed.schema();
     int permits = concurrency.permits();
     RowPlan plan = RowPlan.of(cut, partitionFunction(table.spec()), permits);
-    Target target = new Target(
-        table,
-        typed,
-        new GenericFileWriterFactory.Builder(table)
-            .dataFileFormat(FileFormat.PARQUET)
-            .dataSchema(schema)
-            .dataSortOrder(table.sortOrder())
-            .build(),
-        OutputFileFactory.builderFor(table, partitionId, flushId)
-            .format(FileFormat.PARQUET)
-            .operationId("floe-" + UUID.randomUUID())
-            .build(),
-        PropertyUtil.propertyAsLong(table.properties(),
-            TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT),
-        PropertyUtil.propertyAsLong(table.properties(),
-            TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES_DEFAULT),
-        Columns.of(schema));
+    Target target =
+        new Target(
+            table,
+            typed,
+            new GenericFileWriterFactory.Builder(table)
+                .dataFileFormat(FileFormat.PARQUET)
+                .dataSchema(schema)
+                .dataSortOrder(table.sortOrder())
+                .build(),
+            OutputFileFactory.builderFor(table, partitionId, flushId)
+                .format(FileFormat.PARQUET)
+                .operationId("floe-" + UUID.randomUUID())
+                .build(),
+            PropertyUtil.propertyAsLong(
+                table.properties(),
+                TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+                TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT),
+            PropertyUtil.propertyAsLong(
+                table.properties(),
+                TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES,
+                TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES_DEFAULT),
+            Columns.of(schema));
 
     Semaphore slots = new Semaphore(permits);
     List<Future<ChunkResult>> tasks = new ArrayList<>();
@@ -107,13 +131,15 @@ final class TableFileWriter {
       boolean faultHere = first;
       first = false;
       slots.acquire();
-      tasks.add(pool.submit(() -> {
-        try {
-          return writeChunk(target, plan, chunk, faultHere);
-        } finally {
-          slots.release();
-        }
-      }));
+      tasks.add(
+          pool.submit(
+              () -> {
+                try {
+                  return writeChunk(target, plan, chunk, faultHere);
+                } finally {
+                  slots.release();
+                }
+              }));
     }
     List<DataFile> written = new ArrayList<>();
     Map<String, Long> mismatches = new HashMap<>();
@@ -146,7 +172,8 @@ final class TableFileWriter {
     ColumnFiller typed = t.typed().filler();
     GenericRecord record = GenericRecord.create(t.schema());
     RollingDataWriter<Record> writer =
-        new RollingDataWriter<>(t.writers(), t.files(), t.table().io(), t.targetFileSize(), spec, key);
+        new RollingDataWriter<>(
+            t.writers(), t.files(), t.table().io(), t.targetFileSize(), spec, key);
     try {
       for (int i = chunk.from(); i < chunk.to(); i++) {
         int r = plan.rowAt(i);
@@ -157,7 +184,9 @@ final class TableFileWriter {
         record.set(c.ingestTime(), DateTimeUtil.timestamptzFromMicros(plan.ingestTimeMicros(r)));
         record.set(c.key(), plan.key(r));
         byte[] json = plan.payloadArray(r);
-        record.set(c.payload(), new String(json, plan.payloadOffset(r), plan.payloadLength(r), StandardCharsets.UTF_8));
+        record.set(
+            c.payload(),
+            new String(json, plan.payloadOffset(r), plan.payloadLength(r), StandardCharsets.UTF_8));
         typed.fill(record, plan.stream(r), json, plan.payloadOffset(r), plan.payloadLength(r));
         writer.write(record);
         if (faultHere && i == chunk.from() + chunk.rows() / 2) {
@@ -182,10 +211,12 @@ final class TableFileWriter {
     }
     PartitionField field = spec.fields().get(0);
     if (spec.fields().size() != 1 || field.sourceId() != EventsTable.EVENT_TIME_ID) {
-      throw new IllegalStateException("Floe writes tables partitioned by one transform of event_time; found "
-          + spec);
+      throw new IllegalStateException(
+          "Floe writes tables partitioned by one transform of event_time; found " + spec);
     }
-    var bound = ((Transform<Long, Integer>) field.transform()).bind(spec.schema().findType(field.sourceId()));
+    var bound =
+        ((Transform<Long, Integer>) field.transform())
+            .bind(spec.schema().findType(field.sourceId()));
     return micros -> bound.apply(micros);
   }
 }

@@ -22,7 +22,8 @@ final class BodyReader {
 
   private BodyReader(long maxBytes, long declaredLength) {
     this.maxBytes = maxBytes;
-    this.bytes = new byte[(int) Math.min(maxBytes, declaredLength >= 0 ? declaredLength : 64 * 1024)];
+    this.bytes =
+        new byte[(int) Math.min(maxBytes, declaredLength >= 0 ? declaredLength : 64 * 1024)];
   }
 
   /** The body; its bytes are {@code [0, length)} of the array. */
@@ -32,37 +33,50 @@ final class BodyReader {
    * Reads the body; fails with 413 past {@code maxBytes} and with 408 when it has not all arrived
    * within {@code timeout} (a slow or stalled client must not hold its in-flight budget forever).
    */
-  static Future<Body> read(Vertx vertx, HttpServerRequest req, long maxBytes, long declaredLength, Duration timeout) {
+  static Future<Body> read(
+      Vertx vertx, HttpServerRequest req, long maxBytes, long declaredLength, Duration timeout) {
     BodyReader reader = new BodyReader(maxBytes, declaredLength);
     Promise<Body> promise = Promise.promise();
-    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
-      if (!reader.failed && !promise.future().isComplete()) {
-        reader.failed = true;
-        reader.bytes = null;
-        promise.tryFail(new IngestException.BodyTimeout("the request body did not arrive within "
-            + timeout.toMillis() / 1000.0 + " s (ingest.body-timeout-seconds); " + reader.length + " bytes came"));
-      }
-    });
+    long timer =
+        vertx.setTimer(
+            Math.max(1, timeout.toMillis()),
+            id -> {
+              if (!reader.failed && !promise.future().isComplete()) {
+                reader.failed = true;
+                reader.bytes = null;
+                promise.tryFail(
+                    new IngestException.BodyTimeout(
+                        "the request body did not arrive within "
+                            + timeout.toMillis() / 1000.0
+                            + " s (ingest.body-timeout-seconds); "
+                            + reader.length
+                            + " bytes came"));
+              }
+            });
     promise.future().onComplete(ar -> vertx.cancelTimer(timer));
     req.handler(chunk -> reader.append(chunk, promise));
-    req.exceptionHandler(e -> {
-      if (!reader.failed) {
-        reader.failed = true;
-        reader.bytes = null;
-        if (JsonResponses.isFramingError(e)) {
-          // answered now: Vert.x closes the connection right after this handler
-          JsonResponses.framingErrorNow(req, e);
-          promise.tryFail(new IngestException.BadRequest("malformed_encoding", JsonResponses.framingErrorDetail(e)));
-        } else {
-          promise.tryFail(e);
-        }
-      }
-    });
-    req.endHandler(v -> {
-      if (!reader.failed) {
-        promise.tryComplete(new Body(reader.bytes, reader.length));
-      }
-    });
+    req.exceptionHandler(
+        e -> {
+          if (!reader.failed) {
+            reader.failed = true;
+            reader.bytes = null;
+            if (JsonResponses.isFramingError(e)) {
+              // answered now: Vert.x closes the connection right after this handler
+              JsonResponses.framingErrorNow(req, e);
+              promise.tryFail(
+                  new IngestException.BadRequest(
+                      "malformed_encoding", JsonResponses.framingErrorDetail(e)));
+            } else {
+              promise.tryFail(e);
+            }
+          }
+        });
+    req.endHandler(
+        v -> {
+          if (!reader.failed) {
+            promise.tryComplete(new Body(reader.bytes, reader.length));
+          }
+        });
     req.resume();
     return promise.future();
   }
@@ -75,12 +89,15 @@ final class BodyReader {
     if (length + (long) n > maxBytes) {
       failed = true;
       bytes = null;
-      promise.tryFail(new IngestException.TooLarge(
-          "request body is over the limit of " + maxBytes + " bytes (ingest.max-body-bytes)"));
+      promise.tryFail(
+          new IngestException.TooLarge(
+              "request body is over the limit of " + maxBytes + " bytes (ingest.max-body-bytes)"));
       return;
     }
     if (length + n > bytes.length) {
-      bytes = Arrays.copyOf(bytes, (int) Math.min(maxBytes, Math.max((long) bytes.length * 2, length + n)));
+      bytes =
+          Arrays.copyOf(
+              bytes, (int) Math.min(maxBytes, Math.max((long) bytes.length * 2, length + n)));
     }
     chunk.getBytes(0, n, bytes, length);
     length += n;

@@ -8,7 +8,9 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one place where refusals and failures become HTTP answers: JSON {@code {"error","detail"}}. */
+/**
+ * The one place where refusals and failures become HTTP answers: JSON {@code {"error","detail"}}.
+ */
 public final class ErrorResponses {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
 
@@ -38,7 +40,8 @@ public final class ErrorResponses {
       return 422;
     } else if (e instanceof IngestException.TooManyRequests) {
       return 429;
-    } else if (e instanceof IngestException.Unavailable || e instanceof IngestException.StorageFailed) {
+    } else if (e instanceof IngestException.Unavailable
+        || e instanceof IngestException.StorageFailed) {
       return 503;
     }
     throw new IllegalArgumentException("no status for " + e.getClass().getName());
@@ -56,10 +59,12 @@ public final class ErrorResponses {
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
     } else if (e instanceof IngestException.StorageFailed) {
       metrics.rejected(e.error());
-      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), STORAGE_RETRY_AFTER_SECONDS);
+      JsonResponses.error(
+          ctx.response(), status(e), e.error(), e.detail(), STORAGE_RETRY_AFTER_SECONDS);
     } else if (e instanceof IngestException.TooManyRequests t) {
       metrics.rejected(e.error());
-      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail(), (int) t.retryAfterSeconds());
+      JsonResponses.error(
+          ctx.response(), status(e), e.error(), e.detail(), (int) t.retryAfterSeconds());
     } else if (e instanceof IngestException.Unauthorized) {
       metrics.rejected(e.error());
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
@@ -87,18 +92,38 @@ public final class ErrorResponses {
     }
     int status = ctx.statusCode();
     switch (status) {
-      case 404 -> send(ctx.response(), 404, "not_found",
-          "no route for " + ctx.request().method() + " " + ctx.request().path());
-      case 405 -> send(ctx.response(), 405, "method_not_allowed",
-          ctx.request().method() + " is not allowed on " + ctx.request().path());
-      case 413 -> send(ctx, new IngestException.TooLarge(
-          "request body is over the limit (ingest.max-body-bytes)"));
-      case 400 -> send(ctx.response(), 400, "bad_request",
-          failure == null ? "bad request" : String.valueOf(failure.getMessage()));
+      case 404 ->
+          send(
+              ctx.response(),
+              404,
+              "not_found",
+              "no route for " + ctx.request().method() + " " + ctx.request().path());
+      case 405 ->
+          send(
+              ctx.response(),
+              405,
+              "method_not_allowed",
+              ctx.request().method() + " is not allowed on " + ctx.request().path());
+      case 413 ->
+          send(
+              ctx,
+              new IngestException.TooLarge(
+                  "request body is over the limit (ingest.max-body-bytes)"));
+      case 400 ->
+          send(
+              ctx.response(),
+              400,
+              "bad_request",
+              failure == null ? "bad request" : String.valueOf(failure.getMessage()));
       default -> {
         LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
-        send(ctx.response(), 500, "internal_error",
-            failure == null ? "internal error" : failure.getClass().getSimpleName() + ": " + failure.getMessage());
+        send(
+            ctx.response(),
+            500,
+            "internal_error",
+            failure == null
+                ? "internal error"
+                : failure.getClass().getSimpleName() + ": " + failure.getMessage());
       }
     }
   }

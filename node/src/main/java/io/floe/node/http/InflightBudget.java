@@ -3,8 +3,8 @@ package io.floe.node.http;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Bytes of requests being received, decoded or written. A request that would take it over the
- * limit is refused with 503 instead of being queued, so memory stays bounded under any load.
+ * Bytes of requests being received, decoded or written. A request that would take it over the limit
+ * is refused with 503 instead of being queued, so memory stays bounded under any load.
  */
 public final class InflightBudget {
   private final long maxBytes;
@@ -15,7 +15,9 @@ public final class InflightBudget {
     this.maxBytes = maxBytes;
   }
 
-  /** Reserves {@code bytes} for a new request, or returns false when that would exceed the budget. */
+  /**
+   * Reserves {@code bytes} for a new request, or returns false when that would exceed the budget.
+   */
   public boolean tryAcquire(long bytes) {
     if (!take(bytes)) {
       return false;
@@ -41,7 +43,9 @@ public final class InflightBudget {
     requests.decrementAndGet();
   }
 
-  /** A request's reservation, grown while its body is decoded and released once when it is answered. */
+  /**
+   * A request's reservation, grown while its body is decoded and released once when it is answered.
+   */
   public final class Reservation {
     private long bytes;
 
@@ -49,7 +53,9 @@ public final class InflightBudget {
       this.bytes = bytes;
     }
 
-    /** Reserves {@code more} for this request, or returns false when that would exceed the budget. */
+    /**
+     * Reserves {@code more} for this request, or returns false when that would exceed the budget.
+     */
     public boolean grow(long more) {
       if (!take(more)) {
         return false;
@@ -77,7 +83,9 @@ public final class InflightBudget {
     }
   }
 
-  /** A reservation of {@code bytes} for a new request, or null when that would exceed the budget. */
+  /**
+   * A reservation of {@code bytes} for a new request, or null when that would exceed the budget.
+   */
   public Reservation reserve(long bytes) {
     return tryAcquire(bytes) ? new Reservation(bytes) : null;
   }

@@ -20,21 +20,26 @@ import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
- * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and
- * refuses what can be refused from the headers; {@link #ingest} reads and decodes the body on the
- * event loop, hands the batch to the group committer and answers once it is durable. Failures go
- * to the routing context's failure handler ({@link ErrorResponses}).
+ * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and refuses
+ * what can be refused from the headers; {@link #ingest} reads and decodes the body on the event
+ * loop, hands the batch to the group committer and answers once it is durable. Failures go to the
+ * routing context's failure handler ({@link ErrorResponses}).
  */
 public final class IngestHandler {
   /** The body format {@link #admit} read from Content-Type, for {@link #ingest}. */
   private static final String FORMAT = "floe.format";
+
   /** The request's in-flight reservation, made by {@link #admit}, grown while decoding. */
   private static final String RESERVATION = "floe.reservation";
+
   /** The validated Idempotency-Key header {@link #admit} read, for {@link #ingest}. */
   private static final String IDEMPOTENCY_KEY = "floe.idempotency-key";
+
   public static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
+
   /** Set on an answer that repeats the acknowledgement of an earlier request with the same key. */
   public static final String REPLAYED_HEADER = "Idempotency-Replayed";
+
   private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
   private final int partitionId;
   private final NodeConfig.IngestLimits limits;
@@ -70,7 +75,8 @@ public final class IngestHandler {
     HttpServerRequest req = ctx.request();
     Readiness.NotReady notReady = readiness.notReady();
     if (notReady != null && notReady.refusesWrites()) {
-      throw new IngestException.Unavailable(notReady.label(), notReady.explanation(), notReady.retryAfterSeconds());
+      throw new IngestException.Unavailable(
+          notReady.label(), notReady.explanation(), notReady.retryAfterSeconds());
     }
     ctx.put(FORMAT, RequestDecoder.format(req.getHeader(HttpHeaders.CONTENT_TYPE)));
     String idempotencyKey = req.getHeader(IDEMPOTENCY_HEADER);
@@ -82,7 +88,10 @@ public final class IngestHandler {
     long declared = contentLength(req);
     if (declared > limits.maxBodyBytes()) {
       throw new IngestException.TooLarge(
-          "request body is " + declared + " bytes, over the limit of " + limits.maxBodyBytes()
+          "request body is "
+              + declared
+              + " bytes, over the limit of "
+              + limits.maxBodyBytes()
               + " (ingest.max-body-bytes)");
     }
     long reserve = declared >= 0 ? declared : limits.maxBodyBytes();
@@ -90,7 +99,9 @@ public final class IngestHandler {
     if (reservation == null) {
       throw new IngestException.Unavailable(
           "inflight_full",
-          "node is at its in-flight budget of " + budget.maxBytes() + " bytes (ingest.inflight-max-bytes)",
+          "node is at its in-flight budget of "
+              + budget.maxBytes()
+              + " bytes (ingest.inflight-max-bytes)",
           1);
     }
     ctx.put(RESERVATION, reservation);
@@ -103,16 +114,26 @@ public final class IngestHandler {
     HttpServerRequest req = ctx.request();
     RequestDecoder.Format format = ctx.get(FORMAT);
     String idempotencyKey = ctx.get(IDEMPOTENCY_KEY);
-    BodyReader.read(ctx.vertx(), req, limits.maxBodyBytes(), contentLength(req), limits.bodyTimeout())
-        .compose(body -> {
-          EventBatch batch = decode(ctx, format, body);
-          RocksBuffer.IdempotencyKey key = idempotencyKey == null ? null
-              : new RocksBuffer.IdempotencyKey(idempotencyKey, fingerprint(ctx, body));
-          return Future.fromCompletionStage(committer.submit(batch, key), ctx.vertx().getOrCreateContext())
-              .recover(e -> Future.failedFuture(new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
-              .map(appended -> answer(ctx, batch, appended));
-        })
-        .onSuccess(json -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(json))
+    BodyReader.read(
+            ctx.vertx(), req, limits.maxBodyBytes(), contentLength(req), limits.bodyTimeout())
+        .compose(
+            body -> {
+              EventBatch batch = decode(ctx, format, body);
+              RocksBuffer.IdempotencyKey key =
+                  idempotencyKey == null
+                      ? null
+                      : new RocksBuffer.IdempotencyKey(idempotencyKey, fingerprint(ctx, body));
+              return Future.fromCompletionStage(
+                      committer.submit(batch, key), ctx.vertx().getOrCreateContext())
+                  .recover(
+                      e ->
+                          Future.failedFuture(
+                              new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
+                  .map(appended -> answer(ctx, batch, appended));
+            })
+        .onSuccess(
+            json ->
+                ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(json))
         .onFailure(ctx::fail);
   }
 
@@ -126,9 +147,15 @@ public final class IngestHandler {
         metrics.idempotentReplay();
         ctx.response().putHeader(REPLAYED_HEADER, "true");
       }
-      case KEY_REUSED -> throw new IngestException.KeyReused("Idempotency-Key '" + ctx.get(IDEMPOTENCY_KEY)
-          + "' was used for a different request (sequences " + appended.firstSequence() + ".."
-          + appended.lastSequence() + "); use a new key for new events");
+      case KEY_REUSED ->
+          throw new IngestException.KeyReused(
+              "Idempotency-Key '"
+                  + ctx.get(IDEMPOTENCY_KEY)
+                  + "' was used for a different request (sequences "
+                  + appended.firstSequence()
+                  + ".."
+                  + appended.lastSequence()
+                  + "); use a new key for new events");
     }
     return new JsonObject()
         .put("accepted", appended.lastSequence() - appended.firstSequence() + 1)
@@ -145,42 +172,51 @@ public final class IngestHandler {
       ok = c > 0x20 && c < 0x7f;
     }
     if (!ok) {
-      throw new IngestException.BadRequest("bad_idempotency_key", "Idempotency-Key must be 1.."
-          + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
+      throw new IngestException.BadRequest(
+          "bad_idempotency_key",
+          "Idempotency-Key must be 1.." + MAX_IDEMPOTENCY_KEY_LENGTH + " visible ASCII characters");
     }
   }
 
   /**
-   * What makes two requests "the same" for an idempotency key: the stream, the body as sent and
-   * how to read it. 64 bits: a CRC-32C of the body beside a hash of the rest and the length.
+   * What makes two requests "the same" for an idempotency key: the stream, the body as sent and how
+   * to read it. 64 bits: a CRC-32C of the body beside a hash of the rest and the length.
    */
   private static long fingerprint(RoutingContext ctx, BodyReader.Body body) {
     CRC32C crc = new CRC32C();
     crc.update(body.bytes(), 0, body.length());
     HttpServerRequest req = ctx.request();
-    int rest = java.util.Objects.hash(ctx.pathParam("stream"), req.getHeader(HttpHeaders.CONTENT_TYPE),
-        req.getHeader(HttpHeaders.CONTENT_ENCODING), req.getParam("key_field"), req.getParam("time_field"),
-        body.length());
+    int rest =
+        java.util.Objects.hash(
+            ctx.pathParam("stream"),
+            req.getHeader(HttpHeaders.CONTENT_TYPE),
+            req.getHeader(HttpHeaders.CONTENT_ENCODING),
+            req.getParam("key_field"),
+            req.getParam("time_field"),
+            body.length());
     return (crc.getValue() << 32) | (rest & 0xFFFFFFFFL);
   }
 
-  private EventBatch decode(RoutingContext ctx, RequestDecoder.Format format, BodyReader.Body body) {
+  private EventBatch decode(
+      RoutingContext ctx, RequestDecoder.Format format, BodyReader.Body body) {
     FieldNames fields =
         new FieldNames(
-            param(ctx, "key_field", limits.keyField()), param(ctx, "time_field", limits.timeField()));
+            param(ctx, "key_field", limits.keyField()),
+            param(ctx, "time_field", limits.timeField()));
     long ingestMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
     InflightBudget.Reservation reservation = ctx.get(RESERVATION);
     long base = reservation.bytes();
-    EventBatch batch = decoder.decode(
-        ctx.pathParam("stream"),
-        format,
-        ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING),
-        body.bytes(),
-        body.length(),
-        fields,
-        ingestMicros,
-        reservation::grow,
-        columns.get().rejectCheck(ctx.pathParam("stream")));
+    EventBatch batch =
+        decoder.decode(
+            ctx.pathParam("stream"),
+            format,
+            ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING),
+            body.bytes(),
+            body.length(),
+            fields,
+            ingestMicros,
+            reservation::grow,
+            columns.get().rejectCheck(ctx.pathParam("stream")));
     // the decompression buffers are garbage now; what waits for the writer is the batch
     reservation.shrinkTo(Math.max(base, batch.sizeBytes()));
     return batch;
@@ -194,7 +230,8 @@ public final class IngestHandler {
     try {
       return Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
-      throw new IngestException.BadRequest("bad_request", "Content-Length '" + value + "' is not a number");
+      throw new IngestException.BadRequest(
+          "bad_request", "Content-Length '" + value + "' is not a number");
     }
   }
 

@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One HTTP server instance (one per event loop; Vert.x balances connections over them). Owns
- * only its router; the handlers are shared and thread-safe.
+ * One HTTP server instance (one per event loop; Vert.x balances connections over them). Owns only
+ * its router; the handlers are shared and thread-safe.
  */
 public final class NodeHttpVerticle extends AbstractVerticle {
   /** Where and how the servers listen. */
@@ -52,7 +52,8 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   public void start(Promise<Void> started) {
     Router router = Router.router(vertx);
     router.route().handler(this::timed);
-    router.post("/v1/streams/:stream/events")
+    router
+        .post("/v1/streams/:stream/events")
         .handler(auth.ingest())
         .handler(ingest::admit)
         .handler(ingest::ingest);
@@ -61,7 +62,10 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     router.get("/metrics").handler(auth.metrics()).handler(ops::metrics);
     router.get("/v1/status").handler(auth.require(Scope.READ)).handler(ops::status);
     router.post("/v1/flush").handler(auth.require(Scope.ADMIN)).handler(ops::flush);
-    router.get("/v1/partitions/:partition/committed").handler(auth.receipts()).handler(ops::committed);
+    router
+        .get("/v1/partitions/:partition/committed")
+        .handler(auth.receipts())
+        .handler(ops::committed);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);
@@ -79,17 +83,19 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     if (listen.tls() != null) {
       listen.tls().apply(options);
     }
-    vertx.createHttpServer(options)
+    vertx
+        .createHttpServer(options)
         .connectionHandler(connections::accept)
         .requestHandler(router)
         .listen()
-        .onSuccess(s -> {
-          server = s;
-          if (listen.tls() != null) {
-            listen.tls().watch(vertx, () -> List.of(s));
-          }
-          started.complete();
-        })
+        .onSuccess(
+            s -> {
+              server = s;
+              if (listen.tls() != null) {
+                listen.tls().watch(vertx, () -> List.of(s));
+              }
+              started.complete();
+            })
         .onFailure(started::fail);
   }
 
@@ -101,7 +107,8 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private void timed(RoutingContext ctx) {
     long start = System.nanoTime();
     String route = ctx.request().path().startsWith("/v1/streams/") ? "ingest" : "ops";
-    ctx.addEndHandler(v -> metrics.answered(route, ctx.response().getStatusCode(), System.nanoTime() - start));
+    ctx.addEndHandler(
+        v -> metrics.answered(route, ctx.response().getStatusCode(), System.nanoTime() - start));
     ctx.next();
   }
 }

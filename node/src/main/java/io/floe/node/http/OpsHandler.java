@@ -2,12 +2,12 @@ package io.floe.node.http;
 
 import io.floe.common.http.JsonResponses;
 import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.flush.Flusher;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.Supplier;
-import io.floe.node.flush.Flusher;
 
 /** Health, status and metrics endpoints. */
 public final class OpsHandler {
@@ -18,12 +18,21 @@ public final class OpsHandler {
   private final Readiness readiness;
   private final Supplier<Flusher> flushers;
   private final ReceiptHandler receipt;
-  static final String NO_FLUSHER = "this node does not flush now: flush.enabled=false, or its partition has not"
-      + " joined the table yet (catalog unreachable; see /v1/status)";
+  static final String NO_FLUSHER =
+      "this node does not flush now: flush.enabled=false, or its partition has not"
+          + " joined the table yet (catalog unreachable; see /v1/status)";
 
-  /** @param flushers the flusher, or null while there is none (flush disabled, or the partition not joined yet) */
-  public OpsHandler(int partitionId, RocksBuffer buffer, InflightBudget budget, NodeMetrics metrics,
-      Readiness readiness, Supplier<Flusher> flushers) {
+  /**
+   * @param flushers the flusher, or null while there is none (flush disabled, or the partition not
+   *     joined yet)
+   */
+  public OpsHandler(
+      int partitionId,
+      RocksBuffer buffer,
+      InflightBudget budget,
+      NodeMetrics metrics,
+      Readiness readiness,
+      Supplier<Flusher> flushers) {
     this.partitionId = partitionId;
     this.buffer = buffer;
     this.budget = budget;
@@ -49,18 +58,26 @@ public final class OpsHandler {
       json(ctx, 200, new JsonObject().put("status", "ready").put("partition_id", partitionId));
     } else {
       ctx.response().putHeader("Retry-After", Integer.toString(reason.retryAfterSeconds()));
-      json(ctx, 503, new JsonObject().put("status", "not_ready").put("reason", reason.label())
-          .put("partition_id", partitionId));
+      json(
+          ctx,
+          503,
+          new JsonObject()
+              .put("status", "not_ready")
+              .put("reason", reason.label())
+              .put("partition_id", partitionId));
     }
   }
 
   public void status(RoutingContext ctx) {
     Readiness.NotReady reason = readiness.notReady();
-    JsonObject status = new JsonObject()
+    JsonObject status =
+        new JsonObject()
             .put("partition_id", partitionId)
             .put("ready", reason == null)
             .put("not_ready_reason", reason == null ? null : reason.label())
-            .put("durability", buffer.config().durability().name().toLowerCase(java.util.Locale.ROOT))
+            .put(
+                "durability",
+                buffer.config().durability().name().toLowerCase(java.util.Locale.ROOT))
             .put("high_water_mark", buffer.highWaterMark())
             .put("committed_sequence", buffer.committedSequence())
             .put("buffered_events", buffer.bufferedEvents())
@@ -72,13 +89,18 @@ public final class OpsHandler {
     Flusher flusher = flushers.get();
     status.put("table_joined", flusher != null);
     if (flusher != null) {
-      status.put("flush", new JsonObject()
-          .put("lag_seconds", flusher.lagMillis() / 1000.0)
-          .put("last_commit", flusher.lastCommitMillis() == 0 ? null
-              : java.time.Instant.ofEpochMilli(flusher.lastCommitMillis()).toString())
-          .put("consecutive_failures", flusher.consecutiveFailures())
-          .put("last_error", flusher.lastError())
-          .put("fenced", flusher.fenced()));
+      status.put(
+          "flush",
+          new JsonObject()
+              .put("lag_seconds", flusher.lagMillis() / 1000.0)
+              .put(
+                  "last_commit",
+                  flusher.lastCommitMillis() == 0
+                      ? null
+                      : java.time.Instant.ofEpochMilli(flusher.lastCommitMillis()).toString())
+              .put("consecutive_failures", flusher.consecutiveFailures())
+              .put("last_error", flusher.lastError())
+              .put("fenced", flusher.fenced()));
     }
     json(ctx, 200, status);
   }
@@ -92,11 +114,20 @@ public final class OpsHandler {
     }
     long hwm = buffer.highWaterMark();
     io.vertx.core.Future.fromCompletionStage(flusher.flushNow(), ctx.vertx().getOrCreateContext())
-        .onSuccess(committed -> json(ctx, 200, new JsonObject()
-            .put("partition_id", partitionId).put("committed_sequence", committed).put("high_water_mark", hwm)))
-        .onFailure(e -> {
-          JsonResponses.error(ctx.response(), 503, "unavailable", "flush failed: " + e.getMessage(), 5);
-        });
+        .onSuccess(
+            committed ->
+                json(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("partition_id", partitionId)
+                        .put("committed_sequence", committed)
+                        .put("high_water_mark", hwm)))
+        .onFailure(
+            e -> {
+              JsonResponses.error(
+                  ctx.response(), 503, "unavailable", "flush failed: " + e.getMessage(), 5);
+            });
   }
 
   public void metrics(RoutingContext ctx) {

@@ -15,17 +15,22 @@ public interface Readiness {
     /** Another process claimed the partition: this one never takes writes again. */
     FENCED("another process claimed this partition; this node no longer accepts writes", 5),
     /** The buffer budget is used until the flusher catches up. */
-    BUFFER_FULL("the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up", 5),
+    BUFFER_FULL(
+        "the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up", 5),
     /** Events acknowledged under a lost claim await an operator's salvage: see the log. */
-    SALVAGE_NEEDED("this node holds events acknowledged under a claim another process took; an operator must"
-        + " salvage them (see its log) before it takes writes again", 30),
+    SALVAGE_NEEDED(
+        "this node holds events acknowledged under a claim another process took; an operator must"
+            + " salvage them (see its log) before it takes writes again",
+        30),
     /** A worker thread (buffer writer, flusher) died: the node takes nothing more and stops. */
-    WORKER_DIED("a worker of this node died (see its log); it is stopping: send to another node", 5),
+    WORKER_DIED(
+        "a worker of this node died (see its log); it is stopping: send to another node", 5),
     /**
      * Its last buffer write failed (a full disk, an I/O error): health says not ready so routers go
      * elsewhere, but writes are still tried, since RocksDB resumes once there is room.
      */
-    STORAGE_FAILING("the node's last buffer write failed (a full disk?); send to another node", 5, false);
+    STORAGE_FAILING(
+        "the node's last buffer write failed (a full disk?); send to another node", 5, false);
 
     private final String explanation;
     private final int retryAfterSeconds;
@@ -46,7 +51,9 @@ public interface Readiness {
       return refusesWrites;
     }
 
-    /** The label in responses and metrics: {@code draining}, {@code fenced}, {@code buffer_full}. */
+    /**
+     * The label in responses and metrics: {@code draining}, {@code fenced}, {@code buffer_full}.
+     */
     public String label() {
       return name().toLowerCase(Locale.ROOT);
     }

@@ -38,29 +38,45 @@ final class ReceiptHandler {
       String t = ctx.request().getParam("timeout_seconds");
       timeout = t == null ? 30 : Double.parseDouble(t);
     } catch (NumberFormatException e) {
-      JsonResponses.error(ctx.response(), 400, "bad_request",
+      JsonResponses.error(
+          ctx.response(),
+          400,
+          "bad_request",
           "partition, wait_for and timeout_seconds must be numbers: " + e.getMessage());
       return;
     }
     if (p != partitionId) {
-      JsonResponses.error(ctx.response(), 404, "not_found", "this node holds partition " + partitionId + ", not " + p);
+      JsonResponses.error(
+          ctx.response(),
+          404,
+          "not_found",
+          "this node holds partition " + partitionId + ", not " + p);
       return;
     }
     if (flushers.get() == null) {
       JsonResponses.error(ctx.response(), 503, "unavailable", OpsHandler.NO_FLUSHER, 5);
       return;
     }
-    long deadline = System.nanoTime() + (long) (Math.min(Math.max(timeout, 0), MAX_WAIT_SECONDS) * 1e9);
-    if (waitFor == Long.MIN_VALUE || buffer.committedSequence() >= waitFor || System.nanoTime() >= deadline) {
+    long deadline =
+        System.nanoTime() + (long) (Math.min(Math.max(timeout, 0), MAX_WAIT_SECONDS) * 1e9);
+    if (waitFor == Long.MIN_VALUE
+        || buffer.committedSequence() >= waitFor
+        || System.nanoTime() >= deadline) {
       answer(ctx, waitFor);
       return;
     }
-    long timer = ctx.vertx().setPeriodic(POLL_MILLIS, id -> {
-      if (buffer.committedSequence() >= waitFor || System.nanoTime() >= deadline || ctx.response().closed()) {
-        ctx.vertx().cancelTimer(id);
-        answer(ctx, waitFor);
-      }
-    });
+    long timer =
+        ctx.vertx()
+            .setPeriodic(
+                POLL_MILLIS,
+                id -> {
+                  if (buffer.committedSequence() >= waitFor
+                      || System.nanoTime() >= deadline
+                      || ctx.response().closed()) {
+                    ctx.vertx().cancelTimer(id);
+                    answer(ctx, waitFor);
+                  }
+                });
     ctx.response().closeHandler(v -> ctx.vertx().cancelTimer(timer));
   }
 
@@ -68,11 +84,12 @@ final class ReceiptHandler {
     long committed = buffer.committedSequence();
     Flusher flusher = flushers.get();
     long snapshot = flusher == null ? -1 : flusher.committedSnapshotId();
-    JsonObject body = new JsonObject()
-        .put("partition_id", partitionId)
-        .put("committed_sequence", committed)
-        .put("snapshot_id", snapshot < 0 ? null : snapshot)
-        .put("high_water_mark", buffer.highWaterMark());
+    JsonObject body =
+        new JsonObject()
+            .put("partition_id", partitionId)
+            .put("committed_sequence", committed)
+            .put("snapshot_id", snapshot < 0 ? null : snapshot)
+            .put("high_water_mark", buffer.highWaterMark());
     if (waitFor != Long.MIN_VALUE) {
       body.put("wait_for", waitFor).put("reached", committed >= waitFor);
     }

@@ -12,13 +12,13 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * The node's route guards: who is calling ({@code Authorization: Bearer}) and whether that token
  * may do this (401 unknown, 403 lacking the scope). A token with the {@code router} scope is a
- * router that authenticated the producer itself: it may send events to any stream and read
- * receipts on the producer's behalf (named by {@code X-Floe-Principal}, for the logs), and
- * nothing else.
+ * router that authenticated the producer itself: it may send events to any stream and read receipts
+ * on the producer's behalf (named by {@code X-Floe-Principal}, for the logs), and nothing else.
  */
 public final class ScopedAuth {
   /** The producer a router forwards for. */
   public static final String PRINCIPAL_HEADER = "X-Floe-Principal";
+
   /** Where the caller is kept in the routing context. */
   public static final String PRINCIPAL = "floe.principal";
 
@@ -33,25 +33,36 @@ public final class ScopedAuth {
   }
 
   /**
-   * Events to {@code :stream}: ingest for that stream (within the token's quota: 429 when it is used
-   * up), or a router (which enforces its producers' quotas itself).
+   * Events to {@code :stream}: ingest for that stream (within the token's quota: 429 when it is
+   * used up), or a router (which enforces its producers' quotas itself).
    */
   public Handler<RoutingContext> ingest() {
     return ctx -> {
-      Principal p = guard(ctx, q -> q.mayIngest(ctx.pathParam("stream")) || q.may(Scope.ROUTER),
-          "may not send events to stream '" + ctx.pathParam("stream") + "'");
+      Principal p =
+          guard(
+              ctx,
+              q -> q.mayIngest(ctx.pathParam("stream")) || q.may(Scope.ROUTER),
+              "may not send events to stream '" + ctx.pathParam("stream") + "'");
       if (!p.may(Scope.ROUTER)) {
         long wait = quotas.admit(p);
         if (wait > 0) {
-          throw new IngestException.TooManyRequests("the token '" + p.name() + "' has used its quota"
-              + " (events-per-second / bytes-per-second in the token file); retry after " + wait + " s", wait);
+          throw new IngestException.TooManyRequests(
+              "the token '"
+                  + p.name()
+                  + "' has used its quota"
+                  + " (events-per-second / bytes-per-second in the token file); retry after "
+                  + wait
+                  + " s",
+              wait);
         }
       }
       ctx.next();
     };
   }
 
-  /** Charges an accepted request to its token's quota (not to a router: it charged its producer). */
+  /**
+   * Charges an accepted request to its token's quota (not to a router: it charged its producer).
+   */
   public void charge(RoutingContext ctx, long events, long bytes) {
     Principal p = ctx.get(PRINCIPAL);
     if (p != null && !p.may(Scope.ROUTER)) {
@@ -62,7 +73,10 @@ public final class ScopedAuth {
   /** Receipts: ingest, read or a router. */
   public Handler<RoutingContext> receipts() {
     return ctx -> {
-      guard(ctx, p -> p.may(Scope.INGEST) || p.may(Scope.READ) || p.may(Scope.ROUTER), "lacks the scope ingest or read");
+      guard(
+          ctx,
+          p -> p.may(Scope.INGEST) || p.may(Scope.READ) || p.may(Scope.ROUTER),
+          "lacks the scope ingest or read");
       ctx.next();
     };
   }
@@ -87,7 +101,8 @@ public final class ScopedAuth {
     };
   }
 
-  private Principal guard(RoutingContext ctx, java.util.function.Predicate<Principal> allowed, String refusal) {
+  private Principal guard(
+      RoutingContext ctx, java.util.function.Predicate<Principal> allowed, String refusal) {
     Principal p;
     try {
       p = auth.authenticate(ctx.request().headers());

@@ -26,110 +26,140 @@ public final class NodeMetrics {
     JvmMetrics.builder().register(registry);
   }
 
-  private final Counter eventsAccepted = Counter.builder()
-      .name("floe_node_events_accepted_total")
-      .help("Events acknowledged after a durable write")
-      .register(registry);
-  private final Counter bytesAccepted = Counter.builder()
-      .name("floe_node_accepted_bytes")
-      .help("Request body bytes (after Content-Encoding is undone) of acknowledged requests")
-      .unit(Unit.BYTES)
-      .register(registry);
-  private final Counter replays = Counter.builder()
-      .name("floe_node_idempotent_replays_total")
-      .help("Requests answered with the acknowledgement of an earlier request with the same Idempotency-Key")
-      .register(registry);
-  private final Counter requests = Counter.builder()
-      .name("floe_node_requests_total")
-      .help("HTTP requests answered, by route and status")
-      .labelNames("route", "status")
-      .register(registry);
-  private final Counter rejected = Counter.builder()
-      .name("floe_node_requests_rejected_total")
-      .help("Ingestion requests refused, by reason")
-      .labelNames("reason")
-      .register(registry);
-  private final Counter throttled = Counter.builder()
-      .name("floe_node_throttled_total")
-      .help("Ingestion requests refused with 429 by a token's quota, by token name and the exhausted rate")
-      .labelNames("token", "kind")
-      .register(registry);
-  private final Histogram requestDuration = Histogram.builder()
-      .name("floe_node_request_duration_seconds")
-      .help("Ingestion request latency, from request start to response")
-      .unit(Unit.SECONDS)
-      .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-      .register(registry);
-  private final Histogram walWrite = Histogram.builder()
-      .name("floe_node_wal_write_duration_seconds")
-      .help("One group commit: RocksDB WriteBatch write, including the fsync in sync mode")
-      .unit(Unit.SECONDS)
-      .classicUpperBounds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
-      .register(registry);
-  private final Histogram groupRequests = Histogram.builder()
-      .name("floe_node_write_group_requests")
-      .help("Requests sharing one group commit")
-      .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256)
-      .register(registry);
-  private final Counter groupBytes = Counter.builder()
-      .name("floe_node_wal_written_bytes")
-      .help("Encoded batch bytes written to RocksDB")
-      .unit(Unit.BYTES)
-      .register(registry);
-  private final Counter walFailures = Counter.builder()
-      .name("floe_node_wal_write_failures_total")
-      .help("Group commits that failed (their requests were not acknowledged)")
-      .register(registry);
+  private final Counter eventsAccepted =
+      Counter.builder()
+          .name("floe_node_events_accepted_total")
+          .help("Events acknowledged after a durable write")
+          .register(registry);
+  private final Counter bytesAccepted =
+      Counter.builder()
+          .name("floe_node_accepted_bytes")
+          .help("Request body bytes (after Content-Encoding is undone) of acknowledged requests")
+          .unit(Unit.BYTES)
+          .register(registry);
+  private final Counter replays =
+      Counter.builder()
+          .name("floe_node_idempotent_replays_total")
+          .help(
+              "Requests answered with the acknowledgement of an earlier request with the same Idempotency-Key")
+          .register(registry);
+  private final Counter requests =
+      Counter.builder()
+          .name("floe_node_requests_total")
+          .help("HTTP requests answered, by route and status")
+          .labelNames("route", "status")
+          .register(registry);
+  private final Counter rejected =
+      Counter.builder()
+          .name("floe_node_requests_rejected_total")
+          .help("Ingestion requests refused, by reason")
+          .labelNames("reason")
+          .register(registry);
+  private final Counter throttled =
+      Counter.builder()
+          .name("floe_node_throttled_total")
+          .help(
+              "Ingestion requests refused with 429 by a token's quota, by token name and the exhausted rate")
+          .labelNames("token", "kind")
+          .register(registry);
+  private final Histogram requestDuration =
+      Histogram.builder()
+          .name("floe_node_request_duration_seconds")
+          .help("Ingestion request latency, from request start to response")
+          .unit(Unit.SECONDS)
+          .classicUpperBounds(
+              0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+          .register(registry);
+  private final Histogram walWrite =
+      Histogram.builder()
+          .name("floe_node_wal_write_duration_seconds")
+          .help("One group commit: RocksDB WriteBatch write, including the fsync in sync mode")
+          .unit(Unit.SECONDS)
+          .classicUpperBounds(
+              0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+          .register(registry);
+  private final Histogram groupRequests =
+      Histogram.builder()
+          .name("floe_node_write_group_requests")
+          .help("Requests sharing one group commit")
+          .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256)
+          .register(registry);
+  private final Counter groupBytes =
+      Counter.builder()
+          .name("floe_node_wal_written_bytes")
+          .help("Encoded batch bytes written to RocksDB")
+          .unit(Unit.BYTES)
+          .register(registry);
+  private final Counter walFailures =
+      Counter.builder()
+          .name("floe_node_wal_write_failures_total")
+          .help("Group commits that failed (their requests were not acknowledged)")
+          .register(registry);
 
-  private final Histogram flushDuration = Histogram.builder()
-      .name("floe_flush_duration_seconds")
-      .help("One flush: read the cut, write and upload Parquet, commit, delete from RocksDB")
-      .unit(Unit.SECONDS)
-      .classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
-      .register(registry);
-  private final Counter flushedEvents = Counter.builder()
-      .name("floe_flush_events_total")
-      .help("Events committed to the table")
-      .register(registry);
-  private final Counter flushedBufferBytes = Counter.builder()
-      .name("floe_flush_buffer_bytes")
-      .help("Buffered (encoded) bytes committed to the table")
-      .unit(Unit.BYTES)
-      .register(registry);
-  private final Counter parquetBytes = Counter.builder()
-      .name("floe_flush_parquet_bytes")
-      .help("Bytes of Parquet files written and committed")
-      .unit(Unit.BYTES)
-      .register(registry);
-  private final Counter files = Counter.builder()
-      .name("floe_flush_files_total")
-      .help("Data files committed")
-      .register(registry);
-  private final Counter flushFailures = Counter.builder()
-      .name("floe_flush_failures_total")
-      .help("Flush attempts that failed and were retried (S3 or catalog unavailable, ...)")
-      .register(registry);
+  private final Histogram flushDuration =
+      Histogram.builder()
+          .name("floe_flush_duration_seconds")
+          .help("One flush: read the cut, write and upload Parquet, commit, delete from RocksDB")
+          .unit(Unit.SECONDS)
+          .classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+          .register(registry);
+  private final Counter flushedEvents =
+      Counter.builder()
+          .name("floe_flush_events_total")
+          .help("Events committed to the table")
+          .register(registry);
+  private final Counter flushedBufferBytes =
+      Counter.builder()
+          .name("floe_flush_buffer_bytes")
+          .help("Buffered (encoded) bytes committed to the table")
+          .unit(Unit.BYTES)
+          .register(registry);
+  private final Counter parquetBytes =
+      Counter.builder()
+          .name("floe_flush_parquet_bytes")
+          .help("Bytes of Parquet files written and committed")
+          .unit(Unit.BYTES)
+          .register(registry);
+  private final Counter files =
+      Counter.builder()
+          .name("floe_flush_files_total")
+          .help("Data files committed")
+          .register(registry);
+  private final Counter flushFailures =
+      Counter.builder()
+          .name("floe_flush_failures_total")
+          .help("Flush attempts that failed and were retried (S3 or catalog unavailable, ...)")
+          .register(registry);
 
-  private final Histogram fileSize = Histogram.builder()
-      .name("floe_flush_file_size_bytes")
-      .help("Size of each Parquet data file a flush wrote (the target is write.target-file-size-bytes; many small"
-          + " files mean flushes cut too early: raise flush.max-age-seconds, or let maintenance compact them)")
-      .unit(Unit.BYTES)
-      .classicUpperBounds(64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 32 << 20, 64 << 20, 128 << 20, 256 << 20,
-          512 << 20)
-      .register(registry);
+  private final Histogram fileSize =
+      Histogram.builder()
+          .name("floe_flush_file_size_bytes")
+          .help(
+              "Size of each Parquet data file a flush wrote (the target is write.target-file-size-bytes; many small"
+                  + " files mean flushes cut too early: raise flush.max-age-seconds, or let maintenance compact them)")
+          .unit(Unit.BYTES)
+          .classicUpperBounds(
+              64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 32 << 20, 64 << 20, 128 << 20,
+              256 << 20, 512 << 20)
+          .register(registry);
 
-  private final Counter columnMismatches = Counter.builder()
-      .name("floe_column_mismatches_total")
-      .help("Values that did not fit their typed column and were written as null (the payload keeps them), by column")
-      .labelNames("column")
-      .register(registry);
-  private final Counter columnRefreshFailures = Counter.builder()
-      .name("floe_columns_refresh_failures_total")
-      .help("Failed reads of the table's typed columns (the last known ones stay in use)")
-      .register(registry);
+  private final Counter columnMismatches =
+      Counter.builder()
+          .name("floe_column_mismatches_total")
+          .help(
+              "Values that did not fit their typed column and were written as null (the payload keeps them), by column")
+          .labelNames("column")
+          .register(registry);
+  private final Counter columnRefreshFailures =
+      Counter.builder()
+          .name("floe_columns_refresh_failures_total")
+          .help("Failed reads of the table's typed columns (the last known ones stay in use)")
+          .register(registry);
 
-  /** Values of {@code column} written as null because they did not fit its type, in one committed flush. */
+  /**
+   * Values of {@code column} written as null because they did not fit its type, in one committed
+   * flush.
+   */
   public void columnMismatches(String column, long count) {
     columnMismatches.labelValues(column).inc(count);
   }
@@ -140,8 +170,13 @@ public final class NodeMetrics {
 
   /** The typed columns this node fills, and when it last read them. */
   public void watchColumns(IntSupplier active, DoubleSupplier refreshedSeconds) {
-    gauge("floe_columns_active", "Typed columns this node fills (active column mappings)", active::getAsInt);
-    gauge("floe_columns_refreshed_timestamp_seconds", "When this node last read the table's typed columns",
+    gauge(
+        "floe_columns_active",
+        "Typed columns this node fills (active column mappings)",
+        active::getAsInt);
+    gauge(
+        "floe_columns_refreshed_timestamp_seconds",
+        "When this node last read the table's typed columns",
         refreshedSeconds);
   }
 
@@ -178,40 +213,76 @@ public final class NodeMetrics {
 
   /** The buffer's and the in-flight budget's gauges. */
   public void watchBuffer(BufferView buffer, LongSupplier inflightBytes) {
-    gauge("floe_buffer_bytes", "Encoded bytes buffered in RocksDB, not yet committed to the table",
+    gauge(
+        "floe_buffer_bytes",
+        "Encoded bytes buffered in RocksDB, not yet committed to the table",
         buffer::bufferedBytes);
-    gauge("floe_buffer_events", "Events buffered in RocksDB, not yet committed to the table",
+    gauge(
+        "floe_buffer_events",
+        "Events buffered in RocksDB, not yet committed to the table",
         buffer::bufferedEvents);
     gauge("floe_buffer_high_water_mark", "Last sequence written", buffer::highWaterMark);
-    gauge("floe_buffer_committed_sequence", "Last sequence committed to the table", buffer::committedSequence);
-    gauge("floe_node_inflight_bytes", "Bytes reserved by requests in progress", inflightBytes::getAsLong);
-    counter("floe_buffer_sst_written_bytes", "Bytes RocksDB wrote to SST files (memtable flushes of batches "
-        + "not yet committed, and reclaiming compactions)", buffer::sstBytesWritten);
+    gauge(
+        "floe_buffer_committed_sequence",
+        "Last sequence committed to the table",
+        buffer::committedSequence);
+    gauge(
+        "floe_node_inflight_bytes",
+        "Bytes reserved by requests in progress",
+        inflightBytes::getAsLong);
+    counter(
+        "floe_buffer_sst_written_bytes",
+        "Bytes RocksDB wrote to SST files (memtable flushes of batches "
+            + "not yet committed, and reclaiming compactions)",
+        buffer::sstBytesWritten);
   }
 
-  /** 1 while /health/ready answers 200, else 0 (what alarms watch: a node not ready refuses writes or is stuck). */
+  /**
+   * 1 while /health/ready answers 200, else 0 (what alarms watch: a node not ready refuses writes
+   * or is stuck).
+   */
   public void watchReady(BooleanSupplier ready) {
-    gauge("floe_node_ready", "1 when the node is ready (GET /health/ready answers 200), else 0",
+    gauge(
+        "floe_node_ready",
+        "1 when the node is ready (GET /health/ready answers 200), else 0",
         () -> ready.getAsBoolean() ? 1 : 0);
   }
 
-  /** Open HTTP connections, and those closed at once because {@code http.max-connections} was reached. */
+  /**
+   * Open HTTP connections, and those closed at once because {@code http.max-connections} was
+   * reached.
+   */
   public void watchConnections(IntSupplier open, LongSupplier refused) {
     gauge("floe_node_connections", "Open HTTP connections", open::getAsInt);
-    counter("floe_node_connections_refused", "HTTP connections closed at once: http.max-connections reached",
+    counter(
+        "floe_node_connections_refused",
+        "HTTP connections closed at once: http.max-connections reached",
         refused::getAsLong);
   }
 
   /** The flusher's gauges and the commit protocol's counters. */
-  public void watchFlush(DoubleSupplier lagSeconds, IntSupplier uploadConcurrency, LongSupplier commitAttempts,
+  public void watchFlush(
+      DoubleSupplier lagSeconds,
+      IntSupplier uploadConcurrency,
+      LongSupplier commitAttempts,
       LongSupplier commitRetries) {
-    gauge("floe_flush_lag_seconds", "Age of the oldest event not yet committed to the table", lagSeconds);
-    gauge("floe_flush_upload_concurrency", "Files the next flush writes and uploads at once",
+    gauge(
+        "floe_flush_lag_seconds",
+        "Age of the oldest event not yet committed to the table",
+        lagSeconds);
+    gauge(
+        "floe_flush_upload_concurrency",
+        "Files the next flush writes and uploads at once",
         uploadConcurrency::getAsInt);
-    counter("floe_commit_attempts", "Commit attempts, including retries after conflicts with other nodes",
+    counter(
+        "floe_commit_attempts",
+        "Commit attempts, including retries after conflicts with other nodes",
         commitAttempts::getAsLong);
-    counter("floe_commit_retries", "Commit attempts beyond one per commit: conflicts with other nodes"
-        + " committing to the table at the same time, and failed attempts", commitRetries::getAsLong);
+    counter(
+        "floe_commit_retries",
+        "Commit attempts beyond one per commit: conflicts with other nodes"
+            + " committing to the table at the same time, and failed attempts",
+        commitRetries::getAsLong);
   }
 
   private void gauge(String name, String help, DoubleSupplier value) {
@@ -246,7 +317,9 @@ public final class NodeMetrics {
     replays.inc();
   }
 
-  /** A request refused by the quota of the token named {@code token} ("events" or "bytes" ran out). */
+  /**
+   * A request refused by the quota of the token named {@code token} ("events" or "bytes" ran out).
+   */
   public void throttled(String token, String kind) {
     throttled.labelValues(token, kind).inc();
   }

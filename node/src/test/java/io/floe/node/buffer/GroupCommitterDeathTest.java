@@ -28,20 +28,23 @@ class GroupCommitterDeathTest {
     CountDownLatch writing = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicReference<Throwable> reported = new AtomicReference<>();
-    GroupCommitter.BatchAppender dying = (batches, keys) -> {
-      writing.countDown();
-      release.await();
-      throw new OutOfMemoryError("injected");
-    };
+    GroupCommitter.BatchAppender dying =
+        (batches, keys) -> {
+          writing.countDown();
+          release.await();
+          throw new OutOfMemoryError("injected");
+        };
     GroupCommitter committer = new GroupCommitter(dying, 1 << 20, new NodeMetrics(), reported::set);
     CompletableFuture<RocksBuffer.Appended> inGroup = committer.submit(batch());
     assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
     CompletableFuture<RocksBuffer.Appended> queued = committer.submit(batch());
     release.countDown();
 
-    assertThatThrownBy(() -> inGroup.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+    assertThatThrownBy(() -> inGroup.get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class)
         .hasCauseInstanceOf(OutOfMemoryError.class);
-    assertThatThrownBy(() -> queued.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    assertThatThrownBy(() -> queued.get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class);
     assertThat(reported.get()).isInstanceOf(OutOfMemoryError.class);
     assertThat(committer.alive()).isFalse();
     CompletableFuture<RocksBuffer.Appended> later = committer.submit(batch());
@@ -53,14 +56,16 @@ class GroupCommitterDeathTest {
   void anOrdinaryWriteFailureFailsOnlyItsGroup() throws Exception {
     AtomicReference<Throwable> reported = new AtomicReference<>();
     boolean[] fail = {true};
-    GroupCommitter.BatchAppender flaky = (batches, keys) -> {
-      if (fail[0]) {
-        fail[0] = false;
-        throw new java.io.IOException("disk hiccup");
-      }
-      return List.of(new RocksBuffer.Appended(1, 1));
-    };
-    try (GroupCommitter committer = new GroupCommitter(flaky, 1 << 20, new NodeMetrics(), reported::set)) {
+    GroupCommitter.BatchAppender flaky =
+        (batches, keys) -> {
+          if (fail[0]) {
+            fail[0] = false;
+            throw new java.io.IOException("disk hiccup");
+          }
+          return List.of(new RocksBuffer.Appended(1, 1));
+        };
+    try (GroupCommitter committer =
+        new GroupCommitter(flaky, 1 << 20, new NodeMetrics(), reported::set)) {
       assertThatThrownBy(() -> committer.submit(batch()).get(10, TimeUnit.SECONDS))
           .hasCauseInstanceOf(java.io.IOException.class);
       assertThat(committer.submit(batch()).get(10, TimeUnit.SECONDS).lastSequence()).isEqualTo(1);

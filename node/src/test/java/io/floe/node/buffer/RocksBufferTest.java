@@ -20,7 +20,8 @@ class RocksBufferTest {
   static EventBatch batch(String stream, int events, String tag) {
     EventBatch.Builder b = new EventBatch.Builder(stream, 1_000L, 64);
     for (int i = 0; i < events; i++) {
-      byte[] payload = ("{\"tag\":\"" + tag + "\",\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8);
+      byte[] payload =
+          ("{\"tag\":\"" + tag + "\",\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8);
       b.add(2_000L + i, ("k" + i).getBytes(StandardCharsets.UTF_8), payload, 0, payload.length);
     }
     return b.build();
@@ -28,13 +29,15 @@ class RocksBufferTest {
 
   private List<String> storedTags(RocksBuffer buffer) throws Exception {
     List<String> out = new ArrayList<>();
-    buffer.forEachBatch(buffer.committedSequence(), (first, b) -> {
-      var r = b.reader();
-      while (r.next()) {
-        out.add((first + r.index()) + "=" + r.payload());
-      }
-      return true;
-    });
+    buffer.forEachBatch(
+        buffer.committedSequence(),
+        (first, b) -> {
+          var r = b.reader();
+          while (r.next()) {
+            out.add((first + r.index()) + "=" + r.payload());
+          }
+          return true;
+        });
     return out;
   }
 
@@ -49,10 +52,15 @@ class RocksBufferTest {
     }
     try (RocksBuffer buffer = RocksBuffer.open(config, 7)) {
       assertThat(buffer.highWaterMark()).isEqualTo(5);
-      assertThat(storedTags(buffer)).containsExactly(
-          "1={\"tag\":\"a\",\"i\":0}", "2={\"tag\":\"a\",\"i\":1}", "3={\"tag\":\"a\",\"i\":2}",
-          "4={\"tag\":\"b\",\"i\":0}", "5={\"tag\":\"b\",\"i\":1}");
-      assertThat(buffer.append(List.of(batch("s", 1, "c")))).containsExactly(new RocksBuffer.Appended(6, 6));
+      assertThat(storedTags(buffer))
+          .containsExactly(
+              "1={\"tag\":\"a\",\"i\":0}",
+              "2={\"tag\":\"a\",\"i\":1}",
+              "3={\"tag\":\"a\",\"i\":2}",
+              "4={\"tag\":\"b\",\"i\":0}",
+              "5={\"tag\":\"b\",\"i\":1}");
+      assertThat(buffer.append(List.of(batch("s", 1, "c"))))
+          .containsExactly(new RocksBuffer.Appended(6, 6));
     }
   }
 
@@ -75,22 +83,41 @@ class RocksBufferTest {
     try (RocksBuffer buffer = RocksBuffer.open(config, 1)) {
       assertThat(buffer.committedSequence()).isEqualTo(5);
       assertThat(storedTags(buffer)).isEmpty();
-      assertThat(buffer.append(List.of(batch("s", 1, "c")))).containsExactly(new RocksBuffer.Appended(6, 6));
+      assertThat(buffer.append(List.of(batch("s", 1, "c"))))
+          .containsExactly(new RocksBuffer.Appended(6, 6));
     }
   }
 
   private long sstBytes() throws Exception {
     try (var files = java.nio.file.Files.list(dir)) {
-      return files.filter(f -> f.toString().endsWith(".sst")).mapToLong(f -> f.toFile().length()).sum();
+      return files
+          .filter(f -> f.toString().endsWith(".sst"))
+          .mapToLong(f -> f.toFile().length())
+          .sum();
     }
   }
 
   @Test
   void droppedRangesGiveTheirFilesBackWithoutCompaction() throws Exception {
-    BufferConfig small = BufferConfig.load(io.floe.common.config.Settings.of(Map.of(
-        "buffer.dir", dir.toString(), "buffer.durability", "async", "buffer.max-bytes", "1GiB",
-        "rocksdb.write-buffer-size", "1MiB", "rocksdb.max-write-buffer-number", "2",
-        "rocksdb.max-background-jobs", "2", "rocksdb.compression", "none")), 0);
+    BufferConfig small =
+        BufferConfig.load(
+            io.floe.common.config.Settings.of(
+                Map.of(
+                    "buffer.dir",
+                    dir.toString(),
+                    "buffer.durability",
+                    "async",
+                    "buffer.max-bytes",
+                    "1GiB",
+                    "rocksdb.write-buffer-size",
+                    "1MiB",
+                    "rocksdb.max-write-buffer-number",
+                    "2",
+                    "rocksdb.max-background-jobs",
+                    "2",
+                    "rocksdb.compression",
+                    "none")),
+            0);
     try (RocksBuffer buffer = RocksBuffer.open(small, 0)) {
       for (int i = 0; i < 150; i++) {
         buffer.append(List.of(batch("s", 2000, "b" + i)));
@@ -110,15 +137,32 @@ class RocksBufferTest {
   }
 
   /**
-   * Appends ~1 MiB batches into 1 MiB memtables and drops each batch once two newer ones exist
-   * (as the flusher commits behind ingestion); returns the bytes RocksDB wrote to SST files.
+   * Appends ~1 MiB batches into 1 MiB memtables and drops each batch once two newer ones exist (as
+   * the flusher commits behind ingestion); returns the bytes RocksDB wrote to SST files.
    */
-  private long sstBytesWrittenWhileCommittingBehind(Path into, int memtablesMerged) throws Exception {
-    BufferConfig c = BufferConfig.load(io.floe.common.config.Settings.of(Map.of(
-        "buffer.dir", into.toString(), "buffer.durability", "async", "buffer.max-bytes", "1GiB",
-        "rocksdb.write-buffer-size", "1MiB", "rocksdb.max-write-buffer-number", "8",
-        "rocksdb.min-write-buffer-number-to-merge", Integer.toString(memtablesMerged),
-        "rocksdb.max-background-jobs", "2", "rocksdb.compression", "none")), 0);
+  private long sstBytesWrittenWhileCommittingBehind(Path into, int memtablesMerged)
+      throws Exception {
+    BufferConfig c =
+        BufferConfig.load(
+            io.floe.common.config.Settings.of(
+                Map.of(
+                    "buffer.dir",
+                    into.toString(),
+                    "buffer.durability",
+                    "async",
+                    "buffer.max-bytes",
+                    "1GiB",
+                    "rocksdb.write-buffer-size",
+                    "1MiB",
+                    "rocksdb.max-write-buffer-number",
+                    "8",
+                    "rocksdb.min-write-buffer-number-to-merge",
+                    Integer.toString(memtablesMerged),
+                    "rocksdb.max-background-jobs",
+                    "2",
+                    "rocksdb.compression",
+                    "none")),
+            0);
     try (RocksBuffer buffer = RocksBuffer.open(c, 0)) {
       List<Long> ends = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
@@ -128,7 +172,8 @@ class RocksBufferTest {
         }
       }
       long deadline = System.nanoTime() + 20_000_000_000L;
-      while (buffer.property("rocksdb.num-running-flushes") > 0 || buffer.property("rocksdb.mem-table-flush-pending") > 0) {
+      while (buffer.property("rocksdb.num-running-flushes") > 0
+          || buffer.property("rocksdb.mem-table-flush-pending") > 0) {
         assertThat(System.nanoTime()).as("pending memtable flushes done").isLessThan(deadline);
         Thread.sleep(100);
       }
@@ -161,18 +206,21 @@ class RocksBufferTest {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
       NodeMetrics metrics = new NodeMetrics();
       List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
-      try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> { })) {
+      try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> {})) {
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
           int thread = t;
-          Thread th = new Thread(() -> {
-            for (int i = 0; i < 200; i++) {
-              CompletableFuture<RocksBuffer.Appended> f = committer.submit(batch("s", 5, thread + "-" + i));
-              synchronized (futures) {
-                futures.add(f);
-              }
-            }
-          });
+          Thread th =
+              new Thread(
+                  () -> {
+                    for (int i = 0; i < 200; i++) {
+                      CompletableFuture<RocksBuffer.Appended> f =
+                          committer.submit(batch("s", 5, thread + "-" + i));
+                      synchronized (futures) {
+                        futures.add(f);
+                      }
+                    }
+                  });
           threads.add(th);
           th.start();
         }
@@ -181,8 +229,11 @@ class RocksBufferTest {
         }
         CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
       }
-      List<RocksBuffer.Appended> ranges = futures.stream().map(CompletableFuture::join)
-          .sorted((a, b) -> Long.compare(a.firstSequence(), b.firstSequence())).toList();
+      List<RocksBuffer.Appended> ranges =
+          futures.stream()
+              .map(CompletableFuture::join)
+              .sorted((a, b) -> Long.compare(a.firstSequence(), b.firstSequence()))
+              .toList();
       long expected = 1;
       for (RocksBuffer.Appended a : ranges) {
         assertThat(a.firstSequence()).isEqualTo(expected);
@@ -199,8 +250,9 @@ class RocksBufferTest {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
       NodeMetrics metrics = new NodeMetrics();
       List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
-      try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> { })) {
-        // holding the buffer's monitor stalls the writer inside its first write, as a slow fsync would
+      try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> {})) {
+        // holding the buffer's monitor stalls the writer inside its first write, as a slow fsync
+        // would
         synchronized (buffer) {
           for (int i = 0; i < 100; i++) {
             futures.add(committer.submit(batch("s", 1, "r" + i)));
@@ -216,14 +268,17 @@ class RocksBufferTest {
   }
 
   private static long sample(String scrape, String name) {
-    return scrape.lines().filter(l -> l.startsWith(name + " "))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    return scrape
+        .lines()
+        .filter(l -> l.startsWith(name + " "))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @Test
   void closedCommitterRefusesNewWork() throws Exception {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
-      GroupCommitter committer = new GroupCommitter(buffer, new NodeMetrics(), e -> { });
+      GroupCommitter committer = new GroupCommitter(buffer, new NodeMetrics(), e -> {});
       committer.close();
       assertThat(committer.submit(batch("s", 1, "x"))).isCompletedExceptionally();
       assertThat(buffer.highWaterMark()).isZero();

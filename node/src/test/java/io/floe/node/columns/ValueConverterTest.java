@@ -33,7 +33,10 @@ class ValueConverterTest {
     assertThat(convert("0", Types.TimestampType.withZone()))
         .isEqualTo(java.time.OffsetDateTime.parse("1970-01-01T00:00:00Z"));
     mismatch("\"123e4567e89b12d3a456426614174000\"", Types.UUIDType.get(), "a uuid");
-    mismatch("[1,\"x\"]", Types.ListType.ofOptional(9, Types.LongType.get()), "element 2: expected a long");
+    mismatch(
+        "[1,\"x\"]",
+        Types.ListType.ofOptional(9, Types.LongType.get()),
+        "element 2: expected a long");
     mismatch("1", Types.ListType.ofOptional(9, Types.LongType.get()), "expected an array");
     assertThat(convert("null", Types.UUIDType.get())).isNull();
   }
@@ -44,6 +47,8 @@ class ValueConverterTest {
   }
 
   private static void mismatch(String json, org.apache.iceberg.types.Type type, String message) {
-    assertThatThrownBy(() -> convert(json, type)).isInstanceOf(ValueConverter.Mismatch.class).hasMessageContaining(message);
+    assertThatThrownBy(() -> convert(json, type))
+        .isInstanceOf(ValueConverter.Mismatch.class)
+        .hasMessageContaining(message);
   }
 }

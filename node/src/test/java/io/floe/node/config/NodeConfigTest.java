@@ -1,11 +1,10 @@
 package io.floe.node.config;
 
-import io.floe.common.config.ConfigException;
-import io.floe.common.config.Settings;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.common.config.ConfigException;
+import io.floe.common.config.Settings;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.Durability;
 import java.nio.file.Files;
@@ -31,10 +30,21 @@ class NodeConfigTest {
   @Test
   void environmentOverridesTheFile() throws Exception {
     Path file = tmp.resolve("node.properties");
-    Files.writeString(file, "http.port=9001\nbuffer.durability=async\nrocksdb.compression=zstd\n"
-        + "ingest.max-body-bytes=32MiB\nnode.partition-id=4\n");
-    NodeConfig c = NodeConfig.load(Settings.from(authOff(Map.of(
-        "FLOE_CONFIG_FILE", file.toString(), "FLOE_HTTP_PORT", "9002", "FLOE_BUFFER_MAX_BYTES", "2GiB"))));
+    Files.writeString(
+        file,
+        "http.port=9001\nbuffer.durability=async\nrocksdb.compression=zstd\n"
+            + "ingest.max-body-bytes=32MiB\nnode.partition-id=4\n");
+    NodeConfig c =
+        NodeConfig.load(
+            Settings.from(
+                authOff(
+                    Map.of(
+                        "FLOE_CONFIG_FILE",
+                        file.toString(),
+                        "FLOE_HTTP_PORT",
+                        "9002",
+                        "FLOE_BUFFER_MAX_BYTES",
+                        "2GiB"))));
     assertThat(c.httpPort()).isEqualTo(9002);
     assertThat(c.partitionId()).isEqualTo(4);
     assertThat(c.buffer().durability()).isEqualTo(Durability.ASYNC);
@@ -46,22 +56,53 @@ class NodeConfigTest {
 
   @Test
   void badValuesNameTheSetting() {
-    assertThatThrownBy(() -> NodeConfig.load(Settings.from(authOff(Map.of("FLOE_HTTP_PORT", "eighty")))))
+    assertThatThrownBy(
+            () -> NodeConfig.load(Settings.from(authOff(Map.of("FLOE_HTTP_PORT", "eighty")))))
         .isInstanceOf(ConfigException.class)
         .hasMessage("FLOE_HTTP_PORT (http.port) must be an integer in 0..65535, got 'eighty'");
-    assertThatThrownBy(() -> NodeConfig.load(Settings.from(authOff(Map.of("FLOE_BUFFER_DURABILITY", "maybe")))))
-        .hasMessage("FLOE_BUFFER_DURABILITY (buffer.durability) must be one of sync|async|none, got 'maybe'");
-    assertThatThrownBy(() -> NodeConfig.load(Settings.from(authOff(Map.of("FLOE_INGEST_MAX_BODY_BYTES", "12 parsecs")))))
-        .hasMessageStartingWith("FLOE_INGEST_MAX_BODY_BYTES (ingest.max-body-bytes) must be a byte size");
-    assertThatThrownBy(() -> NodeConfig.load(Settings.from(authOff(Map.of(
-            "FLOE_INGEST_MAX_BODY_BYTES", "64MiB", "FLOE_INGEST_INFLIGHT_MAX_BYTES", "32MiB")))))
-        .hasMessageStartingWith("FLOE_INGEST_INFLIGHT_MAX_BYTES (ingest.inflight-max-bytes) must be at least");
-    assertThatThrownBy(() -> NodeConfig.load(Settings.from(authOff(Map.of(
-            "FLOE_ROCKSDB_MAX_WRITE_BUFFER_NUMBER", "8", "FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE", "8")))))
-        .hasMessageStartingWith("FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE "
-            + "(rocksdb.min-write-buffer-number-to-merge) must be below rocksdb.max-write-buffer-number (8)");
-    assertThatThrownBy(() -> NodeConfig.load(Settings.from(authOff(Map.of("FLOE_CONFIG_FILE", "/nonexistent/x.properties")))))
-        .hasMessageStartingWith("FLOE_CONFIG_FILE: cannot read configuration file '/nonexistent/x.properties'");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(Settings.from(authOff(Map.of("FLOE_BUFFER_DURABILITY", "maybe")))))
+        .hasMessage(
+            "FLOE_BUFFER_DURABILITY (buffer.durability) must be one of sync|async|none, got 'maybe'");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(
+                    Settings.from(authOff(Map.of("FLOE_INGEST_MAX_BODY_BYTES", "12 parsecs")))))
+        .hasMessageStartingWith(
+            "FLOE_INGEST_MAX_BODY_BYTES (ingest.max-body-bytes) must be a byte size");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(
+                    Settings.from(
+                        authOff(
+                            Map.of(
+                                "FLOE_INGEST_MAX_BODY_BYTES",
+                                "64MiB",
+                                "FLOE_INGEST_INFLIGHT_MAX_BYTES",
+                                "32MiB")))))
+        .hasMessageStartingWith(
+            "FLOE_INGEST_INFLIGHT_MAX_BYTES (ingest.inflight-max-bytes) must be at least");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(
+                    Settings.from(
+                        authOff(
+                            Map.of(
+                                "FLOE_ROCKSDB_MAX_WRITE_BUFFER_NUMBER",
+                                "8",
+                                "FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE",
+                                "8")))))
+        .hasMessageStartingWith(
+            "FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE "
+                + "(rocksdb.min-write-buffer-number-to-merge) must be below rocksdb.max-write-buffer-number (8)");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(
+                    Settings.from(
+                        authOff(Map.of("FLOE_CONFIG_FILE", "/nonexistent/x.properties")))))
+        .hasMessageStartingWith(
+            "FLOE_CONFIG_FILE: cannot read configuration file '/nonexistent/x.properties'");
   }
 
   @Test
@@ -76,10 +117,16 @@ class NodeConfigTest {
   @Test
   void authenticationIsRequiredUnlessExplicitlyDisabled() {
     assertThatThrownBy(() -> NodeConfig.load(Settings.from(Map.of())))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith("auth.tokens-file: authentication is required");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("auth.tokens-file: authentication is required");
     assertThatThrownBy(() -> NodeConfig.load(Settings.from(Map.of("FLOE_HTTP_AUTH_TOKEN", ""))))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith("http.auth-token: the token is empty");
-    assertThat(NodeConfig.load(Settings.from(Map.of("FLOE_HTTP_AUTH_TOKEN", "s3cret"))).auth().enabled()).isTrue();
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("http.auth-token: the token is empty");
+    assertThat(
+            NodeConfig.load(Settings.from(Map.of("FLOE_HTTP_AUTH_TOKEN", "s3cret")))
+                .auth()
+                .enabled())
+        .isTrue();
   }
 
   /** The environment plus FLOE_AUTH_DISABLED=true: these tests are about other settings. */

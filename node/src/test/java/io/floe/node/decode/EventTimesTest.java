@@ -14,15 +14,34 @@ class EventTimesTest {
   void theFastPathAgreesWithTheGeneralParser() {
     Random random = new Random(5);
     for (int i = 0; i < 20_000; i++) {
-      String text = String.format("%04d-%02d-%02d%s%02d:%02d:%02d%s%s", random.nextInt(10_000), random.nextInt(14),
-          random.nextInt(33), List.of("T", "t", " ").get(random.nextInt(3)), random.nextInt(25), random.nextInt(61),
-          random.nextInt(61), List.of("", ".1", ".123", ".123456", ".123456789", ".1234567891", ".").get(random.nextInt(7)),
-          List.of("Z", "z", "+01:00", "-05:30", "+18:00", "+19:00", "+0100", "", "+01:00:00").get(random.nextInt(9)));
+      String text =
+          String.format(
+              "%04d-%02d-%02d%s%02d:%02d:%02d%s%s",
+              random.nextInt(10_000),
+              random.nextInt(14),
+              random.nextInt(33),
+              List.of("T", "t", " ").get(random.nextInt(3)),
+              random.nextInt(25),
+              random.nextInt(61),
+              random.nextInt(61),
+              List.of("", ".1", ".123", ".123456", ".123456789", ".1234567891", ".")
+                  .get(random.nextInt(7)),
+              List.of("Z", "z", "+01:00", "-05:30", "+18:00", "+19:00", "+0100", "", "+01:00:00")
+                  .get(random.nextInt(9)));
       assertAgree(text);
     }
-    for (String edge : List.of("0001-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59.999999Z",
-        "9999-12-31T23:59:59-01:00", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "1969-12-31T23:59:59.5Z",
-        "2026-12-03T10:15:30.123456+01:00", "2026-12-03T10:15Z", "x026-12-03T10:15:30Z")) {
+    for (String edge :
+        List.of(
+            "0001-01-01T00:00:00Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:59:59.999999Z",
+            "9999-12-31T23:59:59-01:00",
+            "2024-02-29T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "1969-12-31T23:59:59.5Z",
+            "2026-12-03T10:15:30.123456+01:00",
+            "2026-12-03T10:15Z",
+            "x026-12-03T10:15:30Z")) {
       assertAgree(edge);
     }
   }
@@ -40,7 +59,8 @@ class EventTimesTest {
       assertThat(fast).as(text).isEqualTo(expected);
     }
     if (expected == null) {
-      assertThatThrownBy(() -> EventTimes.parseRfc3339(b, 1, b.length - 1)).as(text)
+      assertThatThrownBy(() -> EventTimes.parseRfc3339(b, 1, b.length - 1))
+          .as(text)
           .isInstanceOf(IllegalArgumentException.class);
     } else {
       assertThat(EventTimes.parseRfc3339(b, 1, b.length - 1)).as(text).isEqualTo(expected);

@@ -42,24 +42,30 @@ class FieldPathsTest {
       int[] decoderStart = new int[paths.size()];
       int[] decoderEnd = new int[paths.size()];
       byte[][] input = new byte[1][];
-      EventCheck spy = new EventCheck() {
-        final FieldPaths fp = new FieldPaths(paths);
+      EventCheck spy =
+          new EventCheck() {
+            final FieldPaths fp = new FieldPaths(paths);
 
-        @Override
-        public FieldPaths paths() {
-          return fp;
-        }
+            @Override
+            public FieldPaths paths() {
+              return fp;
+            }
 
-        @Override
-        public String problem(byte[] json, int[] s, int[] e) {
-          System.arraycopy(s, 0, decoderStart, 0, s.length);
-          System.arraycopy(e, 0, decoderEnd, 0, e.length);
-          input[0] = json;
-          return null;
-        }
-      };
+            @Override
+            public String problem(byte[] json, int[] s, int[] e) {
+              System.arraycopy(s, 0, decoderStart, 0, s.length);
+              System.arraycopy(e, 0, decoderEnd, 0, e.length);
+              input[0] = json;
+              return null;
+            }
+          };
       byte[] line = (event + "\n").getBytes(StandardCharsets.UTF_8);
-      new JsonEventDecoder(new FieldNames("key", "event_time"), 1 << 20, 5, new EventBatch.Builder("s", 5, 4096), spy)
+      new JsonEventDecoder(
+              new FieldNames("key", "event_time"),
+              1 << 20,
+              5,
+              new EventBatch.Builder("s", 5, 4096),
+              spy)
           .decodeNdjson(line, line.length);
       JsonNode tree = JSON.readTree(event);
       for (int i = 0; i < paths.size(); i++) {
@@ -73,8 +79,15 @@ class FieldPathsTest {
         } else {
           String found = new String(bytes, start[i], end[i] - start[i], StandardCharsets.UTF_8);
           assertThat(JSON.readTree(found)).as("%s in %s", paths.get(i), event).isEqualTo(expected);
-          String recorded = new String(input[0], decoderStart[i], decoderEnd[i] - decoderStart[i], StandardCharsets.UTF_8);
-          assertThat(JSON.readTree(recorded)).as("decoder: %s in %s", paths.get(i), event).isEqualTo(expected);
+          String recorded =
+              new String(
+                  input[0],
+                  decoderStart[i],
+                  decoderEnd[i] - decoderStart[i],
+                  StandardCharsets.UTF_8);
+          assertThat(JSON.readTree(recorded))
+              .as("decoder: %s in %s", paths.get(i), event)
+              .isEqualTo(expected);
         }
       }
     }
@@ -94,7 +107,9 @@ class FieldPathsTest {
       if (sb.length() > 1) {
         sb.append(random.nextBoolean() ? "," : " , ");
       }
-      sb.append(JSON.valueToTree(name).toString()).append(random.nextBoolean() ? ":" : " : ").append(value(random, depth));
+      sb.append(JSON.valueToTree(name).toString())
+          .append(random.nextBoolean() ? ":" : " : ")
+          .append(value(random, depth));
     }
     return sb.append('}').toString();
   }

@@ -23,11 +23,17 @@ import org.junit.jupiter.api.Test;
  */
 class JsonScannerAgreementTest {
   private static final JsonFactory JACKSON = new JsonFactory();
+
   /** Field names the generator never uses, so no key/time rule can refuse a line. */
   private static final FieldNames UNUSED = new FieldNames("not_generated_k", "not_generated_t");
+
   private static final String MUTATIONS = "{}[]:,\"\\ \t\r-+.eE0123456789tfnulrsaxb/";
-  private static final String[] TEXTS = {"", "a", "hello world", "é", "😀", "\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\/"};
-  private static final String[] NUMBERS = {"0", "-0", "1", "-12", "3.25", "1e9", "-2.5E-3", "1E+2", "123456789012345678901234567890"};
+  private static final String[] TEXTS = {
+    "", "a", "hello world", "é", "😀", "\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\/"
+  };
+  private static final String[] NUMBERS = {
+    "0", "-0", "1", "-12", "3.25", "1e9", "-2.5E-3", "1E+2", "123456789012345678901234567890"
+  };
 
   @Test
   void acceptsExactlyWhatJacksonAccepts() throws IOException {
@@ -48,14 +54,18 @@ class JsonScannerAgreementTest {
       try {
         batch = decode(bytes);
       } catch (IngestException.BadRequest e) {
-        assertThat(reference).as("scanner refused (%s) what Jackson accepts: %s", e.getMessage(), line).isFalse();
+        assertThat(reference)
+            .as("scanner refused (%s) what Jackson accepts: %s", e.getMessage(), line)
+            .isFalse();
         refused++;
         continue;
       }
       assertThat(reference).as("scanner accepted what Jackson refuses: %s", line).isTrue();
       EventBatchReader r = batch.reader();
       assertThat(r.next()).isTrue();
-      assertThat(tokens(r.payload().getBytes(StandardCharsets.UTF_8))).as(line).isEqualTo(tokens(bytes));
+      assertThat(tokens(r.payload().getBytes(StandardCharsets.UTF_8)))
+          .as(line)
+          .isEqualTo(tokens(bytes));
       assertThat(r.payload()).doesNotContain("\n");
       accepted++;
     }
@@ -92,20 +102,29 @@ class JsonScannerAgreementTest {
       {'{', '"', 'a', '"', ':', '"', (byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80, '"', '}'},
     };
     for (byte[] b : bad) {
-      assertThatThrownBy(() -> decode(b)).isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("UTF-8");
+      assertThatThrownBy(() -> decode(b))
+          .isInstanceOf(IngestException.BadRequest.class)
+          .hasMessageContaining("UTF-8");
     }
-    String deep = "{\"a\":" + "[".repeat(JsonScanner.MAX_DEPTH) + "]".repeat(JsonScanner.MAX_DEPTH) + "}";
-    assertThatThrownBy(() -> decode(deep.getBytes(StandardCharsets.UTF_8))).hasMessageContaining("nested deeper");
-    String ok = "{\"a\":" + "[".repeat(JsonScanner.MAX_DEPTH - 1) + "]".repeat(JsonScanner.MAX_DEPTH - 1) + "}";
+    String deep =
+        "{\"a\":" + "[".repeat(JsonScanner.MAX_DEPTH) + "]".repeat(JsonScanner.MAX_DEPTH) + "}";
+    assertThatThrownBy(() -> decode(deep.getBytes(StandardCharsets.UTF_8)))
+        .hasMessageContaining("nested deeper");
+    String ok =
+        "{\"a\":"
+            + "[".repeat(JsonScanner.MAX_DEPTH - 1)
+            + "]".repeat(JsonScanner.MAX_DEPTH - 1)
+            + "}";
     assertThat(decode(ok.getBytes(StandardCharsets.UTF_8)).count()).isEqualTo(1);
   }
 
   @Test
   void keyAndTimeFieldsMayBeEscapedOrAnyScalar() {
     FieldNames fields = new FieldNames("key", "ts");
-    byte[] body = ("{\"k\\u0065y\":\"a\\\"b\",\"ts\":\"2026-11-23T10:00:00Z\"}\n"
-        + "{\"key\":true,\"ts\":-1000}\n{\"key\":-1.5e2,\"ts\":null}\n{\"ts\":\"2026-11-23T10:00:00\\u005a\",\"key\":null}")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ("{\"k\\u0065y\":\"a\\\"b\",\"ts\":\"2026-11-23T10:00:00Z\"}\n"
+                + "{\"key\":true,\"ts\":-1000}\n{\"key\":-1.5e2,\"ts\":null}\n{\"ts\":\"2026-11-23T10:00:00\\u005a\",\"key\":null}")
+            .getBytes(StandardCharsets.UTF_8);
     EventBatch.Builder out = new EventBatch.Builder("s", 5, 256);
     new JsonEventDecoder(fields, 1 << 20, 5, out, null).decodeNdjson(body, body.length);
     List<String> seen = new ArrayList<>();
@@ -113,12 +132,16 @@ class JsonScannerAgreementTest {
     while (r.next()) {
       seen.add(r.key() + "@" + r.eventTimeMicros());
     }
-    assertThat(seen).containsExactly(
-        "a\"b@1795428000000000", "true@-1000000", "-1.5e2@5", "null@1795428000000000");
+    assertThat(seen)
+        .containsExactly(
+            "a\"b@1795428000000000", "true@-1000000", "-1.5e2@5", "null@1795428000000000");
     byte[] overflow = "{\"ts\":99999999999999999999}".getBytes(StandardCharsets.UTF_8);
-    assertThatThrownBy(() -> new JsonEventDecoder(fields, 1 << 20, 5, new EventBatch.Builder("s", 5, 64), null)
-        .decodeNdjson(overflow, overflow.length))
-        .hasMessageContaining("line 1: field 'ts'").hasMessageContaining("not a valid epoch milliseconds");
+    assertThatThrownBy(
+            () ->
+                new JsonEventDecoder(fields, 1 << 20, 5, new EventBatch.Builder("s", 5, 64), null)
+                    .decodeNdjson(overflow, overflow.length))
+        .hasMessageContaining("line 1: field 'ts'")
+        .hasMessageContaining("not a valid epoch milliseconds");
   }
 
   private static EventBatch decode(byte[] line) {
@@ -165,7 +188,10 @@ class JsonScannerAgreementTest {
     return switch (random.nextInt(3)) {
       case 0 -> s.substring(0, at) + c + s.substring(at); // insert
       case 1 -> at < s.length() ? s.substring(0, at) + c + s.substring(at + 1) : s + c; // replace
-      default -> at < s.length() ? s.substring(0, at) + s.substring(at + 1) : s.substring(0, s.length() - 1); // delete
+      default ->
+          at < s.length()
+              ? s.substring(0, at) + s.substring(at + 1)
+              : s.substring(0, s.length() - 1); // delete
     };
   }
 
@@ -173,8 +199,15 @@ class JsonScannerAgreementTest {
     StringBuilder sb = new StringBuilder("{");
     int n = random.nextInt(depth == 0 ? 1 : 0, 4);
     for (int i = 0; i < n; i++) {
-      sb.append(i > 0 ? "," : "").append(space(random)).append('"').append((char) ('a' + random.nextInt(3)))
-          .append('"').append(space(random)).append(':').append(space(random)).append(value(random, depth + 1));
+      sb.append(i > 0 ? "," : "")
+          .append(space(random))
+          .append('"')
+          .append((char) ('a' + random.nextInt(3)))
+          .append('"')
+          .append(space(random))
+          .append(':')
+          .append(space(random))
+          .append(value(random, depth + 1));
     }
     return sb.append(space(random)).append('}').toString();
   }

@@ -43,32 +43,43 @@ class RequestDecoderTest {
 
   @Test
   void ndjsonKeepsEventsVerbatimButCompact() {
-    EventBatch batch = decode(RequestDecoder.Format.NDJSON,
-        "{\"key\":\"u1\",\"event_time\":\"2026-11-23T10:00:00.123456Z\",\"a\": [1, 2.50e3]}\n"
-            + "\n"
-            + "  {\"s\": \"keep  spaces \\\" and \\\\ \", \"event_time\": 1795000000123}\r\n"
-            + "{\"key\":42,\"n\":{\"deep\":[{\"key\":\"inner\"}]}}");
+    EventBatch batch =
+        decode(
+            RequestDecoder.Format.NDJSON,
+            "{\"key\":\"u1\",\"event_time\":\"2026-11-23T10:00:00.123456Z\",\"a\": [1, 2.50e3]}\n"
+                + "\n"
+                + "  {\"s\": \"keep  spaces \\\" and \\\\ \", \"event_time\": 1795000000123}\r\n"
+                + "{\"key\":42,\"n\":{\"deep\":[{\"key\":\"inner\"}]}}");
     assertThat(batch.stream()).isEqualTo("clicks");
-    assertThat(events(batch)).containsExactly(
-        new Event(1_795_428_000_123_456L, "u1",
-            "{\"key\":\"u1\",\"event_time\":\"2026-11-23T10:00:00.123456Z\",\"a\":[1,2.50e3]}"),
-        new Event(1_795_000_000_123_000L, null,
-            "{\"s\":\"keep  spaces \\\" and \\\\ \",\"event_time\":1795000000123}"),
-        new Event(INGEST, "42", "{\"key\":42,\"n\":{\"deep\":[{\"key\":\"inner\"}]}}"));
+    assertThat(events(batch))
+        .containsExactly(
+            new Event(
+                1_795_428_000_123_456L,
+                "u1",
+                "{\"key\":\"u1\",\"event_time\":\"2026-11-23T10:00:00.123456Z\",\"a\":[1,2.50e3]}"),
+            new Event(
+                1_795_000_000_123_000L,
+                null,
+                "{\"s\":\"keep  spaces \\\" and \\\\ \",\"event_time\":1795000000123}"),
+            new Event(INGEST, "42", "{\"key\":42,\"n\":{\"deep\":[{\"key\":\"inner\"}]}}"));
   }
 
   @Test
   void rfc3339Variants() {
     assertThat(EventTimes.parseRfc3339("2026-11-23T10:00:00Z")).isEqualTo(1_795_428_000_000_000L);
-    assertThat(EventTimes.parseRfc3339("2026-11-23 11:00:00+01:00")).isEqualTo(1_795_428_000_000_000L);
+    assertThat(EventTimes.parseRfc3339("2026-11-23 11:00:00+01:00"))
+        .isEqualTo(1_795_428_000_000_000L);
     assertThat(EventTimes.parseRfc3339("2026-11-23t10:00:00.5z")).isEqualTo(1_795_428_000_500_000L);
-    assertThatThrownBy(() -> EventTimes.parseRfc3339("2026-11-23T10:00:00")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EventTimes.parseRfc3339("2026-11-23T10:00:00"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void jsonArrayAndSingleObject() {
     EventBatch array = decode(RequestDecoder.Format.JSON, "[ {\"a\" : 1} , {\"key\":\"k\"} ]");
-    assertThat(events(array)).extracting(Event::payload).containsExactly("{\"a\":1}", "{\"key\":\"k\"}");
+    assertThat(events(array))
+        .extracting(Event::payload)
+        .containsExactly("{\"a\":1}", "{\"key\":\"k\"}");
     assertThat(events(array)).extracting(Event::key).containsExactly(null, "k");
     EventBatch single = decode(RequestDecoder.Format.JSON, " {\"x\": {\"y\": null}} ");
     assertThat(events(single)).extracting(Event::payload).containsExactly("{\"x\":{\"y\":null}}");
@@ -76,10 +87,19 @@ class RequestDecoderTest {
 
   @Test
   void fieldNamesChosenPerRequest() {
-    byte[] body = "{\"user\":\"u9\",\"ts\":1000,\"key\":\"ignored\"}".getBytes(StandardCharsets.UTF_8);
-    EventBatch batch = decoder.decode("s", RequestDecoder.Format.NDJSON, null, body, body.length,
-        new FieldNames("user", "ts"), INGEST);
-    assertThat(events(batch)).containsExactly(new Event(1_000_000L, "u9", new String(body, StandardCharsets.UTF_8)));
+    byte[] body =
+        "{\"user\":\"u9\",\"ts\":1000,\"key\":\"ignored\"}".getBytes(StandardCharsets.UTF_8);
+    EventBatch batch =
+        decoder.decode(
+            "s",
+            RequestDecoder.Format.NDJSON,
+            null,
+            body,
+            body.length,
+            new FieldNames("user", "ts"),
+            INGEST);
+    assertThat(events(batch))
+        .containsExactly(new Event(1_000_000L, "u9", new String(body, StandardCharsets.UTF_8)));
   }
 
   @Test
@@ -95,7 +115,8 @@ class RequestDecoderTest {
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "br", zst))
         .isInstanceOf(IngestException.UnsupportedMedia.class);
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "gzip", new byte[] {1, 2, 3}))
-        .isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("gzip");
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageContaining("gzip");
   }
 
   @Test
@@ -108,7 +129,8 @@ class RequestDecoderTest {
       }
     }
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "gzip", gz.toByteArray()))
-        .isInstanceOf(IngestException.TooLarge.class).hasMessageContaining("ingest.max-decoded-bytes");
+        .isInstanceOf(IngestException.TooLarge.class)
+        .hasMessageContaining("ingest.max-decoded-bytes");
   }
 
   @Test
@@ -117,16 +139,20 @@ class RequestDecoderTest {
     byte[] arrayBomb = {(byte) 0xdd, 0x40, 0x00, 0x00, 0x00};
     assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, arrayBomb))
         .isInstanceOf(IngestException.BadRequest.class)
-        .hasMessageContaining("element 1: a container declares 1073741824 values but only 0 bytes follow");
+        .hasMessageContaining(
+            "element 1: a container declares 1073741824 values but only 0 bytes follow");
     // a map with a str32 value claiming 1 GiB
     byte[] stringBomb = {(byte) 0x81, (byte) 0xa1, 'v', (byte) 0xdb, 0x40, 0x00, 0x00, 0x00, 'x'};
     assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, stringBomb))
         .isInstanceOf(IngestException.BadRequest.class)
         .hasMessageContaining("declares 1073741824 bytes but only 1 follow");
     // map32 claiming 2^31-1 pairs inside an event
-    byte[] mapBomb = {(byte) 0x81, (byte) 0xa1, 'v', (byte) 0xdf, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff};
+    byte[] mapBomb = {
+      (byte) 0x81, (byte) 0xa1, 'v', (byte) 0xdf, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff
+    };
     assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, mapBomb))
-        .isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("values but only");
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageContaining("values but only");
   }
 
   @Test
@@ -139,7 +165,8 @@ class RequestDecoderTest {
     deep.packNil();
     deep.close();
     assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, deep.toByteArray()))
-        .isInstanceOf(IngestException.BadRequest.class).hasMessageContaining("nested deeper than 512 levels");
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageContaining("nested deeper than 512 levels");
 
     MessageBufferPacker ok = MessagePack.newDefaultBufferPacker();
     ok.packMapHeader(1).packString("a");
@@ -155,28 +182,42 @@ class RequestDecoderTest {
   void msgpackMapsBecomeCompactJson() throws IOException {
     MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
     p.packArrayHeader(2);
-    p.packMapHeader(3).packString("key").packString("k1").packString("event_time").packLong(2000)
-        .packString("v").packArrayHeader(2).packDouble(1.5).packNil();
-    p.packMapHeader(2).packString("b").packBinaryHeader(2).writePayload(new byte[] {1, 2})
-        .packString("t").packBoolean(true);
+    p.packMapHeader(3)
+        .packString("key")
+        .packString("k1")
+        .packString("event_time")
+        .packLong(2000)
+        .packString("v")
+        .packArrayHeader(2)
+        .packDouble(1.5)
+        .packNil();
+    p.packMapHeader(2)
+        .packString("b")
+        .packBinaryHeader(2)
+        .writePayload(new byte[] {1, 2})
+        .packString("t")
+        .packBoolean(true);
     p.close();
     byte[] body = p.toByteArray();
     EventBatch batch = decode(RequestDecoder.Format.MSGPACK, null, body);
-    assertThat(events(batch)).containsExactly(
-        new Event(2_000_000L, "k1", "{\"key\":\"k1\",\"event_time\":2000,\"v\":[1.5,null]}"),
-        new Event(INGEST, null, "{\"b\":\"AQI=\",\"t\":true}"));
+    assertThat(events(batch))
+        .containsExactly(
+            new Event(2_000_000L, "k1", "{\"key\":\"k1\",\"event_time\":2000,\"v\":[1.5,null]}"),
+            new Event(INGEST, null, "{\"b\":\"AQI=\",\"t\":true}"));
   }
 
   @Test
   void errorsNameTheLineOrElement() {
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\n{\"a\":}\n"))
-        .isInstanceOf(IngestException.BadRequest.class).hasMessageStartingWith("line 2");
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageStartingWith("line 2");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\n[1]\n"))
         .hasMessageStartingWith("line 2: each NDJSON line must be a JSON object");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1} {\"b\":2}"))
         .hasMessageContaining("line 1: more than one JSON value");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\nxyz\n"))
-        .isInstanceOf(IngestException.BadRequest.class).hasMessageStartingWith("line 2");
+        .isInstanceOf(IngestException.BadRequest.class)
+        .hasMessageStartingWith("line 2");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\n{\"a\":\n2}\n"))
         .hasMessageStartingWith("line 2: the event does not end on its line");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.JSON, "[{\"a\":1},{\"a\":1},\"x\"]"))
@@ -187,8 +228,10 @@ class RequestDecoderTest {
         .isInstanceOf(IngestException.BadRequest.class);
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"event_time\":\"yesterday\"}"))
         .isInstanceOf(IngestException.BadRequest.class)
-        .hasMessageContaining("line 1: field 'event_time'").hasMessageContaining("RFC 3339");
-    assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\n{\"event_time\":true}"))
+        .hasMessageContaining("line 1: field 'event_time'")
+        .hasMessageContaining("RFC 3339");
+    assertThatThrownBy(
+            () -> decode(RequestDecoder.Format.NDJSON, "{\"a\":1}\n{\"event_time\":true}"))
         .hasMessageStartingWith("line 2: field 'event_time'");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"event_time\":1e3}"))
         .isInstanceOf(IngestException.BadRequest.class);
@@ -198,26 +241,34 @@ class RequestDecoderTest {
         .hasMessageContaining("no events");
     assertThatThrownBy(() -> decode(RequestDecoder.Format.MSGPACK, null, new byte[] {(byte) 0xc1}))
         .isInstanceOf(IngestException.BadRequest.class);
-    assertThatThrownBy(() -> decode(RequestDecoder.Format.NDJSON, "{\"a\":\"" + "x".repeat(5000) + "\"}"))
-        .isInstanceOf(IngestException.TooLarge.class).hasMessageContaining("line 1");
+    assertThatThrownBy(
+            () -> decode(RequestDecoder.Format.NDJSON, "{\"a\":\"" + "x".repeat(5000) + "\"}"))
+        .isInstanceOf(IngestException.TooLarge.class)
+        .hasMessageContaining("line 1");
   }
 
   @Test
   void streamNamesAndMediaTypes() {
     RequestDecoder.checkStream("clicks_v2-eu");
     for (String bad : new String[] {"Clicks", "1abc", "", "a".repeat(129), "a.b", "a/b"}) {
-      assertThatThrownBy(() -> RequestDecoder.checkStream(bad)).isInstanceOf(IngestException.BadRequest.class);
+      assertThatThrownBy(() -> RequestDecoder.checkStream(bad))
+          .isInstanceOf(IngestException.BadRequest.class);
     }
-    assertThat(RequestDecoder.format("application/x-ndjson; charset=utf-8")).isEqualTo(RequestDecoder.Format.NDJSON);
+    assertThat(RequestDecoder.format("application/x-ndjson; charset=utf-8"))
+        .isEqualTo(RequestDecoder.Format.NDJSON);
     assertThat(RequestDecoder.format("Application/JSON")).isEqualTo(RequestDecoder.Format.JSON);
-    assertThat(RequestDecoder.format("application/msgpack")).isEqualTo(RequestDecoder.Format.MSGPACK);
-    assertThatThrownBy(() -> RequestDecoder.format("text/plain")).isInstanceOf(IngestException.UnsupportedMedia.class);
-    assertThatThrownBy(() -> RequestDecoder.format(null)).isInstanceOf(IngestException.UnsupportedMedia.class);
+    assertThat(RequestDecoder.format("application/msgpack"))
+        .isEqualTo(RequestDecoder.Format.MSGPACK);
+    assertThatThrownBy(() -> RequestDecoder.format("text/plain"))
+        .isInstanceOf(IngestException.UnsupportedMedia.class);
+    assertThatThrownBy(() -> RequestDecoder.format(null))
+        .isInstanceOf(IngestException.UnsupportedMedia.class);
   }
 
   @Test
   void storedBatchRoundTrips() {
-    EventBatch batch = decode(RequestDecoder.Format.NDJSON, "{\"key\":\"ü\",\"x\":\"é\"}\n{\"y\":1}");
+    EventBatch batch =
+        decode(RequestDecoder.Format.NDJSON, "{\"key\":\"ü\",\"x\":\"é\"}\n{\"y\":1}");
     EventBatch stored = EventBatch.fromStored(batch.toByteArray());
     assertThat(stored.count()).isEqualTo(2);
     assertThat(stored.stream()).isEqualTo("clicks");

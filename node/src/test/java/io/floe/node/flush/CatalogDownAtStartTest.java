@@ -18,15 +18,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A node that held its partition before starts while the catalog is down: it takes and
- * acknowledges writes at once, and claims, recovers and flushes them when the catalog is back.
+ * A node that held its partition before starts while the catalog is down: it takes and acknowledges
+ * writes at once, and claims, recovers and flushes them when the catalog is back.
  */
 class CatalogDownAtStartTest {
   @TempDir Path tmp;
 
   private CatalogService catalog(LocalS3 s3, int port) throws Exception {
-    return LocalCatalog.start(tmp.resolve("catalog.db"), s3.fileIoProperties(),
-        Map.of("FLOE_SERVICE_PORT", Integer.toString(port), "FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse"));
+    return LocalCatalog.start(
+        tmp.resolve("catalog.db"),
+        s3.fileIoProperties(),
+        Map.of(
+            "FLOE_SERVICE_PORT",
+            Integer.toString(port),
+            "FLOE_CATALOG_WAREHOUSE",
+            "s3://floe/warehouse"));
   }
 
   @Test
@@ -34,11 +40,29 @@ class CatalogDownAtStartTest {
     int port = FreePort.pick();
     try (LocalS3 s3 = LocalS3.start(tmp.resolve("s3"), 0, "floe")) {
       CatalogService service = catalog(s3, port);
-      Map<String, String> s = new java.util.HashMap<>(Map.of(
-          "node.partition-id", "5", "http.port", "0", "http.host", "127.0.0.1", "http.event-loops", "1",
-          "buffer.dir", tmp.resolve("node").toString(), "catalog.type", "rest",
-          "catalog.uri", "http://127.0.0.1:" + port, "flush.max-age-seconds", "3600",
-          "flush.retry-max-seconds", "1", "catalog.startup-timeout-seconds", "2"));
+      Map<String, String> s =
+          new java.util.HashMap<>(
+              Map.of(
+                  "node.partition-id",
+                  "5",
+                  "http.port",
+                  "0",
+                  "http.host",
+                  "127.0.0.1",
+                  "http.event-loops",
+                  "1",
+                  "buffer.dir",
+                  tmp.resolve("node").toString(),
+                  "catalog.type",
+                  "rest",
+                  "catalog.uri",
+                  "http://127.0.0.1:" + port,
+                  "flush.max-age-seconds",
+                  "3600",
+                  "flush.retry-max-seconds",
+                  "1",
+                  "catalog.startup-timeout-seconds",
+                  "2"));
       s.put("auth.disabled", "true");
       Ingest ingest = new Ingest();
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
@@ -49,13 +73,17 @@ class CatalogDownAtStartTest {
 
       long start = System.nanoTime();
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
-        assertThat(System.nanoTime() - start).as("waited only catalog.startup-timeout-seconds, not for the catalog")
+        assertThat(System.nanoTime() - start)
+            .as("waited only catalog.startup-timeout-seconds, not for the catalog")
             .isLessThan(TimeUnit.SECONDS.toNanos(8));
         assertThat(ingest.get(node.port(), "/health/ready").statusCode()).isEqualTo(200);
         assertThat(ingest.send(node.port(), "c", "down", 10).statusCode()).isEqualTo(200);
         HttpResponse<String> notYet = ingest.post(node.port(), "/v1/flush");
         assertThat(notYet.statusCode()).isEqualTo(503);
-        assertThat(new JsonObject(ingest.get(node.port(), "/v1/status").body()).getBoolean("table_joined")).isFalse();
+        assertThat(
+                new JsonObject(ingest.get(node.port(), "/v1/status").body())
+                    .getBoolean("table_joined"))
+            .isFalse();
 
         service = catalog(s3, port);
         HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
@@ -64,14 +92,25 @@ class CatalogDownAtStartTest {
       }
       try {
         java.util.List<TableEnv.Row> rows = new java.util.ArrayList<>();
-        var client = io.floe.catalog.connect.CatalogConnector.open("reader",
-            io.floe.catalog.connect.CatalogConnector.rest("http://127.0.0.1:" + port));
-        var table = client.loadTable(io.floe.catalog.table.EventsTable.identifier(
-            io.floe.catalog.table.TableSettings.defaults()));
+        var client =
+            io.floe.catalog.connect.CatalogConnector.open(
+                "reader",
+                io.floe.catalog.connect.CatalogConnector.rest("http://127.0.0.1:" + port));
+        var table =
+            client.loadTable(
+                io.floe.catalog.table.EventsTable.identifier(
+                    io.floe.catalog.table.TableSettings.defaults()));
         try (var records = org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
           for (var r : records) {
-            rows.add(new TableEnv.Row((String) r.getField("stream"), (Integer) r.getField("partition_id"),
-                (Long) r.getField("sequence"), null, null, null, (String) r.getField("payload")));
+            rows.add(
+                new TableEnv.Row(
+                    (String) r.getField("stream"),
+                    (Integer) r.getField("partition_id"),
+                    (Long) r.getField("sequence"),
+                    null,
+                    null,
+                    null,
+                    (String) r.getField("payload")));
           }
         }
         Ingest.assertExactly(rows, 5, ingest.acknowledged);

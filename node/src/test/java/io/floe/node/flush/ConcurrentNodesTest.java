@@ -34,16 +34,24 @@ class ConcurrentNodesTest {
         List<Thread> writers = new ArrayList<>();
         for (int p = 0; p < 3; p++) {
           int partition = p;
-          Thread t = new Thread(() -> {
-            int i = 0;
-            while (System.nanoTime() < end) {
-              try {
-                ingests.get(partition).send(nodes.get(partition).port(), "c" + partition, "p" + partition + "-" + i++, 50);
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            }
-          });
+          Thread t =
+              new Thread(
+                  () -> {
+                    int i = 0;
+                    while (System.nanoTime() < end) {
+                      try {
+                        ingests
+                            .get(partition)
+                            .send(
+                                nodes.get(partition).port(),
+                                "c" + partition,
+                                "p" + partition + "-" + i++,
+                                50);
+                      } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }
+                  });
           writers.add(t);
           t.start();
         }
@@ -57,8 +65,10 @@ class ConcurrentNodesTest {
           Matcher m = Pattern.compile("(?m)^floe_commit_retries_total (\\S+)$").matcher(metrics);
           assertThat(m.find()).as("floe_commit_retries_total is exported").isTrue();
           retries += (long) Double.parseDouble(m.group(1));
-          assertThat(metrics).containsPattern("floe_flush_files_total [1-9]")
-              .containsPattern("floe_flush_file_size_bytes_count [1-9]").contains("floe_flush_file_size_bytes_bucket{le=\"1048576.0\"}");
+          assertThat(metrics)
+              .containsPattern("floe_flush_files_total [1-9]")
+              .containsPattern("floe_flush_file_size_bytes_count [1-9]")
+              .contains("floe_flush_file_size_bytes_bucket{le=\"1048576.0\"}");
         }
         System.out.println("commit retries across 3 nodes: " + retries);
         var rows = env.rows();

@@ -14,13 +14,20 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Two processes with one partition id: the later claimant wins, the earlier is fenced, no duplicate. */
+/**
+ * Two processes with one partition id: the later claimant wins, the earlier is fenced, no
+ * duplicate.
+ */
 class FencingTest {
   @TempDir Path tmp;
 
   private static HttpResponse<String> flush(int port) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/flush"))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/flush"))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -42,7 +49,9 @@ class FencingTest {
         assertThat(ready.statusCode()).as("A noticed without trying to commit").isEqualTo(503);
         assertThat(new JsonObject(ready.body()).getString("reason")).isEqualTo("fenced");
         assertThat(first.send(a.port, "f", "late", 5).statusCode()).isEqualTo(503);
-        assertThat(first.acknowledged).as("nothing acknowledged that could not be committed").isEmpty();
+        assertThat(first.acknowledged)
+            .as("nothing acknowledged that could not be committed")
+            .isEmpty();
         assertThat(first.get(b.port, "/health/ready").statusCode()).isEqualTo(200);
         b.terminate();
         a.kill();
@@ -58,7 +67,9 @@ class FencingTest {
       Path dirA = tmp.resolve("a");
       Path dirB = tmp.resolve("b");
       Map<String, String> envA = new HashMap<>(env.nodeEnv(7, dirA));
-      envA.put("FLOE_FLUSH_CLAIM_CHECK_SECONDS", "3600"); // here A learns of the claim at its next commit
+      envA.put(
+          "FLOE_FLUSH_CLAIM_CHECK_SECONDS",
+          "3600"); // here A learns of the claim at its next commit
       try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), envA)) {
         assertThat(first.send(a.port, "f", "a1", 30).statusCode()).isEqualTo(200);
         assertThat(flush(a.port).statusCode()).isEqualTo(200);
@@ -73,8 +84,10 @@ class FencingTest {
           assertThat(refused.body()).contains("claimed by another process");
           HttpResponse<String> write = first.send(a.port, "f", "a3", 5);
           assertThat(write.statusCode()).isEqualTo(503);
-          assertThat(new JsonObject(write.body()).getString("detail")).contains("another process claimed");
-          assertThat(new JsonObject(first.get(a.port, "/health/ready").body()).getString("reason")).isEqualTo("fenced");
+          assertThat(new JsonObject(write.body()).getString("detail"))
+              .contains("another process claimed");
+          assertThat(new JsonObject(first.get(a.port, "/health/ready").body()).getString("reason"))
+              .isEqualTo("fenced");
 
           HttpResponse<String> r = second.send(b.port, "f", "b1", 25);
           assertThat(new JsonObject(r.body()).getLong("first_sequence")).isEqualTo(31);

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The node as its own process, SIGKILLed at each point of a flush; after a restart nothing is lost or doubled. */
+/**
+ * The node as its own process, SIGKILLed at each point of a flush; after a restart nothing is lost
+ * or doubled.
+ */
 class FlushCrashTest {
   @TempDir Path tmp;
 
@@ -25,23 +28,34 @@ class FlushCrashTest {
       Path data = tmp.resolve("node");
       Ingest ingest = new Ingest();
       List<String> faulty = List.of("-D" + FaultPoint.PROPERTY + "=" + point);
-      try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node-1.log"), env.nodeEnv(4, data), faulty)) {
+      try (NodeProcess node =
+          NodeProcess.start(data, tmp.resolve("node-1.log"), env.nodeEnv(4, data), faulty)) {
         for (int b = 0; b < 6; b++) {
-          assertThat(ingest.send(node.port, "crash", "before-" + b, 40).statusCode()).isEqualTo(200);
+          assertThat(ingest.send(node.port, "crash", "before-" + b, 40).statusCode())
+              .isEqualTo(200);
         }
-        HttpClient.newHttpClient().sendAsync(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        HttpClient.newHttpClient()
+            .sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         node.awaitLog("fault point reached: " + point);
         node.kill();
       }
-      try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node-2.log"), env.nodeEnv(4, data))) {
+      try (NodeProcess node =
+          NodeProcess.start(data, tmp.resolve("node-2.log"), env.nodeEnv(4, data))) {
         HttpResponse<String> r = ingest.send(node.port, "crash", "after", 10);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(new JsonObject(r.body()).getLong("first_sequence")).isEqualTo(241);
-        HttpResponse<String> flushed = HttpClient.newHttpClient().send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> flushed =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
         assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
         assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(250);
         node.terminate();

@@ -31,10 +31,13 @@ class FlushIntegrationTest {
 
   record Sent(long sequence, String stream, String key, String payload, long eventMillis) {}
 
-  static HttpResponse<String> post(HttpClient http, int port, String path, String contentType, String body)
-      throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+  static HttpResponse<String> post(
+      HttpClient http, int port, String path, String contentType, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -58,17 +61,35 @@ class FlushIntegrationTest {
           for (int i = 0; i < 50; i++) {
             long t = base + hour * 3_600_000L + (49 - i) * 1000L; // out of order within the request
             String key = i % 7 == 0 ? null : "user-" + (i % 5);
-            String payload = "{\"event_time\":" + t + (key == null ? "" : ",\"key\":\"" + key + "\"")
-                + ",\"stream\":\"" + stream + "\",\"i\":" + i + ",\"text\":\"h\\u00e9llo \\\"w\\\"\"}";
+            String payload =
+                "{\"event_time\":"
+                    + t
+                    + (key == null ? "" : ",\"key\":\"" + key + "\"")
+                    + ",\"stream\":\""
+                    + stream
+                    + "\",\"i\":"
+                    + i
+                    + ",\"text\":\"h\\u00e9llo \\\"w\\\"\"}";
             body.append(payload.replace(",", ", ")).append('\n');
             lines.add(new String[] {key, payload, Long.toString(t)});
           }
-          HttpResponse<String> r = post(http, node.port(), "/v1/streams/" + stream + "/events",
-              "application/x-ndjson", body.toString());
+          HttpResponse<String> r =
+              post(
+                  http,
+                  node.port(),
+                  "/v1/streams/" + stream + "/events",
+                  "application/x-ndjson",
+                  body.toString());
           assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
           long first = new JsonObject(r.body()).getLong("first_sequence");
           for (int i = 0; i < lines.size(); i++) {
-            sent.add(new Sent(first + i, stream, lines.get(i)[0], lines.get(i)[1], Long.parseLong(lines.get(i)[2])));
+            sent.add(
+                new Sent(
+                    first + i,
+                    stream,
+                    lines.get(i)[0],
+                    lines.get(i)[1],
+                    Long.parseLong(lines.get(i)[2])));
           }
         }
       }
@@ -83,7 +104,9 @@ class FlushIntegrationTest {
       Map<Long, TableEnv.Row> bySequence = new HashMap<>();
       for (TableEnv.Row row : rows) {
         assertThat(row.partitionId()).isEqualTo(2);
-        assertThat(bySequence.put(row.sequence(), row)).as("duplicate sequence %d", row.sequence()).isNull();
+        assertThat(bySequence.put(row.sequence(), row))
+            .as("duplicate sequence %d", row.sequence())
+            .isNull();
       }
       for (Sent s : sent) {
         TableEnv.Row row = bySequence.get(s.sequence());
@@ -92,7 +115,8 @@ class FlushIntegrationTest {
         assertThat(row.key()).isEqualTo(s.key());
         assertThat(row.payload()).isEqualTo(s.payload());
         assertThat(row.eventTime().toInstant().toEpochMilli()).isEqualTo(s.eventMillis());
-        assertThat(row.ingestTime().toInstant()).isBetween(before.minusMillis(1), after.plusMillis(1));
+        assertThat(row.ingestTime().toInstant())
+            .isBetween(before.minusMillis(1), after.plusMillis(1));
       }
 
       var table = env.table();
@@ -107,13 +131,23 @@ class FlushIntegrationTest {
       assertThat(hours).hasSize(3);
       assertThat(table.properties()).containsEntry("floe.partition.2.committed-sequence", "300");
       // within each file rows are in (stream, event_time) order: the table's sort order
-      List<OffsetDateTime> clicksTimes = rows.stream().filter(r -> r.stream().equals("clicks"))
-          .map(TableEnv.Row::eventTime).toList();
+      List<OffsetDateTime> clicksTimes =
+          rows.stream()
+              .filter(r -> r.stream().equals("clicks"))
+              .map(TableEnv.Row::eventTime)
+              .toList();
       assertThat(clicksTimes).isSorted();
 
-      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
-          .build(), HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("floe_flush_events_total 300.0").contains("floe_commit_retries_total").contains("floe_commit_attempts_total");
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(metrics)
+          .contains("floe_flush_events_total 300.0")
+          .contains("floe_commit_retries_total")
+          .contains("floe_commit_attempts_total");
     }
   }
 
@@ -127,7 +161,8 @@ class FlushIntegrationTest {
     s.put("catalog.uri", "http://127.0.0.1:" + port);
     s.put("catalog.startup-timeout-seconds", "2");
     long start = System.nanoTime();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Node.start(NodeConfig.load(Settings.of(s))))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Node.start(NodeConfig.load(Settings.of(s))))
         .isInstanceOf(io.floe.catalog.connect.CatalogUnavailableException.class)
         .hasMessageContaining("catalog not reachable within 2 s (catalog.startup-timeout-seconds)");
     assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.SECONDS.toNanos(2));
@@ -139,14 +174,23 @@ class FlushIntegrationTest {
       Map<String, String> s = env.nodeSettings(0);
       s.put("flush.max-age-seconds", "0.5");
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
-        assertThat(post(http, node.port(), "/v1/streams/s/events", "application/json", "[{\"a\":1},{\"a\":2}]")
-            .statusCode()).isEqualTo(200);
+        assertThat(
+                post(
+                        http,
+                        node.port(),
+                        "/v1/streams/s/events",
+                        "application/json",
+                        "[{\"a\":1},{\"a\":2}]")
+                    .statusCode())
+            .isEqualTo(200);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (node.buffer().committedSequence() < 2) {
           assertThat(System.nanoTime()).as("flushed by age").isLessThan(deadline);
           Thread.sleep(50);
         }
-        assertThat(env.rows()).extracting(TableEnv.Row::payload).containsExactlyInAnyOrder("{\"a\":1}", "{\"a\":2}");
+        assertThat(env.rows())
+            .extracting(TableEnv.Row::payload)
+            .containsExactlyInAnyOrder("{\"a\":1}", "{\"a\":2}");
       }
     }
   }

@@ -13,7 +13,9 @@ final class Ingest {
   private final HttpClient http = HttpClient.newHttpClient();
   final Map<Long, String> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
 
-  /** Sends {@code count} events tagged {@code tag-i}; returns the response (200 ones are recorded). */
+  /**
+   * Sends {@code count} events tagged {@code tag-i}; returns the response (200 ones are recorded).
+   */
   HttpResponse<String> send(int port, String stream, String tag, int count) throws Exception {
     StringBuilder body = new StringBuilder();
     String[] payloads = new String[count];
@@ -21,11 +23,14 @@ final class Ingest {
       payloads[i] = "{\"id\":\"" + tag + "-" + i + "\",\"pad\":\"" + "x".repeat(60) + "\"}";
       body.append(payloads[i]).append('\n');
     }
-    HttpResponse<String> r = http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/streams/" + stream + "/events"))
-            .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/v1/streams/" + stream + "/events"))
+                .header("Content-Type", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() == 200) {
       long first = new JsonObject(r.body()).getLong("first_sequence");
       for (int i = 0; i < count; i++) {
@@ -36,8 +41,11 @@ final class Ingest {
   }
 
   HttpResponse<String> post(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** POST /v1/flush until it answers 200 or a minute has passed; returns the last answer. */
@@ -52,11 +60,15 @@ final class Ingest {
   }
 
   HttpResponse<String> get(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Asserts the rows of {@code partition} are exactly the acknowledged events: none lost, none twice. */
+  /**
+   * Asserts the rows of {@code partition} are exactly the acknowledged events: none lost, none
+   * twice.
+   */
   static void assertExactly(List<TableEnv.Row> rows, int partition, Map<Long, String> expected) {
     Map<Long, String> seen = new java.util.HashMap<>();
     for (TableEnv.Row row : rows) {
@@ -65,7 +77,8 @@ final class Ingest {
       }
       String previous = seen.put(row.sequence(), row.payload());
       org.assertj.core.api.Assertions.assertThat(previous)
-          .as("sequence %d of partition %d is in the table twice", row.sequence(), partition).isNull();
+          .as("sequence %d of partition %d is in the table twice", row.sequence(), partition)
+          .isNull();
     }
     org.assertj.core.api.Assertions.assertThat(seen).isEqualTo(expected);
   }

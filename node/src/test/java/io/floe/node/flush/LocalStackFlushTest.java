@@ -20,23 +20,32 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** The flush scenario against LocalStack's S3, wherever Docker exists; skipped cleanly where it does not. */
+/**
+ * The flush scenario against LocalStack's S3, wherever Docker exists; skipped cleanly where it does
+ * not.
+ */
 @Testcontainers(disabledWithoutDocker = true)
 class LocalStackFlushTest {
   @Container
   static final LocalStackContainer LOCALSTACK =
-      new LocalStackContainer(DockerImageName.parse("localstack/localstack:3.8")).withServices(LocalStackContainer.Service.S3);
+      new LocalStackContainer(DockerImageName.parse("localstack/localstack:3.8"))
+          .withServices(LocalStackContainer.Service.S3);
 
   @TempDir Path tmp;
 
   @Test
   void flushesToLocalStackS3AndReadsBack() throws Exception {
     URI endpoint = LOCALSTACK.getEndpointOverride(LocalStackContainer.Service.S3);
-    try (S3Client s3 = S3Client.builder().endpointOverride(endpoint).forcePathStyle(true)
-        .region(Region.of(LOCALSTACK.getRegion()))
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey())))
-        .build()) {
+    try (S3Client s3 =
+        S3Client.builder()
+            .endpointOverride(endpoint)
+            .forcePathStyle(true)
+            .region(Region.of(LOCALSTACK.getRegion()))
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(
+                        LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey())))
+            .build()) {
       s3.createBucket(b -> b.bucket("floe"));
     }
     Map<String, String> fileIo = new HashMap<>();

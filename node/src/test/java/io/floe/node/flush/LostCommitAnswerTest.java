@@ -44,8 +44,14 @@ class LostCommitAnswerTest {
 
     LossyCatalogProxy(int upstreamPort) throws Exception {
       upstream = vertx.createHttpClient();
-      server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> forward(req, body,
-          upstreamPort))).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      server =
+          vertx
+              .createHttpServer()
+              .requestHandler(req -> req.body().onSuccess(body -> forward(req, body, upstreamPort)))
+              .listen(0, "127.0.0.1")
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
     }
 
     int port() {
@@ -58,37 +64,55 @@ class LostCommitAnswerTest {
         serviceFailure(req);
         return;
       }
-      upstream.request(req.method(), upstreamPort, "127.0.0.1", req.uri())
-          .compose(out -> {
-            req.headers().forEach((k, v) -> {
-              if (!k.equalsIgnoreCase("host") && !k.equalsIgnoreCase("content-length")) {
-                out.putHeader(k, v);
-              }
-            });
-            return out.send(body);
-          })
+      upstream
+          .request(req.method(), upstreamPort, "127.0.0.1", req.uri())
+          .compose(
+              out -> {
+                req.headers()
+                    .forEach(
+                        (k, v) -> {
+                          if (!k.equalsIgnoreCase("host")
+                              && !k.equalsIgnoreCase("content-length")) {
+                            out.putHeader(k, v);
+                          }
+                        });
+                return out.send(body);
+              })
           .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
-          .onComplete(ar -> {
-            if (ar.failed()) {
-              req.response().setStatusCode(502).end();
-              return;
-            }
-            if (commit && loseCommitAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-              commitsApplied.incrementAndGet();
-              // the reads that would tell the outcome fail too, beyond the REST client's own retries
-              failReads.set(READ_FAILURES);
-              serviceFailure(req);
-              return;
-            }
-            req.response().setStatusCode(ar.result().status()).putHeader("Content-Type", "application/json")
-                .end(ar.result().body());
-          });
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  req.response().setStatusCode(502).end();
+                  return;
+                }
+                if (commit && loseCommitAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                  commitsApplied.incrementAndGet();
+                  // the reads that would tell the outcome fail too, beyond the REST client's own
+                  // retries
+                  failReads.set(READ_FAILURES);
+                  serviceFailure(req);
+                  return;
+                }
+                req.response()
+                    .setStatusCode(ar.result().status())
+                    .putHeader("Content-Type", "application/json")
+                    .end(ar.result().body());
+              });
     }
 
     private static void serviceFailure(HttpServerRequest req) {
-      req.response().setStatusCode(500).putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("error", new JsonObject().put("message", "injected: answer lost")
-              .put("type", "ServiceFailureException").put("code", 500)).encode());
+      req.response()
+          .setStatusCode(500)
+          .putHeader("Content-Type", "application/json")
+          .end(
+              new JsonObject()
+                  .put(
+                      "error",
+                      new JsonObject()
+                          .put("message", "injected: answer lost")
+                          .put("type", "ServiceFailureException")
+                          .put("code", 500))
+                  .encode());
     }
 
     @Override
@@ -108,7 +132,8 @@ class LostCommitAnswerTest {
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
         Ingest ingest = new Ingest();
         for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "lost", "first-" + i, 20).statusCode()).isEqualTo(200);
+          assertThat(ingest.send(node.port(), "lost", "first-" + i, 20).statusCode())
+              .isEqualTo(200);
         }
         proxy.loseCommitAnswers.set(1);
         HttpResponse<String> failed = ingest.post(node.port(), "/v1/flush");
@@ -116,13 +141,16 @@ class LostCommitAnswerTest {
         assertThat(proxy.commitsApplied).as("the catalog applied the commit").hasValue(1);
 
         for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "lost", "second-" + i, 20).statusCode()).isEqualTo(200);
+          assertThat(ingest.send(node.port(), "lost", "second-" + i, 20).statusCode())
+              .isEqualTo(200);
         }
         long hwm = node.buffer().highWaterMark();
         HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
         assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
         assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(hwm);
-        assertThat(ingest.get(node.port(), "/health/ready").statusCode()).as("not fenced").isEqualTo(200);
+        assertThat(ingest.get(node.port(), "/health/ready").statusCode())
+            .as("not fenced")
+            .isEqualTo(200);
         Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
       }
     }

@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 class RowPlanTest {
   private static final long HOUR_MICROS = 3_600_000_000L;
 
-  /** A batch of stream {@code stream} whose events have the given event times (micros), payload = "stream:i". */
+  /**
+   * A batch of stream {@code stream} whose events have the given event times (micros), payload =
+   * "stream:i".
+   */
   private static EventBatch batch(String stream, long... times) {
     EventBatch.Builder b = new EventBatch.Builder(stream, 42, 64);
     for (int i = 0; i < times.length; i++) {
@@ -37,26 +40,42 @@ class RowPlanTest {
 
   @Test
   void rowsAreOrderedByPartitionThenStreamThenEventTimeThenSequence() {
-    FlushCut cut = cut(10,
-        batch("web", 2 * HOUR_MICROS + 5, HOUR_MICROS + 9, HOUR_MICROS + 9),
-        batch("app", HOUR_MICROS + 7, 2 * HOUR_MICROS + 1));
+    FlushCut cut =
+        cut(
+            10,
+            batch("web", 2 * HOUR_MICROS + 5, HOUR_MICROS + 9, HOUR_MICROS + 9),
+            batch("app", HOUR_MICROS + 7, 2 * HOUR_MICROS + 1));
     RowPlan plan = RowPlan.of(cut, micros -> (int) (micros / HOUR_MICROS), 1);
 
     List<String> written = new ArrayList<>();
     for (RowPlan.Chunk c : plan.chunks()) {
       for (int i = c.from(); i < c.to(); i++) {
         int r = plan.rowAt(i);
-        written.add(c.partition() + " " + plan.stream(r) + " " + plan.eventTimeMicros(r) % HOUR_MICROS + " #"
-            + plan.sequence(r) + " " + new String(plan.payloadArray(r), plan.payloadOffset(r), plan.payloadLength(r),
-                StandardCharsets.UTF_8) + " " + plan.key(r));
+        written.add(
+            c.partition()
+                + " "
+                + plan.stream(r)
+                + " "
+                + plan.eventTimeMicros(r) % HOUR_MICROS
+                + " #"
+                + plan.sequence(r)
+                + " "
+                + new String(
+                    plan.payloadArray(r),
+                    plan.payloadOffset(r),
+                    plan.payloadLength(r),
+                    StandardCharsets.UTF_8)
+                + " "
+                + plan.key(r));
       }
     }
-    assertThat(written).containsExactly(
-        "1 app 7 #14 \"app:0\" k0",
-        "1 web 9 #12 \"web:1\" k1",
-        "1 web 9 #13 \"web:2\" k2",
-        "2 app 1 #15 \"app:1\" k1",
-        "2 web 5 #11 \"web:0\" k0");
+    assertThat(written)
+        .containsExactly(
+            "1 app 7 #14 \"app:0\" k0",
+            "1 web 9 #12 \"web:1\" k1",
+            "1 web 9 #13 \"web:2\" k2",
+            "2 app 1 #15 \"app:1\" k1",
+            "2 web 5 #11 \"web:0\" k0");
     assertThat(plan.chunks()).extracting(RowPlan.Chunk::partition).containsExactly(1, 2);
     assertThat(plan.ingestTimeMicros(plan.rowAt(0))).isEqualTo(42);
   }
@@ -71,16 +90,21 @@ class RowPlanTest {
 
   @Test
   void chunksCoverEachRunContiguouslyInNearEqualParts() {
-    List<RowPlan.Chunk> chunks = RowPlan.chunks(
-        List.of(new RowPlan.Chunk(0, 10, 7), new RowPlan.Chunk(10, 13, 8)), 4);
-    assertThat(chunks).containsExactly(new RowPlan.Chunk(0, 3, 7), new RowPlan.Chunk(3, 6, 7),
-        new RowPlan.Chunk(6, 10, 7), new RowPlan.Chunk(10, 13, 8));
+    List<RowPlan.Chunk> chunks =
+        RowPlan.chunks(List.of(new RowPlan.Chunk(0, 10, 7), new RowPlan.Chunk(10, 13, 8)), 4);
+    assertThat(chunks)
+        .containsExactly(
+            new RowPlan.Chunk(0, 3, 7),
+            new RowPlan.Chunk(3, 6, 7),
+            new RowPlan.Chunk(6, 10, 7),
+            new RowPlan.Chunk(10, 13, 8));
   }
 
   @Test
   void smallCutsStayInOneChunkPerPartitionWhateverThePermits() {
     FlushCut cut = cut(0, batch("s", 1, 2, 3, HOUR_MICROS));
     RowPlan plan = RowPlan.of(cut, micros -> (int) (micros / HOUR_MICROS), 8);
-    assertThat(plan.chunks()).containsExactly(new RowPlan.Chunk(0, 3, 0), new RowPlan.Chunk(3, 4, 1));
+    assertThat(plan.chunks())
+        .containsExactly(new RowPlan.Chunk(0, 3, 0), new RowPlan.Chunk(3, 4, 1));
   }
 }

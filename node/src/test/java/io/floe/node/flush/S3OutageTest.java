@@ -13,7 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** S3 down: the node keeps acknowledging until its buffer budget is used, then 503; it catches up when S3 returns. */
+/**
+ * S3 down: the node keeps acknowledging until its buffer budget is used, then 503; it catches up
+ * when S3 returns.
+ */
 class S3OutageTest {
   @TempDir Path tmp;
 
@@ -41,12 +44,16 @@ class S3OutageTest {
         }
         assertThat(refused).as("503 once the buffer budget is used").isNotNull();
         assertThat(refused.headers().firstValue("Retry-After")).isPresent();
-        assertThat(node.buffer().bufferedBytes()).as("refused only after the budget").isGreaterThanOrEqualTo(1L << 20);
-        assertThat(new JsonObject(ingest.get(node.port(), "/health/ready").body()).getString("reason"))
+        assertThat(node.buffer().bufferedBytes())
+            .as("refused only after the budget")
+            .isGreaterThanOrEqualTo(1L << 20);
+        assertThat(
+                new JsonObject(ingest.get(node.port(), "/health/ready").body()).getString("reason"))
             .isEqualTo("buffer_full");
         JsonObject status = new JsonObject(ingest.get(node.port(), "/v1/status").body());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (status.getJsonObject("flush").getString("last_error") == null && System.nanoTime() < deadline) {
+        while (status.getJsonObject("flush").getString("last_error") == null
+            && System.nanoTime() < deadline) {
           Thread.sleep(100);
           status = new JsonObject(ingest.get(node.port(), "/v1/status").body());
         }
@@ -57,7 +64,8 @@ class S3OutageTest {
         awaitCommitted(node, node.buffer().highWaterMark());
         assertThat(ingest.get(node.port(), "/health/ready").statusCode()).isEqualTo(200);
         Ingest.assertExactly(env.rows(), 1, ingest.acknowledged);
-        assertThat(ingest.get(node.port(), "/metrics").body()).containsPattern("floe_flush_failures_total [1-9]");
+        assertThat(ingest.get(node.port(), "/metrics").body())
+            .containsPattern("floe_flush_failures_total [1-9]");
       }
     }
   }

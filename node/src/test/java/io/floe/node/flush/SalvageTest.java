@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A node that acknowledged events after another process claimed its partition must not drop them
- * at its next start: it refuses to claim until they are salvaged, and nothing acknowledged is lost.
+ * A node that acknowledged events after another process claimed its partition must not drop them at
+ * its next start: it refuses to claim until they are salvaged, and nothing acknowledged is lost.
  */
 class SalvageTest {
   @TempDir Path tmp;
@@ -30,7 +30,8 @@ class SalvageTest {
   private static Map<String, String> settings(TableEnv env, Path dir) {
     Map<String, String> s = env.nodeSettings(9);
     s.put("buffer.dir", dir.toString());
-    s.put("flush.claim-check-seconds", "3600"); // A learns of B's claim only when it tries to commit
+    s.put(
+        "flush.claim-check-seconds", "3600"); // A learns of B's claim only when it tries to commit
     return s;
   }
 
@@ -63,7 +64,10 @@ class SalvageTest {
       }
 
       Path out = tmp.resolve("salvaged.ndjson");
-      SalvageMain.main(new String[] {"--buffer-dir", dirA.toString(), "--partition-id", "9", "--out", out.toString()});
+      SalvageMain.main(
+          new String[] {
+            "--buffer-dir", dirA.toString(), "--partition-id", "9", "--out", out.toString()
+          });
       List<String> salvaged = Files.readAllLines(out);
       List<String> expected = new ArrayList<>();
       for (int i = 0; i < 15; i++) {
@@ -72,10 +76,18 @@ class SalvageTest {
       assertThat(salvaged).containsExactlyElementsOf(expected);
 
       try (Node again = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
-        assertThat(ingest.get(again.port(), "/health/ready").statusCode()).as("claims after the salvage").isEqualTo(200);
-        HttpResponse<String> resent = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + again.port() + "/v1/streams/s/events")).header("Content-Type", "application/x-ndjson")
-            .POST(HttpRequest.BodyPublishers.ofFile(out)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(ingest.get(again.port(), "/health/ready").statusCode())
+            .as("claims after the salvage")
+            .isEqualTo(200);
+        HttpResponse<String> resent =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + again.port() + "/v1/streams/s/events"))
+                        .header("Content-Type", "application/x-ndjson")
+                        .POST(HttpRequest.BodyPublishers.ofFile(out))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
         assertThat(resent.statusCode()).as(resent.body()).isEqualTo(200);
         assertThat(ingest.post(again.port(), "/v1/flush").statusCode()).isEqualTo(200);
       }

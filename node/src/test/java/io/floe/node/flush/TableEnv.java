@@ -1,12 +1,12 @@
 package io.floe.node.flush;
 
-import io.floe.common.config.Settings;
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.service.CatalogService;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
-import io.floe.catalog.local.LocalS3;
+import io.floe.common.config.Settings;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -20,9 +20,9 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
- * What a flushing node needs, all real and in-process: an S3-compatible server on a local
- * directory and Floe's REST catalog service over SQLite. Nodes get only the catalog URI; the
- * service hands them the storage settings.
+ * What a flushing node needs, all real and in-process: an S3-compatible server on a local directory
+ * and Floe's REST catalog service over SQLite. Nodes get only the catalog URI; the service hands
+ * them the storage settings.
  */
 final class TableEnv implements AutoCloseable {
   final LocalS3 s3;
@@ -40,10 +40,16 @@ final class TableEnv implements AutoCloseable {
     return start(dir, s3, s3.fileIoProperties());
   }
 
-  /** With any S3 endpoint (e.g. LocalStack); {@code s3} may be null when it is not a {@link LocalS3}. */
+  /**
+   * With any S3 endpoint (e.g. LocalStack); {@code s3} may be null when it is not a {@link
+   * LocalS3}.
+   */
   static TableEnv start(Path dir, LocalS3 s3, Map<String, String> fileIo) throws Exception {
-    CatalogService service = LocalCatalog.start(dir.resolve("catalog.db"), fileIo,
-        Map.of("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse"));
+    CatalogService service =
+        LocalCatalog.start(
+            dir.resolve("catalog.db"),
+            fileIo,
+            Map.of("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse"));
     return new TableEnv(dir, s3, service);
   }
 
@@ -83,17 +89,28 @@ final class TableEnv implements AutoCloseable {
   }
 
   /** One table row, as read back through the REST catalog and S3. */
-  record Row(String stream, int partitionId, long sequence, OffsetDateTime eventTime, OffsetDateTime ingestTime,
-      String key, String payload) {}
+  record Row(
+      String stream,
+      int partitionId,
+      long sequence,
+      OffsetDateTime eventTime,
+      OffsetDateTime ingestTime,
+      String key,
+      String payload) {}
 
   List<Row> rows() throws Exception {
     List<Row> out = new ArrayList<>();
     try (CloseableIterable<Record> records = IcebergGenerics.read(table()).build()) {
       for (Record r : records) {
-        out.add(new Row((String) r.getField("stream"), (Integer) r.getField("partition_id"),
-            (Long) r.getField("sequence"), (OffsetDateTime) r.getField("event_time"),
-            (OffsetDateTime) r.getField("ingest_time"), (String) r.getField("event_key"),
-            (String) r.getField("payload")));
+        out.add(
+            new Row(
+                (String) r.getField("stream"),
+                (Integer) r.getField("partition_id"),
+                (Long) r.getField("sequence"),
+                (OffsetDateTime) r.getField("event_time"),
+                (OffsetDateTime) r.getField("ingest_time"),
+                (String) r.getField("event_key"),
+                (String) r.getField("payload")));
       }
     }
     return out;

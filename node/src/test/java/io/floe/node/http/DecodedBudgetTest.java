@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DecodedBudgetTest {
   @TempDir Path dir;
   private Node node;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @AfterEach
   void stop() throws Exception {
@@ -46,15 +47,28 @@ class DecodedBudgetTest {
   }
 
   private HttpResponse<String> postGzip(byte[] body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
-        .header("Content-Type", "application/x-ndjson").header("Content-Encoding", "gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .header("Content-Encoding", "gzip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void aBodyThatInflatesPastTheBudgetIsRefusedAndTheBudgetIsGivenBack() throws Exception {
-    node = BufferOnlyNode.start(dir.resolve("rocks"), Map.of("ingest.max-body-bytes", "1MiB",
-        "ingest.inflight-max-bytes", "32MiB", "ingest.max-decoded-bytes", "64MiB"));
+    node =
+        BufferOnlyNode.start(
+            dir.resolve("rocks"),
+            Map.of(
+                "ingest.max-body-bytes",
+                "1MiB",
+                "ingest.inflight-max-bytes",
+                "32MiB",
+                "ingest.max-decoded-bytes",
+                "64MiB"));
     byte[] bomb = gzipOfLines(40L << 20);
     assertThat(bomb.length).as("small on the wire").isLessThan(1 << 20);
     HttpResponse<String> refused = postGzip(bomb);
@@ -65,8 +79,14 @@ class DecodedBudgetTest {
 
     HttpResponse<String> fits = postGzip(gzipOfLines(4L << 20));
     assertThat(fits.statusCode()).as(fits.body()).isEqualTo(200);
-    JsonObject status = new JsonObject(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-        + node.port() + "/v1/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
+    JsonObject status =
+        new JsonObject(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + node.port() + "/v1/status"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body());
     assertThat(status.getLong("inflight_bytes")).as("every reservation given back").isZero();
   }
 }

@@ -21,11 +21,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A producer that retries with the same Idempotency-Key gets the original acknowledgement, and its events once. */
+/**
+ * A producer that retries with the same Idempotency-Key gets the original acknowledgement, and its
+ * events once.
+ */
 class IdempotencyTest {
   @TempDir Path dir;
   private Node node;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private Node start(Map<String, String> overrides) throws Exception {
     Map<String, String> s = new HashMap<>(Map.of("node.partition-id", "6"));
@@ -42,9 +46,11 @@ class IdempotencyTest {
   }
 
   private HttpResponse<String> post(String key, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port()
-        + "/v1/streams/s/events")).header("Content-Type", "application/x-ndjson")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (key != null) {
       b.header("Idempotency-Key", key);
     }
@@ -74,8 +80,14 @@ class IdempotencyTest {
     assertThat(afterRestart.headers().firstValue("Idempotency-Replayed")).hasValue("true");
     assertThat(new JsonObject(afterRestart.body())).isEqualTo(new JsonObject(first.body()));
     assertThat(node.buffer().bufferedEvents()).isEqualTo(6);
-    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body()).contains("floe_node_idempotent_replays_total 1.0");
+    assertThat(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body())
+        .contains("floe_node_idempotent_replays_total 1.0");
   }
 
   @Test
@@ -84,7 +96,8 @@ class IdempotencyTest {
     assertThat(post("k1", BODY).statusCode()).isEqualTo(200);
     HttpResponse<String> reused = post("k1", "{\"a\":9}\n");
     assertThat(reused.statusCode()).isEqualTo(422);
-    assertThat(new JsonObject(reused.body()).getString("error")).isEqualTo("idempotency_key_reused");
+    assertThat(new JsonObject(reused.body()).getString("error"))
+        .isEqualTo("idempotency_key_reused");
     assertThat(node.buffer().bufferedEvents()).isEqualTo(3);
     HttpResponse<String> bad = post("has space", BODY);
     assertThat(bad.statusCode()).isEqualTo(400);
@@ -96,13 +109,15 @@ class IdempotencyTest {
     start(Map.of());
     List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      all.add(CompletableFuture.supplyAsync(() -> {
-        try {
-          return post("same", BODY);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }));
+      all.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return post("same", BODY);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }));
     }
     Set<Long> firsts = new HashSet<>();
     for (CompletableFuture<HttpResponse<String>> f : all) {
@@ -122,7 +137,9 @@ class IdempotencyTest {
     post("c", BODY);
     assertThat(node.buffer().idempotencyKeys()).isEqualTo(2);
     HttpResponse<String> again = post("a", BODY);
-    assertThat(again.headers().firstValue("Idempotency-Replayed")).as("'a' was forgotten").isEmpty();
+    assertThat(again.headers().firstValue("Idempotency-Replayed"))
+        .as("'a' was forgotten")
+        .isEmpty();
     assertThat(new JsonObject(again.body()).getLong("first_sequence")).isEqualTo(10);
     assertThat(post("c", BODY).headers().firstValue("Idempotency-Replayed")).hasValue("true");
   }

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Each route of a node with scoped tokens: 401 without a known token, 403 without the scope, and nothing stored. */
+/**
+ * Each route of a node with scoped tokens: 401 without a known token, 403 without the scope, and
+ * nothing stored.
+ */
 class NodeAuthTest {
   @TempDir Path dir;
   private final HttpClient http = HttpClient.newHttpClient();
@@ -27,12 +30,16 @@ class NodeAuthTest {
 
   @BeforeEach
   void start() throws Exception {
-    Path tokens = Files.write(dir.resolve("tokens"), List.of(
-        TokenStore.line("clicks-producer", "ingest:clicks,ingest:clicks-*", "t-clicks"),
-        TokenStore.line("dashboard", "read", "t-read"),
-        TokenStore.line("oncall", "read,admin", "t-admin"),
-        TokenStore.line("router-a", "router", "t-router")));
-    node = BufferOnlyNode.start(dir.resolve("rocks"), Map.of("auth.tokens-file", tokens.toString()));
+    Path tokens =
+        Files.write(
+            dir.resolve("tokens"),
+            List.of(
+                TokenStore.line("clicks-producer", "ingest:clicks,ingest:clicks-*", "t-clicks"),
+                TokenStore.line("dashboard", "read", "t-read"),
+                TokenStore.line("oncall", "read,admin", "t-admin"),
+                TokenStore.line("router-a", "router", "t-router")));
+    node =
+        BufferOnlyNode.start(dir.resolve("rocks"), Map.of("auth.tokens-file", tokens.toString()));
   }
 
   @AfterEach
@@ -41,18 +48,24 @@ class NodeAuthTest {
   }
 
   private int send(String method, String path, String token, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       b.header("Content-Type", "application/json");
     }
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() == 401 || r.statusCode() == 403) {
       JsonObject error = new JsonObject(r.body());
-      assertThat(error.getString("error")).isEqualTo(r.statusCode() == 401 ? "unauthorized" : "forbidden");
+      assertThat(error.getString("error"))
+          .isEqualTo(r.statusCode() == 401 ? "unauthorized" : "forbidden");
       assertThat(error.getString("detail")).doesNotContain("t-");
     }
     return r.statusCode();
@@ -60,18 +73,20 @@ class NodeAuthTest {
 
   @Test
   void hostileAuthorizationHeadersAreRefusedAndTheNodeStaysUp() throws Exception {
-    // oversized, garbled and injected headers, sent raw (a client library would refuse to send them)
+    // oversized, garbled and injected headers, sent raw (a client library would refuse to send
+    // them)
     String[] requests = {
-        "Authorization: Bearer " + "a".repeat(20_000) + "\r\n",
-        "Authorization: Bearer t-clicks\r\nAuthorization: Bearer t-admin\r\n",
-        "Authorization: Bearer t-clicks t-admin\r\n",
-        "Authorization: bearer\r\n",
-        "Authorization: Bearer \u00ff\u00fe\r\n",
-        "X-Floe-Principal: oncall\r\nAuthorization: Bearer t-read\r\n",
+      "Authorization: Bearer " + "a".repeat(20_000) + "\r\n",
+      "Authorization: Bearer t-clicks\r\nAuthorization: Bearer t-admin\r\n",
+      "Authorization: Bearer t-clicks t-admin\r\n",
+      "Authorization: bearer\r\n",
+      "Authorization: Bearer \u00ff\u00fe\r\n",
+      "X-Floe-Principal: oncall\r\nAuthorization: Bearer t-read\r\n",
     };
     for (String headers : requests) {
       String status = rawPost("/v1/streams/clicks/events", headers, "{\"v\":1}");
-      assertThat(status).as(headers.length() > 80 ? headers.substring(0, 80) : headers)
+      assertThat(status)
+          .as(headers.length() > 80 ? headers.substring(0, 80) : headers)
           .matches("HTTP/1\\.1 (400|401|403|431) .*");
     }
     assertThat(node.buffer().highWaterMark()).as("none of them stored anything").isZero();
@@ -83,13 +98,21 @@ class NodeAuthTest {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
       socket.setSoTimeout(10_000);
       byte[] payload = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      String head = "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-          + payload.length + "\r\nConnection: close\r\n" + headers + "\r\n";
+      String head =
+          "POST "
+              + path
+              + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+              + payload.length
+              + "\r\nConnection: close\r\n"
+              + headers
+              + "\r\n";
       socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       socket.getOutputStream().write(payload);
       socket.getOutputStream().flush();
-      java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-          java.nio.charset.StandardCharsets.ISO_8859_1));
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  socket.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
       String line = in.readLine();
       return line == null ? "closed" : line;
     }
@@ -107,7 +130,8 @@ class NodeAuthTest {
 
     assertThat(send("POST", "/v1/streams/clicks/events", "t-clicks", event)).isEqualTo(200);
     assertThat(send("POST", "/v1/streams/clicks-eu/events", "t-clicks", event)).isEqualTo(200);
-    assertThat(send("POST", "/v1/streams/orders/events", "t-router", event)).as("a router vouches for its producer")
+    assertThat(send("POST", "/v1/streams/orders/events", "t-router", event))
+        .as("a router vouches for its producer")
         .isEqualTo(200);
     assertThat(node.buffer().highWaterMark()).isEqualTo(3);
 
@@ -118,7 +142,8 @@ class NodeAuthTest {
     assertThat(send("GET", "/metrics", "t-read", null)).isEqualTo(200);
     assertThat(send("POST", "/v1/flush", "t-read", null)).isEqualTo(403);
     assertThat(send("POST", "/v1/flush", "t-router", null)).isEqualTo(403);
-    assertThat(send("POST", "/v1/flush", "t-admin", null)).as("admin passes; this node has no flusher")
+    assertThat(send("POST", "/v1/flush", "t-admin", null))
+        .as("admin passes; this node has no flusher")
         .isEqualTo(503);
     assertThat(send("GET", "/v1/partitions/0/committed", "t-clicks", null)).isNotIn(401, 403);
     assertThat(send("GET", "/v1/partitions/0/committed", null, null)).isEqualTo(401);

@@ -35,11 +35,19 @@ import org.msgpack.core.MessagePack;
 class NodeHttpTest {
   @TempDir Path dir;
   private Node node;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private Node start(Map<String, String> overrides) throws Exception {
-    Map<String, String> s = new HashMap<>(Map.of("node.partition-id", "3", "ingest.max-body-bytes", "1MiB",
-        "ingest.max-event-bytes", "64KiB"));
+    Map<String, String> s =
+        new HashMap<>(
+            Map.of(
+                "node.partition-id",
+                "3",
+                "ingest.max-body-bytes",
+                "1MiB",
+                "ingest.max-event-bytes",
+                "64KiB"));
     s.putAll(overrides);
     node = BufferOnlyNode.start(dir.resolve("rocks"), s);
     return node;
@@ -54,8 +62,9 @@ class NodeHttpTest {
 
   private HttpResponse<String> post(String path, String contentType, byte[] body, String... headers)
       throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -66,11 +75,15 @@ class NodeHttpTest {
   }
 
   private HttpResponse<String> ndjson(String stream, String body) throws Exception {
-    return post("/v1/streams/" + stream + "/events", "application/x-ndjson", body.getBytes(StandardCharsets.UTF_8));
+    return post(
+        "/v1/streams/" + stream + "/events",
+        "application/x-ndjson",
+        body.getBytes(StandardCharsets.UTF_8));
   }
 
   private HttpResponse<String> get(String path, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
@@ -86,17 +99,32 @@ class NodeHttpTest {
     start(Map.of());
     HttpResponse<String> r = ndjson("clicks", "{\"key\":\"a\",\"v\":1}\n{\"v\":2}\n");
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(new JsonObject(r.body())).isEqualTo(new JsonObject()
-        .put("accepted", 2).put("partition_id", 3).put("first_sequence", 1).put("last_sequence", 2));
+    assertThat(new JsonObject(r.body()))
+        .isEqualTo(
+            new JsonObject()
+                .put("accepted", 2)
+                .put("partition_id", 3)
+                .put("first_sequence", 1)
+                .put("last_sequence", 2));
 
-    r = post("/v1/streams/clicks/events", "application/json", "[{\"v\":3},{\"v\":4},{\"v\":5}]".getBytes());
+    r =
+        post(
+            "/v1/streams/clicks/events",
+            "application/json",
+            "[{\"v\":3},{\"v\":4},{\"v\":5}]".getBytes());
     assertThat(new JsonObject(r.body()).getLong("first_sequence")).isEqualTo(3);
 
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
     try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
       out.write("{\"v\":6}".getBytes(StandardCharsets.UTF_8));
     }
-    r = post("/v1/streams/clicks/events", "application/json", gz.toByteArray(), "Content-Encoding", "gzip");
+    r =
+        post(
+            "/v1/streams/clicks/events",
+            "application/json",
+            gz.toByteArray(),
+            "Content-Encoding",
+            "gzip");
     assertThat(new JsonObject(r.body()).getLong("last_sequence")).isEqualTo(6);
 
     MessageBufferPacker p = MessagePack.newDefaultBufferPacker();
@@ -117,31 +145,66 @@ class NodeHttpTest {
     JsonObject before = status();
     String big = "{\"x\":\"" + "y".repeat(70 * 1024) + "\"}";
     record Case(int status, String error, String detailPart, HttpResponse<String> response) {}
-    List<Case> cases = List.of(
-        new Case(400, "malformed_json", "line 2",
-            ndjson("clicks", "{\"v\":1}\n{\"v\":\n{\"v\":3}")),
-        new Case(400, "not_an_object", "element 2",
-            post("/v1/streams/clicks/events", "application/json", "[{\"v\":1},7]".getBytes())),
-        new Case(400, "bad_event_time", "line 1",
-            ndjson("clicks", "{\"event_time\":\"not a time\"}")),
-        new Case(400, "bad_stream", "stream name",
-            ndjson("Bad.Stream", "{\"v\":1}")),
-        new Case(400, "no_events", "no events", ndjson("clicks", "")),
-        new Case(400, "malformed_msgpack", "element 1",
-            post("/v1/streams/clicks/events", "application/msgpack", new byte[] {(byte) 0xc1})),
-        new Case(400, "malformed_encoding", "gzip",
-            post("/v1/streams/clicks/events", "application/json", "{}".getBytes(), "Content-Encoding", "gzip")),
-        new Case(413, "too_large", "ingest.max-event-bytes", ndjson("clicks", "{\"v\":1}\n" + big)),
-        new Case(413, "too_large", "ingest.max-body-bytes",
-            post("/v1/streams/clicks/events", "application/x-ndjson", new byte[(1 << 20) + 1])),
-        new Case(415, "unsupported_media_type", "text/plain",
-            post("/v1/streams/clicks/events", "text/plain", "{}".getBytes())),
-        new Case(415, "unsupported_media_type", "Content-Type is missing",
-            post("/v1/streams/clicks/events", null, "{}".getBytes())),
-        new Case(415, "unsupported_media_type", "br",
-            post("/v1/streams/clicks/events", "application/json", "{}".getBytes(), "Content-Encoding", "br")),
-        new Case(404, "not_found", "/v2/nothing", get("/v2/nothing")),
-        new Case(405, "method_not_allowed", "GET", get("/v1/streams/clicks/events")));
+    List<Case> cases =
+        List.of(
+            new Case(
+                400, "malformed_json", "line 2", ndjson("clicks", "{\"v\":1}\n{\"v\":\n{\"v\":3}")),
+            new Case(
+                400,
+                "not_an_object",
+                "element 2",
+                post("/v1/streams/clicks/events", "application/json", "[{\"v\":1},7]".getBytes())),
+            new Case(
+                400,
+                "bad_event_time",
+                "line 1",
+                ndjson("clicks", "{\"event_time\":\"not a time\"}")),
+            new Case(400, "bad_stream", "stream name", ndjson("Bad.Stream", "{\"v\":1}")),
+            new Case(400, "no_events", "no events", ndjson("clicks", "")),
+            new Case(
+                400,
+                "malformed_msgpack",
+                "element 1",
+                post("/v1/streams/clicks/events", "application/msgpack", new byte[] {(byte) 0xc1})),
+            new Case(
+                400,
+                "malformed_encoding",
+                "gzip",
+                post(
+                    "/v1/streams/clicks/events",
+                    "application/json",
+                    "{}".getBytes(),
+                    "Content-Encoding",
+                    "gzip")),
+            new Case(
+                413, "too_large", "ingest.max-event-bytes", ndjson("clicks", "{\"v\":1}\n" + big)),
+            new Case(
+                413,
+                "too_large",
+                "ingest.max-body-bytes",
+                post("/v1/streams/clicks/events", "application/x-ndjson", new byte[(1 << 20) + 1])),
+            new Case(
+                415,
+                "unsupported_media_type",
+                "text/plain",
+                post("/v1/streams/clicks/events", "text/plain", "{}".getBytes())),
+            new Case(
+                415,
+                "unsupported_media_type",
+                "Content-Type is missing",
+                post("/v1/streams/clicks/events", null, "{}".getBytes())),
+            new Case(
+                415,
+                "unsupported_media_type",
+                "br",
+                post(
+                    "/v1/streams/clicks/events",
+                    "application/json",
+                    "{}".getBytes(),
+                    "Content-Encoding",
+                    "br")),
+            new Case(404, "not_found", "/v2/nothing", get("/v2/nothing")),
+            new Case(405, "method_not_allowed", "GET", get("/v1/streams/clicks/events")));
     for (Case c : cases) {
       assertThat(c.response().statusCode()).as(c.response().body()).isEqualTo(c.status());
       assertThat(c.response().headers().firstValue("Content-Type")).hasValue("application/json");
@@ -153,23 +216,41 @@ class NodeHttpTest {
     assertThat(after.getLong("high_water_mark")).isEqualTo(before.getLong("high_water_mark"));
     assertThat(after.getLong("buffered_bytes")).isEqualTo(before.getLong("buffered_bytes"));
     int[] stored = {0};
-    node.buffer().forEachBatch(0, (first, b) -> {
-      stored[0] += b.count();
-      return true;
-    });
+    node.buffer()
+        .forEachBatch(
+            0,
+            (first, b) -> {
+              stored[0] += b.count();
+              return true;
+            });
     assertThat(stored[0]).isEqualTo(1);
-    assertThat(get("/metrics").body()).contains("floe_node_requests_rejected_total{reason=\"too_large\"} 2.0");
+    assertThat(get("/metrics").body())
+        .contains("floe_node_requests_rejected_total{reason=\"too_large\"} 2.0");
   }
 
   @Test
   void tokenIsRequiredWhenConfigured() throws Exception {
     start(Map.of("http.auth-token", "s3cret"));
     assertThat(ndjson("clicks", "{}").statusCode()).isEqualTo(401);
-    assertThat(post("/v1/streams/clicks/events", "application/json", "{}".getBytes(),
-        "Authorization", "Bearer wrong").statusCode()).isEqualTo(401);
+    assertThat(
+            post(
+                    "/v1/streams/clicks/events",
+                    "application/json",
+                    "{}".getBytes(),
+                    "Authorization",
+                    "Bearer wrong")
+                .statusCode())
+        .isEqualTo(401);
     assertThat(get("/v1/status").statusCode()).isEqualTo(401);
-    assertThat(post("/v1/streams/clicks/events", "application/json", "{}".getBytes(),
-        "Authorization", "Bearer s3cret").statusCode()).isEqualTo(200);
+    assertThat(
+            post(
+                    "/v1/streams/clicks/events",
+                    "application/json",
+                    "{}".getBytes(),
+                    "Authorization",
+                    "Bearer s3cret")
+                .statusCode())
+        .isEqualTo(200);
     assertThat(get("/health/ready").statusCode()).isEqualTo(200);
     assertThat(node.buffer().highWaterMark()).isEqualTo(1);
   }
@@ -179,14 +260,18 @@ class NodeHttpTest {
     start(Map.of("ingest.inflight-max-bytes", "1MiB"));
     try (Socket slow = new Socket("127.0.0.1", node.port())) {
       OutputStream out = slow.getOutputStream();
-      out.write(("POST /v1/streams/clicks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
-          + "Content-Length: 1000000\r\n\r\n{\"v\":").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /v1/streams/clicks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                  + "Content-Length: 1000000\r\n\r\n{\"v\":")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       awaitInflight(1);
-      HttpResponse<String> r = ndjson("clicks", "{\"v\":1}".repeat(1) + "\n" + "{\"v\":2}\n".repeat(10_000));
+      HttpResponse<String> r =
+          ndjson("clicks", "{\"v\":1}".repeat(1) + "\n" + "{\"v\":2}\n".repeat(10_000));
       assertThat(r.statusCode()).isEqualTo(503);
       assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
-      assertThat(new JsonObject(r.body()).getString("detail")).contains("ingest.inflight-max-bytes");
+      assertThat(new JsonObject(r.body()).getString("detail"))
+          .contains("ingest.inflight-max-bytes");
     }
     awaitInflight(0);
     assertThat(ndjson("clicks", "{\"v\":1}").statusCode()).isEqualTo(200);
@@ -223,8 +308,10 @@ class NodeHttpTest {
   @Test
   void keepAliveServesManyRequestsOnOneConnection() throws Exception {
     start(Map.of());
-    byte[] request = ("POST /v1/streams/clicks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + "Content-Length: 7\r\n\r\n{\"v\":1}").getBytes(StandardCharsets.US_ASCII);
+    byte[] request =
+        ("POST /v1/streams/clicks/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 7\r\n\r\n{\"v\":1}")
+            .getBytes(StandardCharsets.US_ASCII);
     try (Socket s = new Socket("127.0.0.1", node.port())) {
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
@@ -258,14 +345,31 @@ class NodeHttpTest {
     start(Map.of());
     Vertx vertx = Vertx.vertx();
     try {
-      var client = vertx.createHttpClient(new HttpClientOptions()
-          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
-      var response = client.request(new RequestOptions().setMethod(HttpMethod.POST)
-              .setHost("127.0.0.1").setPort(node.port()).setURI("/v1/streams/clicks/events")
-              .putHeader("Content-Type", "application/json"))
-          .compose(req -> req.send(Buffer.buffer("{\"v\":1}"))
-              .compose(resp -> resp.body().map(b -> resp.version() + " " + resp.statusCode() + " " + b)))
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      var client =
+          vertx.createHttpClient(
+              new HttpClientOptions()
+                  .setProtocolVersion(HttpVersion.HTTP_2)
+                  .setHttp2ClearTextUpgrade(false));
+      var response =
+          client
+              .request(
+                  new RequestOptions()
+                      .setMethod(HttpMethod.POST)
+                      .setHost("127.0.0.1")
+                      .setPort(node.port())
+                      .setURI("/v1/streams/clicks/events")
+                      .putHeader("Content-Type", "application/json"))
+              .compose(
+                  req ->
+                      req.send(Buffer.buffer("{\"v\":1}"))
+                          .compose(
+                              resp ->
+                                  resp.body()
+                                      .map(
+                                          b -> resp.version() + " " + resp.statusCode() + " " + b)))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
       assertThat(response).startsWith("HTTP_2 200").contains("\"accepted\":1");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

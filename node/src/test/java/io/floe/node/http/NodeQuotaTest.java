@@ -18,7 +18,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A token with a quota: over it, 429 with Retry-After and nothing stored; after the wait, accepted again. */
+/**
+ * A token with a quota: over it, 429 with Retry-After and nothing stored; after the wait, accepted
+ * again.
+ */
 class NodeQuotaTest {
   @TempDir Path dir;
   private final HttpClient http = HttpClient.newHttpClient();
@@ -30,35 +33,55 @@ class NodeQuotaTest {
   }
 
   private HttpResponse<String> send(String token, int events) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/x-ndjson")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"v\":1}\n".repeat(events))).build(),
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"v\":1}\n".repeat(events)))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void aTokenOverItsEventsPerSecondWaitsAndOthersDoNot() throws Exception {
-    Path tokens = Files.write(dir.resolve("tokens"), List.of(
-        TokenStore.line("slow", "ingest", "t-slow") + " events-per-second=100",
-        TokenStore.line("fast", "ingest", "t-fast"),
-        TokenStore.line("ops", "read", "t-ops")));
-    node = BufferOnlyNode.start(dir.resolve("rocks"), Map.of("auth.tokens-file", tokens.toString()));
+    Path tokens =
+        Files.write(
+            dir.resolve("tokens"),
+            List.of(
+                TokenStore.line("slow", "ingest", "t-slow") + " events-per-second=100",
+                TokenStore.line("fast", "ingest", "t-fast"),
+                TokenStore.line("ops", "read", "t-ops")));
+    node =
+        BufferOnlyNode.start(dir.resolve("rocks"), Map.of("auth.tokens-file", tokens.toString()));
 
-    assertThat(send("t-slow", 150).statusCode()).as("the first request may overdraw the bucket").isEqualTo(200);
+    assertThat(send("t-slow", 150).statusCode())
+        .as("the first request may overdraw the bucket")
+        .isEqualTo(200);
     HttpResponse<String> refused = send("t-slow", 1);
     assertThat(refused.statusCode()).isEqualTo(429);
     long retryAfter = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
     assertThat(retryAfter).isBetween(1L, 2L);
     assertThat(new JsonObject(refused.body()).getString("error")).isEqualTo("too_many_requests");
-    assertThat(node.buffer().highWaterMark()).as("nothing of the refused request is stored").isEqualTo(150);
+    assertThat(node.buffer().highWaterMark())
+        .as("nothing of the refused request is stored")
+        .isEqualTo(150);
 
     assertThat(send("t-fast", 1000).statusCode()).as("another token is not slowed").isEqualTo(200);
 
     Thread.sleep(retryAfter * 1000 + 100);
-    assertThat(send("t-slow", 10).statusCode()).as("after Retry-After it is accepted again").isEqualTo(200);
-    String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
-        .header("Authorization", "Bearer t-ops").build(), HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(metrics).contains("floe_node_throttled_total{kind=\"events\",token=\"slow\"} 1.0")
+    assertThat(send("t-slow", 10).statusCode())
+        .as("after Retry-After it is accepted again")
+        .isEqualTo(200);
+    String metrics =
+        http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
+                    .header("Authorization", "Bearer t-ops")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics)
+        .contains("floe_node_throttled_total{kind=\"events\",token=\"slow\"} 1.0")
         .doesNotContain("t-slow");
   }
 }

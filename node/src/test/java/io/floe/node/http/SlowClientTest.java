@@ -25,7 +25,8 @@ class SlowClientTest {
   @TempDir Path dir;
   private Node node;
   private final List<Socket> sockets = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private Node start(Map<String, String> overrides) throws Exception {
     Map<String, String> s = new HashMap<>(Map.of("http.event-loops", "1"));
@@ -45,8 +46,12 @@ class SlowClientTest {
   }
 
   private HttpResponse<String> post(String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
-        .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -54,8 +59,11 @@ class SlowClientTest {
   private Socket stalledRequest() throws Exception {
     Socket s = new Socket("127.0.0.1", node.port());
     sockets.add(s);
-    s.getOutputStream().write(("POST /v1/streams/s/events HTTP/1.1\r\nHost: n\r\nContent-Type: application/x-ndjson\r\n"
-        + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n").getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream()
+        .write(
+            ("POST /v1/streams/s/events HTTP/1.1\r\nHost: n\r\nContent-Type: application/x-ndjson\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
     s.getOutputStream().flush();
     return s;
   }
@@ -69,20 +77,30 @@ class SlowClientTest {
 
   @Test
   void stalledBodiesAreCutOffAndTheirBudgetFreed() throws Exception {
-    start(Map.of("ingest.max-body-bytes", "1MiB", "ingest.inflight-max-bytes", "2MiB",
-        "ingest.body-timeout-seconds", "1"));
+    start(
+        Map.of(
+            "ingest.max-body-bytes",
+            "1MiB",
+            "ingest.inflight-max-bytes",
+            "2MiB",
+            "ingest.body-timeout-seconds",
+            "1"));
     Socket a = stalledRequest();
     Socket b = stalledRequest();
     Thread.sleep(200);
     HttpResponse<String> refused = post("{\"n\":1}\n");
-    assertThat(refused.statusCode()).as("two stalled requests hold the whole budget").isEqualTo(503);
+    assertThat(refused.statusCode())
+        .as("two stalled requests hold the whole budget")
+        .isEqualTo(503);
     assertThat(refused.body()).contains("in-flight budget");
 
     assertThat(statusLine(a)).isEqualTo("HTTP/1.1 408");
     assertThat(statusLine(b)).isEqualTo("HTTP/1.1 408");
     HttpResponse<String> ok = post("{\"n\":2}\n");
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
-    assertThat(node.buffer().bufferedEvents()).as("nothing of the stalled requests was stored").isEqualTo(1);
+    assertThat(node.buffer().bufferedEvents())
+        .as("nothing of the stalled requests was stored")
+        .isEqualTo(1);
   }
 
   @Test
@@ -103,8 +121,11 @@ class SlowClientTest {
     assertThat(in.read()).as("closed without an answer").isEqualTo(-1);
     sockets.get(0).close();
     Thread.sleep(200);
-    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port()
-        + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> metrics =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).containsPattern("floe_node_connections_refused_total [1-9]");
   }
@@ -117,6 +138,7 @@ class SlowClientTest {
     idle.setSoTimeout(10_000);
     long start = System.nanoTime();
     assertThat(idle.getInputStream().read()).isEqualTo(-1);
-    assertThat(System.nanoTime() - start).isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
+    assertThat(System.nanoTime() - start)
+        .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
   }
 }

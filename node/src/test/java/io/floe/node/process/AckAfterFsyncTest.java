@@ -27,28 +27,59 @@ import org.junit.jupiter.api.io.TempDir;
 class AckAfterFsyncTest {
   @TempDir Path tmp;
 
-  /** Whether a sync completed between the request's read and the "200" write, per the node's syscalls. */
+  /**
+   * Whether a sync completed between the request's read and the "200" write, per the node's
+   * syscalls.
+   */
   private boolean syncBeforeAnswer(String durability) throws Exception {
     int port = FreePort.pick();
     Path trace = tmp.resolve(durability + ".strace");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-cp", System.getProperty("java.class.path"), NodeMain.class.getName());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            NodeMain.class.getName());
     pb.environment().keySet().removeIf(k -> k.startsWith("FLOE_"));
-    pb.environment().putAll(java.util.Map.of("FLOE_HTTP_PORT", Integer.toString(port), "FLOE_HTTP_HOST", "127.0.0.1",
-        "FLOE_BUFFER_DIR", tmp.resolve(durability).toString(), "FLOE_FLUSH_ENABLED", "false",
-        "FLOE_BUFFER_DURABILITY", durability, "FLOE_HTTP_EVENT_LOOPS", "1", "FLOE_LOG_LEVEL", "WARN",
-        "FLOE_AUTH_DISABLED", "true"));
+    pb.environment()
+        .putAll(
+            java.util.Map.of(
+                "FLOE_HTTP_PORT",
+                Integer.toString(port),
+                "FLOE_HTTP_HOST",
+                "127.0.0.1",
+                "FLOE_BUFFER_DIR",
+                tmp.resolve(durability).toString(),
+                "FLOE_FLUSH_ENABLED",
+                "false",
+                "FLOE_BUFFER_DURABILITY",
+                durability,
+                "FLOE_HTTP_EVENT_LOOPS",
+                "1",
+                "FLOE_LOG_LEVEL",
+                "WARN",
+                "FLOE_AUTH_DISABLED",
+                "true"));
     pb.redirectErrorStream(true).redirectOutput(tmp.resolve(durability + ".log").toFile());
     Process node = pb.start();
     Process strace = null;
     try {
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(1)).build();
+      HttpClient http =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(1))
+              .build();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (true) {
         try {
-          if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
-              HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          if (http.send(
+                      HttpRequest.newBuilder(
+                              URI.create("http://127.0.0.1:" + port + "/health/ready"))
+                          .build(),
+                      HttpResponse.BodyHandlers.discarding())
+                  .statusCode()
+              == 200) {
             break;
           }
         } catch (java.io.IOException notYet) {
@@ -58,18 +89,37 @@ class AckAfterFsyncTest {
         Thread.sleep(100);
       }
       // attach to the running node (all its threads) only now: tracing its start-up would be slow
-      strace = new ProcessBuilder("strace", "-f", "-qq", "-s", "32", "-o", trace.toString(),
-          "-e", "trace=read,write,writev,fdatasync,fsync", "-p", Long.toString(node.pid()))
-          .redirectErrorStream(true).redirectOutput(tmp.resolve(durability + ".strace.log").toFile()).start();
+      strace =
+          new ProcessBuilder(
+                  "strace",
+                  "-f",
+                  "-qq",
+                  "-s",
+                  "32",
+                  "-o",
+                  trace.toString(),
+                  "-e",
+                  "trace=read,write,writev,fdatasync,fsync",
+                  "-p",
+                  Long.toString(node.pid()))
+              .redirectErrorStream(true)
+              .redirectOutput(tmp.resolve(durability + ".strace.log").toFile())
+              .start();
       Thread.sleep(1500);
       if (!strace.isAlive()) {
-        System.err.println("AckAfterFsyncTest SKIPPED: strace cannot attach here (ptrace not allowed?): "
-            + Files.readString(tmp.resolve(durability + ".strace.log")).strip());
+        System.err.println(
+            "AckAfterFsyncTest SKIPPED: strace cannot attach here (ptrace not allowed?): "
+                + Files.readString(tmp.resolve(durability + ".strace.log")).strip());
         Assumptions.abort("strace cannot attach");
       }
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + "/v1/streams/traced/events")).header("Content-Type", "application/x-ndjson")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"traced\":true}\n")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/v1/streams/traced/events"))
+                  .header("Content-Type", "application/x-ndjson")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"traced\":true}\n"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       Thread.sleep(300);
     } finally {
@@ -95,8 +145,11 @@ class AckAfterFsyncTest {
       if (l.contains("HTTP/1.1 200")) {
         return synced;
       }
-      boolean syncCall = l.contains("fdatasync(") || l.contains("fsync(") || l.contains("fdatasync resumed")
-          || l.contains("fsync resumed");
+      boolean syncCall =
+          l.contains("fdatasync(")
+              || l.contains("fsync(")
+              || l.contains("fdatasync resumed")
+              || l.contains("fsync resumed");
       if (syncCall && l.contains("= 0") && !l.contains("unfinished")) {
         synced = true;
       }
@@ -113,10 +166,15 @@ class AckAfterFsyncTest {
       strace = false;
     }
     if (!strace) {
-      System.err.println("AckAfterFsyncTest SKIPPED: strace is not installed (scripts/test installs it)");
+      System.err.println(
+          "AckAfterFsyncTest SKIPPED: strace is not installed (scripts/test installs it)");
       Assumptions.abort("no strace");
     }
-    assertThat(syncBeforeAnswer("sync")).as("sync: fsync between the request and its answer").isTrue();
-    assertThat(syncBeforeAnswer("async")).as("async: no fsync before the answer (the check can fail)").isFalse();
+    assertThat(syncBeforeAnswer("sync"))
+        .as("sync: fsync between the request and its answer")
+        .isTrue();
+    assertThat(syncBeforeAnswer("async"))
+        .as("async: no fsync before the answer (the check can fail)")
+        .isFalse();
   }
 }

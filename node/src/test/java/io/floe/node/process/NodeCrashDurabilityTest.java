@@ -37,15 +37,22 @@ class NodeCrashDurabilityTest {
   private static String body(List<String> ids) {
     StringBuilder sb = new StringBuilder();
     for (String id : ids) {
-      sb.append("{\"id\":\"").append(id).append("\",\"pad\":\"").append("p".repeat(80)).append("\"}\n");
+      sb.append("{\"id\":\"")
+          .append(id)
+          .append("\",\"pad\":\"")
+          .append("p".repeat(80))
+          .append("\"}\n");
     }
     return sb.toString();
   }
 
-  private static HttpResponse<String> send(HttpClient client, int port, String body) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/streams/crash/events"))
+  private static HttpResponse<String> send(HttpClient client, int port, String body)
+      throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/streams/crash/events"))
             .header("Content-Type", "application/x-ndjson")
-            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -59,28 +66,32 @@ class NodeCrashDurabilityTest {
       List<Thread> writers = new ArrayList<>();
       for (int t = 0; t < 6; t++) {
         int writer = t;
-        Thread th = new Thread(() -> {
-          HttpClient client = HttpClient.newHttpClient();
-          for (int i = 0; i < 10_000; i++) {
-            List<String> ids = new ArrayList<>();
-            for (int j = 0; j < 50; j++) {
-              ids.add(writer + "-" + i + "-" + j);
-            }
-            try {
-              HttpResponse<String> r = send(client, node.port, body(ids));
-              if (r.statusCode() != 200) {
-                continue;
-              }
-              JsonObject json = new JsonObject(r.body());
-              acks.add(new Ack(json.getLong("first_sequence"), json.getLong("last_sequence"), ids));
-              if (acked.incrementAndGet() >= 300) {
-                enough.countDown();
-              }
-            } catch (Exception connectionLost) {
-              return;
-            }
-          }
-        });
+        Thread th =
+            new Thread(
+                () -> {
+                  HttpClient client = HttpClient.newHttpClient();
+                  for (int i = 0; i < 10_000; i++) {
+                    List<String> ids = new ArrayList<>();
+                    for (int j = 0; j < 50; j++) {
+                      ids.add(writer + "-" + i + "-" + j);
+                    }
+                    try {
+                      HttpResponse<String> r = send(client, node.port, body(ids));
+                      if (r.statusCode() != 200) {
+                        continue;
+                      }
+                      JsonObject json = new JsonObject(r.body());
+                      acks.add(
+                          new Ack(
+                              json.getLong("first_sequence"), json.getLong("last_sequence"), ids));
+                      if (acked.incrementAndGet() >= 300) {
+                        enough.countDown();
+                      }
+                    } catch (Exception connectionLost) {
+                      return;
+                    }
+                  }
+                });
         writers.add(th);
         th.start();
       }
@@ -96,19 +107,23 @@ class NodeCrashDurabilityTest {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(data), PARTITION)) {
       Map<Long, String> bySequence = new HashMap<>();
       Map<String, Integer> copies = new HashMap<>();
-      buffer.forEachBatch(0, (first, batch) -> {
-        var r = batch.reader();
-        while (r.next()) {
-          String id = new JsonObject(r.payload()).getString("id");
-          bySequence.put(first + r.index(), id);
-          copies.merge(id, 1, Integer::sum);
-        }
-        return true;
-      });
+      buffer.forEachBatch(
+          0,
+          (first, batch) -> {
+            var r = batch.reader();
+            while (r.next()) {
+              String id = new JsonObject(r.payload()).getString("id");
+              bySequence.put(first + r.index(), id);
+              copies.merge(id, 1, Integer::sum);
+            }
+            return true;
+          });
       for (Ack ack : acks) {
         assertThat(ack.last() - ack.first() + 1).isEqualTo(ack.ids().size());
         for (int i = 0; i < ack.ids().size(); i++) {
-          assertThat(bySequence.get(ack.first() + i)).as("sequence %d", ack.first() + i).isEqualTo(ack.ids().get(i));
+          assertThat(bySequence.get(ack.first() + i))
+              .as("sequence %d", ack.first() + i)
+              .isEqualTo(ack.ids().get(i));
         }
       }
       assertThat(copies.values()).as("no event stored twice").allMatch(n -> n == 1);
@@ -118,7 +133,8 @@ class NodeCrashDurabilityTest {
     }
 
     try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node-2.log"), Map.of())) {
-      HttpResponse<String> r = send(HttpClient.newHttpClient(), node.port, body(List.of("after-restart")));
+      HttpResponse<String> r =
+          send(HttpClient.newHttpClient(), node.port, body(List.of("after-restart")));
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(new JsonObject(r.body()).getLong("first_sequence")).isEqualTo(hwmAfterCrash + 1);
       node.kill();
@@ -134,8 +150,13 @@ class NodeCrashDurabilityTest {
     try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node.log"), Map.of());
         Socket slow = new Socket("127.0.0.1", node.port)) {
       OutputStream out = slow.getOutputStream();
-      out.write(("POST /v1/streams/crash/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
-          + "Content-Length: " + event.length() + "\r\n\r\n" + event.substring(0, 5)).getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /v1/streams/crash/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                  + "Content-Length: "
+                  + event.length()
+                  + "\r\n\r\n"
+                  + event.substring(0, 5))
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       Thread.sleep(300);
       node.process.destroy(); // SIGTERM while the request is in flight
@@ -158,7 +179,9 @@ class NodeCrashDurabilityTest {
   @Test
   void wrongConfigurationStopsStartWithOneLineNamingTheSetting() throws Exception {
     Path log = tmp.resolve("bad.log");
-    NodeProcess p = NodeProcess.launch(Map.of("FLOE_HTTP_PORT", "80800", "FLOE_BUFFER_DIR", tmp.toString()), log);
+    NodeProcess p =
+        NodeProcess.launch(
+            Map.of("FLOE_HTTP_PORT", "80800", "FLOE_BUFFER_DIR", tmp.toString()), log);
     assertThat(p.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     assertThat(p.process.exitValue()).isEqualTo(2);
     List<String> lines = Files.readAllLines(log);

@@ -27,14 +27,14 @@ public final class NodeProcess implements AutoCloseable {
     this.log = log;
   }
 
-
   /** Starts a node with the given FLOE_* environment; does not wait for it. */
   public static NodeProcess launch(Map<String, String> env, Path log) throws IOException {
     return launch(env, List.of(), log);
   }
 
   /** Starts a node with the given FLOE_* environment and JVM options; does not wait for it. */
-  public static NodeProcess launch(Map<String, String> env, List<String> jvmOptions, Path log) throws IOException {
+  public static NodeProcess launch(Map<String, String> env, List<String> jvmOptions, Path log)
+      throws IOException {
     int port = Integer.parseInt(env.getOrDefault("FLOE_HTTP_PORT", "0"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
@@ -49,13 +49,14 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   /** Starts a node on a free port and waits until it answers /health/ready. */
-  public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra) throws Exception {
+  public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra)
+      throws Exception {
     return start(dataDir, log, extra, List.of());
   }
 
   /** Starts a node on a free port with JVM options and waits until it answers /health/ready. */
-  public static NodeProcess start(Path dataDir, Path log, Map<String, String> extra, List<String> jvmOptions)
-      throws Exception {
+  public static NodeProcess start(
+      Path dataDir, Path log, Map<String, String> extra, List<String> jvmOptions) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put("FLOE_HTTP_PORT", Integer.toString(FreePort.pick()));
     env.put("FLOE_HTTP_HOST", "127.0.0.1");
@@ -80,9 +81,11 @@ public final class NodeProcess implements AutoCloseable {
         throw new IllegalStateException("node exited with " + process.exitValue() + "; see " + log);
       }
       try {
-        HttpResponse<Void> r = client.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
-            HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() == 200) {
           return;
         }
@@ -132,4 +135,3 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 }
-

@@ -17,13 +17,14 @@ import java.util.Locale;
 import org.apache.iceberg.util.JsonUtil;
 
 /**
- * {@code scripts/floe}: the command line for Floe's admin APIs, talking to the catalog service
- * (the local cluster's by default). Today: {@code columns add|list|drop|suggest}. Prints a table
- * for people, or the service's JSON with {@code --json}; exits 0 on success, 1 when the service
- * refused (its message on stderr), 2 on a usage error.
+ * {@code scripts/floe}: the command line for Floe's admin APIs, talking to the catalog service (the
+ * local cluster's by default). Today: {@code columns add|list|drop|suggest}. Prints a table for
+ * people, or the service's JSON with {@code --json}; exits 0 on success, 1 when the service refused
+ * (its message on stderr), 2 on a usage error.
  */
 public final class FloeCli {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: scripts/floe [--catalog URL] [--token T] [--json] columns COMMAND
         columns add NAME TYPE --path JSON.PATH [--streams a,b] [--on-mismatch reject|null]
             TYPE: boolean int long float double decimal(P,S) string date timestamp timestamptz uuid list<TYPE>
@@ -38,10 +39,12 @@ public final class FloeCli {
 
   private final PrintStream out;
   private final PrintStream err;
-  private String catalog = System.getenv().getOrDefault("FLOE_CATALOG_URL", "http://127.0.0.1:8181");
+  private String catalog =
+      System.getenv().getOrDefault("FLOE_CATALOG_URL", "http://127.0.0.1:8181");
   private String token = System.getenv("FLOE_ADMIN_TOKEN");
   private boolean json;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   public FloeCli(PrintStream out, PrintStream err) {
     this.out = out;
@@ -77,7 +80,8 @@ public final class FloeCli {
         }
       }
       if (args.isEmpty() || !args.get(0).equals("columns") || args.size() < 2) {
-        throw new Usage(args.isEmpty() ? "a command is needed" : "unknown command " + String.join(" ", args));
+        throw new Usage(
+            args.isEmpty() ? "a command is needed" : "unknown command " + String.join(" ", args));
       }
       args.remove(0);
       String command = args.remove(0);
@@ -130,9 +134,18 @@ public final class FloeCli {
     }
     if (!json) {
       JsonNode c = answer.get("column");
-      out.println(answer.get("outcome").asText() + ": " + c.get("name").asText() + " " + c.get("type").asText()
-          + " from " + c.get("path").asText() + streams(c) + ", on mismatch " + c.get("on_mismatch").asText()
-          + " (nodes follow within seconds)");
+      out.println(
+          answer.get("outcome").asText()
+              + ": "
+              + c.get("name").asText()
+              + " "
+              + c.get("type").asText()
+              + " from "
+              + c.get("path").asText()
+              + streams(c)
+              + ", on mismatch "
+              + c.get("on_mismatch").asText()
+              + " (nodes follow within seconds)");
     }
     return 0;
   }
@@ -150,9 +163,15 @@ public final class FloeCli {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"NAME", "TYPE", "PATH", "STREAMS", "ON_MISMATCH", all ? "STATE" : ""});
       for (JsonNode c : answer.get("columns")) {
-        rows.add(new String[] {c.get("name").asText(), c.get("type").asText(), c.get("path").asText(),
-            c.get("streams").isEmpty() ? "*" : join(c.get("streams")), c.get("on_mismatch").asText(),
-            all ? (c.get("dropped").asBoolean() ? "dropped" : "active") : ""});
+        rows.add(
+            new String[] {
+              c.get("name").asText(),
+              c.get("type").asText(),
+              c.get("path").asText(),
+              c.get("streams").isEmpty() ? "*" : join(c.get("streams")),
+              c.get("on_mismatch").asText(),
+              all ? (c.get("dropped").asBoolean() ? "dropped" : "active") : ""
+            });
       }
       print(rows);
       for (JsonNode p : answer.get("problems")) {
@@ -166,7 +185,8 @@ public final class FloeCli {
     if (args.size() != 1) {
       throw new Usage("columns drop needs exactly one NAME");
     }
-    JsonNode answer = call("DELETE", "/" + URLEncoder.encode(args.get(0), StandardCharsets.UTF_8), null);
+    JsonNode answer =
+        call("DELETE", "/" + URLEncoder.encode(args.get(0), StandardCharsets.UTF_8), null);
     if (answer == null) {
       return 1;
     }
@@ -181,10 +201,16 @@ public final class FloeCli {
     while (!args.isEmpty()) {
       String option = args.remove(0);
       switch (option) {
-        case "--stream" -> query.append(query.isEmpty() ? "?" : "&").append("stream=")
-            .append(URLEncoder.encode(value(args, option), StandardCharsets.UTF_8));
-        case "--sample" -> query.append(query.isEmpty() ? "?" : "&").append("sample=")
-            .append(URLEncoder.encode(value(args, option), StandardCharsets.UTF_8));
+        case "--stream" ->
+            query
+                .append(query.isEmpty() ? "?" : "&")
+                .append("stream=")
+                .append(URLEncoder.encode(value(args, option), StandardCharsets.UTF_8));
+        case "--sample" ->
+            query
+                .append(query.isEmpty() ? "?" : "&")
+                .append("sample=")
+                .append(URLEncoder.encode(value(args, option), StandardCharsets.UTF_8));
         default -> throw new Usage("unknown option for columns suggest: " + option);
       }
     }
@@ -197,12 +223,23 @@ public final class FloeCli {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"PATH", "TYPE", "FILL", "EXAMPLE", "TO MAP IT"});
       for (JsonNode s : answer.get("suggestions")) {
-        String command = s.has("mapped_as") ? "(mapped as " + s.get("mapped_as").asText() + ")"
-            : "scripts/floe columns add " + s.get("column").asText() + " '" + s.get("type").asText() + "' --path "
-                + s.get("path").asText();
-        rows.add(new String[] {s.get("path").asText(), s.get("type").asText(),
-            String.format(Locale.ROOT, "%.1f%%", 100 * s.get("fill_rate").asDouble()),
-            s.path("example").asText(""), command});
+        String command =
+            s.has("mapped_as")
+                ? "(mapped as " + s.get("mapped_as").asText() + ")"
+                : "scripts/floe columns add "
+                    + s.get("column").asText()
+                    + " '"
+                    + s.get("type").asText()
+                    + "' --path "
+                    + s.get("path").asText();
+        rows.add(
+            new String[] {
+              s.get("path").asText(),
+              s.get("type").asText(),
+              String.format(Locale.ROOT, "%.1f%%", 100 * s.get("fill_rate").asDouble()),
+              s.path("example").asText(""),
+              command
+            });
       }
       print(rows);
     }
@@ -211,17 +248,23 @@ public final class FloeCli {
 
   /** The answer's JSON, or null after printing the service's refusal. */
   private JsonNode call(String method, String suffix, String body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(catalog.replaceAll("/+$", "") + "/floe/v1/columns"
-            + suffix))
-        .timeout(Duration.ofSeconds(120))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                URI.create(catalog.replaceAll("/+$", "") + "/floe/v1/columns" + suffix))
+            .timeout(Duration.ofSeconds(120))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       request.header("Content-Type", "application/json");
     }
     if (token != null && !token.isBlank()) {
       request.header("Authorization", "Bearer " + token);
     }
-    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     JsonNode answer;
     try {
       answer = JsonUtil.mapper().readTree(response.body());
@@ -229,8 +272,12 @@ public final class FloeCli {
       answer = null;
     }
     if (response.statusCode() >= 300) {
-      String detail = answer == null ? response.body()
-          : answer.path("detail").asText(answer.path("error").path("message").asText(response.body()));
+      String detail =
+          answer == null
+              ? response.body()
+              : answer
+                  .path("detail")
+                  .asText(answer.path("error").path("message").asText(response.body()));
       err.println("error: " + response.statusCode() + " " + detail);
       return null;
     }

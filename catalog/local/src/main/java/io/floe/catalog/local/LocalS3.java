@@ -41,12 +41,13 @@ public final class LocalS3 implements AutoCloseable {
 
   public synchronized void start() throws Exception {
     int port = proxy == null ? requestedPort : boundPort;
-    proxy = S3Proxy.builder()
-        .blobStore(new FilesystemNio2BlobStore(dir.toString()))
-        .endpoint(URI.create("http://127.0.0.1:" + port))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .ignoreUnknownHeaders(true)
-        .build();
+    proxy =
+        S3Proxy.builder()
+            .blobStore(new FilesystemNio2BlobStore(dir.toString()))
+            .endpoint(URI.create("http://127.0.0.1:" + port))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .ignoreUnknownHeaders(true)
+            .build();
     proxy.start();
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!"STARTED".equals(proxy.getState())) {
@@ -83,7 +84,8 @@ public final class LocalS3 implements AutoCloseable {
     p.put("s3.access-key-id", ACCESS_KEY);
     p.put("s3.secret-access-key", SECRET_KEY);
     p.put("client.region", "us-east-1");
-    // S3Proxy's filesystem store keeps multipart state in extended attributes, which some file systems
+    // S3Proxy's filesystem store keeps multipart state in extended attributes, which some file
+    // systems
     // (overlay, tmpfs) lack: up to 1.5 GiB per object, one PUT instead
     p.put("s3.multipart.part-size-bytes", Long.toString(1L << 30));
     return p;

@@ -1,6 +1,5 @@
 package io.floe.catalog.local;
 
-import io.floe.catalog.local.LocalS3;
 import java.nio.file.Path;
 
 /**
@@ -26,15 +25,25 @@ public final class LocalS3Main {
       }
     }
     LocalS3 s3 = LocalS3.start(dir, port, bucket);
-    System.out.println("local S3 listening on " + s3.endpoint() + " (bucket " + bucket + ", access key "
-        + LocalS3.ACCESS_KEY + "), objects in " + dir.toAbsolutePath());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        s3.close();
-      } catch (Exception e) {
-        System.err.println("stopping local S3 failed: " + e.getMessage());
-      }
-    }));
+    System.out.println(
+        "local S3 listening on "
+            + s3.endpoint()
+            + " (bucket "
+            + bucket
+            + ", access key "
+            + LocalS3.ACCESS_KEY
+            + "), objects in "
+            + dir.toAbsolutePath());
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    s3.close();
+                  } catch (Exception e) {
+                    System.err.println("stopping local S3 failed: " + e.getMessage());
+                  }
+                }));
     Thread.currentThread().join();
   }
 }

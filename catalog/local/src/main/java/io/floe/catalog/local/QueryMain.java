@@ -16,10 +16,11 @@ import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * What is in the table, for a user with no Spark at hand: rows per stream and partition, files,
- * current snapshot, and the first rows (typed columns that have a value before the payload). Reads through the REST catalog like any engine would.
+ * current snapshot, and the first rows (typed columns that have a value before the payload). Reads
+ * through the REST catalog like any engine would.
  *
- * <p>usage: QueryMain [--catalog http://127.0.0.1:8181] [--token T] [--stream NAME] [--limit 5]; the token
- * (catalog:read) defaults to the environment's FLOE_CATALOG_READ_TOKEN.
+ * <p>usage: QueryMain [--catalog http://127.0.0.1:8181] [--token T] [--stream NAME] [--limit 5];
+ * the token (catalog:read) defaults to the environment's FLOE_CATALOG_READ_TOKEN.
  */
 public final class QueryMain {
   private QueryMain() {}
@@ -36,20 +37,29 @@ public final class QueryMain {
         case "--stream" -> stream = args[i + 1];
         case "--limit" -> limit = Integer.parseInt(args[i + 1]);
         default -> {
-          System.err.println("usage: query [--catalog URI] [--token T] [--stream NAME] [--limit N]");
+          System.err.println(
+              "usage: query [--catalog URI] [--token T] [--stream NAME] [--limit N]");
           System.exit(2);
         }
       }
     }
-    Map<String, String> props = new java.util.HashMap<>(Map.of("type", "rest", "uri", uri,
-        CatalogConnector.VENDED_CREDENTIALS_HEADER, "vended-credentials"));
+    Map<String, String> props =
+        new java.util.HashMap<>(
+            Map.of(
+                "type",
+                "rest",
+                "uri",
+                uri,
+                CatalogConnector.VENDED_CREDENTIALS_HEADER,
+                "vended-credentials"));
     if (token != null && !token.isBlank()) {
       props.put("token", token);
     }
     Catalog catalog = CatalogConnector.open("query", props);
     Table table = catalog.loadTable(EventsTable.identifier(TableSettings.defaults()));
     Snapshot snapshot = table.currentSnapshot();
-    System.out.println("table " + EventsTable.identifier(TableSettings.defaults()) + " at " + table.location());
+    System.out.println(
+        "table " + EventsTable.identifier(TableSettings.defaults()) + " at " + table.location());
     if (snapshot == null) {
       System.out.println("no snapshot yet: nothing committed");
       System.out.println("rows=0");
@@ -79,19 +89,28 @@ public final class QueryMain {
         if (rows <= limit) {
           StringBuilder typed = new StringBuilder();
           for (var column : table.schema().columns()) {
-            Object value = column.fieldId() > EventsTable.PAYLOAD_ID ? r.getField(column.name()) : null;
+            Object value =
+                column.fieldId() > EventsTable.PAYLOAD_ID ? r.getField(column.name()) : null;
             if (value != null) {
               typed.append(column.name()).append('=').append(value).append(' ');
             }
           }
-          sample.append(String.format("  %-10s p=%d seq=%-6d %s key=%s %s%s%n", r.getField("stream"),
-              r.getField("partition_id"), r.getField("sequence"), r.getField("event_time"),
-              r.getField("event_key"), typed, r.getField("payload")));
+          sample.append(
+              String.format(
+                  "  %-10s p=%d seq=%-6d %s key=%s %s%s%n",
+                  r.getField("stream"),
+                  r.getField("partition_id"),
+                  r.getField("sequence"),
+                  r.getField("event_time"),
+                  r.getField("event_key"),
+                  typed,
+                  r.getField("payload")));
         }
       }
     }
-    System.out.printf("snapshot %d (%s), %d data files, %.1f KB of Parquet%n", snapshot.snapshotId(),
-        snapshot.operation(), files, bytes / 1024.0);
+    System.out.printf(
+        "snapshot %d (%s), %d data files, %.1f KB of Parquet%n",
+        snapshot.snapshotId(), snapshot.operation(), files, bytes / 1024.0);
     perStream.forEach((s, n) -> System.out.printf("  stream %-12s %8d rows%n", s, n));
     perPartition.forEach((p, n) -> System.out.printf("  partition %-9d %8d rows%n", p, n));
     System.out.print("first rows:\n" + sample);

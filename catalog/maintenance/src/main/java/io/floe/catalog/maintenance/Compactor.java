@@ -37,18 +37,19 @@ import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.util.PropertyUtil;
 
 /**
- * Compaction of closed time partitions: the small data files of a partition whose time range
- * ended more than {@code compact-after} ago are merged, in bins of about the target file size,
- * into files sorted by the table's sort order (stream, event time; then partition and sequence).
- * The inputs are each sorted already (nodes write them so), so the merge streams them: memory is
- * one row per input file plus the writer's row group. The rewrite is committed with Iceberg's
- * rewrite operation, validated from the snapshot it was planned on: nodes' appends meanwhile never
+ * Compaction of closed time partitions: the small data files of a partition whose time range ended
+ * more than {@code compact-after} ago are merged, in bins of about the target file size, into files
+ * sorted by the table's sort order (stream, event time; then partition and sequence). The inputs
+ * are each sorted already (nodes write them so), so the merge streams them: memory is one row per
+ * input file plus the writer's row group. The rewrite is committed with Iceberg's rewrite
+ * operation, validated from the snapshot it was planned on: nodes' appends meanwhile never
  * conflict, and a file another writer rewrote or deleted meanwhile makes the commit fail rather
  * than resurrect it.
  */
 final class Compactor {
   /** Files of one partition to merge into one (or a few) files. */
-  record Group(String partitionPath, StructLike partition, int specId, List<DataFile> files, long bytes) {}
+  record Group(
+      String partitionPath, StructLike partition, int specId, List<DataFile> files, long bytes) {}
 
   private static final AtomicInteger TASKS = new AtomicInteger();
   private final int smallFilePercent;
@@ -58,7 +59,9 @@ final class Compactor {
   }
 
   static long targetFileSize(Table table) {
-    return PropertyUtil.propertyAsLong(table.properties(), TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+    return PropertyUtil.propertyAsLong(
+        table.properties(),
+        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
         TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT);
   }
 
@@ -68,7 +71,8 @@ final class Compactor {
 
   /**
    * The groups to compact in {@code snapshot}: per closed partition of the current spec without
-   * delete files, its small files in bins of up to the target size; a bin of one file is left alone.
+   * delete files, its small files in bins of up to the target size; a bin of one file is left
+   * alone.
    */
   List<Group> plan(Table table, Snapshot snapshot, long closedBeforeMillis) throws IOException {
     PartitionSpec spec = table.spec();
@@ -81,7 +85,8 @@ final class Compactor {
     Map<String, List<DataFile>> byPartition = new LinkedHashMap<>();
     Map<String, StructLike> partitions = new LinkedHashMap<>();
     Set<String> withDeletes = new HashSet<>();
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
+    try (CloseableIterable<FileScanTask> tasks =
+        table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
         if (file.specId() != spec.specId()) {
@@ -92,7 +97,9 @@ final class Compactor {
           withDeletes.add(path);
         }
         Integer value = file.partition().get(0, Integer.class);
-        if (value == null || partitionEndMillis(transform, value) > closedBeforeMillis || file.fileSizeInBytes() >= small) {
+        if (value == null
+            || partitionEndMillis(transform, value) > closedBeforeMillis
+            || file.fileSizeInBytes() >= small) {
           continue;
         }
         byPartition.computeIfAbsent(path, p -> new ArrayList<>()).add(file);
@@ -120,7 +127,12 @@ final class Compactor {
     return groups;
   }
 
-  private static void addGroup(List<Group> groups, String path, StructLike partition, int specId, List<DataFile> bin,
+  private static void addGroup(
+      List<Group> groups,
+      String path,
+      StructLike partition,
+      int specId,
+      List<DataFile> bin,
       long bytes) {
     if (bin.size() >= 2) {
       groups.add(new Group(path, partition, specId, List.copyOf(bin), bytes));
@@ -134,7 +146,9 @@ final class Compactor {
     }
     PartitionField f = spec.fields().get(0);
     String t = f.transform().toString();
-    return f.sourceId() == EventsTable.EVENT_TIME_ID && List.of("hour", "day", "month").contains(t) ? t : null;
+    return f.sourceId() == EventsTable.EVENT_TIME_ID && List.of("hour", "day", "month").contains(t)
+        ? t
+        : null;
   }
 
   /** When a partition's time range ends (exclusive), in epoch milliseconds. */
@@ -142,8 +156,13 @@ final class Compactor {
     return switch (transform) {
       case "hour" -> (value + 1L) * 3_600_000L;
       case "day" -> (value + 1L) * 86_400_000L;
-      case "month" -> YearMonth.of(1970, 1).plusMonths(value + 1L).atDay(1).atStartOfDay(ZoneOffset.UTC)
-          .toInstant().toEpochMilli();
+      case "month" ->
+          YearMonth.of(1970, 1)
+              .plusMonths(value + 1L)
+              .atDay(1)
+              .atStartOfDay(ZoneOffset.UTC)
+              .toInstant()
+              .toEpochMilli();
       default -> throw new IllegalArgumentException("not a time transform: " + transform);
     };
   }
@@ -154,19 +173,32 @@ final class Compactor {
     PartitionSpec spec = table.specs().get(group.specId());
     Comparator<Record> order = tableOrder(schema);
     List<CloseableIterable<Record>> inputs = new ArrayList<>();
-    RollingDataWriter<Record> writer = new RollingDataWriter<>(
-        new GenericFileWriterFactory.Builder(table).dataFileFormat(FileFormat.PARQUET).dataSchema(schema)
-            .dataSortOrder(table.sortOrder()).build(),
-        OutputFileFactory.builderFor(table, 0, TASKS.incrementAndGet()).format(FileFormat.PARQUET)
-            .operationId("floe-compaction-" + UUID.randomUUID()).build(),
-        table.io(), targetFileSize(table), spec, group.partition());
+    RollingDataWriter<Record> writer =
+        new RollingDataWriter<>(
+            new GenericFileWriterFactory.Builder(table)
+                .dataFileFormat(FileFormat.PARQUET)
+                .dataSchema(schema)
+                .dataSortOrder(table.sortOrder())
+                .build(),
+            OutputFileFactory.builderFor(table, 0, TASKS.incrementAndGet())
+                .format(FileFormat.PARQUET)
+                .operationId("floe-compaction-" + UUID.randomUUID())
+                .build(),
+            table.io(),
+            targetFileSize(table),
+            spec,
+            group.partition());
     boolean written = false;
     try {
       record Head(Record row, Iterator<Record> rest) {}
       PriorityQueue<Head> heads = new PriorityQueue<>((a, b) -> order.compare(a.row(), b.row()));
       for (DataFile f : group.files()) {
-        CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(f.location())).project(schema)
-            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema)).build();
+        CloseableIterable<Record> rows =
+            Parquet.read(table.io().newInputFile(f.location()))
+                .project(schema)
+                .createReaderFunc(
+                    fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema))
+                .build();
         inputs.add(rows);
         Iterator<Record> it = rows.iterator();
         if (it.hasNext()) {
@@ -202,7 +234,10 @@ final class Compactor {
       RewriteFiles rewrite = table.newRewrite().validateFromSnapshot(plannedOn);
       group.files().forEach(rewrite::deleteFile);
       added.forEach(rewrite::addFile);
-      rewrite.set("floe.operation", "compaction").set("floe.partition", group.partitionPath()).commit();
+      rewrite
+          .set("floe.operation", "compaction")
+          .set("floe.partition", group.partitionPath())
+          .commit();
     } catch (RuntimeException e) {
       deleteQuietly(table, added);
       throw e;

@@ -8,8 +8,8 @@ import org.apache.iceberg.Table;
  * when free or expired, renewed by its holder, and taken over when the holder stops renewing (it
  * died). A catalog may apply property changes without comparing them to what the writer read, so
  * two processes racing for a free lease can both write it; each reads it back and only the last
- * writer acts. Exclusivity is for efficiency only: every maintenance commit is validated by
- * Iceberg against concurrent changes, so two holders at once would waste work, never lose data.
+ * writer acts. Exclusivity is for efficiency only: every maintenance commit is validated by Iceberg
+ * against concurrent changes, so two holders at once would waste work, never lose data.
  */
 final class MaintenanceLease {
   static final String HOLDER = "floe.maintenance.holder";
@@ -32,7 +32,11 @@ final class MaintenanceLease {
     if (current != null && !current.equals(holder) && expires > nowMillis) {
       return false;
     }
-    table.updateProperties().set(HOLDER, holder).set(EXPIRES, Long.toString(nowMillis + leaseMillis)).commit();
+    table
+        .updateProperties()
+        .set(HOLDER, holder)
+        .set(EXPIRES, Long.toString(nowMillis + leaseMillis))
+        .commit();
     table.refresh();
     return holder.equals(table.properties().get(HOLDER));
   }

@@ -22,36 +22,79 @@ public final class MaintenanceMetrics {
   private final Gauge metadataBytes;
 
   public MaintenanceMetrics(PrometheusRegistry registry) {
-    runs = Counter.builder().name("floe_maintenance_runs_total")
-        .help("Maintenance tasks run, by task (compact, expire, orphans, manifests) and outcome (ok, failed)")
-        .labelNames("task", "outcome").register(registry);
-    lastSuccess = Gauge.builder().name("floe_maintenance_last_success_timestamp_seconds")
-        .help("When each maintenance task last succeeded (alarm when it falls behind)")
-        .labelNames("task").register(registry);
-    leaseHeld = Gauge.builder().name("floe_maintenance_lease_held")
-        .help("1 while this process holds the table's maintenance lease (exactly one process per table should)")
-        .register(registry);
-    filesCompacted = Counter.builder().name("floe_maintenance_files_compacted_total")
-        .help("Small data files replaced by compaction").register(registry);
-    filesWritten = Counter.builder().name("floe_maintenance_files_written_total")
-        .help("Data files written by compaction").register(registry);
-    bytesCompacted = Counter.builder().name("floe_maintenance_compacted_bytes")
-        .help("Bytes of the data files compaction replaced").unit(Unit.BYTES).register(registry);
-    snapshotsExpired = Counter.builder().name("floe_maintenance_snapshots_expired_total")
-        .help("Snapshots expired").register(registry);
-    orphansRemoved = Counter.builder().name("floe_maintenance_orphans_removed_total")
-        .help("Files no snapshot referenced, removed once older than maintenance.orphan-age-seconds").register(registry);
-    manifestsRewritten = Counter.builder().name("floe_maintenance_manifests_rewritten_total")
-        .help("Manifests replaced by a manifest rewrite").register(registry);
-    snapshots = Gauge.builder().name("floe_maintenance_table_snapshots")
-        .help("Snapshots the table's metadata holds, after the last cycle").register(registry);
-    dataFiles = Gauge.builder().name("floe_maintenance_table_data_files")
-        .help("Data files of the current snapshot, after the last cycle").register(registry);
-    smallFiles = Gauge.builder().name("floe_maintenance_table_small_files")
-        .help("Data files of the current snapshot below the small-file threshold, after the last cycle").register(registry);
-    metadataBytes = Gauge.builder().name("floe_maintenance_table_metadata_bytes")
-        .help("Size of the table's current metadata file (it grows with the snapshot log)").unit(Unit.BYTES)
-        .register(registry);
+    runs =
+        Counter.builder()
+            .name("floe_maintenance_runs_total")
+            .help(
+                "Maintenance tasks run, by task (compact, expire, orphans, manifests) and outcome (ok, failed)")
+            .labelNames("task", "outcome")
+            .register(registry);
+    lastSuccess =
+        Gauge.builder()
+            .name("floe_maintenance_last_success_timestamp_seconds")
+            .help("When each maintenance task last succeeded (alarm when it falls behind)")
+            .labelNames("task")
+            .register(registry);
+    leaseHeld =
+        Gauge.builder()
+            .name("floe_maintenance_lease_held")
+            .help(
+                "1 while this process holds the table's maintenance lease (exactly one process per table should)")
+            .register(registry);
+    filesCompacted =
+        Counter.builder()
+            .name("floe_maintenance_files_compacted_total")
+            .help("Small data files replaced by compaction")
+            .register(registry);
+    filesWritten =
+        Counter.builder()
+            .name("floe_maintenance_files_written_total")
+            .help("Data files written by compaction")
+            .register(registry);
+    bytesCompacted =
+        Counter.builder()
+            .name("floe_maintenance_compacted_bytes")
+            .help("Bytes of the data files compaction replaced")
+            .unit(Unit.BYTES)
+            .register(registry);
+    snapshotsExpired =
+        Counter.builder()
+            .name("floe_maintenance_snapshots_expired_total")
+            .help("Snapshots expired")
+            .register(registry);
+    orphansRemoved =
+        Counter.builder()
+            .name("floe_maintenance_orphans_removed_total")
+            .help(
+                "Files no snapshot referenced, removed once older than maintenance.orphan-age-seconds")
+            .register(registry);
+    manifestsRewritten =
+        Counter.builder()
+            .name("floe_maintenance_manifests_rewritten_total")
+            .help("Manifests replaced by a manifest rewrite")
+            .register(registry);
+    snapshots =
+        Gauge.builder()
+            .name("floe_maintenance_table_snapshots")
+            .help("Snapshots the table's metadata holds, after the last cycle")
+            .register(registry);
+    dataFiles =
+        Gauge.builder()
+            .name("floe_maintenance_table_data_files")
+            .help("Data files of the current snapshot, after the last cycle")
+            .register(registry);
+    smallFiles =
+        Gauge.builder()
+            .name("floe_maintenance_table_small_files")
+            .help(
+                "Data files of the current snapshot below the small-file threshold, after the last cycle")
+            .register(registry);
+    metadataBytes =
+        Gauge.builder()
+            .name("floe_maintenance_table_metadata_bytes")
+            .help("Size of the table's current metadata file (it grows with the snapshot log)")
+            .unit(Unit.BYTES)
+            .register(registry);
   }
 
   void ran(String task, boolean ok) {

@@ -49,7 +49,10 @@ final class OrphanSweeper {
     return new Sweep(listed, removed);
   }
 
-  /** Every file the table's metadata refers to: metadata files, manifest lists, manifests, data and delete files. */
+  /**
+   * Every file the table's metadata refers to: metadata files, manifest lists, manifests, data and
+   * delete files.
+   */
   static Set<String> referenced(Table table) throws IOException {
     Set<String> paths = new HashSet<>();
     ReachableFileUtil.metadataFileLocations(table, false).forEach(p -> paths.add(normalize(p)));
@@ -65,11 +68,13 @@ final class OrphanSweeper {
         if (manifests.add(m.path())) {
           paths.add(normalize(m.path()));
           if (m.content() == ManifestContent.DELETES) {
-            try (ManifestReader<DeleteFile> deletes = ManifestFiles.readDeleteManifest(m, table.io(), table.specs())) {
+            try (ManifestReader<DeleteFile> deletes =
+                ManifestFiles.readDeleteManifest(m, table.io(), table.specs())) {
               deletes.forEach(d -> paths.add(normalize(d.location())));
             }
           } else {
-            try (CloseableIterable<String> files = ManifestFiles.readPaths(m, table.io(), table.specs())) {
+            try (CloseableIterable<String> files =
+                ManifestFiles.readPaths(m, table.io(), table.specs())) {
               files.forEach(p -> paths.add(normalize(p)));
             }
           }

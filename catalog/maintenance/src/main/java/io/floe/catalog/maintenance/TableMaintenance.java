@@ -35,22 +35,31 @@ public final class TableMaintenance implements AutoCloseable {
   private final MaintenanceLease lease;
   private final Compactor compactor;
   private final OrphanSweeper orphans = new OrphanSweeper();
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "floe-maintenance");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "floe-maintenance");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile long lastOrphanSweep;
   private volatile boolean held;
 
   /** A cycle's outcome, for tests and logs. */
-  public record Cycle(boolean held, int expired, int groups, int filesIn, int filesOut, int orphansRemoved,
+  public record Cycle(
+      boolean held,
+      int expired,
+      int groups,
+      int filesIn,
+      int filesOut,
+      int orphansRemoved,
       int manifestsRewritten) {}
 
   /**
    * @param table loads the table (null while it does not exist yet: nodes create it)
    */
-  public TableMaintenance(Supplier<Table> table, MaintenanceConfig config, MaintenanceMetrics metrics, Clock clock) {
+  public TableMaintenance(
+      Supplier<Table> table, MaintenanceConfig config, MaintenanceMetrics metrics, Clock clock) {
     this.table = table;
     this.config = config;
     this.metrics = metrics;
@@ -61,16 +70,25 @@ public final class TableMaintenance implements AutoCloseable {
 
   /** Runs a cycle now and then every interval, on its own thread. */
   public TableMaintenance start() {
-    scheduler.scheduleWithFixedDelay(() -> {
-      try {
-        runOnce();
-      } catch (RuntimeException e) {
-        LOG.error("table maintenance cycle failed", e);
-      }
-    }, 0, config.interval().toMillis(), TimeUnit.MILLISECONDS);
-    LOG.info("table maintenance as '{}': every {} s, snapshots kept {} s (at least {}), partitions compacted {} s"
-        + " after their end, orphans removed after {} s", config.holder(), config.interval().toSeconds(),
-        config.snapshotRetention().toSeconds(), config.minSnapshots(), config.compactAfter().toSeconds(),
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          try {
+            runOnce();
+          } catch (RuntimeException e) {
+            LOG.error("table maintenance cycle failed", e);
+          }
+        },
+        0,
+        config.interval().toMillis(),
+        TimeUnit.MILLISECONDS);
+    LOG.info(
+        "table maintenance as '{}': every {} s, snapshots kept {} s (at least {}), partitions compacted {} s"
+            + " after their end, orphans removed after {} s",
+        config.holder(),
+        config.interval().toSeconds(),
+        config.snapshotRetention().toSeconds(),
+        config.minSnapshots(),
+        config.compactAfter().toSeconds(),
         config.orphanAge().toSeconds());
     return this;
   }
@@ -95,8 +113,12 @@ public final class TableMaintenance implements AutoCloseable {
       nowHeld = false;
     }
     if (nowHeld != held) {
-      LOG.info(nowHeld ? "table maintenance: this process ({}) holds the lease" : "table maintenance: {} does not hold"
-          + " the lease (another process maintains the table)", config.holder());
+      LOG.info(
+          nowHeld
+              ? "table maintenance: this process ({}) holds the lease"
+              : "table maintenance: {} does not hold"
+                  + " the lease (another process maintains the table)",
+          config.holder());
       held = nowHeld;
     }
     metrics.leaseHeld(nowHeld);
@@ -110,18 +132,33 @@ public final class TableMaintenance implements AutoCloseable {
     int removed = 0;
     long now = clock.millis();
     if (now - lastOrphanSweep >= config.orphanInterval().toMillis() && OrphanSweeper.supported(t)) {
-      removed = task("orphans", () -> {
-        OrphanSweeper.Sweep s = orphans.sweep(t, clock.millis() - config.orphanAge().toMillis());
-        metrics.orphansRemoved(s.removed());
-        if (s.removed() > 0) {
-          LOG.info("table maintenance: removed {} orphan files of {} listed", s.removed(), s.listed());
-        }
-        return s.removed();
-      }, 0);
+      removed =
+          task(
+              "orphans",
+              () -> {
+                OrphanSweeper.Sweep s =
+                    orphans.sweep(t, clock.millis() - config.orphanAge().toMillis());
+                metrics.orphansRemoved(s.removed());
+                if (s.removed() > 0) {
+                  LOG.info(
+                      "table maintenance: removed {} orphan files of {} listed",
+                      s.removed(),
+                      s.listed());
+                }
+                return s.removed();
+              },
+              0);
       lastOrphanSweep = now;
     }
     observe(t);
-    return new Cycle(true, expired, compacted.groups(), compacted.filesIn(), compacted.filesOut(), removed, manifests);
+    return new Cycle(
+        true,
+        expired,
+        compacted.groups(),
+        compacted.filesIn(),
+        compacted.filesOut(),
+        removed,
+        manifests);
   }
 
   /** Runs one task, counting its outcome; a failure is logged and answers {@code failed}. */
@@ -149,10 +186,16 @@ public final class TableMaintenance implements AutoCloseable {
         oldest = s;
       }
     }
-    if (oldest == null || oldest.timestampMillis() >= olderThan || before <= config.minSnapshots()) {
+    if (oldest == null
+        || oldest.timestampMillis() >= olderThan
+        || before <= config.minSnapshots()) {
       return 0;
     }
-    t.expireSnapshots().expireOlderThan(olderThan).retainLast(config.minSnapshots()).cleanExpiredFiles(true).commit();
+    t.expireSnapshots()
+        .expireOlderThan(olderThan)
+        .retainLast(config.minSnapshots())
+        .cleanExpiredFiles(true)
+        .commit();
     t.refresh();
     int expired = Math.max(0, before - size(t.snapshots()));
     metrics.expired(expired);
@@ -165,7 +208,8 @@ public final class TableMaintenance implements AutoCloseable {
   private Compacted compact(Table t) throws IOException {
     t.refresh();
     Snapshot planned = t.currentSnapshot();
-    List<Compactor.Group> groups = compactor.plan(t, planned, clock.millis() - config.compactAfter().toMillis());
+    List<Compactor.Group> groups =
+        compactor.plan(t, planned, clock.millis() - config.compactAfter().toMillis());
     int done = 0;
     int in = 0;
     int out = 0;
@@ -180,8 +224,12 @@ public final class TableMaintenance implements AutoCloseable {
       done++;
       in += g.files().size();
       out += written.size();
-      LOG.info("table maintenance: compacted {} files ({} bytes) of partition {} into {}", g.files().size(), g.bytes(),
-          g.partitionPath(), written.size());
+      LOG.info(
+          "table maintenance: compacted {} files ({} bytes) of partition {} into {}",
+          g.files().size(),
+          g.bytes(),
+          g.partitionPath(),
+          written.size());
     }
     return new Compacted(done, in, out);
   }
@@ -196,9 +244,13 @@ public final class TableMaintenance implements AutoCloseable {
     if (data.size() <= config.maxManifests()) {
       return 0;
     }
-    // one cluster per spec: the rewrite packs the entries into manifests of the target manifest size
-    t.rewriteManifests().rewriteIf(m -> m.content() == ManifestContent.DATA).clusterBy(f -> f.specId())
-        .set("floe.operation", "rewrite-manifests").commit();
+    // one cluster per spec: the rewrite packs the entries into manifests of the target manifest
+    // size
+    t.rewriteManifests()
+        .rewriteIf(m -> m.content() == ManifestContent.DATA)
+        .clusterBy(f -> f.specId())
+        .set("floe.operation", "rewrite-manifests")
+        .commit();
     metrics.manifestsRewritten(data.size());
     LOG.info("table maintenance: rewrote {} manifests", data.size());
     return data.size();
@@ -221,7 +273,8 @@ public final class TableMaintenance implements AutoCloseable {
           }
         }
       }
-      String metadata = ((org.apache.iceberg.HasTableOperations) t).operations().current().metadataFileLocation();
+      String metadata =
+          ((org.apache.iceberg.HasTableOperations) t).operations().current().metadataFileLocation();
       long metadataBytes = metadata == null ? 0 : t.io().newInputFile(metadata).getLength();
       metrics.table(size(t.snapshots()), files, small, metadataBytes);
     } catch (Exception e) {
@@ -238,10 +291,11 @@ public final class TableMaintenance implements AutoCloseable {
   }
 
   /**
-   * Metadata hygiene: Iceberg deletes metadata files beyond the newest
-   * {@code write.metadata.previous-versions-max} only when {@code write.metadata.delete-after-commit.enabled}
-   * is on. Floe creates its table so; a table created elsewhere without them gets them here (an
-   * explicit value, even "false", is left as its owner set it).
+   * Metadata hygiene: Iceberg deletes metadata files beyond the newest {@code
+   * write.metadata.previous-versions-max} only when {@code
+   * write.metadata.delete-after-commit.enabled} is on. Floe creates its table so; a table created
+   * elsewhere without them gets them here (an explicit value, even "false", is left as its owner
+   * set it).
    */
   private int hygiene(Table t) {
     Map<String, String> p = t.properties();
@@ -277,7 +331,9 @@ public final class TableMaintenance implements AutoCloseable {
           lease.release(t);
         }
       } catch (RuntimeException e) {
-        LOG.warn("table maintenance: could not release the lease (it expires by itself): {}", e.toString());
+        LOG.warn(
+            "table maintenance: could not release the lease (it expires by itself): {}",
+            e.toString());
       }
     }
   }

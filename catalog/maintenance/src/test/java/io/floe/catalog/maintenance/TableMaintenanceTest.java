@@ -50,16 +50,23 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Table maintenance against a real table: the JDBC catalog on SQLite, Parquet on the local S3-compatible server. */
+/**
+ * Table maintenance against a real table: the JDBC catalog on SQLite, Parquet on the local
+ * S3-compatible server.
+ */
 class TableMaintenanceTest {
   @TempDir Path dir;
   private LocalS3 s3;
   private Catalog catalog;
   private final TableSettings settings = TableSettings.defaults();
   private final Instant now = Instant.now();
+
   /** An hour that closed more than compact-after (2 h) ago, and the current one. */
-  private final OffsetDateTime closedHour = now.minus(5, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
-  private final OffsetDateTime openHour = now.truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
+  private final OffsetDateTime closedHour =
+      now.minus(5, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
+
+  private final OffsetDateTime openHour =
+      now.truncatedTo(ChronoUnit.HOURS).atOffset(ZoneOffset.UTC);
   private final Map<Integer, long[]> sequences = new HashMap<>();
   private final Map<Integer, CommitProtocol> protocols = new HashMap<>();
   private final Map<Integer, PartitionClaim> claims = new HashMap<>();
@@ -88,10 +95,14 @@ class TableMaintenanceTest {
     return catalog.loadTable(EventsTable.identifier(settings));
   }
 
-  /** A node's flush: one file of {@code count} events of partition {@code p} at {@code hour}, committed. */
+  /**
+   * A node's flush: one file of {@code count} events of partition {@code p} at {@code hour},
+   * committed.
+   */
   private DataFile flush(int p, OffsetDateTime hour, int count) throws Exception {
     Table t = table();
-    CommitProtocol protocol = protocols.computeIfAbsent(p, x -> new CommitProtocol(table(), x, "node-" + x));
+    CommitProtocol protocol =
+        protocols.computeIfAbsent(p, x -> new CommitProtocol(table(), x, "node-" + x));
     PartitionClaim claim = claims.computeIfAbsent(p, x -> protocol.claim());
     long[] seq = sequences.computeIfAbsent(p, x -> new long[] {0});
     List<Record> rows = new ArrayList<>();
@@ -104,16 +115,27 @@ class TableMaintenanceTest {
       r.setField("event_time", hour.plusSeconds((s * 37) % 3500));
       r.setField("ingest_time", hour.plusSeconds(3599));
       r.setField("event_key", "k" + (s % 11));
-      r.setField("payload", "{\"n\":" + s + ",\"p\":" + p + ",\"text\":\"caf\\u00e9 \u00e9t\u00e9\"}");
+      r.setField(
+          "payload", "{\"n\":" + s + ",\"p\":" + p + ",\"text\":\"caf\\u00e9 \u00e9t\u00e9\"}");
       rows.add(r);
     }
     rows.sort(Compactor.tableOrder(t.schema()));
     PartitionKey key = new PartitionKey(t.spec(), t.schema());
     key.partition(new InternalRecordWrapper(t.schema().asStruct()).wrap(rows.get(0)));
-    RollingDataWriter<Record> writer = new RollingDataWriter<>(
-        new GenericFileWriterFactory.Builder(t).dataFileFormat(FileFormat.PARQUET).dataSchema(t.schema()).build(),
-        OutputFileFactory.builderFor(t, p, seq[0]).format(FileFormat.PARQUET).operationId(UUID.randomUUID().toString()).build(),
-        t.io(), 128L << 20, t.spec(), key);
+    RollingDataWriter<Record> writer =
+        new RollingDataWriter<>(
+            new GenericFileWriterFactory.Builder(t)
+                .dataFileFormat(FileFormat.PARQUET)
+                .dataSchema(t.schema())
+                .build(),
+            OutputFileFactory.builderFor(t, p, seq[0])
+                .format(FileFormat.PARQUET)
+                .operationId(UUID.randomUUID().toString())
+                .build(),
+            t.io(),
+            128L << 20,
+            t.spec(),
+            key);
     try (writer) {
       rows.forEach(writer::write);
     }
@@ -133,10 +155,16 @@ class TableMaintenanceTest {
     return out;
   }
 
-  private TableMaintenance maintenance(Map<String, String> extra, Clock clock, PrometheusRegistry registry) {
-    Map<String, String> s = new HashMap<>(Map.of("maintenance.holder", "test-" + UUID.randomUUID()));
+  private TableMaintenance maintenance(
+      Map<String, String> extra, Clock clock, PrometheusRegistry registry) {
+    Map<String, String> s =
+        new HashMap<>(Map.of("maintenance.holder", "test-" + UUID.randomUUID()));
     s.putAll(extra);
-    return new TableMaintenance(this::table, MaintenanceConfig.load(Settings.of(s)), new MaintenanceMetrics(registry), clock);
+    return new TableMaintenance(
+        this::table,
+        MaintenanceConfig.load(Settings.of(s)),
+        new MaintenanceMetrics(registry),
+        clock);
   }
 
   private TableMaintenance maintenance(Map<String, String> extra) {
@@ -177,11 +205,17 @@ class TableMaintenanceTest {
     List<DataFile> after = files(t);
     assertThat(after).hasSize(4);
     int closedValue = (int) (closedHour.toEpochSecond() / 3600);
-    List<DataFile> closed = after.stream().filter(f -> f.partition().get(0, Integer.class) == closedValue).toList();
-    assertThat(closed).singleElement().satisfies(f -> assertThat(f.recordCount()).isEqualTo(6 * 80));
+    List<DataFile> closed =
+        after.stream().filter(f -> f.partition().get(0, Integer.class) == closedValue).toList();
+    assertThat(closed)
+        .singleElement()
+        .satisfies(f -> assertThat(f.recordCount()).isEqualTo(6 * 80));
     List<Record> inFileOrder = new ArrayList<>();
-    try (CloseableIterable<Record> r = Parquet.read(t.io().newInputFile(closed.get(0).location())).project(t.schema())
-        .createReaderFunc(fs -> GenericParquetReaders.buildReader(t.schema(), fs)).build()) {
+    try (CloseableIterable<Record> r =
+        Parquet.read(t.io().newInputFile(closed.get(0).location()))
+            .project(t.schema())
+            .createReaderFunc(fs -> GenericParquetReaders.buildReader(t.schema(), fs))
+            .build()) {
       r.forEach(inFileOrder::add);
     }
     assertThat(inFileOrder).isSortedAccordingTo(Compactor.tableOrder(t.schema()));
@@ -194,20 +228,25 @@ class TableMaintenanceTest {
 
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     new PrometheusTextFormatWriter(false).write(text, registry.scrape());
-    assertThat(text.toString(StandardCharsets.UTF_8)).contains("floe_maintenance_lease_held 1.0",
-        "floe_maintenance_files_compacted_total 12.0", "floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"} 1.0",
-        "floe_maintenance_table_data_files 4.0");
+    assertThat(text.toString(StandardCharsets.UTF_8))
+        .contains(
+            "floe_maintenance_lease_held 1.0",
+            "floe_maintenance_files_compacted_total 12.0",
+            "floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"} 1.0",
+            "floe_maintenance_table_data_files 4.0");
   }
 
   @Test
-  void aNodeCommittingDuringACompactionLosesNothingAndARewrittenFileIsNeverResurrected() throws Exception {
+  void aNodeCommittingDuringACompactionLosesNothingAndARewrittenFileIsNeverResurrected()
+      throws Exception {
     for (int i = 0; i < 4; i++) {
       flush(0, closedHour, 20);
     }
     Table t = table();
     Compactor compactor = new Compactor(75);
     var plannedOn = t.currentSnapshot();
-    List<Compactor.Group> groups = compactor.plan(t, plannedOn, now.toEpochMilli() - Duration.ofHours(2).toMillis());
+    List<Compactor.Group> groups =
+        compactor.plan(t, plannedOn, now.toEpochMilli() - Duration.ofHours(2).toMillis());
     assertThat(groups).singleElement();
     List<DataFile> written = compactor.write(t, groups.get(0));
     // a late event lands in the same closed hour while the compaction is between write and commit
@@ -217,11 +256,23 @@ class TableMaintenanceTest {
     assertThat(files(table())).hasSize(2);
 
     // the same group again (its files are gone now): refused, and its output removed
-    List<DataFile> again = compactor.write(table(), new Compactor.Group(groups.get(0).partitionPath(),
-        groups.get(0).partition(), groups.get(0).specId(), List.of(written.get(0), files(table()).stream()
-        .filter(f -> !f.location().equals(written.get(0).location())).findFirst().orElseThrow()), 0));
+    List<DataFile> again =
+        compactor.write(
+            table(),
+            new Compactor.Group(
+                groups.get(0).partitionPath(),
+                groups.get(0).partition(),
+                groups.get(0).specId(),
+                List.of(
+                    written.get(0),
+                    files(table()).stream()
+                        .filter(f -> !f.location().equals(written.get(0).location()))
+                        .findFirst()
+                        .orElseThrow()),
+                0));
     long snapshotBefore = table().currentSnapshot().snapshotId();
-    assertThatThrownBy(() -> compactor.commit(table(), groups.get(0), again, plannedOn.snapshotId()))
+    assertThatThrownBy(
+            () -> compactor.commit(table(), groups.get(0), again, plannedOn.snapshotId()))
         .isInstanceOf(ValidationException.class);
     assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshotBefore);
     assertThat(table().io().newInputFile(again.get(0).location()).exists()).isFalse();
@@ -236,9 +287,18 @@ class TableMaintenanceTest {
     }
     long epoch0 = protocols.get(0).currentEpoch();
     Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(3));
-    TableMaintenance.Cycle c = maintenance(Map.of("maintenance.snapshot-retention-seconds", "3600",
-        "maintenance.min-snapshots", "2", "maintenance.compact-after-seconds", "86400"), later, new PrometheusRegistry())
-        .runOnce();
+    TableMaintenance.Cycle c =
+        maintenance(
+                Map.of(
+                    "maintenance.snapshot-retention-seconds",
+                    "3600",
+                    "maintenance.min-snapshots",
+                    "2",
+                    "maintenance.compact-after-seconds",
+                    "86400"),
+                later,
+                new PrometheusRegistry())
+            .runOnce();
     assertThat(c.expired()).isEqualTo(10); // 2 claims + 10 flushes, the newest 2 kept
     Table t = table();
     assertThat(t.snapshots()).hasSize(2);
@@ -260,10 +320,16 @@ class TableMaintenanceTest {
     Path bucket = dir.resolve("s3").resolve("floe");
     Path dataDir;
     try (Stream<Path> found = Files.walk(bucket)) {
-      dataDir = found.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow().getParent();
+      dataDir =
+          found
+              .filter(p -> p.toString().endsWith(".parquet"))
+              .findFirst()
+              .orElseThrow()
+              .getParent();
     }
     Path oldOrphan = Files.writeString(dataDir.resolve("crashed-flush.parquet"), "half an upload");
-    Path youngOrphan = Files.writeString(dataDir.resolve("uploading-now.parquet"), "about to be committed");
+    Path youngOrphan =
+        Files.writeString(dataDir.resolve("uploading-now.parquet"), "about to be committed");
     FileTime old = FileTime.from(now.minus(Duration.ofDays(4)));
     Files.setLastModifiedTime(oldOrphan, old);
     // referenced files as old as the orphan stay
@@ -310,9 +376,14 @@ class TableMaintenanceTest {
     assertThat(b.runOnce().held()).isFalse();
     assertThat(a.runOnce().held()).as("renewed").isTrue();
     // a dies without releasing: b takes over once the lease expired
-    TableMaintenance bLater = new TableMaintenance(this::table, MaintenanceConfig.load(Settings.of(Map.of(
-        "maintenance.holder", "b-later", "maintenance.lease-seconds", "600"))),
-        new MaintenanceMetrics(new PrometheusRegistry()), Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)));
+    TableMaintenance bLater =
+        new TableMaintenance(
+            this::table,
+            MaintenanceConfig.load(
+                Settings.of(
+                    Map.of("maintenance.holder", "b-later", "maintenance.lease-seconds", "600"))),
+            new MaintenanceMetrics(new PrometheusRegistry()),
+            Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)));
     assertThat(bLater.runOnce().held()).isTrue();
     assertThat(table().properties()).containsEntry(MaintenanceLease.HOLDER, "b-later");
     // an orderly stop hands the lease over at once

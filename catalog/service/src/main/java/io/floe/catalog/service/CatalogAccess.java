@@ -13,23 +13,35 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
 
 /**
- * Who may do what to the table through the catalog service. Reads (config, list, load) need
- * {@code catalog:read} (or {@code catalog:commit}, which nodes hold); creating the namespace and
- * the table and committing appends need {@code catalog:commit}; everything that can destroy or
- * rewrite the table needs {@code admin}: dropping, purging (off unless {@code service.allow-purge}),
- * renaming, registering, namespace property changes, and commits that change the schema, the
- * partitioning, the sort order, the location or the format, expire snapshots, or change a
- * {@code floe.*} property (the state nodes recover from) without appending a snapshot.
+ * Who may do what to the table through the catalog service. Reads (config, list, load) need {@code
+ * catalog:read} (or {@code catalog:commit}, which nodes hold); creating the namespace and the table
+ * and committing appends need {@code catalog:commit}; everything that can destroy or rewrite the
+ * table needs {@code admin}: dropping, purging (off unless {@code service.allow-purge}), renaming,
+ * registering, namespace property changes, and commits that change the schema, the partitioning,
+ * the sort order, the location or the format, expire snapshots, or change a {@code floe.*} property
+ * (the state nodes recover from) without appending a snapshot.
  */
 final class CatalogAccess implements Handler<RoutingContext> {
   /** Where the caller is kept in the routing context. */
   static final String PRINCIPAL = "floe.principal";
-  /** Updates a commit may carry with catalog:commit alone. */
-  private static final Set<String> APPEND_UPDATES = Set.of("add-snapshot", "set-snapshot-ref", "set-properties",
-      "remove-properties", "set-statistics", "remove-statistics", "set-partition-statistics",
-      "remove-partition-statistics");
 
-  private enum Need { READ, COMMIT, ADMIN }
+  /** Updates a commit may carry with catalog:commit alone. */
+  private static final Set<String> APPEND_UPDATES =
+      Set.of(
+          "add-snapshot",
+          "set-snapshot-ref",
+          "set-properties",
+          "remove-properties",
+          "set-statistics",
+          "remove-statistics",
+          "set-partition-statistics",
+          "remove-partition-statistics");
+
+  private enum Need {
+    READ,
+    COMMIT,
+    ADMIN
+  }
 
   private final Auth auth;
   private final boolean allowPurge;
@@ -62,7 +74,11 @@ final class CatalogAccess implements Handler<RoutingContext> {
         return;
       }
       if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
-        RestErrors.send(ctx, 403, "ForbiddenException", "the token '" + p.name() + "' may not read metrics (needs read)");
+        RestErrors.send(
+            ctx,
+            403,
+            "ForbiddenException",
+            "the token '" + p.name() + "' may not read metrics (needs read)");
         return;
       }
       ctx.next();
@@ -70,8 +86,8 @@ final class CatalogAccess implements Handler<RoutingContext> {
   }
 
   /**
-   * Floe's column API: listing and suggesting read the table (read, catalog:read or admin);
-   * adding and dropping change its schema (admin).
+   * Floe's column API: listing and suggesting read the table (read, catalog:read or admin); adding
+   * and dropping change its schema (admin).
    */
   Handler<RoutingContext> columns() {
     return ctx -> {
@@ -80,15 +96,30 @@ final class CatalogAccess implements Handler<RoutingContext> {
         p = auth.authenticate(ctx.request().headers());
       } catch (AuthException e) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
-        io.floe.common.http.JsonResponses.error(ctx.response(), 401, "unauthorized", e.getMessage());
+        io.floe.common.http.JsonResponses.error(
+            ctx.response(), 401, "unauthorized", e.getMessage());
         return;
       }
-      boolean reads = ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.HEAD;
-      boolean allowed = reads ? p.may(Scope.READ) || p.may(Scope.CATALOG_READ) || p.may(Scope.ADMIN) : p.may(Scope.ADMIN);
+      boolean reads =
+          ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.HEAD;
+      boolean allowed =
+          reads
+              ? p.may(Scope.READ) || p.may(Scope.CATALOG_READ) || p.may(Scope.ADMIN)
+              : p.may(Scope.ADMIN);
       if (!allowed) {
-        io.floe.common.http.JsonResponses.error(ctx.response(), 403, "forbidden", "the token '" + p.name()
-            + "' may not " + ctx.request().method() + " " + ctx.request().path() + " (needs "
-            + (reads ? "read or catalog:read" : "admin") + ")");
+        io.floe.common.http.JsonResponses.error(
+            ctx.response(),
+            403,
+            "forbidden",
+            "the token '"
+                + p.name()
+                + "' may not "
+                + ctx.request().method()
+                + " "
+                + ctx.request().path()
+                + " (needs "
+                + (reads ? "read or catalog:read" : "admin")
+                + ")");
         return;
       }
       ctx.put(PRINCIPAL, p);
@@ -109,20 +140,38 @@ final class CatalogAccess implements Handler<RoutingContext> {
       RestErrors.send(ctx, 400, "BadRequestException", "malformed request body: " + e.getMessage());
       return;
     }
-    boolean allowed = switch (need) {
-      case READ -> p.may(Scope.CATALOG_READ) || p.may(Scope.CATALOG_COMMIT) || p.may(Scope.ADMIN);
-      case COMMIT -> p.may(Scope.CATALOG_COMMIT) || p.may(Scope.ADMIN);
-      case ADMIN -> p.may(Scope.ADMIN);
-    };
+    boolean allowed =
+        switch (need) {
+          case READ ->
+              p.may(Scope.CATALOG_READ) || p.may(Scope.CATALOG_COMMIT) || p.may(Scope.ADMIN);
+          case COMMIT -> p.may(Scope.CATALOG_COMMIT) || p.may(Scope.ADMIN);
+          case ADMIN -> p.may(Scope.ADMIN);
+        };
     if (!allowed) {
-      RestErrors.send(ctx, 403, "ForbiddenException", "the token '" + p.name() + "' may not "
-          + ctx.request().method() + " " + ctx.request().path() + " (needs "
-          + (need == Need.READ ? "catalog:read" : need == Need.COMMIT ? "catalog:commit" : "admin") + ")");
+      RestErrors.send(
+          ctx,
+          403,
+          "ForbiddenException",
+          "the token '"
+              + p.name()
+              + "' may not "
+              + ctx.request().method()
+              + " "
+              + ctx.request().path()
+              + " (needs "
+              + (need == Need.READ
+                  ? "catalog:read"
+                  : need == Need.COMMIT ? "catalog:commit" : "admin")
+              + ")");
       return;
     }
     if (purge(ctx) && !allowPurge) {
-      RestErrors.send(ctx, 403, "ForbiddenException", "purging deletes the table's data files and is off:"
-          + " set service.allow-purge=true to allow it, or drop without purgeRequested");
+      RestErrors.send(
+          ctx,
+          403,
+          "ForbiddenException",
+          "purging deletes the table's data files and is off:"
+              + " set service.allow-purge=true to allow it, or drop without purgeRequested");
       return;
     }
     ctx.put(PRINCIPAL, p);
@@ -130,7 +179,8 @@ final class CatalogAccess implements Handler<RoutingContext> {
   }
 
   private static boolean purge(RoutingContext ctx) {
-    return ctx.request().method() == HttpMethod.DELETE && Boolean.parseBoolean(ctx.request().getParam("purgeRequested"));
+    return ctx.request().method() == HttpMethod.DELETE
+        && Boolean.parseBoolean(ctx.request().getParam("purgeRequested"));
   }
 
   private static Need need(RoutingContext ctx) {
@@ -153,7 +203,9 @@ final class CatalogAccess implements Handler<RoutingContext> {
     return Need.ADMIN;
   }
 
-  /** An append (with its floe.* state) is a commit; anything else that changes the table is admin. */
+  /**
+   * An append (with its floe.* state) is a commit; anything else that changes the table is admin.
+   */
   private static Need commitNeeds(JsonObject body) {
     JsonArray updates = body == null ? null : body.getJsonArray("updates");
     if (updates == null) {

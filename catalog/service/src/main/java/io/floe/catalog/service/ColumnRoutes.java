@@ -25,17 +25,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Floe's typed-column API on the catalog service, {@code /floe/v1/columns}: list, add (or widen,
  * re-scope, re-enable), drop, and suggest mappings from recent events. Changes go straight to the
- * JDBC catalog as Iceberg schema evolution plus the {@code floe.column.*} property the nodes follow;
- * each is an audit line. Answers are Floe's JSON ({@code {"error":..,"detail":..}} on failure).
+ * JDBC catalog as Iceberg schema evolution plus the {@code floe.column.*} property the nodes
+ * follow; each is an audit line. Answers are Floe's JSON ({@code {"error":..,"detail":..}} on
+ * failure).
  */
 final class ColumnRoutes {
   private static final Logger AUDIT = LoggerFactory.getLogger("floe.audit");
-  private static final Set<String> ADD_FIELDS = Set.of("name", "type", "path", "streams", "on_mismatch");
+  private static final Set<String> ADD_FIELDS =
+      Set.of("name", "type", "path", "streams", "on_mismatch");
   static final String ROOT = "/floe/v1/columns";
 
   private final Catalog catalog;
   private final TableIdentifier id;
   private final CatalogAccess access;
+
   /** One change at a time from this service (each is several catalog commits). */
   private final Object changes = new Object();
 
@@ -48,54 +51,81 @@ final class ColumnRoutes {
   void mount(Router router) {
     router.route(ROOT + "*").handler(BodyHandler.create(false).setBodyLimit(64 << 10));
     router.route(ROOT + "*").handler(access.columns());
-    router.get(ROOT + "/suggest").handler(blocking(ctx -> {
-      String stream = ctx.request().getParam("stream");
-      int sample = intParam(ctx, "sample", 1000, 1, 100_000);
-      if (stream != null) {
-        try {
-          ColumnMapping.checkStreams(List.of(stream));
-        } catch (IllegalArgumentException e) {
-          throw invalid(e.getMessage());
-        }
-      }
-      return ColumnSuggester.suggest(table(), stream, sample);
-    }));
-    router.get(ROOT).handler(blocking(ctx -> {
-      boolean all = Boolean.parseBoolean(ctx.request().getParam("all"));
-      ColumnMappings.Read read = ColumnMappings.read(table());
-      JsonArray columns = new JsonArray();
-      (all ? read.mappings() : read.active()).forEach(m -> columns.add(json(m)));
-      return new JsonObject().put("columns", columns).put("problems", new JsonArray(read.problems()));
-    }));
-    router.post(ROOT).handler(blocking(ctx -> {
-      ColumnMappings.Request request = request(ctx);
-      ColumnMappings.Result result;
-      synchronized (changes) {
-        result = ColumnMappings.add(table(), request);
-      }
-      if (result.outcome() != ColumnMappings.Outcome.UNCHANGED) {
-        audit(ctx, result.outcome() == ColumnMappings.Outcome.CREATED ? "add-column" : "update-column", result.mapping());
-      }
-      ctx.response().setStatusCode(result.outcome() == ColumnMappings.Outcome.CREATED ? 201 : 200);
-      return new JsonObject().put("outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT))
-          .put("column", json(result.mapping()));
-    }));
-    router.delete(ROOT + "/:name").handler(blocking(ctx -> {
-      ColumnMapping dropped;
-      synchronized (changes) {
-        dropped = ColumnMappings.drop(table(), ctx.pathParam("name"));
-      }
-      audit(ctx, "drop-column", dropped);
-      return new JsonObject().put("outcome", "dropped").put("column", json(dropped));
-    }));
+    router
+        .get(ROOT + "/suggest")
+        .handler(
+            blocking(
+                ctx -> {
+                  String stream = ctx.request().getParam("stream");
+                  int sample = intParam(ctx, "sample", 1000, 1, 100_000);
+                  if (stream != null) {
+                    try {
+                      ColumnMapping.checkStreams(List.of(stream));
+                    } catch (IllegalArgumentException e) {
+                      throw invalid(e.getMessage());
+                    }
+                  }
+                  return ColumnSuggester.suggest(table(), stream, sample);
+                }));
+    router
+        .get(ROOT)
+        .handler(
+            blocking(
+                ctx -> {
+                  boolean all = Boolean.parseBoolean(ctx.request().getParam("all"));
+                  ColumnMappings.Read read = ColumnMappings.read(table());
+                  JsonArray columns = new JsonArray();
+                  (all ? read.mappings() : read.active()).forEach(m -> columns.add(json(m)));
+                  return new JsonObject()
+                      .put("columns", columns)
+                      .put("problems", new JsonArray(read.problems()));
+                }));
+    router
+        .post(ROOT)
+        .handler(
+            blocking(
+                ctx -> {
+                  ColumnMappings.Request request = request(ctx);
+                  ColumnMappings.Result result;
+                  synchronized (changes) {
+                    result = ColumnMappings.add(table(), request);
+                  }
+                  if (result.outcome() != ColumnMappings.Outcome.UNCHANGED) {
+                    audit(
+                        ctx,
+                        result.outcome() == ColumnMappings.Outcome.CREATED
+                            ? "add-column"
+                            : "update-column",
+                        result.mapping());
+                  }
+                  ctx.response()
+                      .setStatusCode(
+                          result.outcome() == ColumnMappings.Outcome.CREATED ? 201 : 200);
+                  return new JsonObject()
+                      .put("outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT))
+                      .put("column", json(result.mapping()));
+                }));
+    router
+        .delete(ROOT + "/:name")
+        .handler(
+            blocking(
+                ctx -> {
+                  ColumnMapping dropped;
+                  synchronized (changes) {
+                    dropped = ColumnMappings.drop(table(), ctx.pathParam("name"));
+                  }
+                  audit(ctx, "drop-column", dropped);
+                  return new JsonObject().put("outcome", "dropped").put("column", json(dropped));
+                }));
   }
 
   private Table table() {
     try {
       return catalog.loadTable(id);
     } catch (NoSuchTableException e) {
-      throw new ColumnMappingException(ColumnMappingException.Kind.NOT_FOUND, "the table " + id
-          + " does not exist yet: the first node creates it when it starts");
+      throw new ColumnMappingException(
+          ColumnMappingException.Kind.NOT_FOUND,
+          "the table " + id + " does not exist yet: the first node creates it when it starts");
     }
   }
 
@@ -107,7 +137,8 @@ final class ColumnRoutes {
       throw invalid("the body must be a JSON object: " + e.getMessage());
     }
     if (body == null) {
-      throw invalid("the body must be a JSON object {\"name\",\"type\",\"path\",\"streams\",\"on_mismatch\"}");
+      throw invalid(
+          "the body must be a JSON object {\"name\",\"type\",\"path\",\"streams\",\"on_mismatch\"}");
     }
     for (String field : body.fieldNames()) {
       if (!ADD_FIELDS.contains(field)) {
@@ -126,7 +157,11 @@ final class ColumnRoutes {
     } else if (s != null) {
       throw invalid("streams must be an array of stream names");
     }
-    return new ColumnMappings.Request(text(body, "name"), text(body, "type"), text(body, "path"), streams,
+    return new ColumnMappings.Request(
+        text(body, "name"),
+        text(body, "type"),
+        text(body, "path"),
+        streams,
         text(body, "on_mismatch"));
   }
 
@@ -171,34 +206,46 @@ final class ColumnRoutes {
 
   private static void audit(RoutingContext ctx, String action, ColumnMapping m) {
     Principal p = ctx.get(CatalogAccess.PRINCIPAL);
-    AUDIT.info("audit principal={} action={} target={} type={} path={} streams={} on_mismatch={}",
-        p == null ? "?" : p.name(), action, m.name(), m.typeText(), m.pathText(),
-        m.streams().isEmpty() ? "*" : String.join(",", m.streams()), m.onMismatch().text());
+    AUDIT.info(
+        "audit principal={} action={} target={} type={} path={} streams={} on_mismatch={}",
+        p == null ? "?" : p.name(),
+        action,
+        m.name(),
+        m.typeText(),
+        m.pathText(),
+        m.streams().isEmpty() ? "*" : String.join(",", m.streams()),
+        m.onMismatch().text());
   }
 
   private static io.vertx.core.Handler<RoutingContext> blocking(ColumnCall call) {
-    return ctx -> ctx.vertx().executeBlocking((Callable<JsonObject>) () -> call.apply(ctx), false)
-        .onSuccess(body -> JsonResponses.send(ctx.response(),
-            ctx.response().getStatusCode(), body))
-        .onFailure(e -> {
-          if (e instanceof ColumnMappingException c) {
-            int status = switch (c.kind()) {
-              case INVALID -> 400;
-              case CONFLICT -> 409;
-              case NOT_FOUND -> 404;
-            };
-            String code = switch (c.kind()) {
-              case INVALID -> "invalid_column";
-              case CONFLICT -> "column_conflict";
-              case NOT_FOUND -> "not_found";
-            };
-            JsonResponses.error(ctx.response(), status, code, c.getMessage());
-          } else {
-            LoggerFactory.getLogger(ColumnRoutes.class).warn("{} {} failed", ctx.request().method(),
-                ctx.request().path(), e);
-            JsonResponses.error(ctx.response(), 503, "catalog_unavailable", String.valueOf(e.getMessage()));
-          }
-        });
+    return ctx ->
+        ctx.vertx()
+            .executeBlocking((Callable<JsonObject>) () -> call.apply(ctx), false)
+            .onSuccess(
+                body -> JsonResponses.send(ctx.response(), ctx.response().getStatusCode(), body))
+            .onFailure(
+                e -> {
+                  if (e instanceof ColumnMappingException c) {
+                    int status =
+                        switch (c.kind()) {
+                          case INVALID -> 400;
+                          case CONFLICT -> 409;
+                          case NOT_FOUND -> 404;
+                        };
+                    String code =
+                        switch (c.kind()) {
+                          case INVALID -> "invalid_column";
+                          case CONFLICT -> "column_conflict";
+                          case NOT_FOUND -> "not_found";
+                        };
+                    JsonResponses.error(ctx.response(), status, code, c.getMessage());
+                  } else {
+                    LoggerFactory.getLogger(ColumnRoutes.class)
+                        .warn("{} {} failed", ctx.request().method(), ctx.request().path(), e);
+                    JsonResponses.error(
+                        ctx.response(), 503, "catalog_unavailable", String.valueOf(e.getMessage()));
+                  }
+                });
   }
 
   @FunctionalInterface

@@ -36,11 +36,22 @@ import org.apache.iceberg.util.JsonUtil;
 final class ColumnSuggester {
   private static final int MAX_DEPTH = 4;
   private static final int MAX_PATHS = 500;
-  private static final Pattern UUID_TEXT = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final Pattern UUID_TEXT =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   private static final Pattern DECIMAL_TEXT = Pattern.compile("-?\\d{1,30}(\\.\\d{1,18})?");
 
   /** What one value can be read as. */
-  private enum Kind { BOOLEAN, LONG, DOUBLE, TIMESTAMPTZ, DATE, UUID, DECIMAL, STRING }
+  private enum Kind {
+    BOOLEAN,
+    LONG,
+    DOUBLE,
+    TIMESTAMPTZ,
+    DATE,
+    UUID,
+    DECIMAL,
+    STRING
+  }
 
   /** What a path's values were, over the sample. */
   private static final class Seen {
@@ -61,17 +72,24 @@ final class ColumnSuggester {
     if (table.currentSnapshot() != null) {
       Schema projection = table.schema().select("stream", "payload");
       List<FileScanTask> files = new ArrayList<>();
-      try (CloseableIterable<FileScanTask> tasks = (stream == null ? table.newScan()
-          : table.newScan().filter(Expressions.equal("stream", stream))).planFiles()) {
+      try (CloseableIterable<FileScanTask> tasks =
+          (stream == null
+                  ? table.newScan()
+                  : table.newScan().filter(Expressions.equal("stream", stream)))
+              .planFiles()) {
         tasks.forEach(files::add);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-      files.sort(Comparator.comparingLong((FileScanTask t) -> t.file().dataSequenceNumber()).reversed());
+      files.sort(
+          Comparator.comparingLong((FileScanTask t) -> t.file().dataSequenceNumber()).reversed());
       for (FileScanTask task : files) {
-        try (CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(task.file().location()))
-            .project(projection)
-            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema)).build()) {
+        try (CloseableIterable<Record> rows =
+            Parquet.read(table.io().newInputFile(task.file().location()))
+                .project(projection)
+                .createReaderFunc(
+                    fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
+                .build()) {
           for (Record r : rows) {
             if (stream != null && !stream.equals(r.getField("stream"))) {
               continue;
@@ -96,63 +114,76 @@ final class ColumnSuggester {
     }
     int total = events;
     List<JsonObject> out = new ArrayList<>();
-    seen.forEach((path, s) -> {
-      String type = type(s);
-      if (type == null) {
-        return;
-      }
-      JsonObject o = new JsonObject().put("path", path).put("column", columnName(path)).put("type", type)
-          .put("fill_rate", Math.round(1000.0 * s.present / total) / 1000.0).put("example", s.example);
-      if (mapped.containsKey(path)) {
-        o.put("mapped_as", mapped.get(path));
-      }
-      out.add(o);
-    });
-    out.sort(Comparator.comparingDouble((JsonObject o) -> -o.getDouble("fill_rate")).thenComparing(o -> o.getString("path")));
-    return new JsonObject().put("sampled_events", total).put("suggestions", new JsonArray(new ArrayList<>(out)));
+    seen.forEach(
+        (path, s) -> {
+          String type = type(s);
+          if (type == null) {
+            return;
+          }
+          JsonObject o =
+              new JsonObject()
+                  .put("path", path)
+                  .put("column", columnName(path))
+                  .put("type", type)
+                  .put("fill_rate", Math.round(1000.0 * s.present / total) / 1000.0)
+                  .put("example", s.example);
+          if (mapped.containsKey(path)) {
+            o.put("mapped_as", mapped.get(path));
+          }
+          out.add(o);
+        });
+    out.sort(
+        Comparator.comparingDouble((JsonObject o) -> -o.getDouble("fill_rate"))
+            .thenComparing(o -> o.getString("path")));
+    return new JsonObject()
+        .put("sampled_events", total)
+        .put("suggestions", new JsonArray(new ArrayList<>(out)));
   }
 
   private static void walk(JsonNode node, String prefix, int depth, Map<String, Seen> seen) {
     if (node == null || !node.isObject()) {
       return;
     }
-    node.fields().forEachRemaining(e -> {
-      String name = e.getKey();
-      if (name.isEmpty() || name.contains(".")) {
-        return; // a dotted path cannot address it
-      }
-      String path = prefix.isEmpty() ? name : prefix + "." + name;
-      JsonNode v = e.getValue();
-      if (v.isObject()) {
-        if (depth + 1 < MAX_DEPTH) {
-          walk(v, path, depth + 1, seen);
-        }
-        return;
-      }
-      if (v.isNull()) {
-        return;
-      }
-      if (!seen.containsKey(path) && seen.size() >= MAX_PATHS) {
-        return;
-      }
-      Seen s = seen.computeIfAbsent(path, p -> new Seen());
-      s.present++;
-      if (s.example == null) {
-        String text = v.toString();
-        s.example = text.length() <= 40 ? text : text.substring(0, 37) + "...";
-      }
-      if (v.isArray()) {
-        s.array = true;
-        v.forEach(element -> {
-          if (!element.isNull()) {
-            kind(element, s);
-          }
-        });
-      } else {
-        s.scalar = true;
-        kind(v, s);
-      }
-    });
+    node.fields()
+        .forEachRemaining(
+            e -> {
+              String name = e.getKey();
+              if (name.isEmpty() || name.contains(".")) {
+                return; // a dotted path cannot address it
+              }
+              String path = prefix.isEmpty() ? name : prefix + "." + name;
+              JsonNode v = e.getValue();
+              if (v.isObject()) {
+                if (depth + 1 < MAX_DEPTH) {
+                  walk(v, path, depth + 1, seen);
+                }
+                return;
+              }
+              if (v.isNull()) {
+                return;
+              }
+              if (!seen.containsKey(path) && seen.size() >= MAX_PATHS) {
+                return;
+              }
+              Seen s = seen.computeIfAbsent(path, p -> new Seen());
+              s.present++;
+              if (s.example == null) {
+                String text = v.toString();
+                s.example = text.length() <= 40 ? text : text.substring(0, 37) + "...";
+              }
+              if (v.isArray()) {
+                s.array = true;
+                v.forEach(
+                    element -> {
+                      if (!element.isNull()) {
+                        kind(element, s);
+                      }
+                    });
+              } else {
+                s.scalar = true;
+                kind(v, s);
+              }
+            });
   }
 
   private static void kind(JsonNode v, Seen s) {
@@ -199,7 +230,9 @@ final class ColumnSuggester {
     return Kind.STRING;
   }
 
-  /** The narrowest type every value fits, or null when the values were only nulls and empty arrays. */
+  /**
+   * The narrowest type every value fits, or null when the values were only nulls and empty arrays.
+   */
   private static String type(Seen s) {
     if (s.kinds.isEmpty() || (s.array && s.scalar)) {
       return s.kinds.isEmpty() ? null : "string";
@@ -207,16 +240,17 @@ final class ColumnSuggester {
     String element;
     EnumSet<Kind> k = s.kinds;
     if (k.size() == 1) {
-      element = switch (k.iterator().next()) {
-        case BOOLEAN -> "boolean";
-        case LONG -> "long";
-        case DOUBLE -> "double";
-        case TIMESTAMPTZ -> "timestamptz";
-        case DATE -> "date";
-        case UUID -> "uuid";
-        case DECIMAL -> decimal(s);
-        case STRING -> "string";
-      };
+      element =
+          switch (k.iterator().next()) {
+            case BOOLEAN -> "boolean";
+            case LONG -> "long";
+            case DOUBLE -> "double";
+            case TIMESTAMPTZ -> "timestamptz";
+            case DATE -> "date";
+            case UUID -> "uuid";
+            case DECIMAL -> decimal(s);
+            case STRING -> "string";
+          };
     } else if (k.equals(EnumSet.of(Kind.LONG, Kind.DOUBLE))) {
       element = "double";
     } else {
@@ -230,9 +264,13 @@ final class ColumnSuggester {
     return "decimal(" + Math.max(precision, s.scale + 1) + "," + s.scale + ")";
   }
 
-  /** {@code order.total_amount} becomes {@code order_total_amount}; one of Floe's own names gets a suffix. */
+  /**
+   * {@code order.total_amount} becomes {@code order_total_amount}; one of Floe's own names gets a
+   * suffix.
+   */
   static String columnName(String path) {
-    String name = path.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]+", "_").replaceAll("^_+|_+$", "");
+    String name =
+        path.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]+", "_").replaceAll("^_+|_+$", "");
     if (name.isEmpty() || !Character.isLetter(name.charAt(0))) {
       name = "f_" + name;
     }

@@ -12,19 +12,22 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.rds.RdsUtilities;
 
 /**
- * Logs the catalog service into Amazon RDS for PostgreSQL with IAM database authentication: each new
- * connection presents a fresh token signed with the instance role's credentials (valid 15 minutes,
- * only for opening the connection), so there is no database password to store, hand out or rotate.
+ * Logs the catalog service into Amazon RDS for PostgreSQL with IAM database authentication: each
+ * new connection presents a fresh token signed with the instance role's credentials (valid 15
+ * minutes, only for opening the connection), so there is no database password to store, hand out or
+ * rotate.
  *
  * <p>The PostgreSQL driver instantiates it for each connection when the connection property {@code
- * authenticationPluginClassName} names it ({@code catalog.jdbc.authenticationPluginClassName} in the
- * service's settings); the token is for the connection's host, port and user, in the region named by
- * {@code awsRegion} ({@code catalog.jdbc.awsRegion}) or else the SDK's default region.
+ * authenticationPluginClassName} names it ({@code catalog.jdbc.authenticationPluginClassName} in
+ * the service's settings); the token is for the connection's host, port and user, in the region
+ * named by {@code awsRegion} ({@code catalog.jdbc.awsRegion}) or else the SDK's default region.
  */
 public final class RdsIamAuthPlugin implements AuthenticationPlugin {
   /** Connection property naming the region the database is in. */
   public static final String REGION = "awsRegion";
-  private static final AwsCredentialsProvider CREDENTIALS = DefaultCredentialsProvider.builder().build();
+
+  private static final AwsCredentialsProvider CREDENTIALS =
+      DefaultCredentialsProvider.builder().build();
 
   private final String host;
   private final int port;
@@ -42,18 +45,35 @@ public final class RdsIamAuthPlugin implements AuthenticationPlugin {
   @Override
   public char[] getPassword(AuthenticationRequestType type) throws PSQLException {
     if (host == null || host.contains(",") || user == null) {
-      throw new PSQLException("RDS IAM authentication needs one database host and a user (host: " + host
-          + ", user: " + user + ")", PSQLState.INVALID_PARAMETER_VALUE);
+      throw new PSQLException(
+          "RDS IAM authentication needs one database host and a user (host: "
+              + host
+              + ", user: "
+              + user
+              + ")",
+          PSQLState.INVALID_PARAMETER_VALUE);
     }
     try {
-      RdsUtilities rds = RdsUtilities.builder()
-          .region(region != null ? Region.of(region) : new DefaultAwsRegionProviderChain().getRegion())
-          .credentialsProvider(CREDENTIALS)
-          .build();
-      return rds.generateAuthenticationToken(b -> b.hostname(host).port(port).username(user)).toCharArray();
+      RdsUtilities rds =
+          RdsUtilities.builder()
+              .region(
+                  region != null
+                      ? Region.of(region)
+                      : new DefaultAwsRegionProviderChain().getRegion())
+              .credentialsProvider(CREDENTIALS)
+              .build();
+      return rds.generateAuthenticationToken(b -> b.hostname(host).port(port).username(user))
+          .toCharArray();
     } catch (RuntimeException e) {
-      throw new PSQLException("cannot sign an RDS IAM authentication token for " + user + "@" + host + ": "
-          + e.getMessage(), PSQLState.CONNECTION_REJECTED, e);
+      throw new PSQLException(
+          "cannot sign an RDS IAM authentication token for "
+              + user
+              + "@"
+              + host
+              + ": "
+              + e.getMessage(),
+          PSQLState.CONNECTION_REJECTED,
+          e);
     }
   }
 }

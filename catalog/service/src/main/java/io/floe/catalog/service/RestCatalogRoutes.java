@@ -1,11 +1,11 @@
 package io.floe.catalog.service;
 
-import io.floe.common.http.JsonResponses;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.floe.common.http.JsonResponses;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -38,23 +38,38 @@ import org.apache.iceberg.rest.responses.LoadTableResponse;
  */
 final class RestCatalogRoutes {
   private static final String NAMESPACE_SEPARATOR = "\u001f";
-  private static final List<Endpoint> ENDPOINTS = List.of(
-      Endpoint.V1_LIST_NAMESPACES, Endpoint.V1_LOAD_NAMESPACE, Endpoint.V1_NAMESPACE_EXISTS,
-      Endpoint.V1_CREATE_NAMESPACE, Endpoint.V1_UPDATE_NAMESPACE, Endpoint.V1_DELETE_NAMESPACE,
-      Endpoint.V1_LIST_TABLES, Endpoint.V1_LOAD_TABLE, Endpoint.V1_TABLE_EXISTS, Endpoint.V1_CREATE_TABLE,
-      Endpoint.V1_UPDATE_TABLE, Endpoint.V1_DELETE_TABLE, Endpoint.V1_RENAME_TABLE,
-      Endpoint.V1_REGISTER_TABLE, Endpoint.V1_REPORT_METRICS);
+  private static final List<Endpoint> ENDPOINTS =
+      List.of(
+          Endpoint.V1_LIST_NAMESPACES,
+          Endpoint.V1_LOAD_NAMESPACE,
+          Endpoint.V1_NAMESPACE_EXISTS,
+          Endpoint.V1_CREATE_NAMESPACE,
+          Endpoint.V1_UPDATE_NAMESPACE,
+          Endpoint.V1_DELETE_NAMESPACE,
+          Endpoint.V1_LIST_TABLES,
+          Endpoint.V1_LOAD_TABLE,
+          Endpoint.V1_TABLE_EXISTS,
+          Endpoint.V1_CREATE_TABLE,
+          Endpoint.V1_UPDATE_TABLE,
+          Endpoint.V1_DELETE_TABLE,
+          Endpoint.V1_RENAME_TABLE,
+          Endpoint.V1_REGISTER_TABLE,
+          Endpoint.V1_REPORT_METRICS);
 
   private static final org.slf4j.Logger AUDIT = org.slf4j.LoggerFactory.getLogger("floe.audit");
+
   /** The REST spec's header by which a client asks for storage credentials with a table. */
   static final String ACCESS_DELEGATION = "X-Iceberg-Access-Delegation";
 
   private final Catalog catalog;
   private final SupportsNamespaces namespaces;
+
   /** Storage settings without credentials: what /v1/config gives everyone it lets in. */
   private final Map<String, String> publicConfig;
+
   /** Storage settings with credentials: only with a table, to a caller that asks for them. */
   private final Map<String, String> clientConfig;
+
   private final CatalogAccess access;
   private final ObjectMapper mapper = mapper();
 
@@ -68,13 +83,17 @@ final class RestCatalogRoutes {
 
   static Map<String, String> withoutCredentials(Map<String, String> config) {
     Map<String, String> out = new java.util.TreeMap<>();
-    config.forEach((k, v) -> {
-      String key = k.toLowerCase(java.util.Locale.ROOT);
-      if (!key.contains("secret") && !key.contains("access-key-id") && !key.contains("session-token")
-          && !key.contains("password") && !key.contains("token")) {
-        out.put(k, v);
-      }
-    });
+    config.forEach(
+        (k, v) -> {
+          String key = k.toLowerCase(java.util.Locale.ROOT);
+          if (!key.contains("secret")
+              && !key.contains("access-key-id")
+              && !key.contains("session-token")
+              && !key.contains("password")
+              && !key.contains("token")) {
+            out.put(k, v);
+          }
+        });
     return out;
   }
 
@@ -90,95 +109,177 @@ final class RestCatalogRoutes {
   void mount(Router router) {
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64L << 20));
     router.route("/v1/*").handler(access);
-    router.get("/v1/config").handler(ctx -> json(ctx, 200, ConfigResponse.builder()
-        .withDefaults(new java.util.HashMap<>(publicConfig))
-        .withDefault(RESTCatalogProperties.NAMESPACE_SEPARATOR, "%1F")
-        .withEndpoints(ENDPOINTS)
-        .build()));
+    router
+        .get("/v1/config")
+        .handler(
+            ctx ->
+                json(
+                    ctx,
+                    200,
+                    ConfigResponse.builder()
+                        .withDefaults(new java.util.HashMap<>(publicConfig))
+                        .withDefault(RESTCatalogProperties.NAMESPACE_SEPARATOR, "%1F")
+                        .withEndpoints(ENDPOINTS)
+                        .build()));
 
-    router.get("/v1/namespaces").handler(blocking(ctx -> {
-      String parent = ctx.request().getParam("parent");
-      Namespace ns = parent == null ? Namespace.empty() : namespace(parent);
-      String pageToken = ctx.request().getParam("pageToken");
-      String pageSize = ctx.request().getParam("pageSize");
-      return pageSize == null ? CatalogHandlers.listNamespaces(namespaces, ns)
-          : CatalogHandlers.listNamespaces(namespaces, ns, pageToken, pageSize);
-    }));
-    router.post("/v1/namespaces").handler(blocking(ctx -> {
-      CreateNamespaceRequest request = read(ctx, CreateNamespaceRequest.class);
-      Object r = CatalogHandlers.createNamespace(namespaces, request);
-      audit(ctx, "create-namespace", request.namespace().toString(), null);
-      return r;
-    }));
-    router.get("/v1/namespaces/:ns").handler(blocking(ctx ->
-        CatalogHandlers.loadNamespace(namespaces, namespace(ctx))));
-    router.head("/v1/namespaces/:ns").handler(blocking(ctx -> {
-      CatalogHandlers.namespaceExists(namespaces, namespace(ctx));
-      return null;
-    }));
-    router.delete("/v1/namespaces/:ns").handler(blocking(ctx -> {
-      CatalogHandlers.dropNamespace(namespaces, namespace(ctx));
-      audit(ctx, "drop-namespace", namespace(ctx).toString(), null);
-      return null;
-    }));
-    router.post("/v1/namespaces/:ns/properties").handler(blocking(ctx -> {
-      Object r = CatalogHandlers.updateNamespaceProperties(namespaces, namespace(ctx),
-          read(ctx, UpdateNamespacePropertiesRequest.class));
-      audit(ctx, "update-namespace-properties", namespace(ctx).toString(), null);
-      return r;
-    }));
+    router
+        .get("/v1/namespaces")
+        .handler(
+            blocking(
+                ctx -> {
+                  String parent = ctx.request().getParam("parent");
+                  Namespace ns = parent == null ? Namespace.empty() : namespace(parent);
+                  String pageToken = ctx.request().getParam("pageToken");
+                  String pageSize = ctx.request().getParam("pageSize");
+                  return pageSize == null
+                      ? CatalogHandlers.listNamespaces(namespaces, ns)
+                      : CatalogHandlers.listNamespaces(namespaces, ns, pageToken, pageSize);
+                }));
+    router
+        .post("/v1/namespaces")
+        .handler(
+            blocking(
+                ctx -> {
+                  CreateNamespaceRequest request = read(ctx, CreateNamespaceRequest.class);
+                  Object r = CatalogHandlers.createNamespace(namespaces, request);
+                  audit(ctx, "create-namespace", request.namespace().toString(), null);
+                  return r;
+                }));
+    router
+        .get("/v1/namespaces/:ns")
+        .handler(blocking(ctx -> CatalogHandlers.loadNamespace(namespaces, namespace(ctx))));
+    router
+        .head("/v1/namespaces/:ns")
+        .handler(
+            blocking(
+                ctx -> {
+                  CatalogHandlers.namespaceExists(namespaces, namespace(ctx));
+                  return null;
+                }));
+    router
+        .delete("/v1/namespaces/:ns")
+        .handler(
+            blocking(
+                ctx -> {
+                  CatalogHandlers.dropNamespace(namespaces, namespace(ctx));
+                  audit(ctx, "drop-namespace", namespace(ctx).toString(), null);
+                  return null;
+                }));
+    router
+        .post("/v1/namespaces/:ns/properties")
+        .handler(
+            blocking(
+                ctx -> {
+                  Object r =
+                      CatalogHandlers.updateNamespaceProperties(
+                          namespaces,
+                          namespace(ctx),
+                          read(ctx, UpdateNamespacePropertiesRequest.class));
+                  audit(ctx, "update-namespace-properties", namespace(ctx).toString(), null);
+                  return r;
+                }));
 
-    router.get("/v1/namespaces/:ns/tables").handler(blocking(ctx -> {
-      String pageToken = ctx.request().getParam("pageToken");
-      String pageSize = ctx.request().getParam("pageSize");
-      return pageSize == null ? CatalogHandlers.listTables(catalog, namespace(ctx))
-          : CatalogHandlers.listTables(catalog, namespace(ctx), pageToken, pageSize);
-    }));
-    router.post("/v1/namespaces/:ns/tables").handler(blocking(ctx -> {
-      CreateTableRequest request = read(ctx, CreateTableRequest.class);
-      request.validate();
-      LoadTableResponse r = request.stageCreate()
-          ? CatalogHandlers.stageTableCreate(catalog, namespace(ctx), request)
-          : CatalogHandlers.createTable(catalog, namespace(ctx), request);
-      audit(ctx, request.stageCreate() ? "stage-create-table" : "create-table",
-          namespace(ctx) + "." + request.name(), null);
-      return withConfig(ctx, r);
-    }));
-    router.post("/v1/namespaces/:ns/register").handler(blocking(ctx -> {
-      RegisterTableRequest request = read(ctx, RegisterTableRequest.class);
-      LoadTableResponse r = CatalogHandlers.registerTable(catalog, namespace(ctx), request);
-      audit(ctx, "register-table", namespace(ctx) + "." + request.name(), null);
-      return withConfig(ctx, r);
-    }));
-    router.get("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> withConfig(ctx,
-        CatalogHandlers.loadTable(catalog, table(ctx), RESTCatalogProperties.SnapshotMode.ALL))));
-    router.head("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> {
-      CatalogHandlers.tableExists(catalog, table(ctx));
-      return null;
-    }));
-    router.post("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> {
-      LoadTableResponse r = CatalogHandlers.updateTable(catalog, table(ctx), read(ctx, UpdateTableRequest.class));
-      org.apache.iceberg.Snapshot current = r.tableMetadata().currentSnapshot();
-      audit(ctx, "commit", table(ctx).toString(), current == null ? null : current.snapshotId());
-      return withConfig(ctx, r);
-    }));
-    router.delete("/v1/namespaces/:ns/tables/:table").handler(blocking(ctx -> {
-      if (Boolean.parseBoolean(ctx.request().getParam("purgeRequested"))) {
-        CatalogHandlers.purgeTable(catalog, table(ctx));
-        audit(ctx, "purge-table", table(ctx).toString(), null);
-      } else {
-        CatalogHandlers.dropTable(catalog, table(ctx));
-        audit(ctx, "drop-table", table(ctx).toString(), null);
-      }
-      return null;
-    }));
-    router.post("/v1/namespaces/:ns/tables/:table/metrics").handler(ctx -> ctx.response().setStatusCode(204).end());
-    router.post("/v1/tables/rename").handler(blocking(ctx -> {
-      RenameTableRequest request = read(ctx, RenameTableRequest.class);
-      CatalogHandlers.renameTable(catalog, request);
-      audit(ctx, "rename-table", request.source() + " -> " + request.destination(), null);
-      return null;
-    }));
+    router
+        .get("/v1/namespaces/:ns/tables")
+        .handler(
+            blocking(
+                ctx -> {
+                  String pageToken = ctx.request().getParam("pageToken");
+                  String pageSize = ctx.request().getParam("pageSize");
+                  return pageSize == null
+                      ? CatalogHandlers.listTables(catalog, namespace(ctx))
+                      : CatalogHandlers.listTables(catalog, namespace(ctx), pageToken, pageSize);
+                }));
+    router
+        .post("/v1/namespaces/:ns/tables")
+        .handler(
+            blocking(
+                ctx -> {
+                  CreateTableRequest request = read(ctx, CreateTableRequest.class);
+                  request.validate();
+                  LoadTableResponse r =
+                      request.stageCreate()
+                          ? CatalogHandlers.stageTableCreate(catalog, namespace(ctx), request)
+                          : CatalogHandlers.createTable(catalog, namespace(ctx), request);
+                  audit(
+                      ctx,
+                      request.stageCreate() ? "stage-create-table" : "create-table",
+                      namespace(ctx) + "." + request.name(),
+                      null);
+                  return withConfig(ctx, r);
+                }));
+    router
+        .post("/v1/namespaces/:ns/register")
+        .handler(
+            blocking(
+                ctx -> {
+                  RegisterTableRequest request = read(ctx, RegisterTableRequest.class);
+                  LoadTableResponse r =
+                      CatalogHandlers.registerTable(catalog, namespace(ctx), request);
+                  audit(ctx, "register-table", namespace(ctx) + "." + request.name(), null);
+                  return withConfig(ctx, r);
+                }));
+    router
+        .get("/v1/namespaces/:ns/tables/:table")
+        .handler(
+            blocking(
+                ctx ->
+                    withConfig(
+                        ctx,
+                        CatalogHandlers.loadTable(
+                            catalog, table(ctx), RESTCatalogProperties.SnapshotMode.ALL))));
+    router
+        .head("/v1/namespaces/:ns/tables/:table")
+        .handler(
+            blocking(
+                ctx -> {
+                  CatalogHandlers.tableExists(catalog, table(ctx));
+                  return null;
+                }));
+    router
+        .post("/v1/namespaces/:ns/tables/:table")
+        .handler(
+            blocking(
+                ctx -> {
+                  LoadTableResponse r =
+                      CatalogHandlers.updateTable(
+                          catalog, table(ctx), read(ctx, UpdateTableRequest.class));
+                  org.apache.iceberg.Snapshot current = r.tableMetadata().currentSnapshot();
+                  audit(
+                      ctx,
+                      "commit",
+                      table(ctx).toString(),
+                      current == null ? null : current.snapshotId());
+                  return withConfig(ctx, r);
+                }));
+    router
+        .delete("/v1/namespaces/:ns/tables/:table")
+        .handler(
+            blocking(
+                ctx -> {
+                  if (Boolean.parseBoolean(ctx.request().getParam("purgeRequested"))) {
+                    CatalogHandlers.purgeTable(catalog, table(ctx));
+                    audit(ctx, "purge-table", table(ctx).toString(), null);
+                  } else {
+                    CatalogHandlers.dropTable(catalog, table(ctx));
+                    audit(ctx, "drop-table", table(ctx).toString(), null);
+                  }
+                  return null;
+                }));
+    router
+        .post("/v1/namespaces/:ns/tables/:table/metrics")
+        .handler(ctx -> ctx.response().setStatusCode(204).end());
+    router
+        .post("/v1/tables/rename")
+        .handler(
+            blocking(
+                ctx -> {
+                  RenameTableRequest request = read(ctx, RenameTableRequest.class);
+                  CatalogHandlers.renameTable(catalog, request);
+                  audit(
+                      ctx, "rename-table", request.source() + " -> " + request.destination(), null);
+                  return null;
+                }));
   }
 
   /**
@@ -188,27 +289,37 @@ final class RestCatalogRoutes {
   private LoadTableResponse withConfig(RoutingContext ctx, LoadTableResponse r) {
     String delegation = ctx.request().getHeader(ACCESS_DELEGATION);
     boolean vend = delegation != null && delegation.contains("vended-credentials");
-    return LoadTableResponse.builder().withTableMetadata(r.tableMetadata()).addAllConfig(r.config())
-        .addAllConfig(new java.util.HashMap<>(vend ? clientConfig : publicConfig)).build();
+    return LoadTableResponse.builder()
+        .withTableMetadata(r.tableMetadata())
+        .addAllConfig(r.config())
+        .addAllConfig(new java.util.HashMap<>(vend ? clientConfig : publicConfig))
+        .build();
   }
 
   /** One line per change to the catalog: who, what, which table, which snapshot. */
   private static void audit(RoutingContext ctx, String action, String target, Long snapshot) {
     io.floe.common.auth.Principal p = ctx.get(CatalogAccess.PRINCIPAL);
-    AUDIT.info("audit principal={} action={} target={} snapshot={}", p == null ? "?" : p.name(), action, target,
+    AUDIT.info(
+        "audit principal={} action={} target={} snapshot={}",
+        p == null ? "?" : p.name(),
+        action,
+        target,
         snapshot == null ? "-" : snapshot);
   }
 
   private Handler<RoutingContext> blocking(CatalogCall call) {
-    return ctx -> ctx.vertx().executeBlocking((Callable<Object>) () -> call.apply(ctx), false)
-        .onSuccess(result -> {
-          if (result == null) {
-            ctx.response().setStatusCode(204).end();
-          } else {
-            json(ctx, 200, result);
-          }
-        })
-        .onFailure(e -> RestErrors.send(ctx, e));
+    return ctx ->
+        ctx.vertx()
+            .executeBlocking((Callable<Object>) () -> call.apply(ctx), false)
+            .onSuccess(
+                result -> {
+                  if (result == null) {
+                    ctx.response().setStatusCode(204).end();
+                  } else {
+                    json(ctx, 200, result);
+                  }
+                })
+            .onFailure(e -> RestErrors.send(ctx, e));
   }
 
   @FunctionalInterface

@@ -26,16 +26,20 @@ final class RestErrors {
   private RestErrors() {}
 
   static int status(Throwable e) {
-    if (e instanceof NoSuchNamespaceException || e instanceof NoSuchTableException
+    if (e instanceof NoSuchNamespaceException
+        || e instanceof NoSuchTableException
         || e instanceof NoSuchViewException) {
       return 404;
     }
-    if (e instanceof AlreadyExistsException || e instanceof CommitFailedException
+    if (e instanceof AlreadyExistsException
+        || e instanceof CommitFailedException
         || e instanceof NamespaceNotEmptyException) {
       return 409;
     }
-    if (e instanceof ValidationException || e instanceof BadRequestException
-        || e instanceof IllegalArgumentException || e instanceof com.fasterxml.jackson.core.JacksonException) {
+    if (e instanceof ValidationException
+        || e instanceof BadRequestException
+        || e instanceof IllegalArgumentException
+        || e instanceof com.fasterxml.jackson.core.JacksonException) {
       return 400;
     }
     if (e instanceof NotAuthorizedException) {
@@ -65,7 +69,8 @@ final class RestErrors {
     if (ctx.response().ended()) {
       return;
     }
-    ErrorResponse error = ErrorResponse.builder().responseCode(status).withType(type).withMessage(message).build();
+    ErrorResponse error =
+        ErrorResponse.builder().responseCode(status).withType(type).withMessage(message).build();
     JsonResponses.send(ctx.response(), status, Buffer.buffer(ErrorResponseParser.toJson(error)));
   }
 }

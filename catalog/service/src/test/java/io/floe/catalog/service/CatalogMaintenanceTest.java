@@ -28,7 +28,8 @@ class CatalogMaintenanceTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private HttpResponse<String> metrics(CatalogService s, String token) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics"));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + "/metrics"));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -41,22 +42,44 @@ class CatalogMaintenanceTest {
 
   @Test
   void twoServicesOneMaintainerAndTheOtherTakesOverWhenItStops() throws Exception {
-    Path tokens = Files.write(tmp.resolve("tokens"), List.of(
-        TokenStore.line("nodes", "catalog:commit", "t-commit"),
-        TokenStore.line("prometheus", "read", "t-read")));
+    Path tokens =
+        Files.write(
+            tmp.resolve("tokens"),
+            List.of(
+                TokenStore.line("nodes", "catalog:commit", "t-commit"),
+                TokenStore.line("prometheus", "read", "t-read")));
     try (LocalS3 s3 = LocalS3.start(tmp.resolve("s3"), 0, "floe")) {
       Map<String, String> fileIo = new java.util.HashMap<>(s3.fileIoProperties());
       fileIo.put("warehouse", "s3://floe/warehouse");
-      Map<String, String> env = Map.of("FLOE_AUTH_TOKENS_FILE", tokens.toString(), "FLOE_MAINTENANCE_ENABLED", "true",
-          "FLOE_MAINTENANCE_INTERVAL_SECONDS", "0.2", "FLOE_MAINTENANCE_LEASE_SECONDS", "2");
+      Map<String, String> env =
+          Map.of(
+              "FLOE_AUTH_TOKENS_FILE",
+              tokens.toString(),
+              "FLOE_MAINTENANCE_ENABLED",
+              "true",
+              "FLOE_MAINTENANCE_INTERVAL_SECONDS",
+              "0.2",
+              "FLOE_MAINTENANCE_LEASE_SECONDS",
+              "2");
       CatalogService a = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
       CatalogService b = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
       try {
-        EventsTable.ensure(CatalogConnector.open("nodes", CatalogConnector.properties(io.floe.common.config.Settings.of(
-            Map.of("catalog.uri", "http://127.0.0.1:" + a.port(), "catalog.token", "t-commit")))), TableSettings.defaults());
+        EventsTable.ensure(
+            CatalogConnector.open(
+                "nodes",
+                CatalogConnector.properties(
+                    io.floe.common.config.Settings.of(
+                        Map.of(
+                            "catalog.uri",
+                            "http://127.0.0.1:" + a.port(),
+                            "catalog.token",
+                            "t-commit")))),
+            TableSettings.defaults());
 
         assertThat(metrics(a, null).statusCode()).as("metrics need a token").isEqualTo(401);
-        assertThat(metrics(a, "t-commit").statusCode()).as("a node's token is not for metrics").isEqualTo(403);
+        assertThat(metrics(a, "t-commit").statusCode())
+            .as("a node's token is not for metrics")
+            .isEqualTo(403);
         long deadline = System.nanoTime() + 20_000_000_000L;
         String ma = "";
         String mb = "";
@@ -71,8 +94,11 @@ class CatalogMaintenanceTest {
         Thread.sleep(1000); // several cycles of both
         ma = metrics(a, "t-read").body();
         mb = metrics(b, "t-read").body();
-        assertThat(holds(ma) ^ holds(mb)).as("exactly one maintains the table:\n%s\n%s", ma, mb).isTrue();
-        assertThat(holds(ma) ? ma : mb).contains("floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"}")
+        assertThat(holds(ma) ^ holds(mb))
+            .as("exactly one maintains the table:\n%s\n%s", ma, mb)
+            .isTrue();
+        assertThat(holds(ma) ? ma : mb)
+            .contains("floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"}")
             .contains("jvm_memory_used_bytes");
 
         CatalogService holder = holds(ma) ? a : b;

@@ -26,8 +26,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -44,13 +44,22 @@ class ColumnApiTest {
 
   @BeforeEach
   void start() throws Exception {
-    Path tokens = Files.write(tmp.resolve("tokens"), List.of(
-        TokenStore.line("spark", "catalog:read", "t-read"),
-        TokenStore.line("producer", "ingest", "t-ingest"),
-        TokenStore.line("oncall", "read,admin", "t-admin")));
-    service = LocalCatalog.start(tmp.resolve("catalog.db"),
-        Map.of("warehouse", tmp.resolve("wh").toUri().toString(), "io-impl", "org.apache.iceberg.hadoop.HadoopFileIO"),
-        Map.of("FLOE_AUTH_TOKENS_FILE", tokens.toString()));
+    Path tokens =
+        Files.write(
+            tmp.resolve("tokens"),
+            List.of(
+                TokenStore.line("spark", "catalog:read", "t-read"),
+                TokenStore.line("producer", "ingest", "t-ingest"),
+                TokenStore.line("oncall", "read,admin", "t-admin")));
+    service =
+        LocalCatalog.start(
+            tmp.resolve("catalog.db"),
+            Map.of(
+                "warehouse",
+                tmp.resolve("wh").toUri().toString(),
+                "io-impl",
+                "org.apache.iceberg.hadoop.HadoopFileIO"),
+            Map.of("FLOE_AUTH_TOKENS_FILE", tokens.toString()));
     uri = "http://127.0.0.1:" + service.port();
   }
 
@@ -63,9 +72,15 @@ class ColumnApiTest {
     return service.catalog().loadTable(EventsTable.identifier(TableSettings.defaults()));
   }
 
-  private HttpResponse<String> send(String method, String path, String token, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri + "/floe/v1/columns" + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+  private HttpResponse<String> send(String method, String path, String token, String body)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(uri + "/floe/v1/columns" + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -83,26 +98,35 @@ class ColumnApiTest {
   void badRequestsAreRefusedWithAReasonAndChangeNothing() throws Exception {
     EventsTable.ensure(service.catalog(), TableSettings.defaults());
     int schemaBefore = table().schema().schemaId();
-    Map<String, String> refusals = Map.of(
-        "{\"name\":\"Amount\",\"type\":\"long\",\"path\":\"a\"}", "column name 'Amount' is invalid",
-        "{\"name\":\"payload\",\"type\":\"long\",\"path\":\"a\"}", "one of Floe's own columns",
-        "{\"name\":\"a\",\"type\":\"map<string,long>\",\"path\":\"a\"}", "is not a column type Floe fills",
-        "{\"name\":\"a\",\"type\":\"decimal(40,2)\",\"path\":\"a\"}", "precision <= 38",
-        "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a..b\"}", "path 'a..b' is invalid",
-        "{\"name\":\"a\",\"type\":\"long\"}", "needs a JSON path",
-        "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a\",\"on-mismatch\":\"null\"}", "unknown field 'on-mismatch'",
-        "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a\",\"on_mismatch\":\"drop\"}", "is not reject or null",
-        "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a\",\"streams\":[\"Bad Stream\"]}", "stream name 'Bad Stream' is invalid",
-        "not json", "must be a JSON object");
+    Map<String, String> refusals =
+        Map.of(
+            "{\"name\":\"Amount\",\"type\":\"long\",\"path\":\"a\"}",
+                "column name 'Amount' is invalid",
+            "{\"name\":\"payload\",\"type\":\"long\",\"path\":\"a\"}", "one of Floe's own columns",
+            "{\"name\":\"a\",\"type\":\"map<string,long>\",\"path\":\"a\"}",
+                "is not a column type Floe fills",
+            "{\"name\":\"a\",\"type\":\"decimal(40,2)\",\"path\":\"a\"}", "precision <= 38",
+            "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a..b\"}", "path 'a..b' is invalid",
+            "{\"name\":\"a\",\"type\":\"long\"}", "needs a JSON path",
+            "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a\",\"on-mismatch\":\"null\"}",
+                "unknown field 'on-mismatch'",
+            "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a\",\"on_mismatch\":\"drop\"}",
+                "is not reject or null",
+            "{\"name\":\"a\",\"type\":\"long\",\"path\":\"a\",\"streams\":[\"Bad Stream\"]}",
+                "stream name 'Bad Stream' is invalid",
+            "not json", "must be a JSON object");
     for (var e : refusals.entrySet()) {
       HttpResponse<String> r = send("POST", "", "t-admin", e.getKey());
       assertThat(r.statusCode()).as(e.getKey()).isEqualTo(400);
       assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("invalid_column");
-      assertThat(new JsonObject(r.body()).getString("detail")).as(e.getKey()).contains(e.getValue());
+      assertThat(new JsonObject(r.body()).getString("detail"))
+          .as(e.getKey())
+          .contains(e.getValue());
     }
     assertThat(send("DELETE", "/nothing", "t-admin", null).statusCode()).isEqualTo(404);
     assertThat(table().schema().schemaId()).isEqualTo(schemaBefore);
-    assertThat(table().properties().keySet()).noneMatch(k -> k.startsWith(ColumnMapping.PROPERTY_PREFIX));
+    assertThat(table().properties().keySet())
+        .noneMatch(k -> k.startsWith(ColumnMapping.PROPERTY_PREFIX));
   }
 
   @Test
@@ -123,36 +147,67 @@ class ColumnApiTest {
     audit.addAppender(lines);
     try {
       assertThat(send("POST", "", "t-admin", add).statusCode()).isEqualTo(201);
-      assertThat(send("POST", "", "t-admin", add).statusCode()).as("the same again changes nothing").isEqualTo(200);
+      assertThat(send("POST", "", "t-admin", add).statusCode())
+          .as("the same again changes nothing")
+          .isEqualTo(200);
       assertThat(send("DELETE", "/amount", "t-read", null).statusCode()).isEqualTo(403);
       assertThat(send("DELETE", "/amount", "t-admin", null).statusCode()).isEqualTo(200);
     } finally {
       audit.detachAppender(lines);
     }
-    assertThat(lines.list).extracting(ILoggingEvent::getFormattedMessage)
-        .anyMatch(l -> l.contains("principal=oncall action=add-column target=amount type=decimal(10,2) path=order.amount"))
+    assertThat(lines.list)
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .anyMatch(
+            l ->
+                l.contains(
+                    "principal=oncall action=add-column target=amount type=decimal(10,2) path=order.amount"))
         .anyMatch(l -> l.contains("principal=oncall action=drop-column target=amount"))
         .noneMatch(l -> l.contains("update-column"));
     JsonObject listed = new JsonObject(send("GET", "?all=true", "t-read", null).body());
     assertThat(listed.getJsonArray("columns")).hasSize(1);
     assertThat(listed.getJsonArray("columns").getJsonObject(0).getBoolean("dropped")).isTrue();
-    assertThat(new JsonObject(send("GET", "", "t-read", null).body()).getJsonArray("columns")).isEmpty();
+    assertThat(new JsonObject(send("GET", "", "t-read", null).body()).getJsonArray("columns"))
+        .isEmpty();
   }
 
   @Test
   void theCliAddsWidensListsAndDropsAndTheTableFollows() throws Exception {
     EventsTable.ensure(service.catalog(), TableSettings.defaults());
     Cli cli = new Cli();
-    assertThat(cli.run("columns", "add", "amount", "decimal(10,2)", "--path", "order.amount", "--streams",
-        "orders,refunds", "--on-mismatch", "reject")).isEqualTo(0);
-    assertThat(cli.out()).contains("created: amount decimal(10,2) from order.amount for orders,refunds, on mismatch reject");
+    assertThat(
+            cli.run(
+                "columns",
+                "add",
+                "amount",
+                "decimal(10,2)",
+                "--path",
+                "order.amount",
+                "--streams",
+                "orders,refunds",
+                "--on-mismatch",
+                "reject"))
+        .isEqualTo(0);
+    assertThat(cli.out())
+        .contains(
+            "created: amount decimal(10,2) from order.amount for orders,refunds, on mismatch reject");
     assertThat(cli.run("columns", "add", "qty", "int", "--path", "qty")).isEqualTo(0);
     assertThat(cli.run("columns", "add", "qty", "long", "--path", "qty")).isEqualTo(0);
     assertThat(cli.out()).contains("updated: qty long");
     assertThat(cli.run("columns", "add", "qty", "string", "--path", "qty")).isEqualTo(1);
     assertThat(cli.err()).contains("409").contains("column 'qty' exists as long");
-    assertThat(cli.run("columns", "add", "amount", "decimal(12,2)", "--path", "order.amount", "--streams",
-        "orders,refunds", "--on-mismatch", "reject")).isEqualTo(0);
+    assertThat(
+            cli.run(
+                "columns",
+                "add",
+                "amount",
+                "decimal(12,2)",
+                "--path",
+                "order.amount",
+                "--streams",
+                "orders,refunds",
+                "--on-mismatch",
+                "reject"))
+        .isEqualTo(0);
 
     Table t = table();
     assertThat(t.schema().findField("amount").type()).isEqualTo(Types.DecimalType.of(12, 2));
@@ -164,12 +219,16 @@ class ColumnApiTest {
     assertThat(amount.onMismatch()).isEqualTo(ColumnMapping.OnMismatch.REJECT);
 
     assertThat(cli.run("columns", "list")).isEqualTo(0);
-    assertThat(cli.out()).contains("NAME").contains("amount  decimal(12,2)  order.amount  orders,refunds  reject")
+    assertThat(cli.out())
+        .contains("NAME")
+        .contains("amount  decimal(12,2)  order.amount  orders,refunds  reject")
         .contains("qty     long           qty           *               null");
     assertThat(cli.run("columns", "drop", "qty")).isEqualTo(0);
     assertThat(cli.run("--json", "columns", "list")).isEqualTo(0);
     assertThat(new JsonObject(cli.out()).getJsonArray("columns")).hasSize(1);
-    assertThat(table().schema().findField("qty")).as("a dropped column keeps its values").isNotNull();
+    assertThat(table().schema().findField("qty"))
+        .as("a dropped column keeps its values")
+        .isNotNull();
     assertThat(cli.run("columns", "add", "x", "long")).isEqualTo(2);
     assertThat(cli.err()).contains("needs --path");
     Cli reader = new Cli("t-read");
@@ -200,8 +259,10 @@ class ColumnApiTest {
       all[2] = "--token";
       all[3] = token;
       System.arraycopy(args, 0, all, 4, args.length);
-      return new FloeCli(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true,
-          StandardCharsets.UTF_8)).run(all);
+      return new FloeCli(
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8))
+          .run(all);
     }
 
     String out() {

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The PostgreSQL driver, told to use {@link RdsIamAuthPlugin}, logs in with an RDS IAM token for the
- * connection's host, port and user: a loopback server speaking the start of the PostgreSQL protocol
- * asks for a cleartext password and records what the driver sends.
+ * The PostgreSQL driver, told to use {@link RdsIamAuthPlugin}, logs in with an RDS IAM token for
+ * the connection's host, port and user: a loopback server speaking the start of the PostgreSQL
+ * protocol asks for a cleartext password and records what the driver sends.
  */
 class RdsIamAuthPluginTest {
 
@@ -43,24 +43,33 @@ class RdsIamAuthPluginTest {
   @Test
   void theDriverLogsInWithAFreshIamTokenForItsHostPortAndUser() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      CompletableFuture<Map<String, String>> login = CompletableFuture.supplyAsync(() -> acceptOneLogin(server));
+      CompletableFuture<Map<String, String>> login =
+          CompletableFuture.supplyAsync(() -> acceptOneLogin(server));
       Properties props = new Properties();
       props.setProperty("user", "floe_catalog");
       props.setProperty("authenticationPluginClassName", RdsIamAuthPlugin.class.getName());
       props.setProperty(RdsIamAuthPlugin.REGION, "eu-west-1");
-      String url = "jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + "/floe?sslmode=disable&gssEncMode=disable"
-          + "&connectTimeout=5";
+      String url =
+          "jdbc:postgresql://127.0.0.1:"
+              + server.getLocalPort()
+              + "/floe?sslmode=disable&gssEncMode=disable"
+              + "&connectTimeout=5";
 
       assertThatThrownBy(() -> DriverManager.getConnection(url, props))
-          .isInstanceOf(SQLException.class).hasMessageContaining("test server refuses");
+          .isInstanceOf(SQLException.class)
+          .hasMessageContaining("test server refuses");
 
       Map<String, String> seen = login.get(10, TimeUnit.SECONDS);
       assertThat(seen.get("user")).isEqualTo("floe_catalog");
       String token = seen.get("password");
-      assertThat(token).startsWith("127.0.0.1:" + server.getLocalPort() + "/?")
-          .contains("Action=connect").contains("DBUser=floe_catalog")
-          .contains("X-Amz-Credential=AKIDFLOETEST%2F").contains("%2Feu-west-1%2Frds-db%2Faws4_request")
-          .contains("X-Amz-Expires=900").containsPattern("X-Amz-Signature=[0-9a-f]{64}")
+      assertThat(token)
+          .startsWith("127.0.0.1:" + server.getLocalPort() + "/?")
+          .contains("Action=connect")
+          .contains("DBUser=floe_catalog")
+          .contains("X-Amz-Credential=AKIDFLOETEST%2F")
+          .contains("%2Feu-west-1%2Frds-db%2Faws4_request")
+          .contains("X-Amz-Expires=900")
+          .containsPattern("X-Amz-Signature=[0-9a-f]{64}")
           .doesNotContain("secret-key-for-signing-only");
     }
   }
@@ -83,7 +92,8 @@ class RdsIamAuthPluginTest {
       byte[] startup = new byte[in.readInt() - 4];
       in.readFully(startup);
       Map<String, String> seen = new HashMap<>();
-      String[] fields = new String(startup, 4, startup.length - 4, StandardCharsets.UTF_8).split("\0");
+      String[] fields =
+          new String(startup, 4, startup.length - 4, StandardCharsets.UTF_8).split("\0");
       for (int i = 0; i + 1 < fields.length; i += 2) {
         seen.put(fields[i], fields[i + 1]);
       }
@@ -97,7 +107,8 @@ class RdsIamAuthPluginTest {
       byte[] password = new byte[in.readInt() - 4];
       in.readFully(password);
       seen.put("password", new String(password, 0, password.length - 1, StandardCharsets.UTF_8));
-      byte[] error = "SFATAL\0C28P01\0Mtest server refuses every login\0\0".getBytes(StandardCharsets.UTF_8);
+      byte[] error =
+          "SFATAL\0C28P01\0Mtest server refuses every login\0\0".getBytes(StandardCharsets.UTF_8);
       out.writeByte('E');
       out.writeInt(4 + error.length);
       out.write(error);

@@ -20,14 +20,25 @@ import org.apache.iceberg.util.JsonUtil;
  * property {@code floe.column.<name>}; a dropped mapping stays there, marked, so that its name is
  * never reused for another path.
  */
-public record ColumnMapping(String name, int fieldId, Type type, List<String> path, List<String> streams,
-    OnMismatch onMismatch, boolean dropped) {
+public record ColumnMapping(
+    String name,
+    int fieldId,
+    Type type,
+    List<String> path,
+    List<String> streams,
+    OnMismatch onMismatch,
+    boolean dropped) {
 
   /** What happens to an event whose value does not fit the column's type. */
   public enum OnMismatch {
-    /** The request is refused (400) at ingest; at flush (an event accepted before the mapping) it is {@link #NULL}. */
+    /**
+     * The request is refused (400) at ingest; at flush (an event accepted before the mapping) it is
+     * {@link #NULL}.
+     */
     REJECT,
-    /** The column is null for that event, the payload keeps the value, and the mismatch is counted. */
+    /**
+     * The column is null for that event, the payload keeps the value, and the mismatch is counted.
+     */
     NULL;
 
     public String text() {
@@ -41,7 +52,8 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
       return switch (text.trim().toLowerCase(Locale.ROOT)) {
         case "reject" -> REJECT;
         case "null" -> NULL;
-        default -> throw new IllegalArgumentException("on_mismatch '" + text + "' is not reject or null");
+        default ->
+            throw new IllegalArgumentException("on_mismatch '" + text + "' is not reject or null");
       };
     }
   }
@@ -49,8 +61,15 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
   public static final String PROPERTY_PREFIX = "floe.column.";
   public static final int MAX_PATH_DEPTH = 16;
   private static final Pattern NAME = Pattern.compile("^[a-z][a-z0-9_]{0,127}$");
-  private static final Set<String> RESERVED = Set.of("stream", "partition_id", "sequence", "event_time",
-      "ingest_time", "event_key", "payload");
+  private static final Set<String> RESERVED =
+      Set.of(
+          "stream",
+          "partition_id",
+          "sequence",
+          "event_time",
+          "ingest_time",
+          "event_key",
+          "payload");
 
   public ColumnMapping {
     path = List.copyOf(path);
@@ -92,28 +111,40 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
   }
 
   /** Reads a stored mapping; {@code type} comes from the schema column with its field id. */
-  static ColumnMapping fromProperty(String name, String value, java.util.function.IntFunction<Type> typeOf) {
+  static ColumnMapping fromProperty(
+      String name, String value, java.util.function.IntFunction<Type> typeOf) {
     JsonNode o;
     try {
       o = JsonUtil.mapper().readTree(value);
     } catch (Exception e) {
       throw new IllegalArgumentException("is not JSON: " + e.getMessage());
     }
-    if (o == null || !o.isObject() || !o.path("field_id").canConvertToInt() || !o.path("path").isTextual()) {
+    if (o == null
+        || !o.isObject()
+        || !o.path("field_id").canConvertToInt()
+        || !o.path("path").isTextual()) {
       throw new IllegalArgumentException("needs field_id and path");
     }
     int fieldId = o.get("field_id").intValue();
     Type type = typeOf.apply(fieldId);
     if (type == null) {
-      throw new IllegalArgumentException("its column (field id " + fieldId + ") is not in the table's schema");
+      throw new IllegalArgumentException(
+          "its column (field id " + fieldId + ") is not in the table's schema");
     }
     if (ColumnTypes.format(type) == null) {
-      throw new IllegalArgumentException("its column has type " + type + ", which Floe does not fill");
+      throw new IllegalArgumentException(
+          "its column has type " + type + ", which Floe does not fill");
     }
     List<String> streams = new ArrayList<>();
     o.path("streams").forEach(n -> streams.add(n.asText()));
-    return new ColumnMapping(name, fieldId, type, parsePath(o.get("path").asText()), streams,
-        OnMismatch.parse(o.path("on_mismatch").asText(null)), o.path("dropped").asBoolean(false));
+    return new ColumnMapping(
+        name,
+        fieldId,
+        type,
+        parsePath(o.get("path").asText()),
+        streams,
+        OnMismatch.parse(o.path("on_mismatch").asText(null)),
+        o.path("dropped").asBoolean(false));
   }
 
   /** Whether {@code name} is one of Floe's own columns (no mapping may take it). */
@@ -124,11 +155,14 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
   /** Checks a column name a user asks for; the message says what is allowed. */
   public static String checkName(String name) {
     if (name == null || !NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("column name '" + name
-          + "' is invalid: use 1-128 characters of a-z, 0-9 and '_', starting with a letter");
+      throw new IllegalArgumentException(
+          "column name '"
+              + name
+              + "' is invalid: use 1-128 characters of a-z, 0-9 and '_', starting with a letter");
     }
     if (RESERVED.contains(name)) {
-      throw new IllegalArgumentException("column name '" + name + "' is one of Floe's own columns " + RESERVED);
+      throw new IllegalArgumentException(
+          "column name '" + name + "' is one of Floe's own columns " + RESERVED);
     }
     return name;
   }
@@ -140,12 +174,15 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
     }
     List<String> segments = Arrays.asList(text.split("\\.", -1));
     if (segments.size() > MAX_PATH_DEPTH) {
-      throw new IllegalArgumentException("path '" + text + "' is deeper than " + MAX_PATH_DEPTH + " fields");
+      throw new IllegalArgumentException(
+          "path '" + text + "' is deeper than " + MAX_PATH_DEPTH + " fields");
     }
     for (String s : segments) {
       if (s.isEmpty() || s.length() > 256 || s.chars().anyMatch(c -> c < 0x20)) {
-        throw new IllegalArgumentException("path '" + text
-            + "' is invalid: field names separated by '.', each 1-256 characters without control characters");
+        throw new IllegalArgumentException(
+            "path '"
+                + text
+                + "' is invalid: field names separated by '.', each 1-256 characters without control characters");
       }
     }
     return segments;
@@ -155,8 +192,8 @@ public record ColumnMapping(String name, int fieldId, Type type, List<String> pa
   public static List<String> checkStreams(List<String> streams) {
     for (String s : streams) {
       if (!EventsTable.STREAM_NAME.matcher(s).matches()) {
-        throw new IllegalArgumentException("stream name '" + s
-            + "' is invalid: " + EventsTable.STREAM_NAME_RULE);
+        throw new IllegalArgumentException(
+            "stream name '" + s + "' is invalid: " + EventsTable.STREAM_NAME_RULE);
       }
     }
     return streams.stream().distinct().sorted().toList();

@@ -31,6 +31,7 @@ import org.apache.iceberg.types.Types;
 public final class ColumnMappings {
   /** Mappings a table may hold (dropped included): each costs every flush a little. */
   public static final int MAX_COLUMNS = 256;
+
   private static final int ATTEMPTS = 10;
 
   private ColumnMappings() {}
@@ -47,9 +48,14 @@ public final class ColumnMappings {
   }
 
   /** What a user asks for; {@code streams} empty means every stream. */
-  public record Request(String name, String type, String path, List<String> streams, String onMismatch) {}
+  public record Request(
+      String name, String type, String path, List<String> streams, String onMismatch) {}
 
-  public enum Outcome { CREATED, UPDATED, UNCHANGED }
+  public enum Outcome {
+    CREATED,
+    UPDATED,
+    UNCHANGED
+  }
 
   public record Result(ColumnMapping mapping, Outcome outcome) {}
 
@@ -60,20 +66,25 @@ public final class ColumnMappings {
   public static Read read(Schema schema, Map<String, String> properties) {
     List<ColumnMapping> out = new ArrayList<>();
     List<String> problems = new ArrayList<>();
-    properties.forEach((k, v) -> {
-      if (!k.startsWith(ColumnMapping.PROPERTY_PREFIX)) {
-        return;
-      }
-      String name = k.substring(ColumnMapping.PROPERTY_PREFIX.length());
-      try {
-        out.add(ColumnMapping.fromProperty(name, v, id -> {
-          Types.NestedField f = topLevel(schema, id);
-          return f == null ? null : f.type();
-        }));
-      } catch (IllegalArgumentException e) {
-        problems.add("table property " + k + " " + e.getMessage());
-      }
-    });
+    properties.forEach(
+        (k, v) -> {
+          if (!k.startsWith(ColumnMapping.PROPERTY_PREFIX)) {
+            return;
+          }
+          String name = k.substring(ColumnMapping.PROPERTY_PREFIX.length());
+          try {
+            out.add(
+                ColumnMapping.fromProperty(
+                    name,
+                    v,
+                    id -> {
+                      Types.NestedField f = topLevel(schema, id);
+                      return f == null ? null : f.type();
+                    }));
+          } catch (IllegalArgumentException e) {
+            problems.add("table property " + k + " " + e.getMessage());
+          }
+        });
     out.sort(Comparator.comparing(ColumnMapping::name));
     return new Read(List.copyOf(out), List.copyOf(problems));
   }
@@ -94,56 +105,82 @@ public final class ColumnMappings {
     } catch (IllegalArgumentException e) {
       throw new ColumnMappingException(Kind.INVALID, e.getMessage());
     }
-    return retried(table, () -> {
-      Read now = read(table);
-      ColumnMapping existing = now.named(name);
-      Schema schema = table.schema();
-      Types.NestedField column = existing != null ? topLevel(schema, existing.fieldId()) : schema.findField(name);
-      if (existing != null && !existing.path().equals(path)) {
-        throw new ColumnMappingException(Kind.CONFLICT, "column '" + name + "' is filled from " + existing.pathText()
-            + (existing.dropped() ? " (dropped)" : "") + "; a different path needs a new column name");
-      }
-      if (column != null && column.fieldId() <= EventsTable.PAYLOAD_ID && existing == null) {
-        throw new ColumnMappingException(Kind.INVALID, "'" + name + "' is one of Floe's own columns");
-      }
-      if (column != null && (ColumnTypes.format(column.type()) == null || !ColumnTypes.widens(column.type(), type))) {
-        throw new ColumnMappingException(Kind.CONFLICT, "column '" + name + "' exists as "
-            + Objects.requireNonNullElse(ColumnTypes.format(column.type()), column.type().toString())
-            + "; it can keep its type or widen it (int to long, float to double, a decimal's precision), not become "
-            + ColumnTypes.format(type));
-      }
-      if (existing == null && now.mappings().size() >= MAX_COLUMNS) {
-        throw new ColumnMappingException(Kind.INVALID, "the table already has " + MAX_COLUMNS + " column mappings");
-      }
-      if (column == null) {
-        table.updateSchema().addColumn(name, type, "floe: filled from the JSON path " + String.join(".", path)).commit();
-        table.refresh();
-        column = table.schema().findField(name);
-      } else if (!column.type().equals(type)) {
-        widen(table.updateSchema(), column, type).commit();
-        table.refresh();
-        column = topLevel(table.schema(), column.fieldId());
-      }
-      ColumnMapping wanted = new ColumnMapping(name, column.fieldId(), column.type(), path, streams, onMismatch, false);
-      if (wanted.equals(existing)) {
-        return new Result(existing, Outcome.UNCHANGED);
-      }
-      table.updateProperties().set(wanted.propertyKey(), wanted.propertyValue()).commit();
-      return new Result(wanted, existing == null ? Outcome.CREATED : Outcome.UPDATED);
-    });
+    return retried(
+        table,
+        () -> {
+          Read now = read(table);
+          ColumnMapping existing = now.named(name);
+          Schema schema = table.schema();
+          Types.NestedField column =
+              existing != null ? topLevel(schema, existing.fieldId()) : schema.findField(name);
+          if (existing != null && !existing.path().equals(path)) {
+            throw new ColumnMappingException(
+                Kind.CONFLICT,
+                "column '"
+                    + name
+                    + "' is filled from "
+                    + existing.pathText()
+                    + (existing.dropped() ? " (dropped)" : "")
+                    + "; a different path needs a new column name");
+          }
+          if (column != null && column.fieldId() <= EventsTable.PAYLOAD_ID && existing == null) {
+            throw new ColumnMappingException(
+                Kind.INVALID, "'" + name + "' is one of Floe's own columns");
+          }
+          if (column != null
+              && (ColumnTypes.format(column.type()) == null
+                  || !ColumnTypes.widens(column.type(), type))) {
+            throw new ColumnMappingException(
+                Kind.CONFLICT,
+                "column '"
+                    + name
+                    + "' exists as "
+                    + Objects.requireNonNullElse(
+                        ColumnTypes.format(column.type()), column.type().toString())
+                    + "; it can keep its type or widen it (int to long, float to double, a decimal's precision), not become "
+                    + ColumnTypes.format(type));
+          }
+          if (existing == null && now.mappings().size() >= MAX_COLUMNS) {
+            throw new ColumnMappingException(
+                Kind.INVALID, "the table already has " + MAX_COLUMNS + " column mappings");
+          }
+          if (column == null) {
+            table
+                .updateSchema()
+                .addColumn(name, type, "floe: filled from the JSON path " + String.join(".", path))
+                .commit();
+            table.refresh();
+            column = table.schema().findField(name);
+          } else if (!column.type().equals(type)) {
+            widen(table.updateSchema(), column, type).commit();
+            table.refresh();
+            column = topLevel(table.schema(), column.fieldId());
+          }
+          ColumnMapping wanted =
+              new ColumnMapping(
+                  name, column.fieldId(), column.type(), path, streams, onMismatch, false);
+          if (wanted.equals(existing)) {
+            return new Result(existing, Outcome.UNCHANGED);
+          }
+          table.updateProperties().set(wanted.propertyKey(), wanted.propertyValue()).commit();
+          return new Result(wanted, existing == null ? Outcome.CREATED : Outcome.UPDATED);
+        });
   }
 
   /** Stops filling a column; its values stay. Returns the mapping as it is now (dropped). */
   public static ColumnMapping drop(Table table, String name) {
-    return retried(table, () -> {
-      ColumnMapping existing = read(table).named(name);
-      if (existing == null || existing.dropped()) {
-        throw new ColumnMappingException(Kind.NOT_FOUND, "no column mapping named '" + name + "'");
-      }
-      ColumnMapping dropped = existing.withDropped(true);
-      table.updateProperties().set(dropped.propertyKey(), dropped.propertyValue()).commit();
-      return dropped;
-    });
+    return retried(
+        table,
+        () -> {
+          ColumnMapping existing = read(table).named(name);
+          if (existing == null || existing.dropped()) {
+            throw new ColumnMappingException(
+                Kind.NOT_FOUND, "no column mapping named '" + name + "'");
+          }
+          ColumnMapping dropped = existing.withDropped(true);
+          table.updateProperties().set(dropped.propertyKey(), dropped.propertyValue()).commit();
+          return dropped;
+        });
   }
 
   private static UpdateSchema widen(UpdateSchema update, Types.NestedField column, Type to) {
@@ -157,13 +194,21 @@ public final class ColumnMappings {
     return schema.columns().stream().filter(c -> c.fieldId() == fieldId).findFirst().orElse(null);
   }
 
-  /** Runs {@code step} on a fresh view of the table, again (with backoff) when a node's append won the race. */
+  /**
+   * Runs {@code step} on a fresh view of the table, again (with backoff) when a node's append won
+   * the race.
+   */
   private static <T> T retried(Table table, Supplier<T> step) {
     try {
-      return Backoff.exponential(Duration.ofMillis(50), Duration.ofSeconds(2)).maxAttempts(ATTEMPTS).call(() -> {
-        table.refresh();
-        return step.get();
-      }, e -> e instanceof CommitFailedException, (e, attempt, delay) -> { });
+      return Backoff.exponential(Duration.ofMillis(50), Duration.ofSeconds(2))
+          .maxAttempts(ATTEMPTS)
+          .call(
+              () -> {
+                table.refresh();
+                return step.get();
+              },
+              e -> e instanceof CommitFailedException,
+              (e, attempt, delay) -> {});
     } catch (Backoff.GaveUpException e) {
       throw (CommitFailedException) e.getCause();
     } catch (RuntimeException e) {

@@ -7,13 +7,14 @@ import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
- * The Iceberg types a typed column may have, written as users type them ({@code long},
- * {@code decimal(10,2)}, {@code list<string>}), and which changes of type are widenings Iceberg
- * allows in place (int to long, float to double, a decimal's precision raised, the same for a
- * list's elements). Everything else about a column's type is fixed once it exists.
+ * The Iceberg types a typed column may have, written as users type them ({@code long}, {@code
+ * decimal(10,2)}, {@code list<string>}), and which changes of type are widenings Iceberg allows in
+ * place (int to long, float to double, a decimal's precision raised, the same for a list's
+ * elements). Everything else about a column's type is fixed once it exists.
  */
 public final class ColumnTypes {
-  private static final Pattern DECIMAL = Pattern.compile("decimal\\(\\s*(\\d{1,2})\\s*,\\s*(\\d{1,2})\\s*\\)");
+  private static final Pattern DECIMAL =
+      Pattern.compile("decimal\\(\\s*(\\d{1,2})\\s*,\\s*(\\d{1,2})\\s*\\)");
   private static final Pattern LIST = Pattern.compile("list<\\s*(.+?)\\s*>");
   static final String OFFERED =
       "boolean, int, long, float, double, decimal(p,s), string, date, timestamp, timestamptz, uuid, or list<one of these>";
@@ -41,7 +42,8 @@ public final class ColumnTypes {
       int precision = Integer.parseInt(d.group(1));
       int scale = Integer.parseInt(d.group(2));
       if (precision < 1 || precision > 38 || scale > precision) {
-        throw new IllegalArgumentException("'" + original + "': a decimal needs 1 <= precision <= 38 and scale <= precision");
+        throw new IllegalArgumentException(
+            "'" + original + "': a decimal needs 1 <= precision <= 38 and scale <= precision");
       }
       return Types.DecimalType.of(precision, scale);
     }
@@ -56,7 +58,9 @@ public final class ColumnTypes {
       case "timestamp" -> Types.TimestampType.withoutZone();
       case "timestamptz" -> Types.TimestampType.withZone();
       case "uuid" -> Types.UUIDType.get();
-      default -> throw new IllegalArgumentException("'" + original + "' is not a column type Floe fills: use " + OFFERED);
+      default ->
+          throw new IllegalArgumentException(
+              "'" + original + "' is not a column type Floe fills: use " + OFFERED);
     };
   }
 
@@ -78,7 +82,8 @@ public final class ColumnTypes {
       case DOUBLE -> "double";
       case STRING -> "string";
       case DATE -> "date";
-      case TIMESTAMP -> ((Types.TimestampType) type).shouldAdjustToUTC() ? "timestamptz" : "timestamp";
+      case TIMESTAMP ->
+          ((Types.TimestampType) type).shouldAdjustToUTC() ? "timestamptz" : "timestamp";
       case UUID -> "uuid";
       case DECIMAL -> {
         Types.DecimalType d = (Types.DecimalType) type;
@@ -106,7 +111,9 @@ public final class ColumnTypes {
     if (from.typeId() == Type.TypeID.FLOAT && to.typeId() == Type.TypeID.DOUBLE) {
       return true;
     }
-    return from instanceof Types.DecimalType a && to instanceof Types.DecimalType b
-        && a.scale() == b.scale() && b.precision() >= a.precision();
+    return from instanceof Types.DecimalType a
+        && to instanceof Types.DecimalType b
+        && a.scale() == b.scale()
+        && b.precision() >= a.precision();
   }
 }

@@ -21,10 +21,10 @@ import org.apache.iceberg.util.SnapshotUtil;
  * <p>One Iceberg transaction appends the files and records, in the new snapshot's summary and in
  * the table properties, the partition's new committed sequence and the committer's epoch. A
  * snapshot-ancestry validator runs on every attempt, also on Iceberg's retries after a concurrent
- * commit by another node, and refuses the commit unless the newest recorded epoch is still ours
- * and the newest committed sequence is the one our range starts after. So a range is committed
- * once, and a process whose partition was claimed by another (a higher epoch) can never commit
- * again: it gets {@link FencedException}.
+ * commit by another node, and refuses the commit unless the newest recorded epoch is still ours and
+ * the newest committed sequence is the one our range starts after. So a range is committed once,
+ * and a process whose partition was claimed by another (a higher epoch) can never commit again: it
+ * gets {@link FencedException}.
  *
  * <p>A claim is itself a (file-less) snapshot that raises the epoch; since it changes the main
  * branch, any commit prepared against the older state conflicts and is re-validated.
@@ -36,6 +36,7 @@ public final class CommitProtocol {
   private final String owner;
   private final AtomicLong attempts = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
+
   /** The snapshot of this process's last commit, or -1. */
   private volatile long lastSnapshotId = -1;
 
@@ -46,8 +47,8 @@ public final class CommitProtocol {
   }
 
   /**
-   * Raises the partition's epoch to claim it; an earlier holder is fenced from then on. A claim that
-   * races another commit to this partition is read again and retried, a few times.
+   * Raises the partition's epoch to claim it; an earlier holder is fenced from then on. A claim
+   * that races another commit to this partition is read again and retried, a few times.
    *
    * @throws ClaimRacedException when every attempt raced another process
    */
@@ -55,10 +56,15 @@ public final class CommitProtocol {
     try {
       return Backoff.exponential(Duration.ofMillis(10), Duration.ofMillis(500))
           .maxAttempts(CLAIM_ATTEMPTS)
-          .call(this::claimOnce, e -> e instanceof ValidationException, (e, attempt, delay) -> { });
+          .call(this::claimOnce, e -> e instanceof ValidationException, (e, attempt, delay) -> {});
     } catch (Backoff.GaveUpException e) {
-      throw new ClaimRacedException("could not claim partition " + partition + ": " + e.attempts()
-          + " attempts raced other commits to it", e.getCause());
+      throw new ClaimRacedException(
+          "could not claim partition "
+              + partition
+              + ": "
+              + e.attempts()
+              + " attempts raced other commits to it",
+          e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ClaimRacedException("claim of partition " + partition + " interrupted", e);
@@ -97,7 +103,11 @@ public final class CommitProtocol {
    * @return the new committed sequence ({@code through})
    * @throws FencedException when another process holds the partition now
    */
-  public long commit(PartitionClaim claim, long after, long through, List<DataFile> files,
+  public long commit(
+      PartitionClaim claim,
+      long after,
+      long through,
+      List<DataFile> files,
       Map<String, String> summary) {
     table.refresh();
     PartitionState before = PartitionState.of(table, partition);
@@ -112,14 +122,21 @@ public final class CommitProtocol {
       return through;
     }
     if (before.committedSequence() != after) {
-      throw new FencedException("partition " + partition + " is committed through "
-          + before.committedSequence() + ", not " + after + ": another process committed it");
+      throw new FencedException(
+          "partition "
+              + partition
+              + " is committed through "
+              + before.committedSequence()
+              + ", not "
+              + after
+              + ": another process committed it");
     }
     Transaction tx = table.newTransaction();
     AppendFiles append = tx.newFastAppend();
     files.forEach(append::appendFile);
     summary.forEach(append::set);
-    append.set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
+    append
+        .set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
         .set(PartitionState.committedKey(partition), Long.toString(through))
         .set("floe.operation", "flush")
         .set("floe.partition-id", Integer.toString(partition))
@@ -144,8 +161,15 @@ public final class CommitProtocol {
         lastSnapshotId = snapshotCommitting(through);
         return through;
       }
-      throw new FencedException("partition " + partition + " was committed through "
-          + now.committedSequence() + " by another process while committing " + (after + 1) + ".." + through);
+      throw new FencedException(
+          "partition "
+              + partition
+              + " was committed through "
+              + now.committedSequence()
+              + " by another process while committing "
+              + (after + 1)
+              + ".."
+              + through);
     } catch (CommitStateUnknownException e) {
       // the catalog may have applied it: the recorded state tells
       table.refresh();
@@ -206,7 +230,8 @@ public final class CommitProtocol {
     String committedKey = PartitionState.committedKey(partition);
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       Map<String, String> summary = s.summary();
-      if (!"claim".equals(summary.get("floe.operation")) && Long.toString(epoch).equals(summary.get(epochKey))
+      if (!"claim".equals(summary.get("floe.operation"))
+          && Long.toString(epoch).equals(summary.get(epochKey))
           && summary.containsKey(committedKey)) {
         return Long.parseLong(summary.get(committedKey));
       }
@@ -222,8 +247,8 @@ public final class CommitProtocol {
 
   /**
    * The committed sequence the table records for this claim now. After a commit attempt whose
-   * outcome is unknown (its answer lost, a failed refresh), this tells whether it landed: under
-   * our epoch only this process commits the partition.
+   * outcome is unknown (its answer lost, a failed refresh), this tells whether it landed: under our
+   * epoch only this process commits the partition.
    *
    * @throws FencedException when another process claimed the partition since
    */
@@ -256,11 +281,20 @@ public final class CommitProtocol {
   }
 
   private FencedException fenced(long tableEpoch, PartitionClaim claim) {
-    return new FencedException("partition " + partition + " was claimed by another process (epoch "
-        + tableEpoch + ", ours " + claim.epoch() + "); this process stops committing");
+    return new FencedException(
+        "partition "
+            + partition
+            + " was claimed by another process (epoch "
+            + tableEpoch
+            + ", ours "
+            + claim.epoch()
+            + "); this process stops committing");
   }
 
-  /** Refuses an attempt unless the newest recorded epoch and committed sequence are the expected ones. */
+  /**
+   * Refuses an attempt unless the newest recorded epoch and committed sequence are the expected
+   * ones.
+   */
   private final class Expect implements SnapshotAncestryValidator {
     private final long epoch;
     private final long committed;
@@ -294,10 +328,21 @@ public final class CommitProtocol {
         }
       }
       // absent from the ancestry (expired): the properties were checked before the attempt
-      boolean ok = (seenEpoch == null || seenEpoch == epoch) && (seenCommitted == null || seenCommitted == committed);
+      boolean ok =
+          (seenEpoch == null || seenEpoch == epoch)
+              && (seenCommitted == null || seenCommitted == committed);
       if (!ok) {
-        failure = "partition " + partition + ": expected epoch " + epoch + " and committed " + committed
-            + ", table has epoch " + seenEpoch + " and committed " + seenCommitted;
+        failure =
+            "partition "
+                + partition
+                + ": expected epoch "
+                + epoch
+                + " and committed "
+                + committed
+                + ", table has epoch "
+                + seenEpoch
+                + " and committed "
+                + seenCommitted;
       }
       return ok;
     }

@@ -43,6 +43,8 @@ record PartitionState(long epoch, long committedSequence) {
     Map<String, String> props = table.properties();
     return new PartitionState(
         epoch != null ? epoch : Long.parseLong(props.getOrDefault(epochKey(partition), "0")),
-        committed != null ? committed : Long.parseLong(props.getOrDefault(committedKey(partition), "0")));
+        committed != null
+            ? committed
+            : Long.parseLong(props.getOrDefault(committedKey(partition), "0")));
   }
 }

@@ -10,18 +10,33 @@ import org.apache.iceberg.CatalogUtil;
 import org.apache.iceberg.catalog.Catalog;
 
 /**
- * Builds an Iceberg catalog client from standard Iceberg catalog properties ({@code type},
- * {@code uri}, {@code warehouse}, {@code io-impl}, {@code s3.*}, ...), so a node runs unchanged
- * against Floe's REST catalog service, a JDBC catalog, AWS Glue or S3 Tables.
+ * Builds an Iceberg catalog client from standard Iceberg catalog properties ({@code type}, {@code
+ * uri}, {@code warehouse}, {@code io-impl}, {@code s3.*}, ...), so a node runs unchanged against
+ * Floe's REST catalog service, a JDBC catalog, AWS Glue or S3 Tables.
  */
 public final class CatalogConnector {
   /** Catalog properties that can also be set as {@code FLOE_CATALOG_*} environment variables. */
-  public static final List<String> ENV_KEYS = List.of(
-      "type", "catalog-impl", "uri", "warehouse", "io-impl", "token", "credential",
-      "s3.endpoint", "s3.path-style-access", "s3.access-key-id", "s3.secret-access-key",
-      "s3.multipart.part-size-bytes",
-      "client.region", "jdbc.user", "jdbc.password", "rest.sigv4-enabled", "rest.signing-name",
-      "rest.signing-region", PemTrustTlsConfigurer.TRUST_FILE);
+  public static final List<String> ENV_KEYS =
+      List.of(
+          "type",
+          "catalog-impl",
+          "uri",
+          "warehouse",
+          "io-impl",
+          "token",
+          "credential",
+          "s3.endpoint",
+          "s3.path-style-access",
+          "s3.access-key-id",
+          "s3.secret-access-key",
+          "s3.multipart.part-size-bytes",
+          "client.region",
+          "jdbc.user",
+          "jdbc.password",
+          "rest.sigv4-enabled",
+          "rest.signing-name",
+          "rest.signing-region",
+          PemTrustTlsConfigurer.TRUST_FILE);
 
   /** The REST spec's access delegation header, as an Iceberg REST client property. */
   public static final String VENDED_CREDENTIALS_HEADER = "header.X-Iceberg-Access-Delegation";
@@ -48,14 +63,17 @@ public final class CatalogConnector {
     return p;
   }
 
-  /** The properties of a REST catalog client at {@code uri}, as a node would use it (vended credentials asked for). */
+  /**
+   * The properties of a REST catalog client at {@code uri}, as a node would use it (vended
+   * credentials asked for).
+   */
   public static Map<String, String> rest(String uri) {
     return properties(Settings.of(Map.of("catalog.uri", uri)));
   }
 
   /**
-   * Opens the catalog. A bad property stops start-up with one line naming it; a catalog that
-   * cannot be reached (an I/O failure) is rethrown as is, for the caller to retry.
+   * Opens the catalog. A bad property stops start-up with one line naming it; a catalog that cannot
+   * be reached (an I/O failure) is rethrown as is, for the caller to retry.
    */
   public static Catalog open(String name, Map<String, String> properties) {
     try {
@@ -64,8 +82,8 @@ public final class CatalogConnector {
       if (causedByIo(e)) {
         throw e;
       }
-      throw new ConfigException("catalog.* (" + describe(properties) + "): cannot open the catalog: "
-          + rootMessage(e));
+      throw new ConfigException(
+          "catalog.* (" + describe(properties) + "): cannot open the catalog: " + rootMessage(e));
     }
   }
 
@@ -79,7 +97,8 @@ public final class CatalogConnector {
   }
 
   private static String describe(Map<String, String> p) {
-    return "type=" + p.getOrDefault("type", p.get(CatalogProperties.CATALOG_IMPL))
+    return "type="
+        + p.getOrDefault("type", p.get(CatalogProperties.CATALOG_IMPL))
         + (p.containsKey("uri") ? ", uri=" + p.get("uri") : "");
   }
 

@@ -16,8 +16,8 @@ import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.types.Types;
 
 /**
- * The one table every node writes: its schema, partition spec, sort order and properties, and
- * its idempotent creation. {@code (partition_id, sequence)} is unique in the table.
+ * The one table every node writes: its schema, partition spec, sort order and properties, and its
+ * idempotent creation. {@code (partition_id, sequence)} is unique in the table.
  */
 public final class EventsTable {
   public static final int STREAM_ID = 1;
@@ -27,10 +27,14 @@ public final class EventsTable {
   public static final int INGEST_TIME_ID = 5;
   public static final int EVENT_KEY_ID = 6;
   public static final int PAYLOAD_ID = 7;
+
   /** Stream names as DESIGN.md fixes them. */
-  public static final java.util.regex.Pattern STREAM_NAME = java.util.regex.Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
+  public static final java.util.regex.Pattern STREAM_NAME =
+      java.util.regex.Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
+
   /** What {@link #STREAM_NAME} allows, for refusals. */
-  public static final String STREAM_NAME_RULE = "use 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter";
+  public static final String STREAM_NAME_RULE =
+      "use 1-128 characters of a-z, 0-9, '_' and '-', starting with a letter";
 
   public static final Schema SCHEMA =
       new Schema(
@@ -38,8 +42,10 @@ public final class EventsTable {
               Types.NestedField.required(STREAM_ID, "stream", Types.StringType.get()),
               Types.NestedField.required(PARTITION_ID_ID, "partition_id", Types.IntegerType.get()),
               Types.NestedField.required(SEQUENCE_ID, "sequence", Types.LongType.get()),
-              Types.NestedField.required(EVENT_TIME_ID, "event_time", Types.TimestampType.withZone()),
-              Types.NestedField.required(INGEST_TIME_ID, "ingest_time", Types.TimestampType.withZone()),
+              Types.NestedField.required(
+                  EVENT_TIME_ID, "event_time", Types.TimestampType.withZone()),
+              Types.NestedField.required(
+                  INGEST_TIME_ID, "ingest_time", Types.TimestampType.withZone()),
               Types.NestedField.optional(EVENT_KEY_ID, "event_key", Types.StringType.get()),
               Types.NestedField.required(PAYLOAD_ID, "payload", Types.StringType.get())),
           Set.of(PARTITION_ID_ID, SEQUENCE_ID));
@@ -57,7 +63,8 @@ public final class EventsTable {
         return i;
       }
     }
-    throw new IllegalStateException("the table has no column with field id " + fieldId + ": " + schema);
+    throw new IllegalStateException(
+        "the table has no column with field id " + fieldId + ": " + schema);
   }
 
   public static TableIdentifier identifier(TableSettings s) {
@@ -95,7 +102,9 @@ public final class EventsTable {
     return p;
   }
 
-  /** Loads the table, creating it (and its namespace) when absent; safe to race with other nodes. */
+  /**
+   * Loads the table, creating it (and its namespace) when absent; safe to race with other nodes.
+   */
   public static Table ensure(Catalog catalog, TableSettings s) {
     TableIdentifier id = identifier(s);
     if (catalog instanceof SupportsNamespaces ns && !ns.namespaceExists(id.namespace())) {
@@ -109,7 +118,8 @@ public final class EventsTable {
       return catalog.loadTable(id);
     }
     try {
-      return catalog.buildTable(id, SCHEMA)
+      return catalog
+          .buildTable(id, SCHEMA)
           .withPartitionSpec(spec(s))
           .withSortOrder(sortOrder())
           .withProperties(properties(s))

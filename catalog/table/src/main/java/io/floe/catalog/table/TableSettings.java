@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * @param name table name ({@code table.name}, default {@code events})
  * @param partitioning time partitioning of {@code event_time} ({@code table.partitioning})
  * @param compression Parquet codec ({@code table.compression}: zstd, snappy, uncompressed)
- * @param compressionLevel zstd level ({@code table.compression-level}, default 1: cheapest to write)
+ * @param compressionLevel zstd level ({@code table.compression-level}, default 1: cheapest to
+ *     write)
  * @param targetFileBytes target data file size ({@code table.target-file-size}, default 128 MiB)
  */
 public record TableSettings(
@@ -32,8 +33,10 @@ public record TableSettings(
   public static final Partitioning PARTITIONING_DEFAULT = Partitioning.HOUR;
   public static final String COMPRESSION = "table.compression";
   public static final Compression COMPRESSION_DEFAULT = Compression.ZSTD;
+
   /** zstd level 1: the cheapest to write. */
   public static final String COMPRESSION_LEVEL = "table.compression-level";
+
   public static final int COMPRESSION_LEVEL_DEFAULT = 1;
   public static final String TARGET_FILE_SIZE = "table.target-file-size";
   public static final long TARGET_FILE_SIZE_DEFAULT = 128L << 20;
@@ -66,7 +69,11 @@ public record TableSettings(
 
   public static TableSettings load(Settings s) {
     return new TableSettings(
-        s.string(NAMESPACE, NAMESPACE_DEFAULT, v -> IDENT.matcher(v).matches(), "a lower-case identifier"),
+        s.string(
+            NAMESPACE,
+            NAMESPACE_DEFAULT,
+            v -> IDENT.matcher(v).matches(),
+            "a lower-case identifier"),
         s.string(NAME, NAME_DEFAULT, v -> IDENT.matcher(v).matches(), "a lower-case identifier"),
         s.enumValue(PARTITIONING, PARTITIONING_DEFAULT),
         s.enumValue(COMPRESSION, COMPRESSION_DEFAULT),

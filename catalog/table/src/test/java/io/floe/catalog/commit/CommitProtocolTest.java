@@ -48,9 +48,12 @@ class CommitProtocolTest {
     Table again = EventsTable.ensure(catalog, settings);
     assertThat(again.uuid()).isEqualTo(t.uuid());
     assertThat(t.schema().asStruct()).isEqualTo(EventsTable.SCHEMA.asStruct());
-    assertThat(t.spec().fields()).singleElement().satisfies(f -> assertThat(f.transform().toString()).isEqualTo("hour"));
+    assertThat(t.spec().fields())
+        .singleElement()
+        .satisfies(f -> assertThat(f.transform().toString()).isEqualTo("hour"));
     assertThat(t.sortOrder().fields()).hasSize(2);
-    assertThat(t.properties()).containsEntry("write.parquet.compression-codec", "zstd")
+    assertThat(t.properties())
+        .containsEntry("write.parquet.compression-codec", "zstd")
         .containsEntry("write.target-file-size-bytes", Long.toString(128L << 20));
   }
 
@@ -63,8 +66,10 @@ class CommitProtocolTest {
     assertThat(p.commit(claim, 0, 100, List.of(file(table(), 100)), Map.of())).isEqualTo(100);
     assertThat(p.commit(claim, 100, 250, List.of(file(table(), 150)), Map.of())).isEqualTo(250);
     Table t = table();
-    assertThat(t.currentSnapshot().summary()).containsEntry("floe.partition.3.committed-sequence", "250")
-        .containsEntry("floe.sequence-range", "101-250").containsEntry("added-records", "150");
+    assertThat(t.currentSnapshot().summary())
+        .containsEntry("floe.partition.3.committed-sequence", "250")
+        .containsEntry("floe.sequence-range", "101-250")
+        .containsEntry("added-records", "150");
     assertThat(t.properties()).containsEntry("floe.partition.3.committed-sequence", "250");
     assertThat(new CommitProtocol(table(), 3, "x").committedSequence()).isEqualTo(250);
     // the same claim retrying the range it committed (the first answer was lost) is told it is
@@ -89,7 +94,8 @@ class CommitProtocolTest {
     assertThat(claimB.epoch()).isEqualTo(2);
     assertThat(claimB.committedSequence()).isEqualTo(10);
     assertThatThrownBy(() -> a.commit(claimA, 10, 20, List.of(file(table(), 10)), Map.of()))
-        .isInstanceOf(FencedException.class).hasMessageContaining("claimed by another process");
+        .isInstanceOf(FencedException.class)
+        .hasMessageContaining("claimed by another process");
     assertThat(b.commit(claimB, 10, 30, List.of(file(table(), 20)), Map.of())).isEqualTo(30);
   }
 
