@@ -21,7 +21,9 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -69,6 +71,42 @@ public final class CompactionBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
+    Result r = run(dir, files, events, targetMib);
+    System.out.printf(
+        "%-10s %8s %16s %12s %14s %14s%n",
+        "table", "files", "median_file_KB", "rows", "full_scan_ms", "filtered_ms");
+    print("before", r.before());
+    print("after", r.after());
+    System.out.printf(Locale.ROOT, "compaction: %s%n", r.summary());
+  }
+
+  /** What one compaction of a flushed hour did: the table's shape before and after. */
+  public record Result(Shape before, Shape after, double seconds, int targetMib) {
+    /** The benchmark's machine-readable figures, {@code key=value} separated by spaces. */
+    public String summary() {
+      return String.format(
+          Locale.ROOT,
+          "files_before=%d files_after=%d median_file_mb_before=%.3f median_file_mb_after=%.3f"
+              + " target_mb=%d compact_s=%.1f full_scan_ratio=%.2f filtered_scan_ratio=%.2f rows=%s",
+          before.files(),
+          after.files(),
+          before.medianBytes() / 1e6,
+          after.medianBytes() / 1e6,
+          targetMib,
+          seconds,
+          after.fullMillis() / before.fullMillis(),
+          after.filteredMillis() / before.filteredMillis(),
+          before.rows() == after.rows() && before.filteredRows() == after.filteredRows()
+              ? "identical"
+              : "DIFFER");
+    }
+  }
+
+  /**
+   * Commits {@code files} flushes of {@code events} events into an hour that closed, compacts it
+   * with the table's maintenance and measures the table before and after. Data in {@code dir}.
+   */
+  public static Result run(Path dir, int files, int events, int targetMib) throws Exception {
     FlushBench.deleteTree(dir);
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe");
         CatalogService service =
@@ -116,7 +154,7 @@ public final class CompactionBench {
           rows.add(r);
         }
         rows.sort(
-            java.util.Comparator.<Record, String>comparing(r -> (String) r.getField("stream"))
+            Comparator.<Record, String>comparing(r -> (String) r.getField("stream"))
                 .thenComparing(r -> (OffsetDateTime) r.getField("event_time")));
         protocol.commit(
             claim, sequence, sequence + events, List.of(write(table, rows, f)), Map.of());
@@ -141,30 +179,16 @@ public final class CompactionBench {
               .runOnce();
       double compactSeconds = (System.nanoTime() - start) / 1e9;
       Shape after = shape(table, filter);
-      System.out.printf(
-          "%-10s %8s %16s %12s %14s %14s%n",
-          "table", "files", "median_file_KB", "rows", "full_scan_ms", "filtered_ms");
-      print("before", before);
-      print("after", after);
-      System.out.printf(
-          "summary: compaction of %d files into %d took %.1f s; median file %.0f%% of the target after;"
-              + " full scan %.2fx, filtered scan %.2fx the time before (rows %s)%n",
-          cycle.filesIn(),
-          cycle.filesOut(),
-          compactSeconds,
-          100.0 * after.medianBytes() / (targetMib << 20),
-          after.fullMillis() / before.fullMillis(),
-          after.filteredMillis() / before.filteredMillis(),
-          before.rows() == after.rows() && before.filteredRows() == after.filteredRows()
-              ? "identical"
-              : "DIFFER");
+      Result result = new Result(before, after, compactSeconds, targetMib);
       if (catalog instanceof AutoCloseable c) {
         c.close();
       }
+      return result;
     }
   }
 
-  private record Shape(
+  /** Data files, median file size, rows and two scan times of the table. */
+  public record Shape(
       int files,
       long medianBytes,
       long rows,

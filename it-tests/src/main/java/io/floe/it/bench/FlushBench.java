@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -58,6 +60,8 @@ public final class FlushBench {
     System.out.printf(
         "%-13s %10s %12s %14s %14s %8s%n",
         "codec", "seconds", "parquet_MB", "input_MB/s", "parquet_MB/s", "ratio");
+    Map<String, Double> inputMbs = new LinkedHashMap<>();
+    Map<String, Double> parquetRatio = new LinkedHashMap<>();
     try (LocalS3 s3 = LocalS3.start(dir.resolve("s3"), 0, "floe")) {
       try (CatalogService service =
           LocalCatalog.start(dir.resolve("catalog.db"), s3.fileIoProperties(), Map.of())) {
@@ -89,10 +93,23 @@ public final class FlushBench {
                 rawBytes / 1e6 / seconds,
                 parquet / 1e6 / seconds,
                 (double) parquet / rawBytes);
+            inputMbs.put(codec, rawBytes / 1e6 / seconds);
+            parquetRatio.put(codec, (double) parquet / rawBytes);
           }
         }
       }
     }
+    System.out.printf(
+        Locale.ROOT,
+        "flush: input_mb=%d writers=%d hours=%d uncompressed_mbs=%.1f snappy_mbs=%.1f zstd_mbs=%.1f"
+            + " zstd_size_ratio=%.3f%n",
+        rawBytes >> 20,
+        writers,
+        hours,
+        inputMbs.get("uncompressed"),
+        inputMbs.get("snappy"),
+        inputMbs.get("zstd"),
+        parquetRatio.get("zstd"));
   }
 
   /**

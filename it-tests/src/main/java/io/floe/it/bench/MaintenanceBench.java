@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
@@ -27,10 +28,12 @@ import org.apache.iceberg.catalog.Catalog;
  * node with little traffic makes them) through the REST catalog service, once with maintenance off
  * and once on (a cycle every second, snapshots kept --retention-seconds and at least 100), in the
  * same run. Reports the median commit time and the metadata file's size over the first and the last
- * 500 commits of each, and the ratios.
+ * 500 commits of each; then lets maintenance compact an hour flushed --compaction-files times
+ * ({@link CompactionBench}) for the data files' count and median size before and after. Ends with
+ * one {@code maintenance: key=value ...} line.
  *
- * <p>usage: MaintenanceBench [--commits 5000] [--retention-seconds 30] [--dir
- * .floe/bench-maintenance]
+ * <p>usage: MaintenanceBench [--commits 5000] [--retention-seconds 30] [--compaction-files 720]
+ * [--dir .floe/bench-maintenance]
  */
 public final class MaintenanceBench {
   private MaintenanceBench() {}
@@ -40,11 +43,13 @@ public final class MaintenanceBench {
   public static void main(String[] args) throws Exception {
     int commits = 5000;
     int retention = 30;
+    int compactionFiles = 720;
     Path dir = Path.of(".floe/bench-maintenance");
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--commits" -> commits = Integer.parseInt(args[i + 1]);
         case "--retention-seconds" -> retention = Integer.parseInt(args[i + 1]);
+        case "--compaction-files" -> compactionFiles = Integer.parseInt(args[i + 1]);
         case "--dir" -> dir = Path.of(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
@@ -75,14 +80,25 @@ public final class MaintenanceBench {
     print("no maintenance", off);
     print("maintenance", on);
     System.out.printf(
-        "summary: last/first commit median: %.2f without, %.2f with; last-500 metadata size with/without"
-            + " %.3f; last-500 commit median with/without %.2f%n",
-        median(off.commitNanos(), commits - 500, commits) / median(off.commitNanos(), 0, 500),
-        median(on.commitNanos(), commits - 500, commits) / median(on.commitNanos(), 0, 500),
-        median(on.metadataBytes(), commits - 500, commits)
-            / median(off.metadataBytes(), commits - 500, commits),
-        median(on.commitNanos(), commits - 500, commits)
-            / median(off.commitNanos(), commits - 500, commits));
+        "compaction: %d flushes of 200 events into a closed hour, then one maintenance cycle%n",
+        compactionFiles);
+    CompactionBench.Result compaction =
+        CompactionBench.run(dir.resolve("compaction"), compactionFiles, 200, 8);
+    System.out.printf(
+        Locale.ROOT,
+        "maintenance: commits=%d commit_ms_first=%.1f commit_ms_last=%.1f metadata_bytes_first=%.0f"
+            + " metadata_bytes_last=%.0f commit_ms_last_without=%.1f metadata_bytes_last_without=%.0f"
+            + " snapshots=%d snapshots_without=%d %s%n",
+        commits,
+        median(on.commitNanos(), 0, 500) / 1e6,
+        median(on.commitNanos(), commits - 500, commits) / 1e6,
+        median(on.metadataBytes(), 0, 500),
+        median(on.metadataBytes(), commits - 500, commits),
+        median(off.commitNanos(), commits - 500, commits) / 1e6,
+        median(off.metadataBytes(), commits - 500, commits),
+        on.snapshots(),
+        off.snapshots(),
+        compaction.summary());
   }
 
   private static void print(String name, Run r) {
