@@ -1,6 +1,7 @@
 package io.floe.catalog.maintenance;
 
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.YearMonth;
@@ -235,8 +236,8 @@ final class Compactor {
       group.files().forEach(rewrite::deleteFile);
       added.forEach(rewrite::addFile);
       rewrite
-          .set("floe.operation", "compaction")
-          .set("floe.partition", group.partitionPath())
+          .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_COMPACTION)
+          .set(FloeTableKeys.COMPACTED_PARTITION, group.partitionPath())
           .commit();
     } catch (RuntimeException e) {
       deleteQuietly(table, added);

@@ -1,5 +1,6 @@
 package io.floe.catalog.maintenance;
 
+import io.floe.catalog.table.FloeTableKeys;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
@@ -249,7 +250,7 @@ public final class TableMaintenance implements AutoCloseable {
     t.rewriteManifests()
         .rewriteIf(m -> m.content() == ManifestContent.DATA)
         .clusterBy(f -> f.specId())
-        .set("floe.operation", "rewrite-manifests")
+        .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_REWRITE_MANIFESTS)
         .commit();
     metrics.manifestsRewritten(data.size());
     LOG.info("table maintenance: rewrote {} manifests", data.size());

@@ -8,6 +8,7 @@ import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.common.config.Settings;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -385,10 +386,10 @@ class TableMaintenanceTest {
             new MaintenanceMetrics(new PrometheusRegistry()),
             Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)));
     assertThat(bLater.runOnce().held()).isTrue();
-    assertThat(table().properties()).containsEntry(MaintenanceLease.HOLDER, "b-later");
+    assertThat(table().properties()).containsEntry(FloeTableKeys.MAINTENANCE_HOLDER, "b-later");
     // an orderly stop hands the lease over at once
     bLater.close();
-    assertThat(table().properties()).doesNotContainKey(MaintenanceLease.HOLDER);
+    assertThat(table().properties()).doesNotContainKey(FloeTableKeys.MAINTENANCE_HOLDER);
     assertThat(b.runOnce().held()).isTrue();
   }
 }
