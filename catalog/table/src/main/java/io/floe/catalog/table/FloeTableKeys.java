@@ -47,6 +47,12 @@ public final class FloeTableKeys {
   /** The time partition a compaction rewrote, as its path ({@code event_time_hour=...}). */
   public static final String COMPACTED_PARTITION = "floe.partition";
 
+  /**
+   * A compaction's unique id: after a commit whose answer was an error, the table's snapshots tell
+   * whether it landed.
+   */
+  public static final String COMPACTION_ID = "floe.compaction-id";
+
   // ---- per-partition state: snapshot summary and table properties
 
   /** Keys of a partition's state start with this. */
