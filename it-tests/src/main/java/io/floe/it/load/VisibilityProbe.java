@@ -1,5 +1,6 @@
 package io.floe.it.load;
 
+import io.floe.catalog.table.FloeTableKeys;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -127,7 +128,7 @@ final class VisibilityProbe {
         loadTable.getJsonObject("metadata").getJsonObject("properties", new JsonObject());
     for (Iterator<Sample> it = pending.iterator(); it.hasNext(); ) {
       Sample s = it.next();
-      Object committed = props.getValue("floe.partition." + s.partition() + ".committed-sequence");
+      Object committed = props.getValue(FloeTableKeys.partitionCommittedSequence(s.partition()));
       if (committed != null && Long.parseLong(committed.toString()) >= s.lastSequence()) {
         lagMicros.recordValue(Math.max(0, (now - s.ackedNanos()) / 1000));
         it.remove();

@@ -3,6 +3,7 @@ package io.floe.node.flush;
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnSet;
@@ -258,7 +259,7 @@ public final class Flusher implements AutoCloseable {
         cut.after(),
         cut.through(),
         written.files(),
-        Map.of("floe.events", Integer.toString(cut.events())));
+        Map.of(FloeTableKeys.EVENTS, Integer.toString(cut.events())));
     tableCommitted = cut.through();
     FaultPoint.AFTER_COMMIT.reach();
     buffer.dropCut(cut.after(), cut.through(), cut.bytes());

@@ -2,6 +2,7 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
@@ -129,7 +130,8 @@ class FlushIntegrationTest {
         }
       }
       assertThat(hours).hasSize(3);
-      assertThat(table.properties()).containsEntry("floe.partition.2.committed-sequence", "300");
+      assertThat(table.properties())
+          .containsEntry(FloeTableKeys.partitionCommittedSequence(2), "300");
       // within each file rows are in (stream, event_time) order: the table's sort order
       List<OffsetDateTime> clicksTimes =
           rows.stream()

@@ -2,6 +2,7 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
@@ -52,7 +53,7 @@ class ReceiptTest {
         assertThat(committing).isNotNull();
         assertThat(committing.summary())
             .containsEntry(
-                "floe.partition.3.committed-sequence",
+                FloeTableKeys.partitionCommittedSequence(3),
                 Long.toString(r.getLong("committed_sequence")));
 
         long start = System.nanoTime();

@@ -1,6 +1,7 @@
 package io.floe.catalog.maintenance;
 
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.YearMonth;
@@ -30,11 +31,15 @@ import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.data.GenericFileWriterFactory;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.exceptions.CleanableFailure;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.util.PropertyUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Compaction of closed time partitions: the small data files of a partition whose time range ended
@@ -51,6 +56,7 @@ final class Compactor {
   record Group(
       String partitionPath, StructLike partition, int specId, List<DataFile> files, long bytes) {}
 
+  private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
   private static final AtomicInteger TASKS = new AtomicInteger();
   private final int smallFilePercent;
 
@@ -226,22 +232,67 @@ final class Compactor {
   }
 
   /**
-   * Replaces the group's files with {@code added}, validated from {@code plannedOn}: fails (and
-   * removes {@code added}) when another writer removed or rewrote one of the files meanwhile.
+   * Replaces the group's files with {@code added}, validated from {@code plannedOn}: fails when
+   * another writer removed or rewrote one of the files meanwhile.
+   *
+   * <p>An error from the commit does not prove that it failed (the catalog may have applied it and
+   * then lost the connection; Iceberg may have retried an attempt that had landed), so the table is
+   * read again first: a rewrite found there is committed, and {@code added} stays. Only a failure
+   * Iceberg marks as certain ({@link CleanableFailure}) of a rewrite the table does not have
+   * removes {@code added}.
+   *
+   * @throws CommitStateUnknownException when it cannot be told whether the rewrite landed; {@code
+   *     added} is kept (if the rewrite never lands, the orphan sweep removes them)
    */
   void commit(Table table, Group group, List<DataFile> added, long plannedOn) {
+    String id = UUID.randomUUID().toString();
     try {
       RewriteFiles rewrite = table.newRewrite().validateFromSnapshot(plannedOn);
       group.files().forEach(rewrite::deleteFile);
       added.forEach(rewrite::addFile);
       rewrite
-          .set("floe.operation", "compaction")
-          .set("floe.partition", group.partitionPath())
+          .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_COMPACTION)
+          .set(FloeTableKeys.COMPACTED_PARTITION, group.partitionPath())
+          .set(FloeTableKeys.COMPACTION_ID, id)
           .commit();
     } catch (RuntimeException e) {
+      boolean landed;
+      try {
+        landed = landed(table, id);
+      } catch (RuntimeException unreadable) {
+        e.addSuppressed(unreadable);
+        throw unknown(e);
+      }
+      if (landed) {
+        LOG.warn(
+            "compaction of partition {} landed although its commit answered {}",
+            group.partitionPath(),
+            e.toString());
+        return;
+      }
+      if (!(e instanceof CleanableFailure)) {
+        throw unknown(e);
+      }
       deleteQuietly(table, added);
       throw e;
     }
+  }
+
+  /** Whether the table, read again, has the snapshot of the compaction {@code id}. */
+  private static boolean landed(Table table, String id) {
+    table.refresh();
+    for (Snapshot s : table.snapshots()) {
+      if (id.equals(s.summary().get(FloeTableKeys.COMPACTION_ID))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static CommitStateUnknownException unknown(RuntimeException e) {
+    return e instanceof CommitStateUnknownException known
+        ? known
+        : new CommitStateUnknownException(e);
   }
 
   private static void deleteQuietly(Table table, List<DataFile> files) {

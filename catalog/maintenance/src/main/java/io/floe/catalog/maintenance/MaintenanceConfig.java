@@ -1,11 +1,13 @@
 package io.floe.catalog.maintenance;
 
+import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.UUID;
 
 /**
- * What table maintenance does and how often.
+ * What table maintenance does and how often. Names and defaults are the constants below.
  *
  * @param interval how often a cycle runs ({@code maintenance.interval-seconds}, 300)
  * @param compactAfter how long after a time partition's end it counts as closed and is compacted
@@ -42,59 +44,68 @@ public record MaintenanceConfig(
     String holder) {
 
   public static final String ENABLED = "maintenance.enabled";
+  public static final boolean ENABLED_DEFAULT = true;
+  public static final String INTERVAL = "maintenance.interval-seconds";
+  public static final Duration INTERVAL_DEFAULT = Duration.ofMinutes(5);
+  public static final String COMPACT_AFTER = "maintenance.compact-after-seconds";
+  public static final Duration COMPACT_AFTER_DEFAULT = Duration.ofHours(2);
+  public static final String SMALL_FILE_PERCENT = "maintenance.small-file-percent";
+  public static final int SMALL_FILE_PERCENT_DEFAULT = 75;
+  public static final String SNAPSHOT_RETENTION = "maintenance.snapshot-retention-seconds";
+  public static final Duration SNAPSHOT_RETENTION_DEFAULT = Duration.ofDays(1);
+  public static final String MIN_SNAPSHOTS = "maintenance.min-snapshots";
+  public static final int MIN_SNAPSHOTS_DEFAULT = 100;
+  public static final String ORPHAN_AGE = "maintenance.orphan-age-seconds";
+  public static final Duration ORPHAN_AGE_DEFAULT = Duration.ofDays(3);
   public static final Duration MIN_ORPHAN_AGE = Duration.ofHours(2);
+  public static final String ORPHAN_INTERVAL = "maintenance.orphan-interval-seconds";
+  public static final Duration ORPHAN_INTERVAL_DEFAULT = Duration.ofHours(6);
+  public static final String MAX_MANIFESTS = "maintenance.max-manifests";
+  public static final int MAX_MANIFESTS_DEFAULT = 50;
+
+  /** Default: {@link #INTERVAL} times 3 when it is not longer than the interval. */
+  public static final String LEASE = "maintenance.lease-seconds";
+
+  public static final Duration LEASE_DEFAULT = Duration.ofMinutes(15);
+
+  /** Default: pid@host and a random suffix. */
+  public static final String HOLDER = "maintenance.holder";
 
   public static MaintenanceConfig load(Settings s) {
     Duration interval =
-        s.seconds(
-            "maintenance.interval-seconds",
-            Duration.ofMinutes(5),
-            Duration.ofMillis(100),
-            Duration.ofDays(1));
-    Duration lease =
-        s.seconds(
-            "maintenance.lease-seconds",
-            Duration.ofMinutes(15),
-            Duration.ofSeconds(1),
-            Duration.ofDays(1));
-    if (lease.compareTo(interval) <= 0 && s.isSet("maintenance.lease-seconds")) {
-      throw new io.floe.common.config.ConfigException(
-          Settings.envName("maintenance.lease-seconds")
-              + " (maintenance.lease-seconds) must be longer than maintenance.interval-seconds, or the lease lapses between cycles");
+        s.seconds(INTERVAL, INTERVAL_DEFAULT, Duration.ofMillis(100), Duration.ofDays(1));
+    Duration lease = s.seconds(LEASE, LEASE_DEFAULT, Duration.ofSeconds(1), Duration.ofDays(1));
+    if (lease.compareTo(interval) <= 0 && s.isSet(LEASE)) {
+      throw new ConfigException(
+          Settings.envName(LEASE)
+              + " ("
+              + LEASE
+              + ") must be longer than "
+              + INTERVAL
+              + ", or the lease lapses between cycles");
     }
     if (lease.compareTo(interval) <= 0) {
       lease = interval.multipliedBy(3);
     }
     return new MaintenanceConfig(
         interval,
+        s.seconds(COMPACT_AFTER, COMPACT_AFTER_DEFAULT, Duration.ZERO, Duration.ofDays(365)),
+        s.intValue(SMALL_FILE_PERCENT, SMALL_FILE_PERCENT_DEFAULT, 1, 100),
         s.seconds(
-            "maintenance.compact-after-seconds",
-            Duration.ofHours(2),
-            Duration.ZERO,
-            Duration.ofDays(365)),
-        s.intValue("maintenance.small-file-percent", 75, 1, 100),
-        s.seconds(
-            "maintenance.snapshot-retention-seconds",
-            Duration.ofDays(1),
+            SNAPSHOT_RETENTION,
+            SNAPSHOT_RETENTION_DEFAULT,
             Duration.ofSeconds(1),
             Duration.ofDays(3650)),
-        s.intValue("maintenance.min-snapshots", 100, 1, 1_000_000),
+        s.intValue(MIN_SNAPSHOTS, MIN_SNAPSHOTS_DEFAULT, 1, 1_000_000),
+        s.seconds(ORPHAN_AGE, ORPHAN_AGE_DEFAULT, MIN_ORPHAN_AGE, Duration.ofDays(3650)),
         s.seconds(
-            "maintenance.orphan-age-seconds",
-            Duration.ofDays(3),
-            MIN_ORPHAN_AGE,
-            Duration.ofDays(3650)),
-        s.seconds(
-            "maintenance.orphan-interval-seconds",
-            Duration.ofHours(6),
-            Duration.ofMillis(100),
-            Duration.ofDays(30)),
-        s.intValue("maintenance.max-manifests", 50, 2, 1_000_000),
+            ORPHAN_INTERVAL, ORPHAN_INTERVAL_DEFAULT, Duration.ofMillis(100), Duration.ofDays(30)),
+        s.intValue(MAX_MANIFESTS, MAX_MANIFESTS_DEFAULT, 2, 1_000_000),
         lease,
         s.string(
-            "maintenance.holder",
+            HOLDER,
             ManagementFactory.getRuntimeMXBean().getName()
                 + "/"
-                + java.util.UUID.randomUUID().toString().substring(0, 8)));
+                + UUID.randomUUID().toString().substring(0, 8)));
   }
 }

@@ -1,5 +1,6 @@
 package io.floe.catalog.maintenance;
 
+import io.floe.catalog.table.FloeTableKeys;
 import java.util.Map;
 import org.apache.iceberg.Table;
 
@@ -12,9 +13,6 @@ import org.apache.iceberg.Table;
  * against concurrent changes, so two holders at once would waste work, never lose data.
  */
 final class MaintenanceLease {
-  static final String HOLDER = "floe.maintenance.holder";
-  static final String EXPIRES = "floe.maintenance.lease-expires-ms";
-
   private final String holder;
   private final long leaseMillis;
 
@@ -27,32 +25,37 @@ final class MaintenanceLease {
   boolean acquire(Table table, long nowMillis) {
     table.refresh();
     Map<String, String> p = table.properties();
-    String current = p.get(HOLDER);
-    long expires = parse(p.get(EXPIRES));
+    String current = p.get(FloeTableKeys.MAINTENANCE_HOLDER);
+    long expires = parse(p.get(FloeTableKeys.MAINTENANCE_LEASE_EXPIRES_MS));
     if (current != null && !current.equals(holder) && expires > nowMillis) {
       return false;
     }
     table
         .updateProperties()
-        .set(HOLDER, holder)
-        .set(EXPIRES, Long.toString(nowMillis + leaseMillis))
+        .set(FloeTableKeys.MAINTENANCE_HOLDER, holder)
+        .set(FloeTableKeys.MAINTENANCE_LEASE_EXPIRES_MS, Long.toString(nowMillis + leaseMillis))
         .commit();
     table.refresh();
-    return holder.equals(table.properties().get(HOLDER));
+    return holder.equals(table.properties().get(FloeTableKeys.MAINTENANCE_HOLDER));
   }
 
   /** Whether this process still holds an unexpired lease, as the table says now. */
   boolean held(Table table, long nowMillis) {
     table.refresh();
     Map<String, String> p = table.properties();
-    return holder.equals(p.get(HOLDER)) && parse(p.get(EXPIRES)) > nowMillis;
+    return holder.equals(p.get(FloeTableKeys.MAINTENANCE_HOLDER))
+        && parse(p.get(FloeTableKeys.MAINTENANCE_LEASE_EXPIRES_MS)) > nowMillis;
   }
 
   /** Gives the lease up (an orderly shutdown), so that another process takes it at once. */
   void release(Table table) {
     table.refresh();
-    if (holder.equals(table.properties().get(HOLDER))) {
-      table.updateProperties().remove(HOLDER).remove(EXPIRES).commit();
+    if (holder.equals(table.properties().get(FloeTableKeys.MAINTENANCE_HOLDER))) {
+      table
+          .updateProperties()
+          .remove(FloeTableKeys.MAINTENANCE_HOLDER)
+          .remove(FloeTableKeys.MAINTENANCE_LEASE_EXPIRES_MS)
+          .commit();
     }
   }
 

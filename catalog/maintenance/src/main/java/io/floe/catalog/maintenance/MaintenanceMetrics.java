@@ -13,6 +13,7 @@ public final class MaintenanceMetrics {
   private final Counter filesCompacted;
   private final Counter filesWritten;
   private final Counter bytesCompacted;
+  private final Counter compactionsUnknown;
   private final Counter snapshotsExpired;
   private final Counter orphansRemoved;
   private final Counter manifestsRewritten;
@@ -56,6 +57,12 @@ public final class MaintenanceMetrics {
             .name("floe_maintenance_compacted_bytes")
             .help("Bytes of the data files compaction replaced")
             .unit(Unit.BYTES)
+            .register(registry);
+    compactionsUnknown =
+        Counter.builder()
+            .name("floe_maintenance_compactions_unknown_total")
+            .help(
+                "Compaction commits whose outcome could not be told (their files are kept; the orphan sweep removes them if unreferenced)")
             .register(registry);
     snapshotsExpired =
         Counter.builder()
@@ -112,6 +119,10 @@ public final class MaintenanceMetrics {
     filesCompacted.inc(filesIn);
     filesWritten.inc(filesOut);
     bytesCompacted.inc(bytesIn);
+  }
+
+  void compactionUnknown() {
+    compactionsUnknown.inc();
   }
 
   void expired(int count) {

@@ -1,5 +1,6 @@
 package io.floe.catalog.maintenance;
 
+import io.floe.catalog.table.FloeTableKeys;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
@@ -15,6 +16,7 @@ import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -219,7 +221,17 @@ public final class TableMaintenance implements AutoCloseable {
         break;
       }
       List<DataFile> written = compactor.write(t, g);
-      compactor.commit(t, g, written, planned.snapshotId());
+      try {
+        compactor.commit(t, g, written, planned.snapshotId());
+      } catch (CommitStateUnknownException e) {
+        metrics.compactionUnknown();
+        LOG.warn(
+            "table maintenance: cannot tell whether the compaction of partition {} landed; its {}"
+                + " new files are kept (the orphan sweep removes them if no snapshot references them)",
+            g.partitionPath(),
+            written.size());
+        throw e;
+      }
       metrics.compacted(g.files().size(), written.size(), g.bytes());
       done++;
       in += g.files().size();
@@ -249,7 +261,7 @@ public final class TableMaintenance implements AutoCloseable {
     t.rewriteManifests()
         .rewriteIf(m -> m.content() == ManifestContent.DATA)
         .clusterBy(f -> f.specId())
-        .set("floe.operation", "rewrite-manifests")
+        .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_REWRITE_MANIFESTS)
         .commit();
     metrics.manifestsRewritten(data.size());
     LOG.info("table maintenance: rewrote {} manifests", data.size());

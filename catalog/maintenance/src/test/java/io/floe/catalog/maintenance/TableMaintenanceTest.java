@@ -8,6 +8,7 @@ import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.common.config.Settings;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.sql.SQLNonTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,12 +29,20 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.PartitionKey;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.GenericFileWriterFactory;
 import org.apache.iceberg.data.GenericRecord;
@@ -40,10 +50,15 @@ import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.encryption.EncryptionManager;
+import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
+import org.apache.iceberg.jdbc.UncheckedSQLException;
 import org.apache.iceberg.parquet.Parquet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -385,10 +400,202 @@ class TableMaintenanceTest {
             new MaintenanceMetrics(new PrometheusRegistry()),
             Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)));
     assertThat(bLater.runOnce().held()).isTrue();
-    assertThat(table().properties()).containsEntry(MaintenanceLease.HOLDER, "b-later");
+    assertThat(table().properties()).containsEntry(FloeTableKeys.MAINTENANCE_HOLDER, "b-later");
     // an orderly stop hands the lease over at once
     bLater.close();
-    assertThat(table().properties()).doesNotContainKey(MaintenanceLease.HOLDER);
+    assertThat(table().properties()).doesNotContainKey(FloeTableKeys.MAINTENANCE_HOLDER);
     assertThat(b.runOnce().held()).isTrue();
+  }
+
+  /** How a wrapped catalog answers the commit of a compaction (a replace snapshot). */
+  private enum CompactionCommit {
+    /** The commit lands, then the connection drops: the answer is lost. */
+    LANDS_THEN_CONNECTION_LOST,
+    /** The catalog refuses it (another writer won the swap), every attempt. */
+    REFUSED,
+    /** The connection drops before the catalog has it. */
+    CONNECTION_LOST_BEFORE
+  }
+
+  /** The table, its compaction commits answered as {@code fault} says. */
+  private Table tableWith(CompactionCommit fault) {
+    Table real = table();
+    TableOperations ops = ((HasTableOperations) real).operations();
+    return new BaseTable(
+        new TableOperations() {
+          @Override
+          public TableMetadata current() {
+            return ops.current();
+          }
+
+          @Override
+          public TableMetadata refresh() {
+            return ops.refresh();
+          }
+
+          @Override
+          public void commit(TableMetadata base, TableMetadata metadata) {
+            Snapshot next = metadata.currentSnapshot();
+            boolean compaction =
+                next != null
+                    && DataOperations.REPLACE.equals(next.operation())
+                    && (base.currentSnapshot() == null
+                        || base.currentSnapshot().snapshotId() != next.snapshotId());
+            if (!compaction) {
+              ops.commit(base, metadata);
+              return;
+            }
+            switch (fault) {
+              case LANDS_THEN_CONNECTION_LOST -> {
+                ops.commit(base, metadata);
+                throw new UncheckedSQLException(
+                    new SQLNonTransientConnectionException(), "connection lost after the update");
+              }
+              case REFUSED -> throw new CommitFailedException("another writer's commit won");
+              case CONNECTION_LOST_BEFORE ->
+                  throw new UncheckedSQLException(
+                      new SQLNonTransientConnectionException(),
+                      "connection lost before the update");
+            }
+          }
+
+          @Override
+          public FileIO io() {
+            return ops.io();
+          }
+
+          @Override
+          public EncryptionManager encryption() {
+            return ops.encryption();
+          }
+
+          @Override
+          public String metadataFileLocation(String fileName) {
+            return ops.metadataFileLocation(fileName);
+          }
+
+          @Override
+          public LocationProvider locationProvider() {
+            return ops.locationProvider();
+          }
+
+          @Override
+          public TableOperations temp(TableMetadata uncommittedMetadata) {
+            return ops.temp(uncommittedMetadata);
+          }
+
+          @Override
+          public long newSnapshotId() {
+            return ops.newSnapshotId();
+          }
+
+          @Override
+          public boolean requireStrictCleanup() {
+            return ops.requireStrictCleanup();
+          }
+        },
+        real.name());
+  }
+
+  /** The names of the Parquet files in the bucket. */
+  private Set<String> parquetFilesStored() throws Exception {
+    try (Stream<Path> all = Files.walk(dir.resolve("s3").resolve("floe"))) {
+      return all.map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".parquet"))
+          .collect(Collectors.toSet());
+    }
+  }
+
+  private static Set<String> fileNames(List<DataFile> files) {
+    return files.stream()
+        .map(f -> f.location().substring(f.location().lastIndexOf('/') + 1))
+        .collect(Collectors.toSet());
+  }
+
+  private TableMaintenance maintenanceOf(Table faulty, PrometheusRegistry registry) {
+    return new TableMaintenance(
+        () -> faulty,
+        MaintenanceConfig.load(Settings.of(Map.of("maintenance.holder", "test-faulty"))),
+        new MaintenanceMetrics(registry),
+        Clock.systemUTC());
+  }
+
+  private static String scrape(PrometheusRegistry registry) throws Exception {
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    new PrometheusTextFormatWriter(false).write(text, registry.scrape());
+    return text.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aCompactionThatLandedButLostItsAnswerKeepsItsFiles() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      flush(0, closedHour, 20);
+    }
+    List<String> before = rows(table());
+
+    TableMaintenance.Cycle c =
+        maintenanceOf(
+                tableWith(CompactionCommit.LANDS_THEN_CONNECTION_LOST), new PrometheusRegistry())
+            .runOnce();
+
+    Table t = table();
+    assertThat(t.currentSnapshot().operation()).as("the rewrite landed").isEqualTo("replace");
+    List<DataFile> current = files(t);
+    assertThat(current).hasSize(1);
+    assertThat(current)
+        .as("every file of the current snapshot exists")
+        .allSatisfy(f -> assertThat(t.io().newInputFile(f.location()).exists()).isTrue());
+    assertThat(rows(t)).isEqualTo(before).hasSize(80);
+    assertThat(c.groups()).as("counted as committed").isEqualTo(1);
+    assertThat(c.filesIn()).isEqualTo(4);
+  }
+
+  @Test
+  void aCompactionTheCatalogRefusedRemovesItsOutput() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      flush(0, closedHour, 20);
+    }
+    List<String> before = rows(table());
+    long snapshotBefore = table().currentSnapshot().snapshotId();
+    PrometheusRegistry registry = new PrometheusRegistry();
+
+    TableMaintenance.Cycle c =
+        maintenanceOf(tableWith(CompactionCommit.REFUSED), registry).runOnce();
+
+    assertThat(c.groups()).isZero();
+    assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshotBefore);
+    assertThat(rows(table())).isEqualTo(before);
+    assertThat(parquetFilesStored())
+        .as("the rewrite's output is removed: only the table's files are left")
+        .isEqualTo(fileNames(files(table())));
+    assertThat(scrape(registry))
+        .contains("floe_maintenance_runs_total{outcome=\"failed\",task=\"compact\"} 1.0")
+        .contains("floe_maintenance_compactions_unknown_total 0.0");
+  }
+
+  @Test
+  void aCompactionWhoseOutcomeIsUnknownKeepsItsOutputAndIsCounted() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      flush(0, closedHour, 20);
+    }
+    List<String> before = rows(table());
+    long snapshotBefore = table().currentSnapshot().snapshotId();
+    Set<String> tableFiles = fileNames(files(table()));
+    PrometheusRegistry registry = new PrometheusRegistry();
+
+    TableMaintenance.Cycle c =
+        maintenanceOf(tableWith(CompactionCommit.CONNECTION_LOST_BEFORE), registry).runOnce();
+
+    assertThat(c.groups()).isZero();
+    assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshotBefore);
+    assertThat(rows(table())).isEqualTo(before);
+    Set<String> stored = parquetFilesStored();
+    assertThat(stored).containsAll(tableFiles);
+    assertThat(stored)
+        .as("the rewrite's output is kept (it might still land); the orphan sweep removes it")
+        .hasSize(tableFiles.size() + 1);
+    assertThat(scrape(registry))
+        .contains("floe_maintenance_runs_total{outcome=\"failed\",task=\"compact\"} 1.0")
+        .contains("floe_maintenance_compactions_unknown_total 1.0");
   }
 }

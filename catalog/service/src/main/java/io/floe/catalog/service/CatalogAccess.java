@@ -1,5 +1,6 @@
 package io.floe.catalog.service;
 
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.auth.Auth;
 import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
@@ -222,10 +223,10 @@ final class CatalogAccess implements Handler<RoutingContext> {
       appends |= action.equals("add-snapshot");
       if (action.equals("set-properties")) {
         JsonObject set = update.getJsonObject("updates", new JsonObject());
-        touchesFloe |= set.fieldNames().stream().anyMatch(k -> k.startsWith("floe."));
+        touchesFloe |= set.fieldNames().stream().anyMatch(FloeTableKeys::isReserved);
       } else if (action.equals("remove-properties")) {
         JsonArray removals = update.getJsonArray("removals", new JsonArray());
-        touchesFloe |= removals.stream().anyMatch(k -> String.valueOf(k).startsWith("floe."));
+        touchesFloe |= removals.stream().anyMatch(k -> FloeTableKeys.isReserved(String.valueOf(k)));
       }
     }
     return touchesFloe && !appends ? Need.ADMIN : Need.COMMIT;

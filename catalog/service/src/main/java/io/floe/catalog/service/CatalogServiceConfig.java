@@ -80,7 +80,9 @@ public record CatalogServiceConfig(
         ServerTls.load(s, TLS_PREFIX),
         props,
         TableSettings.load(s),
-        s.bool(MaintenanceConfig.ENABLED, true) ? MaintenanceConfig.load(s) : null,
+        s.bool(MaintenanceConfig.ENABLED, MaintenanceConfig.ENABLED_DEFAULT)
+            ? MaintenanceConfig.load(s)
+            : null,
         s.bool("auth.metrics-open", false));
   }
 

@@ -10,6 +10,7 @@ import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.auth.TokenStore;
@@ -104,7 +105,7 @@ class CatalogAuthTest {
               () ->
                   asNode
                       .updateProperties()
-                      .set("floe.partition.0.committed-sequence", "0")
+                      .set(FloeTableKeys.partitionCommittedSequence(0), "0")
                       .commit())
           .isInstanceOf(ForbiddenException.class);
       asNode.updateProperties().set("comment", "events from Floe").commit();
@@ -113,7 +114,8 @@ class CatalogAuthTest {
       // query engines read, and nothing more
       Table asReader =
           client(uri, "t-read").loadTable(EventsTable.identifier(TableSettings.defaults()));
-      assertThat(asReader.properties()).containsEntry("floe.partition.0.committed-sequence", "1");
+      assertThat(asReader.properties())
+          .containsEntry(FloeTableKeys.partitionCommittedSequence(0), "1");
       assertThatThrownBy(() -> new CommitProtocol(asReader, 1, "reader").claim())
           .isInstanceOf(ForbiddenException.class);
       assertThat(send("POST", uri + "/v1/namespaces", "t-read").statusCode()).isEqualTo(403);

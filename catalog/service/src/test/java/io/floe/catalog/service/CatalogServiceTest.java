@@ -8,6 +8,7 @@ import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.config.ConfigException;
@@ -80,7 +81,8 @@ class CatalogServiceTest {
 
         Table viaJdbc =
             service.catalog().loadTable(EventsTable.identifier(TableSettings.defaults()));
-        assertThat(viaJdbc.properties()).containsEntry("floe.partition.0.committed-sequence", "1");
+        assertThat(viaJdbc.properties())
+            .containsEntry(FloeTableKeys.partitionCommittedSequence(0), "1");
         assertThat(viaJdbc.currentSnapshot().summary()).containsEntry("added-data-files", "1");
 
         HttpResponse<String> config =

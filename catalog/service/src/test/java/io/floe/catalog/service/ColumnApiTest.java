@@ -9,6 +9,7 @@ import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
 import io.floe.catalog.local.FloeCli;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.auth.TokenStore;
@@ -126,7 +127,7 @@ class ColumnApiTest {
     assertThat(send("DELETE", "/nothing", "t-admin", null).statusCode()).isEqualTo(404);
     assertThat(table().schema().schemaId()).isEqualTo(schemaBefore);
     assertThat(table().properties().keySet())
-        .noneMatch(k -> k.startsWith(ColumnMapping.PROPERTY_PREFIX));
+        .noneMatch(k -> k.startsWith(FloeTableKeys.COLUMN_PREFIX));
   }
 
   @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -58,7 +59,6 @@ public record ColumnMapping(
     }
   }
 
-  public static final String PROPERTY_PREFIX = "floe.column.";
   public static final int MAX_PATH_DEPTH = 16;
   private static final Pattern NAME = Pattern.compile("^[a-z][a-z0-9_]{0,127}$");
   private static final Set<String> RESERVED =
@@ -89,7 +89,7 @@ public record ColumnMapping(
   }
 
   public String propertyKey() {
-    return PROPERTY_PREFIX + name;
+    return FloeTableKeys.column(name);
   }
 
   public ColumnMapping withDropped(boolean isDropped) {

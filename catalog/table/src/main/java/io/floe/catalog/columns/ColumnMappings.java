@@ -2,6 +2,7 @@ package io.floe.catalog.columns;
 
 import io.floe.catalog.columns.ColumnMappingException.Kind;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.retry.Backoff;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,10 +69,10 @@ public final class ColumnMappings {
     List<String> problems = new ArrayList<>();
     properties.forEach(
         (k, v) -> {
-          if (!k.startsWith(ColumnMapping.PROPERTY_PREFIX)) {
+          if (!k.startsWith(FloeTableKeys.COLUMN_PREFIX)) {
             return;
           }
-          String name = k.substring(ColumnMapping.PROPERTY_PREFIX.length());
+          String name = k.substring(FloeTableKeys.COLUMN_PREFIX.length());
           try {
             out.add(
                 ColumnMapping.fromProperty(

@@ -1,5 +1,6 @@
 package io.floe.catalog.commit;
 
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.retry.Backoff;
 import java.time.Duration;
 import java.util.List;
@@ -83,8 +84,8 @@ public final class CommitProtocol {
     tx.newFastAppend()
         .set(PartitionState.epochKey(partition), Long.toString(epoch))
         .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
-        .set("floe.operation", "claim")
-        .set("floe.owner", owner)
+        .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_CLAIM)
+        .set(FloeTableKeys.OWNER, owner)
         .validateWith(new Expect(state.epoch(), state.committedSequence(), false))
         .commit();
     tx.updateProperties()
@@ -138,9 +139,9 @@ public final class CommitProtocol {
     append
         .set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
         .set(PartitionState.committedKey(partition), Long.toString(through))
-        .set("floe.operation", "flush")
-        .set("floe.partition-id", Integer.toString(partition))
-        .set("floe.sequence-range", (after + 1) + "-" + through)
+        .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
+        .set(FloeTableKeys.PARTITION_ID, Integer.toString(partition))
+        .set(FloeTableKeys.SEQUENCE_RANGE, (after + 1) + "-" + through)
         .validateWith(new Expect(claim.epoch(), after, true))
         .commit();
     tx.updateProperties()
@@ -204,7 +205,8 @@ public final class CommitProtocol {
     }
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       String recorded = s.summary().get(committedKey);
-      if (recorded != null && !"claim".equals(s.summary().get("floe.operation"))) {
+      if (recorded != null
+          && !FloeTableKeys.OPERATION_CLAIM.equals(s.summary().get(FloeTableKeys.OPERATION))) {
         return recorded.equals(value) ? s.snapshotId() : -1;
       }
     }
@@ -230,7 +232,7 @@ public final class CommitProtocol {
     String committedKey = PartitionState.committedKey(partition);
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       Map<String, String> summary = s.summary();
-      if (!"claim".equals(summary.get("floe.operation"))
+      if (!FloeTableKeys.OPERATION_CLAIM.equals(summary.get(FloeTableKeys.OPERATION))
           && Long.toString(epoch).equals(summary.get(epochKey))
           && summary.containsKey(committedKey)) {
         return Long.parseLong(summary.get(committedKey));

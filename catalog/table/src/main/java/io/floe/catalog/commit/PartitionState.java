@@ -1,8 +1,10 @@
 package io.floe.catalog.commit;
 
+import io.floe.catalog.table.FloeTableKeys;
 import java.util.Map;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.util.PropertyUtil;
 import org.apache.iceberg.util.SnapshotUtil;
 
 /**
@@ -11,14 +13,13 @@ import org.apache.iceberg.util.SnapshotUtil;
  * properties (kept equal, and surviving snapshot expiry) when no snapshot in the ancestry does.
  */
 record PartitionState(long epoch, long committedSequence) {
-  static final String PREFIX = "floe.partition.";
-
+  // the keys are FloeTableKeys'; these short names keep CommitProtocol's call sites readable
   static String epochKey(int partition) {
-    return PREFIX + partition + ".epoch";
+    return FloeTableKeys.partitionEpoch(partition);
   }
 
   static String committedKey(int partition) {
-    return PREFIX + partition + ".committed-sequence";
+    return FloeTableKeys.partitionCommittedSequence(partition);
   }
 
   /** Reads the state from the table's current metadata (refresh first for the latest). */
@@ -42,9 +43,15 @@ record PartitionState(long epoch, long committedSequence) {
     }
     Map<String, String> props = table.properties();
     return new PartitionState(
-        epoch != null ? epoch : Long.parseLong(props.getOrDefault(epochKey(partition), "0")),
+        epoch != null
+            ? epoch
+            : PropertyUtil.propertyAsLong(
+                props, epochKey(partition), FloeTableKeys.PARTITION_EPOCH_DEFAULT),
         committed != null
             ? committed
-            : Long.parseLong(props.getOrDefault(committedKey(partition), "0")));
+            : PropertyUtil.propertyAsLong(
+                props,
+                committedKey(partition),
+                FloeTableKeys.PARTITION_COMMITTED_SEQUENCE_DEFAULT));
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import java.util.List;
 import java.util.Map;
@@ -67,10 +68,10 @@ class CommitProtocolTest {
     assertThat(p.commit(claim, 100, 250, List.of(file(table(), 150)), Map.of())).isEqualTo(250);
     Table t = table();
     assertThat(t.currentSnapshot().summary())
-        .containsEntry("floe.partition.3.committed-sequence", "250")
-        .containsEntry("floe.sequence-range", "101-250")
+        .containsEntry(FloeTableKeys.partitionCommittedSequence(3), "250")
+        .containsEntry(FloeTableKeys.SEQUENCE_RANGE, "101-250")
         .containsEntry("added-records", "150");
-    assertThat(t.properties()).containsEntry("floe.partition.3.committed-sequence", "250");
+    assertThat(t.properties()).containsEntry(FloeTableKeys.partitionCommittedSequence(3), "250");
     assertThat(new CommitProtocol(table(), 3, "x").committedSequence()).isEqualTo(250);
     // the same claim retrying the range it committed (the first answer was lost) is told it is
     // committed, and nothing is appended twice
@@ -111,7 +112,8 @@ class CommitProtocolTest {
     b.claim();
     assertThatThrownBy(() -> a.commit(claimA, 0, 5, List.of(file(handleA, 5)), Map.of()))
         .isInstanceOf(FencedException.class);
-    assertThat(table().currentSnapshot().summary()).containsEntry("floe.operation", "claim");
+    assertThat(table().currentSnapshot().summary())
+        .containsEntry(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_CLAIM);
   }
 
   @Test

@@ -1,0 +1,99 @@
+package io.floe.catalog.table;
+
+/**
+ * The table's own vocabulary: every {@code floe.*} table property and snapshot-summary key Floe
+ * writes or reads, and the values of {@link #OPERATION}. Nodes, the catalog service, maintenance
+ * and tools spell these only here (Iceberg's {@code TableProperties} and {@code SnapshotSummary}
+ * are the model), so the exactly-once state is read under the name it was written under.
+ *
+ * <p>A partition's recovery state ({@link #partitionEpoch}, {@link #partitionCommittedSequence}) is
+ * written in the summary of the snapshot that commits the data and, kept equal, in the table
+ * properties, which survive snapshot expiry. Everything under {@link #PREFIX} is reserved: changing
+ * it without appending a snapshot needs admin (see {@link #isReserved}).
+ */
+public final class FloeTableKeys {
+  /** Every key Floe owns starts with this. */
+  public static final String PREFIX = "floe.";
+
+  // ---- snapshot summary
+
+  /** What a Floe commit did: one of the {@code OPERATION_*} values. */
+  public static final String OPERATION = "floe.operation";
+
+  /** A node raised a partition's epoch (a file-less snapshot). */
+  public static final String OPERATION_CLAIM = "claim";
+
+  /** A node appended a range of a partition's events. */
+  public static final String OPERATION_FLUSH = "flush";
+
+  /** Maintenance merged small files of a closed time partition. */
+  public static final String OPERATION_COMPACTION = "compaction";
+
+  /** Maintenance rewrote the current snapshot's manifests. */
+  public static final String OPERATION_REWRITE_MANIFESTS = "rewrite-manifests";
+
+  /** The process that claimed the partition (in a claim's summary). */
+  public static final String OWNER = "floe.owner";
+
+  /** The partition a flush committed. */
+  public static final String PARTITION_ID = "floe.partition-id";
+
+  /** The sequences a flush committed, {@code first-last}. */
+  public static final String SEQUENCE_RANGE = "floe.sequence-range";
+
+  /** How many events a flush committed. */
+  public static final String EVENTS = "floe.events";
+
+  /** The time partition a compaction rewrote, as its path ({@code event_time_hour=...}). */
+  public static final String COMPACTED_PARTITION = "floe.partition";
+
+  /**
+   * A compaction's unique id: after a commit whose answer was an error, the table's snapshots tell
+   * whether it landed.
+   */
+  public static final String COMPACTION_ID = "floe.compaction-id";
+
+  // ---- per-partition state: snapshot summary and table properties
+
+  /** Keys of a partition's state start with this. */
+  public static final String PARTITION_PREFIX = "floe.partition.";
+
+  /** A partition's epoch before its first claim. */
+  public static final long PARTITION_EPOCH_DEFAULT = 0;
+
+  /** A partition's committed sequence before its first commit. */
+  public static final long PARTITION_COMMITTED_SEQUENCE_DEFAULT = 0;
+
+  // ---- table properties
+
+  /** Keys of typed-column mappings start with this; the rest is the column's name. */
+  public static final String COLUMN_PREFIX = "floe.column.";
+
+  /** The process that holds the table's maintenance lease. */
+  public static final String MAINTENANCE_HOLDER = "floe.maintenance.holder";
+
+  /** When the maintenance lease expires, in epoch milliseconds. */
+  public static final String MAINTENANCE_LEASE_EXPIRES_MS = "floe.maintenance.lease-expires-ms";
+
+  private FloeTableKeys() {}
+
+  /** {@code floe.partition.<id>.epoch}: the epoch of the partition's last claim. */
+  public static String partitionEpoch(int partition) {
+    return PARTITION_PREFIX + partition + ".epoch";
+  }
+
+  /** {@code floe.partition.<id>.committed-sequence}: the partition's last committed sequence. */
+  public static String partitionCommittedSequence(int partition) {
+    return PARTITION_PREFIX + partition + ".committed-sequence";
+  }
+
+  /** {@code floe.column.<name>}: the mapping of the typed column {@code name}. */
+  public static String column(String name) {
+    return COLUMN_PREFIX + name;
+  }
+
+  /** Whether {@code key} is one of Floe's own (a {@code floe.*} key). */
+  public static boolean isReserved(String key) {
+    return key.startsWith(PREFIX);
+  }
+}
