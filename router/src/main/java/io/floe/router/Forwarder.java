@@ -1,6 +1,7 @@
 package io.floe.router;
 
 import io.floe.common.auth.Quotas;
+import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -35,9 +36,13 @@ final class Forwarder {
           "content-length",
           "authorization",
           "transfer-encoding",
-          "idempotency-key");
+          FloeHttp.IDEMPOTENCY_KEY);
   private static final List<String> RESPONSE_HEADERS =
-      List.of("content-type", "retry-after", "idempotency-replayed");
+      List.of(
+          "content-type",
+          FloeHttp.RETRY_AFTER,
+          FloeHttp.WWW_AUTHENTICATE,
+          FloeHttp.IDEMPOTENCY_REPLAYED);
 
   private final Membership membership;
   private final RouterMetrics metrics;
@@ -82,9 +87,10 @@ final class Forwarder {
     if (key == null) {
       key = req.getParam("key");
     }
-    boolean idempotent = req.getHeader("Idempotency-Key") != null;
+    String idempotencyKey = req.getHeader(FloeHttp.IDEMPOTENCY_KEY);
+    boolean idempotent = idempotencyKey != null;
     if (key == null && idempotent) {
-      key = req.getHeader("Idempotency-Key");
+      key = idempotencyKey;
     }
     if (idempotent) {
       pinned(req, key, System.nanoTime());
@@ -103,15 +109,16 @@ final class Forwarder {
     Member owner = Rendezvous.forKey(key, membership.all());
     if (owner != null && !owner.healthy()) {
       metrics.error(owner, "owner_down");
-      req.response().putHeader("Retry-After", "1");
-      error(
+      JsonResponses.error(
           req.response(),
           503,
           "unavailable",
           "node "
               + owner.id
-              + ", which holds this request's key, is"
-              + " unavailable; retry with the same Idempotency-Key shortly");
+              + ", which holds this request's key, is unavailable; retry with the same "
+              + FloeHttp.IDEMPOTENCY_KEY
+              + " shortly",
+          1);
       req.resume();
       return;
     }
@@ -159,14 +166,14 @@ final class Forwarder {
         key != null ? Rendezvous.forKey(key, candidates) : Rendezvous.leastLoadedOfTwo(candidates);
     if (node == null) {
       metrics.noHealthyNode();
-      req.response().putHeader("Retry-After", "1");
-      error(
+      JsonResponses.error(
           req.response(),
           503,
           "unavailable",
           tried.isEmpty()
               ? "no healthy node to take the request; retry shortly"
-              : "no node could be reached (tried " + tried + "); retry shortly");
+              : "no node could be reached (tried " + tried + "); retry shortly",
+          1);
       req.resume();
       return;
     }
@@ -189,9 +196,9 @@ final class Forwarder {
     if (nodeToken != null) {
       // the router vouches for the producer it authenticated (Router.authorize set the header)
       options.putHeader("authorization", "Bearer " + nodeToken);
-      String principal = headers.get(Router.PRINCIPAL_HEADER);
+      String principal = headers.get(FloeHttp.PRINCIPAL_HEADER);
       if (principal != null) {
-        options.putHeader(Router.PRINCIPAL_HEADER, principal);
+        options.putHeader(FloeHttp.PRINCIPAL_HEADER, principal);
       }
     }
     client
@@ -209,8 +216,7 @@ final class Forwarder {
                 // failure
                 node.inflight.decrementAndGet();
                 metrics.error(node, "pool_busy");
-                req.response().putHeader("Retry-After", "1");
-                error(
+                JsonResponses.error(
                     req.response(),
                     503,
                     "unavailable",
@@ -220,7 +226,8 @@ final class Forwarder {
                         + poolWaitMillis
                         + " ms (router.connections-per-node, router.pool-wait-seconds): "
                         + ar.cause().getMessage()
-                        + "; retry shortly");
+                        + "; retry shortly",
+                    1);
                 req.resume();
               } else {
                 send(req, ar.result(), node, start);
@@ -271,7 +278,7 @@ final class Forwarder {
                             }
                           }
                           response.putHeader("X-Floe-Node", node.id);
-                          String principal = req.getHeader(Router.PRINCIPAL_HEADER);
+                          String principal = req.getHeader(FloeHttp.PRINCIPAL_HEADER);
                           if (principal != null && resp.statusCode() == 200) {
                             // charge the producer's quota with what the node accepted
                             long accepted = 0;
@@ -298,7 +305,7 @@ final class Forwarder {
                 metrics.forwarded(node, ar.result(), System.nanoTime() - start);
               } else {
                 metrics.error(node, "after_send");
-                error(
+                JsonResponses.error(
                     response,
                     502,
                     "bad_gateway",
@@ -316,10 +323,6 @@ final class Forwarder {
     return e instanceof ConnectException
         || e instanceof NoRouteToHostException
         || e instanceof UnknownHostException;
-  }
-
-  private static void error(HttpServerResponse response, int status, String error, String detail) {
-    JsonResponses.error(response, status, error, detail);
   }
 
   /** The client that reaches the nodes. */

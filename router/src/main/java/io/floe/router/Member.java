@@ -6,7 +6,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Member {
   final RouterConfig.NodeAddress address;
   final String id;
+
+  /** The node's own input to rendezvous hashing, fixed for its id. */
   final long hashSeed;
+
   final AtomicInteger inflight = new AtomicInteger();
 
   /** The partition the node reported in its last health answer, or -1 before the first. */
@@ -17,10 +20,14 @@ final class Member {
   private int failedChecks;
   private int passedChecks;
 
-  Member(RouterConfig.NodeAddress address) {
+  /**
+   * @param hashSeed what the balancing policy derives from the node's id ({@code
+   *     address.toString()}) to rank it for a key
+   */
+  Member(RouterConfig.NodeAddress address, long hashSeed) {
     this.address = address;
     this.id = address.toString();
-    this.hashSeed = Rendezvous.hash64(id);
+    this.hashSeed = hashSeed;
   }
 
   boolean healthy() {

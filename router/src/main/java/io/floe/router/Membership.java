@@ -121,7 +121,8 @@ final class Membership {
     Map<String, Member> next = new LinkedHashMap<>();
     for (RouterConfig.NodeAddress a : addresses) {
       Member existing = members.get(a.toString());
-      next.put(a.toString(), existing != null ? existing : new Member(a));
+      next.put(
+          a.toString(), existing != null ? existing : new Member(a, Rendezvous.seed(a.toString())));
     }
     if (!next.keySet().equals(members.keySet())) {
       LOG.info("membership: {}", next.keySet());

@@ -47,8 +47,16 @@ final class Rendezvous {
     return mb.inflight.get() < ma.inflight.get() ? mb : ma;
   }
 
+  /**
+   * The seed of the node with this id, computed once when its {@link Member} is made: a key's score
+   * on a node mixes the key's hash with it.
+   */
+  static long seed(String nodeId) {
+    return hash64(nodeId);
+  }
+
   /** FNV-1a over UTF-8, finished with a 64-bit mixer. */
-  static long hash64(String s) {
+  private static long hash64(String s) {
     long h = 0xcbf29ce484222325L;
     for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
       h ^= b & 0xff;

@@ -4,7 +4,9 @@ import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
 import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
+import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
+import io.floe.common.http.Refusals;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -17,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,10 +30,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class Router implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Router.class);
-  private static final Pattern INGEST = Pattern.compile("^/v1/streams/[^/]+/events$");
 
   /** The receipt of a partition: served by the node that holds it. */
-  private static final Pattern RECEIPT = Pattern.compile("^/v1/partitions/(\\d{1,9})/committed$");
+  private static final Pattern RECEIPT =
+      Pattern.compile(
+          Pattern.quote(FloeHttp.PARTITIONS_PATH)
+              + "(\\d{1,9})"
+              + Pattern.quote(FloeHttp.COMMITTED_PATH));
 
   private final Vertx vertx;
   private final RouterConfig config;
@@ -92,51 +98,46 @@ public final class Router implements AutoCloseable {
     return servers.get(0).actualPort();
   }
 
-  /** Names the producer the router authenticated, for the node (never taken from the client). */
-  static final String PRINCIPAL_HEADER = "X-Floe-Principal";
-
   /**
-   * The caller, when it may go on; else null, and 401 (no or unknown token, with WWW-Authenticate)
-   * or 403 (lacking what {@code allowed} asks) was answered. The producer's name is put in
-   * X-Floe-Principal.
+   * The caller, when it may go on; else null, and its refusal was answered ({@link Refusals}): 401
+   * for no or an unknown token, 403 when {@code refusal} refuses it. The producer's name is put in
+   * {@link FloeHttp#PRINCIPAL_HEADER} (never taken from the client) for the node.
    */
-  private Principal authorize(
-      HttpServerRequest req, java.util.function.Predicate<Principal> allowed, String refusal) {
-    req.headers().remove(PRINCIPAL_HEADER);
-    Principal p;
+  private Principal authorize(HttpServerRequest req, Function<Principal, AuthException> refusal) {
+    req.headers().remove(FloeHttp.PRINCIPAL_HEADER);
     try {
-      p = config.auth().authenticate(req.headers());
+      Principal p = config.auth().authenticate(req.headers());
+      AuthException refused = refusal.apply(p);
+      if (refused != null) {
+        throw refused;
+      }
+      if (config.auth().enabled()) {
+        req.headers().set(FloeHttp.PRINCIPAL_HEADER, p.name());
+      }
+      return p;
     } catch (AuthException e) {
-      req.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
-      JsonResponses.error(req.response(), 401, "unauthorized", e.getMessage());
+      Refusals.send(req.response(), e);
       return null;
     }
-    if (!allowed.test(p)) {
-      JsonResponses.error(
-          req.response(), 403, "forbidden", "the token '" + p.name() + "' " + refusal);
-      return null;
-    }
-    if (config.auth().enabled()) {
-      req.headers().set(PRINCIPAL_HEADER, p.name());
-    }
-    return p;
+  }
+
+  /** The refusal of a caller without any of {@code scopes}, or null. */
+  private static Function<Principal, AuthException> needs(Scope... scopes) {
+    return p -> {
+      for (Scope s : scopes) {
+        if (p.may(s)) {
+          return null;
+        }
+      }
+      return AuthException.lacking(p, scopes);
+    };
   }
 
   /** The authenticated producer's quota: 429 with Retry-After when it is used up. */
   private boolean withinQuota(HttpServerRequest req, Principal p) {
     long wait = quotas.admit(p);
     if (wait > 0) {
-      req.response().putHeader("Retry-After", Long.toString(wait));
-      JsonResponses.error(
-          req.response(),
-          429,
-          "too_many_requests",
-          "the token '"
-              + p.name()
-              + "' has used its"
-              + " quota (events-per-second / bytes-per-second in the token file); retry after "
-              + wait
-              + " s");
+      Refusals.send(req.response(), AuthException.overQuota(p, wait));
       return false;
     }
     return true;
@@ -144,11 +145,16 @@ public final class Router implements AutoCloseable {
 
   private void handle(HttpServerRequest req) {
     String path = req.path();
-    if (INGEST.matcher(path).matches()) {
-      String stream = path.substring("/v1/streams/".length(), path.length() - "/events".length());
+    String stream = FloeHttp.ingestStream(path);
+    if (stream != null) {
       Principal producer =
           authorize(
-              req, p -> p.mayIngest(stream), "may not send events to stream '" + stream + "'");
+              req,
+              p ->
+                  p.mayIngest(stream)
+                      ? null
+                      : AuthException.forbidden(
+                          p, "may not send events to stream '" + stream + "'"));
       if (producer == null || !withinQuota(req, producer)) {
         return;
       }
@@ -156,9 +162,12 @@ public final class Router implements AutoCloseable {
         JsonResponses.error(
             req.response(), 405, "method_not_allowed", req.method() + " is not allowed on " + path);
       } else if (draining) {
-        req.response().putHeader("Retry-After", "1");
         JsonResponses.error(
-            req.response(), 503, "unavailable", "router is shutting down; send to another router");
+            req.response(),
+            503,
+            "unavailable",
+            "router is shutting down; send to another router",
+            1);
       } else {
         forwarder.forward(req);
       }
@@ -166,9 +175,7 @@ public final class Router implements AutoCloseable {
     }
     java.util.regex.Matcher receipt = RECEIPT.matcher(path);
     if (receipt.matches() && req.method() == HttpMethod.GET) {
-      if (authorize(
-              req, p -> p.may(Scope.INGEST) || p.may(Scope.READ), "lacks the scope ingest or read")
-          == null) {
+      if (authorize(req, needs(Scope.INGEST, Scope.READ)) == null) {
         return;
       }
       Member node = membership.forPartition(Integer.parseInt(receipt.group(1)));
@@ -187,7 +194,7 @@ public final class Router implements AutoCloseable {
         if (healthy > 0 && !draining) {
           json(req, 200, new JsonObject().put("status", "ready").put("healthy_nodes", healthy));
         } else {
-          req.response().putHeader("Retry-After", "1");
+          req.response().putHeader(FloeHttp.RETRY_AFTER, "1");
           json(
               req,
               503,
@@ -197,15 +204,14 @@ public final class Router implements AutoCloseable {
         }
       }
       case "/metrics" -> {
-        if (config.metricsOpen()
-            || authorize(req, p -> p.may(Scope.READ), "lacks the scope read") != null) {
+        if (config.metricsOpen() || authorize(req, needs(Scope.READ)) != null) {
           req.response()
               .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
               .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
         }
       }
       case "/v1/status" -> {
-        if (authorize(req, p -> p.may(Scope.READ), "lacks the scope read") == null) {
+        if (authorize(req, needs(Scope.READ)) == null) {
           return;
         }
         JsonArray nodes = new JsonArray();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 class MemberTest {
-  private final Member m = new Member(new RouterConfig.NodeAddress("n1", 8081));
+  private final Member m = new Member(new RouterConfig.NodeAddress("n1", 8081), 0);
 
   @Test
   void aNewNodeComesInOnItsFirstPassedCheck() {

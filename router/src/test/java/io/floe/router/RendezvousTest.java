@@ -18,7 +18,8 @@ class RendezvousTest {
   private static List<Member> members(int n) {
     List<Member> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(new Member(new RouterConfig.NodeAddress("10.0.0." + i, 8081)));
+      RouterConfig.NodeAddress address = new RouterConfig.NodeAddress("10.0.0." + i, 8081);
+      out.add(new Member(address, Rendezvous.seed(address.toString())));
     }
     return out;
   }

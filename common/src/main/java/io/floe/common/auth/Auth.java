@@ -105,14 +105,14 @@ public final class Auth {
       return Principal.ANONYMOUS;
     }
     if (authorization == null) {
-      throw new AuthException(401, "Authorization: Bearer <token> is required");
+      throw AuthException.unauthorized("Authorization: Bearer <token> is required");
     }
     if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-      throw new AuthException(401, "the Authorization header must be 'Bearer <token>'");
+      throw AuthException.unauthorized("the Authorization header must be 'Bearer <token>'");
     }
     String token = authorization.substring(BEARER.length()).trim();
     if (token.isEmpty() || token.length() > 4096) {
-      throw new AuthException(401, "the bearer token is empty or too long");
+      throw AuthException.unauthorized("the bearer token is empty or too long");
     }
     Principal p = null;
     if (store != null) {
@@ -121,7 +121,7 @@ public final class Auth {
       p = singlePrincipal;
     }
     if (p == null) {
-      throw new AuthException(401, "the bearer token is not valid");
+      throw AuthException.unauthorized("the bearer token is not valid");
     }
     return p;
   }
@@ -134,7 +134,7 @@ public final class Auth {
   public Principal authenticate(io.vertx.core.MultiMap headers) {
     java.util.List<String> all = headers.getAll("Authorization");
     if (all.size() > 1) {
-      throw new AuthException(401, "more than one Authorization header");
+      throw AuthException.unauthorized("more than one Authorization header");
     }
     return authenticate(all.isEmpty() ? null : all.get(0));
   }
@@ -145,7 +145,7 @@ public final class Auth {
   public Principal require(String authorization, Scope scope) {
     Principal p = authenticate(authorization);
     if (!p.may(scope)) {
-      throw new AuthException(403, "the token '" + p.name() + "' lacks the scope " + scope.text());
+      throw AuthException.lacking(p, scope);
     }
     return p;
   }

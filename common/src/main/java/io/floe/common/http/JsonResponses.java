@@ -1,6 +1,7 @@
 package io.floe.common.http;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 
@@ -13,6 +14,9 @@ import io.vertx.core.json.JsonObject;
 public final class JsonResponses {
   public static final String CONTENT_TYPE = "application/json";
 
+  /** {@link #CONTENT_TYPE} as a header value encoded once, for the ingestion hot path. */
+  private static final CharSequence CONTENT_TYPE_VALUE = HttpHeaders.createOptimized(CONTENT_TYPE);
+
   private JsonResponses() {}
 
   /**
@@ -22,7 +26,10 @@ public final class JsonResponses {
     if (response.ended() || response.closed()) {
       return;
     }
-    response.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).end(json);
+    response
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE_VALUE)
+        .end(json);
   }
 
   /** Answers {@code status} with {@code body}. */
@@ -39,7 +46,7 @@ public final class JsonResponses {
   public static void error(
       HttpServerResponse response, int status, String error, String detail, int retryAfterSeconds) {
     if (retryAfterSeconds > 0 && !response.ended() && !response.closed()) {
-      response.putHeader("Retry-After", Integer.toString(retryAfterSeconds));
+      response.putHeader(FloeHttp.RETRY_AFTER, Integer.toString(retryAfterSeconds));
     }
     error(response, status, error, detail);
   }

@@ -2,7 +2,9 @@ package io.floe.node.error;
 
 /**
  * A request that is refused, with everything needed to answer it. The subclasses are the kinds of
- * refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP statuses, in one place.
+ * refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP statuses, in one place. A
+ * refused caller (401, 403, 429) is a {@code io.floe.common.auth.AuthException} instead, answered
+ * alike by every Floe listener.
  */
 public abstract sealed class IngestException extends RuntimeException {
   private final String error;
@@ -56,34 +58,6 @@ public abstract sealed class IngestException extends RuntimeException {
   public static final class UnsupportedMedia extends IngestException {
     public UnsupportedMedia(String detail) {
       super("unsupported_media_type", detail);
-    }
-  }
-
-  /** Missing or wrong bearer token. */
-  public static final class Unauthorized extends IngestException {
-    public Unauthorized(String detail) {
-      super("unauthorized", detail);
-    }
-  }
-
-  /** The token's quota is used up for now: 429 with Retry-After. */
-  public static final class TooManyRequests extends IngestException {
-    private final long retryAfterSeconds;
-
-    public TooManyRequests(String detail, long retryAfterSeconds) {
-      super("too_many_requests", detail);
-      this.retryAfterSeconds = retryAfterSeconds;
-    }
-
-    public long retryAfterSeconds() {
-      return retryAfterSeconds;
-    }
-  }
-
-  /** A known token without the scope this request needs. */
-  public static final class Forbidden extends IngestException {
-    public Forbidden(String detail) {
-      super("forbidden", detail);
     }
   }
 

@@ -1,6 +1,8 @@
 package io.floe.node.http;
 
+import io.floe.common.auth.AuthException;
 import io.floe.common.http.JsonResponses;
+import io.floe.common.http.Refusals;
 import io.floe.node.error.IngestException;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.http.HttpServerResponse;
@@ -9,7 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place where refusals and failures become HTTP answers: JSON {@code {"error","detail"}}.
+ * The one place where refusals and failures become HTTP answers: JSON {@code {"error","detail"}}. A
+ * refused caller ({@link AuthException}) is answered by {@link Refusals}, as the router and the
+ * catalog service answer it.
  */
 public final class ErrorResponses {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
@@ -26,10 +30,6 @@ public final class ErrorResponses {
   public static int status(IngestException e) {
     if (e instanceof IngestException.BadRequest) {
       return 400;
-    } else if (e instanceof IngestException.Unauthorized) {
-      return 401;
-    } else if (e instanceof IngestException.Forbidden) {
-      return 403;
     } else if (e instanceof IngestException.BodyTimeout) {
       return 408;
     } else if (e instanceof IngestException.TooLarge) {
@@ -38,8 +38,6 @@ public final class ErrorResponses {
       return 415;
     } else if (e instanceof IngestException.KeyReused) {
       return 422;
-    } else if (e instanceof IngestException.TooManyRequests) {
-      return 429;
     } else if (e instanceof IngestException.Unavailable
         || e instanceof IngestException.StorageFailed) {
       return 503;
@@ -61,14 +59,6 @@ public final class ErrorResponses {
       metrics.rejected(e.error());
       JsonResponses.error(
           ctx.response(), status(e), e.error(), e.detail(), STORAGE_RETRY_AFTER_SECONDS);
-    } else if (e instanceof IngestException.TooManyRequests t) {
-      metrics.rejected(e.error());
-      JsonResponses.error(
-          ctx.response(), status(e), e.error(), e.detail(), (int) t.retryAfterSeconds());
-    } else if (e instanceof IngestException.Unauthorized) {
-      metrics.rejected(e.error());
-      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
-      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
     } else {
       metrics.rejected(e.error());
       JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
@@ -88,6 +78,11 @@ public final class ErrorResponses {
     }
     if (failure instanceof IngestException e) {
       send(ctx, e);
+      return;
+    }
+    if (failure instanceof AuthException e) {
+      metrics.rejected(e.error());
+      Refusals.send(ctx.response(), e);
       return;
     }
     int status = ctx.statusCode();

@@ -1,6 +1,7 @@
 package io.floe.node.http;
 
 import io.floe.common.auth.Scope;
+import io.floe.common.http.FloeHttp;
 import io.floe.common.tls.ServerTls;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.AbstractVerticle;
@@ -53,7 +54,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     Router router = Router.router(vertx);
     router.route().handler(this::timed);
     router
-        .post("/v1/streams/:stream/events")
+        .post(FloeHttp.STREAMS_PATH + ":stream" + FloeHttp.EVENTS_PATH)
         .handler(auth.ingest())
         .handler(ingest::admit)
         .handler(ingest::ingest);
@@ -63,7 +64,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     router.get("/v1/status").handler(auth.require(Scope.READ)).handler(ops::status);
     router.post("/v1/flush").handler(auth.require(Scope.ADMIN)).handler(ops::flush);
     router
-        .get("/v1/partitions/:partition/committed")
+        .get(FloeHttp.PARTITIONS_PATH + ":partition" + FloeHttp.COMMITTED_PATH)
         .handler(auth.receipts())
         .handler(ops::committed);
     router.route().failureHandler(errors::handleFailure);
@@ -106,7 +107,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
 
   private void timed(RoutingContext ctx) {
     long start = System.nanoTime();
-    String route = ctx.request().path().startsWith("/v1/streams/") ? "ingest" : "ops";
+    String route = ctx.request().path().startsWith(FloeHttp.STREAMS_PATH) ? "ingest" : "ops";
     ctx.addEndHandler(
         v -> metrics.answered(route, ctx.response().getStatusCode(), System.nanoTime() - start));
     ctx.next();

@@ -1,5 +1,6 @@
 package io.floe.node.http;
 
+import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.flush.Flusher;
@@ -57,7 +58,7 @@ public final class OpsHandler {
     if (reason == null) {
       json(ctx, 200, new JsonObject().put("status", "ready").put("partition_id", partitionId));
     } else {
-      ctx.response().putHeader("Retry-After", Integer.toString(reason.retryAfterSeconds()));
+      ctx.response().putHeader(FloeHttp.RETRY_AFTER, Integer.toString(reason.retryAfterSeconds()));
       json(
           ctx,
           503,

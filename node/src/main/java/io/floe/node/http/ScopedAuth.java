@@ -5,20 +5,19 @@ import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
 import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
-import io.floe.node.error.IngestException;
+import io.floe.common.http.FloeHttp;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
 /**
  * The node's route guards: who is calling ({@code Authorization: Bearer}) and whether that token
- * may do this (401 unknown, 403 lacking the scope). A token with the {@code router} scope is a
+ * may do this (401 unknown, 403 lacking the scope, 429 over its quota): each refusal is an {@link
+ * AuthException}, which {@link ErrorResponses} answers. A token with the {@code router} scope is a
  * router that authenticated the producer itself: it may send events to any stream and read receipts
- * on the producer's behalf (named by {@code X-Floe-Principal}, for the logs), and nothing else.
+ * on the producer's behalf (named by {@link FloeHttp#PRINCIPAL_HEADER}, for the logs), and nothing
+ * else.
  */
 public final class ScopedAuth {
-  /** The producer a router forwards for. */
-  public static final String PRINCIPAL_HEADER = "X-Floe-Principal";
-
   /** Where the caller is kept in the routing context. */
   public static final String PRINCIPAL = "floe.principal";
 
@@ -38,25 +37,18 @@ public final class ScopedAuth {
    */
   public Handler<RoutingContext> ingest() {
     return ctx -> {
-      Principal p =
-          guard(
-              ctx,
-              q -> q.mayIngest(ctx.pathParam("stream")) || q.may(Scope.ROUTER),
-              "may not send events to stream '" + ctx.pathParam("stream") + "'");
+      Principal p = authenticate(ctx);
+      String stream = ctx.pathParam("stream");
+      if (!p.mayIngest(stream) && !p.may(Scope.ROUTER)) {
+        throw AuthException.forbidden(p, "may not send events to stream '" + stream + "'");
+      }
       if (!p.may(Scope.ROUTER)) {
         long wait = quotas.admit(p);
         if (wait > 0) {
-          throw new IngestException.TooManyRequests(
-              "the token '"
-                  + p.name()
-                  + "' has used its quota"
-                  + " (events-per-second / bytes-per-second in the token file); retry after "
-                  + wait
-                  + " s",
-              wait);
+          throw AuthException.overQuota(p, wait);
         }
       }
-      ctx.next();
+      admitted(ctx, p);
     };
   }
 
@@ -73,19 +65,22 @@ public final class ScopedAuth {
   /** Receipts: ingest, read or a router. */
   public Handler<RoutingContext> receipts() {
     return ctx -> {
-      guard(
-          ctx,
-          p -> p.may(Scope.INGEST) || p.may(Scope.READ) || p.may(Scope.ROUTER),
-          "lacks the scope ingest or read");
-      ctx.next();
+      Principal p = authenticate(ctx);
+      if (!p.may(Scope.INGEST) && !p.may(Scope.READ) && !p.may(Scope.ROUTER)) {
+        throw AuthException.lacking(p, Scope.INGEST, Scope.READ);
+      }
+      admitted(ctx, p);
     };
   }
 
   /** A route that needs {@code scope}. */
   public Handler<RoutingContext> require(Scope scope) {
     return ctx -> {
-      guard(ctx, p -> p.may(scope), "lacks the scope " + scope.text());
-      ctx.next();
+      Principal p = authenticate(ctx);
+      if (!p.may(scope)) {
+        throw AuthException.lacking(p, scope);
+      }
+      admitted(ctx, p);
     };
   }
 
@@ -101,18 +96,13 @@ public final class ScopedAuth {
     };
   }
 
-  private Principal guard(
-      RoutingContext ctx, java.util.function.Predicate<Principal> allowed, String refusal) {
-    Principal p;
-    try {
-      p = auth.authenticate(ctx.request().headers());
-    } catch (AuthException e) {
-      throw new IngestException.Unauthorized(e.getMessage());
-    }
-    if (!allowed.test(p)) {
-      throw new IngestException.Forbidden("the token '" + p.name() + "' " + refusal);
-    }
+  /** The caller: 401 (an {@link AuthException}) when the token is missing or unknown. */
+  private Principal authenticate(RoutingContext ctx) {
+    return auth.authenticate(ctx.request().headers());
+  }
+
+  private static void admitted(RoutingContext ctx, Principal p) {
     ctx.put(PRINCIPAL, p);
-    return p;
+    ctx.next();
   }
 }

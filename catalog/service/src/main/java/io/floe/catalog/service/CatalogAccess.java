@@ -5,6 +5,7 @@ import io.floe.common.auth.Auth;
 import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
 import io.floe.common.auth.Scope;
+import io.floe.common.http.Refusals;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
@@ -52,13 +53,12 @@ final class CatalogAccess implements Handler<RoutingContext> {
     this.allowPurge = allowPurge;
   }
 
-  /** The caller, or null after answering 401. */
+  /** The caller, or null after answering 401 with the Iceberg REST catalog API's error object. */
   private Principal authenticate(RoutingContext ctx) {
     try {
       return auth.authenticate(ctx.request().headers());
     } catch (AuthException e) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
-      RestErrors.send(ctx, 401, "NotAuthorizedException", e.getMessage());
+      RestErrors.refused(ctx, e);
       return null;
     }
   }
@@ -70,16 +70,13 @@ final class CatalogAccess implements Handler<RoutingContext> {
         ctx.next();
         return;
       }
-      Principal p = authenticate(ctx);
-      if (p == null) {
-        return;
-      }
-      if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
-        RestErrors.send(
-            ctx,
-            403,
-            "ForbiddenException",
-            "the token '" + p.name() + "' may not read metrics (needs read)");
+      try {
+        Principal p = auth.authenticate(ctx.request().headers());
+        if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
+          throw AuthException.lacking(p, Scope.READ, Scope.ADMIN);
+        }
+      } catch (AuthException e) {
+        Refusals.send(ctx.response(), e);
         return;
       }
       ctx.next();
@@ -95,32 +92,17 @@ final class CatalogAccess implements Handler<RoutingContext> {
       Principal p;
       try {
         p = auth.authenticate(ctx.request().headers());
+        boolean reads =
+            ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.HEAD;
+        boolean allowed =
+            reads
+                ? p.may(Scope.READ) || p.may(Scope.CATALOG_READ) || p.may(Scope.ADMIN)
+                : p.may(Scope.ADMIN);
+        if (!allowed) {
+          throw mayNot(ctx, p, reads ? "read or catalog:read" : "admin");
+        }
       } catch (AuthException e) {
-        ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"floe\"");
-        io.floe.common.http.JsonResponses.error(
-            ctx.response(), 401, "unauthorized", e.getMessage());
-        return;
-      }
-      boolean reads =
-          ctx.request().method() == HttpMethod.GET || ctx.request().method() == HttpMethod.HEAD;
-      boolean allowed =
-          reads
-              ? p.may(Scope.READ) || p.may(Scope.CATALOG_READ) || p.may(Scope.ADMIN)
-              : p.may(Scope.ADMIN);
-      if (!allowed) {
-        io.floe.common.http.JsonResponses.error(
-            ctx.response(),
-            403,
-            "forbidden",
-            "the token '"
-                + p.name()
-                + "' may not "
-                + ctx.request().method()
-                + " "
-                + ctx.request().path()
-                + " (needs "
-                + (reads ? "read or catalog:read" : "admin")
-                + ")");
+        Refusals.send(ctx.response(), e);
         return;
       }
       ctx.put(PRINCIPAL, p);
@@ -149,21 +131,14 @@ final class CatalogAccess implements Handler<RoutingContext> {
           case ADMIN -> p.may(Scope.ADMIN);
         };
     if (!allowed) {
-      RestErrors.send(
+      RestErrors.refused(
           ctx,
-          403,
-          "ForbiddenException",
-          "the token '"
-              + p.name()
-              + "' may not "
-              + ctx.request().method()
-              + " "
-              + ctx.request().path()
-              + " (needs "
-              + (need == Need.READ
+          mayNot(
+              ctx,
+              p,
+              need == Need.READ
                   ? "catalog:read"
-                  : need == Need.COMMIT ? "catalog:commit" : "admin")
-              + ")");
+                  : need == Need.COMMIT ? "catalog:commit" : "admin"));
       return;
     }
     if (purge(ctx) && !allowPurge) {
@@ -177,6 +152,19 @@ final class CatalogAccess implements Handler<RoutingContext> {
     }
     ctx.put(PRINCIPAL, p);
     ctx.next();
+  }
+
+  /** 403: "the token 'x' may not POST /path (needs admin)". */
+  private static AuthException mayNot(RoutingContext ctx, Principal p, String needs) {
+    return AuthException.forbidden(
+        p,
+        "may not "
+            + ctx.request().method()
+            + " "
+            + ctx.request().path()
+            + " (needs "
+            + needs
+            + ")");
   }
 
   private static boolean purge(RoutingContext ctx) {

@@ -4,6 +4,7 @@ import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.maintenance.MaintenanceMetrics;
 import io.floe.catalog.maintenance.TableMaintenance;
 import io.floe.catalog.table.EventsTable;
+import io.floe.common.http.JsonResponses;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -51,8 +52,16 @@ public final class CatalogService implements AutoCloseable {
       PrometheusRegistry registry = new PrometheusRegistry();
       JvmMetrics.builder().register(registry);
       Router router = Router.router(vertx);
-      router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "live")));
-      router.get("/health/ready").handler(ctx -> ctx.json(new JsonObject().put("status", "ready")));
+      router
+          .get("/health/live")
+          .handler(
+              ctx ->
+                  JsonResponses.send(ctx.response(), 200, new JsonObject().put("status", "live")));
+      router
+          .get("/health/ready")
+          .handler(
+              ctx ->
+                  JsonResponses.send(ctx.response(), 200, new JsonObject().put("status", "ready")));
       CatalogAccess access = new CatalogAccess(config.auth(), config.allowPurge());
       router
           .get("/metrics")

@@ -1,6 +1,8 @@
 package io.floe.catalog.service;
 
+import io.floe.common.auth.AuthException;
 import io.floe.common.http.JsonResponses;
+import io.floe.common.http.Refusals;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
@@ -63,6 +65,20 @@ final class RestErrors {
       LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), e);
     }
     send(ctx, status, e.getClass().getSimpleName(), String.valueOf(e.getMessage()));
+  }
+
+  /**
+   * A refused caller on the Iceberg REST catalog API: the headers and message every Floe service
+   * gives ({@link Refusals}), in the error object the Iceberg REST spec requires, so that Iceberg
+   * clients raise their own NotAuthorizedException or ForbiddenException.
+   */
+  static void refused(RoutingContext ctx, AuthException e) {
+    Refusals.putHeaders(ctx.response(), e);
+    send(
+        ctx,
+        e.status(),
+        e.status() == 401 ? "NotAuthorizedException" : "ForbiddenException",
+        e.getMessage());
   }
 
   static void send(RoutingContext ctx, int status, String type, String message) {
