@@ -3,6 +3,7 @@ package io.floe.node;
 import io.floe.common.config.Settings;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.buffer.SalvageExport;
 import java.io.BufferedOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ public final class SalvageMain {
         OutputStream file =
             new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW))) {
       long after = buffer.salvageAfter();
-      long events = buffer.salvage(file);
+      long events = SalvageExport.write(buffer, file);
       System.out.println(
           after < 0
               ? "salvage: nothing to salvage in " + dir

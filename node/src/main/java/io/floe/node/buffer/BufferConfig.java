@@ -57,9 +57,10 @@ public record BufferConfig(
   public static final String MIN_WRITE_BUFFER_NUMBER_TO_MERGE =
       "rocksdb.min-write-buffer-number-to-merge";
   public static final int MIN_WRITE_BUFFER_NUMBER_TO_MERGE_DEFAULT = 1;
-  public static final String MAX_BACKGROUND_JOBS = "rocksdb.max-background-jobs";
 
   /** Default: the number of cores, at least 2. */
+  public static final String MAX_BACKGROUND_JOBS = "rocksdb.max-background-jobs";
+
   public static final String COMPRESSION = "rocksdb.compression";
 
   public static final Compression COMPRESSION_DEFAULT = Compression.LZ4;

@@ -23,16 +23,12 @@ import org.slf4j.LoggerFactory;
 public final class GroupCommitter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
 
-  private record Pending(
-      EventBatch batch,
-      RocksBuffer.IdempotencyKey key,
-      CompletableFuture<RocksBuffer.Appended> done) {}
+  private record Pending(EventBatch batch, IdempotencyKey key, CompletableFuture<Appended> done) {}
 
   /** Where the groups go: an atomic append of batches, sequences assigned in order. */
   @FunctionalInterface
   interface BatchAppender {
-    List<RocksBuffer.Appended> append(
-        List<EventBatch> batches, List<RocksBuffer.IdempotencyKey> keys) throws Exception;
+    List<Appended> append(List<EventBatch> batches, List<IdempotencyKey> keys) throws Exception;
   }
 
   private static final Pending STOP = new Pending(null, null, null);
@@ -71,7 +67,7 @@ public final class GroupCommitter implements AutoCloseable {
   }
 
   /** Queues a batch; the future completes once it is durable (per the durability mode). */
-  public CompletableFuture<RocksBuffer.Appended> submit(EventBatch batch) {
+  public CompletableFuture<Appended> submit(EventBatch batch) {
     return submit(batch, null);
   }
 
@@ -79,9 +75,8 @@ public final class GroupCommitter implements AutoCloseable {
    * Queues a batch with an idempotency key (null for none): a key already remembered completes with
    * the original sequences and nothing is written (see {@link RocksBuffer#append(List, List)}).
    */
-  public CompletableFuture<RocksBuffer.Appended> submit(
-      EventBatch batch, RocksBuffer.IdempotencyKey key) {
-    CompletableFuture<RocksBuffer.Appended> done = new CompletableFuture<>();
+  public CompletableFuture<Appended> submit(EventBatch batch, IdempotencyKey key) {
+    CompletableFuture<Appended> done = new CompletableFuture<>();
     if (closed || died != null) {
       done.completeExceptionally(
           new IllegalStateException(
@@ -136,8 +131,8 @@ public final class GroupCommitter implements AutoCloseable {
 
   private void write(List<Pending> group, List<EventBatch> batches, long bytes) {
     long start = System.nanoTime();
-    List<RocksBuffer.Appended> appended;
-    List<RocksBuffer.IdempotencyKey> keys = null;
+    List<Appended> appended;
+    List<IdempotencyKey> keys = null;
     for (int i = 0; i < group.size(); i++) {
       if (group.get(i).key() != null) {
         if (keys == null) {

@@ -1,10 +1,8 @@
 package io.floe.node.buffer;
 
 import io.floe.node.event.EventBatch;
-import io.floe.node.event.EventBatchReader;
 import io.floe.node.metrics.NodeMetrics;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,9 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.CompactRangeOptions;
-import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
@@ -103,7 +99,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     LRUCache cache = new LRUCache(32L << 20);
     Statistics statistics = new Statistics();
     statistics.setStatsLevel(StatsLevel.EXCEPT_DETAILED_TIMERS); // the cheapest level Java offers
-    Options options = options(config, cache).setStatistics(statistics);
+    Options options = RocksTuning.options(config, cache).setStatistics(statistics);
     RocksDB db = null;
     WriteOptions wo = null;
     try {
@@ -127,47 +123,6 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       cache.close();
       throw e;
     }
-  }
-
-  private static Options options(BufferConfig c, LRUCache cache) {
-    BlockBasedTableConfig table =
-        new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(64 << 10);
-    Options o =
-        new Options()
-            .setCreateIfMissing(true)
-            .setMaxBackgroundJobs(c.maxBackgroundJobs())
-            .setWriteBufferSize(c.writeBufferSize())
-            .setMaxWriteBufferNumber(c.maxWriteBufferNumber())
-            // immutable memtables flushed together: the range deletion of a commit drops the
-            // batches
-            // it covers from the flush output, so committed data need never be written to an SST
-            .setMinWriteBufferNumberToMerge(c.minWriteBufferNumberToMerge())
-            // a write-once buffer: every batch is read once by the flusher and then deleted, so
-            // background compaction would only rewrite data about to go. Committed ranges are
-            // reclaimed by a manual compaction once SST files outgrow the memtables (see reclaim);
-            // the buffer budget bounds the number of L0 files in between.
-            .setDisableAutoCompactions(true)
-            .setLevel0SlowdownWritesTrigger(Integer.MAX_VALUE)
-            .setLevel0StopWritesTrigger(Integer.MAX_VALUE)
-            .setSoftPendingCompactionBytesLimit(0)
-            .setHardPendingCompactionBytesLimit(0)
-            .setBytesPerSync(1L << 20)
-            .setWalBytesPerSync(1L << 20)
-            .setCompressionType(compression(c.compression()))
-            .setTableFormatConfig(table);
-    if (c.walDir() != null) {
-      o.setWalDir(c.walDir().toString());
-    }
-    return o;
-  }
-
-  private static CompressionType compression(BufferConfig.Compression c) {
-    return switch (c) {
-      case NONE -> CompressionType.NO_COMPRESSION;
-      case LZ4 -> CompressionType.LZ4_COMPRESSION;
-      case ZSTD -> CompressionType.ZSTD_COMPRESSION;
-      case SNAPPY -> CompressionType.SNAPPY_COMPRESSION;
-    };
   }
 
   private void recover(int partitionId) throws RocksDBException {
@@ -497,40 +452,11 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   }
 
   /**
-   * Writes the events awaiting salvage to {@code out}, one compact JSON object per line, exactly as
-   * they were sent; then empties the buffer (what lies at or below the salvage mark was committed
-   * under the old claim) and forgets that claim, so that the next start claims the partition
-   * afresh. The node must not be running (RocksDB's lock sees to it).
-   *
-   * @return the number of events written
+   * Forgets the batches awaiting salvage once {@link SalvageExport} has written them: empties the
+   * buffer (what lies at or below the salvage mark {@code after} was committed under the old claim)
+   * and forgets that claim, so that the next start claims the partition afresh.
    */
-  public synchronized long salvage(OutputStream out) throws RocksDBException, IOException {
-    long after = salvageAfter();
-    if (after < 0) {
-      return 0;
-    }
-    long[] events = {0};
-    IOException[] failure = {null};
-    forEachBatch(
-        after,
-        (first, batch) -> {
-          EventBatchReader reader = batch.reader();
-          try {
-            while (reader.next()) {
-              out.write(batch.array(), reader.payloadOffset(), reader.payloadLength());
-              out.write('\n');
-              events[0]++;
-            }
-            return true;
-          } catch (IOException e) {
-            failure[0] = e;
-            return false;
-          }
-        });
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    out.flush();
+  synchronized void forgetSalvaged(long after) throws RocksDBException {
     // the salvaged sequences are burned, not reused: the buffer is empty, committed through what
     // the old claim had committed, and the next start aligns it with the table
     try (WriteBatch wb = new WriteBatch()) {
@@ -543,7 +469,6 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     }
     committedSequence = after;
     bufferedBytes = 0;
-    return events[0];
   }
 
   /** Ingest time (epoch micros) of the oldest batch not yet committed, or -1 when there is none. */
@@ -571,35 +496,6 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       it.status();
     }
   }
-
-  /** Receives stored batches; return false to stop. */
-  @FunctionalInterface
-  public interface BatchVisitor {
-    boolean visit(long firstSequence, EventBatch batch);
-  }
-
-  /** What became of one batch handed to {@link #append}. */
-  public enum Outcome {
-    /** Written now. */
-    WRITTEN,
-    /**
-     * Its idempotency key was seen with the same request: not written again, the original
-     * sequences.
-     */
-    REPLAYED,
-    /** Its idempotency key was seen with a different request: refused, nothing written. */
-    KEY_REUSED
-  }
-
-  /** Sequences given to one appended batch (for a replay: those it was given the first time). */
-  public record Appended(long firstSequence, long lastSequence, Outcome outcome) {
-    public Appended(long firstSequence, long lastSequence) {
-      this(firstSequence, lastSequence, Outcome.WRITTEN);
-    }
-  }
-
-  /** A client's idempotency key, with a fingerprint of the request it came with. */
-  public record IdempotencyKey(String key, long fingerprint) {}
 
   /** The last sequence written (0 when none ever was). */
   public long highWaterMark() {

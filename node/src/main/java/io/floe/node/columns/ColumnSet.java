@@ -4,7 +4,7 @@ import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
 import io.floe.catalog.table.EventsTable;
 import io.floe.node.decode.EventCheck;
-import io.floe.node.decode.FieldPaths;
+import io.floe.node.json.FieldPaths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.floe.node.columns;
 
 import io.floe.catalog.columns.ColumnMapping;
 import io.floe.node.decode.EventCheck;
-import io.floe.node.decode.FieldPaths;
+import io.floe.node.json.FieldPaths;
 
 /**
  * Refuses an event whose value for a {@code reject} column does not fit; stateless, shared per

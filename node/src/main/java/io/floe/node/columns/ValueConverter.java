@@ -1,8 +1,8 @@
 package io.floe.node.columns;
 
-import io.floe.node.decode.EventTimes;
-import io.floe.node.decode.FieldPaths;
-import io.floe.node.decode.JsonStrings;
+import io.floe.node.json.EventTimes;
+import io.floe.node.json.FieldPaths;
+import io.floe.node.json.JsonStrings;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;

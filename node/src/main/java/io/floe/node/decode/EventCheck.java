@@ -1,5 +1,7 @@
 package io.floe.node.decode;
 
+import io.floe.node.json.FieldPaths;
+
 /**
  * A check of each event a request holds, before anything is written: the typed columns declared
  * {@code reject}. The decoder records where the values at {@link #paths} are while it reads the

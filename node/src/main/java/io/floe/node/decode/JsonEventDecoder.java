@@ -2,6 +2,8 @@ package io.floe.node.decode;
 
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
+import io.floe.node.json.EventTimes;
+import io.floe.node.json.FieldPaths;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -1,6 +1,7 @@
 package io.floe.node.decode;
 
 import io.floe.node.error.IngestException;
+import io.floe.node.json.JsonStrings;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -16,6 +17,9 @@ import java.nio.charset.Charset;
  * <p>State is the input, the position, and whether the value being read had whitespace between
  * tokens ({@code spaced}, so that the caller knows whether to compact it). One instance per
  * request; not thread-safe.
+ *
+ * <p>{@code json.FieldPaths} has a second walker that trusts its input, because stored JSON is
+ * already valid (it passed this scanner).
  */
 final class JsonScanner {
   static final int MAX_DEPTH = 512;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
+import io.floe.node.json.EventTimes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

@@ -3,6 +3,7 @@ package io.floe.node.decode;
 import io.floe.catalog.table.EventsTable;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
+import io.floe.node.json.EventTimes;
 import java.util.Locale;
 
 /**

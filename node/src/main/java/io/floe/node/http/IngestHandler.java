@@ -2,8 +2,9 @@ package io.floe.node.http;
 
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
+import io.floe.node.buffer.Appended;
 import io.floe.node.buffer.GroupCommitter;
-import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.buffer.IdempotencyKey;
 import io.floe.node.columns.ColumnSet;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.decode.FieldNames;
@@ -117,10 +118,10 @@ public final class IngestHandler {
         .compose(
             body -> {
               EventBatch batch = decode(ctx, format, body);
-              RocksBuffer.IdempotencyKey key =
+              IdempotencyKey key =
                   idempotencyKey == null
                       ? null
-                      : new RocksBuffer.IdempotencyKey(idempotencyKey, fingerprint(ctx, body));
+                      : new IdempotencyKey(idempotencyKey, fingerprint(ctx, body));
               return Future.fromCompletionStage(
                       committer.submit(batch, key), ctx.vertx().getOrCreateContext())
                   .recover(
@@ -134,7 +135,7 @@ public final class IngestHandler {
         .onFailure(ctx::fail);
   }
 
-  private String answer(RoutingContext ctx, EventBatch batch, RocksBuffer.Appended appended) {
+  private String answer(RoutingContext ctx, EventBatch batch, Appended appended) {
     switch (appended.outcome()) {
       case WRITTEN -> {
         metrics.accepted(batch.count(), batch.sizeBytes());

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
  * its router; the handlers are shared and thread-safe.
  */
 public final class NodeHttpVerticle extends AbstractVerticle {
-  /** Where and how the servers listen. */
   /** Where and how to listen; {@code tls} is null for plaintext. */
   public record Listen(String host, int port, Duration idleTimeout, ServerTls tls) {}
 

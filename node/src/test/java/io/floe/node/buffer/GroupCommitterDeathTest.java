@@ -35,9 +35,9 @@ class GroupCommitterDeathTest {
           throw new OutOfMemoryError("injected");
         };
     GroupCommitter committer = new GroupCommitter(dying, 1 << 20, new NodeMetrics(), reported::set);
-    CompletableFuture<RocksBuffer.Appended> inGroup = committer.submit(batch());
+    CompletableFuture<Appended> inGroup = committer.submit(batch());
     assertThat(writing.await(10, TimeUnit.SECONDS)).isTrue();
-    CompletableFuture<RocksBuffer.Appended> queued = committer.submit(batch());
+    CompletableFuture<Appended> queued = committer.submit(batch());
     release.countDown();
 
     assertThatThrownBy(() -> inGroup.get(10, TimeUnit.SECONDS))
@@ -47,7 +47,7 @@ class GroupCommitterDeathTest {
         .isInstanceOf(ExecutionException.class);
     assertThat(reported.get()).isInstanceOf(OutOfMemoryError.class);
     assertThat(committer.alive()).isFalse();
-    CompletableFuture<RocksBuffer.Appended> later = committer.submit(batch());
+    CompletableFuture<Appended> later = committer.submit(batch());
     assertThat(later).isCompletedExceptionally();
     committer.close();
   }
@@ -62,7 +62,7 @@ class GroupCommitterDeathTest {
             fail[0] = false;
             throw new java.io.IOException("disk hiccup");
           }
-          return List.of(new RocksBuffer.Appended(1, 1));
+          return List.of(new Appended(1, 1));
         };
     try (GroupCommitter committer =
         new GroupCommitter(flaky, 1 << 20, new NodeMetrics(), reported::set)) {

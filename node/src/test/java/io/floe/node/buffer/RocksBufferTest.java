@@ -46,8 +46,8 @@ class RocksBufferTest {
     BufferConfig config = BufferConfig.defaults(dir);
     try (RocksBuffer buffer = RocksBuffer.open(config, 7)) {
       assertThat(buffer.highWaterMark()).isZero();
-      List<RocksBuffer.Appended> a = buffer.append(List.of(batch("s", 3, "a"), batch("s", 2, "b")));
-      assertThat(a).containsExactly(new RocksBuffer.Appended(1, 3), new RocksBuffer.Appended(4, 5));
+      List<Appended> a = buffer.append(List.of(batch("s", 3, "a"), batch("s", 2, "b")));
+      assertThat(a).containsExactly(new Appended(1, 3), new Appended(4, 5));
       assertThat(buffer.bufferedEvents()).isEqualTo(5);
     }
     try (RocksBuffer buffer = RocksBuffer.open(config, 7)) {
@@ -59,8 +59,7 @@ class RocksBufferTest {
               "3={\"tag\":\"a\",\"i\":2}",
               "4={\"tag\":\"b\",\"i\":0}",
               "5={\"tag\":\"b\",\"i\":1}");
-      assertThat(buffer.append(List.of(batch("s", 1, "c"))))
-          .containsExactly(new RocksBuffer.Appended(6, 6));
+      assertThat(buffer.append(List.of(batch("s", 1, "c")))).containsExactly(new Appended(6, 6));
     }
   }
 
@@ -83,8 +82,7 @@ class RocksBufferTest {
     try (RocksBuffer buffer = RocksBuffer.open(config, 1)) {
       assertThat(buffer.committedSequence()).isEqualTo(5);
       assertThat(storedTags(buffer)).isEmpty();
-      assertThat(buffer.append(List.of(batch("s", 1, "c"))))
-          .containsExactly(new RocksBuffer.Appended(6, 6));
+      assertThat(buffer.append(List.of(batch("s", 1, "c")))).containsExactly(new Appended(6, 6));
     }
   }
 
@@ -205,7 +203,7 @@ class RocksBufferTest {
   void groupCommitOrdersConcurrentWritersAndLosesNothing() throws Exception {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
       NodeMetrics metrics = new NodeMetrics();
-      List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
+      List<CompletableFuture<Appended>> futures = new ArrayList<>();
       try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> {})) {
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
@@ -214,7 +212,7 @@ class RocksBufferTest {
               new Thread(
                   () -> {
                     for (int i = 0; i < 200; i++) {
-                      CompletableFuture<RocksBuffer.Appended> f =
+                      CompletableFuture<Appended> f =
                           committer.submit(batch("s", 5, thread + "-" + i));
                       synchronized (futures) {
                         futures.add(f);
@@ -229,13 +227,13 @@ class RocksBufferTest {
         }
         CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get();
       }
-      List<RocksBuffer.Appended> ranges =
+      List<Appended> ranges =
           futures.stream()
               .map(CompletableFuture::join)
               .sorted((a, b) -> Long.compare(a.firstSequence(), b.firstSequence()))
               .toList();
       long expected = 1;
-      for (RocksBuffer.Appended a : ranges) {
+      for (Appended a : ranges) {
         assertThat(a.firstSequence()).isEqualTo(expected);
         assertThat(a.lastSequence()).isEqualTo(expected + 4);
         expected += 5;
@@ -249,7 +247,7 @@ class RocksBufferTest {
   void requestsQueuedDuringAWriteShareTheNextOne() throws Exception {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {
       NodeMetrics metrics = new NodeMetrics();
-      List<CompletableFuture<RocksBuffer.Appended>> futures = new ArrayList<>();
+      List<CompletableFuture<Appended>> futures = new ArrayList<>();
       try (GroupCommitter committer = new GroupCommitter(buffer, metrics, e -> {})) {
         // holding the buffer's monitor stalls the writer inside its first write, as a slow fsync
         // would

@@ -7,6 +7,7 @@ import com.github.luben.zstd.Zstd;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
 import io.floe.node.event.EventBatchReader;
+import io.floe.node.json.EventTimes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

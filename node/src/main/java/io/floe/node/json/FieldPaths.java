@@ -1,4 +1,4 @@
-package io.floe.node.decode;
+package io.floe.node.json;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,6 +11,9 @@ import java.util.List;
  * whose name is on no path are skipped without being read, objects on a path are entered. The first
  * occurrence of a duplicated name wins, as it does for the event's key and time. Immutable and
  * thread-safe; the spans go to arrays the caller owns.
+ *
+ * <p>{@link #locate} is a second walker beside decode's {@code JsonScanner} that trusts its input,
+ * because stored JSON is already valid.
  */
 public final class FieldPaths {
   private static final java.lang.invoke.VarHandle LONGS =

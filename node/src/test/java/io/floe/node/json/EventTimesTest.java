@@ -1,4 +1,4 @@
-package io.floe.node.decode;
+package io.floe.node.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

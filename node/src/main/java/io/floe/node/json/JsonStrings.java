@@ -1,4 +1,4 @@
-package io.floe.node.decode;
+package io.floe.node.json;
 
 import java.nio.charset.StandardCharsets;
 

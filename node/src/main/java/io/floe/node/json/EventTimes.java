@@ -1,4 +1,4 @@
-package io.floe.node.decode;
+package io.floe.node.json;
 
 import java.time.DateTimeException;
 import java.time.OffsetDateTime;
@@ -159,7 +159,8 @@ public final class EventTimes {
     return millis * 1000L;
   }
 
-  static String abbreviate(String text) {
+  /** At most 64 characters of {@code text}, for an error message. */
+  public static String abbreviate(String text) {
     return text.length() <= 64 ? text : text.substring(0, 61) + "...";
   }
 }

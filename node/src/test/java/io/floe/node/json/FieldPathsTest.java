@@ -1,10 +1,13 @@
-package io.floe.node.decode;
+package io.floe.node.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.floe.node.event.EventBatch;
+import io.floe.node.decode.DecodeBudget;
+import io.floe.node.decode.EventCheck;
+import io.floe.node.decode.FieldNames;
+import io.floe.node.decode.RequestDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,13 +63,17 @@ class FieldPathsTest {
             }
           };
       byte[] line = (event + "\n").getBytes(StandardCharsets.UTF_8);
-      new JsonEventDecoder(
+      new RequestDecoder(1 << 20, 1 << 20)
+          .decode(
+              "s",
+              RequestDecoder.Format.NDJSON,
+              null,
+              line,
+              line.length,
               new FieldNames("key", "event_time"),
-              1 << 20,
               5,
-              new EventBatch.Builder("s", 5, 4096),
-              spy)
-          .decodeNdjson(line, line.length);
+              DecodeBudget.UNLIMITED,
+              spy);
       JsonNode tree = JSON.readTree(event);
       for (int i = 0; i < paths.size(); i++) {
         JsonNode expected = tree;
