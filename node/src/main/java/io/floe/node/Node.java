@@ -1,6 +1,8 @@
 package io.floe.node;
 
+import io.floe.catalog.connect.CatalogUnavailableException;
 import io.floe.common.auth.Quotas;
+import io.floe.common.config.ConfigException;
 import io.floe.common.lifecycle.Closer;
 import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
@@ -111,7 +113,7 @@ public final class Node implements AutoCloseable, Readiness {
             QUICK_JOIN.compareTo(config.flush().startupTimeout()) < 0
                 ? QUICK_JOIN
                 : config.flush().startupTimeout());
-      } catch (io.floe.catalog.connect.CatalogUnavailableException e) {
+      } catch (CatalogUnavailableException e) {
         LOG.warn(
             "partition {}: the catalog does not answer ({}); taking writes and joining the table when it"
                 + " does",
@@ -173,7 +175,7 @@ public final class Node implements AutoCloseable, Readiness {
         return;
       } catch (InterruptedException e) {
         return;
-      } catch (io.floe.common.config.ConfigException e) {
+      } catch (ConfigException e) {
         LOG.error("partition {} cannot join the table: {}", config.partitionId(), e.getMessage());
         return;
       } catch (RuntimeException e) {

@@ -9,6 +9,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,11 +23,11 @@ public final class SalvageMain {
   private SalvageMain() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> opts = new java.util.HashMap<>();
+    Map<String, String> opts = new HashMap<>();
     for (int i = 0; i + 1 < args.length; i += 2) {
       opts.put(args[i], args[i + 1]);
     }
-    if (!opts.keySet().containsAll(java.util.List.of("--buffer-dir", "--partition-id", "--out"))) {
+    if (!opts.keySet().containsAll(List.of("--buffer-dir", "--partition-id", "--out"))) {
       System.err.println(
           "usage: salvage --buffer-dir DIR --partition-id N --out FILE   (the node must be stopped)");
       System.exit(2);

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
@@ -283,8 +284,7 @@ final class Forwarder {
                             // charge the producer's quota with what the node accepted
                             long accepted = 0;
                             try {
-                              accepted =
-                                  new io.vertx.core.json.JsonObject(body).getLong("accepted", 0L);
+                              accepted = new JsonObject(body).getLong("accepted", 0L);
                             } catch (RuntimeException notJson) {
                               // an answer without a count charges the bytes only
                             }

@@ -2,10 +2,12 @@ package io.floe.router;
 
 import io.floe.common.config.ConfigException;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.attribute.FileTime;
@@ -144,9 +146,9 @@ final class Membership {
     return any;
   }
 
-  private static int partitionIn(io.vertx.core.buffer.Buffer body) {
+  private static int partitionIn(Buffer body) {
     try {
-      Integer p = new io.vertx.core.json.JsonObject(body).getInteger("partition_id");
+      Integer p = new JsonObject(body).getInteger("partition_id");
       return p == null ? -1 : p;
     } catch (RuntimeException e) {
       return -1; // not a Floe node's answer

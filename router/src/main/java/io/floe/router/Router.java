@@ -10,6 +10,7 @@ import io.floe.common.http.Refusals;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -173,7 +175,7 @@ public final class Router implements AutoCloseable {
       }
       return;
     }
-    java.util.regex.Matcher receipt = RECEIPT.matcher(path);
+    Matcher receipt = RECEIPT.matcher(path);
     if (receipt.matches() && req.method() == HttpMethod.GET) {
       if (authorize(req, needs(Scope.INGEST, Scope.READ)) == null) {
         return;
@@ -207,7 +209,7 @@ public final class Router implements AutoCloseable {
         if (config.metricsOpen() || authorize(req, needs(Scope.READ)) != null) {
           req.response()
               .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-              .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
+              .end(Buffer.buffer(metrics.scrape()));
         }
       }
       case "/v1/status" -> {

@@ -6,6 +6,7 @@ import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import io.floe.common.tls.ClientTrust;
 import io.floe.common.tls.ServerTls;
+import io.vertx.core.http.HttpClientOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -208,7 +209,7 @@ public record RouterConfig(
   }
 
   /** The client options to reach nodes: TLS with the trust file when one is set. */
-  io.vertx.core.http.HttpClientOptions nodeClient(io.vertx.core.http.HttpClientOptions options) {
+  HttpClientOptions nodeClient(HttpClientOptions options) {
     return nodeTrust == null ? options : nodeTrust.apply(options);
   }
 }

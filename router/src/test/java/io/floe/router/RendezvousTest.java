@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,16 +62,15 @@ class RendezvousTest {
     assertThat(RouterConfig.parseNodes("a:1, b:2\n# comment\nc:3 # x\n", "X"))
         .extracting(Object::toString)
         .containsExactly("a:1", "b:2", "c:3");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> load(Map.of("FLOE_ROUTER_NODES", "a:b")))
+    Assertions.assertThatThrownBy(() -> load(Map.of("FLOE_ROUTER_NODES", "a:b")))
         .isInstanceOf(ConfigException.class)
         .hasMessage("FLOE_ROUTER_NODES (router.nodes): 'a:b' is not host:port");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(Map.of()))
+    Assertions.assertThatThrownBy(() -> load(Map.of()))
         .hasMessageStartingWith("FLOE_ROUTER_NODES (router.nodes) must list the nodes");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () -> load(Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_PORT", "x")))
         .hasMessage("FLOE_ROUTER_PORT (router.port) must be an integer in 0..65535, got 'x'");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () ->
                 load(
                     Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS", "0")))
@@ -93,17 +93,17 @@ class RendezvousTest {
   }
 
   private static RouterConfig load(Map<String, String> env) {
-    Map<String, String> all = new java.util.HashMap<>(env);
+    Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("FLOE_AUTH_DISABLED", "true");
     return RouterConfig.load(Settings.from(all));
   }
 
   @Test
   void aRouterNeedsAuthenticationUnlessExplicitlyDisabled() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () -> RouterConfig.load(Settings.from(Map.of("FLOE_ROUTER_NODES", "a:1"))))
         .hasMessageStartingWith("auth.tokens-file: authentication is required");
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () -> load(Map.of("FLOE_ROUTER_NODES", "a:1", "FLOE_ROUTER_NODE_TOKEN", " ")))
         .hasMessageStartingWith("router.node-token: the token is empty");
   }

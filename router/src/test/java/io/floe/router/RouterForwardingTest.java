@@ -2,19 +2,27 @@ package io.floe.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.common.config.Settings;
 import io.floe.common.net.FreePort;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -153,13 +161,13 @@ class RouterForwardingTest {
   }
 
   private Router start(Map<String, String> env) throws Exception {
-    Map<String, String> all = new java.util.HashMap<>(env);
+    Map<String, String> all = new HashMap<>(env);
     if (!all.containsKey("FLOE_AUTH_TOKENS_FILE")) {
       all.put(
           "FLOE_AUTH_DISABLED",
           "true"); // forwarding is the subject here; RouterAuthTest covers tokens
     }
-    router = Router.start(RouterConfig.load(io.floe.common.config.Settings.from(all)));
+    router = Router.start(RouterConfig.load(Settings.from(all)));
     return router;
   }
 
@@ -218,16 +226,16 @@ class RouterForwardingTest {
             "10"));
     awaitHealthy(1);
     // a client that, like curl, stops sending its 20 MB body once the 413 is in, and hangs up
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", router.port())) {
-      java.io.OutputStream out = socket.getOutputStream();
+    try (Socket socket = new Socket("127.0.0.1", router.port())) {
+      OutputStream out = socket.getOutputStream();
       out.write(
           ("POST /v1/streams/s/events?key=k HTTP/1.1\r\nHost: floe\r\nContent-Type: application/x-ndjson\r\n"
                   + "Content-Length: 20000000\r\n\r\n")
-              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+              .getBytes(StandardCharsets.US_ASCII));
       byte[] chunk =
           ("{\"pad\":\"" + "x".repeat(1000) + "\"}\n")
               .repeat(64)
-              .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+              .getBytes(StandardCharsets.US_ASCII);
       for (int i = 0; i < 16; i++) {
         out.write(chunk);
       }
@@ -235,8 +243,7 @@ class RouterForwardingTest {
       socket.setSoTimeout(10_000);
       byte[] head = new byte[12];
       int n = socket.getInputStream().readNBytes(head, 0, head.length);
-      assertThat(new String(head, 0, n, java.nio.charset.StandardCharsets.US_ASCII))
-          .isEqualTo("HTTP/1.1 413");
+      assertThat(new String(head, 0, n, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 413");
     }
     for (int i = 0; i < 3; i++) {
       long start = System.nanoTime();
@@ -264,19 +271,18 @@ class RouterForwardingTest {
     awaitHealthy(1);
     for (String broken :
         List.of("zz\r\n", "fffffffffffffffffffff\r\n", "8\r\n{\"a\":1}\nXX0\r\n\r\n")) {
-      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", router.port())) {
+      try (Socket socket = new Socket("127.0.0.1", router.port())) {
         socket
             .getOutputStream()
             .write(
                 ("POST /v1/streams/s/events HTTP/1.1\r\nHost: floe\r\n"
                         + "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"b\":2}\n\r\n"
                         + broken)
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    .getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
         socket.setSoTimeout(10_000);
         String answer =
-            new String(
-                socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         assertThat(answer)
             .as(broken)
             .startsWith("HTTP/1.1 400")
@@ -305,7 +311,7 @@ class RouterForwardingTest {
             "0.3"));
     awaitHealthy(1);
     var slow =
-        java.util.concurrent.CompletableFuture.supplyAsync(
+        CompletableFuture.supplyAsync(
             () -> {
               try {
                 return post("", "{\"n\":1}\n");
@@ -349,8 +355,8 @@ class RouterForwardingTest {
             "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
             "0.1"));
     awaitHealthy(2);
-    Set<String> nodes = new java.util.HashSet<>();
-    Map<String, String> owners = new java.util.HashMap<>();
+    Set<String> nodes = new HashSet<>();
+    Map<String, String> owners = new HashMap<>();
     for (int i = 0; i < 20; i++) {
       HttpResponse<String> first = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
       HttpResponse<String> retry = post("", "{\"n\":" + i + "}\n", "Idempotency-Key", "order-" + i);
@@ -531,8 +537,7 @@ class RouterForwardingTest {
             "0.05"));
     awaitHealthy(1);
     Files.writeString(file, b.address() + "\n");
-    Files.setLastModifiedTime(
-        file, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+    Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() + 5000));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!"b".equals(new JsonObject(post("", "{}").body()).getString("node"))) {
       assertThat(System.nanoTime()).isLessThan(deadline);

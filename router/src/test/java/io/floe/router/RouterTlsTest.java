@@ -3,6 +3,7 @@ package io.floe.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import io.floe.common.testing.Certificates;
 import io.floe.common.testing.Certificates.Pem;
@@ -15,7 +16,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -161,7 +164,7 @@ class RouterTlsTest {
     Pem nodePem = Certificates.selfSigned(dir, "node");
     Pem otherPem = Certificates.selfSigned(dir, "other");
     Path trust = dir.resolve("nodes-trust.pem");
-    java.nio.file.Files.copy(otherPem.cert(), trust);
+    Files.copy(otherPem.cert(), trust);
     AtomicInteger received = new AtomicInteger();
     HttpServer node = tlsNode(nodePem, received);
     router = start(routerPem, node, trust, Map.of("router.node-tls-trust-reload-seconds", "0.2"));
@@ -173,17 +176,13 @@ class RouterTlsTest {
 
     // a broken file is refused and the previous certificates stay trusted
     Path tmp = dir.resolve("nodes-trust.tmp");
-    java.nio.file.Files.writeString(
-        tmp, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
-    java.nio.file.Files.move(tmp, trust, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(tmp, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+    Files.move(tmp, trust, StandardCopyOption.REPLACE_EXISTING);
     Thread.sleep(700);
     assertThat(send(client, "/health/ready", null).statusCode()).isEqualTo(503);
 
-    java.nio.file.Files.writeString(
-        tmp,
-        java.nio.file.Files.readString(otherPem.cert())
-            + java.nio.file.Files.readString(nodePem.cert()));
-    java.nio.file.Files.move(tmp, trust, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(tmp, Files.readString(otherPem.cert()) + Files.readString(nodePem.cert()));
+    Files.move(tmp, trust, StandardCopyOption.REPLACE_EXISTING);
     awaitReady(client);
     assertThat(send(client, "/v1/streams/clicks/events", "{\"v\":1}").statusCode()).isEqualTo(200);
     assertThat(received.get()).isEqualTo(1);
@@ -191,7 +190,7 @@ class RouterTlsTest {
 
   @Test
   void anUnusableTrustFileStopsStartUpNamingTheSetting() throws Exception {
-    Path bad = java.nio.file.Files.writeString(dir.resolve("bad.pem"), "no certificate here");
+    Path bad = Files.writeString(dir.resolve("bad.pem"), "no certificate here");
     assertThatThrownBy(
             () ->
                 RouterConfig.load(
@@ -203,7 +202,7 @@ class RouterTlsTest {
                             "true",
                             "router.node-tls-trust-file",
                             bad.toString()))))
-        .isInstanceOf(io.floe.common.config.ConfigException.class)
+        .isInstanceOf(ConfigException.class)
         .hasMessageContaining("router.node-tls-trust-file");
   }
 

@@ -2,6 +2,7 @@ package io.floe.common.auth;
 
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.vertx.core.MultiMap;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -131,8 +132,8 @@ public final class Auth {
    * that carries more than one Authorization header is refused (401): which one counts would depend
    * on who reads it, a proxy or the service behind it.
    */
-  public Principal authenticate(io.vertx.core.MultiMap headers) {
-    java.util.List<String> all = headers.getAll("Authorization");
+  public Principal authenticate(MultiMap headers) {
+    List<String> all = headers.getAll("Authorization");
     if (all.size() > 1) {
       throw AuthException.unauthorized("more than one Authorization header");
     }

@@ -11,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -108,7 +109,7 @@ public final class TokenStore {
 
   static Map<String, Entry> parse(List<String> lines, Path file) {
     Map<String, Entry> out = new HashMap<>();
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).replaceAll("#.*", "").trim();
       if (line.isEmpty()) {

@@ -2,12 +2,16 @@ package io.floe.common.config;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -121,8 +125,7 @@ public final class Settings {
    * A duration in seconds, fractions allowed ({@code 0.5}, {@code 30}); every Floe duration setting
    * is named {@code *-seconds} and read here, so all of them take the same unit.
    */
-  public java.time.Duration seconds(
-      String key, java.time.Duration defaultValue, java.time.Duration min, java.time.Duration max) {
+  public Duration seconds(String key, Duration defaultValue, Duration min, Duration max) {
     String value = raw(key);
     if (value == null || value.isEmpty()) {
       return defaultValue;
@@ -137,15 +140,15 @@ public final class Settings {
     if (!Double.isFinite(parsed)) {
       throw bad(key, value, expected);
     }
-    java.time.Duration d = java.time.Duration.ofNanos(Math.round(parsed * 1e9));
+    Duration d = Duration.ofNanos(Math.round(parsed * 1e9));
     if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
       throw bad(key, value, expected);
     }
     return d;
   }
 
-  private static String secondsText(java.time.Duration d) {
-    return java.math.BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
+  private static String secondsText(Duration d) {
+    return BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString();
   }
 
   /** A byte size such as {@code 64MiB}, {@code 512k} or {@code 1048576}. */
@@ -213,8 +216,8 @@ public final class Settings {
    * Every setting under {@code prefix} (prefix removed): all such keys of the file, and the given
    * keys from the environment, where they win. Used to pass through Iceberg catalog properties.
    */
-  public Map<String, String> withPrefix(String prefix, java.util.Collection<String> envKeys) {
-    Map<String, String> out = new java.util.TreeMap<>();
+  public Map<String, String> withPrefix(String prefix, Collection<String> envKeys) {
+    Map<String, String> out = new TreeMap<>();
     for (String name : file.stringPropertyNames()) {
       if (name.startsWith(prefix)) {
         out.put(name.substring(prefix.length()), file.getProperty(name).trim());

@@ -1,9 +1,13 @@
 package io.floe.common.http;
 
+import io.netty.handler.codec.DecoderException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.util.Locale;
 
 /**
  * The one writer of JSON answers for every Floe listener (node, router, catalog service). Floe's
@@ -59,9 +63,9 @@ public final class JsonResponses {
   /** What the HTTP/1.1 decoder raises for a body whose chunked framing it cannot parse. */
   public static boolean isFramingError(Throwable e) {
     return e instanceof NumberFormatException
-        || e instanceof io.netty.handler.codec.DecoderException
+        || e instanceof DecoderException
         || (e instanceof IllegalArgumentException
-            && String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("chunk"));
+            && String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT).contains("chunk"));
   }
 
   /** The detail of a {@code malformed_encoding} answer to a broken chunked body. */
@@ -76,14 +80,14 @@ public final class JsonResponses {
    * the read completes, which the close pre-empts: so the answer is flushed here (through Vert.x's
    * internal connection class; the node's and router's malformed-chunk tests guard it).
    */
-  public static void framingErrorNow(io.vertx.core.http.HttpServerRequest req, Throwable e) {
+  public static void framingErrorNow(HttpServerRequest req, Throwable e) {
     HttpServerResponse response = req.response();
     if (response.ended() || response.closed()) {
       return;
     }
     response.putHeader("Connection", "close");
     error(response, 400, "malformed_encoding", framingErrorDetail(e));
-    if (req.connection() instanceof io.vertx.core.net.impl.ConnectionBase c) {
+    if (req.connection() instanceof ConnectionBase c) {
       c.channel().flush();
     }
   }

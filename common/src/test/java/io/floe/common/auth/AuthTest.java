@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.vertx.core.MultiMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -18,7 +20,7 @@ class AuthTest {
   @TempDir Path dir;
 
   private Auth withTokens(String... lines) throws Exception {
-    Path file = Files.write(dir.resolve("tokens"), java.util.List.of(lines));
+    Path file = Files.write(dir.resolve("tokens"), List.of(lines));
     return Auth.load(
         Settings.of(Map.of("auth.tokens-file", file.toString())),
         "http.auth-token",
@@ -66,17 +68,15 @@ class AuthTest {
   void aRequestWithTwoAuthorizationHeadersIsRefusedWhateverTheyHold() throws Exception {
     Auth auth =
         withTokens(TokenStore.line("a", "ingest", "t-a"), TokenStore.line("b", "admin", "t-b"));
-    io.vertx.core.MultiMap two =
-        io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+    MultiMap two =
+        MultiMap.caseInsensitiveMultiMap()
             .add("Authorization", "Bearer t-a")
             .add("authorization", "Bearer t-b");
     assertThatThrownBy(() -> auth.authenticate(two))
         .isInstanceOfSatisfying(AuthException.class, e -> assertThat(e.status()).isEqualTo(401))
         .hasMessageContaining("more than one Authorization header");
     assertThat(
-            auth.authenticate(
-                    io.vertx.core.MultiMap.caseInsensitiveMultiMap()
-                        .add("authorization", "Bearer t-b"))
+            auth.authenticate(MultiMap.caseInsensitiveMultiMap().add("authorization", "Bearer t-b"))
                 .name())
         .isEqualTo("b");
   }
@@ -86,7 +86,7 @@ class AuthTest {
     Auth auth = withTokens(TokenStore.line("a", "ingest", "t-a"));
     assertThat(auth.authenticate("Bearer t-a").name()).isEqualTo("a");
     Path file = dir.resolve("tokens");
-    Files.write(file, java.util.List.of(TokenStore.line("b", "ingest", "t-b")));
+    Files.write(file, List.of(TokenStore.line("b", "ingest", "t-b")));
     Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
     Thread.sleep(1_100);
     assertThat(auth.authenticate("Bearer t-b").name()).isEqualTo("b");

@@ -1,5 +1,6 @@
 package io.floe.it.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.floe.catalog.columns.ColumnMappings;
 import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.service.CatalogService;
@@ -10,6 +11,7 @@ import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.columns.ColumnSet;
 import io.floe.node.config.NodeConfig;
+import io.floe.node.decode.DecodeBudget;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
 import java.lang.management.ManagementFactory;
@@ -26,6 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 
@@ -192,7 +196,7 @@ public final class ColumnsBench {
             body.length,
             fields,
             1_795_399_200_000_000L,
-            io.floe.node.decode.DecodeBudget.UNLIMITED,
+            DecodeBudget.UNLIMITED,
             set.rejectCheck("clicks"));
       }
       ingestSeconds = Math.min(ingestSeconds, (System.nanoTime() - t0) / 1e9);
@@ -213,8 +217,7 @@ public final class ColumnsBench {
       }
       // ingest through HTTP, as producers send: two connections, the node decodes, checks and
       // writes RocksDB
-      var os =
-          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       System.gc();
       long hcpu0 = os.getProcessCpuTime();
       long h0 = System.nanoTime();
@@ -243,8 +246,7 @@ public final class ColumnsBench {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     URI uri = URI.create("http://127.0.0.1:" + port + "/v1/streams/clicks/events");
     List<Thread> senders = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicReference<String> failure =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<String> failure = new AtomicReference<>();
     for (int t = 0; t < 2; t++) {
       int first = t;
       Thread sender =
@@ -304,7 +306,7 @@ public final class ColumnsBench {
             .append(",\"qty\":")
             .append(random.nextInt(20))
             .append(",\"item\":\"")
-            .append(new java.util.UUID(random.nextLong(), random.nextLong()))
+            .append(new UUID(random.nextLong(), random.nextLong()))
             .append("\",\"cart_total\":\"")
             .append(random.nextInt(1_000_000))
             .append(".00\"},\"at\":\"2026-12-03T10:")

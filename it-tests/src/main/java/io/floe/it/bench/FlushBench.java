@@ -7,10 +7,12 @@ import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.event.EventBatch;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,15 +176,15 @@ public final class FlushBench {
   private static long size(Path p) {
     try {
       return Files.size(p);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return 0;
     }
   }
 
-  static void deleteTree(Path dir) throws java.io.IOException {
+  static void deleteTree(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (var paths = Files.walk(dir)) {
-        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.floe.it.jmh;
 
 import io.floe.catalog.table.EventsTable;
+import io.floe.it.load.RequestBodies;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
@@ -51,7 +52,7 @@ public class ParquetBenchmark {
 
   @Setup
   public void setUp() throws Exception {
-    file = java.nio.file.Files.createTempFile("floe-jmh", ".parquet").toFile();
+    file = File.createTempFile("floe-jmh", ".parquet");
     SplittableRandom random = new SplittableRandom(1);
     payloads = new String[ROWS];
     keys = new String[ROWS];
@@ -60,7 +61,7 @@ public class ParquetBenchmark {
     for (int i = 0; i < ROWS; i++) {
       times[i] = t0 + i * 1000L;
       keys[i] = "k" + random.nextInt(1000);
-      byte[] body = io.floe.it.load.RequestBodies.ndjson(random, 1, payloadBytes, 1000);
+      byte[] body = RequestBodies.ndjson(random, 1, payloadBytes, 1000);
       payloads[i] = new String(body, 0, body.length - 1, StandardCharsets.UTF_8);
     }
   }

@@ -8,11 +8,14 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -90,12 +93,12 @@ public final class LoadGenerator {
           new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true).setPipelining(false);
       if ("https".equals(options.target().getScheme())) {
         clientOptions.setSsl(true).setVerifyHost(true);
-        if (io.vertx.core.net.OpenSSLEngineOptions.isAvailable()) {
-          clientOptions.setSslEngineOptions(new io.vertx.core.net.OpenSSLEngineOptions());
+        if (OpenSSLEngineOptions.isAvailable()) {
+          clientOptions.setSslEngineOptions(new OpenSSLEngineOptions());
         }
         if (options.trustFile() != null) {
           clientOptions.setTrustOptions(
-              new io.vertx.core.net.PemTrustOptions().addCertPath(options.trustFile().toString()));
+              new PemTrustOptions().addCertPath(options.trustFile().toString()));
         }
       }
       HttpClient client =
@@ -130,7 +133,7 @@ public final class LoadGenerator {
       while (!done.isDone()) {
         try {
           done.get(1, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException tick) {
+        } catch (TimeoutException tick) {
           long now = System.nanoTime();
           progress(now - start, now - lastReport);
           lastReport = now;

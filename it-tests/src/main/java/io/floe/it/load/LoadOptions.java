@@ -1,6 +1,7 @@
 package io.floe.it.load;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -39,7 +40,7 @@ public record LoadOptions(
     String table,
     String catalogToken,
     Duration lagWait,
-    java.nio.file.Path trustFile) {
+    Path trustFile) {
 
   static final String USAGE =
       """
@@ -71,7 +72,7 @@ public record LoadOptions(
     String table = "floe.events";
     String catalogToken = null;
     int lagWait = 60;
-    java.nio.file.Path trust = null;
+    Path trust = null;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--help") || name.equals("-h")) {
@@ -98,7 +99,7 @@ public record LoadOptions(
           case "--table" -> table = v;
           case "--catalog-token" -> catalogToken = v;
           case "--lag-wait" -> lagWait = positive(name, Integer.parseInt(v));
-          case "--trust" -> trust = java.nio.file.Path.of(v);
+          case "--trust" -> trust = Path.of(v);
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       } catch (NumberFormatException e) {

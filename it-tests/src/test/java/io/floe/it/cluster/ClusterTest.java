@@ -12,11 +12,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
@@ -132,9 +135,8 @@ class ClusterTest {
                 HttpResponse.BodyHandlers.ofString())
             .body();
     assertThat(metrics).contains("floe_maintenance_lease_held 1.0");
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(?m)^floe_maintenance_snapshots_expired_total (\\S+)$")
-            .matcher(metrics);
+    Matcher m =
+        Pattern.compile("(?m)^floe_maintenance_snapshots_expired_total (\\S+)$").matcher(metrics);
     assertThat(m.find()).isTrue();
     assertThat(Double.parseDouble(m.group(1)))
         .as("snapshots expired during the runs above")
@@ -188,7 +190,7 @@ class ClusterTest {
           filled++;
         }
         long ingestMillis =
-            ((java.time.OffsetDateTime) row.getField("ingest_time")).toInstant().toEpochMilli();
+            ((OffsetDateTime) row.getField("ingest_time")).toInstant().toEpochMilli();
         if (ingestMillis > added + 10_000) {
           lateRows++;
           assertThat(n)

@@ -3,6 +3,7 @@ package io.floe.node.buffer;
 import io.floe.node.event.EventBatch;
 import io.floe.node.metrics.NodeMetrics;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -136,7 +137,7 @@ public final class GroupCommitter implements AutoCloseable {
     for (int i = 0; i < group.size(); i++) {
       if (group.get(i).key() != null) {
         if (keys == null) {
-          keys = new ArrayList<>(java.util.Collections.nCopies(group.size(), null));
+          keys = new ArrayList<>(Collections.nCopies(group.size(), null));
         }
         keys.set(i, group.get(i).key());
       }

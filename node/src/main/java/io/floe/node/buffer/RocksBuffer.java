@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.rocksdb.CompactRangeOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
@@ -543,7 +544,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   public synchronized void close() throws RocksDBException {
     try {
       if (config.durability() == Durability.NONE) {
-        try (org.rocksdb.FlushOptions fo = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+        try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
           db.flush(fo);
         }
       }
@@ -557,7 +558,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   }
 
   private static byte[] metaKey(String name) {
-    byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] n = name.getBytes(StandardCharsets.US_ASCII);
     byte[] k = new byte[n.length + 1];
     k[0] = META;
     System.arraycopy(n, 0, k, 1, n.length);

@@ -5,6 +5,7 @@ import io.floe.node.event.EventBatch;
 import io.floe.node.json.EventTimes;
 import io.floe.node.json.FieldPaths;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Decodes NDJSON or a JSON document (one object or an array of objects) into events in a single
@@ -154,7 +155,7 @@ final class JsonEventDecoder {
     boolean timeSeen = false;
     FieldPaths.Level paths = null;
     if (check != null) {
-      java.util.Arrays.fill(pathStart, -1);
+      Arrays.fill(pathStart, -1);
       paths = check.paths().root();
     }
     if (!s.opens('}')) {

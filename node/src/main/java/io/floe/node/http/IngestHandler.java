@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
@@ -189,7 +190,7 @@ public final class IngestHandler {
     crc.update(body.bytes(), 0, body.length());
     HttpServerRequest req = ctx.request();
     int rest =
-        java.util.Objects.hash(
+        Objects.hash(
             ctx.pathParam("stream"),
             req.getHeader(HttpHeaders.CONTENT_TYPE),
             req.getHeader(HttpHeaders.CONTENT_ENCODING),

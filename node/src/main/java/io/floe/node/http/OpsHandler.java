@@ -5,9 +5,13 @@ import io.floe.common.http.JsonResponses;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.flush.Flusher;
 import io.floe.node.metrics.NodeMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /** Health, status and metrics endpoints. */
@@ -76,9 +80,7 @@ public final class OpsHandler {
             .put("partition_id", partitionId)
             .put("ready", reason == null)
             .put("not_ready_reason", reason == null ? null : reason.label())
-            .put(
-                "durability",
-                buffer.config().durability().name().toLowerCase(java.util.Locale.ROOT))
+            .put("durability", buffer.config().durability().name().toLowerCase(Locale.ROOT))
             .put("high_water_mark", buffer.highWaterMark())
             .put("committed_sequence", buffer.committedSequence())
             .put("buffered_events", buffer.bufferedEvents())
@@ -98,7 +100,7 @@ public final class OpsHandler {
                   "last_commit",
                   flusher.lastCommitMillis() == 0
                       ? null
-                      : java.time.Instant.ofEpochMilli(flusher.lastCommitMillis()).toString())
+                      : Instant.ofEpochMilli(flusher.lastCommitMillis()).toString())
               .put("consecutive_failures", flusher.consecutiveFailures())
               .put("last_error", flusher.lastError())
               .put("fenced", flusher.fenced()));
@@ -114,7 +116,7 @@ public final class OpsHandler {
       return;
     }
     long hwm = buffer.highWaterMark();
-    io.vertx.core.Future.fromCompletionStage(flusher.flushNow(), ctx.vertx().getOrCreateContext())
+    Future.fromCompletionStage(flusher.flushNow(), ctx.vertx().getOrCreateContext())
         .onSuccess(
             committed ->
                 json(
@@ -134,7 +136,7 @@ public final class OpsHandler {
   public void metrics(RoutingContext ctx) {
     ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, NodeMetrics.contentType())
-        .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
+        .end(Buffer.buffer(metrics.scrape()));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

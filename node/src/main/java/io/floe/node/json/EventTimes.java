@@ -1,7 +1,10 @@
 package io.floe.node.json;
 
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
+import java.time.Month;
 import java.time.OffsetDateTime;
+import java.time.Year;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoField;
 
@@ -48,7 +51,7 @@ public final class EventTimes {
     long micros = usualRfc3339(b, from, to);
     return micros != Long.MIN_VALUE
         ? micros
-        : parseRfc3339(new String(b, from, to - from, java.nio.charset.StandardCharsets.UTF_8));
+        : parseRfc3339(new String(b, from, to - from, StandardCharsets.UTF_8));
   }
 
   /**
@@ -75,7 +78,7 @@ public final class EventTimes {
         || month < 1
         || month > 12
         || day < 1
-        || day > java.time.Month.of(month).length(java.time.Year.isLeap(year))
+        || day > Month.of(month).length(Year.isLeap(year))
         || hour < 0
         || hour > 23
         || minute < 0

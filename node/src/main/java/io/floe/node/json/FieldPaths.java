@@ -1,7 +1,11 @@
 package io.floe.node.json;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -16,9 +20,8 @@ import java.util.List;
  * because stored JSON is already valid.
  */
 public final class FieldPaths {
-  private static final java.lang.invoke.VarHandle LONGS =
-      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-          long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** One level of the path trie: the member names that matter here. */
   public static final class Level {
@@ -127,7 +130,7 @@ public final class FieldPaths {
    * event has no such field. Paths must be distinct.
    */
   public void locate(byte[] b, int off, int len, int[] start, int[] end) {
-    java.util.Arrays.fill(start, 0, slots, -1);
+    Arrays.fill(start, 0, slots, -1);
     int p = space(b, off);
     if (p < off + len && b[p] == '{') {
       object(b, p, root, start, end, new int[] {slots});

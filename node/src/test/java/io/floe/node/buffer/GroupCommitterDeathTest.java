@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.node.event.EventBatch;
 import io.floe.node.metrics.NodeMetrics;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -60,14 +61,14 @@ class GroupCommitterDeathTest {
         (batches, keys) -> {
           if (fail[0]) {
             fail[0] = false;
-            throw new java.io.IOException("disk hiccup");
+            throw new IOException("disk hiccup");
           }
           return List.of(new Appended(1, 1));
         };
     try (GroupCommitter committer =
         new GroupCommitter(flaky, 1 << 20, new NodeMetrics(), reported::set)) {
       assertThatThrownBy(() -> committer.submit(batch()).get(10, TimeUnit.SECONDS))
-          .hasCauseInstanceOf(java.io.IOException.class);
+          .hasCauseInstanceOf(IOException.class);
       assertThat(committer.submit(batch()).get(10, TimeUnit.SECONDS).lastSequence()).isEqualTo(1);
       assertThat(committer.alive()).isTrue();
       assertThat(reported.get()).isNull();

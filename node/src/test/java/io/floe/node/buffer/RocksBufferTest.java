@@ -3,9 +3,11 @@ package io.floe.node.buffer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.common.config.Settings;
 import io.floe.node.event.EventBatch;
 import io.floe.node.metrics.NodeMetrics;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,7 +89,7 @@ class RocksBufferTest {
   }
 
   private long sstBytes() throws Exception {
-    try (var files = java.nio.file.Files.list(dir)) {
+    try (var files = Files.list(dir)) {
       return files
           .filter(f -> f.toString().endsWith(".sst"))
           .mapToLong(f -> f.toFile().length())
@@ -99,7 +101,7 @@ class RocksBufferTest {
   void droppedRangesGiveTheirFilesBackWithoutCompaction() throws Exception {
     BufferConfig small =
         BufferConfig.load(
-            io.floe.common.config.Settings.of(
+            Settings.of(
                 Map.of(
                     "buffer.dir",
                     dir.toString(),
@@ -142,7 +144,7 @@ class RocksBufferTest {
       throws Exception {
     BufferConfig c =
         BufferConfig.load(
-            io.floe.common.config.Settings.of(
+            Settings.of(
                 Map.of(
                     "buffer.dir",
                     into.toString(),

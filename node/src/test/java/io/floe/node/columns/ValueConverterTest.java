@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 
@@ -29,9 +32,9 @@ class ValueConverterTest {
     mismatch("\"2026-02-30\"", Types.DateType.get(), "a date");
     mismatch("\"2026-12-03T10:00:00\"", Types.TimestampType.withZone(), "RFC 3339 with offset");
     assertThat(convert("\"2026-12-03T10:00:00+02:00\"", Types.TimestampType.withoutZone()))
-        .isEqualTo(java.time.LocalDateTime.parse("2026-12-03T08:00:00"));
+        .isEqualTo(LocalDateTime.parse("2026-12-03T08:00:00"));
     assertThat(convert("0", Types.TimestampType.withZone()))
-        .isEqualTo(java.time.OffsetDateTime.parse("1970-01-01T00:00:00Z"));
+        .isEqualTo(OffsetDateTime.parse("1970-01-01T00:00:00Z"));
     mismatch("\"123e4567e89b12d3a456426614174000\"", Types.UUIDType.get(), "a uuid");
     mismatch(
         "[1,\"x\"]",
@@ -41,12 +44,12 @@ class ValueConverterTest {
     assertThat(convert("null", Types.UUIDType.get())).isNull();
   }
 
-  private static Object convert(String json, org.apache.iceberg.types.Type type) {
+  private static Object convert(String json, Type type) {
     byte[] b = json.getBytes(StandardCharsets.UTF_8);
     return ValueConverter.convert(b, 0, b.length, type);
   }
 
-  private static void mismatch(String json, org.apache.iceberg.types.Type type, String message) {
+  private static void mismatch(String json, Type type, String message) {
     assertThatThrownBy(() -> convert(json, type))
         .isInstanceOf(ValueConverter.Mismatch.class)
         .hasMessageContaining(message);

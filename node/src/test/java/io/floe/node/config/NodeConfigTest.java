@@ -9,6 +9,7 @@ import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.Durability;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -131,7 +132,7 @@ class NodeConfigTest {
 
   /** The environment plus FLOE_AUTH_DISABLED=true: these tests are about other settings. */
   private static Map<String, String> authOff(Map<String, String> env) {
-    Map<String, String> all = new java.util.HashMap<>(env);
+    Map<String, String> all = new HashMap<>(env);
     all.put("FLOE_AUTH_DISABLED", "true");
     return all;
   }

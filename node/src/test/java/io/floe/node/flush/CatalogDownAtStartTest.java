@@ -2,8 +2,11 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.LocalS3;
 import io.floe.catalog.service.CatalogService;
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.config.Settings;
 import io.floe.common.net.FreePort;
@@ -12,8 +15,12 @@ import io.floe.node.config.NodeConfig;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.data.IcebergGenerics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +48,7 @@ class CatalogDownAtStartTest {
     try (LocalS3 s3 = LocalS3.start(tmp.resolve("s3"), 0, "floe")) {
       CatalogService service = catalog(s3, port);
       Map<String, String> s =
-          new java.util.HashMap<>(
+          new HashMap<>(
               Map.of(
                   "node.partition-id",
                   "5",
@@ -91,16 +98,11 @@ class CatalogDownAtStartTest {
         assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(20);
       }
       try {
-        java.util.List<TableEnv.Row> rows = new java.util.ArrayList<>();
+        List<TableEnv.Row> rows = new ArrayList<>();
         var client =
-            io.floe.catalog.connect.CatalogConnector.open(
-                "reader",
-                io.floe.catalog.connect.CatalogConnector.rest("http://127.0.0.1:" + port));
-        var table =
-            client.loadTable(
-                io.floe.catalog.table.EventsTable.identifier(
-                    io.floe.catalog.table.TableSettings.defaults()));
-        try (var records = org.apache.iceberg.data.IcebergGenerics.read(table).build()) {
+            CatalogConnector.open("reader", CatalogConnector.rest("http://127.0.0.1:" + port));
+        var table = client.loadTable(EventsTable.identifier(TableSettings.defaults()));
+        try (var records = IcebergGenerics.read(table).build()) {
           for (var r : records) {
             rows.add(
                 new TableEnv.Row(

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,7 +41,7 @@ class FencingTest {
       envA.put("FLOE_FLUSH_CLAIM_CHECK_SECONDS", "0.5");
       try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), envA);
           NodeProcess b = NodeProcess.start(dirB, tmp.resolve("b.log"), env.nodeEnv(8, dirB))) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         HttpResponse<String> ready = first.get(a.port, "/health/ready");
         while (ready.statusCode() == 200 && System.nanoTime() < deadline) {
           Thread.sleep(100);

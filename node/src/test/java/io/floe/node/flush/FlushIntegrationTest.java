@@ -2,8 +2,10 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.connect.CatalogUnavailableException;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.config.Settings;
+import io.floe.common.net.FreePort;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
 import io.vertx.core.json.JsonObject;
@@ -23,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.io.CloseableIterable;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,7 +158,7 @@ class FlushIntegrationTest {
 
   @Test
   void anUnreachableCatalogIsRetriedUntilTheStartupTimeout() throws Exception {
-    int port = io.floe.common.net.FreePort.pick();
+    int port = FreePort.pick();
     Map<String, String> s = new HashMap<>();
     s.put("http.port", "0");
     s.put("auth.disabled", "true");
@@ -163,9 +166,8 @@ class FlushIntegrationTest {
     s.put("catalog.uri", "http://127.0.0.1:" + port);
     s.put("catalog.startup-timeout-seconds", "2");
     long start = System.nanoTime();
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> Node.start(NodeConfig.load(Settings.of(s))))
-        .isInstanceOf(io.floe.catalog.connect.CatalogUnavailableException.class)
+    Assertions.assertThatThrownBy(() -> Node.start(NodeConfig.load(Settings.of(s))))
+        .isInstanceOf(CatalogUnavailableException.class)
         .hasMessageContaining("catalog not reachable within 2 s (catalog.startup-timeout-seconds)");
     assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.SECONDS.toNanos(2));
   }

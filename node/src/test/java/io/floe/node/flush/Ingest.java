@@ -5,13 +5,17 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 
 /** Test helper: sends uniquely tagged NDJSON batches and remembers what was acknowledged. */
 final class Ingest {
   private final HttpClient http = HttpClient.newHttpClient();
-  final Map<Long, String> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+  final Map<Long, String> acknowledged = new ConcurrentHashMap<>();
 
   /**
    * Sends {@code count} events tagged {@code tag-i}; returns the response (200 ones are recorded).
@@ -50,7 +54,7 @@ final class Ingest {
 
   /** POST /v1/flush until it answers 200 or a minute has passed; returns the last answer. */
   HttpResponse<String> flushUntilCommitted(int port) throws Exception {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     HttpResponse<String> flushed = post(port, "/v1/flush");
     while (flushed.statusCode() != 200 && System.nanoTime() < deadline) {
       Thread.sleep(200);
@@ -70,16 +74,16 @@ final class Ingest {
    * twice.
    */
   static void assertExactly(List<TableEnv.Row> rows, int partition, Map<Long, String> expected) {
-    Map<Long, String> seen = new java.util.HashMap<>();
+    Map<Long, String> seen = new HashMap<>();
     for (TableEnv.Row row : rows) {
       if (row.partitionId() != partition) {
         continue;
       }
       String previous = seen.put(row.sequence(), row.payload());
-      org.assertj.core.api.Assertions.assertThat(previous)
+      Assertions.assertThat(previous)
           .as("sequence %d of partition %d is in the table twice", row.sequence(), partition)
           .isNull();
     }
-    org.assertj.core.api.Assertions.assertThat(seen).isEqualTo(expected);
+    Assertions.assertThat(seen).isEqualTo(expected);
   }
 }

@@ -17,7 +17,10 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,7 +46,7 @@ class TypedColumnsTest {
   void everyTypeIsFilledFromNdjsonJsonAndMessagePack() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = node(env)) {
-      Map<String, String> columns = new java.util.LinkedHashMap<>();
+      Map<String, String> columns = new LinkedHashMap<>();
       columns.put("user_id", "long:user.id");
       columns.put("amount", "decimal(10,2):order.amount");
       columns.put("tags", "list<string>:tags");
@@ -92,7 +95,7 @@ class TypedColumnsTest {
         Record r = byUser.get(user);
         assertThat(r.getField("amount")).isEqualTo(new BigDecimal("12.50"));
         assertThat(r.getField("tags")).isEqualTo(List.of("x", "y\n"));
-        assertThat(r.getField("scores")).isEqualTo(java.util.Arrays.asList(1L, null, 3L));
+        assertThat(r.getField("scores")).isEqualTo(Arrays.asList(1L, null, 3L));
         assertThat(((OffsetDateTime) r.getField("seen_at")).toInstant())
             .isEqualTo(OffsetDateTime.parse("2026-12-03T10:15:30.123456+01:00").toInstant());
         assertThat(r.getField("local_at")).isEqualTo(LocalDateTime.parse("2026-12-03T10:15:30"));
@@ -347,7 +350,7 @@ class TypedColumnsTest {
   }
 
   private static List<Record> records(Table table) throws Exception {
-    List<Record> out = new java.util.ArrayList<>();
+    List<Record> out = new ArrayList<>();
     try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
       rows.forEach(r -> out.add(r.copy()));
     }

@@ -6,10 +6,14 @@ import io.floe.common.auth.TokenStore;
 import io.floe.node.Node;
 import io.floe.node.testing.BufferOnlyNode;
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -95,9 +99,9 @@ class NodeAuthTest {
 
   /** The status line of a raw HTTP/1.1 request with these extra header lines. */
   private String rawPost(String path, String headers, String body) throws Exception {
-    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+    try (Socket socket = new Socket("127.0.0.1", node.port())) {
       socket.setSoTimeout(10_000);
-      byte[] payload = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] payload = body.getBytes(StandardCharsets.UTF_8);
       String head =
           "POST "
               + path
@@ -106,13 +110,12 @@ class NodeAuthTest {
               + "\r\nConnection: close\r\n"
               + headers
               + "\r\n";
-      socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
       socket.getOutputStream().write(payload);
       socket.getOutputStream().flush();
-      java.io.BufferedReader in =
-          new java.io.BufferedReader(
-              new java.io.InputStreamReader(
-                  socket.getInputStream(), java.nio.charset.StandardCharsets.ISO_8859_1));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
       String line = in.readLine();
       return line == null ? "closed" : line;
     }

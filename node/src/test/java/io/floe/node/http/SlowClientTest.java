@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,7 +139,6 @@ class SlowClientTest {
     idle.setSoTimeout(10_000);
     long start = System.nanoTime();
     assertThat(idle.getInputStream().read()).isEqualTo(-1);
-    assertThat(System.nanoTime() - start)
-        .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(5));
+    assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(5));
   }
 }

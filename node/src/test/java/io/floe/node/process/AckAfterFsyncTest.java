@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.common.net.FreePort;
 import io.floe.node.NodeMain;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -44,7 +46,7 @@ class AckAfterFsyncTest {
     pb.environment().keySet().removeIf(k -> k.startsWith("FLOE_"));
     pb.environment()
         .putAll(
-            java.util.Map.of(
+            Map.of(
                 "FLOE_HTTP_PORT",
                 Integer.toString(port),
                 "FLOE_HTTP_HOST",
@@ -82,7 +84,7 @@ class AckAfterFsyncTest {
               == 200) {
             break;
           }
-        } catch (java.io.IOException notYet) {
+        } catch (IOException notYet) {
           // still starting
         }
         assertThat(node.isAlive() && System.nanoTime() < deadline).as("node starts").isTrue();
@@ -162,7 +164,7 @@ class AckAfterFsyncTest {
     boolean strace;
     try {
       strace = new ProcessBuilder("strace", "-V").start().waitFor() == 0;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       strace = false;
     }
     if (!strace) {

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -182,7 +183,7 @@ class NodeCrashDurabilityTest {
     NodeProcess p =
         NodeProcess.launch(
             Map.of("FLOE_HTTP_PORT", "80800", "FLOE_BUFFER_DIR", tmp.toString()), log);
-    assertThat(p.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(p.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.process.exitValue()).isEqualTo(2);
     List<String> lines = Files.readAllLines(log);
     assertThat(lines).hasSize(1);

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -101,7 +102,7 @@ public final class NodeProcess implements AutoCloseable {
   public void awaitLog(String text) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      if (java.nio.file.Files.exists(log) && java.nio.file.Files.readString(log).contains(text)) {
+      if (Files.exists(log) && Files.readString(log).contains(text)) {
         return;
       }
       if (!process.isAlive()) {

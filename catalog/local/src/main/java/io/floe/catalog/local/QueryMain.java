@@ -3,6 +3,7 @@ package io.floe.catalog.local;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.iceberg.FileScanTask;
@@ -44,7 +45,7 @@ public final class QueryMain {
       }
     }
     Map<String, String> props =
-        new java.util.HashMap<>(
+        new HashMap<>(
             Map.of(
                 "type",
                 "rest",

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.Snapshot;
@@ -285,8 +286,7 @@ public final class TableMaintenance implements AutoCloseable {
           }
         }
       }
-      String metadata =
-          ((org.apache.iceberg.HasTableOperations) t).operations().current().metadataFileLocation();
+      String metadata = ((HasTableOperations) t).operations().current().metadataFileLocation();
       long metadataBytes = metadata == null ? 0 : t.io().newInputFile(metadata).getLength();
       metrics.table(size(t.snapshots()), files, small, metadataBytes);
     } catch (Exception e) {

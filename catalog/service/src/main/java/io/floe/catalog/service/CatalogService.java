@@ -17,6 +17,7 @@ import io.vertx.ext.web.Router;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -114,7 +115,7 @@ public final class CatalogService implements AutoCloseable {
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       if (config.tls() != null) {
-        config.tls().watch(vertx, () -> java.util.List.of(server));
+        config.tls().watch(vertx, () -> List.of(server));
       }
       LOG.info(
           "catalog service listening on {}:{} over {} (warehouse {})",

@@ -5,6 +5,7 @@ import io.floe.catalog.columns.ColumnMappingException;
 import io.floe.catalog.columns.ColumnMappings;
 import io.floe.common.auth.Principal;
 import io.floe.common.http.JsonResponses;
+import io.vertx.core.Handler;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.iceberg.Table;
@@ -102,7 +104,7 @@ final class ColumnRoutes {
                       .setStatusCode(
                           result.outcome() == ColumnMappings.Outcome.CREATED ? 201 : 200);
                   return new JsonObject()
-                      .put("outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT))
+                      .put("outcome", result.outcome().name().toLowerCase(Locale.ROOT))
                       .put("column", json(result.mapping()));
                 }));
     router
@@ -217,7 +219,7 @@ final class ColumnRoutes {
         m.onMismatch().text());
   }
 
-  private static io.vertx.core.Handler<RoutingContext> blocking(ColumnCall call) {
+  private static Handler<RoutingContext> blocking(ColumnCall call) {
     return ctx ->
         ctx.vertx()
             .executeBlocking((Callable<JsonObject>) () -> call.apply(ctx), false)

@@ -5,6 +5,8 @@ import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -78,8 +80,8 @@ final class ColumnSuggester {
                   : table.newScan().filter(Expressions.equal("stream", stream)))
               .planFiles()) {
         tasks.forEach(files::add);
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
       files.sort(
           Comparator.comparingLong((FileScanTask t) -> t.file().dataSequenceNumber()).reversed());
@@ -100,8 +102,8 @@ final class ColumnSuggester {
               break;
             }
           }
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
         if (events >= sample) {
           break;

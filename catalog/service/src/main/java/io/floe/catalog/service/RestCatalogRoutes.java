@@ -5,15 +5,21 @@ import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.floe.common.auth.Principal;
 import io.floe.common.http.JsonResponses;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -30,6 +36,8 @@ import org.apache.iceberg.rest.requests.UpdateNamespacePropertiesRequest;
 import org.apache.iceberg.rest.requests.UpdateTableRequest;
 import org.apache.iceberg.rest.responses.ConfigResponse;
 import org.apache.iceberg.rest.responses.LoadTableResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Iceberg REST catalog API (what Spark's, Trino's and PyIceberg's REST clients call), mapped
@@ -56,7 +64,7 @@ final class RestCatalogRoutes {
           Endpoint.V1_REGISTER_TABLE,
           Endpoint.V1_REPORT_METRICS);
 
-  private static final org.slf4j.Logger AUDIT = org.slf4j.LoggerFactory.getLogger("floe.audit");
+  private static final Logger AUDIT = LoggerFactory.getLogger("floe.audit");
 
   /** The REST spec's header by which a client asks for storage credentials with a table. */
   static final String ACCESS_DELEGATION = "X-Iceberg-Access-Delegation";
@@ -82,10 +90,10 @@ final class RestCatalogRoutes {
   }
 
   static Map<String, String> withoutCredentials(Map<String, String> config) {
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> out = new TreeMap<>();
     config.forEach(
         (k, v) -> {
-          String key = k.toLowerCase(java.util.Locale.ROOT);
+          String key = k.toLowerCase(Locale.ROOT);
           if (!key.contains("secret")
               && !key.contains("access-key-id")
               && !key.contains("session-token")
@@ -117,7 +125,7 @@ final class RestCatalogRoutes {
                     ctx,
                     200,
                     ConfigResponse.builder()
-                        .withDefaults(new java.util.HashMap<>(publicConfig))
+                        .withDefaults(new HashMap<>(publicConfig))
                         .withDefault(RESTCatalogProperties.NAMESPACE_SEPARATOR, "%1F")
                         .withEndpoints(ENDPOINTS)
                         .build()));
@@ -244,7 +252,7 @@ final class RestCatalogRoutes {
                   LoadTableResponse r =
                       CatalogHandlers.updateTable(
                           catalog, table(ctx), read(ctx, UpdateTableRequest.class));
-                  org.apache.iceberg.Snapshot current = r.tableMetadata().currentSnapshot();
+                  Snapshot current = r.tableMetadata().currentSnapshot();
                   audit(
                       ctx,
                       "commit",
@@ -292,13 +300,13 @@ final class RestCatalogRoutes {
     return LoadTableResponse.builder()
         .withTableMetadata(r.tableMetadata())
         .addAllConfig(r.config())
-        .addAllConfig(new java.util.HashMap<>(vend ? clientConfig : publicConfig))
+        .addAllConfig(new HashMap<>(vend ? clientConfig : publicConfig))
         .build();
   }
 
   /** One line per change to the catalog: who, what, which table, which snapshot. */
   private static void audit(RoutingContext ctx, String action, String target, Long snapshot) {
-    io.floe.common.auth.Principal p = ctx.get(CatalogAccess.PRINCIPAL);
+    Principal p = ctx.get(CatalogAccess.PRINCIPAL);
     AUDIT.info(
         "audit principal={} action={} target={} snapshot={}",
         p == null ? "?" : p.name(),
@@ -335,7 +343,7 @@ final class RestCatalogRoutes {
     }
   }
 
-  private <T> T read(RoutingContext ctx, Class<T> type) throws java.io.IOException {
+  private <T> T read(RoutingContext ctx, Class<T> type) throws IOException {
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
       throw new IllegalArgumentException("request body is missing");

@@ -1,5 +1,6 @@
 package io.floe.catalog.service;
 
+import com.fasterxml.jackson.core.JacksonException;
 import io.floe.common.auth.AuthException;
 import io.floe.common.http.JsonResponses;
 import io.floe.common.http.Refusals;
@@ -41,7 +42,7 @@ final class RestErrors {
     if (e instanceof ValidationException
         || e instanceof BadRequestException
         || e instanceof IllegalArgumentException
-        || e instanceof com.fasterxml.jackson.core.JacksonException) {
+        || e instanceof JacksonException) {
       return 400;
     }
     if (e instanceof NotAuthorizedException) {

@@ -14,6 +14,7 @@ import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.auth.TokenStore;
+import io.floe.common.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +47,7 @@ class CatalogAuthTest {
     return CatalogConnector.open(
         "c-" + token,
         CatalogConnector.properties(
-            io.floe.common.config.Settings.of(Map.of("catalog.uri", uri, "catalog.token", token))));
+            Settings.of(Map.of("catalog.uri", uri, "catalog.token", token))));
   }
 
   private HttpResponse<String> send(String method, String url, String token) throws Exception {

@@ -8,12 +8,14 @@ import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.auth.TokenStore;
+import io.floe.common.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -49,7 +51,7 @@ class CatalogMaintenanceTest {
                 TokenStore.line("nodes", "catalog:commit", "t-commit"),
                 TokenStore.line("prometheus", "read", "t-read")));
     try (LocalS3 s3 = LocalS3.start(tmp.resolve("s3"), 0, "floe")) {
-      Map<String, String> fileIo = new java.util.HashMap<>(s3.fileIoProperties());
+      Map<String, String> fileIo = new HashMap<>(s3.fileIoProperties());
       fileIo.put("warehouse", "s3://floe/warehouse");
       Map<String, String> env =
           Map.of(
@@ -68,7 +70,7 @@ class CatalogMaintenanceTest {
             CatalogConnector.open(
                 "nodes",
                 CatalogConnector.properties(
-                    io.floe.common.config.Settings.of(
+                    Settings.of(
                         Map.of(
                             "catalog.uri",
                             "http://127.0.0.1:" + a.port(),

@@ -10,6 +10,7 @@ import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.config.Settings;
 import io.floe.common.testing.Certificates;
 import io.floe.common.testing.Certificates.Pem;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -77,7 +78,7 @@ class CatalogServiceTlsTest {
         assertThat(EventsTable.ensure(node, TableSettings.defaults()).schema().findField("payload"))
             .isNotNull();
       } finally {
-        ((java.io.Closeable) node).close();
+        ((Closeable) node).close();
       }
       // ... and one that is not told refuses the self-signed certificate
       assertThatThrownBy(

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.util.JsonUtil;
@@ -111,8 +112,7 @@ public record ColumnMapping(
   }
 
   /** Reads a stored mapping; {@code type} comes from the schema column with its field id. */
-  static ColumnMapping fromProperty(
-      String name, String value, java.util.function.IntFunction<Type> typeOf) {
+  static ColumnMapping fromProperty(String name, String value, IntFunction<Type> typeOf) {
     JsonNode o;
     try {
       o = JsonUtil.mapper().readTree(value);

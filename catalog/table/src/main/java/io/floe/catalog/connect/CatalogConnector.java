@@ -2,6 +2,8 @@ package io.floe.catalog.connect;
 
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -89,7 +91,7 @@ public final class CatalogConnector {
 
   private static boolean causedByIo(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException) {
+      if (t instanceof IOException || t instanceof UncheckedIOException) {
         return true;
       }
     }

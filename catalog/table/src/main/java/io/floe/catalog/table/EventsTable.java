@@ -1,8 +1,10 @@
 package io.floe.catalog.table;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.SortOrder;
@@ -29,8 +31,7 @@ public final class EventsTable {
   public static final int PAYLOAD_ID = 7;
 
   /** Stream names as DESIGN.md fixes them. */
-  public static final java.util.regex.Pattern STREAM_NAME =
-      java.util.regex.Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
+  public static final Pattern STREAM_NAME = Pattern.compile("^[a-z][a-z0-9_-]{0,127}$");
 
   /** What {@link #STREAM_NAME} allows, for refusals. */
   public static final String STREAM_NAME_RULE =
@@ -38,7 +39,7 @@ public final class EventsTable {
 
   public static final Schema SCHEMA =
       new Schema(
-          java.util.List.of(
+          List.of(
               Types.NestedField.required(STREAM_ID, "stream", Types.StringType.get()),
               Types.NestedField.required(PARTITION_ID_ID, "partition_id", Types.IntegerType.get()),
               Types.NestedField.required(SEQUENCE_ID, "sequence", Types.LongType.get()),
@@ -56,8 +57,8 @@ public final class EventsTable {
    * The position of the column with {@code fieldId} in a record of {@code schema} (found by id, so
    * it holds after columns are added).
    */
-  public static int position(org.apache.iceberg.Schema schema, int fieldId) {
-    java.util.List<Types.NestedField> columns = schema.columns();
+  public static int position(Schema schema, int fieldId) {
+    List<Types.NestedField> columns = schema.columns();
     for (int i = 0; i < columns.size(); i++) {
       if (columns.get(i).fieldId() == fieldId) {
         return i;
