@@ -1,5 +1,6 @@
 package io.floe.node.flush;
 
+import io.floe.catalog.commit.CommitFilesMissingException;
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
@@ -105,7 +106,11 @@ public final class Flusher implements AutoCloseable {
     this.concurrency = new UploadConcurrency(config.memoryBudget(), config.maxConcurrency());
     this.writer = new TableFileWriter(claim.partitionId(), writerPool, concurrency);
     metrics.watchFlush(
-        () -> lagMillis / 1000.0, concurrency::permits, protocol::attempts, protocol::retries);
+        () -> lagMillis / 1000.0,
+        concurrency::permits,
+        protocol::attempts,
+        protocol::retries,
+        protocol::filesMissing);
     this.thread = new Thread(this::run, "floe-flusher");
     thread.setDaemon(true);
     thread.start();
@@ -170,7 +175,8 @@ public final class Flusher implements AutoCloseable {
         onDeath.accept(e);
         return;
       } catch (Exception e) {
-        outcomeUnknown = true;
+        // files missing: the table says committed, but it cannot be read; keep the range
+        outcomeUnknown = !(e instanceof CommitFilesMissingException);
         long backoff = retry.nextDelayMillis();
         int failures = retry.failures();
         consecutiveFailures = failures;

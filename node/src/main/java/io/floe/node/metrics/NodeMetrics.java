@@ -265,7 +265,8 @@ public final class NodeMetrics {
       DoubleSupplier lagSeconds,
       IntSupplier uploadConcurrency,
       LongSupplier commitAttempts,
-      LongSupplier commitRetries) {
+      LongSupplier commitRetries,
+      LongSupplier commitFilesMissing) {
     gauge(
         "floe_flush_lag_seconds",
         "Age of the oldest event not yet committed to the table",
@@ -283,6 +284,11 @@ public final class NodeMetrics {
         "Commit attempts beyond one per commit: conflicts with other nodes"
             + " committing to the table at the same time, and failed attempts",
         commitRetries::getAsLong);
+    counter(
+        "floe_commit_files_missing",
+        "Commits found landed with their manifest list or manifests deleted: the table needs"
+            + " repair, and the node keeps the range",
+        commitFilesMissing::getAsLong);
   }
 
   private void gauge(String name, String help, DoubleSupplier value) {

@@ -39,6 +39,10 @@ class LostCommitAnswerTest {
     private final HttpClient upstream;
     private final HttpServer server;
     final AtomicInteger loseCommitAnswers = new AtomicInteger();
+
+    /** Commits to forward, then answer 409 as if the catalog had refused them. */
+    final AtomicInteger refuseAppliedCommits = new AtomicInteger();
+
     private final AtomicInteger failReads = new AtomicInteger();
     final AtomicInteger commitsApplied = new AtomicInteger();
 
@@ -93,6 +97,13 @@ class LostCommitAnswerTest {
                   serviceFailure(req);
                   return;
                 }
+                if (commit
+                    && ar.result().status() == 200
+                    && refuseAppliedCommits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                  commitsApplied.incrementAndGet();
+                  refused(req);
+                  return;
+                }
                 req.response()
                     .setStatusCode(ar.result().status())
                     .putHeader("Content-Type", "application/json")
@@ -112,6 +123,22 @@ class LostCommitAnswerTest {
                           .put("message", "injected: answer lost")
                           .put("type", "ServiceFailureException")
                           .put("code", 500))
+                  .encode());
+    }
+
+    /** What the service answers when a JDBC rerun of an applied update matches no row. */
+    private static void refused(HttpServerRequest req) {
+      req.response()
+          .setStatusCode(409)
+          .putHeader("Content-Type", "application/json")
+          .end(
+              new JsonObject()
+                  .put(
+                      "error",
+                      new JsonObject()
+                          .put("message", "injected: Requirement failed: branch main has changed")
+                          .put("type", "CommitFailedException")
+                          .put("code", 409))
                   .encode());
     }
 
@@ -151,6 +178,49 @@ class LostCommitAnswerTest {
         assertThat(ingest.get(node.port(), "/health/ready").statusCode())
             .as("not fenced")
             .isEqualTo(200);
+        Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
+      }
+    }
+  }
+
+  /**
+   * The catalog applies a flush's commit but answers 409, as the service does when PostgreSQL
+   * commits the update, the connection drops and the pool's rerun matches no row. Iceberg treats a
+   * 409 as a failure whose files it may delete; the snapshot that landed must keep its manifests,
+   * the table stay readable with every acknowledged event once, and the next flush commit.
+   */
+  @Test
+  void aCommitAnsweredConflictAfterItWasAppliedKeepsItsFilesAndLandsOnce() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
+      Map<String, String> s = env.nodeSettings(2);
+      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
+      s.put("columns.refresh-seconds", "3600");
+      try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+        Ingest ingest = new Ingest();
+        for (int i = 0; i < 5; i++) {
+          assertThat(ingest.send(node.port(), "refused", "first-" + i, 20).statusCode())
+              .isEqualTo(200);
+        }
+        proxy.refuseAppliedCommits.set(1);
+        HttpResponse<String> first = ingest.flushUntilCommitted(node.port());
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(proxy.commitsApplied).as("the catalog applied the commit").hasValue(1);
+        assertThat(env.missingFiles()).as("files of the current snapshot that are gone").isEmpty();
+        Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
+
+        for (int i = 0; i < 5; i++) {
+          assertThat(ingest.send(node.port(), "refused", "second-" + i, 20).statusCode())
+              .isEqualTo(200);
+        }
+        long hwm = node.buffer().highWaterMark();
+        HttpResponse<String> next = ingest.flushUntilCommitted(node.port());
+        assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+        assertThat(new JsonObject(next.body()).getLong("committed_sequence")).isEqualTo(hwm);
+        assertThat(ingest.get(node.port(), "/health/ready").statusCode())
+            .as("not fenced")
+            .isEqualTo(200);
+        assertThat(env.missingFiles()).isEmpty();
         Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
       }
     }

@@ -13,11 +13,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
 
 /**
  * What a flushing node needs, all real and in-process: an S3-compatible server on a local directory
@@ -86,6 +91,38 @@ final class TableEnv implements AutoCloseable {
   Table table() {
     Catalog client = CatalogConnector.open("reader", CatalogConnector.rest(catalogUri()));
     return client.loadTable(EventsTable.identifier(TableSettings.defaults()));
+  }
+
+  /**
+   * The files the current snapshot needs that do not exist: its manifest list, its manifests and
+   * their data files. A table that misses any cannot be scanned or appended to.
+   */
+  List<String> missingFiles() throws Exception {
+    Table t = table();
+    Snapshot current = t.currentSnapshot();
+    List<String> missing = new ArrayList<>();
+    if (current == null) {
+      return missing;
+    }
+    FileIO io = t.io();
+    if (!io.newInputFile(current.manifestListLocation()).exists()) {
+      missing.add(current.manifestListLocation());
+      return missing;
+    }
+    for (ManifestFile manifest : current.allManifests(io)) {
+      if (!io.newInputFile(manifest.path()).exists()) {
+        missing.add(manifest.path());
+        continue;
+      }
+      try (CloseableIterable<DataFile> files = ManifestFiles.read(manifest, io, t.specs())) {
+        for (DataFile f : files) {
+          if (!io.newInputFile(f.location()).exists()) {
+            missing.add(f.location());
+          }
+        }
+      }
+    }
+    return missing;
   }
 
   /** One table row, as read back through the REST catalog and S3. */

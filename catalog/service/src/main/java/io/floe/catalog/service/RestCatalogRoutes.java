@@ -70,6 +70,10 @@ final class RestCatalogRoutes {
   static final String ACCESS_DELEGATION = "X-Iceberg-Access-Delegation";
 
   private final Catalog catalog;
+
+  /** The catalog for table commits: a failed commit is read back before it is answered. */
+  private final Catalog commits;
+
   private final SupportsNamespaces namespaces;
 
   /** Storage settings without credentials: what /v1/config gives everyone it lets in. */
@@ -83,6 +87,7 @@ final class RestCatalogRoutes {
 
   RestCatalogRoutes(Catalog catalog, Map<String, String> clientConfig, CatalogAccess access) {
     this.catalog = catalog;
+    this.commits = new CommitOutcomeCatalog(catalog);
     this.namespaces = (SupportsNamespaces) catalog;
     this.clientConfig = clientConfig;
     this.publicConfig = withoutCredentials(clientConfig);
@@ -251,7 +256,7 @@ final class RestCatalogRoutes {
                 ctx -> {
                   LoadTableResponse r =
                       CatalogHandlers.updateTable(
-                          catalog, table(ctx), read(ctx, UpdateTableRequest.class));
+                          commits, table(ctx), read(ctx, UpdateTableRequest.class));
                   Snapshot current = r.tableMetadata().currentSnapshot();
                   audit(
                       ctx,

@@ -7,14 +7,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotAncestryValidator;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
+import org.apache.iceberg.Transactions;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.util.SnapshotUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How a node commits its partition's events to the shared table, exactly once.
@@ -29,20 +33,37 @@ import org.apache.iceberg.util.SnapshotUtil;
  *
  * <p>A claim is itself a (file-less) snapshot that raises the epoch; since it changes the main
  * branch, any commit prepared against the older state conflicts and is re-validated.
+ *
+ * <p>A commit the catalog refuses although it applied it (a 409 after the update went through) is
+ * recognised as landed before Iceberg can delete its manifests ({@link RefusalCheckingOperations}).
+ * When a range is found committed by an attempt whose answer said otherwise, the files of the
+ * snapshot that committed it are checked before the commit is reported done: if they are gone, the
+ * commit fails with {@link CommitFilesMissingException} and the caller keeps the range.
  */
 public final class CommitProtocol {
+  private static final Logger LOG = LoggerFactory.getLogger(CommitProtocol.class);
   private static final int CLAIM_ATTEMPTS = 10;
   private final Table table;
+
+  /** The table's operations, through which every transaction of this protocol commits. */
+  private final RefusalCheckingOperations ops;
+
   private final int partition;
   private final String owner;
   private final AtomicLong attempts = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong filesMissing = new AtomicLong();
 
   /** The snapshot of this process's last commit, or -1. */
   private volatile long lastSnapshotId = -1;
 
   public CommitProtocol(Table table, int partition, String owner) {
+    if (!(table instanceof BaseTable base)) {
+      throw new IllegalArgumentException(
+          "the commit protocol needs a catalog table (BaseTable), not " + table.getClass());
+    }
     this.table = table;
+    this.ops = new RefusalCheckingOperations(base.operations());
     this.partition = partition;
     this.owner = owner;
   }
@@ -80,7 +101,7 @@ public final class CommitProtocol {
     table.refresh();
     PartitionState state = PartitionState.of(table, partition);
     long epoch = state.epoch() + 1;
-    Transaction tx = table.newTransaction();
+    Transaction tx = newTransaction();
     tx.newFastAppend()
         .set(PartitionState.epochKey(partition), Long.toString(epoch))
         .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
@@ -118,9 +139,7 @@ public final class CommitProtocol {
     if (before.committedSequence() == through && through > after) {
       // an earlier attempt at this very range landed but its answer was lost: under our epoch
       // nobody else commits this partition, so the range is ours and committed
-      commits.incrementAndGet();
-      lastSnapshotId = snapshotCommitting(through);
-      return through;
+      return landed(after, through);
     }
     if (before.committedSequence() != after) {
       throw new FencedException(
@@ -132,7 +151,7 @@ public final class CommitProtocol {
               + after
               + ": another process committed it");
     }
-    Transaction tx = table.newTransaction();
+    Transaction tx = newTransaction();
     AppendFiles append = tx.newFastAppend();
     files.forEach(append::appendFile);
     summary.forEach(append::set);
@@ -158,9 +177,7 @@ public final class CommitProtocol {
       }
       if (now.committedSequence() == through) {
         // Iceberg retried after a lost answer and found its own first attempt applied
-        commits.incrementAndGet();
-        lastSnapshotId = snapshotCommitting(through);
-        return through;
+        return landed(after, through);
       }
       throw new FencedException(
           "partition "
@@ -176,15 +193,53 @@ public final class CommitProtocol {
       table.refresh();
       PartitionState now = PartitionState.of(table, partition);
       if (now.epoch() == claim.epoch() && now.committedSequence() == through) {
-        commits.incrementAndGet();
-        lastSnapshotId = snapshotCommitting(through);
-        return through;
+        return landed(after, through);
       }
       throw e;
     }
     commits.incrementAndGet();
     lastSnapshotId = snapshotCommitting(through);
     return through;
+  }
+
+  /**
+   * Reports {@code (after, through]} committed by an attempt whose answer said otherwise, once the
+   * files of the snapshot that committed it are known to exist: a refused or failed attempt may
+   * have had them deleted by Iceberg's clean-up.
+   *
+   * @throws CommitFilesMissingException when they are gone
+   */
+  private long landed(long after, long through) {
+    long snapshotId = snapshotCommitting(through);
+    List<String> missing =
+        snapshotId < 0 ? List.of() : SnapshotFiles.missing(table.io(), table.snapshot(snapshotId));
+    if (!missing.isEmpty()) {
+      filesMissing.incrementAndGet();
+      String problem =
+          "partition "
+              + partition
+              + ": snapshot "
+              + snapshotId
+              + " committed sequences "
+              + (after + 1)
+              + ".."
+              + through
+              + ", but its files are gone: "
+              + missing;
+      LOG.error(
+          "{}; the table cannot be scanned or appended to until it is repaired, and this process "
+              + "keeps the range",
+          problem);
+      throw new CommitFilesMissingException(problem);
+    }
+    commits.incrementAndGet();
+    lastSnapshotId = snapshotId;
+    return through;
+  }
+
+  /** A transaction over the table whose refusals are checked before Iceberg cleans up. */
+  private Transaction newTransaction() {
+    return Transactions.newTransaction(table.name(), ops, ((BaseTable) table).reporter());
   }
 
   /** The snapshot of this process's last successful commit, or -1 before the first. */
@@ -276,6 +331,14 @@ public final class CommitProtocol {
   /** Successful commits. */
   public long commits() {
     return commits.get();
+  }
+
+  /**
+   * Commits found landed with their manifest list or manifests deleted: each needs an operator (the
+   * table cannot be scanned until it is repaired).
+   */
+  public long filesMissing() {
+    return filesMissing.get();
   }
 
   public Table table() {

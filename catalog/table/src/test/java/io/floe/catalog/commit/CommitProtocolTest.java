@@ -9,12 +9,24 @@ import io.floe.catalog.table.TableSettings;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.inmemory.InMemoryCatalog;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.LocationProvider;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -128,5 +140,124 @@ class CommitProtocolTest {
     p1.commit(c1, 5, 9, List.of(file(table(), 4)), Map.of());
     assertThat(p1.committedSequence()).isEqualTo(9);
     assertThat(p2.committedSequence()).isEqualTo(7);
+  }
+
+  /** A catalog that applies the next {@code refusals} commits, then answers that they failed. */
+  private static final class AppliedThenRefused implements TableOperations {
+    private final TableOperations ops;
+    final AtomicInteger refusals = new AtomicInteger();
+
+    AppliedThenRefused(TableOperations ops) {
+      this.ops = ops;
+    }
+
+    @Override
+    public void commit(TableMetadata base, TableMetadata metadata) {
+      ops.commit(base, metadata);
+      if (refusals.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new CommitFailedException("injected: applied, then refused");
+      }
+    }
+
+    @Override
+    public TableMetadata current() {
+      return ops.current();
+    }
+
+    @Override
+    public TableMetadata refresh() {
+      return ops.refresh();
+    }
+
+    @Override
+    public FileIO io() {
+      return ops.io();
+    }
+
+    @Override
+    public String metadataFileLocation(String fileName) {
+      return ops.metadataFileLocation(fileName);
+    }
+
+    @Override
+    public LocationProvider locationProvider() {
+      return ops.locationProvider();
+    }
+
+    @Override
+    public TableOperations temp(TableMetadata uncommittedMetadata) {
+      return ops.temp(uncommittedMetadata);
+    }
+  }
+
+  /** The current snapshot's manifest list and manifests that do not exist. */
+  private static List<String> missingFiles(Table t) {
+    Snapshot current = t.currentSnapshot();
+    if (!exists(t, current.manifestListLocation())) {
+      return List.of(current.manifestListLocation());
+    }
+    return current.allManifests(t.io()).stream()
+        .map(ManifestFile::path)
+        .filter(path -> !exists(t, path))
+        .toList();
+  }
+
+  private static boolean exists(Table t, String path) {
+    try {
+      return t.io().newInputFile(path).exists();
+    } catch (NotFoundException e) {
+      return false;
+    }
+  }
+
+  private static long filesInScan(Table t) throws Exception {
+    long n = 0;
+    try (CloseableIterable<FileScanTask> tasks = t.newScan().planFiles()) {
+      for (FileScanTask ignored : tasks) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void aCommitRefusedAfterItWasAppliedLandsOnceWithItsFiles() throws Exception {
+    EventsTable.ensure(catalog, settings);
+    BaseTable loaded = (BaseTable) table();
+    AppliedThenRefused refusing = new AppliedThenRefused(loaded.operations());
+    Table t = new BaseTable(refusing, loaded.name());
+    CommitProtocol p = new CommitProtocol(t, 4, "node-a");
+
+    refusing.refusals.set(1);
+    PartitionClaim claim = p.claim();
+    assertThat(claim.epoch()).as("one claim, not a second on top of the first").isEqualTo(1);
+    assertThat(missingFiles(table())).isEmpty();
+
+    assertThat(p.commit(claim, 0, 100, List.of(file(t, 100)), Map.of())).isEqualTo(100);
+    refusing.refusals.set(1);
+    assertThat(p.commit(claim, 100, 250, List.of(file(t, 150)), Map.of())).isEqualTo(250);
+    assertThat(p.lastSnapshotId()).isEqualTo(table().currentSnapshot().snapshotId());
+    assertThat(missingFiles(table())).as("files of the current snapshot that are gone").isEmpty();
+    assertThat(filesInScan(table())).as("each range appended once").isEqualTo(2);
+
+    // the table goes on taking commits
+    assertThat(p.commit(claim, 250, 300, List.of(file(t, 50)), Map.of())).isEqualTo(300);
+    assertThat(filesInScan(table())).isEqualTo(3);
+    assertThat(p.filesMissing()).isZero();
+  }
+
+  @Test
+  void aRangeFoundCommittedWithItsManifestListDeletedIsNotReportedCommitted() {
+    EventsTable.ensure(catalog, settings);
+    CommitProtocol p = new CommitProtocol(table(), 5, "node-a");
+    PartitionClaim claim = p.claim();
+    p.commit(claim, 0, 100, List.of(file(table(), 100)), Map.of());
+    // what an older Iceberg clean-up after a refused, applied commit leaves behind
+    table().io().deleteFile(table().currentSnapshot().manifestListLocation());
+
+    assertThatThrownBy(() -> p.commit(claim, 0, 100, List.of(file(table(), 100)), Map.of()))
+        .isInstanceOf(CommitFilesMissingException.class)
+        .hasMessageContaining("snap-");
+    assertThat(p.filesMissing()).isEqualTo(1);
   }
 }

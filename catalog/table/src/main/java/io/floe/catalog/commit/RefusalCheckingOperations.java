@@ -1,0 +1,138 @@
+package io.floe.catalog.commit;
+
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableOperations;
+import org.apache.iceberg.encryption.EncryptionManager;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.LocationProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A table's operations, except that a refused commit is checked against the table before Iceberg
+ * acts on the refusal.
+ *
+ * <p>Iceberg takes a {@link CommitFailedException} (a 409 from a REST catalog) as proof that the
+ * attempt did not land: it retries, and when the retry is refused too (by a validator, or by
+ * running out of attempts) it deletes the manifest lists and manifests its attempts wrote. A
+ * catalog can apply an update and still answer 409, though (over PostgreSQL: the UPDATE commits,
+ * the connection drops, the pool reruns it and no row matches). Iceberg would then delete the files
+ * of the snapshot that landed, and every later scan and append of the table would fail.
+ *
+ * <p>So on a refusal this reads the table again. The attempt's new snapshots are there: it landed,
+ * and the commit succeeds. They are not: the refusal stands (Iceberg's retry and its clean-up are
+ * both safe then). The table cannot be read: the outcome is unknown, {@link
+ * CommitStateUnknownException}, after which Iceberg deletes nothing. Iceberg's REST client does the
+ * same for an unknown outcome of a snapshot-only update ({@code
+ * RESTTableOperations.reconcileOnSimpleUpdate}); this extends it to refusals and to transactions.
+ */
+final class RefusalCheckingOperations implements TableOperations {
+  private static final Logger LOG = LoggerFactory.getLogger(RefusalCheckingOperations.class);
+
+  private final TableOperations ops;
+
+  RefusalCheckingOperations(TableOperations ops) {
+    this.ops = ops;
+  }
+
+  @Override
+  public void commit(TableMetadata base, TableMetadata metadata) {
+    try {
+      ops.commit(base, metadata);
+    } catch (CommitFailedException refused) {
+      Set<Long> added = addedSnapshots(base, metadata);
+      if (added.isEmpty()) {
+        // no snapshot, so no manifests that a clean-up could take from a landed commit
+        throw refused;
+      }
+      TableMetadata now;
+      try {
+        now = ops.refresh();
+      } catch (RuntimeException e) {
+        refused.addSuppressed(e);
+        throw new CommitStateUnknownException(
+            "the catalog refused the commit of snapshot "
+                + added
+                + " and the table cannot be read to tell whether it landed",
+            refused);
+      }
+      long landed = added.stream().filter(id -> now.snapshot(id) != null).count();
+      if (landed == added.size()) {
+        LOG.warn(
+            "the catalog refused the commit of snapshot {} ({}), but the table holds it: it landed",
+            added,
+            refused.getMessage());
+        return;
+      }
+      if (landed > 0) {
+        throw new CommitStateUnknownException(
+            "the catalog refused the commit of snapshots "
+                + added
+                + " and the table holds only some of them",
+            refused);
+      }
+      throw refused;
+    }
+  }
+
+  private static Set<Long> addedSnapshots(TableMetadata base, TableMetadata metadata) {
+    Set<Long> before =
+        base == null
+            ? Set.of()
+            : base.snapshots().stream().map(Snapshot::snapshotId).collect(Collectors.toSet());
+    return metadata.snapshots().stream()
+        .map(Snapshot::snapshotId)
+        .filter(id -> !before.contains(id))
+        .collect(Collectors.toSet());
+  }
+
+  @Override
+  public TableMetadata current() {
+    return ops.current();
+  }
+
+  @Override
+  public TableMetadata refresh() {
+    return ops.refresh();
+  }
+
+  @Override
+  public FileIO io() {
+    return ops.io();
+  }
+
+  @Override
+  public EncryptionManager encryption() {
+    return ops.encryption();
+  }
+
+  @Override
+  public String metadataFileLocation(String fileName) {
+    return ops.metadataFileLocation(fileName);
+  }
+
+  @Override
+  public LocationProvider locationProvider() {
+    return ops.locationProvider();
+  }
+
+  @Override
+  public TableOperations temp(TableMetadata uncommittedMetadata) {
+    return ops.temp(uncommittedMetadata);
+  }
+
+  @Override
+  public long newSnapshotId() {
+    return ops.newSnapshotId();
+  }
+
+  @Override
+  public boolean requireStrictCleanup() {
+    return ops.requireStrictCleanup();
+  }
+}
