@@ -47,6 +47,27 @@ class NodeCrashDurabilityTest {
     return sb.toString();
   }
 
+  /**
+   * Waits until the node holds a request in flight (its reservation shows in the in-flight gauge),
+   * however slowly this machine runs.
+   */
+  private static void awaitInFlight(int port) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    HttpRequest metrics =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      String text = client.send(metrics, HttpResponse.BodyHandlers.ofString()).body();
+      if (text.lines()
+          .filter(l -> l.startsWith("floe_node_inflight_bytes "))
+          .anyMatch(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)) > 0)) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the node never showed the request in flight");
+  }
+
   private static HttpResponse<String> send(HttpClient client, int port, String body)
       throws Exception {
     return client.send(
@@ -159,7 +180,7 @@ class NodeCrashDurabilityTest {
                   + event.substring(0, 5))
               .getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      Thread.sleep(300);
+      awaitInFlight(node.port);
       node.process.destroy(); // SIGTERM while the request is in flight
       Thread.sleep(500);
       assertThat(node.process.isAlive()).as("waits for the in-flight request").isTrue();
