@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.ForwardingTableOperations;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.LocalS3;
@@ -50,12 +51,9 @@ import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.encryption.EncryptionManager;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.jdbc.UncheckedSQLException;
@@ -422,16 +420,7 @@ class TableMaintenanceTest {
     Table real = table();
     TableOperations ops = ((HasTableOperations) real).operations();
     return new BaseTable(
-        new TableOperations() {
-          @Override
-          public TableMetadata current() {
-            return ops.current();
-          }
-
-          @Override
-          public TableMetadata refresh() {
-            return ops.refresh();
-          }
+        new ForwardingTableOperations(ops) {
 
           @Override
           public void commit(TableMetadata base, TableMetadata metadata) {
@@ -457,41 +446,6 @@ class TableMaintenanceTest {
                       new SQLNonTransientConnectionException(),
                       "connection lost before the update");
             }
-          }
-
-          @Override
-          public FileIO io() {
-            return ops.io();
-          }
-
-          @Override
-          public EncryptionManager encryption() {
-            return ops.encryption();
-          }
-
-          @Override
-          public String metadataFileLocation(String fileName) {
-            return ops.metadataFileLocation(fileName);
-          }
-
-          @Override
-          public LocationProvider locationProvider() {
-            return ops.locationProvider();
-          }
-
-          @Override
-          public TableOperations temp(TableMetadata uncommittedMetadata) {
-            return ops.temp(uncommittedMetadata);
-          }
-
-          @Override
-          public long newSnapshotId() {
-            return ops.newSnapshotId();
-          }
-
-          @Override
-          public boolean requireStrictCleanup() {
-            return ops.requireStrictCleanup();
           }
         },
         real.name());

@@ -1,5 +1,6 @@
 package io.floe.catalog.service;
 
+import io.floe.catalog.commit.ForwardingTableOperations;
 import java.util.List;
 import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.Schema;
@@ -11,11 +12,8 @@ import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.encryption.EncryptionManager;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,11 +84,10 @@ final class CommitOutcomeCatalog implements Catalog {
     UNKNOWN
   }
 
-  private static final class ResolvingOperations implements TableOperations {
-    private final TableOperations ops;
+  private static final class ResolvingOperations extends ForwardingTableOperations {
 
     ResolvingOperations(TableOperations ops) {
-      this.ops = ops;
+      super(ops);
     }
 
     @Override
@@ -173,51 +170,6 @@ final class CommitOutcomeCatalog implements Catalog {
     private static boolean same(TableMetadata written, TableMetadata read) {
       return written.lastUpdatedMillis() == read.lastUpdatedMillis()
           && TableMetadataParser.toJson(written).equals(TableMetadataParser.toJson(read));
-    }
-
-    @Override
-    public TableMetadata current() {
-      return ops.current();
-    }
-
-    @Override
-    public TableMetadata refresh() {
-      return ops.refresh();
-    }
-
-    @Override
-    public FileIO io() {
-      return ops.io();
-    }
-
-    @Override
-    public EncryptionManager encryption() {
-      return ops.encryption();
-    }
-
-    @Override
-    public String metadataFileLocation(String fileName) {
-      return ops.metadataFileLocation(fileName);
-    }
-
-    @Override
-    public LocationProvider locationProvider() {
-      return ops.locationProvider();
-    }
-
-    @Override
-    public TableOperations temp(TableMetadata uncommittedMetadata) {
-      return ops.temp(uncommittedMetadata);
-    }
-
-    @Override
-    public long newSnapshotId() {
-      return ops.newSnapshotId();
-    }
-
-    @Override
-    public boolean requireStrictCleanup() {
-      return ops.requireStrictCleanup();
     }
   }
 }

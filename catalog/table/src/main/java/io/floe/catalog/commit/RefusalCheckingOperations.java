@@ -5,11 +5,8 @@ import java.util.stream.Collectors;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
-import org.apache.iceberg.encryption.EncryptionManager;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,13 +28,11 @@ import org.slf4j.LoggerFactory;
  * same for an unknown outcome of a snapshot-only update ({@code
  * RESTTableOperations.reconcileOnSimpleUpdate}); this extends it to refusals and to transactions.
  */
-final class RefusalCheckingOperations implements TableOperations {
+final class RefusalCheckingOperations extends ForwardingTableOperations {
   private static final Logger LOG = LoggerFactory.getLogger(RefusalCheckingOperations.class);
 
-  private final TableOperations ops;
-
   RefusalCheckingOperations(TableOperations ops) {
-    this.ops = ops;
+    super(ops);
   }
 
   @Override
@@ -89,50 +84,5 @@ final class RefusalCheckingOperations implements TableOperations {
         .map(Snapshot::snapshotId)
         .filter(id -> !before.contains(id))
         .collect(Collectors.toSet());
-  }
-
-  @Override
-  public TableMetadata current() {
-    return ops.current();
-  }
-
-  @Override
-  public TableMetadata refresh() {
-    return ops.refresh();
-  }
-
-  @Override
-  public FileIO io() {
-    return ops.io();
-  }
-
-  @Override
-  public EncryptionManager encryption() {
-    return ops.encryption();
-  }
-
-  @Override
-  public String metadataFileLocation(String fileName) {
-    return ops.metadataFileLocation(fileName);
-  }
-
-  @Override
-  public LocationProvider locationProvider() {
-    return ops.locationProvider();
-  }
-
-  @Override
-  public TableOperations temp(TableMetadata uncommittedMetadata) {
-    return ops.temp(uncommittedMetadata);
-  }
-
-  @Override
-  public long newSnapshotId() {
-    return ops.newSnapshotId();
-  }
-
-  @Override
-  public boolean requireStrictCleanup() {
-    return ops.requireStrictCleanup();
   }
 }

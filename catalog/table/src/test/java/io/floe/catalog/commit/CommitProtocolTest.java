@@ -25,8 +25,6 @@ import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.inmemory.InMemoryCatalog;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -143,12 +141,11 @@ class CommitProtocolTest {
   }
 
   /** A catalog that applies the next {@code refusals} commits, then answers that they failed. */
-  private static final class AppliedThenRefused implements TableOperations {
-    private final TableOperations ops;
+  private static final class AppliedThenRefused extends ForwardingTableOperations {
     final AtomicInteger refusals = new AtomicInteger();
 
     AppliedThenRefused(TableOperations ops) {
-      this.ops = ops;
+      super(ops);
     }
 
     @Override
@@ -157,36 +154,6 @@ class CommitProtocolTest {
       if (refusals.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         throw new CommitFailedException("injected: applied, then refused");
       }
-    }
-
-    @Override
-    public TableMetadata current() {
-      return ops.current();
-    }
-
-    @Override
-    public TableMetadata refresh() {
-      return ops.refresh();
-    }
-
-    @Override
-    public FileIO io() {
-      return ops.io();
-    }
-
-    @Override
-    public String metadataFileLocation(String fileName) {
-      return ops.metadataFileLocation(fileName);
-    }
-
-    @Override
-    public LocationProvider locationProvider() {
-      return ops.locationProvider();
-    }
-
-    @Override
-    public TableOperations temp(TableMetadata uncommittedMetadata) {
-      return ops.temp(uncommittedMetadata);
     }
   }
 
