@@ -52,8 +52,8 @@ public final class Router implements AutoCloseable {
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
     this.membership = new Membership(vertx, config);
     this.metrics = new RouterMetrics(membership);
-    this.quotas = new Quotas(metrics::throttled);
-    this.forwarder = new Forwarder(vertx, config, membership, metrics, quotas);
+    this.quotas = new Quotas(config.maxConcurrentPerToken(), metrics::throttled);
+    this.forwarder = new Forwarder(vertx, config, membership, metrics);
   }
 
   public static Router start(RouterConfig config) throws Exception {
@@ -133,14 +133,22 @@ public final class Router implements AutoCloseable {
     };
   }
 
-  /** The authenticated producer's quota: 429 with Retry-After when it is used up. */
-  private boolean withinQuota(HttpServerRequest req, Principal p) {
-    long wait = quotas.admit(p);
-    if (wait > 0) {
-      Refusals.send(req.response(), AuthException.overQuota(p, wait));
-      return false;
+  /**
+   * Lets the authenticated producer's request in within its quotas ({@link Quotas}), or answers 429
+   * with Retry-After and returns null. The admission ends with the response, or with the
+   * connection, whichever comes first, charged with the body bytes the router read.
+   */
+  private Quotas.Admission admit(HttpServerRequest req, Principal p) {
+    Quotas.Admission admission;
+    try {
+      admission = quotas.admit(p, FloeHttp.declaredLength(req));
+    } catch (AuthException e) {
+      Refusals.send(req.response(), e);
+      return null;
     }
-    return true;
+    req.response().endHandler(v -> admission.end(req.bytesRead()));
+    req.response().closeHandler(v -> admission.end(req.bytesRead()));
+    return admission;
   }
 
   private void handle(HttpServerRequest req) {
@@ -155,7 +163,11 @@ public final class Router implements AutoCloseable {
                       ? null
                       : AuthException.forbidden(
                           p, "may not send events to stream '" + stream + "'"));
-      if (producer == null || !withinQuota(req, producer)) {
+      if (producer == null) {
+        return;
+      }
+      Quotas.Admission admission = admit(req, producer);
+      if (admission == null) {
         return;
       }
       if (req.method() != HttpMethod.POST) {
@@ -169,7 +181,7 @@ public final class Router implements AutoCloseable {
             "router is shutting down; send to another router",
             1);
       } else {
-        forwarder.forward(req);
+        forwarder.forward(req, admission);
       }
       return;
     }

@@ -1,9 +1,11 @@
 package io.floe.router;
 
 import io.floe.common.auth.Auth;
+import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.floe.common.http.BodyRate;
 import io.floe.common.tls.ClientTrust;
 import io.floe.common.tls.ServerTls;
 import java.nio.file.Path;
@@ -29,6 +31,8 @@ import java.util.Set;
  * @param requestTimeout longest wait for a node's answer
  * @param poolWait longest wait for a free pooled connection to a node before answering 503
  * @param eventLoops Vert.x event loops
+ * @param maxConcurrentPerToken requests one producer token may have in flight ({@link Quotas})
+ * @param bodyRate the slowest a request body may come ({@link BodyRate})
  */
 public record RouterConfig(
     String host,
@@ -46,7 +50,9 @@ public record RouterConfig(
     ClientTrust nodeTrust,
     Auth auth,
     String nodeToken,
-    boolean metricsOpen) {
+    boolean metricsOpen,
+    int maxConcurrentPerToken,
+    BodyRate bodyRate) {
 
   public static final String HOST = "router.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -182,7 +188,9 @@ public record RouterConfig(
         nodeTrust(s),
         Auth.load(s, AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ)),
         nodeToken(s),
-        s.bool(METRICS_OPEN, false));
+        s.bool(METRICS_OPEN, false),
+        Quotas.maxConcurrentRequests(s),
+        BodyRate.load(s));
   }
 
   private static String nodeToken(Settings s) {
