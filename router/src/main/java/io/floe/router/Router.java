@@ -5,6 +5,7 @@ import io.floe.common.auth.Principal;
 import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.http.FloeHttp;
+import io.floe.common.http.InvalidRequests;
 import io.floe.common.http.JsonResponses;
 import io.floe.common.http.Refusals;
 import io.vertx.core.Future;
@@ -71,7 +72,12 @@ public final class Router implements AutoCloseable {
     }
     // the same options on every server: Vert.x shares the socket between them (also for port 0)
     for (int i = 0; i < config.eventLoops(); i++) {
-      HttpServer server = router.vertx.createHttpServer(options).requestHandler(router::handle);
+      HttpServer server =
+          router
+              .vertx
+              .createHttpServer(options)
+              .invalidRequestHandler(InvalidRequests::answer)
+              .requestHandler(router::handle);
       router.servers.add(
           server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
