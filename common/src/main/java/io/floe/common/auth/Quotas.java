@@ -20,8 +20,8 @@ import java.util.function.BiConsumer;
  *
  * A request's declared body (Content-Length) is charged to its bytes bucket as it is let in, so
  * parallel requests cannot all pass on the same credit; when it ends, the charge becomes the bytes
- * it actually sent (a request refused before its body was read costs nothing) and its events, if
- * stored, are charged. One large request may overdraw a bucket; the next ones wait (429 with
+ * it actually sent (a request refused before its body was read costs nothing). Its events are
+ * charged once stored. One large request may overdraw a bucket; the next ones wait (429 with
  * Retry-After) until it refills. Limits hold per process: behind M routers a producer may get up to
  * M times its rate. With {@code auth.disabled=true} every caller is the same {@link
  * Principal#ANONYMOUS}, so nothing is limited.
@@ -84,17 +84,22 @@ public final class Quotas {
 
     private final Tenant tenant;
     private final long reservedBytes;
+    private final AtomicBoolean stored = new AtomicBoolean();
     private final AtomicBoolean ended = new AtomicBoolean();
-    private volatile long events;
 
     private Admission(Tenant tenant, long reservedBytes) {
       this.tenant = tenant;
       this.reservedBytes = reservedBytes;
     }
 
-    /** The request's {@code events} were stored: they are charged when it ends. */
+    /**
+     * The request's {@code events} were stored: they are charged now, before its answer goes out,
+     * so that the producer's next request sees them. Only the first call counts.
+     */
     public void stored(long events) {
-      this.events = events;
+      if (tenant != null && stored.compareAndSet(false, true)) {
+        tenant.charge(events, 0);
+      }
     }
 
     /**
@@ -103,7 +108,7 @@ public final class Quotas {
      */
     public void end(long bytesReceived) {
       if (tenant != null && ended.compareAndSet(false, true)) {
-        tenant.end(events, bytesReceived - reservedBytes);
+        tenant.end(bytesReceived - reservedBytes);
       }
     }
   }
@@ -136,11 +141,15 @@ public final class Quotas {
       return new Admission(this, declaredBytes);
     }
 
-    synchronized void end(long events, long moreBytes) {
-      inflight--;
+    synchronized void charge(long events, long bytes) {
       if (buckets != null) {
-        buckets.charge(events, moreBytes);
+        buckets.charge(events, bytes);
       }
+    }
+
+    synchronized void end(long moreBytes) {
+      inflight--;
+      charge(0, moreBytes);
     }
   }
 

@@ -58,8 +58,8 @@ public final class ScopedAuth {
   }
 
   /**
-   * A request stored {@code events}: charged to its token's quota when it ends (not to a router: it
-   * charged its producer).
+   * A request stored {@code events}: charged to its token's quota now (not to a router: it charged
+   * its producer).
    */
   public void stored(RoutingContext ctx, long events) {
     Quotas.Admission admission = ctx.get(ADMISSION);
