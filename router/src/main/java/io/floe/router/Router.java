@@ -11,6 +11,7 @@ import io.floe.common.http.Refusals;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -46,6 +47,10 @@ public final class Router implements AutoCloseable {
   private final Forwarder forwarder;
   private final Quotas quotas;
   private final List<HttpServer> servers = new ArrayList<>();
+
+  /** The private listener of {@code router.metrics-port}, or null. */
+  private HttpServer metricsServer;
+
   private volatile boolean draining;
 
   private Router(RouterConfig config) {
@@ -84,6 +89,27 @@ public final class Router implements AutoCloseable {
     if (config.tls() != null) {
       config.tls().watch(router.vertx, () -> router.servers);
     }
+    if (config.metricsPort() >= 0) {
+      router.metricsServer =
+          router
+              .vertx
+              .createHttpServer(
+                  new HttpServerOptions()
+                      .setHost(config.metricsHost())
+                      .setPort(config.metricsPort())
+                      .setIdleTimeout(120))
+              .invalidRequestHandler(InvalidRequests::answer)
+              .requestHandler(router::handlePrivate)
+              .listen()
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      LOG.info(
+          "router metrics on {}:{} without a token ({})",
+          config.metricsHost(),
+          router.metricsPort(),
+          RouterConfig.METRICS_PORT);
+    }
     if (config.nodeTrust() != null) {
       // a node added or its certificate renewed: trusted for new connections without a restart
       config
@@ -102,6 +128,30 @@ public final class Router implements AutoCloseable {
 
   public int port() {
     return servers.get(0).actualPort();
+  }
+
+  /** The port of the private metrics listener, or -1 when there is none. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
+  /** The private metrics listener: {@code GET /metrics} without a token, nothing else. */
+  private void handlePrivate(HttpServerRequest req) {
+    if (req.path().equals("/metrics") && req.method() == HttpMethod.GET) {
+      scrape(req);
+    } else {
+      JsonResponses.error(
+          req.response(),
+          404,
+          "not_found",
+          "this listener (" + RouterConfig.METRICS_PORT + ") serves GET /metrics only");
+    }
+  }
+
+  private void scrape(HttpServerRequest req) {
+    req.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(Buffer.buffer(metrics.scrape()));
   }
 
   /**
@@ -223,9 +273,7 @@ public final class Router implements AutoCloseable {
       }
       case "/metrics" -> {
         if (config.metricsOpen() || authorize(req, needs(Scope.READ)) != null) {
-          req.response()
-              .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-              .end(io.vertx.core.buffer.Buffer.buffer(metrics.scrape()));
+          scrape(req);
         }
       }
       case "/v1/status" -> {
@@ -263,7 +311,11 @@ public final class Router implements AutoCloseable {
       Thread.sleep(10);
     }
     membership.stop();
-    Future.all(servers.stream().map(HttpServer::close).toList())
+    List<HttpServer> all = new ArrayList<>(servers);
+    if (metricsServer != null) {
+      all.add(metricsServer);
+    }
+    Future.all(all.stream().map(HttpServer::close).toList())
         .toCompletionStage()
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);

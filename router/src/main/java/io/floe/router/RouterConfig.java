@@ -33,6 +33,8 @@ import java.util.Set;
  * @param eventLoops Vert.x event loops
  * @param maxConcurrentPerToken requests one producer token may have in flight ({@link Quotas})
  * @param bodyRate the slowest a request body may come ({@link BodyRate})
+ * @param metricsHost where the private metrics listener listens
+ * @param metricsPort the private metrics listener's port, or -1 for none
  */
 public record RouterConfig(
     String host,
@@ -52,7 +54,9 @@ public record RouterConfig(
     String nodeToken,
     boolean metricsOpen,
     int maxConcurrentPerToken,
-    BodyRate bodyRate) {
+    BodyRate bodyRate,
+    String metricsHost,
+    int metricsPort) {
 
   public static final String HOST = "router.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -107,8 +111,25 @@ public record RouterConfig(
    */
   public static final String AUTH_TOKEN = "router.auth-token";
 
-  /** Lets /metrics be scraped without a token. */
+  /**
+   * Lets /metrics be scraped without a token, on the public listener: anyone who reaches it then
+   * reads token names and node addresses. {@link #METRICS_PORT} is the private way.
+   */
   public static final String METRICS_OPEN = "auth.metrics-open";
+
+  /**
+   * Set, the router also listens on this port, plaintext, serving only {@code GET /metrics},
+   * without a token: for a scraper on the same host (or a private network, with {@link
+   * #METRICS_HOST}). Unset (the default), there is no such listener.
+   */
+  public static final String METRICS_PORT = "router.metrics-port";
+
+  /**
+   * Where the metrics listener listens; loopback, so that only the host's own scraper reaches it.
+   */
+  public static final String METRICS_HOST = "router.metrics-host";
+
+  public static final String METRICS_HOST_DEFAULT = "127.0.0.1";
 
   /** A node's address. */
   public record NodeAddress(String host, int port) {
@@ -190,7 +211,9 @@ public record RouterConfig(
         nodeToken(s),
         s.bool(METRICS_OPEN, false),
         Quotas.maxConcurrentRequests(s),
-        BodyRate.load(s));
+        BodyRate.load(s),
+        s.string(METRICS_HOST, METRICS_HOST_DEFAULT),
+        s.isSet(METRICS_PORT) ? s.intValue(METRICS_PORT, 0, 0, 65_535) : -1);
   }
 
   private static String nodeToken(Settings s) {
