@@ -169,6 +169,18 @@ run "private_and_least_privilege" {
   }
 }
 
+run "router_metrics_stay_private" {
+  command = apply
+  assert {
+    condition     = !strcontains(module.routers.config, "auth.metrics-open") && strcontains(module.routers.config, "router.metrics-host=127.0.0.1\n") && strcontains(module.routers.config, "router.metrics-port=${module.routers.metrics_port}")
+    error_message = "routers serve /metrics without a token on a loopback listener only, never on the public port"
+  }
+  assert {
+    condition     = strcontains(module.routers.user_data, "127.0.0.1:${module.routers.metrics_port}") && module.routers.metrics_port != module.routers.port
+    error_message = "the routers' CloudWatch agent scrapes the loopback metrics listener"
+  }
+}
+
 run "scoped_tokens" {
   command = apply
   variables {

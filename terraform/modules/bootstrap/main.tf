@@ -50,6 +50,12 @@ variable "partition" {
   default     = ""
 }
 
+variable "metrics_port" {
+  description = "Port of the local listener the scraper reads /metrics from, or 0 for the service's own port."
+  type        = number
+  default     = 0
+}
+
 variable "metrics_ca_file" {
   description = "The service's certificate when it speaks TLS (the local scrape verifies it), or empty."
   type        = string
@@ -74,7 +80,7 @@ locals {
     scrape_configs = [{
       job_name       = "floe-${var.role}"
       metrics_path   = "/metrics"
-      static_configs = [{ targets = ["127.0.0.1:${local.ports[var.role]}"], labels = local.labels }]
+      static_configs = [{ targets = ["127.0.0.1:${var.metrics_port == 0 ? local.ports[var.role] : var.metrics_port}"], labels = local.labels }]
       scheme         = var.metrics_ca_file == "" ? "http" : "https"
       tls_config     = var.metrics_ca_file == "" ? tomap({}) : tomap({ ca_file = var.metrics_ca_file })
     }]

@@ -77,6 +77,9 @@ variable "log_retention" {
 
 locals {
   port = 8080
+  # /metrics without a token on loopback only, for the local CloudWatch agent; the public port
+  # (and the security group) never serve token names and node addresses without a read token
+  metrics_port = 9080
 }
 
 resource "aws_security_group" "routers" {
@@ -113,6 +116,7 @@ module "bootstrap" {
   region           = var.region
   parameters       = var.parameters
   metrics          = ["^floe_router_healthy_nodes$", "^floe_router_no_healthy_node_total$", "^floe_router_forward_errors_total$"]
+  metrics_port     = local.metrics_port
   log_group_prefix = "/floe/${var.name}"
 }
 
@@ -179,8 +183,8 @@ resource "aws_ssm_parameter" "config" {
   name        = "${var.parameters}/router/config"
   description = "Settings of every Floe router (read at each start)"
   type        = "String"
-  # the CloudWatch agent scrapes /metrics locally, without a token
-  value = join("\n", concat(["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes", "auth.metrics-open=true"],
+  # the CloudWatch agent scrapes /metrics without a token from a listener on loopback only
+  value = join("\n", concat(["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes", "router.metrics-host=127.0.0.1", "router.metrics-port=${local.metrics_port}"],
   var.internal_tls ? ["router.node-tls-trust-file=/etc/floe/nodes-trust.pem"] : []))
 }
 
@@ -214,6 +218,11 @@ output "user_data" {
 output "port" {
   description = "Port the routers listen on."
   value       = local.port
+}
+
+output "metrics_port" {
+  description = "Loopback port each router serves /metrics on without a token (the local scraper's)."
+  value       = local.metrics_port
 }
 
 output "security_group_id" {

@@ -21,6 +21,7 @@ module "router" {
   region           = "us-east-1"
   parameters       = "/floe/floe"
   metrics          = ["^floe_router_healthy_nodes$"]
+  metrics_port     = 9080
   log_group_prefix = "/floe/floe"
 }
 

@@ -205,7 +205,10 @@ public final class Node implements AutoCloseable, Readiness {
   private int listen(Vertx vertx, GroupCommitter committer) throws Exception {
     ErrorResponses errors = new ErrorResponses(metrics);
     ScopedAuth auth =
-        new ScopedAuth(config.auth(), config.metricsOpen(), new Quotas(metrics::throttled));
+        new ScopedAuth(
+            config.auth(),
+            config.metricsOpen(),
+            new Quotas(config.maxConcurrentPerToken(), metrics::throttled));
     IngestHandler ingest =
         new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
     OpsHandler ops =

@@ -1,6 +1,7 @@
 package io.floe.router;
 
 import io.floe.common.auth.Quotas;
+import io.floe.common.http.BodyRate;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
 import io.vertx.core.MultiMap;
@@ -52,16 +53,12 @@ final class Forwarder {
   private final long poolWaitMillis;
 
   private final String nodeToken;
+  private final Vertx vertx;
+  private final BodyRate bodyRate;
 
-  private final Quotas quotas;
-
-  Forwarder(
-      Vertx vertx,
-      RouterConfig config,
-      Membership membership,
-      RouterMetrics metrics,
-      Quotas quotas) {
-    this.quotas = quotas;
+  Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics) {
+    this.vertx = vertx;
+    this.bodyRate = config.bodyRate();
     this.membership = membership;
     this.metrics = metrics;
     this.timeoutMillis = config.requestTimeout().toMillis();
@@ -81,7 +78,8 @@ final class Forwarder {
                 .setMaxWaitQueueSize(10_000));
   }
 
-  void forward(HttpServerRequest req) {
+  /** Forwards an ingestion request; {@code admission} is told how many events the node stored. */
+  void forward(HttpServerRequest req, Quotas.Admission admission) {
     req.pause();
     answerBrokenFraming(req);
     String key = req.getHeader("X-Floe-Key");
@@ -94,9 +92,9 @@ final class Forwarder {
       key = idempotencyKey;
     }
     if (idempotent) {
-      pinned(req, key, System.nanoTime());
+      pinned(req, key, admission, System.nanoTime());
     } else {
-      attempt(req, key, new HashSet<>(), System.nanoTime());
+      attempt(req, key, new HashSet<>(), admission, System.nanoTime());
     }
   }
 
@@ -106,7 +104,7 @@ final class Forwarder {
    * sent elsewhere could store the events a second time. While that node is down the answer is 503
    * (retry later with the same key; a new key may go elsewhere).
    */
-  private void pinned(HttpServerRequest req, String key, long start) {
+  private void pinned(HttpServerRequest req, String key, Quotas.Admission admission, long start) {
     Member owner = Rendezvous.forKey(key, membership.all());
     if (owner != null && !owner.healthy()) {
       metrics.error(owner, "owner_down");
@@ -123,7 +121,7 @@ final class Forwarder {
       req.resume();
       return;
     }
-    attempt(req, key, allBut(owner), start);
+    attempt(req, key, allBut(owner), admission, start);
   }
 
   /**
@@ -157,10 +155,16 @@ final class Forwarder {
   void forwardTo(HttpServerRequest req, Member node) {
     req.pause();
     answerBrokenFraming(req);
-    attempt(req, null, allBut(node), System.nanoTime());
+    attempt(req, null, allBut(node), null, System.nanoTime());
   }
 
-  private void attempt(HttpServerRequest req, String key, Set<String> tried, long start) {
+  /** {@code admission} is null for requests that are not ingestion (receipts). */
+  private void attempt(
+      HttpServerRequest req,
+      String key,
+      Set<String> tried,
+      Quotas.Admission admission,
+      long start) {
     List<Member> candidates = membership.healthy();
     candidates.removeIf(m -> tried.contains(m.id));
     Member node =
@@ -211,7 +215,7 @@ final class Forwarder {
                 node.connectFailed();
                 metrics.error(node, "connect");
                 tried.add(node.id);
-                attempt(req, key, tried, start);
+                attempt(req, key, tried, admission, start);
               } else if (ar.failed()) {
                 // the node is up but every pooled connection to it is busy: that is load, not
                 // failure
@@ -231,7 +235,7 @@ final class Forwarder {
                     1);
                 req.resume();
               } else {
-                send(req, ar.result(), node, start);
+                send(req, ar.result(), node, admission, start);
               }
             });
   }
@@ -242,9 +246,15 @@ final class Forwarder {
    * whose request body was cut short is never handed back to the pool: its framing is broken and
    * the next request on it would hang. So the pipe does not end the node's request when the client
    * fails, it resets it; and an answer that came before the body was through closes both
-   * connections.
+   * connections. A body that comes slower than {@link BodyRate} allows is answered 408 and the
+   * node's request reset (so the node stores nothing and the pooled connection is dropped).
    */
-  private void send(HttpServerRequest req, HttpClientRequest out, Member node, long start) {
+  private void send(
+      HttpServerRequest req,
+      HttpClientRequest out,
+      Member node,
+      Quotas.Admission admission,
+      long start) {
     HttpServerResponse response = req.response();
     if (response.ended() || response.closed()) {
       // answered meanwhile (broken framing) or the client is gone: nothing goes to the node
@@ -265,6 +275,14 @@ final class Forwarder {
           }
           out.reset(0, e);
         });
+    bodyRate.watch(
+        vertx,
+        req,
+        detail -> {
+          metrics.error(node, "slow_body");
+          JsonResponses.errorAndClose(req, 408, BodyRate.ERROR, detail);
+          out.reset(0);
+        });
     out.response()
         .compose(
             resp ->
@@ -279,16 +297,13 @@ final class Forwarder {
                             }
                           }
                           response.putHeader("X-Floe-Node", node.id);
-                          String principal = req.getHeader(FloeHttp.PRINCIPAL_HEADER);
-                          if (principal != null && resp.statusCode() == 200) {
-                            // charge the producer's quota with what the node accepted
-                            long accepted = 0;
+                          if (admission != null && resp.statusCode() == 200) {
+                            // the producer's quota is charged with what the node stored
                             try {
-                              accepted = new JsonObject(body).getLong("accepted", 0L);
+                              admission.stored(new JsonObject(body).getLong("accepted", 0L));
                             } catch (RuntimeException notJson) {
                               // an answer without a count charges the bytes only
                             }
-                            quotas.charge(principal, accepted, req.bytesRead());
                           }
                           if (!req.isEnded()) {
                             metrics.error(node, "early_answer");
@@ -303,7 +318,7 @@ final class Forwarder {
               node.inflight.decrementAndGet();
               if (ar.succeeded()) {
                 metrics.forwarded(node, ar.result(), System.nanoTime() - start);
-              } else {
+              } else if (!response.ended()) {
                 metrics.error(node, "after_send");
                 JsonResponses.error(
                     response,

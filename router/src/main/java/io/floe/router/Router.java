@@ -5,6 +5,7 @@ import io.floe.common.auth.Principal;
 import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.http.FloeHttp;
+import io.floe.common.http.InvalidRequests;
 import io.floe.common.http.JsonResponses;
 import io.floe.common.http.Refusals;
 import io.vertx.core.Future;
@@ -47,6 +48,10 @@ public final class Router implements AutoCloseable {
   private final Forwarder forwarder;
   private final Quotas quotas;
   private final List<HttpServer> servers = new ArrayList<>();
+
+  /** The private listener of {@code router.metrics-port}, or null. */
+  private HttpServer metricsServer;
+
   private volatile boolean draining;
 
   private Router(RouterConfig config) {
@@ -54,8 +59,8 @@ public final class Router implements AutoCloseable {
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
     this.membership = new Membership(vertx, config);
     this.metrics = new RouterMetrics(membership);
-    this.quotas = new Quotas(metrics::throttled);
-    this.forwarder = new Forwarder(vertx, config, membership, metrics, quotas);
+    this.quotas = new Quotas(config.maxConcurrentPerToken(), metrics::throttled);
+    this.forwarder = new Forwarder(vertx, config, membership, metrics);
   }
 
   public static Router start(RouterConfig config) throws Exception {
@@ -73,12 +78,38 @@ public final class Router implements AutoCloseable {
     }
     // the same options on every server: Vert.x shares the socket between them (also for port 0)
     for (int i = 0; i < config.eventLoops(); i++) {
-      HttpServer server = router.vertx.createHttpServer(options).requestHandler(router::handle);
+      HttpServer server =
+          router
+              .vertx
+              .createHttpServer(options)
+              .invalidRequestHandler(InvalidRequests::answer)
+              .requestHandler(router::handle);
       router.servers.add(
           server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
     if (config.tls() != null) {
       config.tls().watch(router.vertx, () -> router.servers);
+    }
+    if (config.metricsPort() >= 0) {
+      router.metricsServer =
+          router
+              .vertx
+              .createHttpServer(
+                  new HttpServerOptions()
+                      .setHost(config.metricsHost())
+                      .setPort(config.metricsPort())
+                      .setIdleTimeout(120))
+              .invalidRequestHandler(InvalidRequests::answer)
+              .requestHandler(router::handlePrivate)
+              .listen()
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      LOG.info(
+          "router metrics on {}:{} without a token ({})",
+          config.metricsHost(),
+          router.metricsPort(),
+          RouterConfig.METRICS_PORT);
     }
     if (config.nodeTrust() != null) {
       // a node added or its certificate renewed: trusted for new connections without a restart
@@ -98,6 +129,30 @@ public final class Router implements AutoCloseable {
 
   public int port() {
     return servers.get(0).actualPort();
+  }
+
+  /** The port of the private metrics listener, or -1 when there is none. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
+  /** The private metrics listener: {@code GET /metrics} without a token, nothing else. */
+  private void handlePrivate(HttpServerRequest req) {
+    if (req.path().equals("/metrics") && req.method() == HttpMethod.GET) {
+      scrape(req);
+    } else {
+      JsonResponses.error(
+          req.response(),
+          404,
+          "not_found",
+          "this listener (" + RouterConfig.METRICS_PORT + ") serves GET /metrics only");
+    }
+  }
+
+  private void scrape(HttpServerRequest req) {
+    req.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(Buffer.buffer(metrics.scrape()));
   }
 
   /**
@@ -135,14 +190,22 @@ public final class Router implements AutoCloseable {
     };
   }
 
-  /** The authenticated producer's quota: 429 with Retry-After when it is used up. */
-  private boolean withinQuota(HttpServerRequest req, Principal p) {
-    long wait = quotas.admit(p);
-    if (wait > 0) {
-      Refusals.send(req.response(), AuthException.overQuota(p, wait));
-      return false;
+  /**
+   * Lets the authenticated producer's request in within its quotas ({@link Quotas}), or answers 429
+   * with Retry-After and returns null. The admission ends with the response, or with the
+   * connection, whichever comes first, charged with the body bytes the router read.
+   */
+  private Quotas.Admission admit(HttpServerRequest req, Principal p) {
+    Quotas.Admission admission;
+    try {
+      admission = quotas.admit(p, FloeHttp.declaredLength(req));
+    } catch (AuthException e) {
+      Refusals.send(req.response(), e);
+      return null;
     }
-    return true;
+    req.response().endHandler(v -> admission.end(req.bytesRead()));
+    req.response().closeHandler(v -> admission.end(req.bytesRead()));
+    return admission;
   }
 
   private void handle(HttpServerRequest req) {
@@ -157,7 +220,11 @@ public final class Router implements AutoCloseable {
                       ? null
                       : AuthException.forbidden(
                           p, "may not send events to stream '" + stream + "'"));
-      if (producer == null || !withinQuota(req, producer)) {
+      if (producer == null) {
+        return;
+      }
+      Quotas.Admission admission = admit(req, producer);
+      if (admission == null) {
         return;
       }
       if (req.method() != HttpMethod.POST) {
@@ -171,7 +238,7 @@ public final class Router implements AutoCloseable {
             "router is shutting down; send to another router",
             1);
       } else {
-        forwarder.forward(req);
+        forwarder.forward(req, admission);
       }
       return;
     }
@@ -207,9 +274,7 @@ public final class Router implements AutoCloseable {
       }
       case "/metrics" -> {
         if (config.metricsOpen() || authorize(req, needs(Scope.READ)) != null) {
-          req.response()
-              .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-              .end(Buffer.buffer(metrics.scrape()));
+          scrape(req);
         }
       }
       case "/v1/status" -> {
@@ -247,7 +312,11 @@ public final class Router implements AutoCloseable {
       Thread.sleep(10);
     }
     membership.stop();
-    Future.all(servers.stream().map(HttpServer::close).toList())
+    List<HttpServer> all = new ArrayList<>(servers);
+    if (metricsServer != null) {
+      all.add(metricsServer);
+    }
+    Future.all(all.stream().map(HttpServer::close).toList())
         .toCompletionStage()
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);

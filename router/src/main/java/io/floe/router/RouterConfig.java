@@ -1,9 +1,11 @@
 package io.floe.router;
 
 import io.floe.common.auth.Auth;
+import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.floe.common.http.BodyRate;
 import io.floe.common.tls.ClientTrust;
 import io.floe.common.tls.ServerTls;
 import io.vertx.core.http.HttpClientOptions;
@@ -30,6 +32,10 @@ import java.util.Set;
  * @param requestTimeout longest wait for a node's answer
  * @param poolWait longest wait for a free pooled connection to a node before answering 503
  * @param eventLoops Vert.x event loops
+ * @param maxConcurrentPerToken requests one producer token may have in flight ({@link Quotas})
+ * @param bodyRate the slowest a request body may come ({@link BodyRate})
+ * @param metricsHost where the private metrics listener listens
+ * @param metricsPort the private metrics listener's port, or -1 for none
  */
 public record RouterConfig(
     String host,
@@ -47,7 +53,11 @@ public record RouterConfig(
     ClientTrust nodeTrust,
     Auth auth,
     String nodeToken,
-    boolean metricsOpen) {
+    boolean metricsOpen,
+    int maxConcurrentPerToken,
+    BodyRate bodyRate,
+    String metricsHost,
+    int metricsPort) {
 
   public static final String HOST = "router.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -102,8 +112,25 @@ public record RouterConfig(
    */
   public static final String AUTH_TOKEN = "router.auth-token";
 
-  /** Lets /metrics be scraped without a token. */
+  /**
+   * Lets /metrics be scraped without a token, on the public listener: anyone who reaches it then
+   * reads token names and node addresses. {@link #METRICS_PORT} is the private way.
+   */
   public static final String METRICS_OPEN = "auth.metrics-open";
+
+  /**
+   * Set, the router also listens on this port, plaintext, serving only {@code GET /metrics},
+   * without a token: for a scraper on the same host (or a private network, with {@link
+   * #METRICS_HOST}). Unset (the default), there is no such listener.
+   */
+  public static final String METRICS_PORT = "router.metrics-port";
+
+  /**
+   * Where the metrics listener listens; loopback, so that only the host's own scraper reaches it.
+   */
+  public static final String METRICS_HOST = "router.metrics-host";
+
+  public static final String METRICS_HOST_DEFAULT = "127.0.0.1";
 
   /** A node's address. */
   public record NodeAddress(String host, int port) {
@@ -183,7 +210,11 @@ public record RouterConfig(
         nodeTrust(s),
         Auth.load(s, AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ)),
         nodeToken(s),
-        s.bool(METRICS_OPEN, false));
+        s.bool(METRICS_OPEN, false),
+        Quotas.maxConcurrentRequests(s),
+        BodyRate.load(s),
+        s.string(METRICS_HOST, METRICS_HOST_DEFAULT),
+        s.isSet(METRICS_PORT) ? s.intValue(METRICS_PORT, 0, 0, 65_535) : -1);
   }
 
   private static String nodeToken(Settings s) {

@@ -35,7 +35,7 @@ final class RouterMetrics {
       Counter.builder()
           .name("floe_router_throttled_total")
           .help(
-              "Requests refused with 429 by a token's quota, by token name and the exhausted rate")
+              "Requests refused with 429 by a token's quotas, by token name and what ran out (events, bytes, concurrency)")
           .labelNames("token", "kind")
           .register(registry);
   private final Histogram latency =

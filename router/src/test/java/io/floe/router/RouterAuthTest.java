@@ -92,7 +92,9 @@ class RouterAuthTest {
                         "auth.tokens-file",
                         tokens.toString(),
                         "router.node-token",
-                        "t-router"))));
+                        "t-router",
+                        "router.metrics-port",
+                        "0"))));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (get("/health/ready", null).statusCode() != 200) {
       assertThat(System.nanoTime()).isLessThan(deadline);
@@ -193,5 +195,29 @@ class RouterAuthTest {
     assertThat(get("/metrics", null).statusCode()).isEqualTo(401);
     assertThat(get("/metrics", "t-ops").statusCode()).isEqualTo(200);
     assertThat(get("/health/live", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aPrivateListenerServesMetricsWithoutATokenAndNothingElse() throws Exception {
+    HttpResponse<String> open =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + router.metricsPort() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(open.statusCode()).isEqualTo(200);
+    assertThat(open.body()).contains("floe_router_healthy_nodes");
+    assertThat(get("/metrics", null).statusCode())
+        .as("the public listener still needs a read token")
+        .isEqualTo(401);
+    for (String path : List.of("/v1/status", "/v1/streams/clicks/events", "/health/ready")) {
+      HttpResponse<String> other =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.metricsPort() + path))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(other.statusCode()).as(path).isEqualTo(404);
+      assertThat(new JsonObject(other.body()).getString("error")).isEqualTo("not_found");
+    }
   }
 }

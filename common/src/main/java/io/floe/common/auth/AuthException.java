@@ -51,6 +51,23 @@ public final class AuthException extends RuntimeException {
         waitSeconds);
   }
 
+  /**
+   * 429: {@code p} already has {@code limit} requests in flight here, the most it may have at once;
+   * it may send again as soon as one of them ends.
+   */
+  public static AuthException tooManyAtOnce(Principal p, int limit) {
+    return new AuthException(
+        429,
+        "the token '"
+            + p.name()
+            + "' already has "
+            + limit
+            + " requests in flight, the most it may have at once ("
+            + Quotas.MAX_CONCURRENT_REQUESTS
+            + "); retry after 1 s",
+        1);
+  }
+
   /** 401, 403 or 429. */
   public int status() {
     return status;

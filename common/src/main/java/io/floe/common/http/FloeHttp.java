@@ -1,5 +1,8 @@
 package io.floe.common.http;
 
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+
 /**
  * The HTTP contract between producers, routers and nodes: the paths and header names that both
  * sides of a hop must spell alike, defined once. A router serves the nodes' ingestion and receipt
@@ -54,5 +57,18 @@ public final class FloeHttp {
     }
     String stream = path.substring(start, end);
     return stream.indexOf('/') < 0 ? stream : null;
+  }
+
+  /**
+   * The body length {@code req} declares (Content-Length), or -1 when it declares none (chunked) or
+   * no number (which the node refuses).
+   */
+  public static long declaredLength(HttpServerRequest req) {
+    String value = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    try {
+      return value == null ? -1 : Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 }

@@ -5,6 +5,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.util.Locale;
@@ -53,6 +54,28 @@ public final class JsonResponses {
       response.putHeader(FloeHttp.RETRY_AFTER, Integer.toString(retryAfterSeconds));
     }
     error(response, status, error, detail);
+  }
+
+  /**
+   * Answers a Floe error, then closes the connection (an HTTP/2 stream just ends): for a request
+   * whose body may still be coming, which is not worth reading to find the next request.
+   */
+  public static void errorAndClose(HttpServerRequest req, int status, String error, String detail) {
+    HttpServerResponse response = req.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+        .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE_VALUE)
+        .end(errorBody(error, detail).toBuffer())
+        .onComplete(
+            written -> {
+              if (req.version() != HttpVersion.HTTP_2) {
+                req.connection().close();
+              }
+            });
   }
 
   /** The body of a Floe error. */

@@ -2,9 +2,11 @@ package io.floe.node.config;
 
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.common.auth.Auth;
+import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
+import io.floe.common.http.BodyRate;
 import io.floe.common.tls.ServerTls;
 import io.floe.node.buffer.BufferConfig;
 import io.floe.node.flush.FlushConfig;
@@ -13,8 +15,9 @@ import java.util.Set;
 
 /**
  * Everything a node needs, built once at start from {@link Settings} and validated there. Setting
- * names and defaults are the constants of this record and of {@link BufferConfig} and {@link
- * FlushConfig}; docs/configuration.md lists them with their meaning.
+ * names and defaults are the constants of this record and of {@link BufferConfig}, {@link
+ * FlushConfig}, {@link BodyRate} and {@link Quotas}; docs/configuration.md lists them with their
+ * meaning.
  */
 public record NodeConfig(
     int partitionId,
@@ -25,6 +28,7 @@ public record NodeConfig(
     int maxConnections,
     Auth auth,
     boolean metricsOpen,
+    int maxConcurrentPerToken,
     ServerTls tls,
     IngestLimits limits,
     long inflightMaxBytes,
@@ -96,7 +100,8 @@ public record NodeConfig(
                 NodeConfig::validFieldName,
                 "a non-empty field name"),
             s.seconds(
-                BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)));
+                BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
+            BodyRate.load(s));
     if (limits.maxEventBytes() > limits.maxDecodedBytes()) {
       throw new ConfigException(
           Settings.envName(MAX_EVENT_BYTES)
@@ -133,6 +138,7 @@ public record NodeConfig(
         s.intValue(HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
         Auth.load(s, HTTP_AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ, Scope.ADMIN)),
         s.bool(METRICS_OPEN, false),
+        Quotas.maxConcurrentRequests(s),
         ServerTls.load(s, HTTP_TLS_PREFIX),
         limits,
         inflight,
@@ -149,6 +155,7 @@ public record NodeConfig(
    * Size and time limits and default field names for request decoding.
    *
    * @param bodyTimeout longest time a request may take to send its body (slow clients hold budget)
+   * @param bodyRate the slowest a body may come ({@link BodyRate}: ingest.min-body-*)
    */
   public record IngestLimits(
       long maxBodyBytes,
@@ -156,5 +163,6 @@ public record NodeConfig(
       long maxEventBytes,
       String keyField,
       String timeField,
-      Duration bodyTimeout) {}
+      Duration bodyTimeout,
+      BodyRate bodyRate) {}
 }

@@ -1,5 +1,7 @@
 package io.floe.node.decode;
 
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdIOException;
 import com.github.luben.zstd.ZstdInputStream;
 import io.floe.node.error.IngestException;
 import java.io.ByteArrayInputStream;
@@ -11,6 +13,15 @@ import java.util.zip.GZIPInputStream;
 
 /** Content-Encoding handling with a hard cap on the decoded size (no decompression bombs). */
 final class Decompression {
+  /**
+   * The largest window (log2 of bytes) a zstd frame may ask for: 8 MiB. The decoder allocates the
+   * window a frame's header declares, outside the in-flight budget, and zstd's own limit is 2^27
+   * (128 MiB) per request. Compression levels 1 to 19 never use a window over 2^23; only {@code
+   * --ultra} levels 20 to 22 and long-distance matching ({@code --long}) do, so producers with
+   * ordinary settings are never refused.
+   */
+  static final int MAX_ZSTD_WINDOW_LOG = 23;
+
   private Decompression() {}
 
   /**
@@ -58,14 +69,28 @@ final class Decompression {
         throw tooLarge(max);
       }
       return new Decoded(out, n);
+    } catch (ZstdIOException e) {
+      if (e.getErrorCode() == Zstd.errFrameParameterWindowTooLarge()) {
+        throw new IngestException.TooLarge(
+            "the zstd frame needs a window over "
+                + (1 << MAX_ZSTD_WINDOW_LOG >> 20)
+                + " MiB to decode; compress at level 19 or below, without --ultra or --long");
+      }
+      throw malformed(encoding, e);
     } catch (IOException e) {
-      throw new IngestException.BadRequest(
-          "malformed_encoding", "body is not valid " + encoding + ": " + e.getMessage());
+      throw malformed(encoding, e);
     }
   }
 
+  private static IngestException malformed(String encoding, IOException e) {
+    return new IngestException.BadRequest(
+        "malformed_encoding", "body is not valid " + encoding + ": " + e.getMessage());
+  }
+
   private static InputStream open(String encoding, InputStream raw) throws IOException {
-    return encoding.equals("zstd") ? new ZstdInputStream(raw) : new GZIPInputStream(raw, 16384);
+    return encoding.equals("zstd")
+        ? new ZstdInputStream(raw).setLongMax(MAX_ZSTD_WINDOW_LOG)
+        : new GZIPInputStream(raw, 16384);
   }
 
   static void reserve(DecodeBudget budget, long bytes) {

@@ -1,5 +1,7 @@
 package io.floe.node.error;
 
+import io.floe.common.http.BodyRate;
+
 /**
  * A request that is refused, with everything needed to answer it. The subclasses are the kinds of
  * refusal; {@code io.floe.node.http.ErrorResponses} maps them to HTTP statuses, in one place. A
@@ -46,11 +48,12 @@ public abstract sealed class IngestException extends RuntimeException {
   }
 
   /**
-   * The body did not arrive within {@code ingest.body-timeout-seconds}: a slow or stalled client.
+   * The body did not arrive within {@code ingest.body-timeout-seconds}, or came slower than {@code
+   * ingest.min-body-bytes-per-second}: a slow or stalled client.
    */
   public static final class BodyTimeout extends IngestException {
     public BodyTimeout(String detail) {
-      super("request_timeout", detail);
+      super(BodyRate.ERROR, detail);
     }
   }
 

@@ -1,6 +1,8 @@
 package io.floe.node.http;
 
+import io.floe.common.http.BodyRate;
 import io.floe.common.http.JsonResponses;
+import io.floe.node.config.NodeConfig;
 import io.floe.node.error.IngestException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,11 +32,14 @@ final class BodyReader {
   record Body(byte[] bytes, int length) {}
 
   /**
-   * Reads the body; fails with 413 past {@code maxBytes} and with 408 when it has not all arrived
-   * within {@code timeout} (a slow or stalled client must not hold its in-flight budget forever).
+   * Reads the body; fails with 413 past {@code ingest.max-body-bytes}, and with 408 when it has not
+   * all arrived within {@code ingest.body-timeout-seconds} or comes slower than {@link BodyRate}
+   * allows (a slow or stalled client must not hold its in-flight budget for long).
    */
   static Future<Body> read(
-      Vertx vertx, HttpServerRequest req, long maxBytes, long declaredLength, Duration timeout) {
+      Vertx vertx, HttpServerRequest req, NodeConfig.IngestLimits limits, long declaredLength) {
+    long maxBytes = limits.maxBodyBytes();
+    Duration timeout = limits.bodyTimeout();
     BodyReader reader = new BodyReader(maxBytes, declaredLength);
     Promise<Body> promise = Promise.promise();
     long timer =
@@ -78,6 +83,18 @@ final class BodyReader {
           }
         });
     req.resume();
+    limits
+        .bodyRate()
+        .watch(
+            vertx,
+            req,
+            detail -> {
+              if (!reader.failed && !promise.future().isComplete()) {
+                reader.failed = true;
+                reader.bytes = null;
+                promise.tryFail(new IngestException.BodyTimeout(detail));
+              }
+            });
     return promise.future();
   }
 

@@ -53,8 +53,7 @@ public final class ErrorResponses {
     } else if (e instanceof IngestException.BodyTimeout) {
       // the rest of the body may still trickle in: this connection is not worth keeping
       metrics.rejected(e.error());
-      ctx.response().putHeader("Connection", "close");
-      JsonResponses.error(ctx.response(), status(e), e.error(), e.detail());
+      JsonResponses.errorAndClose(ctx.request(), status(e), e.error(), e.detail());
     } else if (e instanceof IngestException.StorageFailed) {
       metrics.rejected(e.error());
       JsonResponses.error(

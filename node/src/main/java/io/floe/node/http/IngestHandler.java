@@ -114,8 +114,7 @@ public final class IngestHandler {
     HttpServerRequest req = ctx.request();
     RequestDecoder.Format format = ctx.get(FORMAT);
     String idempotencyKey = ctx.get(IDEMPOTENCY_KEY);
-    BodyReader.read(
-            ctx.vertx(), req, limits.maxBodyBytes(), contentLength(req), limits.bodyTimeout())
+    BodyReader.read(ctx.vertx(), req, limits, contentLength(req))
         .compose(
             body -> {
               EventBatch batch = decode(ctx, format, body);
@@ -140,7 +139,7 @@ public final class IngestHandler {
     switch (appended.outcome()) {
       case WRITTEN -> {
         metrics.accepted(batch.count(), batch.sizeBytes());
-        auth.charge(ctx, batch.count(), batch.sizeBytes());
+        auth.stored(ctx, batch.count());
       }
       case REPLAYED -> {
         metrics.idempotentReplay();

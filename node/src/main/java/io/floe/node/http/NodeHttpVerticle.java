@@ -2,6 +2,7 @@ package io.floe.node.http;
 
 import io.floe.common.auth.Scope;
 import io.floe.common.http.FloeHttp;
+import io.floe.common.http.InvalidRequests;
 import io.floe.common.tls.ServerTls;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.AbstractVerticle;
@@ -86,6 +87,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     vertx
         .createHttpServer(options)
         .connectionHandler(connections::accept)
+        .invalidRequestHandler(InvalidRequests::answer)
         .requestHandler(router)
         .listen()
         .onSuccess(

@@ -7,6 +7,7 @@ import io.floe.common.auth.Quotas;
 import io.floe.common.auth.Scope;
 import io.floe.common.http.FloeHttp;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -21,6 +22,9 @@ public final class ScopedAuth {
   /** Where the caller is kept in the routing context. */
   public static final String PRINCIPAL = "floe.principal";
 
+  /** Where a producer's {@link Quotas.Admission} is kept in the routing context. */
+  private static final String ADMISSION = "floe.admission";
+
   private final Auth auth;
   private final boolean openMetrics;
   private final Quotas quotas;
@@ -32,8 +36,9 @@ public final class ScopedAuth {
   }
 
   /**
-   * Events to {@code :stream}: ingest for that stream (within the token's quota: 429 when it is
-   * used up), or a router (which enforces its producers' quotas itself).
+   * Events to {@code :stream}: ingest for that stream (within the token's quotas: 429 when it has
+   * too many requests in flight or a bucket is used up; see {@link Quotas}), or a router (which
+   * enforces its producers' quotas itself).
    */
   public Handler<RoutingContext> ingest() {
     return ctx -> {
@@ -43,22 +48,23 @@ public final class ScopedAuth {
         throw AuthException.forbidden(p, "may not send events to stream '" + stream + "'");
       }
       if (!p.may(Scope.ROUTER)) {
-        long wait = quotas.admit(p);
-        if (wait > 0) {
-          throw AuthException.overQuota(p, wait);
-        }
+        HttpServerRequest req = ctx.request();
+        Quotas.Admission admission = quotas.admit(p, FloeHttp.declaredLength(req));
+        ctx.put(ADMISSION, admission);
+        ctx.addEndHandler(ended -> admission.end(req.bytesRead()));
       }
       admitted(ctx, p);
     };
   }
 
   /**
-   * Charges an accepted request to its token's quota (not to a router: it charged its producer).
+   * A request stored {@code events}: charged to its token's quota now (not to a router: it charged
+   * its producer).
    */
-  public void charge(RoutingContext ctx, long events, long bytes) {
-    Principal p = ctx.get(PRINCIPAL);
-    if (p != null && !p.may(Scope.ROUTER)) {
-      quotas.charge(p.name(), events, bytes);
+  public void stored(RoutingContext ctx, long events) {
+    Quotas.Admission admission = ctx.get(ADMISSION);
+    if (admission != null) {
+      admission.stored(events);
     }
   }
 

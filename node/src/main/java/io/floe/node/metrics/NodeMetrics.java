@@ -59,7 +59,7 @@ public final class NodeMetrics {
       Counter.builder()
           .name("floe_node_throttled_total")
           .help(
-              "Ingestion requests refused with 429 by a token's quota, by token name and the exhausted rate")
+              "Ingestion requests refused with 429 by a token's quotas, by token name and what ran out (events, bytes, concurrency)")
           .labelNames("token", "kind")
           .register(registry);
   private final Histogram requestDuration =

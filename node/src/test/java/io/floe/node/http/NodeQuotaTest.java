@@ -6,10 +6,12 @@ import io.floe.common.auth.TokenStore;
 import io.floe.node.Node;
 import io.floe.node.testing.BufferOnlyNode;
 import io.vertx.core.json.JsonObject;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -83,5 +85,49 @@ class NodeQuotaTest {
     assertThat(metrics)
         .contains("floe_node_throttled_total{kind=\"events\",token=\"slow\"} 1.0")
         .doesNotContain("t-slow");
+  }
+
+  @Test
+  void aTokenMayHoldOnlySoManyRequestsAtOnce() throws Exception {
+    Path tokens =
+        Files.write(
+            dir.resolve("tokens"),
+            List.of(
+                TokenStore.line("noisy", "ingest", "t-noisy"),
+                TokenStore.line("quiet", "ingest", "t-quiet")));
+    node =
+        BufferOnlyNode.start(
+            dir.resolve("rocks"),
+            Map.of("auth.tokens-file", tokens.toString(), "auth.max-concurrent-requests", "2"));
+    List<Socket> stalled = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        Socket s = new Socket("127.0.0.1", node.port());
+        stalled.add(s);
+        s.getOutputStream()
+            .write(
+                ("POST /v1/streams/s/events HTTP/1.1\r\nHost: n\r\nContent-Type: application/x-ndjson\r\n"
+                        + "Authorization: Bearer t-noisy\r\nContent-Length: 100\r\n\r\n{")
+                    .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        Thread.sleep(100);
+      }
+      Socket third = stalled.get(2);
+      third.setSoTimeout(5_000);
+      byte[] head = new byte[12];
+      int n = third.getInputStream().readNBytes(head, 0, head.length);
+      assertThat(new String(head, 0, n, StandardCharsets.US_ASCII))
+          .as("the third request of a token limited to two at once")
+          .isEqualTo("HTTP/1.1 429");
+      assertThat(send("t-quiet", 1).statusCode()).as("another token goes on").isEqualTo(200);
+    } finally {
+      for (Socket s : stalled) {
+        s.close();
+      }
+    }
+    Thread.sleep(200);
+    assertThat(send("t-noisy", 1).statusCode())
+        .as("once its requests ended, the token may send again")
+        .isEqualTo(200);
   }
 }

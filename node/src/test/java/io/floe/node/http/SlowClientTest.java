@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.node.Node;
 import io.floe.node.testing.BufferOnlyNode;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,6 +103,51 @@ class SlowClientTest {
     assertThat(node.buffer().bufferedEvents())
         .as("nothing of the stalled requests was stored")
         .isEqualTo(1);
+  }
+
+  @Test
+  void aBodyTricklingBelowTheMinimumRateIsAnswered408AndItsConnectionClosed() throws Exception {
+    start(
+        Map.of(
+            "ingest.min-body-bytes-per-second",
+            "100",
+            "ingest.min-body-rate-window-seconds",
+            "1",
+            "ingest.body-timeout-seconds",
+            "30"));
+    Socket s = new Socket("127.0.0.1", node.port());
+    sockets.add(s);
+    OutputStream out = s.getOutputStream();
+    out.write(
+        ("POST /v1/streams/s/events HTTP/1.1\r\nHost: n\r\nContent-Type: application/x-ndjson\r\n"
+                + "Content-Length: 1000\r\n\r\n{")
+            .getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    long start = System.nanoTime();
+    Thread trickle =
+        new Thread(
+            () -> {
+              try {
+                for (int i = 0; i < 100; i++) {
+                  Thread.sleep(200); // 5 bytes/s
+                  out.write(' ');
+                  out.flush();
+                }
+              } catch (Exception closed) {
+                // the node hung up: what the test waits for
+              }
+            });
+    trickle.start();
+    s.setSoTimeout(10_000);
+    String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(answer).startsWith("HTTP/1.1 408").contains("\"error\":\"request_timeout\"");
+    assertThat(answer).contains("ingest.min-body-bytes-per-second");
+    assertThat(System.nanoTime() - start)
+        .as("cut off after the first window, long before ingest.body-timeout-seconds")
+        .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(4));
+    trickle.interrupt();
+    assertThat(node.buffer().bufferedEvents()).isZero();
+    assertThat(post("{\"n\":1}\n").statusCode()).isEqualTo(200);
   }
 
   @Test
