@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -99,7 +100,7 @@ class NodeQuotaTest {
         BufferOnlyNode.start(
             dir.resolve("rocks"),
             Map.of("auth.tokens-file", tokens.toString(), "auth.max-concurrent-requests", "2"));
-    List<Socket> stalled = new java.util.ArrayList<>();
+    List<Socket> stalled = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
         Socket s = new Socket("127.0.0.1", node.port());

@@ -144,7 +144,7 @@ class SlowClientTest {
     assertThat(answer).contains("ingest.min-body-bytes-per-second");
     assertThat(System.nanoTime() - start)
         .as("cut off after the first window, long before ingest.body-timeout-seconds")
-        .isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(4));
+        .isLessThan(TimeUnit.SECONDS.toNanos(4));
     trickle.interrupt();
     assertThat(node.buffer().bufferedEvents()).isZero();
     assertThat(post("{\"n\":1}\n").statusCode()).isEqualTo(200);
