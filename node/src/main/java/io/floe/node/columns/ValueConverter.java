@@ -1,29 +1,21 @@
 package io.floe.node.columns;
 
-import io.floe.node.json.EventTimes;
+import io.floe.catalog.columns.ColumnValues;
+import io.floe.catalog.columns.ColumnValues.JsonKind;
+import io.floe.catalog.columns.NumberText;
 import io.floe.node.json.FieldPaths;
 import io.floe.node.json.JsonStrings;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
-import org.apache.iceberg.util.DateTimeUtil;
 
 /**
  * Turns the JSON text of one value into the Java value Iceberg's generic Parquet writer takes for a
- * column type, or says why it does not fit. JSON {@code null} is null for every type. The rules, as
- * docs/columns.md states them: integers must be whole JSON numbers in range; decimals take a number
- * or a numeric string that fits the precision without rounding; timestamps take RFC 3339 text or
- * integer epoch milliseconds; dates {@code YYYY-MM-DD}; uuids their canonical text; a string column
- * takes a string's text, or any other value's JSON text.
+ * column type, or says why it does not fit. What fits is {@link ColumnValues}'s to decide (the rule
+ * book the column suggester uses too, as docs/columns.md states it); this class reads the JSON
+ * around it: null, a string's escapes, a string column's text, a list's elements.
  */
 final class ValueConverter {
   /** Why a value does not fit its column; cheap (no stack trace), caught by the caller. */
@@ -35,88 +27,106 @@ final class ValueConverter {
 
   private ValueConverter() {}
 
+  /** The value of JSON text {@code [from, to)} for a column of {@code type}, or a Mismatch. */
   static Object convert(byte[] b, int from, int to, Type type) {
     byte first = b[from];
     if (first == 'n') {
       return null;
     }
-    return switch (type.typeId()) {
-      case BOOLEAN -> {
-        if (first == 't') {
-          yield Boolean.TRUE;
-        }
-        if (first == 'f') {
-          yield Boolean.FALSE;
-        }
-        throw mismatch("a boolean", b, from, to);
-      }
-      case INTEGER -> {
-        long v = whole(b, from, to, "an int");
-        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-          throw mismatch("an int (32 bits)", b, from, to);
-        }
-        yield (int) v;
-      }
-      case LONG -> whole(b, from, to, "a long");
-      case FLOAT -> {
-        double d = number(b, from, to, "a float");
-        float f = (float) d;
-        if (Float.isInfinite(f)) {
-          throw mismatch("a float in range", b, from, to);
-        }
-        yield f;
-      }
-      case DOUBLE -> number(b, from, to, "a double");
-      case DECIMAL -> decimal(b, from, to, (Types.DecimalType) type);
-      case STRING ->
-          first == '"'
-              ? JsonStrings.unescape(b, from + 1, to - 1)
-              : new String(b, from, to - from, StandardCharsets.UTF_8);
-      case DATE -> {
-        try {
-          yield LocalDate.parse(
-              text(b, from, to, "a date (YYYY-MM-DD)"), DateTimeFormatter.ISO_LOCAL_DATE);
-        } catch (DateTimeParseException e) {
-          throw mismatch("a date (YYYY-MM-DD)", b, from, to);
-        }
-      }
-      case TIMESTAMP -> timestamp(b, from, to, ((Types.TimestampType) type).shouldAdjustToUTC());
-      case UUID -> {
-        String s = text(b, from, to, "a uuid");
-        if (s.length() != 36
-            || s.charAt(8) != '-'
-            || s.charAt(13) != '-'
-            || s.charAt(18) != '-'
-            || s.charAt(23) != '-') {
-          throw mismatch("a uuid (8-4-4-4-12 hex digits)", b, from, to);
-        }
-        try {
-          yield UUID.fromString(s);
-        } catch (IllegalArgumentException e) {
-          throw mismatch("a uuid (8-4-4-4-12 hex digits)", b, from, to);
-        }
-      }
-      case LIST -> list(b, from, to, (Types.ListType) type);
-      default -> throw new IllegalStateException("Floe does not fill columns of type " + type);
-    };
+    switch (type.typeId()) {
+      case STRING:
+        return first == '"'
+            ? JsonStrings.unescape(b, from + 1, to - 1)
+            : new String(b, from, to - from, StandardCharsets.UTF_8);
+      case LIST:
+        return list(b, from, to, (Types.ListType) type, true);
+      default:
+        break;
+    }
+    Object v =
+        first == '"'
+            ? ColumnValues.value(JsonKind.STRING, b, from + 1, to - 1, type)
+            : ColumnValues.value(kind(first), b, from, to, type);
+    if (v == ColumnValues.DOES_NOT_FIT
+        && first == '"'
+        && JsonStrings.hasEscape(b, from + 1, to - 1)) {
+      byte[] text = unescaped(b, from, to);
+      v = ColumnValues.value(JsonKind.STRING, text, 0, text.length, type);
+    }
+    if (v == ColumnValues.DOES_NOT_FIT) {
+      throw mismatch(type, b, from, to);
+    }
+    return v;
   }
 
-  private static List<Object> list(byte[] b, int from, int to, Types.ListType type) {
+  /**
+   * Whether the value fits the type, as {@link #convert} decides, allocating nothing on the common
+   * paths (what ingest checks on the event loop).
+   */
+  static void check(byte[] b, int from, int to, Type type) {
+    byte first = b[from];
+    if (first == 'n') {
+      return;
+    }
+    boolean fits =
+        switch (first) {
+          case '"' -> fitsString(b, from, to, type);
+          case 't', 'f', '[', '{' -> ColumnValues.fits(kind(first), b, from, to, type);
+          default -> ColumnValues.fitsNumber(b, from, to, type);
+        };
+    if (!fits) {
+      throw mismatch(type, b, from, to);
+    }
+    if (first == '[' && type.typeId() == Type.TypeID.LIST) {
+      list(
+          b,
+          from,
+          to,
+          (Types.ListType) type,
+          false); // the rule book said "an array"; now each element
+    }
+  }
+
+  /**
+   * A string's content is judged as it is in the JSON text; only when that fails and it has an
+   * escape is it unescaped (no rule takes a backslash, so the common path never copies).
+   */
+  private static boolean fitsString(byte[] b, int from, int to, Type type) {
+    if (ColumnValues.fitsString(b, from + 1, to - 1, type)) {
+      return true;
+    }
+    if (!JsonStrings.hasEscape(b, from + 1, to - 1)) {
+      return false;
+    }
+    byte[] text = unescaped(b, from, to);
+    return ColumnValues.fitsString(text, 0, text.length, type);
+  }
+
+  private static byte[] unescaped(byte[] b, int from, int to) {
+    return JsonStrings.unescape(b, from + 1, to - 1).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static List<Object> list(
+      byte[] b, int from, int to, Types.ListType type, boolean convert) {
     if (b[from] != '[') {
       throw mismatch("an array", b, from, to);
     }
-    List<Object> out = new ArrayList<>();
+    List<Object> out = convert ? new ArrayList<>() : null;
     int p = FieldPaths.space(b, from + 1);
     if (b[p] == ']') {
       return out;
     }
     Type element = type.elementType();
-    while (true) {
+    for (int n = 1; ; n++) {
       int end = FieldPaths.skip(b, p);
       try {
-        out.add(convert(b, p, end, element));
+        if (convert) {
+          out.add(convert(b, p, end, element));
+        } else {
+          check(b, p, end, element);
+        }
       } catch (Mismatch e) {
-        throw new Mismatch("element " + (out.size() + 1) + ": " + e.getMessage());
+        throw new Mismatch("element " + n + ": " + e.getMessage());
       }
       p = FieldPaths.space(b, end);
       if (b[p] != ',') {
@@ -126,178 +136,52 @@ final class ValueConverter {
     }
   }
 
-  /** A JSON number that is a whole value, without going through text when it is plain digits. */
-  private static long whole(byte[] b, int from, int to, String expected) {
-    byte first = b[from];
-    if (first != '-' && (first < '0' || first > '9')) {
-      throw mismatch(expected, b, from, to);
-    }
-    int p = first == '-' ? from + 1 : from;
-    if (to - p <= 18) {
-      long v = 0;
-      boolean plain = p < to;
-      for (int i = p; i < to && plain; i++) {
-        byte c = b[i];
-        plain = c >= '0' && c <= '9';
-        v = v * 10 + (c - '0');
-      }
-      if (plain) {
-        return first == '-' ? -v : v;
-      }
-    }
-    try {
-      return new BigDecimal(new String(b, from, to - from, StandardCharsets.US_ASCII))
-          .longValueExact();
-    } catch (ArithmeticException | NumberFormatException e) {
-      throw mismatch(expected + " (a whole number in range)", b, from, to);
-    }
+  private static JsonKind kind(byte first) {
+    return switch (first) {
+      case '"' -> JsonKind.STRING;
+      case 't', 'f' -> JsonKind.BOOLEAN;
+      case 'n' -> JsonKind.NULL;
+      case '[' -> JsonKind.ARRAY;
+      case '{' -> JsonKind.OBJECT;
+      default -> JsonKind.NUMBER;
+    };
   }
 
-  private static double number(byte[] b, int from, int to, String expected) {
-    byte first = b[from];
-    if (first != '-' && (first < '0' || first > '9')) {
-      throw mismatch(expected, b, from, to);
-    }
-    return Double.parseDouble(new String(b, from, to - from, StandardCharsets.US_ASCII));
+  /** Why the value does not fit: what the column takes, and what was found. */
+  private static Mismatch mismatch(Type type, byte[] b, int from, int to) {
+    return mismatch(expected(type, b, from, to), b, from, to);
   }
 
-  private static BigDecimal decimal(byte[] b, int from, int to, Types.DecimalType type) {
-    String expected = "decimal(" + type.precision() + "," + type.scale() + ")";
-    String text;
-    if (b[from] == '"') {
-      text = JsonStrings.unescape(b, from + 1, to - 1).trim();
-    } else if (b[from] == '-' || (b[from] >= '0' && b[from] <= '9')) {
-      text = new String(b, from, to - from, StandardCharsets.US_ASCII);
-    } else {
-      throw mismatch("a number for " + expected, b, from, to);
-    }
-    BigDecimal v;
-    try {
-      v = new BigDecimal(text);
-    } catch (NumberFormatException e) {
-      throw mismatch("a number for " + expected, b, from, to);
-    }
-    try {
-      v = v.setScale(type.scale(), RoundingMode.UNNECESSARY);
-    } catch (ArithmeticException e) {
-      throw mismatch(expected + " (at most " + type.scale() + " decimal places)", b, from, to);
-    }
-    if (v.precision() > type.precision()) {
-      throw mismatch(expected + " (at most " + type.precision() + " digits)", b, from, to);
-    }
-    return v;
-  }
-
-  private static Object timestamp(byte[] b, int from, int to, boolean withZone) {
-    String expected =
-        withZone
-            ? "a timestamp (RFC 3339 with offset, or epoch milliseconds)"
-            : "a timestamp (ISO date-time, or epoch milliseconds)";
-    long micros;
-    if (b[from] == '"') {
-      String s = null;
-      try {
-        micros =
-            JsonStrings.hasEscape(b, from + 1, to - 1)
-                ? EventTimes.parseRfc3339(s = JsonStrings.unescape(b, from + 1, to - 1))
-                : EventTimes.parseRfc3339(b, from + 1, to - 1);
-      } catch (IllegalArgumentException withoutOffset) {
-        if (withZone) {
-          throw mismatch(expected, b, from, to);
-        }
-        s = s != null ? s : JsonStrings.unescape(b, from + 1, to - 1);
-        try {
-          return LocalDateTime.parse(
-              s.length() > 10 && s.charAt(10) == ' '
-                  ? s.substring(0, 10) + 'T' + s.substring(11)
-                  : s,
-              DateTimeFormatter.ISO_LOCAL_DATE_TIME);
-        } catch (DateTimeParseException e) {
-          throw mismatch(expected, b, from, to);
-        }
-      }
-    } else {
-      try {
-        micros = EventTimes.fromEpochMillis(whole(b, from, to, expected));
-      } catch (IllegalArgumentException e) {
-        throw mismatch(expected, b, from, to);
-      }
-    }
-    return withZone
-        ? DateTimeUtil.timestamptzFromMicros(micros)
-        : DateTimeUtil.timestampFromMicros(micros);
-  }
-
-  /**
-   * Whether the value fits the type, as {@link #convert} decides, allocating nothing on the common
-   * paths (what ingest checks on the event loop): a string column takes anything; whole numbers and
-   * plain decimals are checked on their digits.
-   */
-  static void check(byte[] b, int from, int to, Type type) {
-    if (b[from] == 'n') {
-      return;
-    }
-    switch (type.typeId()) {
-      case STRING -> {}
-      case LONG -> whole(b, from, to, "a long");
-      case TIMESTAMP -> {
-        boolean usual =
-            b[from] == '"'
-                && ((Types.TimestampType) type).shouldAdjustToUTC()
-                && EventTimes.usualRfc3339(b, from + 1, to - 1) != Long.MIN_VALUE;
-        if (!usual) {
-          convert(b, from, to, type);
-        }
-      }
+  private static String expected(Type type, byte[] b, int from, int to) {
+    return switch (type.typeId()) {
+      case BOOLEAN -> "a boolean";
+      case INTEGER -> "an int (a whole number in 32 bits)";
+      case LONG -> "a long (a whole number in range)";
+      case FLOAT -> "a float in range";
+      case DOUBLE -> "a double in range";
       case DECIMAL -> {
-        if (!plainDecimalFits(b, from, to, (Types.DecimalType) type)) {
-          decimal(b, from, to, (Types.DecimalType) type);
+        Types.DecimalType d = (Types.DecimalType) type;
+        String name = "decimal(" + d.precision() + "," + d.scale() + ")";
+        byte[] text = b[from] == '"' ? unescaped(b, from, to) : null;
+        int places =
+            text != null
+                ? NumberText.decimalPlaces(text, 0, text.length)
+                : NumberText.decimalPlaces(b, from, to);
+        if (places < 0) {
+          yield "a number for " + name;
         }
+        yield places > d.scale()
+            ? name + " (at most " + d.scale() + " decimal places)"
+            : name + " (at most " + d.precision() + " digits)";
       }
-      default -> convert(b, from, to, type);
-    }
-  }
-
-  /**
-   * A plain JSON number ({@code -?digits[.digits]}) within precision and scale; false also when not
-   * plain.
-   */
-  private static boolean plainDecimalFits(byte[] b, int from, int to, Types.DecimalType type) {
-    int p = b[from] == '-' ? from + 1 : from;
-    int integer = 0;
-    int fraction = 0;
-    boolean leading = true;
-    boolean dot = false;
-    int trailingZeros = 0;
-    for (int i = p; i < to; i++) {
-      byte c = b[i];
-      if (c == '.' && !dot && i > p) {
-        dot = true;
-        continue;
-      }
-      if (c < '0' || c > '9') {
-        return false;
-      }
-      if (dot) {
-        fraction++;
-        trailingZeros = c == '0' ? trailingZeros + 1 : 0;
-      } else if (!(leading && c == '0')) {
-        leading = false;
-        integer++;
-      }
-    }
-    int scale = fraction - trailingZeros;
-    return p < to
-        && b[to - 1] != '.'
-        && scale <= type.scale()
-        && integer + type.scale() <= type.precision();
-  }
-
-  private static String text(byte[] b, int from, int to, String expected) {
-    if (b[from] != '"') {
-      throw mismatch(expected, b, from, to);
-    }
-    return JsonStrings.unescape(b, from + 1, to - 1);
+      case DATE -> "a date (YYYY-MM-DD)";
+      case TIMESTAMP ->
+          ((Types.TimestampType) type).shouldAdjustToUTC()
+              ? "a timestamp (RFC 3339 with offset, or epoch milliseconds)"
+              : "a timestamp (RFC 3339 with or without offset, or epoch milliseconds)";
+      case UUID -> "a uuid (8-4-4-4-12 hex digits)";
+      default -> String.valueOf(type);
+    };
   }
 
   private static Mismatch mismatch(String expected, byte[] b, int from, int to) {

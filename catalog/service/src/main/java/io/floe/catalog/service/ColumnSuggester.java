@@ -1,24 +1,31 @@
 package io.floe.catalog.service;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
+import io.floe.catalog.columns.ColumnTypes;
+import io.floe.catalog.columns.ColumnValues;
+import io.floe.catalog.columns.ColumnValues.JsonKind;
+import io.floe.catalog.columns.NumberText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -27,43 +34,79 @@ import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.util.JsonUtil;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
 
 /**
  * Proposes typed columns from what the table holds, as a help (nothing is declared by it): reads
  * the payloads of the newest data files (of one stream, or all) up to a sample size, walks each
- * event's fields (nested objects too, up to a depth), and reports per path the narrowest type all
- * its non-null values fit and how often it is present ({@code fill_rate}, of the sampled events).
+ * event's fields (nested objects too, up to a depth; the first of a repeated name counts, as for
+ * the nodes), and reports per path the narrowest type all its non-null values fit and how often it
+ * is present ({@code fill_rate}, of the sampled events). What fits a type is {@link ColumnValues}'s
+ * to decide, on the value's JSON text as the nodes see it (numbers are never converted to judge
+ * them).
  */
-final class ColumnSuggester {
+public final class ColumnSuggester {
   private static final int MAX_DEPTH = 4;
   private static final int MAX_PATHS = 500;
-  private static final Pattern UUID_TEXT =
-      Pattern.compile(
-          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-  private static final Pattern DECIMAL_TEXT = Pattern.compile("-?\\d{1,30}(\\.\\d{1,18})?");
 
-  /** What one value can be read as. */
-  private enum Kind {
-    BOOLEAN,
-    LONG,
-    DOUBLE,
-    TIMESTAMPTZ,
-    DATE,
-    UUID,
-    DECIMAL,
-    STRING
+  /** Numbers are only read as text, so any length is cheap. */
+  private static final JsonFactory JSON =
+      JsonFactory.builder()
+          .streamReadConstraints(
+              StreamReadConstraints.builder().maxNumberLength(Integer.MAX_VALUE).build())
+          .build();
+
+  /** The types proposed, narrowest first; a value fits some of them (string always). */
+  private enum Candidate {
+    BOOLEAN(Types.BooleanType.get()),
+    LONG(Types.LongType.get()),
+    DOUBLE(Types.DoubleType.get()),
+    /** its precision and scale are those of the values seen */
+    DECIMAL(null),
+    DATE(Types.DateType.get()),
+    TIMESTAMPTZ(Types.TimestampType.withZone()),
+    TIMESTAMP(Types.TimestampType.withoutZone()),
+    UUID(Types.UUIDType.get()),
+    STRING(Types.StringType.get());
+
+    final Type type;
+
+    Candidate(Type type) {
+      this.type = type;
+    }
   }
 
   /** What a path's values were, over the sample. */
   private static final class Seen {
     long present;
-    final EnumSet<Kind> kinds = EnumSet.noneOf(Kind.class);
     boolean array;
     boolean scalar;
+    boolean valued;
+    final EnumSet<Candidate> fits = EnumSet.allOf(Candidate.class);
     int integerDigits;
-    int scale;
+    int decimalPlaces;
     String example;
+
+    /** Narrows the candidates to those one non-null value (or array element) fits. */
+    void fit(JsonKind kind, byte[] text) {
+      valued = true;
+      for (Iterator<Candidate> i = fits.iterator(); i.hasNext(); ) {
+        Candidate c = i.next();
+        if (c == Candidate.DECIMAL) {
+          // the decimal every value fits is sized by the largest of each (ColumnValues' rule)
+          int places = NumberText.decimalPlaces(text, 0, text.length);
+          if ((kind == JsonKind.NUMBER || kind == JsonKind.STRING) && places >= 0) {
+            integerDigits = Math.max(integerDigits, NumberText.integerDigits(text, 0, text.length));
+            decimalPlaces = Math.max(decimalPlaces, places);
+          } else {
+            i.remove();
+          }
+        } else if (!ColumnValues.fits(kind, text, 0, text.length, c.type)) {
+          i.remove();
+        }
+      }
+    }
   }
 
   private ColumnSuggester() {}
@@ -96,8 +139,12 @@ final class ColumnSuggester {
             if (stream != null && !stream.equals(r.getField("stream"))) {
               continue;
             }
-            JsonNode event = JsonUtil.mapper().readTree((String) r.getField("payload"));
-            walk(event, "", 0, seen);
+            String payload = (String) r.getField("payload");
+            try (JsonParser p = JSON.createParser(payload)) {
+              if (p.nextToken() == JsonToken.START_OBJECT) {
+                walk(p, payload, "", 0, seen);
+              }
+            }
             if (++events >= sample) {
               break;
             }
@@ -142,128 +189,142 @@ final class ColumnSuggester {
         .put("suggestions", new JsonArray(new ArrayList<>(out)));
   }
 
-  private static void walk(JsonNode node, String prefix, int depth, Map<String, Seen> seen) {
-    if (node == null || !node.isObject()) {
-      return;
+  /** Walks the members of the object whose start {@code p} is at, up to its end. */
+  private static void walk(
+      JsonParser p, String payload, String prefix, int depth, Map<String, Seen> seen)
+      throws IOException {
+    Set<String> names = new HashSet<>();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken t = p.nextToken();
+      if (name.isEmpty() || name.contains(".") || !names.add(name) || t == JsonToken.VALUE_NULL) {
+        p.skipChildren(); // a dotted path cannot address it; a repeated name is not the one read
+        continue;
+      }
+      String path = prefix.isEmpty() ? name : prefix + "." + name;
+      if (t == JsonToken.START_OBJECT) {
+        if (depth + 1 < MAX_DEPTH) {
+          walk(p, payload, path, depth + 1, seen);
+        } else {
+          p.skipChildren();
+        }
+      } else if (!seen.containsKey(path) && seen.size() >= MAX_PATHS) {
+        p.skipChildren();
+      } else {
+        observe(p, payload, seen.computeIfAbsent(path, k -> new Seen()));
+      }
     }
-    node.fields()
-        .forEachRemaining(
-            e -> {
-              String name = e.getKey();
-              if (name.isEmpty() || name.contains(".")) {
-                return; // a dotted path cannot address it
-              }
-              String path = prefix.isEmpty() ? name : prefix + "." + name;
-              JsonNode v = e.getValue();
-              if (v.isObject()) {
-                if (depth + 1 < MAX_DEPTH) {
-                  walk(v, path, depth + 1, seen);
-                }
-                return;
-              }
-              if (v.isNull()) {
-                return;
-              }
-              if (!seen.containsKey(path) && seen.size() >= MAX_PATHS) {
-                return;
-              }
-              Seen s = seen.computeIfAbsent(path, p -> new Seen());
-              s.present++;
-              if (s.example == null) {
-                String text = v.toString();
-                s.example = text.length() <= 40 ? text : text.substring(0, 37) + "...";
-              }
-              if (v.isArray()) {
-                s.array = true;
-                v.forEach(
-                    element -> {
-                      if (!element.isNull()) {
-                        kind(element, s);
-                      }
-                    });
-              } else {
-                s.scalar = true;
-                kind(v, s);
-              }
-            });
   }
 
-  private static void kind(JsonNode v, Seen s) {
-    if (v.isBoolean()) {
-      s.kinds.add(Kind.BOOLEAN);
-    } else if (v.isIntegralNumber() && v.canConvertToLong()) {
-      s.kinds.add(Kind.LONG);
-    } else if (v.isNumber()) {
-      s.kinds.add(Kind.DOUBLE);
-    } else if (v.isTextual()) {
-      s.kinds.add(textKind(v.asText(), s));
+  /** Records the value {@code p} is at (not null, not an object) for its path. */
+  private static void observe(JsonParser p, String payload, Seen s) throws IOException {
+    long start = p.currentTokenLocation().getCharOffset();
+    s.present++;
+    if (p.currentToken() == JsonToken.START_ARRAY) {
+      s.array = true;
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+        if (t != JsonToken.VALUE_NULL) {
+          s.fit(kind(t), text(p));
+        }
+        p.skipChildren();
+      }
     } else {
-      s.kinds.add(Kind.STRING);
+      s.scalar = true;
+      s.fit(kind(p.currentToken()), text(p));
+    }
+    if (s.example == null) {
+      long end = p.currentLocation().getCharOffset();
+      s.example =
+          end - start <= 40
+              ? payload.substring((int) start, (int) end)
+              : payload.substring((int) start, (int) start + 37) + "...";
     }
   }
 
-  private static Kind textKind(String t, Seen s) {
-    if (UUID_TEXT.matcher(t).matches()) {
-      return Kind.UUID;
+  private static JsonKind kind(JsonToken t) {
+    return switch (t) {
+      case VALUE_NULL -> JsonKind.NULL;
+      case VALUE_TRUE, VALUE_FALSE -> JsonKind.BOOLEAN;
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> JsonKind.NUMBER;
+      case VALUE_STRING -> JsonKind.STRING;
+      case START_ARRAY -> JsonKind.ARRAY;
+      default -> JsonKind.OBJECT;
+    };
+  }
+
+  /** A scalar's text as the rule book reads it: a number's JSON text, a string's content. */
+  private static byte[] text(JsonParser p) throws IOException {
+    return p.currentToken().isScalarValue()
+        ? p.getText().getBytes(StandardCharsets.UTF_8)
+        : new byte[0];
+  }
+
+  /**
+   * Whether the suggester takes one JSON value to fit {@code type}, reading it as it reads payloads
+   * (public for the test that holds the suggester and the nodes to docs/columns.md's table).
+   */
+  public static boolean fits(String json, Type type) {
+    try (JsonParser p = JSON.createParser(json)) {
+      JsonToken t = p.nextToken();
+      if (!(type instanceof Types.ListType list) || t != JsonToken.START_ARRAY) {
+        byte[] text = text(p);
+        return ColumnValues.fits(kind(t), text, 0, text.length, type);
+      }
+      for (t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+        byte[] text = text(p);
+        if (!ColumnValues.fits(kind(t), text, 0, text.length, list.elementType())) {
+          return false;
+        }
+        p.skipChildren();
+      }
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    if (DECIMAL_TEXT.matcher(t).matches()) {
-      int dot = t.indexOf('.');
-      int digits = (dot < 0 ? t.length() : dot) - (t.startsWith("-") ? 1 : 0);
-      s.integerDigits = Math.max(s.integerDigits, digits);
-      s.scale = Math.max(s.scale, dot < 0 ? 0 : t.length() - dot - 1);
-      return Kind.DECIMAL;
-    }
-    if (t.length() == 10) {
-      try {
-        LocalDate.parse(t);
-        return Kind.DATE;
-      } catch (DateTimeParseException e) {
-        return Kind.STRING;
+  }
+
+  /**
+   * The type the suggester proposes for a path holding these JSON values (null for only nulls and
+   * empty arrays); public for the same test.
+   */
+  public static String suggestedType(String... values) {
+    Seen s = new Seen();
+    for (String json : values) {
+      try (JsonParser p = JSON.createParser(json)) {
+        if (p.nextToken() != JsonToken.VALUE_NULL) {
+          observe(p, json, s);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
-    if (t.length() >= 20 && t.length() <= 40 && Character.isDigit(t.charAt(0))) {
-      try {
-        OffsetDateTime.parse(t.replace(' ', 'T'));
-        return Kind.TIMESTAMPTZ;
-      } catch (DateTimeParseException e) {
-        return Kind.STRING;
-      }
-    }
-    return Kind.STRING;
+    return type(s);
   }
 
   /**
    * The narrowest type every value fits, or null when the values were only nulls and empty arrays.
    */
   private static String type(Seen s) {
-    if (s.kinds.isEmpty() || (s.array && s.scalar)) {
-      return s.kinds.isEmpty() ? null : "string";
+    if (!s.valued) {
+      return null;
     }
-    String element;
-    EnumSet<Kind> k = s.kinds;
-    if (k.size() == 1) {
-      element =
-          switch (k.iterator().next()) {
-            case BOOLEAN -> "boolean";
-            case LONG -> "long";
-            case DOUBLE -> "double";
-            case TIMESTAMPTZ -> "timestamptz";
-            case DATE -> "date";
-            case UUID -> "uuid";
-            case DECIMAL -> decimal(s);
-            case STRING -> "string";
-          };
-    } else if (k.equals(EnumSet.of(Kind.LONG, Kind.DOUBLE))) {
-      element = "double";
-    } else {
-      element = "string";
+    if (s.array && s.scalar) {
+      return "string";
+    }
+    String element = null;
+    for (Candidate c : s.fits) {
+      if (c != Candidate.DECIMAL) {
+        element = ColumnTypes.format(c.type);
+        break;
+      }
+      if (s.integerDigits + s.decimalPlaces <= 38) {
+        // headroom for larger values, within what a decimal holds; every value seen fits it
+        int precision = Math.max(1, Math.min(38, s.integerDigits + s.decimalPlaces + 2));
+        element = "decimal(" + precision + "," + s.decimalPlaces + ")";
+        break;
+      }
     }
     return s.array ? "list<" + element + ">" : element;
-  }
-
-  private static String decimal(Seen s) {
-    int precision = Math.min(38, s.integerDigits + s.scale + 2);
-    return "decimal(" + Math.max(precision, s.scale + 1) + "," + s.scale + ")";
   }
 
   /**
