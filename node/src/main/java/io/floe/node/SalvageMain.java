@@ -5,7 +5,9 @@ import io.floe.node.buffer.BufferConfig;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.buffer.SalvageExport;
 import java.io.BufferedOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,12 +16,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code java io.floe.node.SalvageMain --buffer-dir DIR --partition-id N --out FILE}: writes the
- * events a stopped node acknowledged under a claim another process took, and never committed, to
- * FILE as NDJSON (each event exactly as it was sent), then removes them from the buffer so that the
- * node can start again. Send FILE's events to the cluster again: they are new events there.
+ * Salvage, in two steps.
+ *
+ * <p>{@code --buffer-dir DIR --partition-id N --out FILE}: writes the events a stopped node
+ * acknowledged under a claim another process took, and never committed, to FILE (NDJSON, one event
+ * a line with its stream, key and event time: {@link SalvageExport}), then removes them from the
+ * buffer so that the node can start again.
+ *
+ * <p>{@code --resend FILE --url URL [--token-file TOKEN]}: sends FILE's events to the cluster
+ * again, each to its own stream with its key and event time ({@link SalvageResend}). They are new
+ * events there.
  */
 public final class SalvageMain {
+  private static final String USAGE =
+      "usage: salvage --buffer-dir DIR --partition-id N --out FILE   (the node must be stopped)\n"
+          + "       salvage --resend FILE --url http://ROUTER:8080 [--token-file FILE]";
+
   private SalvageMain() {}
 
   public static void main(String[] args) throws Exception {
@@ -27,12 +39,17 @@ public final class SalvageMain {
     for (int i = 0; i + 1 < args.length; i += 2) {
       opts.put(args[i], args[i + 1]);
     }
-    if (!opts.keySet().containsAll(List.of("--buffer-dir", "--partition-id", "--out"))) {
-      System.err.println(
-          "usage: salvage --buffer-dir DIR --partition-id N --out FILE   (the node must be stopped)");
+    if (opts.keySet().containsAll(List.of("--resend", "--url"))) {
+      resend(opts);
+    } else if (opts.keySet().containsAll(List.of("--buffer-dir", "--partition-id", "--out"))) {
+      export(opts);
+    } else {
+      System.err.println(USAGE);
       System.exit(2);
-      return;
     }
+  }
+
+  private static void export(Map<String, String> opts) throws Exception {
     Path dir = Path.of(opts.get("--buffer-dir"));
     int partition = Integer.parseInt(opts.get("--partition-id"));
     Path out = Path.of(opts.get("--out"));
@@ -55,5 +72,28 @@ public final class SalvageMain {
                   + " out="
                   + out);
     }
+  }
+
+  private static void resend(Map<String, String> opts) throws Exception {
+    Path file = Path.of(opts.get("--resend"));
+    String tokenFile = opts.get("--token-file");
+    String token = tokenFile == null ? null : Files.readString(Path.of(tokenFile)).trim();
+    SalvageResend.Result r;
+    try {
+      r = new SalvageResend(URI.create(opts.get("--url")), token).send(file);
+    } catch (IOException e) {
+      System.out.println("salvage: failed " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    System.out.println(
+        "salvage: resent events="
+            + r.events()
+            + " requests="
+            + r.requests()
+            + " event_time_not_kept="
+            + r.timeNotKept()
+            + " key_not_kept="
+            + r.keyNotKept());
   }
 }

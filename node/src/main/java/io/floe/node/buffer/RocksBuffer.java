@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.LRUCache;
@@ -55,6 +56,9 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /** The epoch of the claim under which this buffer acknowledges writes (0: none recorded). */
   private static final byte[] CLAIM_EPOCH = metaKey("claim_epoch");
 
+  /** This buffer's id (a UUID, set when it is created): claims made for it carry it. */
+  private static final byte[] BUFFER_ID = metaKey("buffer_id");
+
   /** Set when batches above it were acknowledged under a claim that never committed them. */
   private static final byte[] SALVAGE_AFTER = metaKey("salvage_after");
 
@@ -66,6 +70,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   private final WriteOptions writeOptions;
 
   private final IdempotencyIndex idempotency;
+  private String bufferId;
   private volatile long nextSequence;
   private volatile long committedSequence;
   private volatile long bufferedBytes;
@@ -140,6 +145,12 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
               + partitionId
               + " (check FLOE_NODE_PARTITION_ID and FLOE_BUFFER_DIR)");
     }
+    byte[] id = db.get(BUFFER_ID);
+    if (id == null) {
+      id = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
+      db.put(writeOptions, BUFFER_ID, id);
+    }
+    bufferId = new String(id, StandardCharsets.US_ASCII);
     committedSequence = readLong(COMMITTED_SEQUENCE, 0);
     bufferedBytes = readLong(BUFFERED_BYTES, 0);
     long next = readLong(NEXT_SEQUENCE, 1);
@@ -427,6 +438,14 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       }
     }
     dropThrough(tableCommitted);
+  }
+
+  /**
+   * This buffer's id, the same for as long as its directory lives: a claim made for it carries it,
+   * so that the node recognises its own claim whose answer it never got.
+   */
+  public String bufferId() {
+    return bufferId;
   }
 
   /** The epoch of the claim this buffer last acknowledged under, or 0 when none was recorded. */

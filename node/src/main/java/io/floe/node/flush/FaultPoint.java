@@ -5,10 +5,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Points in a flush where crash tests stop the node. A test arms one with the JVM system property
- * {@value #PROPERTY} (e.g. {@code -Dfloe.test.fault-point=after-upload}); at that point the flusher
- * logs {@code fault point reached: <name>} and hangs until the process is killed. It is not a
- * setting: production configuration cannot arm it.
+ * Points in a flush (and in the claim before it) where crash tests stop the node. A test arms one
+ * with the JVM system property {@value #PROPERTY} (e.g. {@code
+ * -Dfloe.test.fault-point=after-upload}); at that point the flusher logs {@code fault point
+ * reached: <name>} and hangs until the process is killed. It is not a setting: production
+ * configuration cannot arm it.
  */
 public enum FaultPoint {
   NONE,
@@ -17,7 +18,9 @@ public enum FaultPoint {
   /** Files complete on S3, nothing committed. */
   AFTER_UPLOAD,
   /** Committed to the table, not yet deleted from RocksDB. */
-  AFTER_COMMIT;
+  AFTER_COMMIT,
+  /** At start: the partition claimed in the table, the claim not yet recorded in the buffer. */
+  AFTER_CLAIM;
 
   /** The system property that arms a fault point in a test process. */
   public static final String PROPERTY = "floe.test.fault-point";

@@ -2,6 +2,7 @@ package io.floe.node.flush;
 
 import io.floe.catalog.commit.CommitFilesMissingException;
 import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.EarlierCommitLandedException;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.table.FloeTableKeys;
@@ -260,12 +261,18 @@ public final class Flusher implements AutoCloseable {
     }
     TableFileWriter.Written written = writer.write(protocol.table(), columns.get(), cut, ++flushes);
     FaultPoint.AFTER_UPLOAD.reach();
-    protocol.commit(
-        claim,
-        cut.after(),
-        cut.through(),
-        written.files(),
-        Map.of(FloeTableKeys.EVENTS, Integer.toString(cut.events())));
+    try {
+      protocol.commit(
+          claim,
+          cut.after(),
+          cut.through(),
+          written.files(),
+          Map.of(FloeTableKeys.EVENTS, Integer.toString(cut.events())));
+    } catch (EarlierCommitLandedException e) {
+      // an attempt given up on landed late: drop through it and cut again (the next round)
+      tableCommitted = e.committedSequence();
+      return;
+    }
     tableCommitted = cut.through();
     FaultPoint.AFTER_COMMIT.reach();
     buffer.dropCut(cut.after(), cut.through(), cut.bytes());

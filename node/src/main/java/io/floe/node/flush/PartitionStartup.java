@@ -118,9 +118,10 @@ public final class PartitionStartup {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     try {
       Table table = EventsTable.ensure(catalog, config.table());
-      CommitProtocol protocol = new CommitProtocol(table, partitionId, owner());
+      CommitProtocol protocol = new CommitProtocol(table, partitionId, owner(), buffer.bufferId());
       checkNothingToSalvage(buffer, protocol, partitionId);
       PartitionClaim claim = protocol.claim();
+      FaultPoint.AFTER_CLAIM.reach();
       buffer.recordClaimEpoch(claim.epoch());
       long local = buffer.committedSequence();
       buffer.recoverCommitted(claim.committedSequence());
@@ -164,18 +165,44 @@ public final class PartitionStartup {
 
   /**
    * Before claiming: if another process claimed the partition after this buffer's last claim, the
-   * events this buffer acknowledged above what it committed under that claim were never committed,
-   * and their sequences may now hold the other process's events. They are marked for salvage and
-   * the claim is refused, instead of being dropped as "committed" by the recovery.
+   * events this buffer acknowledged above what was committed when that claim ended were never
+   * committed, and their sequences may now hold the other process's events. They are marked for
+   * salvage and the claim is refused, instead of being dropped as "committed" by the recovery.
+   *
+   * <p>A claim above the buffer's that carries this buffer's id is this node's own, made by an
+   * earlier try whose answer was lost (or that died before recording it): it is adopted, not taken
+   * for another process's.
    */
   private static void checkNothingToSalvage(
       RocksBuffer buffer, CommitProtocol protocol, int partitionId) throws Exception {
     long salvageAfter = buffer.salvageAfter();
     long localEpoch = buffer.claimEpoch();
     if (salvageAfter < 0 && localEpoch > 0) {
+      long own = protocol.epochClaimedBy(buffer.bufferId());
+      if (own > localEpoch) {
+        LOG.warn(
+            "partition {}: the table records epoch {}, claimed for this buffer by an earlier try "
+                + "whose answer was lost; this buffer had recorded epoch {}. Taking it as ours",
+            partitionId,
+            own,
+            localEpoch);
+        buffer.recordClaimEpoch(own);
+        localEpoch = own;
+      }
       long tableEpoch = protocol.currentEpoch();
       if (tableEpoch > localEpoch) {
-        long ours = Math.max(buffer.committedSequence(), protocol.committedUnderEpoch(localEpoch));
+        long ended = protocol.finalCommittedOf(localEpoch);
+        if (ended < 0) {
+          LOG.warn(
+              "partition {}: the table no longer records what was committed under epoch {} (its "
+                  + "snapshots expired and {} or more claims followed): salvage takes every event "
+                  + "above this buffer's committed sequence {}, some of which the table may hold",
+              partitionId,
+              localEpoch,
+              CommitProtocol.EPOCH_HISTORY,
+              buffer.committedSequence());
+        }
+        long ours = Math.max(buffer.committedSequence(), ended);
         if (buffer.highWaterMark() > ours) {
           buffer.markSalvage(ours);
           salvageAfter = ours;
@@ -196,7 +223,8 @@ public final class PartitionStartup {
               + buffer.config().dir()
               + " --partition-id "
               + partitionId
-              + " --out FILE, then send FILE's events again (they are new events) and restart");
+              + " --out FILE, then scripts/salvage --resend FILE --url ROUTER_URL (they are new events"
+              + " there), and restart");
     }
   }
 

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
+import io.floe.node.process.NodeProcess;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -14,6 +17,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,7 +47,17 @@ class LostCommitAnswerTest {
     /** Commits to forward, then answer 409 as if the catalog had refused them. */
     final AtomicInteger refuseAppliedCommits = new AtomicInteger();
 
+    /** Commits whose connection to reset, forwarding them later ({@link #delay}). */
+    final AtomicInteger resetCommits = new AtomicInteger();
+
+    /** Completes once the delayed commit has been forwarded (accessed on the event loop only). */
+    private Future<Void> delayed;
+
     private final AtomicInteger failReads = new AtomicInteger();
+
+    /** How many reads fail after an answer is lost. */
+    volatile int readFailuresAfterLoss = READ_FAILURES;
+
     final AtomicInteger commitsApplied = new AtomicInteger();
 
     LossyCatalogProxy(int upstreamPort) throws Exception {
@@ -68,21 +82,17 @@ class LostCommitAnswerTest {
         serviceFailure(req);
         return;
       }
-      upstream
-          .request(req.method(), upstreamPort, "127.0.0.1", req.uri())
-          .compose(
-              out -> {
-                req.headers()
-                    .forEach(
-                        (k, v) -> {
-                          if (!k.equalsIgnoreCase("host")
-                              && !k.equalsIgnoreCase("content-length")) {
-                            out.putHeader(k, v);
-                          }
-                        });
-                return out.send(body);
-              })
-          .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)))
+      if (commit && resetCommits.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        delay(req, body, upstreamPort);
+        return;
+      }
+      if (commit && delayed != null) {
+        // a later commit reaches the catalog only after the delayed one
+        delayed.onComplete(done -> forward(req, body, upstreamPort));
+        delayed = null;
+        return;
+      }
+      send(req, body, upstreamPort)
           .onComplete(
               ar -> {
                 if (ar.failed()) {
@@ -93,7 +103,7 @@ class LostCommitAnswerTest {
                   commitsApplied.incrementAndGet();
                   // the reads that would tell the outcome fail too, beyond the REST client's own
                   // retries
-                  failReads.set(READ_FAILURES);
+                  failReads.set(readFailuresAfterLoss);
                   serviceFailure(req);
                   return;
                 }
@@ -109,6 +119,46 @@ class LostCommitAnswerTest {
                     .putHeader("Content-Type", "application/json")
                     .end(ar.result().body());
               });
+    }
+
+    /**
+     * Resets the node's connection without an answer, and forwards its request to the catalog 2 s
+     * later, or as soon as the node's next commit arrives: the catalog works on it after the node
+     * has given up on it.
+     */
+    private void delay(HttpServerRequest req, Buffer body, int upstreamPort) {
+      Promise<Void> forwarded = Promise.promise();
+      delayed = forwarded.future();
+      req.connection().close();
+      vertx.setTimer(
+          2000,
+          t ->
+              send(req, body, upstreamPort)
+                  .onComplete(
+                      ar -> {
+                        if (ar.succeeded() && ar.result().status() == 200) {
+                          commitsApplied.incrementAndGet();
+                        }
+                        forwarded.complete();
+                      }));
+    }
+
+    private Future<Answer> send(HttpServerRequest req, Buffer body, int upstreamPort) {
+      return upstream
+          .request(req.method(), upstreamPort, "127.0.0.1", req.uri())
+          .compose(
+              out -> {
+                req.headers()
+                    .forEach(
+                        (k, v) -> {
+                          if (!k.equalsIgnoreCase("host")
+                              && !k.equalsIgnoreCase("content-length")) {
+                            out.putHeader(k, v);
+                          }
+                        });
+                return out.send(body);
+              })
+          .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)));
     }
 
     private static void serviceFailure(HttpServerRequest req) {
@@ -224,5 +274,105 @@ class LostCommitAnswerTest {
         Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
       }
     }
+  }
+
+  /**
+   * A node restarts with events it acknowledged and never flushed; the catalog applies its claim
+   * but the answer is lost. On its next try the node finds the partition claimed above the epoch
+   * its buffer recorded: that claim is its own, so nothing needs salvage. It becomes ready and
+   * every acknowledged event lands once.
+   */
+  @Test
+  void aClaimWhoseAnswerIsLostAtRestartIsRecognisedAsOurs() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
+      Path dir = tmp.resolve("node");
+      Map<String, String> nodeEnv = new HashMap<>(env.nodeEnv(2, dir));
+      nodeEnv.put("FLOE_CATALOG_URI", "http://127.0.0.1:" + proxy.port());
+      nodeEnv.put("FLOE_COLUMNS_REFRESH_SECONDS", "3600");
+      Ingest ingest = new Ingest();
+      try (NodeProcess first = NodeProcess.start(dir, tmp.resolve("first.log"), nodeEnv)) {
+        for (int i = 0; i < 3; i++) {
+          assertThat(ingest.send(first.port, "claim", "flushed-" + i, 20).statusCode())
+              .isEqualTo(200);
+        }
+        assertThat(ingest.flushUntilCommitted(first.port).statusCode()).isEqualTo(200);
+        for (int i = 0; i < 3; i++) {
+          assertThat(ingest.send(first.port, "claim", "buffered-" + i, 20).statusCode())
+              .isEqualTo(200);
+        }
+        first.kill();
+      }
+
+      proxy.readFailuresAfterLoss = 0;
+      proxy.loseCommitAnswers.set(1);
+      Map<String, String> s = env.nodeSettings(2);
+      s.put("buffer.dir", dir.toString());
+      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
+      s.put("columns.refresh-seconds", "3600");
+      try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+        HttpResponse<String> ready = awaitReady(ingest, node.port());
+        assertThat(proxy.commitsApplied).as("the catalog applied the claim").hasValue(1);
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+        assertThat(ingest.send(node.port(), "claim", "after", 20).statusCode()).isEqualTo(200);
+        HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
+        assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
+        Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
+      }
+    }
+  }
+
+  /**
+   * The first commit of a flush has its connection reset while the catalog still works on it; the
+   * node finds the range uncommitted and commits a longer one; the first lands before it, so the
+   * second is refused. Under the node's own epoch the range that landed can only be its own: the
+   * node is not fenced and every acknowledged event lands once.
+   */
+  @Test
+  void aCommitThatLandsAfterTheNodeGaveUpOnItDoesNotFenceTheNode() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
+      Map<String, String> s = env.nodeSettings(2);
+      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
+      s.put("columns.refresh-seconds", "3600");
+      try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
+        Ingest ingest = new Ingest();
+        for (int i = 0; i < 5; i++) {
+          assertThat(ingest.send(node.port(), "late", "first-" + i, 20).statusCode())
+              .isEqualTo(200);
+        }
+        proxy.resetCommits.set(1);
+        HttpResponse<String> failed = ingest.post(node.port(), "/v1/flush");
+        assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
+
+        for (int i = 0; i < 5; i++) {
+          assertThat(ingest.send(node.port(), "late", "second-" + i, 20).statusCode())
+              .isEqualTo(200);
+        }
+        long hwm = node.buffer().highWaterMark();
+        HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
+        assertThat(proxy.commitsApplied).as("the delayed commit landed").hasValue(1);
+        assertThat(ingest.get(node.port(), "/health/ready").statusCode())
+            .as("not fenced")
+            .isEqualTo(200);
+        assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
+        assertThat(new JsonObject(flushed.body()).getLong("committed_sequence")).isEqualTo(hwm);
+        Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
+      }
+    }
+  }
+
+  /** Polls /health/ready until 200, a state that will not change by itself, or a minute. */
+  private static HttpResponse<String> awaitReady(Ingest ingest, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    HttpResponse<String> ready = ingest.get(port, "/health/ready");
+    while (ready.statusCode() != 200
+        && !ready.body().contains("salvage_needed")
+        && !ready.body().contains("fenced")
+        && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      ready = ingest.get(port, "/health/ready");
+    }
+    return ready;
   }
 }

@@ -5,6 +5,7 @@ import io.floe.common.retry.Backoff;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.BaseTable;
@@ -14,6 +15,7 @@ import org.apache.iceberg.SnapshotAncestryValidator;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.Transactions;
+import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.util.SnapshotUtil;
@@ -32,7 +34,14 @@ import org.slf4j.LoggerFactory;
  * gets {@link FencedException}.
  *
  * <p>A claim is itself a (file-less) snapshot that raises the epoch; since it changes the main
- * branch, any commit prepared against the older state conflicts and is re-validated.
+ * branch, any commit prepared against the older state conflicts and is re-validated. It records who
+ * claimed (the holder: the claimant's buffer, so that a node whose claim answer was lost recognises
+ * its own claim) and, in the table properties, the committed sequence at which the epoch it ends
+ * stopped ({@link #finalCommittedOf}), for the last {@value #EPOCH_HISTORY} epochs.
+ *
+ * <p>Under this process's epoch nobody else commits the partition: a committed sequence found
+ * beyond the start of a range was committed by an earlier attempt of this process whose answer was
+ * lost ({@link EarlierCommitLandedException}), not by another process.
  *
  * <p>A commit the catalog refuses although it applied it (a 409 after the update went through) is
  * recognised as landed before Iceberg can delete its manifests ({@link RefusalCheckingOperations}).
@@ -43,6 +52,14 @@ import org.slf4j.LoggerFactory;
 public final class CommitProtocol {
   private static final Logger LOG = LoggerFactory.getLogger(CommitProtocol.class);
   private static final int CLAIM_ATTEMPTS = 10;
+
+  /**
+   * How many ended epochs of a partition keep their final committed sequence in the table
+   * properties: a node whose partition was claimed more often than this while it was down finds its
+   * epoch's only in the snapshots, while they last.
+   */
+  public static final int EPOCH_HISTORY = 16;
+
   private final Table table;
 
   /** The table's operations, through which every transaction of this protocol commits. */
@@ -50,6 +67,7 @@ public final class CommitProtocol {
 
   private final int partition;
   private final String owner;
+  private final String holder;
   private final AtomicLong attempts = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong filesMissing = new AtomicLong();
@@ -57,7 +75,17 @@ public final class CommitProtocol {
   /** The snapshot of this process's last commit, or -1. */
   private volatile long lastSnapshotId = -1;
 
+  /** A protocol whose claims no later process recognises as its own (a random holder). */
   public CommitProtocol(Table table, int partition, String owner) {
+    this(table, partition, owner, UUID.randomUUID().toString());
+  }
+
+  /**
+   * @param owner the process, for people reading the table's history
+   * @param holder what this process's claims are recognised by later ({@link #epochClaimedBy}): an
+   *     id kept with the events claimed for, e.g. the node's buffer's
+   */
+  public CommitProtocol(Table table, int partition, String owner, String holder) {
     if (!(table instanceof BaseTable base)) {
       throw new IllegalArgumentException(
           "the commit protocol needs a catalog table (BaseTable), not " + table.getClass());
@@ -66,6 +94,7 @@ public final class CommitProtocol {
     this.ops = new RefusalCheckingOperations(base.operations());
     this.partition = partition;
     this.owner = owner;
+    this.holder = holder;
   }
 
   /**
@@ -102,17 +131,32 @@ public final class CommitProtocol {
     PartitionState state = PartitionState.of(table, partition);
     long epoch = state.epoch() + 1;
     Transaction tx = newTransaction();
+    String committed = Long.toString(state.committedSequence());
     tx.newFastAppend()
         .set(PartitionState.epochKey(partition), Long.toString(epoch))
-        .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
+        .set(PartitionState.committedKey(partition), committed)
         .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_CLAIM)
         .set(FloeTableKeys.OWNER, owner)
+        .set(FloeTableKeys.partitionHolder(partition), holder)
         .validateWith(new Expect(state.epoch(), state.committedSequence(), false))
         .commit();
-    tx.updateProperties()
-        .set(PartitionState.epochKey(partition), Long.toString(epoch))
-        .set(PartitionState.committedKey(partition), Long.toString(state.committedSequence()))
-        .commit();
+    UpdateProperties properties =
+        tx.updateProperties()
+            .set(PartitionState.epochKey(partition), Long.toString(epoch))
+            .set(PartitionState.committedKey(partition), committed)
+            .set(FloeTableKeys.partitionHolder(partition), holder);
+    if (state.epoch() > 0) {
+      // the validator sees to it that nothing was committed under the ended epoch since this read
+      properties.set(
+          FloeTableKeys.partitionEpochCommittedSequence(partition, state.epoch()), committed);
+    }
+    for (String key : table.properties().keySet()) {
+      long ended = FloeTableKeys.epochOfCommittedSequenceKey(partition, key);
+      if (ended >= 0 && ended <= state.epoch() - EPOCH_HISTORY) {
+        properties.remove(key);
+      }
+    }
+    properties.commit();
     // a ValidationException here: another process claimed or committed at the same moment
     tx.commitTransaction();
     lastSnapshotId = snapshotCommitting(state.committedSequence());
@@ -140,6 +184,9 @@ public final class CommitProtocol {
       // an earlier attempt at this very range landed but its answer was lost: under our epoch
       // nobody else commits this partition, so the range is ours and committed
       return landed(after, through);
+    }
+    if (before.committedSequence() > after) {
+      throw landedEarlier(after, through, before.committedSequence());
     }
     if (before.committedSequence() != after) {
       throw new FencedException(
@@ -179,6 +226,10 @@ public final class CommitProtocol {
         // Iceberg retried after a lost answer and found its own first attempt applied
         return landed(after, through);
       }
+      if (now.committedSequence() > after) {
+        // an earlier attempt, given up on, landed while this one was on its way
+        throw landedEarlier(after, through, now.committedSequence());
+      }
       throw new FencedException(
           "partition "
               + partition
@@ -210,6 +261,44 @@ public final class CommitProtocol {
    * @throws CommitFilesMissingException when they are gone
    */
   private long landed(long after, long through) {
+    lastSnapshotId = checkFilesOfCommit(after, through);
+    commits.incrementAndGet();
+    return through;
+  }
+
+  /**
+   * The answer to an attempt at {@code (after, through]} that found the partition committed through
+   * {@code committed} (beyond {@code after}, not {@code through}) under our epoch: an earlier
+   * attempt of this process landed, and this one's files were not committed.
+   *
+   * @throws CommitFilesMissingException when the files of the snapshot that landed are gone
+   */
+  private EarlierCommitLandedException landedEarlier(long after, long through, long committed) {
+    lastSnapshotId = checkFilesOfCommit(after, committed);
+    commits.incrementAndGet();
+    String message =
+        "partition "
+            + partition
+            + " is committed through "
+            + committed
+            + " under this process's epoch, by an earlier attempt whose answer was lost; the attempt"
+            + " at "
+            + (after + 1)
+            + ".."
+            + through
+            + " committed nothing: continue from "
+            + committed;
+    LOG.warn(message);
+    return new EarlierCommitLandedException(message, committed);
+  }
+
+  /**
+   * The snapshot that committed {@code (after, through]} (-1 when it expired), once its files are
+   * known to exist.
+   *
+   * @throws CommitFilesMissingException when they are gone
+   */
+  private long checkFilesOfCommit(long after, long through) {
     long snapshotId = snapshotCommitting(through);
     List<String> missing =
         snapshotId < 0 ? List.of() : SnapshotFiles.missing(table.io(), table.snapshot(snapshotId));
@@ -232,9 +321,7 @@ public final class CommitProtocol {
           problem);
       throw new CommitFilesMissingException(problem);
     }
-    commits.incrementAndGet();
-    lastSnapshotId = snapshotId;
-    return through;
+    return snapshotId;
   }
 
   /** A transaction over the table whose refusals are checked before Iceberg cleans up. */
@@ -275,10 +362,17 @@ public final class CommitProtocol {
   }
 
   /**
-   * The highest sequence committed under {@code epoch} that the table's snapshots still record, or
-   * -1: what a process that held that claim had committed before it lost the partition.
+   * The partition's committed sequence when {@code epoch} ended, or -1 when the table no longer
+   * tells: what a process that held that claim had committed before another claimed the partition.
+   * Read from the table properties (written by the claim that ended the epoch, for the last {@value
+   * #EPOCH_HISTORY} epochs), else from the snapshots while they last. As of the last refresh.
    */
-  public long committedUnderEpoch(long epoch) {
+  public long finalCommittedOf(long epoch) {
+    String recorded =
+        table.properties().get(FloeTableKeys.partitionEpochCommittedSequence(partition, epoch));
+    if (recorded != null) {
+      return Long.parseLong(recorded);
+    }
     Snapshot current = table.currentSnapshot();
     if (current == null) {
       return -1;
@@ -287,13 +381,31 @@ public final class CommitProtocol {
     String committedKey = PartitionState.committedKey(partition);
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       Map<String, String> summary = s.summary();
-      if (!FloeTableKeys.OPERATION_CLAIM.equals(summary.get(FloeTableKeys.OPERATION))
-          && Long.toString(epoch).equals(summary.get(epochKey))
-          && summary.containsKey(committedKey)) {
+      String recordedEpoch = summary.get(epochKey);
+      if (recordedEpoch == null || !summary.containsKey(committedKey)) {
+        continue;
+      }
+      boolean claim = FloeTableKeys.OPERATION_CLAIM.equals(summary.get(FloeTableKeys.OPERATION));
+      // the claim that ended the epoch recorded where it stopped; a commit under it, what it had
+      // reached (the newest such is the last, when the claim that ended it has expired)
+      if ((claim && Long.toString(epoch + 1).equals(recordedEpoch))
+          || (!claim && Long.toString(epoch).equals(recordedEpoch))) {
         return Long.parseLong(summary.get(committedKey));
       }
     }
     return -1;
+  }
+
+  /**
+   * The partition's epoch when the table records that its claim was made by {@code holder}, else
+   * -1. Refreshes the table first.
+   */
+  public long epochClaimedBy(String holder) {
+    table.refresh();
+    PartitionState now = PartitionState.of(table, partition);
+    return holder.equals(table.properties().get(FloeTableKeys.partitionHolder(partition)))
+        ? now.epoch()
+        : -1;
   }
 
   /** The partition's committed sequence as the table records it now. */

@@ -8,8 +8,10 @@ package io.floe.catalog.table;
  *
  * <p>A partition's recovery state ({@link #partitionEpoch}, {@link #partitionCommittedSequence}) is
  * written in the summary of the snapshot that commits the data and, kept equal, in the table
- * properties, which survive snapshot expiry. Everything under {@link #PREFIX} is reserved: changing
- * it without appending a snapshot needs admin (see {@link #isReserved}).
+ * properties, which survive snapshot expiry. A claim also records there the partition's holder
+ * ({@link #partitionHolder}) and the final committed sequence of the epoch it ended ({@link
+ * #partitionEpochCommittedSequence}). Everything under {@link #PREFIX} is reserved: changing it
+ * without appending a snapshot needs admin (see {@link #isReserved}).
  */
 public final class FloeTableKeys {
   /** Every key Floe owns starts with this. */
@@ -85,6 +87,42 @@ public final class FloeTableKeys {
   /** {@code floe.partition.<id>.committed-sequence}: the partition's last committed sequence. */
   public static String partitionCommittedSequence(int partition) {
     return PARTITION_PREFIX + partition + ".committed-sequence";
+  }
+
+  /**
+   * {@code floe.partition.<id>.holder}: the buffer (an id the node keeps with it) that made the
+   * partition's last claim. A node whose claim landed but whose answer was lost finds its own id
+   * here, and knows that the epoch above its own is its own.
+   */
+  public static String partitionHolder(int partition) {
+    return PARTITION_PREFIX + partition + ".holder";
+  }
+
+  /**
+   * {@code floe.partition.<id>.epoch-<epoch>.committed-sequence}: the partition's committed
+   * sequence when {@code epoch} ended, written by the claim that ended it. It tells a node that
+   * held {@code epoch} which of its events were committed, also once the snapshots of that epoch
+   * have expired. Only the last few epochs keep one (the claim removes older ones).
+   */
+  public static String partitionEpochCommittedSequence(int partition, long epoch) {
+    return PARTITION_PREFIX + partition + ".epoch-" + epoch + ".committed-sequence";
+  }
+
+  /**
+   * The epoch of a {@link #partitionEpochCommittedSequence} key of {@code partition}, or -1 when
+   * {@code key} is not one.
+   */
+  public static long epochOfCommittedSequenceKey(int partition, String key) {
+    String prefix = PARTITION_PREFIX + partition + ".epoch-";
+    String suffix = ".committed-sequence";
+    if (!key.startsWith(prefix) || !key.endsWith(suffix)) {
+      return -1;
+    }
+    String epoch = key.substring(prefix.length(), key.length() - suffix.length());
+    if (epoch.isEmpty() || epoch.length() > 18 || !epoch.chars().allMatch(Character::isDigit)) {
+      return -1;
+    }
+    return Long.parseLong(epoch);
   }
 
   /** {@code floe.column.<name>}: the mapping of the typed column {@code name}. */

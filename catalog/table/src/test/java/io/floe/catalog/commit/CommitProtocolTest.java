@@ -89,9 +89,48 @@ class CommitProtocolTest {
     assertThat(p.commit(claim, 100, 250, List.of(file(table(), 150)), Map.of())).isEqualTo(250);
     assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshot);
     assertThat(p.committedUnder(claim)).isEqualTo(250);
-    // a range that does not start at the committed sequence is refused
+    // a range starting below the committed sequence, under our epoch: an earlier attempt of ours
+    // landed (its answer lost); nothing is appended, and the caller continues from there
     assertThatThrownBy(() -> p.commit(claim, 100, 300, List.of(file(table(), 200)), Map.of()))
-        .isInstanceOf(FencedException.class);
+        .isInstanceOfSatisfying(
+            EarlierCommitLandedException.class,
+            e -> assertThat(e.committedSequence()).isEqualTo(250));
+    assertThat(table().currentSnapshot().snapshotId()).isEqualTo(snapshot);
+    assertThat(p.commit(claim, 250, 300, List.of(file(table(), 50)), Map.of())).isEqualTo(300);
+  }
+
+  @Test
+  void aClaimRecordsWhereTheEpochItEndsStoppedAndKeepsABoundedHistory() {
+    EventsTable.ensure(catalog, settings);
+    CommitProtocol a = new CommitProtocol(table(), 6, "a", "buffer-a");
+    PartitionClaim claimA = a.claim();
+    a.commit(claimA, 0, 40, List.of(file(table(), 40)), Map.of());
+    CommitProtocol b = new CommitProtocol(table(), 6, "b", "buffer-b");
+    PartitionClaim claimB = b.claim();
+    b.commit(claimB, 40, 45, List.of(file(table(), 5)), Map.of());
+    assertThat(table().properties())
+        .containsEntry(FloeTableKeys.partitionEpochCommittedSequence(6, 1), "40")
+        .containsEntry(FloeTableKeys.partitionHolder(6), "buffer-b");
+
+    // the snapshots of epoch 1 expire: the properties still tell where it stopped
+    Table t = table();
+    t.expireSnapshots().expireOlderThan(System.currentTimeMillis() + 1).retainLast(1).commit();
+    CommitProtocol reader = new CommitProtocol(table(), 6, "reader");
+    assertThat(reader.currentEpoch()).isEqualTo(2);
+    assertThat(reader.finalCommittedOf(1)).isEqualTo(40);
+    assertThat(reader.epochClaimedBy("buffer-b")).isEqualTo(2);
+    assertThat(reader.epochClaimedBy("buffer-a")).isEqualTo(-1);
+
+    for (int i = 0; i < 2 * CommitProtocol.EPOCH_HISTORY; i++) {
+      new CommitProtocol(table(), 6, "c").claim();
+    }
+    long epoch = reader.currentEpoch();
+    assertThat(table().properties().keySet())
+        .filteredOn(k -> FloeTableKeys.epochOfCommittedSequenceKey(6, k) >= 0)
+        .hasSize(CommitProtocol.EPOCH_HISTORY)
+        .contains(FloeTableKeys.partitionEpochCommittedSequence(6, epoch - 1));
+    assertThat(reader.finalCommittedOf(epoch - 1)).isEqualTo(45);
+    assertThat(reader.finalCommittedOf(1)).as("beyond the history, once expired").isEqualTo(-1);
   }
 
   @Test
