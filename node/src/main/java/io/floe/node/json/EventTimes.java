@@ -2,10 +2,15 @@ package io.floe.node.json;
 
 import io.floe.catalog.columns.DateTimeText;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoField;
 
 /**
- * Parsing of event times into epoch microseconds, with the range Iceberg timestamps allow: the rule
- * of a timestamptz column ({@link DateTimeText}), so an event's time and its typed columns agree.
+ * Parsing of event times into epoch microseconds, with the range Iceberg timestamps allow. The fast
+ * path is the rule of a timestamptz column ({@link DateTimeText}); what it refuses goes to the
+ * general parser, which keeps the leniency event times always had.
  */
 public final class EventTimes {
   /** 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z in epoch milliseconds. */
@@ -15,18 +20,35 @@ public final class EventTimes {
 
   private EventTimes() {}
 
-  /** RFC 3339 text (e.g. {@code 2026-11-23T10:15:30.123Z}) to epoch micros, or throws a message. */
+  /**
+   * RFC 3339 text (e.g. {@code 2026-11-23T10:15:30.123Z}) to epoch micros, or throws a message. An
+   * event's own time is read as leniently as before the rule book: surrounding spaces, a space or
+   * lower-case {@code t} between date and time, no seconds, an offset with seconds; the strict form
+   * a timestamptz column takes ({@link DateTimeText}) is the fast path and always agrees.
+   */
   public static long parseRfc3339(String text) {
-    byte[] b = text.getBytes(StandardCharsets.UTF_8);
-    long micros = DateTimeText.rfc3339Micros(b, 0, b.length);
-    if (micros == DateTimeText.NOT_A_TIME) {
+    String s = text.trim();
+    if (s.length() > 10 && (s.charAt(10) == ' ' || s.charAt(10) == 't')) {
+      s = s.substring(0, 10) + 'T' + s.substring(11);
+    }
+    if (s.endsWith("z")) {
+      s = s.substring(0, s.length() - 1) + 'Z';
+    }
+    try {
+      OffsetDateTime t = OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+      long seconds = t.toEpochSecond();
+      if (seconds * 1000 < MIN_MILLIS || seconds * 1000 > MAX_MILLIS) {
+        throw new IllegalArgumentException("'" + abbreviate(text) + "' is outside years 1..9999");
+      }
+      return Math.addExact(
+          Math.multiplyExact(seconds, 1_000_000L), t.get(ChronoField.MICRO_OF_SECOND));
+    } catch (DateTimeException | ArithmeticException e) {
       throw new IllegalArgumentException(
           "'"
               + abbreviate(text)
               + "' is not an RFC 3339 timestamp with offset in years 1..9999"
               + " (e.g. 2026-11-23T10:15:30Z)");
     }
-    return micros;
   }
 
   /**
@@ -50,10 +72,11 @@ public final class EventTimes {
 
   /** Epoch milliseconds to epoch micros, or throws a message when out of range. */
   public static long fromEpochMillis(long millis) {
-    if (millis < MIN_MILLIS || millis > MAX_MILLIS) {
+    long micros = DateTimeText.epochMillisMicros(millis);
+    if (micros == DateTimeText.NOT_A_TIME) {
       throw new IllegalArgumentException(millis + " epoch milliseconds is outside years 1..9999");
     }
-    return millis * 1000L;
+    return micros;
   }
 
   /** At most 64 characters of {@code text}, for an error message. */

@@ -46,6 +46,20 @@ class EventTimesTest {
     }
   }
 
+  @Test
+  void anEventsOwnTimeKeepsItsLenientForms() {
+    long expected = EventTimes.parseRfc3339("2026-12-03T10:15:00Z");
+    for (String lenient :
+        List.of(
+            "2026-12-03T10:15Z",
+            " 2026-12-03T10:15:00Z ",
+            "2026-12-03 10:15:00z",
+            "2026-12-03t11:15:00+01:00:00")) {
+      byte[] b = lenient.getBytes(StandardCharsets.UTF_8);
+      assertThat(EventTimes.parseRfc3339(b, 0, b.length)).as(lenient).isEqualTo(expected);
+    }
+  }
+
   private static void assertAgree(String text) {
     byte[] b = ("\"" + text + "\"").getBytes(StandardCharsets.UTF_8);
     Long expected;
