@@ -82,7 +82,7 @@ final class Forwarder {
   void forward(HttpServerRequest req, Quotas.Admission admission) {
     req.pause();
     answerBrokenFraming(req);
-    String key = req.getHeader("X-Floe-Key");
+    String key = req.getHeader(FloeHttp.KEY_HEADER);
     if (key == null) {
       key = req.getParam("key");
     }
@@ -296,9 +296,11 @@ final class Forwarder {
                               response.putHeader(h, v);
                             }
                           }
-                          response.putHeader("X-Floe-Node", node.id);
-                          if (admission != null && resp.statusCode() == 200) {
-                            // the producer's quota is charged with what the node stored
+                          response.putHeader(FloeHttp.NODE_HEADER, node.id);
+                          boolean replayed = resp.getHeader(FloeHttp.IDEMPOTENCY_REPLAYED) != null;
+                          if (admission != null && resp.statusCode() == 200 && !replayed) {
+                            // the producer's quota is charged with what the node stored (a replay
+                            // stored nothing, as the node itself charges)
                             try {
                               admission.stored(new JsonObject(body).getLong("accepted", 0L));
                             } catch (RuntimeException notJson) {

@@ -33,6 +33,12 @@ public final class FloeHttp {
   /** Set on an answer that repeats the acknowledgement of an earlier request with the same key. */
   public static final String IDEMPOTENCY_REPLAYED = "Idempotency-Replayed";
 
+  /** A producer's routing key: the router keeps one key's events on one node, in order. */
+  public static final String KEY_HEADER = "X-Floe-Key";
+
+  /** Which node took a request, on the router's answer. */
+  public static final String NODE_HEADER = "X-Floe-Node";
+
   /**
    * The producer a router authenticated and forwards for. A router sets it (removing any the client
    * sent); a node reads it only from a caller with the {@code router} scope.

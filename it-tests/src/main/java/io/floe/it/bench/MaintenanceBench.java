@@ -80,7 +80,7 @@ public final class MaintenanceBench {
     print("no maintenance", off);
     print("maintenance", on);
     System.out.printf(
-        "compaction: %d flushes of 200 events into a closed hour, then one maintenance cycle%n",
+        "compacting: %d flushes of 200 events into a closed hour, then one maintenance cycle%n",
         compactionFiles);
     CompactionBench.Result compaction =
         CompactionBench.run(dir.resolve("compaction"), compactionFiles, 200, 8);
