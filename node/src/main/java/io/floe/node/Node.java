@@ -1,6 +1,7 @@
 package io.floe.node;
 
 import io.floe.common.auth.Quotas;
+import io.floe.common.http.ConnectionLimit;
 import io.floe.common.lifecycle.Closer;
 import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
@@ -10,7 +11,6 @@ import io.floe.node.config.NodeConfig;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
 import io.floe.node.flush.SalvageNeededException;
-import io.floe.node.http.ConnectionLimit;
 import io.floe.node.http.ErrorResponses;
 import io.floe.node.http.InflightBudget;
 import io.floe.node.http.IngestHandler;
