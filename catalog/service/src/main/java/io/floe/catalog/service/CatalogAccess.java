@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.apache.iceberg.catalog.Catalog;
@@ -186,9 +187,15 @@ final class CatalogAccess implements Handler<RoutingContext> {
     if (ctx.pathParam("table") == null) {
       if (!p.may(Scope.ADMIN)) {
         JsonObject create = json(body);
-        NodeCommitPolicy.checkCreate(
-            create.getBoolean("stage-create", false),
-            create.getJsonObject("properties", new JsonObject()).fieldNames());
+        boolean staged;
+        Set<String> properties;
+        try {
+          staged = create.getBoolean("stage-create", false);
+          properties = create.getJsonObject("properties", new JsonObject()).fieldNames();
+        } catch (ClassCastException e) {
+          throw new BadRequestException(e, "malformed create request: %s", e.getMessage());
+        }
+        NodeCommitPolicy.checkCreate(staged, properties);
       }
       return null;
     }

@@ -326,6 +326,16 @@ class CatalogAuthTest {
       refusedAndUnchanged(
           service, () -> asNode.updateProperties().set("comment", "events from Floe").commit());
 
+      // a table created with Floe's state already in it
+      assertThatThrownBy(
+              () ->
+                  client(uri, "t-commit")
+                      .buildTable(TableIdentifier.of("floe", "preset"), EventsTable.SCHEMA)
+                      .withProperty(FloeTableKeys.partitionCommittedSequence(0), "1000000")
+                      .create())
+          .isInstanceOf(ForbiddenException.class);
+      assertThat(service.catalog().tableExists(TableIdentifier.of("floe", "preset"))).isFalse();
+
       // a node's claims and flushes go on as before
       zero.commit(zeroClaim, 5, 8, List.of(file(asNode, "h")), Map.of());
       PartitionClaim again = one.claim();
