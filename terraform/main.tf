@@ -62,6 +62,7 @@ module "secrets" {
   source       = "./modules/secrets"
   name         = var.name
   catalog_type = var.catalog_type
+  node_count   = var.node_count
   producers    = var.producers
 }
 

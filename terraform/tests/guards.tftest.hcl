@@ -203,12 +203,12 @@ run "scoped_tokens" {
     error_message = "every producer, the operators, the routers and the query engines have a secret of their own"
   }
   assert {
-    condition     = length(module.secrets.node_secret_lines) == 3 && startswith(module.secrets.node_secret_lines[0], "FLOE_CATALOG_TOKEN=") && module.secrets.node_secret_lines[1] == "token routers router ${module.secrets.router_secret_arns[0]}" && module.secrets.node_secret_lines[2] == "token operator read,admin ${output.operator_token_secret_arn}"
-    error_message = "nodes accept the routers' token and the operators', present their own catalog:commit token, and know no producer"
+    condition     = length(module.secrets.node_secret_lines) == 5 && [for l in slice(module.secrets.node_secret_lines, 0, 3) : split("=", l)[0]] == ["partition 0 FLOE_CATALOG_TOKEN", "partition 1 FLOE_CATALOG_TOKEN", "partition 2 FLOE_CATALOG_TOKEN"] && length(distinct([for l in slice(module.secrets.node_secret_lines, 0, 3) : split("=", l)[1]])) == 3 && module.secrets.node_secret_lines[3] == "token routers router ${module.secrets.router_secret_arns[0]}" && module.secrets.node_secret_lines[4] == "token operator read,admin ${output.operator_token_secret_arn}"
+    error_message = "nodes accept the routers' token and the operators', each presents a catalog:commit token of its own partition, and none knows a producer"
   }
   assert {
-    condition     = [for l in module.secrets.catalog_secret_lines : join(" ", slice(split(" ", l), 0, 3))] == ["token nodes catalog:commit", "token query-engines catalog:read", "token operator admin"] && strcontains(module.secrets.catalog_secret_lines[1], output.catalog_read_token_secret_arn)
-    error_message = "the catalog service: commits for nodes, reads for query engines, admin for operators"
+    condition     = [for l in module.secrets.catalog_secret_lines : join(" ", concat(slice(split(" ", l), 0, 3), slice(split(" ", l), 4, length(split(" ", l)))))] == ["token node-0 catalog:commit partition=0", "token node-1 catalog:commit partition=1", "token node-2 catalog:commit partition=2", "token query-engines catalog:read", "token operator admin"] && strcontains(module.secrets.catalog_secret_lines[3], output.catalog_read_token_secret_arn) && alltrue([for i in range(3) : strcontains(module.secrets.catalog_secret_lines[i], split("=", module.secrets.node_secret_lines[i])[1])])
+    error_message = "the catalog service: each node commits its own partition with its own token, query engines read, operators administer"
   }
   assert {
     condition     = alltrue([for a in values(output.producer_token_secret_arns) : !strcontains(module.iam.policies["node"], a) && !strcontains(module.iam.policies["catalog"], a) && strcontains(module.iam.policies["router"], a)])

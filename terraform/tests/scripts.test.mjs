@@ -229,6 +229,21 @@ test('floe-instance prepare refuses to start a node whose data volume is not mou
   assert.deepEqual(log(fake), [], 'not even the release is fetched');
 });
 
+test('floe-instance prepare: a node gets the catalog token of its own partition only', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  param(fake, '/floe/test/node/config', 'http.port=8081');
+  const arn = (n) => `arn:aws:secretsmanager:us-east-1:1:secret:${n}`;
+  param(fake, '/floe/test/node/secrets', [0, 1, 2].map((i) => `partition ${i} FLOE_CATALOG_TOKEN=${arn(`commit-${i}`)}`).join('\n'));
+  // only partition 1's secret exists: reading another one would fail the prepare
+  writeFileSync(join(fake, 'secrets', key(arn('commit-1'))), 'token-of-1');
+  writeFileSync(join(fake, 'etc', 'instance.properties'), 'node.partition-id=1\n');
+  const r = floeInstance(fake, 'node', ['prepare']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(fake, 'etc', 'node.env'), 'utf8'), 'FLOE_CATALOG_TOKEN=token-of-1\n');
+});
+
 test('floe-instance prepare rejects a secrets entry that is not a FLOE_* variable', () => {
   const fake = fakeWorld();
   release(fake, 'floe-1.tar.gz');

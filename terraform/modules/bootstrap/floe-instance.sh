@@ -160,14 +160,20 @@ secret_value() { # ARN [STAGE]
     --version-stage "${2:-AWSCURRENT}" --query SecretString --output text
 }
 
-# write_secrets LINES: each ENV_NAME=secret-arn line becomes ENV_NAME=<value> in <role>.env
-# (`token` lines are for write_tokens)
+# write_secrets LINES: each ENV_NAME=secret-arn line becomes ENV_NAME=<value> in <role>.env, and
+# each `partition N ENV_NAME=secret-arn` line too on the node of partition N only (its own catalog
+# token); `token` lines are for write_tokens
 write_secrets() {
-  local out="$etc/$FLOE_ROLE.env" tmp var arn value
+  local out="$etc/$FLOE_ROLE.env" tmp var arn value mine
   tmp=$(mktemp "$etc/.env.XXXXXX")
   chmod 600 "$tmp"
+  mine=$(setting node.partition-id "$etc/instance.properties")
   while IFS='=' read -r var arn; do
     [[ -z "$var" || "$var" == none || "$var" == "token "* ]] && continue
+    if [[ "$var" =~ ^partition\ ([0-9]+)\ (.*)$ ]]; then
+      [[ "${BASH_REMATCH[1]}" == "$mine" ]] || continue
+      var=${BASH_REMATCH[2]}
+    fi
     [[ "$var" =~ ^FLOE_[A-Z0-9_]+$ ]] || { rm -f "$tmp"; die "secrets parameter: '$var' is not a FLOE_* variable name"; }
     if ! value=$(retry 5 secret_value "$arn"); then
       rm -f "$tmp"

@@ -1,7 +1,7 @@
 # Tokens the cluster requires, generated here (random, 48 characters) and kept in Secrets
 # Manager: one per producer (scoped to streams, with optional quotas), one for operators, one the
-# routers present to the nodes, and for Floe's catalog service one for the nodes' commits and one
-# for query engines. Instances never see them in user data or SSM parameters: the `secrets`
+# routers present to the nodes, and for Floe's catalog service one per node for its commits (bound
+# to the node's partition: `partition=N` in the catalog's token file) and one for query engines. Instances never see them in user data or SSM parameters: the `secrets`
 # parameter of each role names the secrets, and floe-instance writes the role's token file with
 # their SHA-256 hashes only (re-read every 5 minutes, so a rotation in Secrets Manager needs no
 # restart and the previous value stays accepted until the next one). Terraform ignores a value
@@ -15,6 +15,11 @@ variable "name" {
 variable "catalog_type" {
   description = "floe, glue or s3tables: only Floe's catalog service has tokens of its own."
   type        = string
+}
+
+variable "node_count" {
+  description = "Nodes: node i owns partition i and gets a catalog token for that partition only."
+  type        = number
 }
 
 variable "producers" {
@@ -43,42 +48,55 @@ locals {
       operator = "Bearer token of operators: status, metrics, flush on nodes and routers; admin of the catalog"
       router   = "Bearer token the routers present to the nodes"
     },
-    local.floe_catalog ? {
-      catalog-commit = "Bearer token the nodes present to Floe's catalog service (catalog:commit)"
-      catalog-read   = "Bearer token of query engines (Spark, Trino) for Floe's catalog service (catalog:read)"
-    } : {},
+    local.floe_catalog ? merge(
+      { for i in range(var.node_count) : "catalog-commit-${i}" => "Bearer token the node of partition ${i} presents to Floe's catalog service (catalog:commit, partition ${i} only)" },
+      { catalog-read = "Bearer token of query engines (Spark, Trino) for Floe's catalog service (catalog:read)" },
+    ) : {},
   )
   arn = { for k, _ in local.tokens : k => aws_secretsmanager_secret.token[k].arn }
 
-  # what each role reads: environment variables (name -> token) and its token file's entries
+  # what each role reads: environment variables (name -> token), those of one partition's instance
+  # only (partition -> name -> token), and its token file's entries
   operator = { name = "operator", scopes = "read,admin", token = "operator", quotas = "" }
   roles = {
     node = {
-      env    = local.floe_catalog ? { FLOE_CATALOG_TOKEN = "catalog-commit" } : {}
+      env = {}
+      partition_env = local.floe_catalog ? {
+        for i in range(var.node_count) : tostring(i) => { FLOE_CATALOG_TOKEN = "catalog-commit-${i}" }
+      } : {}
       tokens = [{ name = "routers", scopes = "router", token = "router", quotas = "" }, local.operator]
     }
     router = {
-      env = { FLOE_ROUTER_NODE_TOKEN = "router" }
+      env           = { FLOE_ROUTER_NODE_TOKEN = "router" }
+      partition_env = {}
       tokens = concat([local.operator], [for name in sort(keys(var.producers)) :
       { name = name, scopes = local.producer_scopes[name], token = "producer-${name}", quotas = local.producer_quotas[name] }])
     }
     catalog = {
-      env = {}
-      tokens = local.floe_catalog ? [
-        { name = "nodes", scopes = "catalog:commit", token = "catalog-commit", quotas = "" },
-        { name = "query-engines", scopes = "catalog:read", token = "catalog-read", quotas = "" },
-        merge(local.operator, { scopes = "admin" }),
-      ] : []
+      env           = {}
+      partition_env = {}
+      tokens = local.floe_catalog ? concat(
+        [for i in range(var.node_count) : { name = "node-${i}", scopes = "catalog:commit", token = "catalog-commit-${i}", quotas = "partition=${i}" }],
+        [
+          { name = "query-engines", scopes = "catalog:read", token = "catalog-read", quotas = "" },
+          merge(local.operator, { scopes = "admin" }),
+      ]) : []
     }
   }
-  # the role's secrets parameter: `FLOE_X=ARN` lines become its environment, `token NAME SCOPES ARN
-  # [QUOTAS]` lines its token file (floe-instance)
+  # the role's secrets parameter: `FLOE_X=ARN` lines become its environment, `partition N FLOE_X=ARN`
+  # lines that of partition N's instance only, `token NAME SCOPES ARN [QUOTAS]` lines its token file
+  # (floe-instance)
   lines = { for role, r in local.roles : role => concat(
     [for k in sort(keys(r.env)) : "${k}=${local.arn[r.env[k]]}"],
+    flatten([for p in sort(keys(r.partition_env)) : [
+      for k in sort(keys(r.partition_env[p])) : "partition ${p} ${k}=${local.arn[r.partition_env[p][k]]}"
+    ]]),
     [for t in r.tokens : trimspace("token ${t.name} ${t.scopes} ${local.arn[t.token]} ${t.quotas}")],
   ) }
   secret_arns = { for role, r in local.roles : role => distinct(concat(
-    [for k in sort(keys(r.env)) : local.arn[r.env[k]]], [for t in r.tokens : local.arn[t.token]],
+    [for k in sort(keys(r.env)) : local.arn[r.env[k]]],
+    flatten([for p in sort(keys(r.partition_env)) : [for k in sort(keys(r.partition_env[p])) : local.arn[r.partition_env[p][k]]]]),
+    [for t in r.tokens : local.arn[t.token]],
   )) }
 }
 
@@ -107,7 +125,7 @@ resource "aws_secretsmanager_secret_version" "token" {
 }
 
 output "node_secret_lines" {
-  description = "The nodes' secrets parameter: their catalog token and their token file (routers, operator)."
+  description = "The nodes' secrets parameter: each node's catalog token (by partition) and their token file (routers, operator)."
   value       = local.lines.node
 }
 
@@ -117,7 +135,7 @@ output "router_secret_lines" {
 }
 
 output "catalog_secret_lines" {
-  description = "The catalog service's secrets parameter: its token file (nodes, query engines, operator)."
+  description = "The catalog service's secrets parameter: its token file (each node, bound to its partition; query engines; operator)."
   value       = local.lines.catalog
 }
 

@@ -2,16 +2,23 @@ package io.floe.common.auth;
 
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
  * Who a request comes from: a token's name (never the token), its scopes, for {@link Scope#INGEST}
- * the stream-name patterns it is limited to (empty: every stream), and its quota.
+ * the stream-name patterns it is limited to (empty: every stream), its quota, and for {@link
+ * Scope#CATALOG_COMMIT} the one partition whose state it may commit ({@code partition=N} in the
+ * token file: one node's token; empty: every partition).
  */
 public record Principal(
-    String name, Set<Scope> scopes, List<String> streamPatterns, Quotas.Quota quota) {
+    String name,
+    Set<Scope> scopes,
+    List<String> streamPatterns,
+    Quotas.Quota quota,
+    OptionalInt partition) {
   /** A principal with every scope, for services that run with {@code auth.disabled=true}. */
   public static final Principal ANONYMOUS =
       new Principal("anonymous", Set.of(Scope.values()), List.of());
@@ -24,6 +31,17 @@ public record Principal(
   /** Without a quota. */
   public Principal(String name, Set<Scope> scopes, List<String> streamPatterns) {
     this(name, scopes, streamPatterns, Quotas.Quota.NONE);
+  }
+
+  /** Not bound to a partition. */
+  public Principal(
+      String name, Set<Scope> scopes, List<String> streamPatterns, Quotas.Quota quota) {
+    this(name, scopes, streamPatterns, quota, OptionalInt.empty());
+  }
+
+  /** Whether it may commit the state of {@code partitionId}: unbound, or bound to it. */
+  public boolean mayCommitPartition(int partitionId) {
+    return partition.isEmpty() || partition.getAsInt() == partitionId;
   }
 
   public boolean may(Scope scope) {

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Optional fields after the hash set the token's quota: {@code events-per-second=5000}, {@code
- * bytes-per-second=10MiB} (see {@link Quotas}). A presented token is hashed and looked up by its
- * hash, then compared in constant time.
+ * bytes-per-second=10MiB} (see {@link Quotas}); and {@code partition=N} binds a {@code
+ * catalog:commit} token to the one partition whose state it may commit (one node's token). A
+ * presented token is hashed and looked up by its hash, then compared in constant time.
  */
 public final class TokenStore {
   private static final Logger LOG = LoggerFactory.getLogger(TokenStore.class);
@@ -121,9 +123,9 @@ public final class TokenStore {
         throw new IllegalArgumentException(
             where
                 + ": expected 'NAME SCOPES sha256:HEX [events-per-second=N]"
-                + " [bytes-per-second=SIZE]'");
+                + " [bytes-per-second=SIZE] [partition=N]'");
       }
-      Quotas.Quota quota = quota(f, where);
+      Options options = options(f, where);
       if (!f[0].matches("[A-Za-z0-9._-]{1,64}")) {
         throw new IllegalArgumentException(where + ": the name must be 1-64 of A-Z a-z 0-9 . _ -");
       }
@@ -164,18 +166,36 @@ public final class TokenStore {
       if (out.containsKey(hex)) {
         throw new IllegalArgumentException(where + ": the same token is listed twice");
       }
+      if (options.partition().isPresent() && !scopes.contains(Scope.CATALOG_COMMIT)) {
+        throw new IllegalArgumentException(
+            where + ": partition= binds a catalog:commit token; this token has not that scope");
+      }
       out.put(
           hex,
-          new Entry(HexFormat.of().parseHex(hex), new Principal(f[0], scopes, patterns, quota)));
+          new Entry(
+              HexFormat.of().parseHex(hex),
+              new Principal(f[0], scopes, patterns, options.quota(), options.partition())));
     }
     return Map.copyOf(out);
   }
 
-  private static Quotas.Quota quota(String[] f, String where) {
+  /** The optional fields after a line's hash. */
+  private record Options(Quotas.Quota quota, OptionalInt partition) {}
+
+  private static Options options(String[] f, String where) {
     double events = 0;
     double bytes = 0;
+    OptionalInt partition = OptionalInt.empty();
     for (int i = 3; i < f.length; i++) {
       String[] kv = f[i].split("=", 2);
+      if (kv[0].equals("partition")) {
+        if (kv.length < 2 || !kv[1].matches("[0-9]{1,7}")) {
+          throw new IllegalArgumentException(
+              where + ": '" + f[i] + "' is not partition=N (a partition number, 0 or more)");
+        }
+        partition = OptionalInt.of(Integer.parseInt(kv[1]));
+        continue;
+      }
       double value = kv.length == 2 ? rate(kv[1]) : -1;
       if (!(value > 0) || Double.isInfinite(value)) {
         throw new IllegalArgumentException(
@@ -190,10 +210,13 @@ public final class TokenStore {
         case "bytes-per-second" -> bytes = value;
         default ->
             throw new IllegalArgumentException(
-                where + ": unknown field '" + kv[0] + "' (events-per-second, bytes-per-second)");
+                where
+                    + ": unknown field '"
+                    + kv[0]
+                    + "' (events-per-second, bytes-per-second, partition)");
       }
     }
-    return new Quotas.Quota(events, bytes);
+    return new Options(new Quotas.Quota(events, bytes), partition);
   }
 
   private static double rate(String text) {

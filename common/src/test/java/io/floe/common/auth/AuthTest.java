@@ -147,6 +147,23 @@ class AuthTest {
     assertThat(quoted.authenticate("Bearer x").quota())
         .isEqualTo(new Quotas.Quota(5000, 10 * 1048576));
 
+    // a node's catalog token, bound to its partition
+    Auth nodes =
+        withTokens(
+            TokenStore.line("node-3", "catalog:commit", "n3") + " partition=3",
+            TokenStore.line("nodes", "catalog:commit", "n"));
+    assertThat(nodes.authenticate("Bearer n3").partition()).hasValue(3);
+    assertThat(nodes.authenticate("Bearer n3").mayCommitPartition(3)).isTrue();
+    assertThat(nodes.authenticate("Bearer n3").mayCommitPartition(4)).isFalse();
+    assertThat(nodes.authenticate("Bearer n").mayCommitPartition(4)).isTrue();
+    assertThatThrownBy(
+            () -> withTokens(TokenStore.line("a", "catalog:commit", "x") + " partition=-1"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("is not partition=N");
+    assertThatThrownBy(() -> withTokens(TokenStore.line("a", "ingest", "x") + " partition=1"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("binds a catalog:commit token");
+
     Auth off =
         Auth.load(
             Settings.of(Map.of("auth.disabled", "true")), "http.auth-token", Set.of(Scope.INGEST));

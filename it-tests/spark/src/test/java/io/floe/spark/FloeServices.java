@@ -93,6 +93,8 @@ final class FloeServices implements AutoCloseable {
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
     catalogEnv.put("FLOE_CATALOG_URI", "jdbc:sqlite:" + dir.resolve("catalog.db"));
     catalogEnv.put("FLOE_AUTH_TOKENS_FILE", tokens.toString());
+    // Spark reads with the local store's one key pair, vended with the table (a private setup)
+    catalogEnv.put("FLOE_SERVICE_VEND_TO_READERS", "service-keys");
     catalogEnv.putAll(catalogSettings);
     this.lib = lib;
     this.catalogEnv = Map.copyOf(catalogEnv);

@@ -1,6 +1,7 @@
 package io.floe.node.http;
 
 import io.floe.common.auth.Scope;
+import io.floe.common.http.ConnectionLimit;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.InvalidRequests;
 import io.floe.common.tls.ServerTls;

@@ -6,7 +6,9 @@ import io.floe.catalog.service.CatalogService;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
+import io.floe.common.auth.TokenStore;
 import io.floe.common.config.Settings;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -26,10 +28,17 @@ import org.apache.iceberg.io.FileIO;
 
 /**
  * What a flushing node needs, all real and in-process: an S3-compatible server on a local directory
- * and Floe's REST catalog service over SQLite. Nodes get only the catalog URI; the service hands
- * them the storage settings.
+ * and Floe's REST catalog service over SQLite. Nodes get only the catalog URI and a catalog:commit
+ * token, as in production (so every commit of theirs passes the service's check of what a node may
+ * commit); the service hands them the storage settings.
  */
 final class TableEnv implements AutoCloseable {
+  /** The nodes' catalog token (catalog:commit). */
+  static final String NODE_TOKEN = "t-nodes";
+
+  /** An operator's catalog token (admin, catalog:read): the column API. */
+  static final String OPERATOR_TOKEN = "t-operator";
+
   final LocalS3 s3;
   final CatalogService service;
   final Path dir;
@@ -50,11 +59,21 @@ final class TableEnv implements AutoCloseable {
    * LocalS3}.
    */
   static TableEnv start(Path dir, LocalS3 s3, Map<String, String> fileIo) throws Exception {
+    Path tokens =
+        Files.write(
+            dir.resolve("catalog-tokens"),
+            List.of(
+                TokenStore.line("nodes", "catalog:commit", NODE_TOKEN),
+                TokenStore.line("operator", "admin,catalog:read", OPERATOR_TOKEN)));
     CatalogService service =
         LocalCatalog.start(
             dir.resolve("catalog.db"),
             fileIo,
-            Map.of("FLOE_CATALOG_WAREHOUSE", "s3://floe/warehouse"));
+            Map.of(
+                "FLOE_CATALOG_WAREHOUSE",
+                "s3://floe/warehouse",
+                "FLOE_AUTH_TOKENS_FILE",
+                tokens.toString()));
     return new TableEnv(dir, s3, service);
   }
 
@@ -73,6 +92,7 @@ final class TableEnv implements AutoCloseable {
     s.put("buffer.dir", dir.resolve("node-" + id).toString());
     s.put("catalog.type", "rest");
     s.put("catalog.uri", catalogUri());
+    s.put("catalog.token", NODE_TOKEN);
     s.put("flush.max-age-seconds", "3600");
     s.put("flush.retry-max-seconds", "1");
     return s;
@@ -89,7 +109,9 @@ final class TableEnv implements AutoCloseable {
   }
 
   Table table() {
-    Catalog client = CatalogConnector.open("reader", CatalogConnector.rest(catalogUri()));
+    Map<String, String> props = new HashMap<>(CatalogConnector.rest(catalogUri()));
+    props.put("token", NODE_TOKEN);
+    Catalog client = CatalogConnector.open("reader", props);
     return client.loadTable(EventsTable.identifier(TableSettings.defaults()));
   }
 

@@ -324,6 +324,7 @@ class TypedColumnsTest {
           HTTP.send(
               HttpRequest.newBuilder(
                       URI.create(env.catalogUri() + "/floe/v1/columns/suggest?stream=clicks"))
+                  .header("Authorization", "Bearer " + TableEnv.OPERATOR_TOKEN)
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
@@ -383,6 +384,7 @@ class TypedColumnsTest {
     }
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(env.catalogUri() + "/floe/v1/columns"))
+            .header("Authorization", "Bearer " + TableEnv.OPERATOR_TOKEN)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
             .build(),
@@ -392,6 +394,7 @@ class TypedColumnsTest {
   private static HttpResponse<String> delete(TableEnv env, String name) throws Exception {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(env.catalogUri() + "/floe/v1/columns/" + name))
+            .header("Authorization", "Bearer " + TableEnv.OPERATOR_TOKEN)
             .DELETE()
             .build(),
         HttpResponse.BodyHandlers.ofString());

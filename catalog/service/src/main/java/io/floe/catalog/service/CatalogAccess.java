@@ -1,43 +1,45 @@
 package io.floe.catalog.service;
 
-import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.auth.Auth;
 import io.floe.common.auth.AuthException;
 import io.floe.common.auth.Principal;
 import io.floe.common.auth.Scope;
 import io.floe.common.http.Refusals;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.exceptions.BadRequestException;
+import org.apache.iceberg.rest.requests.UpdateTableRequest;
+import org.apache.iceberg.rest.requests.UpdateTableRequestParser;
 
 /**
  * Who may do what to the table through the catalog service. Reads (config, list, load) need {@code
  * catalog:read} (or {@code catalog:commit}, which nodes hold); creating the namespace and the table
- * and committing appends need {@code catalog:commit}; everything that can destroy or rewrite the
- * table needs {@code admin}: dropping, purging (off unless {@code service.allow-purge}), renaming,
- * registering, namespace property changes, and commits that change the schema, the partitioning,
- * the sort order, the location or the format, expire snapshots, or change a {@code floe.*} property
- * (the state nodes recover from) without appending a snapshot.
+ * and committing a node's claims and flushes ({@link NodeCommitPolicy}) need {@code
+ * catalog:commit}; everything else that changes the table needs {@code admin}: dropping, purging
+ * (off unless {@code service.allow-purge}), renaming, registering, namespace property changes, and
+ * every other commit (rollbacks, deletes, overwrites, schema, partitioning, sort order, location,
+ * format, expiry, other {@code floe.*} state).
+ *
+ * <p>The caller is authenticated and authorised by route before the body is read ({@link #handle});
+ * a commit's or a create's body is checked once read ({@link #commits}). Every refusal is an audit
+ * line.
  */
 final class CatalogAccess implements Handler<RoutingContext> {
   /** Where the caller is kept in the routing context. */
   static final String PRINCIPAL = "floe.principal";
 
-  /** Updates a commit may carry with catalog:commit alone. */
-  private static final Set<String> APPEND_UPDATES =
-      Set.of(
-          "add-snapshot",
-          "set-snapshot-ref",
-          "set-properties",
-          "remove-properties",
-          "set-statistics",
-          "remove-statistics",
-          "set-partition-statistics",
-          "remove-partition-statistics");
+  private static final Pattern TABLES = Pattern.compile("/v1/namespaces/[^/]+/tables");
+  private static final Pattern TABLE = Pattern.compile("/v1/namespaces/[^/]+/tables/[^/]+");
+  private static final Pattern METRICS =
+      Pattern.compile("/v1/namespaces/[^/]+/tables/[^/]+/metrics");
 
   private enum Need {
     READ,
@@ -47,20 +49,16 @@ final class CatalogAccess implements Handler<RoutingContext> {
 
   private final Auth auth;
   private final boolean allowPurge;
+  private final Catalog catalog;
 
-  CatalogAccess(Auth auth, boolean allowPurge) {
+  /**
+   * @param catalog the backing catalog, which a {@code catalog:commit} caller's commit is checked
+   *     against
+   */
+  CatalogAccess(Auth auth, boolean allowPurge, Catalog catalog) {
     this.auth = auth;
     this.allowPurge = allowPurge;
-  }
-
-  /** The caller, or null after answering 401 with the Iceberg REST catalog API's error object. */
-  private Principal authenticate(RoutingContext ctx) {
-    try {
-      return auth.authenticate(ctx.request().headers());
-    } catch (AuthException e) {
-      RestErrors.refused(ctx, e);
-      return null;
-    }
+    this.catalog = catalog;
   }
 
   /** /metrics: open with auth.metrics-open (a local scraper), else a token with read or admin. */
@@ -70,13 +68,14 @@ final class CatalogAccess implements Handler<RoutingContext> {
         ctx.next();
         return;
       }
+      Principal p = null;
       try {
-        Principal p = auth.authenticate(ctx.request().headers());
+        p = auth.authenticate(ctx.request().headers());
         if (!p.may(Scope.READ) && !p.may(Scope.ADMIN)) {
           throw AuthException.lacking(p, Scope.READ, Scope.ADMIN);
         }
       } catch (AuthException e) {
-        Refusals.send(ctx.response(), e);
+        refuse(ctx, p, e, false);
         return;
       }
       ctx.next();
@@ -85,11 +84,11 @@ final class CatalogAccess implements Handler<RoutingContext> {
 
   /**
    * Floe's column API: listing and suggesting read the table (read, catalog:read or admin); adding
-   * and dropping change its schema (admin).
+   * and dropping change its schema (admin). Runs before the body is read.
    */
   Handler<RoutingContext> columns() {
     return ctx -> {
-      Principal p;
+      Principal p = null;
       try {
         p = auth.authenticate(ctx.request().headers());
         boolean reads =
@@ -102,7 +101,7 @@ final class CatalogAccess implements Handler<RoutingContext> {
           throw mayNot(ctx, p, reads ? "read or catalog:read" : "admin");
         }
       } catch (AuthException e) {
-        Refusals.send(ctx.response(), e);
+        refuse(ctx, p, e, false);
         return;
       }
       ctx.put(PRINCIPAL, p);
@@ -110,19 +109,17 @@ final class CatalogAccess implements Handler<RoutingContext> {
     };
   }
 
+  /** The Iceberg REST API, by route, before the body is read. */
   @Override
   public void handle(RoutingContext ctx) {
-    Principal p = authenticate(ctx);
-    if (p == null) {
-      return;
-    }
-    Need need;
+    Principal p;
     try {
-      need = need(ctx);
-    } catch (DecodeException | ClassCastException e) {
-      RestErrors.send(ctx, 400, "BadRequestException", "malformed request body: " + e.getMessage());
+      p = auth.authenticate(ctx.request().headers());
+    } catch (AuthException e) {
+      refuse(ctx, null, e, true);
       return;
     }
+    Need need = need(ctx);
     boolean allowed =
         switch (need) {
           case READ ->
@@ -131,31 +128,136 @@ final class CatalogAccess implements Handler<RoutingContext> {
           case ADMIN -> p.may(Scope.ADMIN);
         };
     if (!allowed) {
-      RestErrors.refused(
+      refuse(
           ctx,
+          p,
           mayNot(
               ctx,
               p,
-              need == Need.READ
-                  ? "catalog:read"
-                  : need == Need.COMMIT ? "catalog:commit" : "admin"));
+              switch (need) {
+                case READ -> "catalog:read";
+                case COMMIT -> "catalog:commit";
+                case ADMIN -> "admin";
+              }),
+          true);
       return;
     }
     if (purge(ctx) && !allowPurge) {
-      RestErrors.send(
+      refuse(
           ctx,
-          403,
-          "ForbiddenException",
-          "purging deletes the table's data files and is off:"
-              + " set service.allow-purge=true to allow it, or drop without purgeRequested");
+          p,
+          AuthException.forbidden(
+              p,
+              "may not purge: purging deletes the table's data files and is off;"
+                  + " set service.allow-purge=true to allow it, or drop without purgeRequested"),
+          true);
       return;
     }
     ctx.put(PRINCIPAL, p);
     ctx.next();
   }
 
+  /**
+   * Creates and commits, once their body is read: a {@code catalog:commit} caller's must be a
+   * node's ({@link NodeCommitPolicy}); checked on a worker thread, since it loads the table and
+   * reads the new snapshot's manifest list. Also names what a commit does for its audit line.
+   */
+  Handler<RoutingContext> commits() {
+    return ctx -> {
+      Principal p = ctx.get(PRINCIPAL);
+      ctx.vertx()
+          .executeBlocking((Callable<Void>) () -> review(ctx, p), false)
+          .onSuccess(v -> ctx.next())
+          .onFailure(
+              e -> {
+                if (e instanceof NodeCommitPolicy.Refused r) {
+                  refuse(ctx, p, mayNot(ctx, p, "admin", r.getMessage()), true);
+                } else {
+                  RestErrors.send(ctx, e);
+                }
+              });
+    };
+  }
+
+  private Void review(RoutingContext ctx, Principal p) {
+    String body = ctx.body().asString();
+    if (body == null || body.isEmpty()) {
+      throw new BadRequestException("request body is missing");
+    }
+    if (ctx.pathParam("table") == null) {
+      if (!p.may(Scope.ADMIN)) {
+        JsonObject create = json(body);
+        boolean staged;
+        Set<String> properties;
+        try {
+          staged = create.getBoolean("stage-create", false);
+          properties = create.getJsonObject("properties", new JsonObject()).fieldNames();
+        } catch (ClassCastException e) {
+          throw new BadRequestException(e, "malformed create request: %s", e.getMessage());
+        }
+        NodeCommitPolicy.checkCreate(staged, properties);
+      }
+      return null;
+    }
+    UpdateTableRequest request;
+    try {
+      request = UpdateTableRequestParser.fromJson(body);
+    } catch (RuntimeException e) {
+      throw new BadRequestException(e, "malformed commit: %s", e.getMessage());
+    }
+    ctx.put(CatalogAudit.COMMIT_ACTION, CatalogAudit.action(request));
+    if (!p.may(Scope.ADMIN)) {
+      NodeCommitPolicy.check(p, request, catalog.loadTable(RestCatalogRoutes.table(ctx)));
+    }
+    return null;
+  }
+
+  private static JsonObject json(String body) {
+    try {
+      return new JsonObject(body);
+    } catch (RuntimeException e) {
+      throw new BadRequestException(e, "malformed request body: %s", e.getMessage());
+    }
+  }
+
+  /**
+   * Answers a refusal and writes its audit line. A body not read yet is never read: the answer
+   * closes the connection (HTTP/1.x).
+   *
+   * @param restApi the Iceberg REST API's error object, else Floe's JSON error
+   */
+  private static void refuse(RoutingContext ctx, Principal p, AuthException e, boolean restApi) {
+    CatalogAudit.refused(ctx, p, e);
+    closeIfBodyUnread(ctx);
+    if (restApi) {
+      RestErrors.refused(ctx, e);
+    } else {
+      Refusals.send(ctx.response(), e);
+    }
+  }
+
+  /**
+   * Before answering a request whose body is not read to its end (refused, or over the limit): the
+   * body is never read on, so the answer says {@code Connection: close} and closes the connection
+   * once written (HTTP/1.x; on HTTP/2 flow control holds the body back).
+   */
+  static void closeIfBodyUnread(RoutingContext ctx) {
+    if (ctx.request().isEnded()
+        || ctx.request().version() == HttpVersion.HTTP_2
+        || ctx.response().headWritten()) {
+      return;
+    }
+    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    ctx.response().bodyEndHandler(v -> ctx.request().connection().close());
+  }
+
   /** 403: "the token 'x' may not POST /path (needs admin)". */
   private static AuthException mayNot(RoutingContext ctx, Principal p, String needs) {
+    return mayNot(ctx, p, needs, null);
+  }
+
+  /** 403: "the token 'x' may not POST /path (needs admin): why". */
+  private static AuthException mayNot(RoutingContext ctx, Principal p, String needs, String why) {
     return AuthException.forbidden(
         p,
         "may not "
@@ -164,7 +266,8 @@ final class CatalogAccess implements Handler<RoutingContext> {
             + ctx.request().path()
             + " (needs "
             + needs
-            + ")");
+            + ")"
+            + (why == null ? "" : ": " + why));
   }
 
   private static boolean purge(RoutingContext ctx) {
@@ -172,6 +275,7 @@ final class CatalogAccess implements Handler<RoutingContext> {
         && Boolean.parseBoolean(ctx.request().getParam("purgeRequested"));
   }
 
+  /** What a route needs; a commit's body is checked once read ({@link #commits}). */
   private static Need need(RoutingContext ctx) {
     HttpMethod method = ctx.request().method();
     String path = ctx.request().path();
@@ -179,44 +283,15 @@ final class CatalogAccess implements Handler<RoutingContext> {
       return Need.READ;
     }
     if (method == HttpMethod.POST) {
-      if (path.endsWith("/metrics")) {
+      if (METRICS.matcher(path).matches()) {
         return Need.READ;
       }
-      if (path.equals("/v1/namespaces") || path.matches("/v1/namespaces/[^/]+/tables")) {
+      if (path.equals("/v1/namespaces")
+          || TABLES.matcher(path).matches()
+          || TABLE.matcher(path).matches()) {
         return Need.COMMIT;
-      }
-      if (path.matches("/v1/namespaces/[^/]+/tables/[^/]+")) {
-        return commitNeeds(ctx.body().asJsonObject());
       }
     }
     return Need.ADMIN;
-  }
-
-  /**
-   * An append (with its floe.* state) is a commit; anything else that changes the table is admin.
-   */
-  private static Need commitNeeds(JsonObject body) {
-    JsonArray updates = body == null ? null : body.getJsonArray("updates");
-    if (updates == null) {
-      return Need.COMMIT;
-    }
-    boolean appends = false;
-    boolean touchesFloe = false;
-    for (Object o : updates) {
-      JsonObject update = (JsonObject) o;
-      String action = update.getString("action", "");
-      if (!APPEND_UPDATES.contains(action)) {
-        return Need.ADMIN;
-      }
-      appends |= action.equals("add-snapshot");
-      if (action.equals("set-properties")) {
-        JsonObject set = update.getJsonObject("updates", new JsonObject());
-        touchesFloe |= set.fieldNames().stream().anyMatch(FloeTableKeys::isReserved);
-      } else if (action.equals("remove-properties")) {
-        JsonArray removals = update.getJsonArray("removals", new JsonArray());
-        touchesFloe |= removals.stream().anyMatch(k -> FloeTableKeys.isReserved(String.valueOf(k)));
-      }
-    }
-    return touchesFloe && !appends ? Need.ADMIN : Need.COMMIT;
   }
 }

@@ -4,7 +4,10 @@ import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.maintenance.MaintenanceMetrics;
 import io.floe.catalog.maintenance.TableMaintenance;
 import io.floe.catalog.table.EventsTable;
+import io.floe.common.http.ConnectionLimit;
 import io.floe.common.http.JsonResponses;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -14,6 +17,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
@@ -36,19 +40,26 @@ public final class CatalogService implements AutoCloseable {
   private final HttpServer server;
   private final Catalog catalog;
   private final TableMaintenance maintenance;
+  private final VendedCredentials vended;
 
   private CatalogService(
-      Vertx vertx, HttpServer server, Catalog catalog, TableMaintenance maintenance) {
+      Vertx vertx,
+      HttpServer server,
+      Catalog catalog,
+      TableMaintenance maintenance,
+      VendedCredentials vended) {
     this.vertx = vertx;
     this.server = server;
     this.catalog = catalog;
     this.maintenance = maintenance;
+    this.vended = vended;
   }
 
   public static CatalogService start(CatalogServiceConfig config) throws Exception {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     Vertx vertx = Vertx.vertx();
     TableMaintenance maintenance = null;
+    VendedCredentials vended = null;
     try {
       PrometheusRegistry registry = new PrometheusRegistry();
       JvmMetrics.builder().register(registry);
@@ -63,7 +74,18 @@ public final class CatalogService implements AutoCloseable {
           .handler(
               ctx ->
                   JsonResponses.send(ctx.response(), 200, new JsonObject().put("status", "ready")));
-      CatalogAccess access = new CatalogAccess(config.auth(), config.allowPurge());
+      CatalogAccess access = new CatalogAccess(config.auth(), config.allowPurge(), catalog);
+      ConnectionLimit connections = new ConnectionLimit(config.maxConnections());
+      GaugeWithCallback.builder()
+          .name("floe_catalog_connections")
+          .help("Open HTTP connections")
+          .callback(cb -> cb.call(connections.open()))
+          .register(registry);
+      CounterWithCallback.builder()
+          .name("floe_catalog_connections_refused")
+          .help("HTTP connections closed at once: service.max-connections reached")
+          .callback(cb -> cb.call(connections.refused()))
+          .register(registry);
       router
           .get("/metrics")
           .handler(access.metrics(config.metricsOpen()))
@@ -80,17 +102,10 @@ public final class CatalogService implements AutoCloseable {
                     .putHeader("Content-Type", PrometheusTextFormatWriter.CONTENT_TYPE)
                     .end(Buffer.buffer(out.toByteArray()));
               });
-      new RestCatalogRoutes(catalog, config.clientStorageConfig(), access).mount(router);
+      vended = new VendedCredentials(config.clientStorageConfig(), config.vending());
+      new RestCatalogRoutes(catalog, vended, access).mount(router);
       new ColumnRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
-      router
-          .route()
-          .failureHandler(
-              ctx ->
-                  RestErrors.send(
-                      ctx,
-                      ctx.failure() != null
-                          ? ctx.failure()
-                          : new IllegalStateException("status " + ctx.statusCode())));
+      router.route().failureHandler(CatalogService::failed);
       router
           .route()
           .last()
@@ -102,13 +117,19 @@ public final class CatalogService implements AutoCloseable {
                       "NoSuchEndpoint",
                       "no route for " + ctx.request().method() + " " + ctx.request().path()));
       HttpServerOptions options =
-          new HttpServerOptions().setHost(config.host()).setPort(config.port()).setTcpNoDelay(true);
+          new HttpServerOptions()
+              .setHost(config.host())
+              .setPort(config.port())
+              .setIdleTimeout((int) Math.max(1, config.idleTimeout().toSeconds()))
+              .setIdleTimeoutUnit(TimeUnit.SECONDS)
+              .setTcpNoDelay(true);
       if (config.tls() != null) {
         config.tls().apply(options);
       }
       HttpServer server =
           vertx
               .createHttpServer(options)
+              .connectionHandler(connections::accept)
               .requestHandler(router)
               .listen()
               .toCompletionStage()
@@ -135,14 +156,46 @@ public final class CatalogService implements AutoCloseable {
       } else {
         LOG.info("table maintenance is off here (maintenance.enabled=false)");
       }
-      return new CatalogService(vertx, server, catalog, maintenance);
+      return new CatalogService(vertx, server, catalog, maintenance, vended);
     } catch (Exception e) {
       if (maintenance != null) {
         maintenance.close();
       }
       vertx.close();
+      if (vended != null) {
+        vended.close();
+      }
       closeQuietly(catalog);
       throw e;
+    }
+  }
+
+  /**
+   * A request that failed in a handler: an exception as {@link RestErrors} maps it; a status alone
+   * (Vert.x's 413 for a body over the limit) with its own answer. The columns API answers Floe's
+   * JSON error, the REST API the Iceberg error object. A body not read to its end is not read on:
+   * the answer closes the connection (HTTP/1.x).
+   */
+  private static void failed(RoutingContext ctx) {
+    CatalogAccess.closeIfBodyUnread(ctx);
+    if (ctx.failure() != null) {
+      RestErrors.send(ctx, ctx.failure());
+      return;
+    }
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    String detail =
+        status == 413
+            ? "the request body is over the limit ("
+                + (ctx.request().path().startsWith(ColumnRoutes.ROOT)
+                    ? ColumnRoutes.MAX_BODY_BYTES
+                    : RestCatalogRoutes.MAX_BODY_BYTES)
+                + " bytes)"
+            : "request failed with status " + status;
+    if (ctx.request().path().startsWith(ColumnRoutes.ROOT)) {
+      JsonResponses.error(ctx.response(), status, status == 413 ? "too_large" : "failed", detail);
+    } else {
+      RestErrors.send(
+          ctx, status, status == 413 ? "RequestTooLargeException" : "RESTException", detail);
     }
   }
 
@@ -162,6 +215,7 @@ public final class CatalogService implements AutoCloseable {
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } finally {
+      vended.close();
       closeQuietly(catalog);
     }
   }

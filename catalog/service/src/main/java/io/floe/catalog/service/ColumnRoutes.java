@@ -37,6 +37,9 @@ final class ColumnRoutes {
       Set.of("name", "type", "path", "streams", "on_mismatch");
   static final String ROOT = "/floe/v1/columns";
 
+  /** The largest request body read (a column's declaration); larger ones are answered 413. */
+  static final long MAX_BODY_BYTES = 64 << 10;
+
   private final Catalog catalog;
   private final TableIdentifier id;
   private final CatalogAccess access;
@@ -51,8 +54,8 @@ final class ColumnRoutes {
   }
 
   void mount(Router router) {
-    router.route(ROOT + "*").handler(BodyHandler.create(false).setBodyLimit(64 << 10));
     router.route(ROOT + "*").handler(access.columns());
+    router.route(ROOT + "*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router
         .get(ROOT + "/suggest")
         .handler(

@@ -15,9 +15,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.catalog.Catalog;
@@ -36,8 +33,6 @@ import org.apache.iceberg.rest.requests.UpdateNamespacePropertiesRequest;
 import org.apache.iceberg.rest.requests.UpdateTableRequest;
 import org.apache.iceberg.rest.responses.ConfigResponse;
 import org.apache.iceberg.rest.responses.LoadTableResponse;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Iceberg REST catalog API (what Spark's, Trino's and PyIceberg's REST clients call), mapped
@@ -64,7 +59,8 @@ final class RestCatalogRoutes {
           Endpoint.V1_REGISTER_TABLE,
           Endpoint.V1_REPORT_METRICS);
 
-  private static final Logger AUDIT = LoggerFactory.getLogger("floe.audit");
+  /** The largest request body read (a commit of many files); larger ones are answered 413. */
+  static final long MAX_BODY_BYTES = 64L << 20;
 
   /** The REST spec's header by which a client asks for storage credentials with a table. */
   static final String ACCESS_DELEGATION = "X-Iceberg-Access-Delegation";
@@ -76,38 +72,18 @@ final class RestCatalogRoutes {
 
   private final SupportsNamespaces namespaces;
 
-  /** Storage settings without credentials: what /v1/config gives everyone it lets in. */
-  private final Map<String, String> publicConfig;
-
-  /** Storage settings with credentials: only with a table, to a caller that asks for them. */
-  private final Map<String, String> clientConfig;
+  /** The storage settings each caller gets with a table, and everyone in /v1/config. */
+  private final VendedCredentials storage;
 
   private final CatalogAccess access;
   private final ObjectMapper mapper = mapper();
 
-  RestCatalogRoutes(Catalog catalog, Map<String, String> clientConfig, CatalogAccess access) {
+  RestCatalogRoutes(Catalog catalog, VendedCredentials storage, CatalogAccess access) {
     this.catalog = catalog;
     this.commits = new CommitOutcomeCatalog(catalog);
     this.namespaces = (SupportsNamespaces) catalog;
-    this.clientConfig = clientConfig;
-    this.publicConfig = withoutCredentials(clientConfig);
+    this.storage = storage;
     this.access = access;
-  }
-
-  static Map<String, String> withoutCredentials(Map<String, String> config) {
-    Map<String, String> out = new TreeMap<>();
-    config.forEach(
-        (k, v) -> {
-          String key = k.toLowerCase(Locale.ROOT);
-          if (!key.contains("secret")
-              && !key.contains("access-key-id")
-              && !key.contains("session-token")
-              && !key.contains("password")
-              && !key.contains("token")) {
-            out.put(k, v);
-          }
-        });
-    return out;
   }
 
   private static ObjectMapper mapper() {
@@ -120,8 +96,11 @@ final class RestCatalogRoutes {
   }
 
   void mount(Router router) {
-    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64L << 20));
+    // who may call which route is settled before a byte of the body is read
     router.route("/v1/*").handler(access);
+    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.post("/v1/namespaces/:ns/tables").handler(access.commits());
+    router.post("/v1/namespaces/:ns/tables/:table").handler(access.commits());
     router
         .get("/v1/config")
         .handler(
@@ -130,7 +109,7 @@ final class RestCatalogRoutes {
                     ctx,
                     200,
                     ConfigResponse.builder()
-                        .withDefaults(new HashMap<>(publicConfig))
+                        .withDefaults(new HashMap<>(storage.withoutCredentials()))
                         .withDefault(RESTCatalogProperties.NAMESPACE_SEPARATOR, "%1F")
                         .withEndpoints(ENDPOINTS)
                         .build()));
@@ -297,27 +276,23 @@ final class RestCatalogRoutes {
 
   /**
    * The table with the storage settings its files need: with credentials only when the caller asks
-   * for vended credentials (the REST spec's access delegation header; Iceberg's clients send it).
+   * for vended credentials (the REST spec's access delegation header; Iceberg's clients send it),
+   * and then those its scope allows ({@link VendedCredentials}).
    */
   private LoadTableResponse withConfig(RoutingContext ctx, LoadTableResponse r) {
     String delegation = ctx.request().getHeader(ACCESS_DELEGATION);
     boolean vend = delegation != null && delegation.contains("vended-credentials");
+    Principal p = ctx.get(CatalogAccess.PRINCIPAL);
     return LoadTableResponse.builder()
         .withTableMetadata(r.tableMetadata())
         .addAllConfig(r.config())
-        .addAllConfig(new HashMap<>(vend ? clientConfig : publicConfig))
+        .addAllConfig(new HashMap<>(storage.forCaller(p, vend, r.tableMetadata().location())))
         .build();
   }
 
   /** One line per change to the catalog: who, what, which table, which snapshot. */
   private static void audit(RoutingContext ctx, String action, String target, Long snapshot) {
-    Principal p = ctx.get(CatalogAccess.PRINCIPAL);
-    AUDIT.info(
-        "audit principal={} action={} target={} snapshot={}",
-        p == null ? "?" : p.name(),
-        action,
-        target,
-        snapshot == null ? "-" : snapshot);
+    CatalogAudit.changed(ctx, action, target, snapshot);
   }
 
   private Handler<RoutingContext> blocking(CatalogCall call) {
@@ -364,7 +339,7 @@ final class RestCatalogRoutes {
     return Namespace.of(decoded.split(NAMESPACE_SEPARATOR, -1));
   }
 
-  private static TableIdentifier table(RoutingContext ctx) {
+  static TableIdentifier table(RoutingContext ctx) {
     return TableIdentifier.of(namespace(ctx), ctx.pathParam("table"));
   }
 }

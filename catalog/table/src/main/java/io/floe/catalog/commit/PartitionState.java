@@ -11,8 +11,10 @@ import org.apache.iceberg.util.SnapshotUtil;
  * A partition's epoch and committed sequence as the table records them: in the summary of the
  * newest snapshot that carries them (written in the same commit as the data), or in the table
  * properties (kept equal, and surviving snapshot expiry) when no snapshot in the ancestry does.
+ * Nodes read it before each claim and commit; the catalog service reads it to refuse a commit that
+ * would lower it.
  */
-record PartitionState(long epoch, long committedSequence) {
+public record PartitionState(long epoch, long committedSequence) {
   // the keys are FloeTableKeys'; these short names keep CommitProtocol's call sites readable
   static String epochKey(int partition) {
     return FloeTableKeys.partitionEpoch(partition);
@@ -23,7 +25,7 @@ record PartitionState(long epoch, long committedSequence) {
   }
 
   /** Reads the state from the table's current metadata (refresh first for the latest). */
-  static PartitionState of(Table table, int partition) {
+  public static PartitionState of(Table table, int partition) {
     Long epoch = null;
     Long committed = null;
     Snapshot current = table.currentSnapshot();

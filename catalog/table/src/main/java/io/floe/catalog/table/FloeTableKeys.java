@@ -125,6 +125,22 @@ public final class FloeTableKeys {
     return Long.parseLong(epoch);
   }
 
+  /**
+   * The partition whose state {@code key} is ({@code floe.partition.7.epoch}: 7), or -1 when it is
+   * not a {@link #PARTITION_PREFIX} key with a partition number.
+   */
+  public static int partitionOf(String key) {
+    if (!key.startsWith(PARTITION_PREFIX)) {
+      return -1;
+    }
+    int end = key.indexOf('.', PARTITION_PREFIX.length());
+    String id = key.substring(PARTITION_PREFIX.length(), end < 0 ? key.length() : end);
+    if (id.isEmpty() || id.length() > 9 || !id.chars().allMatch(Character::isDigit)) {
+      return -1;
+    }
+    return Integer.parseInt(id);
+  }
+
   /** {@code floe.column.<name>}: the mapping of the typed column {@code name}. */
   public static String column(String name) {
     return COLUMN_PREFIX + name;

@@ -1,13 +1,14 @@
-package io.floe.node.http;
+package io.floe.common.http;
 
 import io.vertx.core.http.HttpConnection;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Caps the node's open HTTP connections across all its server instances ({@code
- * http.max-connections}): one over the cap is closed at once, before it can send anything, so that
- * a flood of idle or slow connections cannot exhaust file descriptors and memory.
+ * Caps a listener's open HTTP connections across all its server instances (a node's {@code
+ * http.max-connections}, the catalog service's {@code service.max-connections}): one over the cap
+ * is closed at once, before it can send anything, so that a flood of idle or slow connections
+ * cannot exhaust file descriptors and memory.
  */
 public final class ConnectionLimit {
   private final int max;
@@ -18,8 +19,8 @@ public final class ConnectionLimit {
     this.max = max;
   }
 
-  /** Admits or closes a new connection. */
-  void accept(HttpConnection connection) {
+  /** Admits or closes a new connection (a server's connection handler). */
+  public void accept(HttpConnection connection) {
     if (open.incrementAndGet() > max) {
       open.decrementAndGet();
       refused.incrementAndGet();

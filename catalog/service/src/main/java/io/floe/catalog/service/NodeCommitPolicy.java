@@ -1,0 +1,323 @@
+package io.floe.catalog.service;
+
+import io.floe.catalog.commit.PartitionState;
+import io.floe.catalog.table.FloeTableKeys;
+import io.floe.common.auth.Principal;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.iceberg.DataOperations;
+import org.apache.iceberg.ManifestContent;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.MetadataUpdate;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotRef;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateRequirement;
+import org.apache.iceberg.exceptions.BadRequestException;
+import org.apache.iceberg.exceptions.NotFoundException;
+import org.apache.iceberg.rest.requests.UpdateTableRequest;
+import org.apache.iceberg.util.PropertyUtil;
+
+/**
+ * What a {@code catalog:commit} token (a node's) may change in a table: exactly what a node's
+ * {@code CommitProtocol} commits, a claim or a flush. That is one update request with
+ *
+ * <ul>
+ *   <li>one added snapshot whose operation is {@code append} (a claim adds no files), whose
+ *       manifest list keeps every manifest of its parent and adds only manifests of added data
+ *       files, and whose summary's {@code floe.operation} is {@code claim} or {@code flush};
+ *   <li>its parent the current {@code main}, asserted in the request's requirements (so that the
+ *       catalog's own check refuses it, 409, if main moves before it lands);
+ *   <li>{@code main} moved to that snapshot, its retention unchanged;
+ *   <li>of the {@code floe.*} keys, only Floe's summary keys and the epoch and committed sequence
+ *       of the one partition the summary names ({@code floe.partition-id}; a claim's own keys),
+ *       equal in the summary and the table properties, and never lower than the table records now;
+ *       nothing else in the table properties;
+ *   <li>the partition the token is bound to, if it is ({@code partition=N} in the token file).
+ * </ul>
+ *
+ * Creating a table needs no more than a plain create without {@code floe.*} properties. Anything
+ * else (a rollback, a delete, an overwrite, a schema change, another partition's state) needs
+ * {@code admin}. Each refusal says which rule the request broke.
+ */
+final class NodeCommitPolicy {
+  /** A commit that breaks a rule: refused with 403 ("needs admin"), naming the rule. */
+  static final class Refused extends RuntimeException {
+    Refused(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  /** The floe.* summary keys a node writes besides its partition's state. */
+  private static final Set<String> SUMMARY_KEYS =
+      Set.of(
+          FloeTableKeys.OPERATION,
+          FloeTableKeys.OWNER,
+          FloeTableKeys.PARTITION_ID,
+          FloeTableKeys.SEQUENCE_RANGE,
+          FloeTableKeys.EVENTS);
+
+  private static final Set<String> NODE_OPERATIONS =
+      Set.of(FloeTableKeys.OPERATION_CLAIM, FloeTableKeys.OPERATION_FLUSH);
+
+  private NodeCommitPolicy() {}
+
+  /** A node's create: a plain create of a table whose properties hold no floe.* key. */
+  static void checkCreate(boolean staged, Set<String> properties) {
+    if (staged) {
+      throw new Refused("a staged create is not how nodes create the table");
+    }
+    for (String key : properties) {
+      if (FloeTableKeys.isReserved(key)) {
+        throw new Refused("a new table may not be given the property " + key);
+      }
+    }
+  }
+
+  /**
+   * Checks {@code request} by {@code p} against {@code table} as it is now.
+   *
+   * @throws Refused when it is not a node's claim or flush
+   */
+  static void check(Principal p, UpdateTableRequest request, Table table) {
+    Snapshot added = null;
+    MetadataUpdate.SetSnapshotRef moved = null;
+    Map<String, String> properties = new TreeMap<>();
+    for (MetadataUpdate update : request.updates()) {
+      if (update instanceof MetadataUpdate.AddSnapshot a && added == null) {
+        added = a.snapshot();
+      } else if (update instanceof MetadataUpdate.SetSnapshotRef r && moved == null) {
+        moved = r;
+      } else if (update instanceof MetadataUpdate.SetProperties s) {
+        properties.putAll(s.updated());
+      } else {
+        throw new Refused(
+            name(update) + " is not part of a node's claim or flush (one appended snapshot)");
+      }
+    }
+    if (added == null) {
+      throw new Refused(
+          moved != null
+              ? "moving " + moved.name() + " to an existing snapshot is a rollback"
+              : "a change without an appended snapshot is not a node's claim or flush");
+    }
+    if (moved == null
+        || !SnapshotRef.MAIN_BRANCH.equals(moved.name())
+        || !"branch".equalsIgnoreCase(moved.type())
+        || moved.snapshotId() != added.snapshotId()) {
+      throw new Refused("a node's commit moves main to the snapshot it adds, and nothing else");
+    }
+    if (!DataOperations.APPEND.equals(added.operation())) {
+      throw new Refused(
+          "a node's commit appends; this snapshot's operation is " + added.operation());
+    }
+    String operation = added.summary().get(FloeTableKeys.OPERATION);
+    if (!NODE_OPERATIONS.contains(operation)) {
+      throw new Refused(
+          FloeTableKeys.OPERATION + " is " + operation + ", not a node's claim or flush");
+    }
+    Long asserted = assertedMain(request);
+    if (!Objects.equals(asserted, added.parentId())) {
+      throw new Refused(
+          "the snapshot's parent "
+              + added.parentId()
+              + " is not the main the request asserts ("
+              + asserted
+              + "); a node's commit asserts that main is its parent");
+    }
+    SnapshotRef main = table.refs().get(SnapshotRef.MAIN_BRANCH);
+    if (!Objects.equals(main == null ? null : main.snapshotId(), asserted)) {
+      // main has moved: the catalog's own check of the asserted main refuses it (409), unchanged
+      return;
+    }
+    if (main != null
+        && (!Objects.equals(moved.minSnapshotsToKeep(), main.minSnapshotsToKeep())
+            || !Objects.equals(moved.maxSnapshotAgeMs(), main.maxSnapshotAgeMs())
+            || !Objects.equals(moved.maxRefAgeMs(), main.maxRefAgeMs()))) {
+      throw new Refused("a node's commit keeps main's retention as it is");
+    }
+    int partition = partition(added.summary(), operation);
+    if (!p.mayCommitPartition(partition)) {
+      throw new Refused(
+          "the token is bound to partition "
+              + p.partition().getAsInt()
+              + "; this commit is partition "
+              + partition
+              + "'s");
+    }
+    checkKeys(added.summary(), properties, partition, table);
+    checkRaised(added.summary(), table, partition);
+    checkFiles(added, table, FloeTableKeys.OPERATION_CLAIM.equals(operation));
+  }
+
+  /** The main snapshot the request's requirements assert (null: no main yet). */
+  private static Long assertedMain(UpdateTableRequest request) {
+    Long asserted = null;
+    boolean found = false;
+    for (UpdateRequirement r : request.requirements()) {
+      if (r instanceof UpdateRequirement.AssertTableDoesNotExist) {
+        throw new Refused("a commit that creates the table is not a node's claim or flush");
+      }
+      if (r instanceof UpdateRequirement.AssertRefSnapshotID a
+          && SnapshotRef.MAIN_BRANCH.equals(a.refName())) {
+        found = true;
+        asserted = a.snapshotId();
+      }
+    }
+    if (!found) {
+      throw new Refused(
+          "a node's commit asserts which snapshot main is (assert-ref-snapshot-id main)");
+    }
+    return asserted;
+  }
+
+  /** The partition a flush names ({@code floe.partition-id}), or the one a claim's keys name. */
+  private static int partition(Map<String, String> summary, String operation) {
+    String named = summary.get(FloeTableKeys.PARTITION_ID);
+    if (named != null) {
+      if (!named.matches("[0-9]{1,9}")) {
+        throw new Refused(FloeTableKeys.PARTITION_ID + " is not a partition number: " + named);
+      }
+      return Integer.parseInt(named);
+    }
+    Set<Integer> partitions = new TreeSet<>();
+    if (operation.equals(FloeTableKeys.OPERATION_CLAIM)) {
+      summary.keySet().stream()
+          .map(FloeTableKeys::partitionOf)
+          .filter(id -> id >= 0)
+          .forEach(partitions::add);
+    }
+    if (partitions.size() != 1) {
+      throw new Refused(
+          "a node's commit names its partition ("
+              + FloeTableKeys.PARTITION_ID
+              + ", or a claim's own keys); this one names "
+              + (partitions.isEmpty() ? "none" : partitions));
+    }
+    return partitions.iterator().next();
+  }
+
+  /**
+   * Only Floe's summary keys and {@code partition}'s state, which the table properties hold equal
+   * after the commit (Iceberg leaves out of the update a property that keeps its value).
+   */
+  private static void checkKeys(
+      Map<String, String> summary, Map<String, String> properties, int partition, Table table) {
+    Set<String> state =
+        Set.of(
+            FloeTableKeys.partitionEpoch(partition),
+            FloeTableKeys.partitionCommittedSequence(partition));
+    for (String key : summary.keySet()) {
+      if (FloeTableKeys.isReserved(key) && !SUMMARY_KEYS.contains(key) && !state.contains(key)) {
+        throw new Refused("a commit of partition " + partition + " may not record " + key);
+      }
+    }
+    for (String key : properties.keySet()) {
+      if (!state.contains(key)) {
+        throw new Refused(
+            "a commit of partition " + partition + " may not set the property " + key);
+      }
+    }
+    for (String key : state) {
+      String value = summary.get(key);
+      String after = properties.getOrDefault(key, table.properties().get(key));
+      if (value == null || !value.equals(after) || !value.matches("[0-9]{1,18}")) {
+        throw new Refused(
+            "a node's commit records "
+                + key
+                + " as one number in its summary and the table properties; this one has "
+                + value
+                + " and "
+                + after);
+      }
+    }
+  }
+
+  /** Partition's epoch and committed sequence are never lowered. */
+  private static void checkRaised(Map<String, String> summary, Table table, int partition) {
+    PartitionState now = PartitionState.of(table, partition);
+    Map<String, String> props = table.properties();
+    String epochKey = FloeTableKeys.partitionEpoch(partition);
+    String committedKey = FloeTableKeys.partitionCommittedSequence(partition);
+    long epoch =
+        Math.max(
+            now.epoch(),
+            PropertyUtil.propertyAsLong(props, epochKey, FloeTableKeys.PARTITION_EPOCH_DEFAULT));
+    long committed =
+        Math.max(
+            now.committedSequence(),
+            PropertyUtil.propertyAsLong(
+                props, committedKey, FloeTableKeys.PARTITION_COMMITTED_SEQUENCE_DEFAULT));
+    if (Long.parseLong(summary.get(epochKey)) < epoch) {
+      throw new Refused("lowers " + epochKey + " from " + epoch + " to " + summary.get(epochKey));
+    }
+    if (Long.parseLong(summary.get(committedKey)) < committed) {
+      throw new Refused(
+          "lowers " + committedKey + " from " + committed + " to " + summary.get(committedKey));
+    }
+  }
+
+  /**
+   * The snapshot keeps every manifest of its parent and adds only manifests of added data files
+   * (none for a claim): whatever its summary says, it is an append.
+   */
+  private static void checkFiles(Snapshot added, Table table, boolean claim) {
+    List<ManifestFile> manifests;
+    List<ManifestFile> before;
+    try {
+      manifests = added.allManifests(table.io());
+      before =
+          added.parentId() == null
+              ? List.of()
+              : table.snapshot(added.parentId()).allManifests(table.io());
+    } catch (NotFoundException e) {
+      throw new BadRequestException(
+          e, "the snapshot's manifest list cannot be read: %s", e.getMessage());
+    }
+    Set<String> kept = new HashSet<>();
+    List<ManifestFile> fresh = new ArrayList<>();
+    Set<String> parents = new HashSet<>();
+    before.forEach(m -> parents.add(m.path()));
+    for (ManifestFile m : manifests) {
+      if (parents.contains(m.path())) {
+        kept.add(m.path());
+      } else {
+        fresh.add(m);
+      }
+    }
+    if (kept.size() != parents.size()) {
+      throw new Refused(
+          "the snapshot leaves out "
+              + (parents.size() - kept.size())
+              + " of main's manifests: an append keeps every file");
+    }
+    for (ManifestFile m : fresh) {
+      if (claim) {
+        throw new Refused("a claim adds no files; this one adds manifest " + m.path());
+      }
+      if (m.content() != ManifestContent.DATA
+          || positive(m.deletedFilesCount())
+          || positive(m.existingFilesCount())) {
+        throw new Refused(
+            "an append adds manifests of added data files only; " + m.path() + " is not one");
+      }
+    }
+  }
+
+  private static boolean positive(Integer count) {
+    return count != null && count > 0;
+  }
+
+  /** The REST spec's name of an update ("set-current-schema"), for a refusal. */
+  private static String name(MetadataUpdate update) {
+    String simple = update.getClass().getSimpleName();
+    return simple.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+  }
+}
