@@ -226,7 +226,7 @@ class SalvageTest {
         assertThat(ingest.post(b.port(), "/v1/flush").statusCode()).isEqualTo(200);
       }
       Thread.sleep(1100);
-      Table table = env.table();
+      Table table = env.adminTable();
       table.expireSnapshots().expireOlderThan(System.currentTimeMillis()).retainLast(1).commit();
       assertThat(env.table().snapshots()).as("only B's last commit is left").hasSize(1);
 

@@ -109,8 +109,17 @@ final class TableEnv implements AutoCloseable {
   }
 
   Table table() {
+    return tableAs(NODE_TOKEN);
+  }
+
+  /** The table as an operator sees it: what nodes may not do (expire snapshots) goes through. */
+  Table adminTable() {
+    return tableAs(OPERATOR_TOKEN);
+  }
+
+  private Table tableAs(String token) {
     Map<String, String> props = new HashMap<>(CatalogConnector.rest(catalogUri()));
-    props.put("token", NODE_TOKEN);
+    props.put("token", token);
     Catalog client = CatalogConnector.open("reader", props);
     return client.loadTable(EventsTable.identifier(TableSettings.defaults()));
   }

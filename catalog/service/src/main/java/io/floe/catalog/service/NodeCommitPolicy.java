@@ -1,5 +1,6 @@
 package io.floe.catalog.service;
 
+import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.PartitionState;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.auth.Principal;
@@ -90,6 +91,7 @@ final class NodeCommitPolicy {
     Snapshot added = null;
     MetadataUpdate.SetSnapshotRef moved = null;
     Map<String, String> properties = new TreeMap<>();
+    Set<String> removed = new TreeSet<>();
     for (MetadataUpdate update : request.updates()) {
       if (update instanceof MetadataUpdate.AddSnapshot a && added == null) {
         added = a.snapshot();
@@ -97,6 +99,8 @@ final class NodeCommitPolicy {
         moved = r;
       } else if (update instanceof MetadataUpdate.SetProperties s) {
         properties.putAll(s.updated());
+      } else if (update instanceof MetadataUpdate.RemoveProperties r) {
+        removed.addAll(r.removed());
       } else {
         throw new Refused(
             name(update) + " is not part of a node's claim or flush (one appended snapshot)");
@@ -151,6 +155,12 @@ final class NodeCommitPolicy {
               + "; this commit is partition "
               + partition
               + "'s");
+    }
+    boolean claim = FloeTableKeys.OPERATION_CLAIM.equals(operation);
+    if (claim) {
+      checkClaimHistory(added.summary(), properties, removed, partition, table);
+    } else if (!removed.isEmpty()) {
+      throw new Refused("a flush removes no property; this one removes " + removed);
     }
     checkKeys(added.summary(), properties, partition, table);
     checkRaised(added.summary(), table, partition);
@@ -214,8 +224,13 @@ final class NodeCommitPolicy {
         Set.of(
             FloeTableKeys.partitionEpoch(partition),
             FloeTableKeys.partitionCommittedSequence(partition));
+    String holderKey = FloeTableKeys.partitionHolder(partition);
     for (String key : summary.keySet()) {
-      if (FloeTableKeys.isReserved(key) && !SUMMARY_KEYS.contains(key) && !state.contains(key)) {
+      if (FloeTableKeys.isReserved(key)
+          && !SUMMARY_KEYS.contains(key)
+          && !state.contains(key)
+          && !(key.equals(holderKey)
+              && FloeTableKeys.OPERATION_CLAIM.equals(summary.get(FloeTableKeys.OPERATION)))) {
         throw new Refused("a commit of partition " + partition + " may not record " + key);
       }
     }
@@ -236,6 +251,53 @@ final class NodeCommitPolicy {
                 + value
                 + " and "
                 + after);
+      }
+    }
+  }
+
+  /**
+   * What a claim records besides the partition's state: the buffer that made it (the same in its
+   * summary and the properties), the committed sequence of the epoch it ends (that epoch's only,
+   * equal to the committed sequence it carries on), and the removal of history keys of its
+   * partition older than {@link CommitProtocol#EPOCH_HISTORY} epochs. Checked keys leave {@code
+   * properties}; {@link #checkKeys} refuses any other.
+   */
+  private static void checkClaimHistory(
+      Map<String, String> summary,
+      Map<String, String> properties,
+      Set<String> removed,
+      int partition,
+      Table table) {
+    String holderKey = FloeTableKeys.partitionHolder(partition);
+    String holder = properties.remove(holderKey);
+    if (holder != null && !holder.equals(summary.get(holderKey))) {
+      throw new Refused(
+          "a claim records the same " + holderKey + " in its summary and the table properties");
+    }
+    String epochText = summary.get(FloeTableKeys.partitionEpoch(partition));
+    // a malformed epoch is refused by checkKeys
+    long newEpoch =
+        epochText != null && epochText.matches("[0-9]{1,18}") ? Long.parseLong(epochText) : 0;
+    long ended = newEpoch - 1;
+    String endedKey = FloeTableKeys.partitionEpochCommittedSequence(partition, ended);
+    String endedValue = properties.remove(endedKey);
+    if (endedValue != null
+        && (ended < 1
+            || !endedValue.equals(
+                summary.get(FloeTableKeys.partitionCommittedSequence(partition))))) {
+      throw new Refused(
+          "a claim records "
+              + endedKey
+              + " as the committed sequence it carries on, of the epoch it ends only");
+    }
+    for (String key : removed) {
+      long epoch = FloeTableKeys.epochOfCommittedSequenceKey(partition, key);
+      if (epoch < 0 || epoch > ended - CommitProtocol.EPOCH_HISTORY) {
+        throw new Refused(
+            "a claim removes only its partition's epoch history older than "
+                + CommitProtocol.EPOCH_HISTORY
+                + " epochs; this one removes "
+                + key);
       }
     }
   }
