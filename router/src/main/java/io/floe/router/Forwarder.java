@@ -25,7 +25,7 @@ import java.util.Set;
  * Forwards an ingestion request to one node over pooled keep-alive connections, streaming the body
  * through. The node is chosen by the request's key ({@code X-Floe-Key} or {@code ?key=}), else by
  * its {@code Idempotency-Key}; requests with neither go to the less loaded of two random healthy
- * nodes. A request with an {@code Idempotency-Key} is pinned to its key's node (see {@link
+ * nodes. A request with an {@code Idempotency-Key} is pinned to its key's partition (see {@link
  * #pinned}) so that a producer's retry reaches the node that remembers the key. A request whose
  * connection could not be opened is retried on another node; once its bytes were sent to a node it
  * is not retried (the node may have stored it): the client gets the error and decides.
@@ -99,29 +99,54 @@ final class Forwarder {
   }
 
   /**
-   * A request with an idempotency key goes to the node its key hashes to among all members, healthy
-   * or not, and never fails over: a node remembers the keys of its own partition only, so a retry
-   * sent elsewhere could store the events a second time. While that node is down the answer is 503
-   * (retry later with the same key; a new key may go elsewhere).
+   * A request with an idempotency key goes to the partition its key hashes to among the partitions
+   * the members reported (healthy or not), to the node that holds it, and never fails over: a node
+   * remembers the keys of its own partition only, so a retry sent elsewhere could store the events
+   * a second time. Hashing partitions, not addresses, keeps a key where it was when the nodes file
+   * is reordered or a partition's node moves to another address. While that node is down, or while
+   * a member has not yet reported its partition (the key may be that partition's), the answer is
+   * 503 (retry later with the same key).
    */
   private void pinned(HttpServerRequest req, String key, Quotas.Admission admission, long start) {
-    Member owner = Rendezvous.forKey(key, membership.all());
+    List<Member> members = membership.all();
+    int[] partitions = new int[members.size()];
+    for (int i = 0; i < partitions.length; i++) {
+      Member m = members.get(i);
+      partitions[i] = m.partition; // read once: a health answer may change it meanwhile
+      if (partitions[i] < 0) {
+        metrics.error(m, "partition_unknown");
+        unavailable(
+            req,
+            "node "
+                + m.id
+                + " has not reported its partition yet, and this request's key may be that"
+                + " partition's");
+        return;
+      }
+    }
+    Member owner = membership.forPartition(Rendezvous.partitionForKey(key, partitions));
     if (owner != null && !owner.healthy()) {
       metrics.error(owner, "owner_down");
-      JsonResponses.error(
-          req.response(),
-          503,
-          "unavailable",
+      unavailable(
+          req,
           "node "
               + owner.id
-              + ", which holds this request's key, is unavailable; retry with the same "
-              + FloeHttp.IDEMPOTENCY_KEY
-              + " shortly",
-          1);
-      req.resume();
+              + ", which holds partition "
+              + owner.partition
+              + " and with it this request's key, is unavailable");
       return;
     }
     attempt(req, key, allBut(owner), admission, start);
+  }
+
+  private static void unavailable(HttpServerRequest req, String why) {
+    JsonResponses.error(
+        req.response(),
+        503,
+        "unavailable",
+        why + "; retry with the same " + FloeHttp.IDEMPOTENCY_KEY + " shortly",
+        1);
+    req.resume();
   }
 
   /**

@@ -6,8 +6,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Balancing policies. With a key: rendezvous (highest random weight) hashing, so one key's events
- * always go to the same healthy node and only the keys of a node that leaves move. Without one: the
- * less loaded of two random healthy nodes (in-flight requests).
+ * always go to the same healthy node and only the keys of a node that leaves move. With an
+ * idempotency key: the same hashing over the partitions the nodes hold, not over their addresses,
+ * so that a key stays with its partition wherever the partition's node is listed, and under
+ * whatever address. Without one: the less loaded of two random healthy nodes (in-flight requests).
  */
 final class Rendezvous {
   private Rendezvous() {}
@@ -26,6 +28,27 @@ final class Rendezvous {
     }
     return best;
   }
+
+  /** The partition for {@code key} among {@code partitions} (-1s skipped), or -1 when none is. */
+  static int partitionForKey(String key, int[] partitions) {
+    long k = hash64(key);
+    int best = -1;
+    long bestScore = 0;
+    for (int p : partitions) {
+      if (p < 0) {
+        continue;
+      }
+      long score = mix(k ^ mix(p + PARTITION_SALT));
+      if (best < 0 || Long.compareUnsigned(score, bestScore) > 0) {
+        best = p;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /** Keeps a partition's seed apart from a node's: SplitMix64's increment. */
+  private static final long PARTITION_SALT = 0x9e3779b97f4a7c15L;
 
   /** The less loaded of two random candidates, or null when there is none. */
   static Member leastLoadedOfTwo(List<Member> candidates) {

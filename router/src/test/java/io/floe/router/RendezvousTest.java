@@ -48,6 +48,29 @@ class RendezvousTest {
   }
 
   @Test
+  void aKeysPartitionDependsOnThePartitionsAloneAndOnlyALeavingOnesKeysMove() {
+    Map<String, Integer> before = new HashMap<>();
+    Map<Integer, Integer> load = new HashMap<>();
+    for (int k = 0; k < 30_000; k++) {
+      String key = "order-" + k;
+      int p = Rendezvous.partitionForKey(key, new int[] {4, 7, 9});
+      assertThat(Rendezvous.partitionForKey(key, new int[] {9, -1, 4, 7}))
+          .as("in any order, beside a node whose partition is unknown")
+          .isEqualTo(p);
+      before.put(key, p);
+      load.merge(p, 1, Integer::sum);
+    }
+    assertThat(load.values()).allSatisfy(n -> assertThat(n).isBetween(9_000, 11_000));
+    for (Map.Entry<String, Integer> e : before.entrySet()) {
+      int after = Rendezvous.partitionForKey(e.getKey(), new int[] {4, 9});
+      if (e.getValue() != 7) {
+        assertThat(after).as("key %s stays", e.getKey()).isEqualTo(e.getValue());
+      }
+    }
+    assertThat(Rendezvous.partitionForKey("k", new int[] {-1})).isEqualTo(-1);
+  }
+
+  @Test
   void withoutAKeyTheLessLoadedOfTwoWins() {
     List<Member> two = members(2);
     two.get(0).inflight.set(10);

@@ -344,8 +344,8 @@ class RouterForwardingTest {
 
   @Test
   void aRetryWithTheSameIdempotencyKeyReachesTheSameNode() throws Exception {
-    Peer a = new Peer("a");
-    Peer b = new Peer("b");
+    Peer a = new Peer("a", 1);
+    Peer b = new Peer("b", 2);
     start(
         Map.of(
             "FLOE_ROUTER_NODES",
@@ -554,5 +554,119 @@ class RouterForwardingTest {
             "floe_router_forwarded_requests_total{node=\"" + b.address() + "\",status=\"200\"}");
     assertThat(List.of(metrics.split("\n")))
         .anyMatch(l -> l.startsWith("floe_router_forward_duration_seconds_count"));
+  }
+
+  /** Rewrites the nodes file, with a modification time the router cannot take for the last one. */
+  private void writeNodes(Path file, Peer... peers) throws Exception {
+    StringBuilder lines = new StringBuilder();
+    for (Peer p : peers) {
+      lines.append(p.address()).append('\n');
+    }
+    Files.writeString(file, lines);
+    Files.setLastModifiedTime(
+        file, FileTime.fromMillis(System.currentTimeMillis() + 5000 * ++nodesFileVersion));
+  }
+
+  private int nodesFileVersion;
+
+  /** Waits until the router's members are exactly {@code peers}, healthy, with their partitions. */
+  private void awaitMembers(Peer... peers) throws Exception {
+    Set<String> expected = new HashSet<>();
+    for (Peer p : peers) {
+      expected.add(p.address() + " " + p.partition);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      var status =
+          new JsonObject(
+              http.send(
+                      HttpRequest.newBuilder(
+                              URI.create("http://127.0.0.1:" + router.port() + "/v1/status"))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      Set<String> members = new HashSet<>();
+      for (Object o : status.getJsonArray("nodes")) {
+        JsonObject n = (JsonObject) o;
+        if (n.getBoolean("healthy")) {
+          members.add(n.getString("node") + " " + n.getInteger("partition_id"));
+        }
+      }
+      if (members.equals(expected) && status.getJsonArray("nodes").size() == peers.length) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("members %s, now %s", expected, status).isLessThan(deadline);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void anIdempotencyKeyKeepsItsPartitionWhenNodesAreReorderedOrANodeMoves() throws Exception {
+    Peer a = new Peer("a", 1);
+    Peer b = new Peer("b", 2);
+    Peer c = new Peer("c", 3);
+    Path file = tmp.resolve("nodes");
+    writeNodes(file, a, b, c);
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES_FILE",
+            file.toString(),
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.05"));
+    awaitMembers(a, b, c);
+    Map<String, String> owners = new HashMap<>();
+    for (int i = 0; i < 60; i++) {
+      HttpResponse<String> r = post("", "{}\n", "Idempotency-Key", "order-" + i);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      owners.put("order-" + i, new JsonObject(r.body()).getString("node"));
+    }
+    assertThat(new HashSet<>(owners.values())).containsExactlyInAnyOrder("a", "b", "c");
+
+    writeNodes(file, c, a, b);
+    Thread.sleep(300); // reloaded: the same members, in another order
+    awaitMembers(a, b, c);
+    for (Map.Entry<String, String> e : owners.entrySet()) {
+      HttpResponse<String> r = post("", "{}\n", "Idempotency-Key", e.getKey());
+      assertThat(new JsonObject(r.body()).getString("node")).as(e.getKey()).isEqualTo(e.getValue());
+    }
+
+    // b's partition moves to another address (a new host, a new port)
+    Peer b2 = new Peer("b2", 2);
+    writeNodes(file, c, a, b2);
+    awaitMembers(a, b2, c);
+    for (Map.Entry<String, String> e : owners.entrySet()) {
+      HttpResponse<String> r = post("", "{}\n", "Idempotency-Key", e.getKey());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(new JsonObject(r.body()).getString("node"))
+          .as(e.getKey())
+          .isEqualTo(e.getValue().equals("b") ? "b2" : e.getValue());
+    }
+  }
+
+  @Test
+  void anIdempotencyKeyWaitsWhileANodeHasNotToldItsPartition() throws Exception {
+    Peer a = new Peer("a", 1);
+    int silent = FreePort.pick();
+    start(
+        Map.of(
+            "FLOE_ROUTER_NODES",
+            a.address() + ",127.0.0.1:" + silent,
+            "FLOE_ROUTER_PORT",
+            "0",
+            "FLOE_ROUTER_HEALTH_INTERVAL_SECONDS",
+            "0.05"));
+    awaitHealthy(1);
+    for (int i = 0; i < 10; i++) {
+      // the key may belong to the silent node's partition: sent to a, it could be stored twice
+      HttpResponse<String> r = post("", "{}\n", "Idempotency-Key", "order-" + i);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+      assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      assertThat(new JsonObject(r.body()).getString("detail"))
+          .contains("127.0.0.1:" + silent)
+          .contains("partition");
+    }
+    assertThat(post("", "{}\n").statusCode()).as("without a key: any node").isEqualTo(200);
   }
 }

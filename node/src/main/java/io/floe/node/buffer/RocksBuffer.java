@@ -34,8 +34,9 @@ import org.rocksdb.WriteOptions;
  * not at all; everything at or below {@link #committedSequence()} has been dropped.
  *
  * <p>Keys: {@code 0x00 name} for metadata, {@code 0x01 + big-endian first sequence} for batches,
- * all in one column family so that the WAL never waits on a rarely flushed second one. Writers
- * ({@link #append}, {@link #dropThrough}) are serialised; readers use their own iterators.
+ * {@code 0x02} and {@code 0x03} for idempotency keys ({@link IdempotencyRecords}), all in one
+ * column family so that the WAL never waits on a rarely flushed second one. Writers ({@link
+ * #append}, {@link #dropThrough}) are serialised; readers use their own iterators.
  */
 public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView {
   static {
@@ -44,9 +45,6 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   private static final byte META = 0x00;
   private static final byte DATA = 0x01;
-
-  /** Idempotency keys: [0x02] + UTF-8 key → first, last sequence, fingerprint, created millis. */
-  private static final byte IDEMPOTENCY = 0x02;
 
   private static final byte[] NEXT_SEQUENCE = metaKey("next_sequence");
   private static final byte[] COMMITTED_SEQUENCE = metaKey("committed_sequence");
@@ -160,31 +158,24 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   }
 
   private void recoverIdempotencyKeys() throws RocksDBException {
-    List<Map.Entry<String, IdempotencyIndex.Entry>> found = new ArrayList<>();
+    List<Map.Entry<IdempotencyIndex.Slot, IdempotencyIndex.Entry>> found = new ArrayList<>();
     try (ReadOptions ro = new ReadOptions();
-        RocksIterator it = db.newIterator(ro)) {
-      for (it.seek(new byte[] {IDEMPOTENCY}); it.isValid(); it.next()) {
-        byte[] key = it.key();
-        if (key[0] != IDEMPOTENCY) {
-          break;
-        }
-        ByteBuffer v = ByteBuffer.wrap(it.value());
-        found.add(
-            Map.entry(
-                new String(key, 1, key.length - 1, StandardCharsets.UTF_8),
-                new IdempotencyIndex.Entry(v.getLong(), v.getLong(), v.getLong(), v.getLong())));
+        Slice upper = new Slice(new byte[] {IdempotencyRecords.END});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      for (it.seek(new byte[] {IdempotencyRecords.FIRST}); it.isValid(); it.next()) {
+        found.add(IdempotencyRecords.read(it.key(), it.value()));
       }
       it.status();
     }
     found.sort(Comparator.comparingLong(e -> e.getValue().createdMillis()));
-    for (Map.Entry<String, IdempotencyIndex.Entry> e : found) {
+    for (Map.Entry<IdempotencyIndex.Slot, IdempotencyIndex.Entry> e : found) {
       idempotency.put(e.getKey(), e.getValue());
     }
-    List<String> expired = idempotency.evict(System.currentTimeMillis());
+    List<IdempotencyIndex.Slot> expired = idempotency.evict(System.currentTimeMillis());
     if (!expired.isEmpty()) {
       try (WriteBatch wb = new WriteBatch()) {
-        for (String k : expired) {
-          wb.delete(idempotencyKey(k));
+        for (IdempotencyIndex.Slot k : expired) {
+          wb.delete(IdempotencyRecords.key(k));
         }
         db.write(writeOptions, wb);
       }
@@ -216,21 +207,19 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     long bytes = 0;
     long now = System.currentTimeMillis();
     List<Appended> result = new ArrayList<>(batches.size());
-    List<String> added = new ArrayList<>();
+    List<IdempotencyIndex.Slot> added = new ArrayList<>();
     try (WriteBatch wb = new WriteBatch()) {
       for (int i = 0; i < batches.size(); i++) {
         EventBatch batch = batches.get(i);
         IdempotencyKey key = keys == null ? null : keys.get(i);
         if (key != null) {
-          IdempotencyIndex.Entry seen = idempotency.get(key.key(), now);
+          IdempotencyIndex.Match seen = idempotency.match(key, now);
           if (seen != null) {
             result.add(
                 new Appended(
-                    seen.firstSequence(),
-                    seen.lastSequence(),
-                    seen.fingerprint() == key.fingerprint()
-                        ? Outcome.REPLAYED
-                        : Outcome.KEY_REUSED));
+                    seen.entry().firstSequence(),
+                    seen.entry().lastSequence(),
+                    seen.sameRequest() ? Outcome.REPLAYED : Outcome.KEY_REUSED));
             continue;
           }
         }
@@ -241,24 +230,17 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
           IdempotencyIndex.Entry entry =
               new IdempotencyIndex.Entry(
                   appended.firstSequence(), appended.lastSequence(), key.fingerprint(), now);
-          wb.put(
-              idempotencyKey(key.key()),
-              ByteBuffer.allocate(32)
-                  .putLong(entry.firstSequence())
-                  .putLong(entry.lastSequence())
-                  .putLong(entry.fingerprint())
-                  .putLong(entry.createdMillis())
-                  .array());
-          idempotency.put(key.key(), entry);
-          added.add(key.key());
+          IdempotencyIndex.Slot slot = IdempotencyIndex.Slot.of(key);
+          wb.put(IdempotencyRecords.key(slot), IdempotencyRecords.value(entry));
+          idempotency.put(slot, entry);
+          added.add(slot);
         }
         result.add(appended);
         next += batch.count();
         bytes += value.length;
       }
-      List<String> evicted = idempotency.evict(now);
-      for (String k : evicted) {
-        wb.delete(idempotencyKey(k));
+      for (IdempotencyIndex.Slot k : idempotency.evict(now)) {
+        wb.delete(IdempotencyRecords.key(k));
       }
       long newBuffered = bufferedBytes + bytes;
       wb.put(NEXT_SEQUENCE, longBytes(next));
@@ -278,14 +260,6 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /** Idempotency keys remembered now. */
   public synchronized int idempotencyKeys() {
     return idempotency.size();
-  }
-
-  private static byte[] idempotencyKey(String key) {
-    byte[] k = key.getBytes(StandardCharsets.UTF_8);
-    byte[] out = new byte[k.length + 1];
-    out[0] = IDEMPOTENCY;
-    System.arraycopy(k, 0, out, 1, k.length);
-    return out;
   }
 
   /**

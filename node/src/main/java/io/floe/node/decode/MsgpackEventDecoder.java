@@ -1,38 +1,69 @@
 package io.floe.node.decode;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.EventBatch;
 import io.floe.node.json.EventTimes;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.Map;
+import java.time.Instant;
+import java.util.Arrays;
+import org.msgpack.core.ExtensionTypeHeader;
+import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
 import org.msgpack.core.MessageUnpacker;
-import org.msgpack.value.Value;
 import org.msgpack.value.ValueType;
 
 /**
  * Decodes MessagePack: one map, an array of maps, or a sequence of maps. Each map becomes the
  * compact JSON text of the event; binary values become base64 strings and MessagePack timestamps
- * RFC 3339 strings. The framing is checked first ({@link MsgpackBounds}), so no declared length or
- * nesting depth is trusted before the bytes behind it are known to exist.
+ * RFC 3339 strings. The caller checks the framing first ({@link MsgpackBounds}), so no declared
+ * length or nesting depth is trusted before the bytes behind it are known to exist.
+ *
+ * <p>Events are read one at a time, value by value, straight into their JSON text ({@link
+ * JsonText}): no value tree is built, so the memory a request takes beyond its body and its batch
+ * is one event's text (at most {@code ingest.max-event-bytes}), whatever the body declares. An
+ * element that is not a map is refused as soon as its header is read.
  */
 final class MsgpackEventDecoder {
-  private static final JsonFactory JSON = new JsonFactory();
+  private static final byte TIMESTAMP = -1;
+
+  /** What {@link #fieldName} found, as bits: the key field, the time field (neither: 0). */
+  private static final int KEY = 1;
+
+  private static final int TIME = 2;
+
+  private static final String TIME_EXPECTED =
+      "expected an RFC 3339 string, integer epoch milliseconds or a MessagePack timestamp";
 
   private final FieldNames fields;
+  private final byte[] keyField;
+  private final byte[] timeField;
   private final long maxEventBytes;
   private final long ingestMicros;
   private final EventBatch.Builder out;
-  private final ByteArrayBuilder json = new ByteArrayBuilder();
-
   private final EventCheck check;
+  private final int[] checkStart;
+  private final int[] checkEnd;
+  private final JsonText json = new JsonText();
+  private final CharsetDecoder utf8 =
+      StandardCharsets.UTF_8.newDecoder(); // reports, never replaces
+
+  /** The payload of the string or binary value being read. */
+  private byte[] raw = new byte[256];
+
+  private CharBuffer chars = CharBuffer.allocate(0);
+
+  /** The body being decoded, for {@link MsgpackBounds#beyondLong}. */
+  private byte[] body;
+
+  private int length;
+
+  /** The top-level element (1-based) being read, for messages. */
+  private int element;
 
   MsgpackEventDecoder(
       FieldNames fields,
@@ -40,185 +71,321 @@ final class MsgpackEventDecoder {
       long ingestMicros,
       EventBatch.Builder out,
       EventCheck check) {
-    this.check = check;
     this.fields = fields;
+    this.keyField = fields.keyField().getBytes(StandardCharsets.UTF_8);
+    this.timeField = fields.timeField().getBytes(StandardCharsets.UTF_8);
     this.maxEventBytes = maxEventBytes;
     this.ingestMicros = ingestMicros;
     this.out = out;
+    this.check = check;
+    this.checkStart = check == null ? null : new int[check.paths().slots()];
+    this.checkEnd = check == null ? null : new int[check.paths().slots()];
   }
 
+  /** Decodes {@code body[0, length)}, whose framing {@link MsgpackBounds#check} passed. */
   void decode(byte[] body, int length) {
-    MsgpackBounds.check(body, length);
-    int element = 0;
-    try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(body, 0, length)) {
-      boolean first = true;
-      while (unpacker.hasNext()) {
-        Value value = unpacker.unpackValue();
-        if (first && value.getValueType() == ValueType.ARRAY && !unpacker.hasNext()) {
-          for (Value item : value.asArrayValue()) {
-            element++;
-            addEvent(item, "element " + element);
-          }
-        } else {
-          element++;
-          addEvent(value, "element " + element);
+    this.body = body;
+    this.length = length;
+    try (MessageUnpacker u = MessagePack.newDefaultUnpacker(body, 0, length)) {
+      if (!u.hasNext()) {
+        return;
+      }
+      if (u.getNextFormat().getValueType() == ValueType.ARRAY) {
+        int n = u.unpackArrayHeader();
+        for (element = 1; element <= n; element++) {
+          event(u);
         }
-        first = false;
+        if (u.hasNext()) {
+          // a sequence whose first value is an array, not an array of events
+          element = 1;
+          throw notAnObject();
+        }
+        return;
+      }
+      while (u.hasNext()) {
+        element++;
+        event(u);
       }
     } catch (MessagePackException | IOException e) {
-      throw new IngestException.BadRequest(
-          "malformed_msgpack",
-          "element "
-              + (element + 1)
-              + ": "
-              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+      throw malformed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
   }
 
-  private void addEvent(Value value, String where) throws IOException {
-    if (value.getValueType() != ValueType.MAP) {
-      throw new IngestException.BadRequest(
-          "not_an_object", where + ": each event must be a MessagePack map");
+  private void event(MessageUnpacker u) throws IOException {
+    if (u.getNextFormat().getValueType() != ValueType.MAP) {
+      throw notAnObject();
     }
+    int pairs = u.unpackMapHeader();
     byte[] key = null;
     long eventMicros = ingestMicros;
+    boolean keySeen = false;
+    boolean timeSeen = false;
     json.reset();
-    try (JsonGenerator gen = JSON.createGenerator(json, JsonEncoding.UTF8)) {
-      gen.writeStartObject();
-      boolean keySeen = false;
-      boolean timeSeen = false;
-      for (Map.Entry<Value, Value> e : value.asMapValue().entrySet()) {
-        String name = fieldName(e.getKey(), where);
-        Value v = e.getValue();
-        if (!keySeen && name.equals(fields.keyField())) {
-          keySeen = true;
-          key = keyOf(v, where);
-        } else if (!timeSeen && name.equals(fields.timeField())) {
-          timeSeen = true;
-          eventMicros = timeOf(v, where);
-        }
-        gen.writeFieldName(name);
-        writeJson(gen, v, where);
+    json.append('{');
+    for (int i = 0; i < pairs; i++) {
+      if (i > 0) {
+        json.append(',');
       }
-      gen.writeEndObject();
+      int name = fieldName(u);
+      if (!keySeen && (name & KEY) != 0) {
+        keySeen = true;
+        key = keyValue(u);
+      } else if (!timeSeen && (name & TIME) != 0) {
+        timeSeen = true;
+        eventMicros = timeValue(u);
+      } else {
+        value(u);
+      }
+      checkSize();
     }
-    int len = json.size();
+    json.append('}');
+    int len = json.length();
     if (len > maxEventBytes) {
-      throw new IngestException.TooLarge(
-          where
-              + ": event is "
-              + len
-              + " bytes as JSON, over the limit of "
-              + maxEventBytes
-              + " (ingest.max-event-bytes)");
+      throw tooLarge(len + " bytes");
     }
-    byte[] payload = json.toByteArray();
+    byte[] payload = json.array();
     if (check != null) {
-      int[] start = new int[check.paths().slots()];
-      int[] end = new int[start.length];
-      check.paths().locate(payload, 0, payload.length, start, end);
-      String problem = check.problem(payload, start, end);
+      check.paths().locate(payload, 0, len, checkStart, checkEnd);
+      String problem = check.problem(payload, checkStart, checkEnd);
       if (problem != null) {
-        throw new IngestException.BadRequest("column_mismatch", where + ": " + problem);
+        throw new IngestException.BadRequest("column_mismatch", where() + ": " + problem);
       }
     }
-    out.add(eventMicros, key, payload, 0, payload.length);
+    out.add(eventMicros, key, payload, 0, len);
   }
 
-  private static String fieldName(Value k, String where) {
-    return switch (k.getValueType()) {
-      case STRING -> k.asStringValue().asString();
-      case INTEGER -> k.toString();
+  /** Writes a map key and its colon; says whether it names the key or time field. */
+  private int fieldName(MessageUnpacker u) throws IOException {
+    MessageFormat format = u.getNextFormat();
+    byte[] name;
+    int from;
+    int to;
+    switch (format.getValueType()) {
+      case STRING -> {
+        to = string(u);
+        from = 0;
+        name = raw;
+        json.string(raw, 0, to);
+      }
+      case INTEGER -> {
+        json.append('"');
+        from = json.length();
+        integer(u);
+        to = json.length();
+        name = json.array();
+        json.append('"');
+      }
       default ->
-          throw new IngestException.BadRequest(
-              "malformed_msgpack",
-              where + ": map keys must be strings or integers, got " + k.getValueType());
-    };
+          throw malformed("map keys must be strings or integers, got " + format.getValueType());
+    }
+    json.append(':');
+    return (Arrays.equals(name, from, to, keyField, 0, keyField.length) ? KEY : 0)
+        | (Arrays.equals(name, from, to, timeField, 0, timeField.length) ? TIME : 0);
   }
 
-  private byte[] keyOf(Value v, String where) {
-    return switch (v.getValueType()) {
-      case NIL -> null;
-      case STRING -> v.asStringValue().asByteArray();
-      case INTEGER, FLOAT, BOOLEAN -> v.toString().getBytes(StandardCharsets.UTF_8);
+  /** The key field's value, written; its bytes as the event's key (null for nil). */
+  private byte[] keyValue(MessageUnpacker u) throws IOException {
+    int from = json.length();
+    return switch (u.getNextFormat().getValueType()) {
+      case NIL -> {
+        value(u);
+        yield null;
+      }
+      case STRING -> {
+        int n = string(u);
+        json.string(raw, 0, n);
+        yield Arrays.copyOf(raw, n);
+      }
+      case INTEGER, FLOAT, BOOLEAN -> {
+        value(u);
+        yield Arrays.copyOfRange(json.array(), from, json.length());
+      }
       default ->
           throw new IngestException.BadRequest(
               "bad_key",
-              where + ": field '" + fields.keyField() + "' must be a string or a number");
+              where() + ": field '" + fields.keyField() + "' must be a string or a number");
     };
   }
 
-  private long timeOf(Value v, String where) {
+  /** The time field's value, written; the event time it gives, epoch microseconds. */
+  private long timeValue(MessageUnpacker u) throws IOException {
     try {
-      if (v.isTimestampValue()) {
-        var instant = v.asTimestampValue().toInstant();
-        return EventTimes.fromEpochMillis(instant.toEpochMilli())
-            + (instant.getNano() / 1000) % 1000;
-      }
-      return switch (v.getValueType()) {
-        case NIL -> ingestMicros;
-        case STRING -> EventTimes.parseRfc3339(v.asStringValue().asString());
-        case INTEGER -> {
-          if (!v.asIntegerValue().isInLongRange()) {
-            throw new IllegalArgumentException(v + " is not a valid epoch milliseconds value");
-          }
-          yield EventTimes.fromEpochMillis(v.asIntegerValue().toLong());
+      switch (u.getNextFormat().getValueType()) {
+        case NIL -> {
+          value(u);
+          return ingestMicros;
         }
-        default ->
+        case STRING -> {
+          int n = string(u);
+          json.string(raw, 0, n);
+          return EventTimes.parseRfc3339(new String(raw, 0, n, StandardCharsets.UTF_8));
+        }
+        case INTEGER -> {
+          if (MsgpackBounds.beyondLong(u, body, length)) {
             throw new IllegalArgumentException(
-                "expected an RFC 3339 string, integer epoch milliseconds or a MessagePack timestamp");
-      };
+                u.unpackBigInteger() + " is not a valid epoch milliseconds value");
+          }
+          long millis = u.unpackLong();
+          json.number(millis);
+          return EventTimes.fromEpochMillis(millis);
+        }
+        case EXTENSION -> {
+          ExtensionTypeHeader header = u.unpackExtensionTypeHeader();
+          if (header.getType() != TIMESTAMP) {
+            throw new IllegalArgumentException(TIME_EXPECTED);
+          }
+          Instant instant = u.unpackTimestamp(header);
+          json.asciiString(instant.toString());
+          return EventTimes.fromEpochMillis(instant.toEpochMilli())
+              + (instant.getNano() / 1000) % 1000;
+        }
+        default -> throw new IllegalArgumentException(TIME_EXPECTED);
+      }
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw new IngestException.BadRequest(
-          "bad_event_time", where + ": field '" + fields.timeField() + "': " + e.getMessage());
+          "bad_event_time", where() + ": field '" + fields.timeField() + "': " + e.getMessage());
     }
   }
 
-  private static void writeJson(JsonGenerator gen, Value v, String where) throws IOException {
-    if (v.isTimestampValue()) {
-      gen.writeString(v.asTimestampValue().toInstant().toString());
-      return;
-    }
-    switch (v.getValueType()) {
-      case NIL -> gen.writeNull();
-      case BOOLEAN -> gen.writeBoolean(v.asBooleanValue().getBoolean());
-      case INTEGER -> {
-        if (v.asIntegerValue().isInLongRange()) {
-          gen.writeNumber(v.asIntegerValue().toLong());
-        } else {
-          gen.writeNumber(v.asIntegerValue().toBigInteger());
-        }
+  /** Writes the next value, however deep, as JSON. */
+  private void value(MessageUnpacker u) throws IOException {
+    switch (u.getNextFormat().getValueType()) {
+      case NIL -> {
+        u.unpackNil();
+        json.ascii("null");
       }
+      case BOOLEAN -> json.ascii(u.unpackBoolean() ? "true" : "false");
+      case INTEGER -> integer(u);
       case FLOAT -> {
-        double d = v.asFloatValue().toDouble();
+        double d = u.unpackDouble();
         if (Double.isNaN(d) || Double.isInfinite(d)) {
-          throw new IngestException.BadRequest(
-              "malformed_msgpack", where + ": NaN and infinity cannot be represented in JSON");
+          throw malformed("NaN and infinity cannot be represented in JSON");
         }
-        gen.writeNumber(d);
+        json.ascii(Double.toString(d));
       }
-      case STRING -> gen.writeString(v.asStringValue().asString());
-      case BINARY ->
-          gen.writeString(Base64.getEncoder().encodeToString(v.asBinaryValue().asByteArray()));
+      case STRING -> {
+        int n = string(u);
+        json.string(raw, 0, n);
+      }
+      case BINARY -> {
+        int n = u.unpackBinaryHeader();
+        room(JsonText.base64Length(n));
+        readPayload(u, n);
+        json.base64(raw, 0, n);
+      }
       case ARRAY -> {
-        gen.writeStartArray();
-        for (Value item : v.asArrayValue()) {
-          writeJson(gen, item, where);
+        int n = u.unpackArrayHeader();
+        json.append('[');
+        for (int i = 0; i < n; i++) {
+          if (i > 0) {
+            json.append(',');
+          }
+          value(u);
+          checkSize();
         }
-        gen.writeEndArray();
+        json.append(']');
       }
       case MAP -> {
-        gen.writeStartObject();
-        for (Map.Entry<Value, Value> e : v.asMapValue().entrySet()) {
-          gen.writeFieldName(fieldName(e.getKey(), where));
-          writeJson(gen, e.getValue(), where);
+        int n = u.unpackMapHeader();
+        json.append('{');
+        for (int i = 0; i < n; i++) {
+          if (i > 0) {
+            json.append(',');
+          }
+          fieldName(u);
+          value(u);
+          checkSize();
         }
-        gen.writeEndObject();
+        json.append('}');
       }
-      case EXTENSION ->
-          throw new IngestException.BadRequest(
-              "malformed_msgpack",
-              where + ": MessagePack extension types other than timestamp are not supported");
+      case EXTENSION -> {
+        ExtensionTypeHeader header = u.unpackExtensionTypeHeader();
+        if (header.getType() != TIMESTAMP) {
+          throw malformed("MessagePack extension types other than timestamp are not supported");
+        }
+        json.asciiString(u.unpackTimestamp(header).toString());
+      }
     }
+  }
+
+  /** An integer as JSON: a long, or beyond one (a uint64 over 2^63 - 1) a big integer. */
+  private void integer(MessageUnpacker u) throws IOException {
+    if (MsgpackBounds.beyondLong(u, body, length)) {
+      json.ascii(u.unpackBigInteger().toString());
+    } else {
+      json.number(u.unpackLong());
+    }
+  }
+
+  /**
+   * Reads a string's bytes into {@link #raw}, refusing one the event cannot hold and one that is
+   * not valid UTF-8; returns its length.
+   */
+  private int string(MessageUnpacker u) throws IOException {
+    int n = u.unpackRawStringHeader();
+    room(n + 2L);
+    readPayload(u, n);
+    for (int i = 0; i < n; i++) {
+      if (raw[i] < 0) {
+        checkUtf8(n);
+        break;
+      }
+    }
+    return n;
+  }
+
+  private void checkUtf8(int n) {
+    if (chars.capacity() < n) {
+      chars = CharBuffer.allocate(Math.max(n, 2 * chars.capacity()));
+    }
+    chars.clear();
+    utf8.reset();
+    if (utf8.decode(ByteBuffer.wrap(raw, 0, n), chars, true).isError()
+        || utf8.flush(chars).isError()) {
+      throw malformed("a string is not valid UTF-8");
+    }
+  }
+
+  private void readPayload(MessageUnpacker u, int n) throws IOException {
+    if (raw.length < n) {
+      raw = new byte[Math.max(n, 2 * raw.length)];
+    }
+    u.readPayload(raw, 0, n);
+  }
+
+  /** Refuses a value of {@code jsonBytes} that would take the event past its limit. */
+  private void room(long jsonBytes) {
+    if (json.length() + jsonBytes > maxEventBytes) {
+      throw tooLarge("more than " + maxEventBytes + " bytes");
+    }
+  }
+
+  private void checkSize() {
+    if (json.length() > maxEventBytes) {
+      throw tooLarge("more than " + maxEventBytes + " bytes");
+    }
+  }
+
+  private String where() {
+    return "element " + Math.max(1, element);
+  }
+
+  private IngestException tooLarge(String size) {
+    return new IngestException.TooLarge(
+        where()
+            + ": event is "
+            + size
+            + " as JSON, over the limit of "
+            + maxEventBytes
+            + " (ingest.max-event-bytes)");
+  }
+
+  private IngestException notAnObject() {
+    return new IngestException.BadRequest(
+        "not_an_object", where() + ": each event must be a MessagePack map");
+  }
+
+  private IngestException malformed(String message) {
+    return new IngestException.BadRequest("malformed_msgpack", where() + ": " + message);
   }
 }

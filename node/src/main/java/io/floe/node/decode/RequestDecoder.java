@@ -107,7 +107,12 @@ public final class RequestDecoder {
     checkStream(stream);
     Decompression.Decoded decoded =
         Decompression.decode(contentEncoding, body, length, maxDecodedBytes, budget);
-    int capacity = decoded.length() + 64 + decoded.length() / 4;
+    long bound =
+        format == Format.MSGPACK
+            // MessagePack can spell shorter than its JSON: the framing check bounds the batch
+            ? MsgpackBounds.check(decoded.bytes(), decoded.length(), maxEventBytes)
+            : decoded.length() + decoded.length() / 4;
+    int capacity = (int) Math.min(Integer.MAX_VALUE - 64, bound + 64);
     Decompression.reserve(budget, capacity);
     EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, capacity);
     switch (format) {

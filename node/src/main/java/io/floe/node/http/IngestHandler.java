@@ -117,11 +117,20 @@ public final class IngestHandler {
     BodyReader.read(ctx.vertx(), req, limits, contentLength(req))
         .compose(
             body -> {
-              EventBatch batch = decode(ctx, format, body);
+              FieldNames fields =
+                  new FieldNames(
+                      param(ctx, "key_field", limits.keyField()),
+                      param(ctx, "time_field", limits.timeField()));
+              EventBatch batch = decode(ctx, format, fields, body);
               IdempotencyKey key =
                   idempotencyKey == null
                       ? null
-                      : new IdempotencyKey(idempotencyKey, fingerprint(ctx, body));
+                      : new IdempotencyKey(
+                          ScopedAuth.producer(ctx),
+                          batch.stream(),
+                          idempotencyKey,
+                          IdempotencyKey.fingerprint(batch, fields.keyField(), fields.timeField()),
+                          legacyFingerprint(ctx, body));
               return Future.fromCompletionStage(
                       committer.submit(batch, key), ctx.vertx().getOrCreateContext())
                   .recover(
@@ -150,7 +159,7 @@ public final class IngestHandler {
               FloeHttp.IDEMPOTENCY_KEY
                   + " '"
                   + ctx.get(IDEMPOTENCY_KEY)
-                  + "' was used for a different request (sequences "
+                  + "' was used for different events (sequences "
                   + appended.firstSequence()
                   + ".."
                   + appended.lastSequence()
@@ -181,10 +190,12 @@ public final class IngestHandler {
   }
 
   /**
-   * What makes two requests "the same" for an idempotency key: the stream, the body as sent and how
-   * to read it. 64 bits: a CRC-32C of the body beside a hash of the rest and the length.
+   * What made two requests "the same" for a node before per-producer keys: the stream, the body as
+   * sent and how to read it, in 64 bits (a CRC-32C of the body beside a hash of the rest and the
+   * length). Compared only with the keys such a node stored, which expire within {@code
+   * idempotency.retention-seconds} of the upgrade; then this can go.
    */
-  private static long fingerprint(RoutingContext ctx, BodyReader.Body body) {
+  private static long legacyFingerprint(RoutingContext ctx, BodyReader.Body body) {
     CRC32C crc = new CRC32C();
     crc.update(body.bytes(), 0, body.length());
     HttpServerRequest req = ctx.request();
@@ -200,11 +211,7 @@ public final class IngestHandler {
   }
 
   private EventBatch decode(
-      RoutingContext ctx, RequestDecoder.Format format, BodyReader.Body body) {
-    FieldNames fields =
-        new FieldNames(
-            param(ctx, "key_field", limits.keyField()),
-            param(ctx, "time_field", limits.timeField()));
+      RoutingContext ctx, RequestDecoder.Format format, FieldNames fields, BodyReader.Body body) {
     long ingestMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
     InflightBudget.Reservation reservation = ctx.get(RESERVATION);
     long base = reservation.bytes();

@@ -15,8 +15,8 @@ import io.vertx.ext.web.RoutingContext;
  * may do this (401 unknown, 403 lacking the scope, 429 over its quota): each refusal is an {@link
  * AuthException}, which {@link ErrorResponses} answers. A token with the {@code router} scope is a
  * router that authenticated the producer itself: it may send events to any stream and read receipts
- * on the producer's behalf (named by {@link FloeHttp#PRINCIPAL_HEADER}, for the logs), and nothing
- * else.
+ * on the producer's behalf (named by {@link FloeHttp#PRINCIPAL_HEADER}: for the logs, and as the
+ * owner of the request's idempotency key), and nothing else.
  */
 public final class ScopedAuth {
   /** Where the caller is kept in the routing context. */
@@ -66,6 +66,19 @@ public final class ScopedAuth {
     if (admission != null) {
       admission.stored(events);
     }
+  }
+
+  /**
+   * The producer a request comes from, whose idempotency keys it uses: the one a router names in
+   * {@link FloeHttp#PRINCIPAL_HEADER} (believed from a router only), else the caller itself.
+   */
+  public static String producer(RoutingContext ctx) {
+    Principal caller = ctx.get(PRINCIPAL);
+    if (caller == null) {
+      return Principal.ANONYMOUS.name();
+    }
+    String named = ctx.request().getHeader(FloeHttp.PRINCIPAL_HEADER);
+    return named != null && caller.may(Scope.ROUTER) ? named : caller.name();
   }
 
   /** Receipts: ingest, read or a router. */

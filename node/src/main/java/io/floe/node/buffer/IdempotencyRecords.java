@@ -1,0 +1,91 @@
+package io.floe.node.buffer;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * How {@link RocksBuffer} stores a remembered idempotency key, in two forms:
+ *
+ * <pre>
+ * 0x03 u16 producer length, producer, u16 stream length, stream, key (UTF-8)
+ *      -> i64 first sequence, i64 last sequence, i64 created millis, SHA-256 fingerprint (32)
+ * 0x02 key (UTF-8)  -- as a node before per-producer keys stored it, read and deleted only
+ *      -> i64 first sequence, i64 last sequence, i64 CRC-based fingerprint, i64 created millis
+ * </pre>
+ *
+ * Both prefixes sort after the batches' ({@code 0x01}), so scans of batches never meet them.
+ */
+final class IdempotencyRecords {
+  private IdempotencyRecords() {}
+
+  static final byte LEGACY = 0x02;
+  static final byte PRODUCER = 0x03;
+
+  /** Where the records start and end, for a scan: {@code [FIRST, END)}. */
+  static final byte FIRST = LEGACY;
+
+  static final byte END = PRODUCER + 1;
+
+  static byte[] key(IdempotencyIndex.Slot slot) {
+    byte[] key = slot.key().getBytes(StandardCharsets.UTF_8);
+    if (slot.isLegacy()) {
+      return ByteBuffer.allocate(1 + key.length).put(LEGACY).put(key).array();
+    }
+    byte[] producer = slot.producer().getBytes(StandardCharsets.UTF_8);
+    byte[] stream = slot.stream().getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(1 + 2 + producer.length + 2 + stream.length + key.length)
+        .put(PRODUCER)
+        .putShort((short) producer.length)
+        .put(producer)
+        .putShort((short) stream.length)
+        .put(stream)
+        .put(key)
+        .array();
+  }
+
+  /** The value of a new entry (never one in the older form: those are only read). */
+  static byte[] value(IdempotencyIndex.Entry entry) {
+    return ByteBuffer.allocate(8 + 8 + 8 + entry.fingerprint().length)
+        .putLong(entry.firstSequence())
+        .putLong(entry.lastSequence())
+        .putLong(entry.createdMillis())
+        .put(entry.fingerprint())
+        .array();
+  }
+
+  /** A stored record, either form; throws {@link IllegalArgumentException} for anything else. */
+  static Map.Entry<IdempotencyIndex.Slot, IdempotencyIndex.Entry> read(byte[] key, byte[] value) {
+    ByteBuffer k = ByteBuffer.wrap(key);
+    ByteBuffer v = ByteBuffer.wrap(value);
+    byte form = k.get();
+    if (form == LEGACY && value.length == 32) {
+      long first = v.getLong();
+      long last = v.getLong();
+      byte[] fingerprint = IdempotencyIndex.legacyBytes(v.getLong());
+      return Map.entry(
+          IdempotencyIndex.Slot.legacy(utf8(k, k.remaining())),
+          new IdempotencyIndex.Entry(first, last, fingerprint, v.getLong()));
+    }
+    if (form == PRODUCER && value.length > 24) {
+      String producer = utf8(k, k.getShort() & 0xFFFF);
+      String stream = utf8(k, k.getShort() & 0xFFFF);
+      IdempotencyIndex.Slot slot =
+          new IdempotencyIndex.Slot(producer, stream, utf8(k, k.remaining()));
+      long first = v.getLong();
+      long last = v.getLong();
+      long created = v.getLong();
+      byte[] fingerprint = new byte[v.remaining()];
+      v.get(fingerprint);
+      return Map.entry(slot, new IdempotencyIndex.Entry(first, last, fingerprint, created));
+    }
+    throw new IllegalArgumentException(
+        "not an idempotency record: key of " + key.length + " bytes, value of " + value.length);
+  }
+
+  private static String utf8(ByteBuffer b, int length) {
+    String s = new String(b.array(), b.position(), length, StandardCharsets.UTF_8);
+    b.position(b.position() + length);
+    return s;
+  }
+}
