@@ -16,6 +16,7 @@ public final class MaintenanceMetrics {
   private final Counter compactionsUnknown;
   private final Counter snapshotsExpired;
   private final Counter orphansRemoved;
+  private final Counter orphanSweepsRefused;
   private final Counter manifestsRewritten;
   private final Gauge snapshots;
   private final Gauge dataFiles;
@@ -75,6 +76,13 @@ public final class MaintenanceMetrics {
             .help(
                 "Files no snapshot referenced, removed once older than maintenance.orphan-age-seconds")
             .register(registry);
+    orphanSweepsRefused =
+        Counter.builder()
+            .name("floe_maintenance_orphan_sweeps_refused_total")
+            .help(
+                "Orphan sweeps that removed nothing because the table's location holds another"
+                    + " table's metadata files (a table dropped without purge or renamed)")
+            .register(registry);
     manifestsRewritten =
         Counter.builder()
             .name("floe_maintenance_manifests_rewritten_total")
@@ -131,6 +139,10 @@ public final class MaintenanceMetrics {
 
   void orphansRemoved(int count) {
     orphansRemoved.inc(count);
+  }
+
+  void orphanSweepRefused() {
+    orphanSweepsRefused.inc();
   }
 
   void manifestsRewritten(int count) {

@@ -140,6 +140,9 @@ public final class TableMaintenance implements AutoCloseable {
               () -> {
                 OrphanSweeper.Sweep s =
                     orphans.sweep(t, clock.millis() - config.orphanAge().toMillis());
+                if (s.refused()) {
+                  refuseSweep(t, s);
+                }
                 metrics.orphansRemoved(s.removed());
                 if (s.removed() > 0) {
                   LOG.info(
@@ -177,6 +180,23 @@ public final class TableMaintenance implements AutoCloseable {
   }
 
   private record Compacted(int groups, int filesIn, int filesOut) {}
+
+  /** Says loudly why the sweep removed nothing, counts it, and fails the task. */
+  private void refuseSweep(Table t, OrphanSweeper.Sweep s) {
+    metrics.orphanSweepRefused();
+    LOG.error(
+        "table maintenance: the orphan sweep removed nothing: the location {} of table {} (uuid {})"
+            + " holds {}, a metadata file of another table ({}), likely one dropped without purge or"
+            + " renamed that this table was created over; every file of that table would look like"
+            + " an orphan here. Purge that table, or move its files away, and the sweep resumes",
+        t.location(),
+        t.name(),
+        t.uuid(),
+        s.foreignMetadata(),
+        s.foreignUuid() == null ? "unreadable, or no table uuid" : "uuid " + s.foreignUuid());
+    throw new IllegalStateException(
+        "orphan sweep refused: " + s.foreignMetadata() + " is another table's metadata file");
+  }
 
   private int expire(Table t) {
     t.refresh();
