@@ -28,7 +28,8 @@ public final class MaintenanceMetrics {
         Counter.builder()
             .name("floe_maintenance_runs_total")
             .help(
-                "Maintenance tasks run, by task (compact, expire, orphans, manifests) and outcome (ok, failed)")
+                "Maintenance tasks run, by task (hygiene, tags, expire, compact, manifests, orphans) and"
+                    + " outcome (ok, failed)")
             .labelNames("task", "outcome")
             .register(registry);
     lastSuccess =
