@@ -18,6 +18,9 @@ import java.util.UUID;
  *     maintenance.snapshot-retention-seconds}, 86400)
  * @param minSnapshots at least this many of the newest snapshots are kept ({@code
  *     maintenance.min-snapshots}, 100)
+ * @param maxSnapshots at most this many of the newest snapshots are kept, however young; older ones
+ *     within the retention survive only as hourly tags ({@code maintenance.max-snapshots}, 1000:
+ *     the metadata file, about 1 KB per snapshot, stays near 1 MB whatever the number of nodes)
  * @param orphanAge a file no snapshot references is removed once this old ({@code
  *     maintenance.orphan-age-seconds}, 3 days; at least 2 hours, longer than any flush: a node
  *     commits its uploads within Iceberg's commit retry time, 30 minutes)
@@ -37,6 +40,7 @@ public record MaintenanceConfig(
     int smallFilePercent,
     Duration snapshotRetention,
     int minSnapshots,
+    int maxSnapshots,
     Duration orphanAge,
     Duration orphanInterval,
     int maxManifests,
@@ -55,6 +59,8 @@ public record MaintenanceConfig(
   public static final Duration SNAPSHOT_RETENTION_DEFAULT = Duration.ofDays(1);
   public static final String MIN_SNAPSHOTS = "maintenance.min-snapshots";
   public static final int MIN_SNAPSHOTS_DEFAULT = 100;
+  public static final String MAX_SNAPSHOTS = "maintenance.max-snapshots";
+  public static final int MAX_SNAPSHOTS_DEFAULT = 1000;
   public static final String ORPHAN_AGE = "maintenance.orphan-age-seconds";
   public static final Duration ORPHAN_AGE_DEFAULT = Duration.ofDays(3);
   public static final Duration MIN_ORPHAN_AGE = Duration.ofHours(2);
@@ -87,6 +93,21 @@ public record MaintenanceConfig(
     if (lease.compareTo(interval) <= 0) {
       lease = interval.multipliedBy(3);
     }
+    int minSnapshots = s.intValue(MIN_SNAPSHOTS, MIN_SNAPSHOTS_DEFAULT, 1, 1_000_000);
+    int maxSnapshots = s.intValue(MAX_SNAPSHOTS, MAX_SNAPSHOTS_DEFAULT, 1, 1_000_000);
+    if (maxSnapshots < minSnapshots) {
+      throw new ConfigException(
+          Settings.envName(MAX_SNAPSHOTS)
+              + " ("
+              + MAX_SNAPSHOTS
+              + "="
+              + maxSnapshots
+              + ") must not be below "
+              + MIN_SNAPSHOTS
+              + " ("
+              + minSnapshots
+              + ")");
+    }
     return new MaintenanceConfig(
         interval,
         s.seconds(COMPACT_AFTER, COMPACT_AFTER_DEFAULT, Duration.ZERO, Duration.ofDays(365)),
@@ -96,7 +117,8 @@ public record MaintenanceConfig(
             SNAPSHOT_RETENTION_DEFAULT,
             Duration.ofSeconds(1),
             Duration.ofDays(3650)),
-        s.intValue(MIN_SNAPSHOTS, MIN_SNAPSHOTS_DEFAULT, 1, 1_000_000),
+        minSnapshots,
+        maxSnapshots,
         s.seconds(ORPHAN_AGE, ORPHAN_AGE_DEFAULT, MIN_ORPHAN_AGE, Duration.ofDays(3650)),
         s.seconds(
             ORPHAN_INTERVAL, ORPHAN_INTERVAL_DEFAULT, Duration.ofMillis(100), Duration.ofDays(30)),

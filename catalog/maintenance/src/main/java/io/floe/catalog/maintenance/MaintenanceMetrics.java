@@ -16,6 +16,7 @@ public final class MaintenanceMetrics {
   private final Counter compactionsUnknown;
   private final Counter snapshotsExpired;
   private final Counter orphansRemoved;
+  private final Counter orphanSweepsRefused;
   private final Counter manifestsRewritten;
   private final Gauge snapshots;
   private final Gauge dataFiles;
@@ -27,7 +28,8 @@ public final class MaintenanceMetrics {
         Counter.builder()
             .name("floe_maintenance_runs_total")
             .help(
-                "Maintenance tasks run, by task (compact, expire, orphans, manifests) and outcome (ok, failed)")
+                "Maintenance tasks run, by task (hygiene, tags, expire, compact, manifests, orphans) and"
+                    + " outcome (ok, failed)")
             .labelNames("task", "outcome")
             .register(registry);
     lastSuccess =
@@ -74,6 +76,13 @@ public final class MaintenanceMetrics {
             .name("floe_maintenance_orphans_removed_total")
             .help(
                 "Files no snapshot referenced, removed once older than maintenance.orphan-age-seconds")
+            .register(registry);
+    orphanSweepsRefused =
+        Counter.builder()
+            .name("floe_maintenance_orphan_sweeps_refused_total")
+            .help(
+                "Orphan sweeps that removed nothing because the table's location holds another"
+                    + " table's metadata files (a table dropped without purge or renamed)")
             .register(registry);
     manifestsRewritten =
         Counter.builder()
@@ -131,6 +140,10 @@ public final class MaintenanceMetrics {
 
   void orphansRemoved(int count) {
     orphansRemoved.inc(count);
+  }
+
+  void orphanSweepRefused() {
+    orphanSweepsRefused.inc();
   }
 
   void manifestsRewritten(int count) {

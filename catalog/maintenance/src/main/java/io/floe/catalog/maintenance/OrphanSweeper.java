@@ -1,9 +1,14 @@
 package io.floe.catalog.maintenance;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.zip.GZIPInputStream;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
@@ -13,8 +18,10 @@ import org.apache.iceberg.ReachableFileUtil;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.SupportsPrefixOperations;
+import org.apache.iceberg.util.JsonUtil;
 
 /**
  * Removes files under the table's location that no snapshot, manifest or metadata file refers to
@@ -22,10 +29,26 @@ import org.apache.iceberg.io.SupportsPrefixOperations;
  * commit, compaction outputs whose commit lost, metadata files of failed commits. A file younger
  * than the orphan age is never touched, so an upload a node is about to commit is safe (a node
  * commits within Iceberg's commit retry time, 30 minutes; the age is at least 2 hours).
+ *
+ * <p>The location must be the table's alone: a sweep that finds a metadata file of another table
+ * there (one outside this table's metadata log whose table UUID is not this table's: a table of the
+ * same name dropped without purge or renamed, whose files the new one was created over) removes
+ * nothing, since every file of that table would look like an orphan. A metadata file of this very
+ * table outside its log (a commit that lost the race to another) does not stop it.
  */
 final class OrphanSweeper {
-  /** The result of one sweep. */
-  record Sweep(int listed, int removed) {}
+  /**
+   * The result of one sweep.
+   *
+   * @param foreignMetadata a metadata file of another table found under the location (the sweep was
+   *     refused and removed nothing), or null
+   * @param foreignUuid that file's table UUID, or null when it has none or cannot be read
+   */
+  record Sweep(int listed, int removed, String foreignMetadata, String foreignUuid) {
+    boolean refused() {
+      return foreignMetadata != null;
+    }
+  }
 
   /** Whether this table's storage can list its files (S3 and most object stores can). */
   static boolean supported(Table table) {
@@ -36,17 +59,57 @@ final class OrphanSweeper {
     SupportsPrefixOperations io = (SupportsPrefixOperations) table.io();
     table.refresh();
     Set<String> referenced = referenced(table);
+    String uuid = table.uuid().toString();
     int listed = 0;
-    int removed = 0;
+    List<String> orphans = new ArrayList<>();
     String location = table.location().endsWith("/") ? table.location() : table.location() + "/";
     for (FileInfo f : io.listPrefix(location)) {
       listed++;
-      if (f.createdAtMillis() < olderThanMillis && !referenced.contains(normalize(f.location()))) {
-        io.deleteFile(f.location());
-        removed++;
+      if (referenced.contains(normalize(f.location()))) {
+        continue;
+      }
+      if (isMetadataFile(f.location())) {
+        String owner = tableUuid(table.io(), f.location());
+        if (!uuid.equals(owner)) {
+          return new Sweep(listed, 0, f.location(), owner);
+        }
+      }
+      if (f.createdAtMillis() < olderThanMillis) {
+        orphans.add(f.location());
       }
     }
-    return new Sweep(listed, removed);
+    orphans.forEach(io::deleteFile);
+    return new Sweep(listed, orphans.size(), null, null);
+  }
+
+  static boolean isMetadataFile(String location) {
+    return location.endsWith(".metadata.json") || location.endsWith(".metadata.json.gz");
+  }
+
+  /**
+   * The {@code table-uuid} a metadata file records (read up to that field), or null when it has
+   * none or cannot be read.
+   */
+  static String tableUuid(FileIO io, String location) {
+    boolean gzip = location.endsWith(".gz.metadata.json") || location.endsWith(".metadata.json.gz");
+    try (InputStream raw = io.newInputFile(location).newStream();
+        InputStream in = gzip ? new GZIPInputStream(raw) : raw;
+        JsonParser json = JsonUtil.factory().createParser(in)) {
+      if (json.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (json.nextToken() == JsonToken.FIELD_NAME) {
+        String name = json.currentName();
+        json.nextToken();
+        if ("table-uuid".equals(name)) {
+          return json.getValueAsString();
+        }
+        json.skipChildren();
+      }
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
   }
 
   /**

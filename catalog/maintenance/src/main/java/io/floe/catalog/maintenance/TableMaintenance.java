@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.ExpireSnapshots;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
@@ -23,10 +24,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the events table healthy, one cycle every {@code maintenance.interval-seconds} in the
- * process that holds the table's maintenance lease: expire snapshots (the nodes' recovery state,
- * {@code floe.partition.*}, lives in the table properties and survives), compact closed time
- * partitions, rewrite manifests when the current snapshot has too many, and now and then remove
- * orphan files. Each task fails on its own (logged, counted) without stopping the others.
+ * process that holds the table's maintenance lease: tag each hour's snapshot and expire snapshots
+ * beyond the retention or the count bound (the nodes' recovery state, {@code floe.partition.*},
+ * lives in the table properties and survives), compact closed time partitions, rewrite manifests
+ * when the current snapshot has too many, and now and then remove orphan files. Each task fails on
+ * its own (logged, counted) without stopping the others.
  */
 public final class TableMaintenance implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TableMaintenance.class);
@@ -38,6 +40,7 @@ public final class TableMaintenance implements AutoCloseable {
   private final MaintenanceLease lease;
   private final Compactor compactor;
   private final OrphanSweeper orphans = new OrphanSweeper();
+  private final SnapshotRetention retention;
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -69,6 +72,7 @@ public final class TableMaintenance implements AutoCloseable {
     this.clock = clock;
     this.lease = new MaintenanceLease(config.holder(), config.lease().toMillis());
     this.compactor = new Compactor(config.smallFilePercent());
+    this.retention = new SnapshotRetention(config.snapshotRetention(), config.maxSnapshots());
   }
 
   /** Runs a cycle now and then every interval, on its own thread. */
@@ -85,12 +89,13 @@ public final class TableMaintenance implements AutoCloseable {
         config.interval().toMillis(),
         TimeUnit.MILLISECONDS);
     LOG.info(
-        "table maintenance as '{}': every {} s, snapshots kept {} s (at least {}), partitions compacted {} s"
-            + " after their end, orphans removed after {} s",
+        "table maintenance as '{}': every {} s, snapshots kept {} s (at least {}, at most {} and an"
+            + " hourly tag), partitions compacted {} s after their end, orphans removed after {} s",
         config.holder(),
         config.interval().toSeconds(),
         config.snapshotRetention().toSeconds(),
         config.minSnapshots(),
+        config.maxSnapshots(),
         config.compactAfter().toSeconds(),
         config.orphanAge().toSeconds());
     return this;
@@ -129,7 +134,9 @@ public final class TableMaintenance implements AutoCloseable {
       return new Cycle(false, 0, 0, 0, 0, 0, 0);
     }
     task("hygiene", () -> hygiene(t), 0);
-    int expired = task("expire", () -> expire(t), 0);
+    // without this cycle's tags, the count bound could expire an hour's only snapshot
+    boolean tagged = task("tags", () -> retention.tagHours(t, clock.millis()), -1) >= 0;
+    int expired = task("expire", () -> expire(t, tagged), 0);
     Compacted compacted = task("compact", () -> compact(t), new Compacted(0, 0, 0));
     int manifests = task("manifests", () -> rewriteManifests(t), 0);
     int removed = 0;
@@ -141,6 +148,9 @@ public final class TableMaintenance implements AutoCloseable {
               () -> {
                 OrphanSweeper.Sweep s =
                     orphans.sweep(t, clock.millis() - config.orphanAge().toMillis());
+                if (s.refused()) {
+                  refuseSweep(t, s);
+                }
                 metrics.orphansRemoved(s.removed());
                 if (s.removed() > 0) {
                   LOG.info(
@@ -179,26 +189,39 @@ public final class TableMaintenance implements AutoCloseable {
 
   private record Compacted(int groups, int filesIn, int filesOut) {}
 
-  private int expire(Table t) {
+  /** Says loudly why the sweep removed nothing, counts it, and fails the task. */
+  private void refuseSweep(Table t, OrphanSweeper.Sweep s) {
+    metrics.orphanSweepRefused();
+    LOG.error(
+        "table maintenance: the orphan sweep removed nothing: the location {} of table {} (uuid {})"
+            + " holds {}, a metadata file of another table ({}), likely one dropped without purge or"
+            + " renamed that this table was created over; every file of that table would look like"
+            + " an orphan here. Purge that table, or move its files away, and the sweep resumes",
+        t.location(),
+        t.name(),
+        t.uuid(),
+        s.foreignMetadata(),
+        s.foreignUuid() == null ? "unreadable, or no table uuid" : "uuid " + s.foreignUuid());
+    throw new IllegalStateException(
+        "orphan sweep refused: " + s.foreignMetadata() + " is another table's metadata file");
+  }
+
+  /**
+   * Expires what {@link SnapshotRetention} does not keep; the count bound only when this cycle's
+   * hourly tags were made ({@code bounded}).
+   */
+  private int expire(Table t, boolean bounded) {
     t.refresh();
     int before = size(t.snapshots());
-    long olderThan = clock.millis() - config.snapshotRetention().toMillis();
-    Snapshot oldest = null;
-    for (Snapshot s : t.snapshots()) {
-      if (oldest == null || s.timestampMillis() < oldest.timestampMillis()) {
-        oldest = s;
-      }
-    }
-    if (oldest == null
-        || oldest.timestampMillis() >= olderThan
-        || before <= config.minSnapshots()) {
+    ExpireSnapshots expiry =
+        t.expireSnapshots()
+            .expireOlderThan(retention.expireBefore(t, clock.millis(), bounded))
+            .retainLast(config.minSnapshots())
+            .cleanExpiredFiles(true);
+    if (expiry.apply().isEmpty()) {
       return 0;
     }
-    t.expireSnapshots()
-        .expireOlderThan(olderThan)
-        .retainLast(config.minSnapshots())
-        .cleanExpiredFiles(true)
-        .commit();
+    expiry.commit();
     t.refresh();
     int expired = Math.max(0, before - size(t.snapshots()));
     metrics.expired(expired);

@@ -18,6 +18,7 @@ class MaintenanceConfigTest {
     assertThat(c.smallFilePercent()).isEqualTo(75);
     assertThat(c.snapshotRetention()).isEqualTo(Duration.ofSeconds(86400));
     assertThat(c.minSnapshots()).isEqualTo(100);
+    assertThat(c.maxSnapshots()).isEqualTo(1000);
     assertThat(c.orphanAge()).isEqualTo(Duration.ofDays(3));
     assertThat(c.orphanInterval()).isEqualTo(Duration.ofSeconds(21600));
     assertThat(c.maxManifests()).isEqualTo(50);
@@ -30,17 +31,18 @@ class MaintenanceConfigTest {
     MaintenanceConfig c =
         MaintenanceConfig.load(
             Settings.of(
-                Map.of(
-                    "maintenance.interval-seconds", "60",
-                    "maintenance.compact-after-seconds", "10",
-                    "maintenance.small-file-percent", "50",
-                    "maintenance.snapshot-retention-seconds", "120",
-                    "maintenance.min-snapshots", "3",
-                    "maintenance.orphan-age-seconds", "7200",
-                    "maintenance.orphan-interval-seconds", "30",
-                    "maintenance.max-manifests", "4",
-                    "maintenance.lease-seconds", "61",
-                    "maintenance.holder", "me")));
+                Map.ofEntries(
+                    Map.entry("maintenance.interval-seconds", "60"),
+                    Map.entry("maintenance.compact-after-seconds", "10"),
+                    Map.entry("maintenance.small-file-percent", "50"),
+                    Map.entry("maintenance.snapshot-retention-seconds", "120"),
+                    Map.entry("maintenance.min-snapshots", "3"),
+                    Map.entry("maintenance.max-snapshots", "5"),
+                    Map.entry("maintenance.orphan-age-seconds", "7200"),
+                    Map.entry("maintenance.orphan-interval-seconds", "30"),
+                    Map.entry("maintenance.max-manifests", "4"),
+                    Map.entry("maintenance.lease-seconds", "61"),
+                    Map.entry("maintenance.holder", "me"))));
     assertThat(c)
         .isEqualTo(
             new MaintenanceConfig(
@@ -49,6 +51,7 @@ class MaintenanceConfigTest {
                 50,
                 Duration.ofSeconds(120),
                 3,
+                5,
                 Duration.ofSeconds(7200),
                 Duration.ofSeconds(30),
                 4,
@@ -72,5 +75,19 @@ class MaintenanceConfigTest {
             MaintenanceConfig.load(Settings.of(Map.of("maintenance.interval-seconds", "3600")))
                 .lease())
         .isEqualTo(Duration.ofHours(3));
+  }
+
+  @Test
+  void aSnapshotBoundBelowTheFloorIsRefused() {
+    assertThatThrownBy(
+            () ->
+                MaintenanceConfig.load(
+                    Settings.of(
+                        Map.of(
+                            "maintenance.min-snapshots", "200",
+                            "maintenance.max-snapshots", "150"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("maintenance.max-snapshots=150")
+        .hasMessageContaining("must not be below maintenance.min-snapshots (200)");
   }
 }

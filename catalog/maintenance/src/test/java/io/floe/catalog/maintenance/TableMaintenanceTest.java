@@ -27,6 +27,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +46,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericFileWriterFactory;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -343,6 +345,13 @@ class TableMaintenanceTest {
     Path oldOrphan = Files.writeString(dataDir.resolve("crashed-flush.parquet"), "half an upload");
     Path youngOrphan =
         Files.writeString(dataDir.resolve("uploading-now.parquet"), "about to be committed");
+    // a commit that lost the race to another node's leaves its metadata file: the table's own
+    String current = ((HasTableOperations) table()).operations().current().metadataFileLocation();
+    Path currentFile = bucket.resolve(current.substring("s3://floe/".length()));
+    Path lostCommit =
+        Files.copy(
+            currentFile,
+            currentFile.resolveSibling("00099-" + UUID.randomUUID() + ".metadata.json"));
     FileTime old = FileTime.from(now.minus(Duration.ofDays(4)));
     Files.setLastModifiedTime(oldOrphan, old);
     // referenced files as old as the orphan stay
@@ -357,13 +366,103 @@ class TableMaintenanceTest {
 
     TableMaintenance.Cycle c = maintenance(Map.of()).runOnce();
 
-    assertThat(c.orphansRemoved()).isEqualTo(1);
+    assertThat(c.orphansRemoved()).isEqualTo(2);
     assertThat(oldOrphan).doesNotExist();
+    assertThat(lostCommit).doesNotExist();
     assertThat(youngOrphan).exists();
     assertThat(table().io().newInputFile(kept.location()).exists()).isTrue();
     assertThat(rows(table())).isEqualTo(before);
     flush(0, openHour, 1);
     assertThat(rows(table())).hasSize(21);
+  }
+
+  /** Every regular file under the bucket. */
+  private Set<Path> storedFiles() throws Exception {
+    try (Stream<Path> all = Files.walk(dir.resolve("s3").resolve("floe"))) {
+      return all.filter(Files::isRegularFile).collect(Collectors.toSet());
+    }
+  }
+
+  /** The table a node (or anyone) finds at start now: the old one's claims are of no use. */
+  private void forgetNodes() {
+    protocols.clear();
+    claims.clear();
+    sequences.clear();
+  }
+
+  @Test
+  void aTableDroppedWithoutPurgeKeepsEveryFileWhenNodesCreateTheTableAgain() throws Exception {
+    flush(0, openHour, 10);
+    flush(1, closedHour, 10);
+    String oldLocation = table().location();
+    Set<Path> oldFiles = storedFiles();
+    assertThat(oldFiles).anyMatch(p -> p.toString().endsWith(".metadata.json"));
+    // an admin drops it to register it later (purge is gated); a node restarts and creates it
+    assertThat(catalog.dropTable(EventsTable.identifier(settings), false)).isTrue();
+    forgetNodes();
+    Table created = EventsTable.ensure(catalog, settings);
+    flush(0, openHour, 5);
+
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TableMaintenance.Cycle c =
+        maintenance(Map.of(), Clock.offset(Clock.systemUTC(), Duration.ofDays(4)), registry)
+            .runOnce();
+
+    assertThat(c.held()).isTrue();
+    assertThat(oldFiles)
+        .as("every file of the dropped table")
+        .allSatisfy(p -> assertThat(p).exists());
+    assertThat(created.location())
+        .as("the new table has a location of its own")
+        .isNotEqualTo(oldLocation)
+        .doesNotStartWith(oldLocation + "/");
+    assertThat(rows(table())).hasSize(5);
+    // the dropped table can be registered again, whole
+    forgetNodes();
+    String oldMetadata =
+        oldFiles.stream()
+            .map(Path::toString)
+            .filter(n -> n.endsWith(".metadata.json"))
+            .max(Comparator.naturalOrder())
+            .orElseThrow();
+    Table registered =
+        catalog.registerTable(
+            TableIdentifier.of("floe", "events_old"),
+            oldLocation + "/metadata/" + Path.of(oldMetadata).getFileName());
+    assertThat(rows(registered)).hasSize(20);
+  }
+
+  @Test
+  void theOrphanSweepRefusesALocationHoldingAnotherTablesMetadata() throws Exception {
+    flush(0, openHour, 10);
+    String oldLocation = table().location();
+    Set<Path> oldFiles = storedFiles();
+    // a catalog that does not give each table a location of its own puts the new one over the old
+    assertThat(catalog.dropTable(EventsTable.identifier(settings), false)).isTrue();
+    forgetNodes();
+    catalog
+        .buildTable(EventsTable.identifier(settings), EventsTable.SCHEMA)
+        .withLocation(oldLocation)
+        .withPartitionSpec(EventsTable.spec(settings))
+        .withSortOrder(EventsTable.sortOrder())
+        .withProperties(EventsTable.properties(settings))
+        .create();
+    flush(0, openHour, 5);
+    assertThat(table().location()).isEqualTo(oldLocation);
+
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TableMaintenance.Cycle c =
+        maintenance(Map.of(), Clock.offset(Clock.systemUTC(), Duration.ofDays(4)), registry)
+            .runOnce();
+
+    assertThat(c.orphansRemoved()).isZero();
+    assertThat(oldFiles)
+        .as("every file of the dropped table")
+        .allSatisfy(p -> assertThat(p).exists());
+    assertThat(rows(table())).hasSize(5);
+    assertThat(scrape(registry))
+        .contains("floe_maintenance_orphan_sweeps_refused_total 1.0")
+        .contains("floe_maintenance_runs_total{outcome=\"failed\",task=\"orphans\"} 1.0");
   }
 
   @Test

@@ -40,6 +40,9 @@ public final class CatalogConnector {
           "rest.signing-region",
           PemTrustTlsConfigurer.TRUST_FILE);
 
+  /** Floe's default for Iceberg's {@code unique-table-location} (Iceberg's own is false). */
+  public static final String UNIQUE_TABLE_LOCATION_DEFAULT = "true";
+
   /** The REST spec's access delegation header, as an Iceberg REST client property. */
   public static final String VENDED_CREDENTIALS_HEADER = "header.X-Iceberg-Access-Delegation";
 
@@ -76,16 +79,24 @@ public final class CatalogConnector {
   /**
    * Opens the catalog. A bad property stops start-up with one line naming it; a catalog that cannot
    * be reached (an I/O failure) is rethrown as is, for the caller to retry.
+   *
+   * <p>Unless the properties say otherwise, a catalog that places tables itself (JDBC, which Floe's
+   * catalog service runs; Glue; Hive) gives each new table a location of its own ({@code
+   * <ns>/<table>-<uuid>}, Iceberg's {@code unique-table-location}): a table created after another
+   * of the same name was dropped without purge, or renamed, never shares that table's files, so its
+   * maintenance never takes them for orphans. A REST catalog decides on its server.
    */
   public static Catalog open(String name, Map<String, String> properties) {
+    Map<String, String> p = new TreeMap<>(properties);
+    p.putIfAbsent(CatalogProperties.UNIQUE_TABLE_LOCATION, UNIQUE_TABLE_LOCATION_DEFAULT);
     try {
-      return CatalogUtil.buildIcebergCatalog(name, properties, null);
+      return CatalogUtil.buildIcebergCatalog(name, p, null);
     } catch (RuntimeException e) {
       if (causedByIo(e)) {
         throw e;
       }
       throw new ConfigException(
-          "catalog.* (" + describe(properties) + "): cannot open the catalog: " + rootMessage(e));
+          "catalog.* (" + describe(p) + "): cannot open the catalog: " + rootMessage(e));
     }
   }
 

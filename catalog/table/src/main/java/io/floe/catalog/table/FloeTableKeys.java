@@ -1,10 +1,15 @@
 package io.floe.catalog.table;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
 /**
  * The table's own vocabulary: every {@code floe.*} table property and snapshot-summary key Floe
- * writes or reads, and the values of {@link #OPERATION}. Nodes, the catalog service, maintenance
- * and tools spell these only here (Iceberg's {@code TableProperties} and {@code SnapshotSummary}
- * are the model), so the exactly-once state is read under the name it was written under.
+ * writes or reads, the values of {@link #OPERATION}, and the names of the refs it creates. Nodes,
+ * the catalog service, maintenance and tools spell these only here (Iceberg's {@code
+ * TableProperties} and {@code SnapshotSummary} are the model), so the exactly-once state is read
+ * under the name it was written under.
  *
  * <p>A partition's recovery state ({@link #partitionEpoch}, {@link #partitionCommittedSequence}) is
  * written in the summary of the snapshot that commits the data and, kept equal, in the table
@@ -77,7 +82,23 @@ public final class FloeTableKeys {
   /** When the maintenance lease expires, in epoch milliseconds. */
   public static final String MAINTENANCE_LEASE_EXPIRES_MS = "floe.maintenance.lease-expires-ms";
 
+  // ---- refs
+
+  /**
+   * Maintenance tags one snapshot per hour, {@code floe-hourly-<yyyyMMddHH>} (UTC): the table as it
+   * stood at the end of that hour.
+   */
+  public static final String HOURLY_TAG_PREFIX = "floe-hourly-";
+
+  private static final DateTimeFormatter TAG_HOUR =
+      DateTimeFormatter.ofPattern("yyyyMMddHH").withZone(ZoneOffset.UTC);
+
   private FloeTableKeys() {}
+
+  /** {@code floe-hourly-<yyyyMMddHH>}: the tag of the hour that starts at {@code hour} (UTC). */
+  public static String hourlyTag(Instant hour) {
+    return HOURLY_TAG_PREFIX + TAG_HOUR.format(hour);
+  }
 
   /** {@code floe.partition.<id>.epoch}: the epoch of the partition's last claim. */
   public static String partitionEpoch(int partition) {
