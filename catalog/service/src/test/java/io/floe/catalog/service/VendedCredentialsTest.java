@@ -136,7 +136,7 @@ class VendedCredentialsTest {
                     "FLOE_SERVICE_VEND_ROLE_ARN", "arn:aws:iam::123456789012:role/floe-read",
                     "FLOE_SERVICE_VEND_STS_ENDPOINT",
                         "http://127.0.0.1:" + sts.getAddress().getPort()))) {
-      EventsTable.ensure(service.catalog(), TableSettings.defaults());
+      String location = EventsTable.ensure(service.catalog(), TableSettings.defaults()).location();
       JsonObject reader = vended(service, "t-read");
       assertThat(reader.getString("s3.access-key-id")).isEqualTo("ASIAREADONLY");
       assertThat(reader.getString("s3.secret-access-key")).isEqualTo("read-only-secret");
@@ -154,7 +154,7 @@ class VendedCredentialsTest {
       JsonObject policy = new JsonObject(call.get("Policy"));
       assertThat(policy.encode())
           .contains("s3:GetObject")
-          .contains("arn:aws:s3:::floe/warehouse/floe/events/*")
+          .contains("arn:aws:s3:::" + location.substring("s3://".length()) + "/*")
           .doesNotContain("PutObject")
           .doesNotContain("DeleteObject");
     } finally {
