@@ -202,25 +202,16 @@ class LostCommitAnswerTest {
   void aCommitWhoseAnswerIsLostIsRecognisedAsOursAndNothingIsDuplicated() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
-      Map<String, String> s = env.nodeSettings(2);
-      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
-      // the failed reads are meant for the flusher's outcome check, not the typed columns' refresh
-      s.put("columns.refresh-seconds", "3600");
+      Map<String, String> s = behind(env, proxy);
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
         Ingest ingest = new Ingest();
-        for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "lost", "first-" + i, 20).statusCode())
-              .isEqualTo(200);
-        }
+        sendFive(ingest, node.port(), "lost", "first");
         proxy.loseCommitAnswers.set(1);
         HttpResponse<String> failed = ingest.post(node.port(), "/v1/flush");
         assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
         assertThat(proxy.commitsApplied).as("the catalog applied the commit").hasValue(1);
 
-        for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "lost", "second-" + i, 20).statusCode())
-              .isEqualTo(200);
-        }
+        sendFive(ingest, node.port(), "lost", "second");
         long hwm = node.buffer().highWaterMark();
         HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
         assertThat(flushed.statusCode()).as(flushed.body()).isEqualTo(200);
@@ -243,15 +234,10 @@ class LostCommitAnswerTest {
   void aCommitAnsweredConflictAfterItWasAppliedKeepsItsFilesAndLandsOnce() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
-      Map<String, String> s = env.nodeSettings(2);
-      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
-      s.put("columns.refresh-seconds", "3600");
+      Map<String, String> s = behind(env, proxy);
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
         Ingest ingest = new Ingest();
-        for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "refused", "first-" + i, 20).statusCode())
-              .isEqualTo(200);
-        }
+        sendFive(ingest, node.port(), "refused", "first");
         proxy.refuseAppliedCommits.set(1);
         HttpResponse<String> first = ingest.flushUntilCommitted(node.port());
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
@@ -259,10 +245,7 @@ class LostCommitAnswerTest {
         assertThat(env.missingFiles()).as("files of the current snapshot that are gone").isEmpty();
         Ingest.assertExactly(env.rows(), 2, ingest.acknowledged);
 
-        for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "refused", "second-" + i, 20).statusCode())
-              .isEqualTo(200);
-        }
+        sendFive(ingest, node.port(), "refused", "second");
         long hwm = node.buffer().highWaterMark();
         HttpResponse<String> next = ingest.flushUntilCommitted(node.port());
         assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
@@ -306,10 +289,8 @@ class LostCommitAnswerTest {
 
       proxy.readFailuresAfterLoss = 0;
       proxy.loseCommitAnswers.set(1);
-      Map<String, String> s = env.nodeSettings(2);
+      Map<String, String> s = behind(env, proxy);
       s.put("buffer.dir", dir.toString());
-      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
-      s.put("columns.refresh-seconds", "3600");
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
         HttpResponse<String> ready = awaitReady(ingest, node.port());
         assertThat(proxy.commitsApplied).as("the catalog applied the claim").hasValue(1);
@@ -332,23 +313,15 @@ class LostCommitAnswerTest {
   void aCommitThatLandsAfterTheNodeGaveUpOnItDoesNotFenceTheNode() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         LossyCatalogProxy proxy = new LossyCatalogProxy(env.service.port())) {
-      Map<String, String> s = env.nodeSettings(2);
-      s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
-      s.put("columns.refresh-seconds", "3600");
+      Map<String, String> s = behind(env, proxy);
       try (Node node = Node.start(NodeConfig.load(Settings.of(s)))) {
         Ingest ingest = new Ingest();
-        for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "late", "first-" + i, 20).statusCode())
-              .isEqualTo(200);
-        }
+        sendFive(ingest, node.port(), "late", "first");
         proxy.resetCommits.set(1);
         HttpResponse<String> failed = ingest.post(node.port(), "/v1/flush");
         assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
 
-        for (int i = 0; i < 5; i++) {
-          assertThat(ingest.send(node.port(), "late", "second-" + i, 20).statusCode())
-              .isEqualTo(200);
-        }
+        sendFive(ingest, node.port(), "late", "second");
         long hwm = node.buffer().highWaterMark();
         HttpResponse<String> flushed = ingest.flushUntilCommitted(node.port());
         assertThat(proxy.commitsApplied).as("the delayed commit landed").hasValue(1);
@@ -374,5 +347,24 @@ class LostCommitAnswerTest {
       ready = ingest.get(port, "/health/ready");
     }
     return ready;
+  }
+
+  /**
+   * A node's settings with its catalog behind {@code proxy}; the typed columns' refresh is held
+   * off, so that the failures the proxy injects meet the flusher's and the claim's requests only.
+   */
+  private static Map<String, String> behind(TableEnv env, LossyCatalogProxy proxy) {
+    Map<String, String> s = env.nodeSettings(2);
+    s.put("catalog.uri", "http://127.0.0.1:" + proxy.port());
+    s.put("columns.refresh-seconds", "3600");
+    return s;
+  }
+
+  /** Five acknowledged batches of 20 events to {@code stream}, ids {@code <prefix>-<i>}. */
+  private static void sendFive(Ingest ingest, int port, String stream, String prefix)
+      throws Exception {
+    for (int i = 0; i < 5; i++) {
+      assertThat(ingest.send(port, stream, prefix + "-" + i, 20).statusCode()).isEqualTo(200);
+    }
   }
 }
