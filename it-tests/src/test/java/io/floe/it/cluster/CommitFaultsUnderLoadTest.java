@@ -147,7 +147,7 @@ class CommitFaultsUnderLoadTest {
   }
 
   /**
-   * Two seconds of late events (their hour closed three hours ago) beside the load, flushed: small
+   * A few hundred late events (their hour closed three hours ago) beside the load, flushed: small
    * files for maintenance to compact in a closed hour that no node writes to while it does.
    */
   private void lateEvents(List<AckingWriter> late, String run) throws Exception {
@@ -155,9 +155,12 @@ class CommitFaultsUnderLoadTest {
         OffsetDateTime.now(ZoneOffset.UTC).minusHours(3).truncatedTo(ChronoUnit.SECONDS).toString();
     AckingWriter l = load(run).eventTime(threeHoursAgo);
     l.start();
-    Thread.sleep(2000);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (l.acked.size() < 400) {
+      assertThat(System.nanoTime()).as("late events acknowledged").isLessThan(deadline);
+      Thread.sleep(100);
+    }
     l.stop();
-    assertThat(l.acked).as("late events acknowledged").isNotEmpty();
     late.add(l);
     for (JavaProcess node : cluster.nodes) {
       check.flush(node);
