@@ -35,6 +35,8 @@ final class CatalogFaultProxy implements AutoCloseable {
   private volatile int every;
   private volatile Predicate<String> which = body -> true;
   private final AtomicInteger applied = new AtomicInteger();
+  private volatile int readFailuresAfterLoss;
+  private final AtomicInteger failReads = new AtomicInteger();
 
   /** Applied commits answered as failed, per fault. */
   final AtomicInteger refused = new AtomicInteger();
@@ -68,12 +70,26 @@ final class CatalogFaultProxy implements AutoCloseable {
     this.every = every;
   }
 
+  /**
+   * After each lost answer, the next {@code reads} table reads fail too ({@code 500}): the client
+   * cannot settle the outcome by the read its REST client does at once, only later.
+   */
+  void failReadsAfterLoss(int reads) {
+    this.readFailuresAfterLoss = reads;
+  }
+
   void stop() {
     every = 0;
   }
 
   private void forward(HttpServerRequest req, Buffer body) {
     boolean commit = req.method() == HttpMethod.POST && req.path().matches(".*/tables/[^/]+");
+    if (req.method() == HttpMethod.GET
+        && req.path().matches(".*/tables/[^/]+")
+        && failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      failure(req, Fault.LOST);
+      return;
+    }
     send(req, body)
         .onComplete(
             ar -> {
@@ -89,6 +105,9 @@ final class CatalogFaultProxy implements AutoCloseable {
                   && which.test(body.toString())
                   && applied.incrementAndGet() % n == 0) {
                 (f == Fault.REFUSED ? refused : lost).incrementAndGet();
+                if (f == Fault.LOST) {
+                  failReads.set(readFailuresAfterLoss);
+                }
                 failure(req, f);
                 return;
               }

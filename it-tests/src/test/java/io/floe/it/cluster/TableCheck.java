@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
@@ -64,6 +66,18 @@ final class TableCheck {
       }
     }
     assertThat(idCount.values()).as("no event twice").allMatch(n -> n == 1);
+    // every snapshot the table keeps stays readable (time travel, expiry): its manifest list and
+    // manifests exist
+    for (Snapshot s : table.snapshots()) {
+      assertThat(table.io().newInputFile(s.manifestListLocation()).exists())
+          .as("manifest list of snapshot %d", s.snapshotId())
+          .isTrue();
+      for (ManifestFile m : s.allManifests(table.io())) {
+        assertThat(table.io().newInputFile(m.path()).exists())
+            .as("manifest %s of snapshot %d", m.path(), s.snapshotId())
+            .isTrue();
+      }
+    }
     for (AckingWriter.Acked a : allAcked.values()) {
       Record row = byPartitionSequence.get(a.partition() + "/" + a.sequence());
       assertThat(row).as("acknowledged %s is in the table", a).isNotNull();

@@ -1,5 +1,6 @@
 package io.floe.catalog.maintenance;
 
+import io.floe.catalog.commit.RefusalCheckingOperations;
 import io.floe.catalog.table.FloeTableKeys;
 import java.io.IOException;
 import java.time.Clock;
@@ -103,16 +104,19 @@ public final class TableMaintenance implements AutoCloseable {
 
   /** One cycle, if this process holds (or can take) the lease. */
   public Cycle runOnce() {
-    Table t;
+    Table loaded;
     try {
-      t = table.get();
+      loaded = table.get();
     } catch (RuntimeException e) {
       LOG.warn("table maintenance: cannot load the table: {}", e.toString());
       return new Cycle(false, 0, 0, 0, 0, 0, 0);
     }
-    if (t == null) {
+    if (loaded == null) {
       return new Cycle(false, 0, 0, 0, 0, 0, 0);
     }
+    // a rewrite answered 409 after it landed must not be retried (Iceberg would move main back to
+    // it) nor cleaned up: read the table before acting on a refusal
+    Table t = RefusalCheckingOperations.guard(loaded);
     boolean nowHeld;
     try {
       nowHeld = lease.acquire(t, clock.millis());

@@ -33,8 +33,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataOperations;
@@ -60,6 +62,7 @@ import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.jdbc.UncheckedSQLException;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.util.SnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -511,13 +514,19 @@ class TableMaintenanceTest {
     /** The catalog refuses it (another writer won the swap), every attempt. */
     REFUSED,
     /** The connection drops before the catalog has it. */
-    CONNECTION_LOST_BEFORE
+    CONNECTION_LOST_BEFORE,
+    /**
+     * The commit lands, a node's flush lands on top of it, and the catalog answers the compaction
+     * 409 (as the service over PostgreSQL does when the JDBC pool reruns an applied UPDATE).
+     */
+    LANDS_THEN_REFUSED_AFTER_A_FLUSH
   }
 
   /** The table, its compaction commits answered as {@code fault} says. */
   private Table tableWith(CompactionCommit fault) {
     Table real = table();
     TableOperations ops = ((HasTableOperations) real).operations();
+    AtomicBoolean refusedOnce = new AtomicBoolean();
     return new BaseTable(
         new ForwardingTableOperations(ops) {
 
@@ -544,6 +553,19 @@ class TableMaintenanceTest {
                   throw new UncheckedSQLException(
                       new SQLNonTransientConnectionException(),
                       "connection lost before the update");
+              case LANDS_THEN_REFUSED_AFTER_A_FLUSH -> {
+                ops.commit(base, metadata);
+                if (!refusedOnce.compareAndSet(false, true)) {
+                  return; // a retry's commit, answered truthfully
+                }
+                try {
+                  flush(1, openHour, 5);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+                throw new CommitFailedException(
+                    "Requirement failed: branch main has changed (the rerun matched no row)");
+              }
             }
           }
         },
@@ -601,6 +623,46 @@ class TableMaintenanceTest {
     assertThat(rows(t)).isEqualTo(before).hasSize(80);
     assertThat(c.groups()).as("counted as committed").isEqualTo(1);
     assertThat(c.filesIn()).isEqualTo(4);
+  }
+
+  /**
+   * Iceberg takes a 409 for a failure: it would retry the rewrite with the same snapshot id, find
+   * it in the table, and move main back to it (dropping the node's flush that landed on top), or,
+   * with its retries spent, delete the manifests of the snapshot that landed. Maintenance reads the
+   * table before acting on a refusal instead.
+   */
+  @Test
+  void aCompactionAnsweredConflictAfterItLandedKeepsItAndTheFlushAfterIt() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      flush(0, closedHour, 20);
+    }
+    List<String> before = rows(table());
+
+    TableMaintenance.Cycle c =
+        maintenanceOf(
+                tableWith(CompactionCommit.LANDS_THEN_REFUSED_AFTER_A_FLUSH),
+                new PrometheusRegistry())
+            .runOnce();
+
+    Table t = table();
+    assertThat(c.groups()).as("counted as committed").isEqualTo(1);
+    List<Snapshot> compactions =
+        StreamSupport.stream(t.snapshots().spliterator(), false)
+            .filter(s -> s.summary().containsKey(FloeTableKeys.COMPACTION_ID))
+            .toList();
+    assertThat(compactions).as("the rewrite landed once").hasSize(1);
+    assertThat(t.currentSnapshot().summary())
+        .as("main still ends with the node's flush")
+        .containsEntry(FloeTableKeys.partitionCommittedSequence(1), "5");
+    assertThat(SnapshotUtil.isAncestorOf(t, compactions.get(0).snapshotId())).isTrue();
+    for (Snapshot s : t.snapshots()) {
+      assertThat(t.io().newInputFile(s.manifestListLocation()).exists())
+          .as("manifest list of snapshot %d", s.snapshotId())
+          .isTrue();
+      assertThat(s.allManifests(t.io()))
+          .allSatisfy(m -> assertThat(t.io().newInputFile(m.path()).exists()).isTrue());
+    }
+    assertThat(rows(t)).hasSize(85).containsAll(before);
   }
 
   @Test

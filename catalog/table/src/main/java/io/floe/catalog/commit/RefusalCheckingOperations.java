@@ -2,7 +2,9 @@ package io.floe.catalog.commit;
 
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.exceptions.CommitFailedException;
@@ -28,8 +30,28 @@ import org.slf4j.LoggerFactory;
  * same for an unknown outcome of a snapshot-only update ({@code
  * RESTTableOperations.reconcileOnSimpleUpdate}); this extends it to refusals and to transactions.
  */
-final class RefusalCheckingOperations extends ForwardingTableOperations {
+public final class RefusalCheckingOperations extends ForwardingTableOperations {
   private static final Logger LOG = LoggerFactory.getLogger(RefusalCheckingOperations.class);
+
+  /**
+   * {@code table} with its commits checked so: for every writer that commits snapshots outside the
+   * commit protocol (table maintenance's rewrites). Without it, Iceberg would retry an applied
+   * update that was answered 409 with the same snapshot id, find that snapshot in the table and
+   * move {@code main} back to it, dropping what others committed on top; or delete its manifests
+   * once its retries are spent.
+   *
+   * @throws IllegalArgumentException when {@code table} is not a catalog table (BaseTable)
+   */
+  public static Table guard(Table table) {
+    if (!(table instanceof BaseTable base)) {
+      throw new IllegalArgumentException(
+          "refusal checks need a catalog table (BaseTable), not " + table.getClass());
+    }
+    if (base.operations() instanceof RefusalCheckingOperations) {
+      return table;
+    }
+    return new BaseTable(new RefusalCheckingOperations(base.operations()), base.name());
+  }
 
   RefusalCheckingOperations(TableOperations ops) {
     super(ops);
