@@ -36,6 +36,12 @@ public final class HandoverCodec {
   private static final byte VERSION = 1;
   private static final int FORMAT_VERSION = 2;
 
+  /**
+   * The snapshot id the manifest's entries name: none yet (the committer's append assigns the real
+   * one), but a manifest entry must name one to be encoded and read.
+   */
+  private static final long NO_SNAPSHOT = 0L;
+
   /** At most this many manifests (partition specs) in one hand-over. */
   private static final int MAX_MANIFESTS = 64;
 
@@ -63,7 +69,7 @@ public final class HandoverCodec {
       for (Map.Entry<Integer, List<DataFile>> e : bySpec.entrySet()) {
         OutputFile file = new InMemoryOutputFile("handover://" + UUID.randomUUID() + ".avro");
         ManifestWriter<DataFile> writer =
-            ManifestFiles.write(FORMAT_VERSION, specs.get(e.getKey()), file, null);
+            ManifestFiles.write(FORMAT_VERSION, specs.get(e.getKey()), file, NO_SNAPSHOT);
         try (writer) {
           e.getValue().forEach(writer::add);
         }
