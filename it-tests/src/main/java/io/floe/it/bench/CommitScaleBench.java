@@ -56,9 +56,11 @@ import org.apache.iceberg.types.Types;
  *
  * <p>Per run one line: {@code scale: mode=.. writers=K commits_per_s=.. attempts_per_commit=..
  * visible_p50_ms=.. visible_p99_ms=.. manifests=.. snapshots=.. metadata_bytes=..
- * node_table_loads_per_s=.. commits=.. ranges=..}. Visible: from the writer's cut to the answer
- * that its range is in the table. Node table loads: metadata.json reads by the writers' catalog
- * client during the run (the coordinator has its own client).
+ * node_table_loads_per_s=.. commits=.. ranges=..}. Commits and ranges: landed within the run's
+ * seconds. Visible: from the writer's cut to the answer that its range is in the table, for every
+ * range cut within the run (also those whose commit lands after it, which are waited for). Node
+ * table loads: metadata.json reads by the writers' catalog client during the run (the coordinator
+ * has its own client).
  *
  * <p>usage: CommitScaleBench [--writers 3,8,16,32,100,300,1000] [--seconds 120] [--age-ms 3000]
  * [--interval-ms 2000] [--modes direct,coordinated] [--dir .floe/bench-scale]
@@ -246,6 +248,7 @@ public final class CommitScaleBench {
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
     long loads = nodeIo.metadataReads.get() - loadsBefore;
+    long rangesInRun = ranges.get();
     long commits;
     long attempts;
     if (coordinator != null) {
@@ -280,7 +283,7 @@ public final class CommitScaleBench {
     return new Result(
         commits,
         attempts,
-        ranges.get(),
+        rangesInRun,
         lags.stream().mapToLong(Long::longValue).toArray(),
         manifests,
         snapshots,
