@@ -228,6 +228,19 @@ class BatchCommitTest {
   }
 
   @Test
+  void aCoordinatorClaimWhoseAnswerWasLostIsRecognised() {
+    BaseTable loaded = (BaseTable) table();
+    AppliedThenFailed lossy = new AppliedThenFailed(loaded.operations(), true);
+    Table t = new BaseTable(lossy, loaded.name());
+    lossy.failures.set(1);
+    assertThat(CoordinatorClaim.claim(t, "me:1", "node-7"))
+        .isEqualTo(new CoordinatorClaim.Coordinator(1, "me:1", "node-7"));
+    lossy.failures.set(1);
+    assertThat(CoordinatorClaim.claim(t, "me:1", "node-7").epoch()).isEqualTo(2);
+    assertThat(table().properties()).containsEntry(FloeTableKeys.COORDINATOR_EPOCH, "2");
+  }
+
+  @Test
   void aCommitRefusedAfterItLandedKeepsItsFiles() throws Exception {
     List<PartitionClaim> claims = claim(2);
     long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
