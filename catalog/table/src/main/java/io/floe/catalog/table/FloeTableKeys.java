@@ -39,6 +39,38 @@ public final class FloeTableKeys {
   /** Maintenance rewrote the current snapshot's manifests. */
   public static final String OPERATION_REWRITE_MANIFESTS = "rewrite-manifests";
 
+  /**
+   * A node raised the coordinator epoch to take the committer role (a file-less snapshot whose
+   * summary, like the table properties, carries {@link #COORDINATOR_EPOCH}, {@link
+   * #COORDINATOR_ADDRESS} and {@link #COORDINATOR_OWNER}).
+   */
+  public static final String OPERATION_COORDINATOR_CLAIM = "coordinator-claim";
+
+  /**
+   * The coordinator epoch: raised by each coordinator claim, recorded by every batch commit of the
+   * coordinator that holds it (summary and table properties). A batch commits only while the newest
+   * recorded one is its committer's.
+   */
+  public static final String COORDINATOR_EPOCH = "floe.coordinator.epoch";
+
+  /** Where the coordinator of {@link #COORDINATOR_EPOCH} takes hand-overs ({@code host:port}). */
+  public static final String COORDINATOR_ADDRESS = "floe.coordinator.address";
+
+  /** The process that claimed the coordinator role, for people reading the table's history. */
+  public static final String COORDINATOR_OWNER = "floe.coordinator.owner";
+
+  /** The coordinator epoch before the first coordinator claim. */
+  public static final long COORDINATOR_EPOCH_DEFAULT = 0;
+
+  /**
+   * A batch commit's unique id: after an attempt whose answer was lost, the table's snapshots tell
+   * whether it landed.
+   */
+  public static final String COMMIT_ID = "floe.commit-id";
+
+  /** How many partitions a batch commit advanced. */
+  public static final String PARTITIONS = "floe.partitions";
+
   /** The process that claimed the partition (in a claim's summary). */
   public static final String OWNER = "floe.owner";
 
