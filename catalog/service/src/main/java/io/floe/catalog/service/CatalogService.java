@@ -5,6 +5,7 @@ import io.floe.catalog.maintenance.MaintenanceMetrics;
 import io.floe.catalog.maintenance.TableMaintenance;
 import io.floe.catalog.table.EventsTable;
 import io.floe.common.http.ConnectionLimit;
+import io.floe.common.http.InvalidRequests;
 import io.floe.common.http.JsonResponses;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -130,6 +131,7 @@ public final class CatalogService implements AutoCloseable {
           vertx
               .createHttpServer(options)
               .connectionHandler(connections::accept)
+              .invalidRequestHandler(InvalidRequests::answer)
               .requestHandler(router)
               .listen()
               .toCompletionStage()

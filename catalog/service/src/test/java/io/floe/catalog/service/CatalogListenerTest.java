@@ -209,6 +209,27 @@ class CatalogListenerTest {
     }
   }
 
+  /** Oversized headers and request lines get a JSON answer too, as on every Floe listener. */
+  @Test
+  void oversizedHeadersAndUrisGetJsonAnswers() throws Exception {
+    try (CatalogService service = start(Map.of())) {
+      for (String head :
+          List.of(
+              "GET /v1/config HTTP/1.1\r\nHost: c\r\nX-Pad: " + "x".repeat(9000) + "\r\n\r\n",
+              "GET /v1/config?pad=" + "x".repeat(5000) + " HTTP/1.1\r\nHost: c\r\n\r\n")) {
+        try (Socket s = new Socket("127.0.0.1", service.port())) {
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+          String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          assertThat(answer)
+              .matches("(?s)HTTP/1\\.[01] (431|414) .*")
+              .containsIgnoringCase("content-type: application/json")
+              .containsPattern("\"error\":\"(request_header_fields_too_large|uri_too_long)\"");
+        }
+      }
+    }
+  }
+
   @Test
   void closesIdleConnectionsAndRefusesThoseOverTheCap() throws Exception {
     try (CatalogService service =
