@@ -18,9 +18,10 @@ import org.HdrHistogram.Histogram;
  * acknowledgement latency p99 from the scheduled time and the visibility lag p99 (acknowledged →
  * committed to the table) both stayed within the lag limit, and every lag sample resolved. The
  * search stops at the first step known to fail (a failure, a lag sample overdue, or answers that
- * have fallen a lag limit behind the schedule); if the first steps fail it steps down instead
- * (twice at most, after letting the backlog drain). Steps follow each other without a pause, so a
- * step inherits whatever backlog the one before left. The result is the highest rate held.
+ * have fallen a lag limit behind the schedule); while no step is known held yet (all its lag
+ * samples in and within the limit) it steps down instead, below the lowest rate tried (twice at
+ * most, after letting the backlog drain). Steps follow each other without a pause, so a step
+ * inherits whatever backlog the one before left. The result is the highest rate held.
  */
 final class SustainedSearch {
   private final LoadGenerator generator;
@@ -125,8 +126,9 @@ final class SustainedSearch {
         }
         step.failure = failure;
         lowestFailed = Math.min(lowestFailed, step.rate);
-        boolean noneYet = steps.stream().allMatch(s -> s.failure != null);
-        if (!noneYet || downs >= 2) {
+        // a lower step counts as held only once all its lag samples are in and within the limit
+        boolean noneHeld = steps.stream().noneMatch(s -> s != step && knownHeld(s, probe, limitMs));
+        if (!noneHeld || downs >= 2) {
           break;
         }
         downs++;
@@ -134,7 +136,8 @@ final class SustainedSearch {
         System.err.println("stepping down: waiting for the backlog to drain first");
         generator.drain(options.lagWait().toMillis());
         probe.awaitVisible(options.lagWait().toMillis());
-        rate = step.rate / (options.stepFactor() * options.stepFactor());
+        double lowest = steps.stream().mapToDouble(s -> s.rate).min().orElse(step.rate);
+        rate = lowest / (options.stepFactor() * options.stepFactor());
       }
       generator.schedule(null);
       vertx.cancelTimer(timer);
@@ -145,6 +148,18 @@ final class SustainedSearch {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
+  }
+
+  /** Whether a finished step is already known to be held (its lag samples all resolved). */
+  private static boolean knownHeld(StepStats s, VisibilityProbe probe, double limitMs) {
+    if (s.failure != null || s.errorCount() > 0 || s.unsent.sum() > 0) {
+      return false;
+    }
+    Map<String, Object> lag = new LinkedHashMap<>();
+    probe.reportStep(s.index, lag);
+    return ((Number) lag.get("lag_unresolved")).longValue() == 0
+        && ((Number) lag.get("lag_samples")).longValue() > 0
+        && ((Number) lag.get("lag_p99_ms")).doubleValue() <= limitMs;
   }
 
   /** Why the running search must stop now, or null. */
