@@ -3,6 +3,8 @@ package io.floe.it.load;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Load generator settings, from {@code --name value} arguments.
@@ -23,6 +25,14 @@ import java.time.Duration;
  * @param catalogToken bearer token for the catalog, or null
  * @param lagWait how long to wait, after the load, for the last samples to become visible
  * @param trustFile PEM certificates an https target's certificate must chain to, or null
+ * @param lagSampleMillis how often an acknowledgement is sampled for visibility lag
+ * @param sustained step an open-loop rate up from {@code ratePerSecond} to find the highest rate
+ *     held with bounded lag (see {@link SustainedSearch})
+ * @param stepFactor each step's rate over the previous one's
+ * @param hold how long each step lasts
+ * @param maxSteps the most steps a sustained search takes
+ * @param lagLimit the visibility lag p99 a held step stays within
+ * @param cpu processes whose CPU time is read from /proc over the measured window, label → pid
  */
 public record LoadOptions(
     URI target,
@@ -40,7 +50,14 @@ public record LoadOptions(
     String table,
     String catalogToken,
     Duration lagWait,
-    Path trustFile) {
+    Path trustFile,
+    long lagSampleMillis,
+    boolean sustained,
+    double stepFactor,
+    Duration hold,
+    int maxSteps,
+    Duration lagLimit,
+    Map<String, Long> cpu) {
 
   static final String USAGE =
       """
@@ -48,8 +65,19 @@ public record LoadOptions(
                             [--payload 100] [--keys 1000] [--connections 16] [--duration 10]
                             [--max-requests 10000000] [--rate 0] [--bodies 16] [--warmup 2]
                             [--catalog http://127.0.0.1:8181 [--table floe.events]
-                             [--catalog-token T] [--lag-wait 60]] [--trust cert.pem]
+                             [--catalog-token T] [--lag-wait 60] [--lag-sample-ms 1000]]
+                            [--trust cert.pem] [--cpu node=PID,router=PID]
+                            [--sustained --hold 60 --step-factor 1.25 --max-steps 10
+                             --lag-limit 10]
         --duration is in seconds; --rate is requests/s (0 = closed loop, as fast as acks come).
+        A --rate run is open loop: requests are scheduled on a clock whatever the answers, and
+        latency counts from the scheduled time (a stalled server is not hidden by fewer sends).
+        --sustained (needs --catalog and --rate, the first step's rate) steps the open-loop rate
+        up by --step-factor every --hold seconds until the visibility lag p99 exceeds --lag-limit
+        seconds, a request fails, or the answers fall behind the schedule by that much; it reports
+        each step and the highest rate held (see SustainedSearch).
+        --cpu reads those processes' CPU time (and the generator's own) over the measured window
+        and reports CPU-seconds per GB acknowledged; a process labelled node is split by thread.
         --catalog samples visibility lag (acknowledgement until the rows are committed to the
         table) once a second, polling the table every 500 ms through that Iceberg REST catalog.
         An https:// --target is reached over TLS, trusting the PEM certificates of --trust.
@@ -73,10 +101,21 @@ public record LoadOptions(
     String catalogToken = null;
     int lagWait = 60;
     Path trust = null;
+    long lagSample = 1000;
+    boolean sustained = false;
+    double stepFactor = 1.25;
+    int hold = 60;
+    int maxSteps = 10;
+    int lagLimit = 10;
+    Map<String, Long> cpu = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--help") || name.equals("-h")) {
         throw new IllegalArgumentException(USAGE);
+      }
+      if (name.equals("--sustained")) {
+        sustained = true;
+        continue;
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException(name + " needs a value\n" + USAGE);
@@ -100,6 +139,12 @@ public record LoadOptions(
           case "--catalog-token" -> catalogToken = v;
           case "--lag-wait" -> lagWait = positive(name, Integer.parseInt(v));
           case "--trust" -> trust = Path.of(v);
+          case "--lag-sample-ms" -> lagSample = positive(name, Integer.parseInt(v));
+          case "--step-factor" -> stepFactor = Double.parseDouble(v);
+          case "--hold" -> hold = positive(name, Integer.parseInt(v));
+          case "--max-steps" -> maxSteps = positive(name, Integer.parseInt(v));
+          case "--lag-limit" -> lagLimit = positive(name, Integer.parseInt(v));
+          case "--cpu" -> cpu = processes(v);
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       } catch (NumberFormatException e) {
@@ -109,6 +154,10 @@ public record LoadOptions(
     requireLoopback("--target", target);
     if (catalog != null) {
       requireLoopback("--catalog", catalog);
+    }
+    if (sustained && (catalog == null || rate <= 0 || stepFactor <= 1)) {
+      throw new IllegalArgumentException(
+          "--sustained needs --catalog, a positive --rate and a --step-factor above 1");
     }
     if (table.indexOf('.') <= 0 || table.endsWith(".")) {
       throw new IllegalArgumentException("--table must be namespace.name, got '" + table + "'");
@@ -129,7 +178,14 @@ public record LoadOptions(
         table,
         catalogToken,
         Duration.ofSeconds(lagWait),
-        trust);
+        trust,
+        lagSample,
+        sustained,
+        stepFactor,
+        Duration.ofSeconds(hold),
+        maxSteps,
+        Duration.ofSeconds(lagLimit),
+        cpu);
   }
 
   /** The same settings with another duration and no warm-up (used to run the warm-up itself). */
@@ -150,7 +206,27 @@ public record LoadOptions(
         table,
         null,
         lagWait,
-        trustFile);
+        trustFile,
+        lagSampleMillis,
+        false,
+        stepFactor,
+        hold,
+        maxSteps,
+        lagLimit,
+        Map.of());
+  }
+
+  /** label=pid,label=pid. */
+  private static Map<String, Long> processes(String v) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String part : v.split(",")) {
+      int eq = part.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--cpu wants label=pid[,label=pid], got '" + v + "'");
+      }
+      out.put(part.substring(0, eq), Long.parseLong(part.substring(eq + 1)));
+    }
+    return out;
   }
 
   private static void requireLoopback(String option, URI uri) {

@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -22,7 +23,7 @@ import org.HdrHistogram.Histogram;
  * data files) reaches its sequence. Resolution is the poll interval.
  */
 final class VisibilityProbe {
-  private record Sample(int partition, long lastSequence, long ackedNanos) {}
+  private record Sample(int partition, long lastSequence, long ackedNanos, int step) {}
 
   private final URI catalog;
   private final String namespace;
@@ -32,6 +33,7 @@ final class VisibilityProbe {
   private final long pollMillis;
   private final ConcurrentLinkedQueue<Sample> pending = new ConcurrentLinkedQueue<>();
   private final Histogram lagMicros = new Histogram(3);
+  private final Map<Integer, Histogram> stepLagMicros = new HashMap<>();
   private volatile long nextSampleAt;
   private long polls;
   private long pollErrors;
@@ -61,9 +63,33 @@ final class VisibilityProbe {
 
   /** Records an acknowledgement body: {"partition_id":p,"last_sequence":s,...}. */
   void acknowledged(String responseBody, long ackedNanos) {
+    acknowledged(responseBody, ackedNanos, 0);
+  }
+
+  /** The same, for a request sent in the given step of a sustained run. */
+  void acknowledged(String responseBody, long ackedNanos, int step) {
     JsonObject ack = new JsonObject(responseBody);
     pending.add(
-        new Sample(ack.getInteger("partition_id"), ack.getLong("last_sequence"), ackedNanos));
+        new Sample(ack.getInteger("partition_id"), ack.getLong("last_sequence"), ackedNanos, step));
+  }
+
+  /**
+   * The lowest step with a sample still not visible {@code limitNanos} after its acknowledgement
+   * (that step's lag is already known to exceed the limit), or -1.
+   */
+  int firstStepOverdue(long nowNanos, long limitNanos) {
+    int step = -1;
+    for (Sample s : pending) {
+      if (nowNanos - s.ackedNanos() > limitNanos && (step < 0 || s.step() < step)) {
+        step = s.step();
+      }
+    }
+    return step;
+  }
+
+  /** Samples still waiting to become visible. */
+  int pendingCount() {
+    return pending.size();
   }
 
   void start(Vertx vertx) {
@@ -130,7 +156,9 @@ final class VisibilityProbe {
       Sample s = it.next();
       Object committed = props.getValue(FloeTableKeys.partitionCommittedSequence(s.partition()));
       if (committed != null && Long.parseLong(committed.toString()) >= s.lastSequence()) {
-        lagMicros.recordValue(Math.max(0, (now - s.ackedNanos()) / 1000));
+        long lag = Math.max(0, (now - s.ackedNanos()) / 1000);
+        lagMicros.recordValue(lag);
+        stepLagMicros.computeIfAbsent(s.step(), k -> new Histogram(3)).recordValue(lag);
         it.remove();
       }
     }
@@ -145,6 +173,16 @@ final class VisibilityProbe {
     out.put("lag_max_ms", ms(lagMicros.getMaxValue()));
     out.put("lag_poll_ms", pollMillis);
     out.put("lag_poll_errors", pollErrors);
+  }
+
+  /** One step's figures: lag_samples, lag_unresolved, lag_p50_ms, lag_p99_ms, lag_max_ms. */
+  synchronized void reportStep(int step, Map<String, Object> out) {
+    Histogram h = stepLagMicros.getOrDefault(step, new Histogram(3));
+    out.put("lag_samples", h.getTotalCount());
+    out.put("lag_unresolved", pending.stream().filter(s -> s.step() == step).count());
+    out.put("lag_p50_ms", ms(h.getValueAtPercentile(50)));
+    out.put("lag_p99_ms", ms(h.getValueAtPercentile(99)));
+    out.put("lag_max_ms", ms(h.getMaxValue()));
   }
 
   private static double ms(long micros) {
