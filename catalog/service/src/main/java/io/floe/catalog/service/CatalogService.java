@@ -105,6 +105,7 @@ public final class CatalogService implements AutoCloseable {
       vended = new VendedCredentials(config.clientStorageConfig(), config.vending());
       new RestCatalogRoutes(catalog, vended, access).mount(router);
       new ColumnRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
+      new StreamRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
       router.route().failureHandler(CatalogService::failed);
       router
           .route()
@@ -186,17 +187,21 @@ public final class CatalogService implements AutoCloseable {
     String detail =
         status == 413
             ? "the request body is over the limit ("
-                + (ctx.request().path().startsWith(ColumnRoutes.ROOT)
-                    ? ColumnRoutes.MAX_BODY_BYTES
-                    : RestCatalogRoutes.MAX_BODY_BYTES)
+                + (floeApi(ctx) ? ColumnRoutes.MAX_BODY_BYTES : RestCatalogRoutes.MAX_BODY_BYTES)
                 + " bytes)"
             : "request failed with status " + status;
-    if (ctx.request().path().startsWith(ColumnRoutes.ROOT)) {
+    if (floeApi(ctx)) {
       JsonResponses.error(ctx.response(), status, status == 413 ? "too_large" : "failed", detail);
     } else {
       RestErrors.send(
           ctx, status, status == 413 ? "RequestTooLargeException" : "RESTException", detail);
     }
+  }
+
+  /** Floe's own API (columns, streams), which answers Floe's JSON errors. */
+  private static boolean floeApi(RoutingContext ctx) {
+    String path = ctx.request().path();
+    return path.startsWith(ColumnRoutes.ROOT) || path.startsWith(StreamRoutes.ROOT);
   }
 
   public int port() {
