@@ -1,6 +1,7 @@
 package io.floe.node;
 
 import io.floe.catalog.connect.CatalogUnavailableException;
+import io.floe.catalog.streams.StreamPolicies;
 import io.floe.common.auth.Quotas;
 import io.floe.common.config.ConfigException;
 import io.floe.common.http.ConnectionLimit;
@@ -210,7 +211,8 @@ public final class Node implements AutoCloseable, Readiness {
             config.metricsOpen(),
             new Quotas(config.maxConcurrentPerToken(), metrics::throttled));
     IngestHandler ingest =
-        new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
+        new IngestHandler(
+            config, committer, budget, metrics, this, auth, this::columns, this::streamPolicies);
     OpsHandler ops =
         new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
     NodeHttpVerticle.Listen listen =
@@ -337,6 +339,12 @@ public final class Node implements AutoCloseable, Readiness {
   public ColumnSet columns() {
     PartitionStartup.Flushing f = flushing;
     return f == null ? ColumnSet.NONE : f.columns().current();
+  }
+
+  /** The streams' error policies as this node knows them (reject before it joined the table). */
+  public StreamPolicies streamPolicies() {
+    PartitionStartup.Flushing f = flushing;
+    return f == null ? StreamPolicies.NONE : f.columns().policies();
   }
 
   /**
