@@ -84,6 +84,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   private volatile long bufferedBytes;
   private volatile long deadCommitted;
   private volatile long lastDeadLetter;
+  private volatile long lastEvent;
 
   private RocksBuffer(
       BufferConfig config,
@@ -176,6 +177,17 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       }
       it.status();
     }
+    lastEvent = committedSequence;
+    try (ReadOptions ro = new ReadOptions();
+        Slice upper = new Slice(new byte[] {DATA + 1});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      it.seekToLast();
+      if (it.isValid() && it.key()[0] == DATA) {
+        long first = sequenceOf(it.key());
+        lastEvent = Math.max(lastEvent, first + EventBatch.fromStored(it.value()).count() - 1);
+      }
+      it.status();
+    }
     long next = readLong(NEXT_SEQUENCE, 1);
     // never hand out a sequence at or below what the table already holds
     nextSequence = Math.max(next, Math.max(committedSequence, deadCommitted) + 1);
@@ -242,6 +254,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       throws RocksDBException {
     long next = nextSequence;
     long lastDead = lastDeadLetter;
+    long lastEv = lastEvent;
     long bytes = 0;
     long now = System.currentTimeMillis();
     List<Appended> result = new ArrayList<>(batches.size());
@@ -269,6 +282,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
           byte[] value = batch.toByteArray();
           wb.put(dataKey(next), value);
           bytes += value.length;
+          lastEv = next + batch.count() - 1;
         }
         int deadCount = letters == null ? 0 : letters.count();
         if (deadCount > 0) {
@@ -317,6 +331,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       }
       nextSequence = next;
       lastDeadLetter = lastDead;
+      lastEvent = lastEv;
       bufferedBytes = newBuffered;
     }
     return result;
@@ -356,6 +371,34 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /** The last dead letter's sequence (0 when none was ever written). */
   public long lastDeadLetter() {
     return lastDeadLetter;
+  }
+
+  /** Whether events wait for the events table. */
+  public boolean eventsPending() {
+    return lastEvent > committedSequence;
+  }
+
+  /**
+   * The sequence through which everything acknowledged is in its table: events in the events table,
+   * dead letters in theirs ({@link #highWaterMark} when nothing waits).
+   */
+  public long settledThrough() {
+    long hwm = highWaterMark();
+    long events = eventsPending() ? committedSequence : hwm;
+    long dead = deadLettersPending() ? deadCommitted : hwm;
+    return Math.min(events, dead);
+  }
+
+  /** Ingest time (epoch micros) of the oldest dead letter not yet committed, or -1. */
+  public long oldestDeadLetterIngestMicros() throws RocksDBException {
+    long[] oldest = {-1};
+    forEachDeadLetters(
+        deadCommitted,
+        (first, batch) -> {
+          oldest[0] = batch.context().ingestTimeMicros();
+          return false;
+        });
+    return oldest[0];
   }
 
   /** Whether dead letters wait for the dead-letter table. */

@@ -19,7 +19,7 @@ import java.util.List;
  * i32  record count
  * utf  stream, content type, principal (a token's name, never a secret), request id,
  *      idempotency key ("" = none)      -- utf: u16 length + UTF-8, as DataOutput writes it
- * i32  replay count (0: as received)
+ * i32  replay count (0: as received), utf replay of (the replayed dead letter's id, "" = none)
  * count x { utf code, utf detail (cut at 1 KiB), i32 line or element number,
  *           u8 truncated, i32 original length, i32 raw length, raw bytes }
  * </pre>
@@ -39,7 +39,8 @@ public final class DeadLetterBatch {
       String principal,
       String requestId,
       String idempotencyKey,
-      int replayCount) {}
+      int replayCount,
+      String replayOf) {}
 
   /** One bad record. */
   public record Record(
@@ -97,6 +98,7 @@ public final class DeadLetterBatch {
       out.writeUTF(nonNull(context.requestId()));
       out.writeUTF(nonNull(context.idempotencyKey()));
       out.writeInt(context.replayCount());
+      out.writeUTF(nonNull(context.replayOf()));
       for (Record r : records) {
         out.writeUTF(r.code());
         out.writeUTF(r.detail());
@@ -129,7 +131,8 @@ public final class DeadLetterBatch {
               in.readUTF(),
               in.readUTF(),
               in.readUTF(),
-              in.readInt());
+              in.readInt(),
+              in.readUTF());
       List<Record> records = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
         String code = in.readUTF();

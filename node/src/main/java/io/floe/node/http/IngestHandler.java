@@ -209,7 +209,8 @@ public final class IngestHandler {
                 ScopedAuth.producer(ctx),
                 requestId == null ? UUID.randomUUID().toString() : requestId,
                 idempotencyKey,
-                0));
+                0,
+                null));
     String where = format == RequestDecoder.Format.NDJSON ? "line" : "element";
     JsonArray reasons = new JsonArray();
     for (DeadLetterBatch.Record r : dead.records()) {

@@ -167,6 +167,16 @@ public final class NodeMetrics {
    * Values of {@code column} written as null because they did not fit its type, in one committed
    * flush.
    */
+  private final Counter deadLettersCommitted =
+      Counter.builder()
+          .name("floe_dead_letters_committed_total")
+          .help("Dead letters committed to the dead-letter table")
+          .register(registry);
+
+  public void deadLettersFlushed(long rows) {
+    deadLettersCommitted.inc(rows);
+  }
+
   /** {@code count} records of {@code stream} acknowledged as dead letters for {@code code}. */
   public void deadLettered(String stream, String code, long count) {
     deadLetters.labelValues(stream, code).inc(count);

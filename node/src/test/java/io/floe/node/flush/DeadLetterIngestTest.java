@@ -2,6 +2,8 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.table.DeadLetterTable;
+import io.floe.catalog.table.TableSettings;
 import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
@@ -12,11 +14,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.msgpack.core.MessageBufferPacker;
@@ -102,6 +112,76 @@ class DeadLetterIngestTest {
       assertThat(metrics)
           .contains("floe_dead_letters_total{code=\"malformed_json\",stream=\"orders-eu\"} 1.0");
     }
+  }
+
+  @Test
+  void aFlushCommitsEventsAndDeadLettersEachToItsTableOnce() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = node(env, Map.of())) {
+      setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(url(node.port(), "orders")))
+                  .header("Content-Type", "application/x-ndjson")
+                  .header("Idempotency-Key", "batch-7")
+                  .header("X-Request-Id", "req-7")
+                  .POST(HttpRequest.BodyPublishers.ofString(MIXED))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      // a request of only dead letters last: the flush must still reach its sequences
+      assertThat(post(node.port(), "orders", "application/x-ndjson", "oops\n", null).statusCode())
+          .isEqualTo(200);
+      long hwm = node.buffer().highWaterMark();
+      assertThat(node.flusher().flushNow().get()).isEqualTo(hwm);
+      assertThat(node.buffer().deadLettersPending()).isFalse();
+      assertThat(deadLetters(node)).isEmpty();
+
+      assertThat(env.rows()).hasSize(4);
+      List<Record> dead = deadLetterRows(env);
+      assertThat(dead).hasSize(5);
+      Map<Long, Record> bySequence = new HashMap<>();
+      dead.forEach(d -> bySequence.put((Long) d.getField("sequence"), d));
+      Set<Long> eventSequences = new HashSet<>();
+      env.rows().forEach(row -> eventSequences.add(row.sequence()));
+      assertThat(bySequence.keySet()).doesNotContainAnyElementsOf(eventSequences);
+      Record first =
+          dead.stream()
+              .filter(d -> "req-7".equals(d.getField("request_id")))
+              .findFirst()
+              .orElseThrow();
+      assertThat(first.getField("stream")).isEqualTo("orders");
+      assertThat(first.getField("partition_id")).isEqualTo(0);
+      assertThat(first.getField("error_code")).isEqualTo("malformed_json");
+      assertThat(first.getField("position")).isEqualTo(2);
+      assertThat(StandardCharsets.UTF_8.decode((ByteBuffer) first.getField("raw")).toString())
+          .isEqualTo("{\"id\":2,\"qty\":");
+      assertThat(first.getField("raw_truncated")).isEqualTo(false);
+      assertThat(first.getField("content_type")).isEqualTo("application/x-ndjson");
+      assertThat(first.getField("principal")).isEqualTo("anonymous");
+      assertThat(first.getField("idempotency_key")).isEqualTo("batch-7");
+      assertThat(first.getField("replay_count")).isEqualTo(0);
+      assertThat(env.service.catalog().loadTable(deadLetterId()).properties())
+          .containsEntry("floe.partition.0.committed-sequence", Long.toString(hwm));
+
+      // nothing flushes twice: a second flush finds nothing, a restart finds nothing
+      node.flusher().flushNow().get();
+      assertThat(deadLetterRows(env)).hasSize(5);
+    }
+  }
+
+  static TableIdentifier deadLetterId() {
+    return DeadLetterTable.identifier(TableSettings.defaults());
+  }
+
+  static List<Record> deadLetterRows(TableEnv env) throws Exception {
+    List<Record> out = new ArrayList<>();
+    try (CloseableIterable<Record> rows =
+        IcebergGenerics.read(env.service.catalog().loadTable(deadLetterId())).build()) {
+      rows.forEach(r -> out.add(r.copy()));
+    }
+    return out;
   }
 
   @Test
