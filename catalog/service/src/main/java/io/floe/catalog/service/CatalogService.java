@@ -3,6 +3,7 @@ package io.floe.catalog.service;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.maintenance.MaintenanceMetrics;
 import io.floe.catalog.maintenance.TableMaintenance;
+import io.floe.catalog.table.DeadLetterTable;
 import io.floe.catalog.table.EventsTable;
 import io.floe.common.http.ConnectionLimit;
 import io.floe.common.http.JsonResponses;
@@ -21,6 +22,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.catalog.Catalog;
@@ -39,14 +41,17 @@ public final class CatalogService implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final Catalog catalog;
-  private final TableMaintenance maintenance;
+
+  /** The events table's maintenance, then the dead-letter table's; empty when off here. */
+  private final List<TableMaintenance> maintenance;
+
   private final VendedCredentials vended;
 
   private CatalogService(
       Vertx vertx,
       HttpServer server,
       Catalog catalog,
-      TableMaintenance maintenance,
+      List<TableMaintenance> maintenance,
       VendedCredentials vended) {
     this.vertx = vertx;
     this.server = server;
@@ -58,7 +63,7 @@ public final class CatalogService implements AutoCloseable {
   public static CatalogService start(CatalogServiceConfig config) throws Exception {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     Vertx vertx = Vertx.vertx();
-    TableMaintenance maintenance = null;
+    List<TableMaintenance> maintenance = new ArrayList<>();
     VendedCredentials vended = null;
     try {
       PrometheusRegistry registry = new PrometheusRegistry();
@@ -146,21 +151,33 @@ public final class CatalogService implements AutoCloseable {
           config.catalogProperties().get("uri"),
           config.catalogProperties().get("warehouse"));
       if (config.maintenance() != null) {
-        TableIdentifier id = EventsTable.identifier(config.table());
-        maintenance =
+        // the dead-letter table gets the same care (expiry, tags, manifests, orphans; its
+        // partitions are days of ingest, which compaction leaves alone); its counters stay out of
+        // /metrics, whose floe_maintenance_* series (the lease gauge above all) are the events
+        // table's
+        TableIdentifier events = EventsTable.identifier(config.table());
+        TableIdentifier deadLetters = DeadLetterTable.identifier(config.table());
+        maintenance.add(
             new TableMaintenance(
-                    () -> catalog.tableExists(id) ? catalog.loadTable(id) : null,
+                    () -> catalog.tableExists(events) ? catalog.loadTable(events) : null,
                     config.maintenance(),
                     new MaintenanceMetrics(registry),
                     Clock.systemUTC())
-                .start();
+                .start());
+        maintenance.add(
+            new TableMaintenance(
+                    () -> catalog.tableExists(deadLetters) ? catalog.loadTable(deadLetters) : null,
+                    config.maintenance(),
+                    new MaintenanceMetrics(new PrometheusRegistry()),
+                    Clock.systemUTC())
+                .start());
       } else {
         LOG.info("table maintenance is off here (maintenance.enabled=false)");
       }
       return new CatalogService(vertx, server, catalog, maintenance, vended);
     } catch (Exception e) {
-      if (maintenance != null) {
-        maintenance.close();
+      for (TableMaintenance m : maintenance) {
+        m.close();
       }
       vertx.close();
       if (vended != null) {
@@ -214,8 +231,8 @@ public final class CatalogService implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    if (maintenance != null) {
-      maintenance.close();
+    for (TableMaintenance m : maintenance) {
+      m.close();
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
