@@ -25,7 +25,7 @@ import org.apache.iceberg.util.JsonUtil;
 public final class FloeCli {
   static final String USAGE =
       """
-      usage: scripts/floe [--catalog URL] [--token T] [--json] columns|streams COMMAND
+      usage: scripts/floe [--catalog URL] [--token T] [--json] columns|streams|dead-letter COMMAND
         columns add NAME TYPE --path JSON.PATH [--streams a,b] [--on-mismatch reject|null]
             TYPE: boolean int long float double decimal(P,S) string date timestamp timestamptz uuid list<TYPE>
             adding an existing column again widens it (int->long, float->double, decimal precision)
@@ -39,6 +39,12 @@ public final class FloeCli {
                                       name or a prefix ending in '*'; the most specific wins)
         streams unset PATTERN         remove a pattern's policy
         streams list                  the patterns and their policies (unnamed streams: reject)
+        dead-letter list [FILTER]     dead letters waiting for a replay, on every node
+        dead-letter show ID           one dead letter (ID: partition-sequence) with its raw bytes
+        dead-letter replay [FILTER]   replay them into their streams, exactly once; what fails
+                                      again stays a dead letter with its replay count raised
+            FILTER: --stream S --code C --since T --until T (RFC 3339) --ids A,B --limit N
+            --nodes URL,URL (default $FLOE_NODE_URLS or the local cluster's three nodes)
       --catalog defaults to $FLOE_CATALOG_URL or http://127.0.0.1:8181; --token to $FLOE_ADMIN_TOKEN
       (add and drop need an admin token; list and suggest read, catalog:read or admin).""";
 
@@ -83,6 +89,10 @@ public final class FloeCli {
           }
           default -> throw new Usage("unknown option " + option);
         }
+      }
+      if (args.size() >= 2 && args.get(0).equals("dead-letter")) {
+        args.remove(0);
+        return new DeadLetterCommands(this, token).run(args);
       }
       if (args.size() >= 2 && args.get(0).equals("streams")) {
         args.remove(0);
