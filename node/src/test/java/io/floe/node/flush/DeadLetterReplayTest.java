@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.node.Node;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.floe.catalog.local.FloeCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +49,21 @@ class DeadLetterReplayTest {
       assertThat(pending).hasSize(3);
       assertThat(pending.getJsonObject(0).getString("code")).isEqualTo("column_mismatch");
 
+      // scripts/floe dead-letter list and show, against this node
+      String nodes = "http://127.0.0.1:" + node.port();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      FloeCli cli =
+          new FloeCli(
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+      assertThat(cli.run(new String[] {"dead-letter", "list", "--nodes", nodes})).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .containsPattern("0-\\d+\\s+orders\\s+column_mismatch\\s+2")
+          .contains("malformed_json");
+      String firstId = pending.getJsonObject(0).getString("id");
+      assertThat(cli.run(new String[] {"dead-letter", "show", firstId, "--nodes", nodes})).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).contains("{\"id\":2,\"qty\":\"two\"}");
+
       // the fix: mismatches are written as null (the payload keeps the value)
       assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
           .isEqualTo(200);
@@ -61,10 +80,11 @@ class DeadLetterReplayTest {
       assertThat(done.getJsonArray("ids")).isEmpty();
       assertThat(payloads(env)).hasSize(3);
 
-      // the broken line fails again: a new dead letter, replay count 1, pointing at the first
+      // the broken line fails again (replayed by the CLI): a new dead letter, replay count 1,
+      // pointing at the first
       String brokenId = list(node, "").getJsonObject(0).getString("id");
-      done = replay(node, new JsonObject());
-      assertThat(done.getInteger("failed_again")).isEqualTo(1);
+      assertThat(cli.run(new String[] {"dead-letter", "replay", "--nodes", nodes})).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).contains("0 became events, 1 failed again");
       JsonArray left = list(node, "");
       assertThat(left).hasSize(1);
       assertThat(left.getJsonObject(0).getInteger("replay_count")).isEqualTo(1);
