@@ -13,10 +13,12 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -74,6 +76,87 @@ class DeadLetterCrashTest {
             .isNull();
       }
       assertThat(seen).isEqualTo(dead);
+    }
+  }
+
+  /**
+   * A replay killed after its events were committed but before its record reached the dead-letter
+   * table, resumed after a restart: the dead letter became one event, not two, and its replay is
+   * recorded once.
+   */
+  @Test
+  void aReplayResumedAfterACrashWritesEachEventOnce() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+      assertThat(DeadLetterIngestTest.setPolicy(env, "crash", "dead_letter").statusCode())
+          .isEqualTo(200);
+      assertThat(
+              TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+          .isEqualTo(201);
+      Path data = tmp.resolve("node");
+      try (NodeProcess node =
+          NodeProcess.start(data, tmp.resolve("node-1.log"), env.nodeEnv(4, data))) {
+        HttpResponse<String> r =
+            DeadLetterIngestTest.post(
+                node.port,
+                "crash",
+                "application/x-ndjson",
+                "{\"id\":1,\"qty\":\"one\"}\n{\"id\":2,\"qty\":2}\n",
+                null);
+        assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).isEqualTo(1);
+        assertThat(new Ingest().flushUntilCommitted(node.port).statusCode()).isEqualTo(200);
+        node.terminate();
+      }
+      // the fix, then a replay killed halfway: events committed, its record not
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
+          .isEqualTo(200);
+      List<String> faulty = List.of("-D" + FaultPoint.PROPERTY + "=dead-letters-after-upload");
+      try (NodeProcess node =
+          NodeProcess.start(data, tmp.resolve("node-2.log"), env.nodeEnv(4, data), faulty)) {
+        awaitJoined(node.port);
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + node.port + "/floe/v1/dead-letter/replay"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":\"crash\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+        node.awaitLog("fault point reached: dead-letters-after-upload");
+        node.kill();
+      }
+      assertThat(env.rows()).hasSize(2);
+      try (NodeProcess node =
+          NodeProcess.start(data, tmp.resolve("node-3.log"), env.nodeEnv(4, data))) {
+        awaitJoined(node.port);
+        HttpResponse<String> r =
+            HTTP.send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:" + node.port + "/floe/v1/dead-letter/replay"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":\"crash\"}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(new JsonObject(r.body()).getInteger("already_replayed")).isEqualTo(1);
+        assertThat(new JsonObject(r.body()).getInteger("replayed")).isZero();
+        node.terminate();
+      }
+      List<String> payloads = new ArrayList<>();
+      env.rows().forEach(row -> payloads.add(row.payload()));
+      assertThat(payloads)
+          .containsExactlyInAnyOrder("{\"id\":1,\"qty\":\"one\"}", "{\"id\":2,\"qty\":2}");
+      List<Record> dead = DeadLetterIngestTest.deadLetterRows(env);
+      assertThat(dead).hasSize(2);
+      assertThat(dead.stream().filter(d -> "replayed".equals(d.getField("error_code"))))
+          .hasSize(1);
+    }
+  }
+
+  /** Waits (at most a minute) until the node has joined the table: replays need it. */
+  private static void awaitJoined(int port) throws Exception {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (!new Ingest().get(port, "/v1/status").body().contains("\"table_joined\":true")) {
+      assertThat(System.nanoTime()).as("the node joins the table").isLessThan(deadline);
+      Thread.sleep(200);
     }
   }
 
