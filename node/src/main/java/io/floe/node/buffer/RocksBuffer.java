@@ -246,8 +246,8 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /**
    * As above, with each request's dead letters ({@code dead.get(i)}, null for none; {@code dead}
    * null: none at all): request i's events take sequences {@code s .. s+g-1} (an {@link EventBatch}
-   * under its first), its dead letters the next ones (a {@link DeadLetterBatch}
-   * under {@code 0x04} and its first), in the same WriteBatch, so one acknowledgement covers both.
+   * under its first), its dead letters the next ones (a {@link DeadLetterBatch} under {@code 0x04}
+   * and its first), in the same WriteBatch, so one acknowledgement covers both.
    */
   public synchronized List<Appended> append(
       List<EventBatch> batches, List<DeadLetters> dead, List<IdempotencyKey> keys)

@@ -90,8 +90,7 @@ class DeadLetterCrashTest {
       EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
       assertThat(DeadLetterIngestTest.setPolicy(env, "crash", "dead_letter").statusCode())
           .isEqualTo(200);
-      assertThat(
-              TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
           .isEqualTo(201);
       Path data = tmp.resolve("node");
       try (NodeProcess node =
@@ -130,8 +129,7 @@ class DeadLetterCrashTest {
         HttpResponse<String> r =
             HTTP.send(
                 HttpRequest.newBuilder(
-                        URI.create(
-                            "http://127.0.0.1:" + node.port + "/floe/v1/dead-letter/replay"))
+                        URI.create("http://127.0.0.1:" + node.port + "/floe/v1/dead-letter/replay"))
                     .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":\"crash\"}"))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -146,8 +144,7 @@ class DeadLetterCrashTest {
           .containsExactlyInAnyOrder("{\"id\":1,\"qty\":\"one\"}", "{\"id\":2,\"qty\":2}");
       List<Record> dead = DeadLetterIngestTest.deadLetterRows(env);
       assertThat(dead).hasSize(2);
-      assertThat(dead.stream().filter(d -> "replayed".equals(d.getField("error_code"))))
-          .hasSize(1);
+      assertThat(dead.stream().filter(d -> "replayed".equals(d.getField("error_code")))).hasSize(1);
     }
   }
 

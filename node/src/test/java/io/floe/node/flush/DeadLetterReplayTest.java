@@ -2,10 +2,10 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.local.FloeCli;
 import io.floe.node.Node;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.floe.catalog.local.FloeCli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
