@@ -288,8 +288,8 @@ run "public_load_balancer" {
 run "node_boot" {
   command = plan
   assert {
-    condition     = length(module.nodes.alarm_names) == 12 && contains(module.nodes.alarm_names, "floe-node-2-commit-failures") && contains(module.nodes.alarm_names, "floe-node-0-not-ready")
-    error_message = "four alarms per node (not ready, flush lag, buffer filling, commit failures)"
+    condition     = length(module.nodes.alarm_names) == 15 && contains(module.nodes.alarm_names, "floe-node-2-commit-failures") && contains(module.nodes.alarm_names, "floe-node-0-not-ready") && contains(module.nodes.alarm_names, "floe-node-1-dead-letters")
+    error_message = "five alarms per node (not ready, flush lag, buffer filling, commit failures, dead letters)"
   }
   assert {
     condition     = alltrue([for i, u in module.nodes.user_data : strcontains(u, "node.partition-id=${i}") && strcontains(u, "RequiresMountsFor=/var/lib/floe") && strcontains(u, "Requires=floe-disks.service")])

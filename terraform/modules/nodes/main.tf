@@ -89,6 +89,16 @@ variable "flush_max_age_seconds" {
   type        = number
 }
 
+variable "dead_letter_alarm_per_minute" {
+  description = "Dead letters a node may take per minute, for 5 minutes running, before its dead-letters alarm fires (a producer or a mapping is sending records its stream cannot take)."
+  type        = number
+  default     = 100
+  validation {
+    condition     = var.dead_letter_alarm_per_minute >= 0
+    error_message = "dead_letter_alarm_per_minute is a count of dead letters per minute, 0 or more."
+  }
+}
+
 variable "parameters" {
   description = "SSM parameter prefix of the cluster."
   type        = string
@@ -131,7 +141,7 @@ locals {
   zones      = sort(keys(var.subnet_by_zone))
   # c5d types have an NVMe instance store, which EC2 cannot carry over in a recovery
   instance_store = startswith(var.instance_type, "c5d.")
-  metrics        = ["^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$", "^floe_columns_refresh_failures_total$"]
+  metrics        = ["^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$", "^floe_columns_refresh_failures_total$", "^floe_dead_letters_total$"]
   buffer_max     = floor(var.volume_size_gib * 0.8 * 1073741824)
   node_alarms = {
     not-ready = {
@@ -148,6 +158,11 @@ locals {
       description = "its buffer holds more than 70% of buffer.max-bytes; it refuses writes at 100%."
       metric      = "floe_buffer_bytes", statistic = "Maximum", periods = 3, comparison = "GreaterThanThreshold"
       threshold   = floor(local.buffer_max * 0.7), missing = "notBreaching"
+    }
+    dead-letters = {
+      description = "more than dead_letter_alarm_per_minute records a minute became dead letters for 5 minutes: see docs/operations.md (dead letters) to find, fix and replay them."
+      metric      = "floe_dead_letters_total", statistic = "Sum", periods = 5, comparison = "GreaterThanThreshold"
+      threshold   = var.dead_letter_alarm_per_minute, missing = "notBreaching"
     }
     commit-failures = {
       description = "flushes or commits have failed in each of the last 5 minutes (catalog, S3 or permissions)."

@@ -1,6 +1,7 @@
 package io.floe.node;
 
 import io.floe.catalog.connect.CatalogUnavailableException;
+import io.floe.catalog.streams.StreamPolicies;
 import io.floe.common.auth.Quotas;
 import io.floe.common.config.ConfigException;
 import io.floe.common.http.ConnectionLimit;
@@ -10,9 +11,12 @@ import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnSet;
 import io.floe.node.config.NodeConfig;
+import io.floe.node.decode.FieldNames;
+import io.floe.node.flush.DeadLetterReplay;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
 import io.floe.node.flush.SalvageNeededException;
+import io.floe.node.http.DeadLetterHandler;
 import io.floe.node.http.ErrorResponses;
 import io.floe.node.http.InflightBudget;
 import io.floe.node.http.IngestHandler;
@@ -52,6 +56,8 @@ public final class Node implements AutoCloseable, Readiness {
   private final Closer closer = new Closer();
   private RocksBuffer buffer;
   private GroupCommitter committer;
+  private DeadLetterReplay replay;
+  private PartitionStartup.Flushing replayOf;
   private volatile PartitionStartup.Flushing flushing;
   private Thread backgroundStartup;
   private int port;
@@ -210,9 +216,11 @@ public final class Node implements AutoCloseable, Readiness {
             config.metricsOpen(),
             new Quotas(config.maxConcurrentPerToken(), metrics::throttled));
     IngestHandler ingest =
-        new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
+        new IngestHandler(
+            config, committer, budget, metrics, this, auth, this::columns, this::streamPolicies);
     OpsHandler ops =
         new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
+    DeadLetterHandler deadLetters = new DeadLetterHandler(this::deadLetterReplay);
     NodeHttpVerticle.Listen listen =
         new NodeHttpVerticle.Listen(
             config.httpHost(), config.httpPort(), config.idleTimeout(), config.tls());
@@ -224,7 +232,8 @@ public final class Node implements AutoCloseable, Readiness {
             .deployVerticle(
                 () -> {
                   NodeHttpVerticle v =
-                      new NodeHttpVerticle(listen, connections, ingest, ops, auth, errors, metrics);
+                      new NodeHttpVerticle(
+                          listen, connections, ingest, ops, deadLetters, auth, errors, metrics);
                   servers.add(v);
                   return v;
                 },
@@ -337,6 +346,39 @@ public final class Node implements AutoCloseable, Readiness {
   public ColumnSet columns() {
     PartitionStartup.Flushing f = flushing;
     return f == null ? ColumnSet.NONE : f.columns().current();
+  }
+
+  /** Replays of this partition's dead letters; null before the partition joined the table. */
+  public DeadLetterReplay deadLetterReplay() {
+    PartitionStartup.Flushing f = flushing;
+    if (f == null) {
+      return null;
+    }
+    synchronized (this) {
+      if (replay == null || replayOf != f) {
+        NodeConfig.IngestLimits limits = config.limits();
+        replay =
+            new DeadLetterReplay(
+                f.catalog(),
+                config.flush().table(),
+                config.partitionId(),
+                committer,
+                limits.maxDecodedBytes(),
+                limits.maxEventBytes(),
+                limits.deadLetterMaxRawBytes(),
+                new FieldNames(limits.keyField(), limits.timeField()),
+                this::columns,
+                this::flusher);
+        replayOf = f;
+      }
+      return replay;
+    }
+  }
+
+  /** The streams' error policies as this node knows them (reject before it joined the table). */
+  public StreamPolicies streamPolicies() {
+    PartitionStartup.Flushing f = flushing;
+    return f == null ? StreamPolicies.NONE : f.columns().policies();
   }
 
   /**

@@ -38,7 +38,9 @@ final class Forwarder {
           "content-length",
           "authorization",
           "transfer-encoding",
-          FloeHttp.IDEMPOTENCY_KEY);
+          FloeHttp.IDEMPOTENCY_KEY,
+          FloeHttp.ON_ERROR,
+          FloeHttp.REQUEST_ID);
   private static final List<String> RESPONSE_HEADERS =
       List.of(
           "content-type",

@@ -28,6 +28,15 @@ public final class FloeHttp {
    * A producer's name for one request, so that a retry is stored once: the node remembers it, and a
    * router sends every request with one key to the same node.
    */
+  /**
+   * A producer's choice for this request's bad records: {@code dead-letter} (keep them, store the
+   * rest; where the stream's policy allows it) or {@code reject} (refuse the whole request).
+   */
+  public static final String ON_ERROR = "Floe-On-Error";
+
+  /** A request's id, kept with its dead letters; the node makes one when none is given. */
+  public static final String REQUEST_ID = "X-Request-Id";
+
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
   /** Set on an answer that repeats the acknowledgement of an earlier request with the same key. */

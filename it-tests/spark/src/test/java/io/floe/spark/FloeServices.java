@@ -174,6 +174,29 @@ final class FloeServices implements AutoCloseable {
         .statusCode();
   }
 
+  /** Sets a stream pattern's error policy through the catalog service's API (admin token). */
+  int setStreamPolicy(String pattern, String onError) throws Exception {
+    return http.send(
+            HttpRequest.newBuilder(URI.create(catalogUri() + "/floe/v1/streams/" + pattern))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"on_error\":\"" + onError + "\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+  }
+
+  /** Sends an NDJSON body to the node; the answer, whatever its status. */
+  HttpResponse<String> send(String stream, String ndjson) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + nodePort + "/v1/streams/" + stream + "/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString(ndjson))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /** Waits until the node fills {@code count} typed columns (its floe_columns_active gauge). */
   void awaitNodeColumns(int count) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

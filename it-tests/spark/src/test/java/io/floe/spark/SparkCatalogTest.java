@@ -3,6 +3,7 @@ package io.floe.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -239,6 +240,39 @@ class SparkCatalogTest {
     assertThat(before.isNullAt(0)).isTrue();
     assertThat(before.isNullAt(1)).isTrue();
     assertThat(before.getString(2)).isEqualTo("3");
+  }
+
+  /**
+   * Dead letters as query engines see them: a stream that keeps them, one bad line among good ones,
+   * and Spark reads the bad line's raw bytes and reason from the dead-letter table through the same
+   * REST catalog.
+   */
+  @Test
+  void sparkReadsTheDeadLetterTable() throws Exception {
+    assertThat(floe.setStreamPolicy("dlq", "dead_letter")).isEqualTo(200);
+    String body = "{\"n\":1}\n{\"n\":2,\n{\"n\":3}\n";
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    HttpResponse<String> r = floe.send("dlq", body);
+    while (r.statusCode() == 400 && System.nanoTime() < deadline) {
+      Thread.sleep(500); // until the node has read the policy
+      r = floe.send("dlq", body);
+    }
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.body()).contains("\"dead_lettered\":1");
+    floe.flush();
+    List<Row> dead =
+        spark
+            .sql(
+                "SELECT error_code, position, CAST(raw AS STRING), raw_truncated, replay_count"
+                    + " FROM reader.floe.events_dead_letter WHERE stream = 'dlq'")
+            .collectAsList();
+    assertThat(dead).hasSize(1);
+    assertThat(dead.get(0).getString(0)).isEqualTo("malformed_json");
+    assertThat(dead.get(0).getInt(1)).isEqualTo(2);
+    assertThat(dead.get(0).getString(2)).isEqualTo("{\"n\":2,");
+    assertThat(dead.get(0).getBoolean(3)).isFalse();
+    assertThat(dead.get(0).getInt(4)).isZero();
+    assertThat(count("reader", "stream = 'dlq'")).isEqualTo(2);
   }
 
   private long count(String catalog, String where) {

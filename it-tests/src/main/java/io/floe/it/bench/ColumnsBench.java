@@ -197,7 +197,8 @@ public final class ColumnsBench {
             fields,
             1_795_399_200_000_000L,
             DecodeBudget.UNLIMITED,
-            set.rejectCheck("clicks"));
+            set.rejectCheck("clicks"),
+            null);
       }
       ingestSeconds = Math.min(ingestSeconds, (System.nanoTime() - t0) / 1e9);
       ingestCpu = Math.min(ingestCpu, (threads.getCurrentThreadCpuTime() - cpu0) / 1e9);

@@ -43,6 +43,7 @@ class ModuleRulesTest {
               "io.floe.catalog.table..",
               "io.floe.catalog.commit..",
               "io.floe.catalog.columns..",
+              "io.floe.catalog.streams..",
               "io.floe.catalog.connect..")
           .layer(MAINTENANCE)
           .definedBy("io.floe.catalog.maintenance..")

@@ -24,15 +24,22 @@ import org.slf4j.LoggerFactory;
 public final class GroupCommitter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
 
-  private record Pending(EventBatch batch, IdempotencyKey key, CompletableFuture<Appended> done) {}
+  private record Pending(
+      EventBatch batch, DeadLetters dead, IdempotencyKey key, CompletableFuture<Appended> done) {
+    long sizeBytes() {
+      return batch.sizeBytes() + (dead == null ? 0 : dead.batch().sizeBytes());
+    }
+  }
 
   /** Where the groups go: an atomic append of batches, sequences assigned in order. */
   @FunctionalInterface
   interface BatchAppender {
-    List<Appended> append(List<EventBatch> batches, List<IdempotencyKey> keys) throws Exception;
+    List<Appended> append(
+        List<EventBatch> batches, List<DeadLetters> dead, List<IdempotencyKey> keys)
+        throws Exception;
   }
 
-  private static final Pending STOP = new Pending(null, null, null);
+  private static final Pending STOP = new Pending(null, null, null, null);
 
   private final BatchAppender buffer;
   private final NodeMetrics metrics;
@@ -77,6 +84,15 @@ public final class GroupCommitter implements AutoCloseable {
    * the original sequences and nothing is written (see {@link RocksBuffer#append(List, List)}).
    */
   public CompletableFuture<Appended> submit(EventBatch batch, IdempotencyKey key) {
+    return submit(batch, null, key);
+  }
+
+  /**
+   * Queues a request's events and dead letters (null: none), written together: one acknowledgement
+   * covers both.
+   */
+  public CompletableFuture<Appended> submit(
+      EventBatch batch, DeadLetters dead, IdempotencyKey key) {
     CompletableFuture<Appended> done = new CompletableFuture<>();
     if (closed || died != null) {
       done.completeExceptionally(
@@ -84,7 +100,7 @@ public final class GroupCommitter implements AutoCloseable {
               died != null ? "buffer writer died (" + died + ")" : "buffer writer is closed"));
       return done;
     }
-    queue.add(new Pending(batch, key, done));
+    queue.add(new Pending(batch, dead, key, done));
     if (died != null) {
       failRemaining(); // it died between the check and the add
     }
@@ -102,7 +118,7 @@ public final class GroupCommitter implements AutoCloseable {
           break;
         }
         group.add(first);
-        long bytes = first.batch().sizeBytes();
+        long bytes = first.sizeBytes();
         Pending next;
         while (bytes < maxGroupBytes && (next = queue.poll()) != null) {
           if (next == STOP) {
@@ -110,7 +126,7 @@ public final class GroupCommitter implements AutoCloseable {
             break;
           }
           group.add(next);
-          bytes += next.batch().sizeBytes();
+          bytes += next.sizeBytes();
         }
         for (Pending p : group) {
           batches.add(p.batch());
@@ -134,7 +150,14 @@ public final class GroupCommitter implements AutoCloseable {
     long start = System.nanoTime();
     List<Appended> appended;
     List<IdempotencyKey> keys = null;
+    List<DeadLetters> dead = null;
     for (int i = 0; i < group.size(); i++) {
+      if (group.get(i).dead() != null) {
+        if (dead == null) {
+          dead = new ArrayList<>(Collections.nCopies(group.size(), null));
+        }
+        dead.set(i, group.get(i).dead());
+      }
       if (group.get(i).key() != null) {
         if (keys == null) {
           keys = new ArrayList<>(Collections.nCopies(group.size(), null));
@@ -143,7 +166,7 @@ public final class GroupCommitter implements AutoCloseable {
       }
     }
     try {
-      appended = buffer.append(batches, keys);
+      appended = buffer.append(batches, dead, keys);
     } catch (Exception e) {
       lastFailureNanos = System.nanoTime();
       lastWriteFailed = true;

@@ -36,8 +36,21 @@ final class IdempotencyIndex {
     }
   }
 
-  /** What a key was answered: the sequences, the request's fingerprint, when. */
-  record Entry(long firstSequence, long lastSequence, byte[] fingerprint, long createdMillis) {}
+  /**
+   * What a key was answered: the sequences, the request's fingerprint, when, and (for a request
+   * with dead letters) how many and the answer's reasons (null: none).
+   */
+  record Entry(
+      long firstSequence,
+      long lastSequence,
+      byte[] fingerprint,
+      long createdMillis,
+      int deadLettered,
+      byte[] reasons) {
+    Entry(long firstSequence, long lastSequence, byte[] fingerprint, long createdMillis) {
+      this(firstSequence, lastSequence, fingerprint, createdMillis, 0, null);
+    }
+  }
 
   /** A remembered key's entry, and whether the request now is the one it was given for. */
   record Match(Entry entry, boolean sameRequest) {}

@@ -1,5 +1,6 @@
 package io.floe.node.buffer;
 
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.event.EventBatchReader;
 import java.nio.ByteBuffer;
@@ -27,6 +28,15 @@ public record IdempotencyKey(
    * ingest time.
    */
   public static byte[] fingerprint(EventBatch batch, String keyField, String timeField) {
+    return fingerprint(batch, null, keyField, timeField);
+  }
+
+  /**
+   * As above, and the request's dead letters (null or none: the same fingerprint as without): each
+   * one's code, position and bytes.
+   */
+  public static byte[] fingerprint(
+      EventBatch batch, DeadLetterBatch dead, String keyField, String timeField) {
     MessageDigest sha256;
     try {
       sha256 = MessageDigest.getInstance("SHA-256");
@@ -44,6 +54,15 @@ public record IdempotencyKey(
     while (events.next()) {
       sha256.update(header.clear().putInt(events.payloadLength()).array());
       sha256.update(batch.array(), events.payloadOffset(), events.payloadLength());
+    }
+    if (dead != null && dead.count() > 0) {
+      sha256.update(header.clear().putInt(-dead.count()).array());
+      for (DeadLetterBatch.Record r : dead.records()) {
+        sha256.update(r.code().getBytes(StandardCharsets.UTF_8));
+        sha256.update(header.clear().putInt(r.position()).array());
+        sha256.update(header.clear().putInt(r.originalLength()).array());
+        sha256.update(r.raw());
+      }
     }
     return sha256.digest();
   }

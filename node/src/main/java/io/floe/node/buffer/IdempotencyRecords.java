@@ -10,6 +10,7 @@ import java.util.Map;
  * <pre>
  * 0x03 u16 producer length, producer, u16 stream length, stream, key (UTF-8)
  *      -> i64 first sequence, i64 last sequence, i64 created millis, SHA-256 fingerprint (32)
+ *         [i32 dead letters, the answer's reasons (UTF-8 JSON)]  -- only when it had dead letters
  * 0x02 key (UTF-8)  -- as a node before per-producer keys stored it, read and deleted only
  *      -> i64 first sequence, i64 last sequence, i64 CRC-based fingerprint, i64 created millis
  * </pre>
@@ -20,6 +21,10 @@ final class IdempotencyRecords {
   private IdempotencyRecords() {}
 
   static final byte LEGACY = 0x02;
+
+  /** A SHA-256 fingerprint's length. */
+  private static final int FINGERPRINT_BYTES = 32;
+
   static final byte PRODUCER = 0x03;
 
   /** Where the records start and end, for a scan: {@code [FIRST, END)}. */
@@ -46,12 +51,22 @@ final class IdempotencyRecords {
 
   /** The value of a new entry (never one in the older form: those are only read). */
   static byte[] value(IdempotencyIndex.Entry entry) {
-    return ByteBuffer.allocate(8 + 8 + 8 + entry.fingerprint().length)
-        .putLong(entry.firstSequence())
-        .putLong(entry.lastSequence())
-        .putLong(entry.createdMillis())
-        .put(entry.fingerprint())
-        .array();
+    byte[] reasons = entry.deadLettered() == 0 ? null : entry.reasons();
+    ByteBuffer b =
+        ByteBuffer.allocate(
+                8
+                    + 8
+                    + 8
+                    + entry.fingerprint().length
+                    + (entry.deadLettered() == 0 ? 0 : 4 + reasons.length))
+            .putLong(entry.firstSequence())
+            .putLong(entry.lastSequence())
+            .putLong(entry.createdMillis())
+            .put(entry.fingerprint());
+    if (entry.deadLettered() > 0) {
+      b.putInt(entry.deadLettered()).put(reasons);
+    }
+    return b.array();
   }
 
   /** A stored record, either form; throws {@link IllegalArgumentException} for anything else. */
@@ -75,9 +90,17 @@ final class IdempotencyRecords {
       long first = v.getLong();
       long last = v.getLong();
       long created = v.getLong();
-      byte[] fingerprint = new byte[v.remaining()];
+      byte[] fingerprint = new byte[Math.min(v.remaining(), FINGERPRINT_BYTES)];
       v.get(fingerprint);
-      return Map.entry(slot, new IdempotencyIndex.Entry(first, last, fingerprint, created));
+      int dead = 0;
+      byte[] reasons = null;
+      if (v.remaining() >= 4) {
+        dead = v.getInt();
+        reasons = new byte[v.remaining()];
+        v.get(reasons);
+      }
+      return Map.entry(
+          slot, new IdempotencyIndex.Entry(first, last, fingerprint, created, dead, reasons));
     }
     throw new IllegalArgumentException(
         "not an idempotency record: key of " + key.length + " bytes, value of " + value.length);

@@ -1,5 +1,6 @@
 package io.floe.node.buffer;
 
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.metrics.NodeMetrics;
 import java.io.IOException;
@@ -34,7 +35,8 @@ import org.rocksdb.WriteOptions;
  * not at all; everything at or below {@link #committedSequence()} has been dropped.
  *
  * <p>Keys: {@code 0x00 name} for metadata, {@code 0x01 + big-endian first sequence} for batches,
- * {@code 0x02} and {@code 0x03} for idempotency keys ({@link IdempotencyRecords}), all in one
+ * {@code 0x02} and {@code 0x03} for idempotency keys ({@link IdempotencyRecords}), {@code 0x04 +
+ * first sequence} for dead letters (their own watermark, the dead-letter table's), all in one
  * column family so that the WAL never waits on a rarely flushed second one. Writers ({@link
  * #append}, {@link #dropThrough}) are serialised; readers use their own iterators.
  */
@@ -45,6 +47,14 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   private static final byte META = 0x00;
   private static final byte DATA = 0x01;
+
+  /**
+   * Dead letters ({@link DeadLetterBatch}), by their first sequence; after the idempotency keys.
+   */
+  private static final byte DEAD = 0x04;
+
+  /** The dead-letter table's committed sequence of this partition, as last recorded here. */
+  private static final byte[] DEAD_COMMITTED_SEQUENCE = metaKey("dead_committed_sequence");
 
   private static final byte[] NEXT_SEQUENCE = metaKey("next_sequence");
   private static final byte[] COMMITTED_SEQUENCE = metaKey("committed_sequence");
@@ -72,6 +82,9 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   private volatile long nextSequence;
   private volatile long committedSequence;
   private volatile long bufferedBytes;
+  private volatile long deadCommitted;
+  private volatile long lastDeadLetter;
+  private volatile long lastEvent;
 
   private RocksBuffer(
       BufferConfig config,
@@ -151,9 +164,33 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     bufferId = new String(id, StandardCharsets.US_ASCII);
     committedSequence = readLong(COMMITTED_SEQUENCE, 0);
     bufferedBytes = readLong(BUFFERED_BYTES, 0);
+    deadCommitted = readLong(DEAD_COMMITTED_SEQUENCE, 0);
+    lastDeadLetter = deadCommitted;
+    try (ReadOptions ro = new ReadOptions();
+        Slice upper = new Slice(new byte[] {DEAD + 1});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      it.seekToLast();
+      if (it.isValid() && it.key()[0] == DEAD) {
+        long first = sequenceOf(it.key());
+        lastDeadLetter =
+            Math.max(lastDeadLetter, first + DeadLetterBatch.fromStored(it.value()).count() - 1);
+      }
+      it.status();
+    }
+    lastEvent = committedSequence;
+    try (ReadOptions ro = new ReadOptions();
+        Slice upper = new Slice(new byte[] {DATA + 1});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      it.seekToLast();
+      if (it.isValid() && it.key()[0] == DATA) {
+        long first = sequenceOf(it.key());
+        lastEvent = Math.max(lastEvent, first + EventBatch.fromStored(it.value()).count() - 1);
+      }
+      it.status();
+    }
     long next = readLong(NEXT_SEQUENCE, 1);
     // never hand out a sequence at or below what the table already holds
-    nextSequence = Math.max(next, committedSequence + 1);
+    nextSequence = Math.max(next, Math.max(committedSequence, deadCommitted) + 1);
     recoverIdempotencyKeys();
   }
 
@@ -203,7 +240,21 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
    */
   public synchronized List<Appended> append(List<EventBatch> batches, List<IdempotencyKey> keys)
       throws RocksDBException {
+    return append(batches, null, keys);
+  }
+
+  /**
+   * As above, with each request's dead letters ({@code dead.get(i)}, null for none; {@code dead}
+   * null: none at all): request i's events take sequences {@code s .. s+g-1} (an {@link EventBatch}
+   * under its first), its dead letters the next ones (a {@link DeadLetterBatch} under {@code 0x04}
+   * and its first), in the same WriteBatch, so one acknowledgement covers both.
+   */
+  public synchronized List<Appended> append(
+      List<EventBatch> batches, List<DeadLetters> dead, List<IdempotencyKey> keys)
+      throws RocksDBException {
     long next = nextSequence;
+    long lastDead = lastDeadLetter;
+    long lastEv = lastEvent;
     long bytes = 0;
     long now = System.currentTimeMillis();
     List<Appended> result = new ArrayList<>(batches.size());
@@ -211,33 +262,60 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     try (WriteBatch wb = new WriteBatch()) {
       for (int i = 0; i < batches.size(); i++) {
         EventBatch batch = batches.get(i);
+        DeadLetters letters = dead == null ? null : dead.get(i);
         IdempotencyKey key = keys == null ? null : keys.get(i);
         if (key != null) {
           IdempotencyIndex.Match seen = idempotency.match(key, now);
           if (seen != null) {
+            IdempotencyIndex.Entry e = seen.entry();
             result.add(
                 new Appended(
-                    seen.entry().firstSequence(),
-                    seen.entry().lastSequence(),
-                    seen.sameRequest() ? Outcome.REPLAYED : Outcome.KEY_REUSED));
+                    e.firstSequence(),
+                    e.lastSequence(),
+                    seen.sameRequest() ? Outcome.REPLAYED : Outcome.KEY_REUSED,
+                    e.deadLettered(),
+                    e.reasons()));
             continue;
           }
         }
-        byte[] value = batch.toByteArray();
-        wb.put(dataKey(next), value);
-        Appended appended = new Appended(next, next + batch.count() - 1, Outcome.WRITTEN);
+        if (batch.count() > 0) {
+          byte[] value = batch.toByteArray();
+          wb.put(dataKey(next), value);
+          bytes += value.length;
+          lastEv = next + batch.count() - 1;
+        }
+        int deadCount = letters == null ? 0 : letters.count();
+        if (deadCount > 0) {
+          byte[] value = letters.batch().toByteArray();
+          wb.put(deadKey(next + batch.count()), value);
+          bytes += value.length;
+        }
+        Appended appended =
+            new Appended(
+                next,
+                next + batch.count() - 1,
+                Outcome.WRITTEN,
+                deadCount,
+                deadCount == 0 ? null : letters.reasons());
         if (key != null) {
           IdempotencyIndex.Entry entry =
               new IdempotencyIndex.Entry(
-                  appended.firstSequence(), appended.lastSequence(), key.fingerprint(), now);
+                  appended.firstSequence(),
+                  appended.lastSequence(),
+                  key.fingerprint(),
+                  now,
+                  deadCount,
+                  appended.reasons());
           IdempotencyIndex.Slot slot = IdempotencyIndex.Slot.of(key);
           wb.put(IdempotencyRecords.key(slot), IdempotencyRecords.value(entry));
           idempotency.put(slot, entry);
           added.add(slot);
         }
         result.add(appended);
-        next += batch.count();
-        bytes += value.length;
+        next += batch.count() + deadCount;
+        if (deadCount > 0) {
+          lastDead = next - 1;
+        }
       }
       for (IdempotencyIndex.Slot k : idempotency.evict(now)) {
         wb.delete(IdempotencyRecords.key(k));
@@ -252,9 +330,138 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
         throw e;
       }
       nextSequence = next;
+      lastDeadLetter = lastDead;
+      lastEvent = lastEv;
       bufferedBytes = newBuffered;
     }
     return result;
+  }
+
+  /**
+   * Visits the stored dead-letter batches in sequence order whose first sequence is above {@code
+   * after}.
+   */
+  public void forEachDeadLetters(long after, DeadLetterVisitor visitor) throws RocksDBException {
+    try (ReadOptions ro = new ReadOptions();
+        Slice upper = new Slice(new byte[] {DEAD + 1});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      for (it.seek(deadKey(after + 1)); it.isValid(); it.next()) {
+        if (!visitor.visit(sequenceOf(it.key()), DeadLetterBatch.fromStored(it.value()))) {
+          return;
+        }
+      }
+      it.status();
+    }
+  }
+
+  /** Sees one stored dead-letter batch; returns false to stop. */
+  @FunctionalInterface
+  public interface DeadLetterVisitor {
+    boolean visit(long firstSequence, DeadLetterBatch batch) throws RocksDBException;
+  }
+
+  /**
+   * The dead-letter table's committed sequence for this partition, as this buffer last recorded it:
+   * dead letters at or below it are deleted.
+   */
+  public long deadLettersCommitted() {
+    return deadCommitted;
+  }
+
+  /** The last dead letter's sequence (0 when none was ever written). */
+  public long lastDeadLetter() {
+    return lastDeadLetter;
+  }
+
+  /** Whether events wait for the events table. */
+  public boolean eventsPending() {
+    return lastEvent > committedSequence;
+  }
+
+  /**
+   * The sequence through which everything acknowledged is in its table: events in the events table,
+   * dead letters in theirs ({@link #highWaterMark} when nothing waits).
+   */
+  public long settledThrough() {
+    long hwm = highWaterMark();
+    long events = eventsPending() ? committedSequence : hwm;
+    long dead = deadLettersPending() ? deadCommitted : hwm;
+    return Math.min(events, dead);
+  }
+
+  /** Ingest time (epoch micros) of the oldest dead letter not yet committed, or -1. */
+  public long oldestDeadLetterIngestMicros() throws RocksDBException {
+    long[] oldest = {-1};
+    forEachDeadLetters(
+        deadCommitted,
+        (first, batch) -> {
+          oldest[0] = batch.context().ingestTimeMicros();
+          return false;
+        });
+    return oldest[0];
+  }
+
+  /** Whether dead letters wait for the dead-letter table. */
+  public boolean deadLettersPending() {
+    return lastDeadLetter > deadCommitted;
+  }
+
+  /**
+   * Records that the dead-letter table holds this partition's dead letters through {@code sequence}
+   * and deletes them from the buffer ({@code bytes}: their encoded size), atomically. Idempotent: a
+   * sequence at or below the recorded one changes nothing.
+   */
+  public synchronized void dropDeadLettersThrough(long sequence, long bytes)
+      throws RocksDBException {
+    if (sequence <= deadCommitted) {
+      return;
+    }
+    long newBuffered = Math.max(0, bufferedBytes - bytes);
+    try (WriteBatch wb = new WriteBatch()) {
+      wb.deleteRange(deadKey(0), deadKey(sequence + 1));
+      wb.put(DEAD_COMMITTED_SEQUENCE, longBytes(sequence));
+      wb.put(BUFFERED_BYTES, longBytes(newBuffered));
+      db.write(writeOptions, wb);
+    }
+    deadCommitted = sequence;
+    bufferedBytes = newBuffered;
+  }
+
+  /**
+   * Aligns the dead letters with the committed sequence the dead-letter table records (read at
+   * start-up): drops what it already holds.
+   */
+  public void recoverDeadLettersCommitted(long tableCommitted) throws RocksDBException {
+    if (tableCommitted <= deadCommitted) {
+      return;
+    }
+    long[] bytes = {0};
+    forEachDeadLetters(
+        deadCommitted,
+        (first, batch) -> {
+          if (first + batch.count() - 1 > tableCommitted) {
+            if (first <= tableCommitted) {
+              throw new IllegalStateException(
+                  "buffered dead letters "
+                      + first
+                      + ".."
+                      + (first + batch.count() - 1)
+                      + " straddle sequence "
+                      + tableCommitted
+                      + ", which the dead-letter table records as committed by another process");
+            }
+            return false;
+          }
+          bytes[0] += batch.sizeBytes();
+          return true;
+        });
+    synchronized (this) {
+      if (nextSequence <= tableCommitted) {
+        nextSequence = tableCommitted + 1;
+        db.put(writeOptions, NEXT_SEQUENCE, longBytes(nextSequence));
+      }
+    }
+    dropDeadLettersThrough(tableCommitted, bytes[0]);
   }
 
   /** Idempotency keys remembered now. */
@@ -560,6 +767,10 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   static byte[] dataKey(long sequence) {
     return ByteBuffer.allocate(9).put(DATA).putLong(sequence).array();
+  }
+
+  static byte[] deadKey(long sequence) {
+    return ByteBuffer.allocate(9).put(DEAD).putLong(sequence).array();
   }
 
   private static long sequenceOf(byte[] key) {

@@ -2,6 +2,7 @@ package io.floe.node.columns;
 
 import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
+import io.floe.catalog.streams.StreamPolicies;
 import io.floe.node.metrics.NodeMetrics;
 import java.time.Duration;
 import java.util.List;
@@ -14,11 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the table's typed columns: re-reads the table every {@code columns.refresh-seconds} on
- * its own thread (its own table object, so the flusher's is never refreshed under it) and publishes
- * a new {@link ColumnSet} when the mappings or the schema changed. Ingestion validates against, and
- * the flusher writes with, whatever {@link #current} returns. A failed refresh keeps the last set
- * and is counted; the next one tries again.
+ * Follows the table's typed columns and stream error policies: re-reads the table every {@code
+ * columns.refresh-seconds} on its own thread (its own table object, so the flusher's is never
+ * refreshed under it) and publishes a new {@link ColumnSet} when the mappings or the schema
+ * changed. Ingestion validates against, and the flusher writes with, whatever {@link #current}
+ * returns. A failed refresh keeps the last set and is counted; the next one tries again.
  */
 public final class ColumnWatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ColumnWatcher.class);
@@ -27,6 +28,8 @@ public final class ColumnWatcher implements AutoCloseable {
   private final NodeMetrics metrics;
   private final ScheduledExecutorService timer;
   private volatile ColumnSet current;
+  private volatile StreamPolicies policies = StreamPolicies.NONE;
+  private List<String> policyProblems = List.of();
   private volatile long refreshedMillis;
   private List<String> problems = List.of();
 
@@ -44,6 +47,11 @@ public final class ColumnWatcher implements AutoCloseable {
             });
     timer.scheduleWithFixedDelay(
         this::refresh, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The streams' error policies as of the last refresh (they live in the table too). */
+  public StreamPolicies policies() {
+    return policies;
   }
 
   /** The typed columns as of the last refresh. */
@@ -69,6 +77,20 @@ public final class ColumnWatcher implements AutoCloseable {
   }
 
   private synchronized void read() {
+    StreamPolicies readPolicies = StreamPolicies.read(table);
+    if (!readPolicies.problems().equals(policyProblems)) {
+      policyProblems = readPolicies.problems();
+      policyProblems.forEach(p -> LOG.warn("stream policies: {}; that pattern is not followed", p));
+    }
+    if (!readPolicies.policies().equals(policies.policies())) {
+      LOG.info(
+          "stream error policies ({}): {}",
+          readPolicies.policies().size(),
+          readPolicies.policies().stream()
+              .map(p -> p.pattern() + " " + p.onError().text())
+              .collect(Collectors.joining("; ")));
+    }
+    policies = readPolicies;
     ColumnMappings.Read read = ColumnMappings.read(table);
     List<ColumnMapping> active = read.active();
     if (!read.problems().equals(problems)) {

@@ -79,6 +79,11 @@ public record NodeConfig(
   public static final String KEY_FIELD_DEFAULT = "key";
   public static final String TIME_FIELD = "ingest.time-field";
   public static final String TIME_FIELD_DEFAULT = "event_time";
+
+  /** A dead letter keeps at most this many of its record's bytes (and says it was cut). */
+  public static final String DEAD_LETTER_MAX_RAW_BYTES = "dead-letter.max-raw-bytes";
+
+  public static final long DEAD_LETTER_MAX_RAW_BYTES_DEFAULT = 64L << 10;
   public static final String INFLIGHT_MAX_BYTES = "ingest.inflight-max-bytes";
   public static final long INFLIGHT_MAX_BYTES_DEFAULT = 256L << 20;
 
@@ -101,7 +106,10 @@ public record NodeConfig(
                 "a non-empty field name"),
             s.seconds(
                 BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
-            BodyRate.load(s));
+            BodyRate.load(s),
+            (int)
+                s.bytes(
+                    DEAD_LETTER_MAX_RAW_BYTES, DEAD_LETTER_MAX_RAW_BYTES_DEFAULT, 0, 16L << 20));
     if (limits.maxEventBytes() > limits.maxDecodedBytes()) {
       throw new ConfigException(
           Settings.envName(MAX_EVENT_BYTES)
@@ -156,6 +164,7 @@ public record NodeConfig(
    *
    * @param bodyTimeout longest time a request may take to send its body (slow clients hold budget)
    * @param bodyRate the slowest a body may come ({@link BodyRate}: ingest.min-body-*)
+   * @param deadLetterMaxRawBytes a dead letter's raw bytes beyond this are cut (and flagged)
    */
   public record IngestLimits(
       long maxBodyBytes,
@@ -164,5 +173,6 @@ public record NodeConfig(
       String keyField,
       String timeField,
       Duration bodyTimeout,
-      BodyRate bodyRate) {}
+      BodyRate bodyRate,
+      int deadLetterMaxRawBytes) {}
 }

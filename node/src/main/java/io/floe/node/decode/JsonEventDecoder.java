@@ -1,6 +1,7 @@
 package io.floe.node.decode;
 
 import io.floe.node.error.IngestException;
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.json.EventTimes;
 import io.floe.node.json.FieldPaths;
@@ -25,11 +26,17 @@ final class JsonEventDecoder {
   private final EventBatch.Builder out;
   private final EventCheck check;
 
+  /** Where a record the request cannot take goes; null: the request is refused. */
+  private final DeadLetterBatch.Builder dead;
+
   /** Where the check's paths are in the event being read (input offsets), -1 when absent. */
   private final int[] pathStart;
 
   private final int[] pathEnd;
   private byte[] scratch = new byte[1024];
+
+  /** The code of broken JSON ({@link JsonScanner#malformed}). */
+  private static final String MALFORMED = "malformed_json";
 
   private byte[] key;
   private long eventMicros;
@@ -39,8 +46,10 @@ final class JsonEventDecoder {
       long maxEventBytes,
       long ingestMicros,
       EventBatch.Builder out,
-      EventCheck check) {
+      EventCheck check,
+      DeadLetterBatch.Builder dead) {
     this.check = check;
+    this.dead = dead;
     this.pathStart = check == null ? null : new int[check.paths().slots()];
     this.pathEnd = check == null ? null : new int[check.paths().slots()];
     this.keyFieldName = fields.keyField();
@@ -68,24 +77,44 @@ final class JsonEventDecoder {
         continue;
       }
       s.event(line);
-      if (s.current() != '{') {
-        throw JsonScanner.startsValue(s.current())
-            ? new IngestException.BadRequest(
-                "not_an_object", s.where() + ": each NDJSON line must be a JSON object")
-            : s.malformed("expected '{' but found " + s.describe(s.offset()));
+      int lineStart = s.offset();
+      try {
+        ndjsonEvent();
+      } catch (IngestException.BadRequest | IngestException.TooLarge e) {
+        if (dead == null) {
+          throw e;
+        }
+        // a newline ends every NDJSON record, also a broken one: resume after it
+        int stop = lineStart;
+        while (stop < length && body[stop] != '\n') {
+          stop++;
+        }
+        int rawStop = stop > lineStart && body[stop - 1] == '\r' ? stop - 1 : stop;
+        dead.add(e.error(), e.detail(), line, body, lineStart, rawStop - lineStart);
+        s.seek(Math.min(length, stop + 1));
       }
-      int start = s.offset();
-      readEvent();
-      int stop = s.offset();
-      s.skipLineSpace();
-      if (!s.atEnd() && s.current() != '\n') {
-        throw JsonScanner.startsValue(s.current())
-            ? s.malformedLine("more than one JSON value on the line")
-            : s.malformed("unexpected " + s.describe(s.offset()) + " after the event");
-      }
-      s.advance();
-      add(start, stop - start);
     }
+  }
+
+  /** The NDJSON event that starts at the scanner's offset, and the rest of its line. */
+  private void ndjsonEvent() {
+    if (s.current() != '{') {
+      throw JsonScanner.startsValue(s.current())
+          ? new IngestException.BadRequest(
+              "not_an_object", s.where() + ": each NDJSON line must be a JSON object")
+          : s.malformed("expected '{' but found " + s.describe(s.offset()));
+    }
+    int start = s.offset();
+    readEvent();
+    int stop = s.offset();
+    s.skipLineSpace();
+    if (!s.atEnd() && s.current() != '\n') {
+      throw JsonScanner.startsValue(s.current())
+          ? s.malformedLine("more than one JSON value on the line")
+          : s.malformed("unexpected " + s.describe(s.offset()) + " after the event");
+    }
+    s.advance();
+    add(start, stop - start);
   }
 
   /** A single object, or an array of objects. */
@@ -97,9 +126,7 @@ final class JsonEventDecoder {
     }
     if (s.current() == '{') {
       s.event(1);
-      int start = s.offset();
-      readEvent();
-      add(start, s.offset() - start);
+      element(s.offset());
     } else if (s.current() == '[') {
       s.advance();
       s.skipSpace();
@@ -112,15 +139,10 @@ final class JsonEventDecoder {
           if (s.atEnd()) {
             throw s.malformed("unexpected end of input inside the array");
           }
-          if (s.current() != '{') {
-            throw JsonScanner.startsValue(s.current())
-                ? new IngestException.BadRequest(
-                    "not_an_object", s.where() + ": each array element must be a JSON object")
-                : s.malformed("expected '{' but found " + s.describe(s.offset()));
+          if (!JsonScanner.startsValue(s.current())) {
+            throw s.malformed("expected '{' but found " + s.describe(s.offset()));
           }
-          int start = s.offset();
-          readEvent();
-          add(start, s.offset() - start);
+          element(s.offset());
           s.skipSpace();
           if (!s.atEnd() && s.current() == ',') {
             s.advance();
@@ -143,6 +165,29 @@ final class JsonEventDecoder {
     if (!s.atEnd()) {
       throw new IngestException.BadRequest(
           "malformed_json", "unexpected content after the JSON document " + s.location(s.offset()));
+    }
+  }
+
+  /**
+   * A JSON document's element that starts at {@code start}: an event, or a dead letter when it is
+   * well-formed JSON but not an event the stream can take. Broken JSON refuses the request: no
+   * record boundary is known after it.
+   */
+  private void element(int start) {
+    try {
+      if (s.current() != '{') {
+        throw new IngestException.BadRequest(
+            "not_an_object", s.where() + ": each array element must be a JSON object");
+      }
+      readEvent();
+      add(start, s.offset() - start);
+    } catch (IngestException.BadRequest | IngestException.TooLarge e) {
+      if (dead == null || e.error().equals(MALFORMED)) {
+        throw e;
+      }
+      s.seek(start);
+      s.skipValue(0);
+      dead.add(e.error(), e.detail(), s.event(), s.input(), start, s.offset() - start);
     }
   }
 

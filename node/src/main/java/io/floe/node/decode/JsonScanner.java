@@ -482,6 +482,11 @@ final class JsonScanner {
     pos++;
   }
 
+  /** Resumes at {@code offset} (after a record that was set aside). */
+  void seek(int offset) {
+    pos = offset;
+  }
+
   /** The line (NDJSON) or element number of the event being read, for error messages. */
   int event() {
     return position;

@@ -1,6 +1,7 @@
 package io.floe.node.decode;
 
 import io.floe.node.error.IngestException;
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.json.EventTimes;
 import java.io.IOException;
@@ -46,6 +47,13 @@ final class MsgpackEventDecoder {
   private final long ingestMicros;
   private final EventBatch.Builder out;
   private final EventCheck check;
+
+  /** Where an element the stream cannot take goes; null: the request is refused. */
+  private final DeadLetterBatch.Builder dead;
+
+  /** Where the current unpacker starts in {@link #body}. */
+  private int base;
+
   private final int[] checkStart;
   private final int[] checkEnd;
   private final JsonText json = new JsonText();
@@ -70,7 +78,9 @@ final class MsgpackEventDecoder {
       long maxEventBytes,
       long ingestMicros,
       EventBatch.Builder out,
-      EventCheck check) {
+      EventCheck check,
+      DeadLetterBatch.Builder dead) {
+    this.dead = dead;
     this.fields = fields;
     this.keyField = fields.keyField().getBytes(StandardCharsets.UTF_8);
     this.timeField = fields.timeField().getBytes(StandardCharsets.UTF_8);
@@ -86,14 +96,16 @@ final class MsgpackEventDecoder {
   void decode(byte[] body, int length) {
     this.body = body;
     this.length = length;
-    try (MessageUnpacker u = MessagePack.newDefaultUnpacker(body, 0, length)) {
+    MessageUnpacker u = MessagePack.newDefaultUnpacker(body, 0, length);
+    base = 0;
+    try {
       if (!u.hasNext()) {
         return;
       }
       if (u.getNextFormat().getValueType() == ValueType.ARRAY) {
         int n = u.unpackArrayHeader();
         for (element = 1; element <= n; element++) {
-          event(u);
+          u = element(u);
         }
         if (u.hasNext()) {
           // a sequence whose first value is an array, not an array of events
@@ -104,10 +116,48 @@ final class MsgpackEventDecoder {
       }
       while (u.hasNext()) {
         element++;
-        event(u);
+        u = element(u);
       }
     } catch (MessagePackException | IOException e) {
       throw malformed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    } finally {
+      close(u);
+    }
+  }
+
+  /**
+   * One top-level element: an event, or (with dead letters) a dead letter. The framing is known to
+   * be sound, so a bad element is skipped whole and reading goes on after it, with a fresh unpacker
+   * (returned) where the element ends.
+   */
+  private MessageUnpacker element(MessageUnpacker u) throws IOException {
+    int start = base + (int) u.getTotalReadBytes();
+    try {
+      event(u);
+      return u;
+    } catch (IngestException.BadRequest | IngestException.TooLarge e) {
+      if (dead == null) {
+        throw e;
+      }
+      int end;
+      try (MessageUnpacker skip = MessagePack.newDefaultUnpacker(body, start, length - start)) {
+        skip.skipValue();
+        end = start + (int) skip.getTotalReadBytes();
+      } catch (MessagePackException | IOException broken) {
+        throw e;
+      }
+      dead.add(e.error(), e.detail(), element, body, start, end - start);
+      close(u);
+      base = end;
+      return MessagePack.newDefaultUnpacker(body, end, length - end);
+    }
+  }
+
+  private static void close(MessageUnpacker u) {
+    try {
+      u.close();
+    } catch (IOException e) {
+      // an unpacker over an array holds nothing to release
     }
   }
 

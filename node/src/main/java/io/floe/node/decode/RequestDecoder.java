@@ -2,6 +2,7 @@ package io.floe.node.decode;
 
 import io.floe.catalog.table.EventsTable;
 import io.floe.node.error.IngestException;
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.json.EventTimes;
 import java.util.Locale;
@@ -86,13 +87,16 @@ public final class RequestDecoder {
         fields,
         ingestMicros,
         DecodeBudget.UNLIMITED,
+        null,
         null);
   }
 
   /**
    * As above, reserving every buffer it allocates in {@code budget} first, and with {@code check}
    * (null: none) run on each event before it is added: the first event it refuses refuses the
-   * request ({@code column_mismatch}, naming the line or element).
+   * request ({@code column_mismatch}, naming the line or element). With {@code dead} (null: none) a
+   * record the stream cannot take is kept there instead and the rest of the request is read on: a
+   * request may then hold no events.
    */
   public EventBatch decode(
       String stream,
@@ -103,7 +107,8 @@ public final class RequestDecoder {
       FieldNames fields,
       long ingestMicros,
       DecodeBudget budget,
-      EventCheck check) {
+      EventCheck check,
+      DeadLetterBatch.Builder dead) {
     checkStream(stream);
     Decompression.Decoded decoded =
         Decompression.decode(contentEncoding, body, length, maxDecodedBytes, budget);
@@ -117,16 +122,16 @@ public final class RequestDecoder {
     EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, capacity);
     switch (format) {
       case NDJSON ->
-          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
+          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, dead)
               .decodeNdjson(decoded.bytes(), decoded.length());
       case JSON ->
-          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
+          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, dead)
               .decodeDocument(decoded.bytes(), decoded.length());
       case MSGPACK ->
-          new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder, check)
+          new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, dead)
               .decode(decoded.bytes(), decoded.length());
     }
-    if (builder.count() == 0) {
+    if (builder.count() == 0 && (dead == null || dead.count() == 0)) {
       throw new IngestException.BadRequest("no_events", "the request holds no events");
     }
     return builder.build();

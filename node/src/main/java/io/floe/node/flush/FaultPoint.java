@@ -20,7 +20,11 @@ public enum FaultPoint {
   /** Committed to the table, not yet deleted from RocksDB. */
   AFTER_COMMIT,
   /** At start: the partition claimed in the table, the claim not yet recorded in the buffer. */
-  AFTER_CLAIM;
+  AFTER_CLAIM,
+  /** Dead-letter files complete on S3 (the round's events committed), nothing committed. */
+  DEAD_LETTERS_AFTER_UPLOAD,
+  /** Dead letters committed to their table, not yet deleted from RocksDB. */
+  DEAD_LETTERS_AFTER_COMMIT;
 
   /** The system property that arms a fault point in a test process. */
   public static final String PROPERTY = "floe.test.fault-point";

@@ -46,6 +46,10 @@ public final class Flusher implements AutoCloseable {
   private final Supplier<ColumnSet> columns;
   private final Runnable onFenced;
   private final Consumer<Throwable> onDeath;
+
+  /** The dead-letter table's half of each round; null: this node keeps no dead letters. */
+  private final DeadLetterFlush deadLetters;
+
   private final ExecutorService writerPool;
   private final TableFileWriter writer;
   private final UploadConcurrency concurrency;
@@ -85,6 +89,21 @@ public final class Flusher implements AutoCloseable {
       Supplier<ColumnSet> columns,
       Runnable onFenced,
       Consumer<Throwable> onDeath) {
+    this(buffer, protocol, claim, null, config, metrics, columns, onFenced, onDeath);
+  }
+
+  /** As above, flushing dead letters too ({@code deadLetters} null: none). */
+  public Flusher(
+      RocksBuffer buffer,
+      CommitProtocol protocol,
+      PartitionClaim claim,
+      DeadLetterFlush deadLetters,
+      FlushConfig config,
+      NodeMetrics metrics,
+      Supplier<ColumnSet> columns,
+      Runnable onFenced,
+      Consumer<Throwable> onDeath) {
+    this.deadLetters = deadLetters;
     this.buffer = buffer;
     this.protocol = protocol;
     this.claim = claim;
@@ -124,8 +143,8 @@ public final class Flusher implements AutoCloseable {
     synchronized (lock) {
       if (fenced) {
         done.completeExceptionally(new FencedException("this node is fenced"));
-      } else if (target <= buffer.committedSequence()) {
-        done.complete(buffer.committedSequence());
+      } else if (target <= buffer.settledThrough()) {
+        done.complete(buffer.settledThrough());
       } else {
         waiters.add(new Waiter(target, done));
         lock.notifyAll();
@@ -226,9 +245,7 @@ public final class Flusher implements AutoCloseable {
 
   private boolean due() {
     lagMillis = measureLag();
-    long committed = buffer.committedSequence();
-    long hwm = buffer.highWaterMark();
-    if (hwm <= committed) {
+    if (!buffer.eventsPending() && !buffer.deadLettersPending()) {
       return false;
     }
     if (!waiters.isEmpty() || buffer.bufferedBytes() >= config.triggerBytes()) {
@@ -256,9 +273,19 @@ public final class Flusher implements AutoCloseable {
       buffer.dropThrough(tableCommitted);
     }
     FlushCut cut = FlushCut.read(buffer, config.maxBytesPerFlush());
-    if (cut.isEmpty()) {
-      return;
+    if (!cut.isEmpty()) {
+      flushEvents(cut, start);
     }
+    if (deadLetters != null) {
+      int rows = deadLetters.flushOnce(++flushes);
+      if (rows > 0) {
+        metrics.deadLettersFlushed(rows);
+      }
+    }
+  }
+
+  /** The events table's half of a round: {@code cut}'s files, committed, then dropped. */
+  private void flushEvents(FlushCut cut, long start) throws Exception {
     TableFileWriter.Written written = writer.write(protocol.table(), columns.get(), cut, ++flushes);
     FaultPoint.AFTER_UPLOAD.reach();
     try {
@@ -295,7 +322,7 @@ public final class Flusher implements AutoCloseable {
   }
 
   private void completeWaiters(Exception failure) {
-    long committed = buffer.committedSequence();
+    long committed = buffer.settledThrough();
     synchronized (lock) {
       Iterator<Waiter> it = waiters.iterator();
       while (it.hasNext()) {
@@ -314,6 +341,10 @@ public final class Flusher implements AutoCloseable {
   private long measureLag() {
     try {
       long oldest = buffer.oldestIngestMicros();
+      long oldestDead = buffer.deadLettersPending() ? buffer.oldestDeadLetterIngestMicros() : -1;
+      if (oldest < 0 || (oldestDead >= 0 && oldestDead < oldest)) {
+        oldest = oldestDead;
+      }
       return oldest < 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest / 1000);
     } catch (Exception e) {
       LOG.warn("cannot read the oldest buffered batch", e);

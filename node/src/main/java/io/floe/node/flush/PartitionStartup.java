@@ -4,6 +4,7 @@ import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.connect.CatalogUnavailableException;
+import io.floe.catalog.table.DeadLetterTable;
 import io.floe.catalog.table.EventsTable;
 import io.floe.common.config.ConfigException;
 import io.floe.common.retry.Backoff;
@@ -141,6 +142,17 @@ public final class PartitionStartup {
             claim.committedSequence(),
             local);
       }
+      // the dead-letter table: claimed like the events table (same holder), its watermark recovered
+      CommitProtocol deadProtocol =
+          new CommitProtocol(
+              DeadLetterTable.ensure(catalog, config.table()),
+              partitionId,
+              owner(),
+              buffer.bufferId());
+      PartitionClaim deadClaim = deadProtocol.claim();
+      buffer.recoverDeadLettersCommitted(deadClaim.committedSequence());
+      DeadLetterFlush deadLetters =
+          new DeadLetterFlush(buffer, deadProtocol, deadClaim, config.maxBytesPerFlush());
       ColumnWatcher columns =
           new ColumnWatcher(
               catalog.loadTable(EventsTable.identifier(config.table())),
@@ -150,7 +162,15 @@ public final class PartitionStartup {
           catalog,
           columns,
           new Flusher(
-              buffer, protocol, claim, config, metrics, columns::current, onFenced, onDeath));
+              buffer,
+              protocol,
+              claim,
+              deadLetters,
+              config,
+              metrics,
+              columns::current,
+              onFenced,
+              onDeath));
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {
         try {

@@ -1,8 +1,11 @@
 package io.floe.node.http;
 
+import io.floe.catalog.streams.OnError;
+import io.floe.catalog.streams.StreamPolicies;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
 import io.floe.node.buffer.Appended;
+import io.floe.node.buffer.DeadLetters;
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.IdempotencyKey;
 import io.floe.node.columns.ColumnSet;
@@ -10,17 +13,21 @@ import io.floe.node.config.NodeConfig;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
 import io.floe.node.error.IngestException;
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
@@ -40,7 +47,16 @@ public final class IngestHandler {
   /** The validated Idempotency-Key header {@link #admit} read, for {@link #ingest}. */
   private static final String IDEMPOTENCY_KEY = "floe.idempotency-key";
 
+  /** Whether this request keeps its bad records as dead letters (resolved by {@link #admit}). */
+  private static final String DEAD_LETTER = "floe.dead-letter";
+
   private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+  private static final int MAX_REQUEST_ID_LENGTH = 128;
+
+  /** Reasons an answer lists (the rest are in the dead-letter table). */
+  static final int MAX_REASONS = 5;
+
+  private static final int MAX_REASON_DETAIL_CHARS = 200;
   private final int partitionId;
   private final NodeConfig.IngestLimits limits;
   private final RequestDecoder decoder;
@@ -50,6 +66,7 @@ public final class IngestHandler {
   private final Readiness readiness;
   private final ScopedAuth auth;
   private final Supplier<ColumnSet> columns;
+  private final Supplier<StreamPolicies> policies;
 
   public IngestHandler(
       NodeConfig config,
@@ -58,7 +75,9 @@ public final class IngestHandler {
       NodeMetrics metrics,
       Readiness readiness,
       ScopedAuth auth,
-      Supplier<ColumnSet> columns) {
+      Supplier<ColumnSet> columns,
+      Supplier<StreamPolicies> policies) {
+    this.policies = policies;
     this.partitionId = config.partitionId();
     this.limits = config.limits();
     this.decoder = new RequestDecoder(limits.maxDecodedBytes(), limits.maxEventBytes());
@@ -85,6 +104,18 @@ public final class IngestHandler {
       ctx.put(IDEMPOTENCY_KEY, idempotencyKey);
     }
     RequestDecoder.checkStream(ctx.pathParam("stream"));
+    if (deadLetters(ctx.pathParam("stream"), req.getHeader(FloeHttp.ON_ERROR))) {
+      String requestId = req.getHeader(FloeHttp.REQUEST_ID);
+      if (requestId != null && !visibleAscii(requestId, MAX_REQUEST_ID_LENGTH)) {
+        throw new IngestException.BadRequest(
+            "bad_request_id",
+            FloeHttp.REQUEST_ID
+                + " must be 1.."
+                + MAX_REQUEST_ID_LENGTH
+                + " visible ASCII characters");
+      }
+      ctx.put(DEAD_LETTER, Boolean.TRUE);
+    }
     long declared = contentLength(req);
     if (declared > limits.maxBodyBytes()) {
       throw new IngestException.TooLarge(
@@ -121,7 +152,15 @@ public final class IngestHandler {
                   new FieldNames(
                       param(ctx, "key_field", limits.keyField()),
                       param(ctx, "time_field", limits.timeField()));
-              EventBatch batch = decode(ctx, format, fields, body);
+              DeadLetterBatch.Builder deadBuilder =
+                  ctx.get(DEAD_LETTER) == null
+                      ? null
+                      : new DeadLetterBatch.Builder(limits.deadLetterMaxRawBytes());
+              EventBatch batch = decode(ctx, format, fields, body, deadBuilder);
+              DeadLetters dead =
+                  deadBuilder == null || deadBuilder.count() == 0
+                      ? null
+                      : deadLetters(ctx, format, batch, deadBuilder, idempotencyKey);
               IdempotencyKey key =
                   idempotencyKey == null
                       ? null
@@ -129,26 +168,80 @@ public final class IngestHandler {
                           ScopedAuth.producer(ctx),
                           batch.stream(),
                           idempotencyKey,
-                          IdempotencyKey.fingerprint(batch, fields.keyField(), fields.timeField()),
+                          IdempotencyKey.fingerprint(
+                              batch,
+                              dead == null ? null : dead.batch(),
+                              fields.keyField(),
+                              fields.timeField()),
                           legacyFingerprint(ctx, body));
               return Future.fromCompletionStage(
-                      committer.submit(batch, key), ctx.vertx().getOrCreateContext())
+                      committer.submit(batch, dead, key), ctx.vertx().getOrCreateContext())
                   .recover(
                       e ->
                           Future.failedFuture(
                               new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
-                  .map(appended -> answer(ctx, batch, appended));
+                  .map(appended -> answer(ctx, batch, dead, appended));
             })
         // Buffer.buffer(ack) is what end(String) made of it: no allocation more than before
         .onSuccess(ack -> JsonResponses.send(ctx.response(), 200, Buffer.buffer(ack)))
         .onFailure(ctx::fail);
   }
 
-  private String answer(RoutingContext ctx, EventBatch batch, Appended appended) {
+  /**
+   * The request's dead letters with its context: who sent it (the token's name, never a header's
+   * secret), how, and the answer's first reasons.
+   */
+  private DeadLetters deadLetters(
+      RoutingContext ctx,
+      RequestDecoder.Format format,
+      EventBatch batch,
+      DeadLetterBatch.Builder builder,
+      String idempotencyKey) {
+    HttpServerRequest req = ctx.request();
+    String requestId = req.getHeader(FloeHttp.REQUEST_ID);
+    String contentType = req.getHeader(HttpHeaders.CONTENT_TYPE);
+    DeadLetterBatch dead =
+        builder.build(
+            new DeadLetterBatch.Context(
+                batch.stream(),
+                batch.ingestTimeMicros(),
+                contentType.length() > 200 ? contentType.substring(0, 200) : contentType,
+                ScopedAuth.producer(ctx),
+                requestId == null ? UUID.randomUUID().toString() : requestId,
+                idempotencyKey,
+                0,
+                null));
+    String where = format == RequestDecoder.Format.NDJSON ? "line" : "element";
+    JsonArray reasons = new JsonArray();
+    for (DeadLetterBatch.Record r : dead.records()) {
+      if (reasons.size() == MAX_REASONS) {
+        break;
+      }
+      String detail = r.detail();
+      reasons.add(
+          new JsonObject()
+              .put(where, r.position())
+              .put("code", r.code())
+              .put(
+                  "detail",
+                  detail.length() > MAX_REASON_DETAIL_CHARS
+                      ? detail.substring(0, MAX_REASON_DETAIL_CHARS)
+                      : detail));
+    }
+    return new DeadLetters(dead, reasons.encode().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private String answer(RoutingContext ctx, EventBatch batch, DeadLetters dead, Appended appended) {
     switch (appended.outcome()) {
       case WRITTEN -> {
         metrics.accepted(batch.count(), batch.sizeBytes());
-        auth.stored(ctx, batch.count());
+        if (dead != null) {
+          for (DeadLetterBatch.Record r : dead.batch().records()) {
+            metrics.deadLettered(batch.stream(), r.code(), 1);
+          }
+        }
+        // dead letters are stored too: they count against the producer's quota like events
+        auth.stored(ctx, batch.count() + (dead == null ? 0 : dead.count()));
       }
       case REPLAYED -> {
         metrics.idempotentReplay();
@@ -165,21 +258,78 @@ public final class IngestHandler {
                   + appended.lastSequence()
                   + "); use a new key for new events");
     }
-    return new JsonObject()
-        .put("accepted", appended.lastSequence() - appended.firstSequence() + 1)
-        .put("partition_id", partitionId)
-        .put("first_sequence", appended.firstSequence())
-        .put("last_sequence", appended.lastSequence())
+    if (appended.deadLettered() == 0) {
+      return new JsonObject()
+          .put("accepted", appended.accepted())
+          .put("partition_id", partitionId)
+          .put("first_sequence", appended.firstSequence())
+          .put("last_sequence", appended.lastSequence())
+          .encode();
+    }
+    JsonObject answer =
+        new JsonObject()
+            .put("accepted", appended.accepted())
+            .put("dead_lettered", appended.deadLettered())
+            .put("partition_id", partitionId);
+    if (appended.accepted() > 0) {
+      answer
+          .put("first_sequence", appended.firstSequence())
+          .put("last_sequence", appended.lastSequence());
+    }
+    return answer
+        .put("dead_letters_first_sequence", appended.lastSequence() + 1)
+        .put("dead_letters_last_sequence", appended.lastSequence() + appended.deadLettered())
+        .put("dead_letters", new JsonArray(new String(appended.reasons(), StandardCharsets.UTF_8)))
         .encode();
   }
 
-  private static void checkIdempotencyKey(String key) {
-    boolean ok = !key.isEmpty() && key.length() <= MAX_IDEMPOTENCY_KEY_LENGTH;
-    for (int i = 0; ok && i < key.length(); i++) {
-      char c = key.charAt(i);
+  /**
+   * Whether a request to {@code stream} keeps its bad records: the stream's policy, narrowed by the
+   * producer's {@link FloeHttp#ON_ERROR} header; asking for dead letters where the policy refuses
+   * them is refused, so that a producer never believes bad records are kept when they are not.
+   */
+  private boolean deadLetters(String stream, String header) {
+    OnError policy = policies.get().of(stream);
+    if (header == null || header.isBlank()) {
+      return policy == OnError.DEAD_LETTER;
+    }
+    OnError asked;
+    try {
+      asked = OnError.parse(header);
+    } catch (IllegalArgumentException e) {
+      asked = null;
+    }
+    if (asked == OnError.REJECT) {
+      return false;
+    }
+    if (asked != OnError.DEAD_LETTER) {
+      throw new IngestException.BadRequest(
+          "bad_on_error", FloeHttp.ON_ERROR + " must be dead-letter or reject");
+    }
+    if (policy == OnError.REJECT) {
+      throw new IngestException.BadRequest(
+          "dead_letters_not_allowed",
+          "stream '"
+              + stream
+              + "' does not keep dead letters (its policy is reject); an operator allows them with "
+              + "scripts/floe streams set "
+              + stream
+              + " --on-error per-request (or dead-letter)");
+    }
+    return true;
+  }
+
+  private static boolean visibleAscii(String value, int maxLength) {
+    boolean ok = !value.isEmpty() && value.length() <= maxLength;
+    for (int i = 0; ok && i < value.length(); i++) {
+      char c = value.charAt(i);
       ok = c > 0x20 && c < 0x7f;
     }
-    if (!ok) {
+    return ok;
+  }
+
+  private static void checkIdempotencyKey(String key) {
+    if (!visibleAscii(key, MAX_IDEMPOTENCY_KEY_LENGTH)) {
       throw new IngestException.BadRequest(
           "bad_idempotency_key",
           FloeHttp.IDEMPOTENCY_KEY
@@ -211,7 +361,11 @@ public final class IngestHandler {
   }
 
   private EventBatch decode(
-      RoutingContext ctx, RequestDecoder.Format format, FieldNames fields, BodyReader.Body body) {
+      RoutingContext ctx,
+      RequestDecoder.Format format,
+      FieldNames fields,
+      BodyReader.Body body,
+      DeadLetterBatch.Builder dead) {
     long ingestMicros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
     InflightBudget.Reservation reservation = ctx.get(RESERVATION);
     long base = reservation.bytes();
@@ -225,9 +379,22 @@ public final class IngestHandler {
             fields,
             ingestMicros,
             reservation::grow,
-            columns.get().rejectCheck(ctx.pathParam("stream")));
-    // the decompression buffers are garbage now; what waits for the writer is the batch
-    reservation.shrinkTo(Math.max(base, batch.sizeBytes()));
+            columns.get().rejectCheck(ctx.pathParam("stream")),
+            dead);
+    // the decompression buffers are garbage now; what waits for the writer is the batch (and the
+    // dead letters, budgeted like events)
+    long waiting = batch.sizeBytes() + (dead == null ? 0 : dead.sizeBytes());
+    if (dead != null
+        && waiting > reservation.bytes()
+        && !reservation.grow(waiting - reservation.bytes())) {
+      throw new IngestException.Unavailable(
+          "inflight_full",
+          "node is at its in-flight budget of "
+              + budget.maxBytes()
+              + " bytes (ingest.inflight-max-bytes)",
+          1);
+    }
+    reservation.shrinkTo(Math.max(base, waiting));
     return batch;
   }
 

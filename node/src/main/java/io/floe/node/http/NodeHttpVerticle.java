@@ -28,6 +28,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private final ConnectionLimit connections;
   private final IngestHandler ingest;
   private final OpsHandler ops;
+  private final DeadLetterHandler deadLetters;
   private final ScopedAuth auth;
   private final ErrorResponses errors;
   private final NodeMetrics metrics;
@@ -38,6 +39,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
       ConnectionLimit connections,
       IngestHandler ingest,
       OpsHandler ops,
+      DeadLetterHandler deadLetters,
       ScopedAuth auth,
       ErrorResponses errors,
       NodeMetrics metrics) {
@@ -45,6 +47,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     this.connections = connections;
     this.ingest = ingest;
     this.ops = ops;
+    this.deadLetters = deadLetters;
     this.auth = auth;
     this.errors = errors;
     this.metrics = metrics;
@@ -68,6 +71,11 @@ public final class NodeHttpVerticle extends AbstractVerticle {
         .get(FloeHttp.PARTITIONS_PATH + ":partition" + FloeHttp.COMMITTED_PATH)
         .handler(auth.receipts())
         .handler(ops::committed);
+    router.get(DeadLetterHandler.ROOT).handler(auth.require(Scope.READ)).handler(deadLetters::list);
+    router
+        .post(DeadLetterHandler.ROOT + "/replay")
+        .handler(auth.require(Scope.ADMIN))
+        .handler(deadLetters::replay);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);

@@ -143,6 +143,13 @@ public final class NodeMetrics {
               256 << 20, 512 << 20)
           .register(registry);
 
+  private final Counter deadLetters =
+      Counter.builder()
+          .name("floe_dead_letters_total")
+          .help(
+              "Records kept as dead letters instead of events (acknowledged, bound for the dead-letter table), by stream and error code")
+          .labelNames("stream", "code")
+          .register(registry);
   private final Counter columnMismatches =
       Counter.builder()
           .name("floe_column_mismatches_total")
@@ -160,6 +167,21 @@ public final class NodeMetrics {
    * Values of {@code column} written as null because they did not fit its type, in one committed
    * flush.
    */
+  private final Counter deadLettersCommitted =
+      Counter.builder()
+          .name("floe_dead_letters_committed_total")
+          .help("Dead letters committed to the dead-letter table")
+          .register(registry);
+
+  public void deadLettersFlushed(long rows) {
+    deadLettersCommitted.inc(rows);
+  }
+
+  /** {@code count} records of {@code stream} acknowledged as dead letters for {@code code}. */
+  public void deadLettered(String stream, String code, long count) {
+    deadLetters.labelValues(stream, code).inc(count);
+  }
+
   public void columnMismatches(String column, long count) {
     columnMismatches.labelValues(column).inc(count);
   }

@@ -30,7 +30,7 @@ class GroupCommitterDeathTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicReference<Throwable> reported = new AtomicReference<>();
     GroupCommitter.BatchAppender dying =
-        (batches, keys) -> {
+        (batches, dead, keys) -> {
           writing.countDown();
           release.await();
           throw new OutOfMemoryError("injected");
@@ -58,7 +58,7 @@ class GroupCommitterDeathTest {
     AtomicReference<Throwable> reported = new AtomicReference<>();
     boolean[] fail = {true};
     GroupCommitter.BatchAppender flaky =
-        (batches, keys) -> {
+        (batches, dead, keys) -> {
           if (fail[0]) {
             fail[0] = false;
             throw new IOException("disk hiccup");

@@ -126,7 +126,7 @@ class JsonScannerAgreementTest {
                 + "{\"key\":true,\"ts\":-1000}\n{\"key\":-1.5e2,\"ts\":null}\n{\"ts\":\"2026-11-23T10:00:00\\u005a\",\"key\":null}")
             .getBytes(StandardCharsets.UTF_8);
     EventBatch.Builder out = new EventBatch.Builder("s", 5, 256);
-    new JsonEventDecoder(fields, 1 << 20, 5, out, null).decodeNdjson(body, body.length);
+    new JsonEventDecoder(fields, 1 << 20, 5, out, null, null).decodeNdjson(body, body.length);
     List<String> seen = new ArrayList<>();
     EventBatchReader r = out.build().reader();
     while (r.next()) {
@@ -138,7 +138,8 @@ class JsonScannerAgreementTest {
     byte[] overflow = "{\"ts\":99999999999999999999}".getBytes(StandardCharsets.UTF_8);
     assertThatThrownBy(
             () ->
-                new JsonEventDecoder(fields, 1 << 20, 5, new EventBatch.Builder("s", 5, 64), null)
+                new JsonEventDecoder(
+                        fields, 1 << 20, 5, new EventBatch.Builder("s", 5, 64), null, null)
                     .decodeNdjson(overflow, overflow.length))
         .hasMessageContaining("line 1: field 'ts'")
         .hasMessageContaining("not a valid epoch milliseconds");
@@ -146,7 +147,7 @@ class JsonScannerAgreementTest {
 
   private static EventBatch decode(byte[] line) {
     EventBatch.Builder out = new EventBatch.Builder("s", 1, line.length + 64);
-    new JsonEventDecoder(UNUSED, 1 << 20, 1, out, null).decodeNdjson(line, line.length);
+    new JsonEventDecoder(UNUSED, 1 << 20, 1, out, null, null).decodeNdjson(line, line.length);
     if (out.count() != 1) {
       throw new IngestException.BadRequest("no_events", "expected one event, got " + out.count());
     }

@@ -101,7 +101,7 @@ class MsgpackDecoderAgreementTest {
   private static List<Event> streaming(byte[] body) {
     MsgpackBounds.check(body, body.length, 1 << 20);
     EventBatch.Builder out = new EventBatch.Builder("s", INGEST, 64);
-    new MsgpackEventDecoder(FIELDS, 1 << 20, INGEST, out, null).decode(body, body.length);
+    new MsgpackEventDecoder(FIELDS, 1 << 20, INGEST, out, null, null).decode(body, body.length);
     return events(out.build());
   }
 

@@ -73,7 +73,8 @@ class FieldPathsTest {
               new FieldNames("key", "event_time"),
               5,
               DecodeBudget.UNLIMITED,
-              spy);
+              spy,
+              null);
       JsonNode tree = JSON.readTree(event);
       for (int i = 0; i < paths.size(); i++) {
         JsonNode expected = tree;

@@ -25,7 +25,7 @@ import org.apache.iceberg.util.JsonUtil;
 public final class FloeCli {
   static final String USAGE =
       """
-      usage: scripts/floe [--catalog URL] [--token T] [--json] columns COMMAND
+      usage: scripts/floe [--catalog URL] [--token T] [--json] columns|streams|dead-letter COMMAND
         columns add NAME TYPE --path JSON.PATH [--streams a,b] [--on-mismatch reject|null]
             TYPE: boolean int long float double decimal(P,S) string date timestamp timestamptz uuid list<TYPE>
             adding an existing column again widens it (int->long, float->double, decimal precision)
@@ -34,6 +34,17 @@ public final class FloeCli {
         columns drop NAME             stop filling NAME (its values stay; the name is not reused)
         columns suggest [--stream S] [--sample N]
                                       proposes mappings from recent events, with fill rates
+        streams set PATTERN --on-error reject|dead-letter|per-request
+                                      what a stream does with bad records (PATTERN: a stream
+                                      name or a prefix ending in '*'; the most specific wins)
+        streams unset PATTERN         remove a pattern's policy
+        streams list                  the patterns and their policies (unnamed streams: reject)
+        dead-letter list [FILTER]     dead letters waiting for a replay, on every node
+        dead-letter show ID           one dead letter (ID: partition-sequence) with its raw bytes
+        dead-letter replay [FILTER]   replay them into their streams, exactly once; what fails
+                                      again stays a dead letter with its replay count raised
+            FILTER: --stream S --code C --since T --until T (RFC 3339) --ids A,B --limit N
+            --nodes URL,URL (default $FLOE_NODE_URLS or the local cluster's three nodes)
       --catalog defaults to $FLOE_CATALOG_URL or http://127.0.0.1:8181; --token to $FLOE_ADMIN_TOKEN
       (add and drop need an admin token; list and suggest read, catalog:read or admin).""";
 
@@ -78,6 +89,14 @@ public final class FloeCli {
           }
           default -> throw new Usage("unknown option " + option);
         }
+      }
+      if (args.size() >= 2 && args.get(0).equals("dead-letter")) {
+        args.remove(0);
+        return new DeadLetterCommands(this, token).run(args);
+      }
+      if (args.size() >= 2 && args.get(0).equals("streams")) {
+        args.remove(0);
+        return new StreamCommands(this).run(args);
       }
       if (args.isEmpty() || !args.get(0).equals("columns") || args.size() < 2) {
         throw new Usage(
@@ -248,9 +267,13 @@ public final class FloeCli {
 
   /** The answer's JSON, or null after printing the service's refusal. */
   private JsonNode call(String method, String suffix, String body) throws Exception {
+    return callApi(method, "/floe/v1/columns" + suffix, body);
+  }
+
+  /** A call to Floe's API at {@code path} on the catalog service: its JSON, or null (refused). */
+  JsonNode callApi(String method, String path, String body) throws Exception {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(
-                URI.create(catalog.replaceAll("/+$", "") + "/floe/v1/columns" + suffix))
+        HttpRequest.newBuilder(URI.create(catalog.replaceAll("/+$", "") + path))
             .timeout(Duration.ofSeconds(120))
             .method(
                 method,
@@ -297,7 +320,19 @@ public final class FloeCli {
     return String.join(",", parts);
   }
 
-  private void print(List<String[]> rows) {
+  boolean json() {
+    return json;
+  }
+
+  PrintStream out() {
+    return out;
+  }
+
+  PrintStream err() {
+    return err;
+  }
+
+  void print(List<String[]> rows) {
     int[] width = new int[rows.get(0).length];
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {
@@ -316,7 +351,7 @@ public final class FloeCli {
     }
   }
 
-  private static String value(List<String> args, String option) {
+  static String value(List<String> args, String option) {
     if (args.isEmpty()) {
       throw new Usage(option + " needs a value");
     }

@@ -3,6 +3,7 @@ package io.floe.catalog.service;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.maintenance.MaintenanceMetrics;
 import io.floe.catalog.maintenance.TableMaintenance;
+import io.floe.catalog.table.DeadLetterTable;
 import io.floe.catalog.table.EventsTable;
 import io.floe.common.http.ConnectionLimit;
 import io.floe.common.http.InvalidRequests;
@@ -22,6 +23,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.catalog.Catalog;
@@ -40,14 +42,17 @@ public final class CatalogService implements AutoCloseable {
   private final Vertx vertx;
   private final HttpServer server;
   private final Catalog catalog;
-  private final TableMaintenance maintenance;
+
+  /** The events table's maintenance, then the dead-letter table's; empty when off here. */
+  private final List<TableMaintenance> maintenance;
+
   private final VendedCredentials vended;
 
   private CatalogService(
       Vertx vertx,
       HttpServer server,
       Catalog catalog,
-      TableMaintenance maintenance,
+      List<TableMaintenance> maintenance,
       VendedCredentials vended) {
     this.vertx = vertx;
     this.server = server;
@@ -59,7 +64,7 @@ public final class CatalogService implements AutoCloseable {
   public static CatalogService start(CatalogServiceConfig config) throws Exception {
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     Vertx vertx = Vertx.vertx();
-    TableMaintenance maintenance = null;
+    List<TableMaintenance> maintenance = new ArrayList<>();
     VendedCredentials vended = null;
     try {
       PrometheusRegistry registry = new PrometheusRegistry();
@@ -106,6 +111,7 @@ public final class CatalogService implements AutoCloseable {
       vended = new VendedCredentials(config.clientStorageConfig(), config.vending());
       new RestCatalogRoutes(catalog, vended, access).mount(router);
       new ColumnRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
+      new StreamRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
       router.route().failureHandler(CatalogService::failed);
       router
           .route()
@@ -147,21 +153,33 @@ public final class CatalogService implements AutoCloseable {
           config.catalogProperties().get("uri"),
           config.catalogProperties().get("warehouse"));
       if (config.maintenance() != null) {
-        TableIdentifier id = EventsTable.identifier(config.table());
-        maintenance =
+        // the dead-letter table gets the same care (expiry, tags, manifests, orphans; its
+        // partitions are days of ingest, which compaction leaves alone); its counters stay out of
+        // /metrics, whose floe_maintenance_* series (the lease gauge above all) are the events
+        // table's
+        TableIdentifier events = EventsTable.identifier(config.table());
+        TableIdentifier deadLetters = DeadLetterTable.identifier(config.table());
+        maintenance.add(
             new TableMaintenance(
-                    () -> catalog.tableExists(id) ? catalog.loadTable(id) : null,
+                    () -> catalog.tableExists(events) ? catalog.loadTable(events) : null,
                     config.maintenance(),
                     new MaintenanceMetrics(registry),
                     Clock.systemUTC())
-                .start();
+                .start());
+        maintenance.add(
+            new TableMaintenance(
+                    () -> catalog.tableExists(deadLetters) ? catalog.loadTable(deadLetters) : null,
+                    config.maintenance(),
+                    new MaintenanceMetrics(new PrometheusRegistry()),
+                    Clock.systemUTC())
+                .start());
       } else {
         LOG.info("table maintenance is off here (maintenance.enabled=false)");
       }
       return new CatalogService(vertx, server, catalog, maintenance, vended);
     } catch (Exception e) {
-      if (maintenance != null) {
-        maintenance.close();
+      for (TableMaintenance m : maintenance) {
+        m.close();
       }
       vertx.close();
       if (vended != null) {
@@ -188,17 +206,21 @@ public final class CatalogService implements AutoCloseable {
     String detail =
         status == 413
             ? "the request body is over the limit ("
-                + (ctx.request().path().startsWith(ColumnRoutes.ROOT)
-                    ? ColumnRoutes.MAX_BODY_BYTES
-                    : RestCatalogRoutes.MAX_BODY_BYTES)
+                + (floeApi(ctx) ? ColumnRoutes.MAX_BODY_BYTES : RestCatalogRoutes.MAX_BODY_BYTES)
                 + " bytes)"
             : "request failed with status " + status;
-    if (ctx.request().path().startsWith(ColumnRoutes.ROOT)) {
+    if (floeApi(ctx)) {
       JsonResponses.error(ctx.response(), status, status == 413 ? "too_large" : "failed", detail);
     } else {
       RestErrors.send(
           ctx, status, status == 413 ? "RequestTooLargeException" : "RESTException", detail);
     }
+  }
+
+  /** Floe's own API (columns, streams), which answers Floe's JSON errors. */
+  private static boolean floeApi(RoutingContext ctx) {
+    String path = ctx.request().path();
+    return path.startsWith(ColumnRoutes.ROOT) || path.startsWith(StreamRoutes.ROOT);
   }
 
   public int port() {
@@ -211,8 +233,8 @@ public final class CatalogService implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    if (maintenance != null) {
-      maintenance.close();
+    for (TableMaintenance m : maintenance) {
+      m.close();
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.LocalS3;
+import io.floe.catalog.table.DeadLetterTable;
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.catalog.testing.LocalCatalog;
 import io.floe.common.auth.TokenStore;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.catalog.Catalog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,7 +69,7 @@ class CatalogMaintenanceTest {
       CatalogService a = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
       CatalogService b = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
       try {
-        EventsTable.ensure(
+        Catalog nodes =
             CatalogConnector.open(
                 "nodes",
                 CatalogConnector.properties(
@@ -75,8 +78,9 @@ class CatalogMaintenanceTest {
                             "catalog.uri",
                             "http://127.0.0.1:" + a.port(),
                             "catalog.token",
-                            "t-commit")))),
-            TableSettings.defaults());
+                            "t-commit"))));
+        EventsTable.ensure(nodes, TableSettings.defaults());
+        DeadLetterTable.ensure(nodes, TableSettings.defaults());
 
         assertThat(metrics(a, null).statusCode()).as("metrics need a token").isEqualTo(401);
         assertThat(metrics(a, "t-commit").statusCode())
@@ -102,6 +106,18 @@ class CatalogMaintenanceTest {
         assertThat(holds(ma) ? ma : mb)
             .contains("floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"}")
             .contains("jvm_memory_used_bytes");
+
+        // the dead-letter table is maintained too: a holder takes its lease
+        deadline = System.nanoTime() + 20_000_000_000L;
+        while (!a.catalog()
+            .loadTable(DeadLetterTable.identifier(TableSettings.defaults()))
+            .properties()
+            .containsKey(FloeTableKeys.MAINTENANCE_HOLDER)) {
+          assertThat(System.nanoTime())
+              .as("the dead-letter table gets a maintenance holder")
+              .isLessThan(deadline);
+          Thread.sleep(100);
+        }
 
         CatalogService holder = holds(ma) ? a : b;
         CatalogService other = holder == a ? b : a;

@@ -108,6 +108,13 @@ public final class FloeTableKeys {
   /** Keys of typed-column mappings start with this; the rest is the column's name. */
   public static final String COLUMN_PREFIX = "floe.column.";
 
+  /**
+   * Keys of stream error policies start with this; the rest is a stream pattern ({@code orders},
+   * {@code orders-*}, {@code *}) and the value {@code reject}, {@code dead_letter} or {@code
+   * per_request}.
+   */
+  public static final String STREAM_ON_ERROR_PREFIX = "floe.stream.on-error.";
+
   /** The process that holds the table's maintenance lease. */
   public static final String MAINTENANCE_HOLDER = "floe.maintenance.holder";
 
@@ -197,6 +204,13 @@ public final class FloeTableKeys {
   /** {@code floe.column.<name>}: the mapping of the typed column {@code name}. */
   public static String column(String name) {
     return COLUMN_PREFIX + name;
+  }
+
+  /**
+   * {@code floe.stream.on-error.<pattern>}: the error policy of the streams {@code pattern} names.
+   */
+  public static String streamOnError(String pattern) {
+    return STREAM_ON_ERROR_PREFIX + pattern;
   }
 
   /** Whether {@code key} is one of Floe's own (a {@code floe.*} key). */

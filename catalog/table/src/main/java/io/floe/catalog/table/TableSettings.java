@@ -1,5 +1,6 @@
 package io.floe.catalog.table;
 
+import io.floe.common.config.ConfigException;
 import io.floe.common.config.Settings;
 import java.util.Locale;
 import java.util.Map;
@@ -16,6 +17,8 @@ import java.util.regex.Pattern;
  * @param compressionLevel zstd level ({@code table.compression-level}, default 1: cheapest to
  *     write)
  * @param targetFileBytes target data file size ({@code table.target-file-size}, default 128 MiB)
+ * @param deadLetterName the dead-letter table's name, in the same namespace ({@code
+ *     table.dead-letter-name}, default {@code events_dead_letter})
  */
 public record TableSettings(
     String namespace,
@@ -23,7 +26,8 @@ public record TableSettings(
     Partitioning partitioning,
     Compression compression,
     int compressionLevel,
-    long targetFileBytes) {
+    long targetFileBytes,
+    String deadLetterName) {
 
   public static final String NAMESPACE = "table.namespace";
   public static final String NAMESPACE_DEFAULT = "floe";
@@ -40,6 +44,8 @@ public record TableSettings(
   public static final int COMPRESSION_LEVEL_DEFAULT = 1;
   public static final String TARGET_FILE_SIZE = "table.target-file-size";
   public static final long TARGET_FILE_SIZE_DEFAULT = 128L << 20;
+  public static final String DEAD_LETTER_NAME = "table.dead-letter-name";
+  public static final String DEAD_LETTER_NAME_DEFAULT = "events_dead_letter";
 
   private static final Pattern IDENT = Pattern.compile("^[a-z_][a-z0-9_]{0,127}$");
 
@@ -68,6 +74,22 @@ public record TableSettings(
   }
 
   public static TableSettings load(Settings s) {
+    TableSettings t = read(s);
+    if (t.deadLetterName().equals(t.name())) {
+      throw new ConfigException(
+          Settings.envName(DEAD_LETTER_NAME)
+              + " ("
+              + DEAD_LETTER_NAME
+              + ") must differ from "
+              + NAME
+              + " ('"
+              + t.name()
+              + "')");
+    }
+    return t;
+  }
+
+  private static TableSettings read(Settings s) {
     return new TableSettings(
         s.string(
             NAMESPACE,
@@ -78,10 +100,16 @@ public record TableSettings(
         s.enumValue(PARTITIONING, PARTITIONING_DEFAULT),
         s.enumValue(COMPRESSION, COMPRESSION_DEFAULT),
         s.intValue(COMPRESSION_LEVEL, COMPRESSION_LEVEL_DEFAULT, 1, 22),
-        s.bytes(TARGET_FILE_SIZE, TARGET_FILE_SIZE_DEFAULT, 1L << 20, 8L << 30));
+        s.bytes(TARGET_FILE_SIZE, TARGET_FILE_SIZE_DEFAULT, 1L << 20, 8L << 30),
+        s.string(
+            DEAD_LETTER_NAME,
+            DEAD_LETTER_NAME_DEFAULT,
+            v -> IDENT.matcher(v).matches(),
+            "a lower-case identifier"));
   }
 
   public TableSettings withCompression(Compression c) {
-    return new TableSettings(namespace, name, partitioning, c, compressionLevel, targetFileBytes);
+    return new TableSettings(
+        namespace, name, partitioning, c, compressionLevel, targetFileBytes, deadLetterName);
   }
 }

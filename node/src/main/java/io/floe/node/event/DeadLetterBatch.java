@@ -1,0 +1,198 @@
+package io.floe.node.event;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One request's dead letters: the records it could not take, with the request's context, stored as
+ * a single RocksDB value beside (in the same write as) the request's {@link EventBatch}.
+ *
+ * <pre>
+ * u8   format version (1)
+ * i64  ingest time, epoch microseconds
+ * i32  record count
+ * utf  stream, content type, principal (a token's name, never a secret), request id,
+ *      idempotency key ("" = none)      -- utf: u16 length + UTF-8, as DataOutput writes it
+ * i32  replay count (0: as received), utf replay of (the replayed dead letter's id, "" = none)
+ * count x { utf code, utf detail (cut at 1 KiB), i32 line or element number,
+ *           u8 truncated, i32 original length, i32 raw length, raw bytes }
+ * </pre>
+ *
+ * Record i of a value whose key is sequence s has sequence s + i. The rare path: clarity over
+ * allocation.
+ */
+public final class DeadLetterBatch {
+  public static final byte FORMAT_VERSION = 1;
+  static final int MAX_DETAIL_CHARS = 1024;
+
+  /** The request a dead letter came with. */
+  public record Context(
+      String stream,
+      long ingestTimeMicros,
+      String contentType,
+      String principal,
+      String requestId,
+      String idempotencyKey,
+      int replayCount,
+      String replayOf) {}
+
+  /** One bad record. */
+  public record Record(
+      String code,
+      String detail,
+      int position,
+      boolean truncated,
+      int originalLength,
+      byte[] raw) {}
+
+  private final Context context;
+  private final List<Record> records;
+  private final byte[] bytes;
+
+  private DeadLetterBatch(Context context, List<Record> records, byte[] bytes) {
+    this.context = context;
+    this.records = List.copyOf(records);
+    this.bytes = bytes;
+  }
+
+  public Context context() {
+    return context;
+  }
+
+  public List<Record> records() {
+    return records;
+  }
+
+  public int count() {
+    return records.size();
+  }
+
+  public String stream() {
+    return context.stream();
+  }
+
+  /** The encoded value. */
+  public byte[] toByteArray() {
+    return bytes;
+  }
+
+  public int sizeBytes() {
+    return bytes.length;
+  }
+
+  public static DeadLetterBatch of(Context context, List<Record> records) {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream(64 + records.size() * 128);
+    try (DataOutputStream out = new DataOutputStream(buf)) {
+      out.writeByte(FORMAT_VERSION);
+      out.writeLong(context.ingestTimeMicros());
+      out.writeInt(records.size());
+      out.writeUTF(context.stream());
+      out.writeUTF(nonNull(context.contentType()));
+      out.writeUTF(nonNull(context.principal()));
+      out.writeUTF(nonNull(context.requestId()));
+      out.writeUTF(nonNull(context.idempotencyKey()));
+      out.writeInt(context.replayCount());
+      out.writeUTF(nonNull(context.replayOf()));
+      for (Record r : records) {
+        out.writeUTF(r.code());
+        out.writeUTF(r.detail());
+        out.writeInt(r.position());
+        out.writeBoolean(r.truncated());
+        out.writeInt(r.originalLength());
+        out.writeInt(r.raw().length);
+        out.write(r.raw());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new DeadLetterBatch(context, records, buf.toByteArray());
+  }
+
+  /** Reads a stored value; throws {@link IllegalArgumentException} if it is not one. */
+  public static DeadLetterBatch fromStored(byte[] value) {
+    if (value.length < 13 || value[0] != FORMAT_VERSION) {
+      throw new IllegalArgumentException("not a dead-letter batch of format " + FORMAT_VERSION);
+    }
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(value))) {
+      in.readByte();
+      long ingest = in.readLong();
+      int count = in.readInt();
+      Context c =
+          new Context(
+              in.readUTF(),
+              ingest,
+              in.readUTF(),
+              in.readUTF(),
+              in.readUTF(),
+              in.readUTF(),
+              in.readInt(),
+              in.readUTF());
+      List<Record> records = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        String code = in.readUTF();
+        String detail = in.readUTF();
+        int position = in.readInt();
+        boolean truncated = in.readBoolean();
+        int original = in.readInt();
+        byte[] raw = new byte[in.readInt()];
+        in.readFully(raw);
+        records.add(new Record(code, detail, position, truncated, original, raw));
+      }
+      return new DeadLetterBatch(c, records, value);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("a damaged dead-letter batch: " + e.getMessage(), e);
+    }
+  }
+
+  private static String nonNull(String s) {
+    return s == null ? "" : s;
+  }
+
+  /** Collects a request's bad records while it is decoded. */
+  public static final class Builder {
+    private final int maxRawBytes;
+    private final List<Record> records = new ArrayList<>();
+    private long bytes;
+
+    /** {@code maxRawBytes}: a record's raw bytes beyond this are cut, and the record flagged. */
+    public Builder(int maxRawBytes) {
+      this.maxRawBytes = maxRawBytes;
+    }
+
+    /** Keeps one bad record: why ({@code code}, {@code detail}), where, and its bytes. */
+    public void add(String code, String detail, int position, byte[] raw, int off, int len) {
+      int kept = Math.min(len, maxRawBytes);
+      byte[] copy = new byte[kept];
+      System.arraycopy(raw, off, copy, 0, kept);
+      String d =
+          detail == null
+              ? ""
+              : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) : detail;
+      records.add(new Record(code, d, position, kept < len, len, copy));
+      bytes += kept + d.length() + code.length() + 24;
+    }
+
+    public int count() {
+      return records.size();
+    }
+
+    /** About what the records will take encoded (for budgets). */
+    public long sizeBytes() {
+      return bytes;
+    }
+
+    public List<Record> records() {
+      return records;
+    }
+
+    public DeadLetterBatch build(Context context) {
+      return DeadLetterBatch.of(context, records);
+    }
+  }
+}

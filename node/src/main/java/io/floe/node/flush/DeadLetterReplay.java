@@ -1,0 +1,273 @@
+package io.floe.node.flush;
+
+import io.floe.catalog.table.DeadLetterTable;
+import io.floe.catalog.table.TableSettings;
+import io.floe.node.buffer.Appended;
+import io.floe.node.buffer.DeadLetters;
+import io.floe.node.buffer.GroupCommitter;
+import io.floe.node.buffer.IdempotencyKey;
+import io.floe.node.buffer.Outcome;
+import io.floe.node.columns.ColumnSet;
+import io.floe.node.decode.DecodeBudget;
+import io.floe.node.decode.FieldNames;
+import io.floe.node.decode.RequestDecoder;
+import io.floe.node.error.IngestException;
+import io.floe.node.event.DeadLetterBatch;
+import io.floe.node.event.EventBatch;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replays this partition's dead letters, exactly once: each one's raw bytes re-enter its stream as
+ * new events through the normal decoding (columns, validation) and the partition's buffer. Its
+ * outcome is recorded in the dead-letter table as a row whose {@code replay_of} is the dead
+ * letter's id ({@code <partition>-<sequence>}): error code {@code replayed} when it became events,
+ * its new error when it failed again (then {@code replay_count} is one higher). That row and the
+ * new events are one buffer write under the idempotency key {@code replay:<id>} of the producer
+ * {@value #PRODUCER}: a replay repeated, or resumed after a crash, gets the first outcome back
+ * (from the buffer while the key is remembered, from the table's {@code replay_of} rows after), and
+ * never writes an event twice. Each node replays its own partition's dead letters only, one replay
+ * at a time, so no other process can replay them at the same moment.
+ */
+public final class DeadLetterReplay {
+  private static final Logger LOG = LoggerFactory.getLogger(DeadLetterReplay.class);
+
+  /** The producer name replays are stored under (their idempotency keys are its). */
+  public static final String PRODUCER = "floe-replay";
+
+  /** The error code of a dead letter's record of a successful replay. */
+  public static final String REPLAYED = "replayed";
+
+  private final Catalog catalog;
+  private final TableSettings table;
+  private final int partitionId;
+  private final GroupCommitter committer;
+  private final RequestDecoder decoder;
+  private final FieldNames fields;
+  private final int maxRawBytes;
+  private final Supplier<ColumnSet> columns;
+  private final Supplier<Flusher> flusher;
+
+  /** Which dead letters: null or empty fields match all. */
+  public record Filter(
+      String stream, String code, Instant since, Instant until, List<String> ids, int limit) {}
+
+  /** What a replay did. */
+  public record Result(int replayed, int failedAgain, int alreadyReplayed, List<String> ids) {}
+
+  /** A dead letter as listed: its id, where from, why, and its bytes. */
+  public record Listed(
+      String id,
+      String stream,
+      Instant ingestTime,
+      String code,
+      String detail,
+      Integer position,
+      int replayCount,
+      String replayOf,
+      byte[] raw,
+      boolean truncated,
+      String contentType) {}
+
+  public DeadLetterReplay(
+      Catalog catalog,
+      TableSettings table,
+      int partitionId,
+      GroupCommitter committer,
+      long maxDecodedBytes,
+      long maxEventBytes,
+      int maxRawBytes,
+      FieldNames fields,
+      Supplier<ColumnSet> columns,
+      Supplier<Flusher> flusher) {
+    this.catalog = catalog;
+    this.table = table;
+    this.partitionId = partitionId;
+    this.committer = committer;
+    this.decoder = new RequestDecoder(maxDecodedBytes, maxEventBytes);
+    this.maxRawBytes = maxRawBytes;
+    this.fields = fields;
+    this.columns = columns;
+    this.flusher = flusher;
+  }
+
+  /**
+   * This partition's dead letters that match and wait for a replay (none recorded), oldest first.
+   */
+  public List<Listed> pending(Filter filter) throws Exception {
+    List<Listed> all = read(filter);
+    Set<String> done = new HashSet<>();
+    all.forEach(
+        l -> {
+          if (l.replayOf() != null) {
+            done.add(l.replayOf());
+          }
+        });
+    List<Listed> out = new ArrayList<>();
+    for (Listed l : all) {
+      if (!REPLAYED.equals(l.code()) && !done.contains(l.id()) && matches(filter, l)) {
+        out.add(l);
+        if (out.size() >= filter.limit()) {
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replays what {@link #pending} lists for {@code filter}; waits until the outcome is committed.
+   */
+  public synchronized Result replay(Filter filter) throws Exception {
+    int replayed = 0;
+    int failed = 0;
+    int already = 0;
+    List<String> ids = new ArrayList<>();
+    for (Listed l : pending(filter)) {
+      Appended a = replayOne(l);
+      ids.add(l.id());
+      if (a.outcome() == Outcome.REPLAYED) {
+        already++;
+      } else if (a.accepted() > 0) {
+        replayed++;
+      } else {
+        failed++;
+      }
+    }
+    Flusher f = flusher.get();
+    if (f != null && !ids.isEmpty()) {
+      // the table records the outcome before the answer: a later replay finds it there
+      f.flushNow().get(5, TimeUnit.MINUTES);
+    }
+    LOG.info(
+        "replayed {} dead letters of partition {}: {} became events, {} failed again, {} had been"
+            + " replayed before",
+        ids.size(),
+        partitionId,
+        replayed,
+        failed,
+        already);
+    return new Result(replayed, failed, already, ids);
+  }
+
+  private Appended replayOne(Listed l) throws Exception {
+    RequestDecoder.Format format = format(l.contentType());
+    long now = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    DeadLetterBatch.Builder dead = new DeadLetterBatch.Builder(maxRawBytes);
+    EventBatch batch;
+    try {
+      if (l.truncated()) {
+        throw new IngestException.BadRequest(
+            "raw_truncated",
+            "the record was cut at dead-letter.max-raw-bytes when it was kept; it cannot be replayed");
+      }
+      batch =
+          decoder.decode(
+              l.stream(),
+              format,
+              null,
+              l.raw(),
+              l.raw().length,
+              fields,
+              now,
+              DecodeBudget.UNLIMITED,
+              columns.get().rejectCheck(l.stream()),
+              dead);
+    } catch (IngestException e) {
+      // nothing to read in it (an empty or cut record): it fails again as a whole
+      dead = new DeadLetterBatch.Builder(maxRawBytes);
+      batch = new EventBatch.Builder(l.stream(), now, 64).build();
+      dead.add(e.error(), e.detail(), 1, l.raw(), 0, l.raw().length);
+    }
+    boolean failedAgain = dead.count() > 0;
+    if (!failedAgain) {
+      dead.add(REPLAYED, batch.count() + " events replayed", 0, new byte[0], 0, 0);
+    }
+    DeadLetterBatch record =
+        dead.build(
+            new DeadLetterBatch.Context(
+                l.stream(),
+                now,
+                l.contentType(),
+                PRODUCER,
+                "replay-" + l.id(),
+                null,
+                failedAgain ? l.replayCount() + 1 : l.replayCount(),
+                l.id()));
+    IdempotencyKey key =
+        new IdempotencyKey(
+            PRODUCER,
+            l.stream(),
+            "replay:" + l.id(),
+            IdempotencyKey.fingerprint(batch, record, fields.keyField(), fields.timeField()),
+            0);
+    byte[] reasons = "[]".getBytes(StandardCharsets.UTF_8);
+    return committer.submit(batch, new DeadLetters(record, reasons), key).get(1, TimeUnit.MINUTES);
+  }
+
+  private static RequestDecoder.Format format(String contentType) {
+    try {
+      return contentType == null
+          ? RequestDecoder.Format.NDJSON
+          : RequestDecoder.format(contentType);
+    } catch (IngestException e) {
+      return RequestDecoder.Format.NDJSON;
+    }
+  }
+
+  private static boolean matches(Filter f, Listed l) {
+    return (f.stream() == null || f.stream().equals(l.stream()))
+        && (f.code() == null || f.code().equals(l.code()))
+        && (f.since() == null || !l.ingestTime().isBefore(f.since()))
+        && (f.until() == null || l.ingestTime().isBefore(f.until()))
+        && (f.ids() == null || f.ids().isEmpty() || f.ids().contains(l.id()));
+  }
+
+  /** Every row of this partition in the dead-letter table (records of replays included). */
+  private List<Listed> read(Filter filter) throws Exception {
+    Table t = catalog.loadTable(DeadLetterTable.identifier(table));
+    Expression where = Expressions.equal("partition_id", partitionId);
+    List<Listed> out = new ArrayList<>();
+    try (CloseableIterable<Record> rows = IcebergGenerics.read(t).where(where).build()) {
+      for (Record r : rows) {
+        ByteBuffer raw = ((ByteBuffer) r.getField("raw")).duplicate();
+        byte[] bytes = new byte[raw.remaining()];
+        raw.get(bytes);
+        out.add(
+            new Listed(
+                r.getField("partition_id") + "-" + r.getField("sequence"),
+                (String) r.getField("stream"),
+                ((OffsetDateTime) r.getField("ingest_time")).toInstant(),
+                (String) r.getField("error_code"),
+                (String) r.getField("error_detail"),
+                (Integer) r.getField("position"),
+                (Integer) r.getField("replay_count"),
+                (String) r.getField("replay_of"),
+                bytes,
+                (Boolean) r.getField("raw_truncated"),
+                (String) r.getField("content_type")));
+      }
+    }
+    out.sort(Comparator.comparing(l -> Long.parseLong(l.id().substring(l.id().indexOf('-') + 1))));
+    return out;
+  }
+}

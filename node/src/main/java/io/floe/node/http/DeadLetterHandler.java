@@ -1,0 +1,165 @@
+package io.floe.node.http;
+
+import io.floe.common.http.JsonResponses;
+import io.floe.node.error.IngestException;
+import io.floe.node.flush.DeadLetterReplay;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+
+/**
+ * {@code /floe/v1/dead-letter}: this node's partition's dead letters. {@code GET} lists those that
+ * wait for a replay (read); {@code POST .../replay} replays them (admin), exactly once (see {@link
+ * DeadLetterReplay}). Filters, in the query or the JSON body: {@code stream}, {@code code}, {@code
+ * since} and {@code until} (RFC 3339 ingest times), {@code ids} ({@code partition-sequence}),
+ * {@code limit}.
+ */
+public final class DeadLetterHandler {
+  public static final String ROOT = "/floe/v1/dead-letter";
+  private static final Set<String> FIELDS =
+      Set.of("stream", "code", "since", "until", "ids", "limit");
+  private static final int DEFAULT_LIMIT = 1000;
+  private static final int MAX_LIMIT = 100_000;
+
+  private final Supplier<DeadLetterReplay> replay;
+
+  public DeadLetterHandler(Supplier<DeadLetterReplay> replay) {
+    this.replay = replay;
+  }
+
+  public void list(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    for (String f : FIELDS) {
+      String v = ctx.request().getParam(f);
+      if (v != null) {
+        query.put(f, f.equals("ids") ? new JsonArray(List.of(v.split(","))) : v);
+      }
+    }
+    run(
+        ctx,
+        r -> {
+          JsonArray out = new JsonArray();
+          for (DeadLetterReplay.Listed l : r.pending(filter(query))) {
+            out.add(
+                new JsonObject()
+                    .put("id", l.id())
+                    .put("stream", l.stream())
+                    .put("ingest_time", l.ingestTime().toString())
+                    .put("code", l.code())
+                    .put("detail", l.detail())
+                    .put("position", l.position())
+                    .put("replay_count", l.replayCount())
+                    .put("content_type", l.contentType())
+                    .put("raw_truncated", l.truncated())
+                    .put("raw_base64", Base64.getEncoder().encodeToString(l.raw())));
+          }
+          return new JsonObject().put("dead_letters", out);
+        });
+  }
+
+  public void replay(RoutingContext ctx) {
+    ctx.request()
+        .body()
+        .onFailure(ctx::fail)
+        .onSuccess(
+            body -> {
+              JsonObject query;
+              try {
+                query = body.length() == 0 ? new JsonObject() : body.toJsonObject();
+              } catch (DecodeException | ClassCastException e) {
+                ctx.fail(
+                    new IngestException.BadRequest(
+                        "bad_filter", "the body must be a JSON object of filters " + FIELDS));
+                return;
+              }
+              run(
+                  ctx,
+                  r -> {
+                    DeadLetterReplay.Result done = r.replay(filter(query));
+                    return new JsonObject()
+                        .put("replayed", done.replayed())
+                        .put("failed_again", done.failedAgain())
+                        .put("already_replayed", done.alreadyReplayed())
+                        .put("ids", new JsonArray(done.ids()));
+                  });
+            });
+  }
+
+  private void run(RoutingContext ctx, Call call) {
+    DeadLetterReplay r = replay.get();
+    if (r == null) {
+      ctx.fail(
+          new IngestException.Unavailable(
+              "not_joined", "this node has not joined the table yet; retry shortly", 5));
+      return;
+    }
+    ctx.vertx()
+        .executeBlocking((Callable<JsonObject>) () -> call.apply(r), false)
+        .onSuccess(answer -> JsonResponses.send(ctx.response(), 200, answer))
+        .onFailure(ctx::fail);
+  }
+
+  static DeadLetterReplay.Filter filter(JsonObject q) {
+    for (String field : q.fieldNames()) {
+      if (!FIELDS.contains(field)) {
+        throw bad("unknown filter '" + field + "'; filters are " + FIELDS);
+      }
+    }
+    List<String> ids = new ArrayList<>();
+    Object i = q.getValue("ids");
+    if (i instanceof JsonArray a) {
+      a.forEach(o -> ids.add(String.valueOf(o).trim()));
+    } else if (i != null) {
+      throw bad("ids must be an array of dead-letter ids (partition-sequence)");
+    }
+    int limit = DEFAULT_LIMIT;
+    Object l = q.getValue("limit");
+    if (l != null) {
+      try {
+        limit = Integer.parseInt(String.valueOf(l));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > MAX_LIMIT) {
+        throw bad("limit must be a whole number from 1 to " + MAX_LIMIT);
+      }
+    }
+    return new DeadLetterReplay.Filter(
+        text(q, "stream"), text(q, "code"), time(q, "since"), time(q, "until"), ids, limit);
+  }
+
+  private static String text(JsonObject q, String field) {
+    Object v = q.getValue(field);
+    if (v != null && !(v instanceof String)) {
+      throw bad(field + " must be a string");
+    }
+    return v == null || ((String) v).isBlank() ? null : (String) v;
+  }
+
+  private static Instant time(JsonObject q, String field) {
+    String v = text(q, field);
+    try {
+      return v == null ? null : Instant.parse(v);
+    } catch (DateTimeParseException e) {
+      throw bad(field + " must be an RFC 3339 time in UTC, e.g. 2026-12-06T10:00:00Z");
+    }
+  }
+
+  private static IngestException.BadRequest bad(String detail) {
+    return new IngestException.BadRequest("bad_filter", detail);
+  }
+
+  @FunctionalInterface
+  private interface Call {
+    JsonObject apply(DeadLetterReplay replay) throws Exception;
+  }
+}

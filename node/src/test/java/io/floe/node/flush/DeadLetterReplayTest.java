@@ -1,0 +1,145 @@
+package io.floe.node.flush;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.catalog.local.FloeCli;
+import io.floe.node.Node;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replay of dead letters on one node: fix the cause (a typed column's mismatch policy), replay by
+ * error code, and the records become events once; a replay repeated finds nothing left; what fails
+ * again stays a dead letter with its replay count raised, and each replay is recorded in the table.
+ */
+class DeadLetterReplayTest {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  @TempDir Path tmp;
+
+  @Test
+  void aFixedCauseReplaysEachDeadLetterOnceAndRecordsIt() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = DeadLetterIngestTest.node(env, Map.of())) {
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+          .isEqualTo(201);
+      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      String body =
+          "{\"id\":1,\"qty\":1}\n{\"id\":2,\"qty\":\"two\"}\n{\"id\":3,\"qty\":\"three\"}\n{\"id\":4,\n";
+      HttpResponse<String> r =
+          DeadLetterIngestTest.post(node.port(), "orders", "application/x-ndjson", body, null);
+      assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).isEqualTo(3);
+      node.flusher().flushNow().get();
+
+      JsonArray pending = list(node, "");
+      assertThat(pending).hasSize(3);
+      assertThat(pending.getJsonObject(0).getString("code")).isEqualTo("column_mismatch");
+
+      // scripts/floe dead-letter list and show, against this node
+      String nodes = "http://127.0.0.1:" + node.port();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      FloeCli cli =
+          new FloeCli(
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+      assertThat(cli.run(new String[] {"dead-letter", "list", "--nodes", nodes})).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8))
+          .containsPattern("0-\\d+\\s+orders\\s+column_mismatch\\s+2")
+          .contains("malformed_json");
+      String firstId = pending.getJsonObject(0).getString("id");
+      assertThat(cli.run(new String[] {"dead-letter", "show", firstId, "--nodes", nodes})).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).contains("{\"id\":2,\"qty\":\"two\"}");
+
+      // the fix: mismatches are written as null (the payload keeps the value)
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
+          .isEqualTo(200);
+      node.refreshColumns();
+      JsonObject done = replay(node, new JsonObject().put("code", "column_mismatch"));
+      assertThat(done.getInteger("replayed")).isEqualTo(2);
+      assertThat(done.getInteger("failed_again")).isZero();
+      assertThat(payloads(env))
+          .containsExactlyInAnyOrder(
+              "{\"id\":1,\"qty\":1}", "{\"id\":2,\"qty\":\"two\"}", "{\"id\":3,\"qty\":\"three\"}");
+
+      // repeated: nothing is left to replay, nothing is written again
+      done = replay(node, new JsonObject().put("code", "column_mismatch"));
+      assertThat(done.getJsonArray("ids")).isEmpty();
+      assertThat(payloads(env)).hasSize(3);
+
+      // the broken line fails again (replayed by the CLI): a new dead letter, replay count 1,
+      // pointing at the first
+      String brokenId = list(node, "").getJsonObject(0).getString("id");
+      assertThat(cli.run(new String[] {"dead-letter", "replay", "--nodes", nodes})).isZero();
+      assertThat(out.toString(StandardCharsets.UTF_8)).contains("0 became events, 1 failed again");
+      JsonArray left = list(node, "");
+      assertThat(left).hasSize(1);
+      assertThat(left.getJsonObject(0).getInteger("replay_count")).isEqualTo(1);
+      assertThat(left.getJsonObject(0).getString("id")).isNotEqualTo(brokenId);
+
+      List<String> replayOf = new ArrayList<>();
+      for (Record d : DeadLetterIngestTest.deadLetterRows(env)) {
+        if (d.getField("replay_of") != null) {
+          replayOf.add(d.getField("error_code") + " of " + d.getField("replay_of"));
+        }
+      }
+      assertThat(replayOf).hasSize(3).contains("malformed_json of " + brokenId);
+      assertThat(replayOf.stream().filter(s -> s.startsWith("replayed of "))).hasSize(2);
+      assertThat(payloads(env)).hasSize(3);
+
+      // bad filters are refused
+      HttpResponse<String> bad =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + node.port() + "/floe/v1/dead-letter/replay"))
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"since\":\"yesterday\"}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(bad.statusCode()).isEqualTo(400);
+      assertThat(new JsonObject(bad.body()).getString("detail")).contains("since must be");
+    }
+  }
+
+  private static List<String> payloads(TableEnv env) throws Exception {
+    List<String> out = new ArrayList<>();
+    env.rows().forEach(r -> out.add(r.payload()));
+    return out;
+  }
+
+  static JsonArray list(Node node, String query) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + node.port() + "/floe/v1/dead-letter" + query))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body()).getJsonArray("dead_letters");
+  }
+
+  static JsonObject replay(Node node, JsonObject filter) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + node.port() + "/floe/v1/dead-letter/replay"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(filter.encode()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body());
+  }
+}
