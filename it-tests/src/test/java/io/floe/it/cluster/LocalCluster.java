@@ -32,9 +32,18 @@ final class LocalCluster implements AutoCloseable {
   static final String PRODUCER_TOKEN = "producer-" + UUID.randomUUID();
 
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
-  private static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
+  static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
   LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
+    this(dir, nodeCount, routerCount, Map.of());
+  }
+
+  /**
+   * @param routerEnv settings every router gets besides the cluster's own (the console's sample
+   *     interval, for one)
+   */
+  LocalCluster(Path dir, int nodeCount, int routerCount, Map<String, String> routerEnv)
+      throws Exception {
     this.dir = dir;
     Path logs = Files.createDirectories(dir.resolve("logs"));
     // routers know producers and operators; nodes know operators and the routers' own token
@@ -108,12 +117,8 @@ final class LocalCluster implements AutoCloseable {
         nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
     for (int i = 0; i < routerCount; i++) {
       int port = FreePort.pick();
-      routers.add(
-          JavaProcess.java(
-              "router-" + i,
-              port,
-              RouterMain.class.getName(),
-              List.of(),
+      Map<String, String> env =
+          new HashMap<>(
               Map.of(
                   "FLOE_ROUTER_PORT",
                   Integer.toString(port),
@@ -128,9 +133,14 @@ final class LocalCluster implements AutoCloseable {
                   "FLOE_AUTH_TOKENS_FILE",
                   routerTokens.toString(),
                   "FLOE_ROUTER_NODE_TOKEN",
-                  ROUTER_TOKEN),
-              logs,
-              "256m"));
+                  ROUTER_TOKEN,
+                  // the console's table section reads the catalog (no token: its auth is off here)
+                  "FLOE_ROUTER_CATALOG_URI",
+                  "http://127.0.0.1:" + catalogPort));
+      env.putAll(routerEnv);
+      routers.add(
+          JavaProcess.java(
+              "router-" + i, port, RouterMain.class.getName(), List.of(), env, logs, "256m"));
     }
     int lbPort = FreePort.pick();
     Path conf = writeNginxConf(dir.resolve("nginx"), lbPort);
@@ -213,7 +223,9 @@ final class LocalCluster implements AutoCloseable {
       n.start();
     }
     for (JavaProcess n : nodes) {
-      n.awaitHttp("/health/ready", Duration.ofSeconds(120));
+      // generous: on a machine shared by several builds a node's first start (JIT, Iceberg, the
+      // claim) has been seen to take over two minutes
+      n.awaitHttp("/health/ready", Duration.ofSeconds(240));
     }
     for (JavaProcess r : routers) {
       r.start();

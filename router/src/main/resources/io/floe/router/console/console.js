@@ -225,4 +225,9 @@
     if (fromUrl) { sessionStorage.setItem(KEY, fromUrl); }
     if (token()) { refresh(); } else { signOut(""); }
   });
+  // a link with a token opened in a tab already on the console changes the fragment only
+  window.addEventListener("hashchange", function () {
+    var t = tokenFromFragment();
+    if (t) { signIn(t); }
+  });
 })();
