@@ -145,6 +145,7 @@ final class ClusterView {
 
     JsonArray streams = streams(now);
     JsonObject table = table(catalog, columnsActive, attention);
+    attention = worstFirst(attention);
     JsonObject out =
         new JsonObject()
             .put("version", VERSION)
@@ -362,6 +363,19 @@ final class ClusterView {
       series.put(key, values);
     }
     return series;
+  }
+
+  /** Critical items before warnings, each kind in the order found (nodes in membership order). */
+  private static JsonArray worstFirst(JsonArray attention) {
+    JsonArray out = new JsonArray();
+    for (String level : List.of("critical", "warning")) {
+      for (Object o : attention) {
+        if (level.equals(((JsonObject) o).getString("level"))) {
+          out.add(o);
+        }
+      }
+    }
+    return out;
   }
 
   private static String status(JsonArray attention) {

@@ -40,6 +40,8 @@ class ClusterEndpointTest {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong buffered = new AtomicLong(250);
+  private int nodePort;
   private Router router;
 
   private static final String ROUTER_TOKEN = "t-router-secret";
@@ -77,7 +79,7 @@ class ClusterEndpointTest {
                   new JsonObject()
                       .put("partition_id", 7)
                       .put("ready", true)
-                      .put("buffered_bytes", 250)
+                      .put("buffered_bytes", buffered.get())
                       .put("buffer_max_bytes", 1000)
                       .put("high_water_mark", accepted.get())
                       .put("committed_sequence", 0)
@@ -177,6 +179,7 @@ class ClusterEndpointTest {
   @BeforeEach
   void start() throws Exception {
     HttpServer node = listen(this::node);
+    nodePort = node.actualPort();
     HttpServer catalog = listen(this::catalog);
     Path tokens =
         Files.write(
@@ -287,6 +290,8 @@ class ClusterEndpointTest {
             x ->
                 x.getJsonObject("series").getJsonArray("t").size() >= 3
                     && !x.getJsonArray("streams").isEmpty()
+                    // a sample taken after the last request
+                    && x.getJsonArray("streams").getJsonObject(0).getLong("requests_total") == 6
                     && x.getJsonArray("nodes").getJsonObject(0).getBoolean("routed", false));
     assertThat(c.getString("status")).isEqualTo("ok");
     assertThat(c.getJsonArray("attention")).isEmpty();
@@ -340,7 +345,10 @@ class ClusterEndpointTest {
   void aNodeThatStopsAnsweringNeedsAttentionFirst() throws Exception {
     clusterWhen(x -> x.getString("status").equals("ok"));
     router.close();
-    // a router whose only node is gone: the node is unreachable, and that is critical
+    buffered.set(900);
+    // the live node (listed first) has a nearly full buffer, a warning; the second is gone, which
+    // is
+    // critical and comes first
     router =
         Router.start(
             RouterConfig.load(
@@ -348,16 +356,20 @@ class ClusterEndpointTest {
                     Map.of(
                         "router.host", "127.0.0.1",
                         "router.port", "0",
-                        "router.nodes", "127.0.0.1:1",
+                        "router.nodes", "127.0.0.1:" + nodePort + ",127.0.0.1:1",
                         "router.event-loops", "1",
+                        "router.node-token", ROUTER_TOKEN,
                         "auth.tokens-file", dir.resolve("tokens").toString(),
                         "router.console-sample-seconds", "0.2"))));
     JsonObject c = clusterWhen(x -> x.containsKey("sampled_at"));
     assertThat(c.getString("status")).isEqualTo("critical");
-    JsonObject first = c.getJsonArray("attention").getJsonObject(0);
-    assertThat(first.getString("level")).isEqualTo("critical");
-    assertThat(first.getString("subject")).isEqualTo("127.0.0.1:1");
-    JsonObject n = c.getJsonArray("nodes").getJsonObject(0);
+    JsonArray attention = c.getJsonArray("attention");
+    assertThat(attention).hasSize(2);
+    assertThat(attention.getJsonObject(0).getString("level")).isEqualTo("critical");
+    assertThat(attention.getJsonObject(0).getString("subject")).isEqualTo("127.0.0.1:1");
+    assertThat(attention.getJsonObject(1).getString("level")).isEqualTo("warning");
+    assertThat(attention.getJsonObject(1).getString("message")).contains("buffer 90% full");
+    JsonObject n = c.getJsonArray("nodes").getJsonObject(1);
     assertThat(n.getBoolean("ready")).isFalse();
     assertThat(n.getString("reason")).isEqualTo("unreachable");
     assertThat(c.getJsonObject("table").getString("error")).contains("router.catalog-uri");

@@ -168,9 +168,10 @@ final class Chromium implements AutoCloseable {
     value("POST", "/window/rect", new JsonObject().put("width", width).put("height", height));
   }
 
-  /** Saves a PNG of the viewport to {@code file}. */
+  /** Saves a PNG of the top of the page (the viewport, scrolled up) to {@code file}. */
   void screenshot(Path file) throws Exception {
     Files.createDirectories(file.getParent());
+    script("window.scrollTo(0, 0); return null;");
     Files.write(file, Base64.getDecoder().decode((String) value("GET", "/screenshot", null)));
   }
 

@@ -184,7 +184,7 @@ class ConsoleBrowserTest {
         StringBuilder down = new StringBuilder();
         assertThat(status(down, LocalCluster.OPERATOR_TOKEN)).as("%s", down).isEqualTo(1);
         assertThat(down.toString()).contains("CRITICAL").contains(victimId).contains("NOT READY");
-        victim.start().awaitHttp("/health/ready", Duration.ofSeconds(120));
+        victim.start().awaitHttp("/health/ready", Duration.ofSeconds(240));
         await("the node is ready again", () -> readyRows(browser) == 3);
       } finally {
         w.stop();
