@@ -160,6 +160,13 @@ module "routers" {
   log_retention    = var.log_retention_days
 }
 
+# the operator's view in CloudWatch: the panels of docs/grafana-floe.json
+module "dashboard" {
+  source = "./modules/dashboard"
+  name   = var.name
+  region = var.region
+}
+
 module "load_balancer" {
   source              = "./modules/load_balancer"
   name                = var.name

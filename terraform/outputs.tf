@@ -130,3 +130,13 @@ output "trino_settings" {
     "iceberg.rest-catalog.oauth2.token=<the value of catalog_read_token_secret_arn>"]
   ))
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the cluster (the panels of docs/grafana-floe.json)."
+  value       = module.dashboard.name
+}
+
+output "dashboard_panels" {
+  description = "The CloudWatch dashboard's panel titles."
+  value       = module.dashboard.panels
+}

@@ -44,6 +44,12 @@ variable "metrics" {
   default     = []
 }
 
+variable "stream_metrics" {
+  description = "Prometheus metric name patterns shipped like metrics, with their stream label as one more dimension (the router's per-stream traffic)."
+  type        = list(string)
+  default     = []
+}
+
 variable "partition" {
   description = "Partition id as a metric dimension (nodes), or empty."
   type        = string
@@ -103,12 +109,17 @@ locals {
           emf_processor = {
             metric_declaration_dedup = true
             metric_namespace         = "Floe"
-            metric_declaration = [{
+            metric_declaration = concat([{
               source_labels    = ["job"]
               label_matcher    = "^floe-${var.role}$"
               dimensions       = [sort(keys(local.labels))]
               metric_selectors = var.metrics
-            }]
+              }], length(var.stream_metrics) == 0 ? [] : [{
+              source_labels    = ["job"]
+              label_matcher    = "^floe-${var.role}$"
+              dimensions       = [sort(concat(keys(local.labels), ["stream"]))]
+              metric_selectors = var.stream_metrics
+            }])
           }
         }
       })

@@ -223,7 +223,7 @@ module "bootstrap" {
   role             = "catalog"
   region           = var.region
   parameters       = var.parameters
-  metrics          = ["^floe_maintenance_lease_held$", "^floe_maintenance_table_metadata_bytes$", "^floe_maintenance_table_snapshots$", "^floe_maintenance_table_small_files$"]
+  metrics          = ["^floe_maintenance_lease_held$", "^floe_maintenance_table_metadata_bytes$", "^floe_maintenance_table_snapshots$", "^floe_maintenance_table_small_files$", "^floe_maintenance_table_data_files$"]
   log_group_prefix = "/floe/${var.name}"
 }
 

@@ -141,8 +141,12 @@ locals {
   zones      = sort(keys(var.subnet_by_zone))
   # c5d types have an NVMe instance store, which EC2 cannot carry over in a recovery
   instance_store = startswith(var.instance_type, "c5d.")
-  metrics        = ["^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$", "^floe_columns_refresh_failures_total$", "^floe_dead_letters_total$"]
-  buffer_max     = floor(var.volume_size_gib * 0.8 * 1073741824)
+  metrics = [
+    "^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$", "^floe_columns_refresh_failures_total$", "^floe_dead_letters_total$",
+    # the CloudWatch dashboard's panels (modules/dashboard)
+    "^floe_node_events_accepted_total$", "^floe_node_accepted_bytes_total$", "^floe_node_request_duration_seconds_sum$", "^floe_node_request_duration_seconds_count$", "^floe_commit_attempts_total$", "^floe_commit_retries_total$",
+  ]
+  buffer_max = floor(var.volume_size_gib * 0.8 * 1073741824)
   node_alarms = {
     not-ready = {
       description = "not ready (or no metrics) for 3 minutes: see /v1/status and its log."

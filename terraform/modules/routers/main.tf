@@ -116,6 +116,7 @@ module "bootstrap" {
   region           = var.region
   parameters       = var.parameters
   metrics          = ["^floe_router_healthy_nodes$", "^floe_router_no_healthy_node_total$", "^floe_router_forward_errors_total$"]
+  stream_metrics   = ["^floe_router_stream_events_total$", "^floe_router_stream_bytes_total$", "^floe_router_stream_errors_total$"]
   metrics_port     = local.metrics_port
   log_group_prefix = "/floe/${var.name}"
 }

@@ -328,11 +328,14 @@ final class Forwarder {
                           if (admission != null && resp.statusCode() == 200 && !replayed) {
                             // the producer's quota is charged with what the node stored (a replay
                             // stored nothing, as the node itself charges)
+                            long accepted = 0;
                             try {
-                              admission.stored(new JsonObject(body).getLong("accepted", 0L));
+                              accepted = new JsonObject(body).getLong("accepted", 0L);
                             } catch (RuntimeException notJson) {
                               // an answer without a count charges the bytes only
                             }
+                            admission.stored(accepted);
+                            metrics.streams().accepted(FloeHttp.ingestStream(req.path()), accepted);
                           }
                           if (!req.isEnded()) {
                             metrics.error(node, "early_answer");

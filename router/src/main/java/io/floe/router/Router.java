@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -47,6 +48,8 @@ public final class Router implements AutoCloseable {
   private final RouterMetrics metrics;
   private final Forwarder forwarder;
   private final Quotas quotas;
+  private final ClusterSampler sampler;
+  private final ConsoleAssets console = new ConsoleAssets();
   private final List<HttpServer> servers = new ArrayList<>();
 
   /** The private listener of {@code router.metrics-port}, or null. */
@@ -61,11 +64,13 @@ public final class Router implements AutoCloseable {
     this.metrics = new RouterMetrics(membership);
     this.quotas = new Quotas(config.maxConcurrentPerToken(), metrics::throttled);
     this.forwarder = new Forwarder(vertx, config, membership, metrics);
+    this.sampler = new ClusterSampler(vertx, config, membership, metrics.streams());
   }
 
   public static Router start(RouterConfig config) throws Exception {
     Router router = new Router(config);
     router.membership.start();
+    router.sampler.start();
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(config.host())
@@ -116,7 +121,12 @@ public final class Router implements AutoCloseable {
       config
           .nodeTrust()
           .watch(
-              router.vertx, () -> List.of(router.forwarder.client(), router.membership.checker()));
+              router.vertx,
+              () ->
+                  List.of(
+                      router.forwarder.client(),
+                      router.membership.checker(),
+                      router.sampler.client()));
     }
     LOG.info(
         "router listening on {}:{}{} for nodes {}",
@@ -193,18 +203,26 @@ public final class Router implements AutoCloseable {
   /**
    * Lets the authenticated producer's request in within its quotas ({@link Quotas}), or answers 429
    * with Retry-After and returns null. The admission ends with the response, or with the
-   * connection, whichever comes first, charged with the body bytes the router read.
+   * connection, whichever comes first, charged with the body bytes the router read; an answered
+   * request counts in its stream's traffic ({@link StreamTraffic}).
    */
-  private Quotas.Admission admit(HttpServerRequest req, Principal p) {
+  private Quotas.Admission admit(HttpServerRequest req, Principal p, String stream) {
+    StreamTraffic traffic = metrics.streams();
     Quotas.Admission admission;
     try {
       admission = quotas.admit(p, FloeHttp.declaredLength(req));
     } catch (AuthException e) {
       Refusals.send(req.response(), e);
+      traffic.answered(stream, e.status(), 0);
       return null;
     }
-    req.response().endHandler(v -> admission.end(req.bytesRead()));
-    req.response().closeHandler(v -> admission.end(req.bytesRead()));
+    HttpServerResponse response = req.response();
+    response.endHandler(
+        v -> {
+          admission.end(req.bytesRead());
+          traffic.answered(stream, response.getStatusCode(), req.bytesRead());
+        });
+    response.closeHandler(v -> admission.end(req.bytesRead()));
     return admission;
   }
 
@@ -223,7 +241,7 @@ public final class Router implements AutoCloseable {
       if (producer == null) {
         return;
       }
-      Quotas.Admission admission = admit(req, producer);
+      Quotas.Admission admission = admit(req, producer, stream);
       if (admission == null) {
         return;
       }
@@ -254,6 +272,10 @@ public final class Router implements AutoCloseable {
       } else {
         forwarder.forwardTo(req, node);
       }
+      return;
+    }
+    if (ConsoleAssets.owns(path)) {
+      console.serve(req);
       return;
     }
     switch (path) {
@@ -292,6 +314,13 @@ public final class Router implements AutoCloseable {
         }
         json(req, 200, new JsonObject().put("nodes", nodes));
       }
+      case "/v1/cluster" -> {
+        if (authorize(req, needs(Scope.READ)) == null) {
+          return;
+        }
+        req.response().putHeader("Cache-Control", "no-store");
+        JsonResponses.send(req.response(), 200, sampler.answer());
+      }
       default ->
           JsonResponses.error(
               req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
@@ -311,6 +340,7 @@ public final class Router implements AutoCloseable {
         && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
+    sampler.stop();
     membership.stop();
     List<HttpServer> all = new ArrayList<>(servers);
     if (metricsServer != null) {

@@ -9,6 +9,8 @@ import io.floe.common.http.BodyRate;
 import io.floe.common.tls.ClientTrust;
 import io.floe.common.tls.ServerTls;
 import io.vertx.core.http.HttpClientOptions;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -36,6 +38,10 @@ import java.util.Set;
  * @param bodyRate the slowest a request body may come ({@link BodyRate})
  * @param metricsHost where the private metrics listener listens
  * @param metricsPort the private metrics listener's port, or -1 for none
+ * @param catalogUri the catalog service the console reads table health from, or null
+ * @param catalogToken the token (read scope) the router reads the catalog service with, or null
+ * @param consoleSampleInterval how often the router samples its nodes and the catalog for the
+ *     console and {@code /v1/cluster}
  */
 public record RouterConfig(
     String host,
@@ -57,7 +63,10 @@ public record RouterConfig(
     int maxConcurrentPerToken,
     BodyRate bodyRate,
     String metricsHost,
-    int metricsPort) {
+    int metricsPort,
+    String catalogUri,
+    String catalogToken,
+    Duration consoleSampleInterval) {
 
   public static final String HOST = "router.host";
   public static final String HOST_DEFAULT = "0.0.0.0";
@@ -131,6 +140,24 @@ public record RouterConfig(
   public static final String METRICS_HOST = "router.metrics-host";
 
   public static final String METRICS_HOST_DEFAULT = "127.0.0.1";
+
+  /**
+   * The catalog service ({@code http(s)://host:port}) whose {@code /metrics} and column list the
+   * console shows as the table's health; unset, the console's table section says so.
+   */
+  public static final String CATALOG_URI = "router.catalog-uri";
+
+  /** A token with the {@code read} scope on the catalog service, for {@link #CATALOG_URI}. */
+  public static final String CATALOG_TOKEN = "router.catalog-token";
+
+  /**
+   * How often the router samples each node's {@code /v1/status} and {@code /metrics} (with {@link
+   * #NODE_TOKEN}) and the catalog for the console; it keeps the last 15 minutes of samples. 0 turns
+   * sampling off ({@code /v1/cluster} then says so).
+   */
+  public static final String CONSOLE_SAMPLE_INTERVAL = "router.console-sample-seconds";
+
+  public static final Duration CONSOLE_SAMPLE_INTERVAL_DEFAULT = Duration.ofSeconds(5);
 
   /** A node's address. */
   public record NodeAddress(String host, int port) {
@@ -214,7 +241,52 @@ public record RouterConfig(
         Quotas.maxConcurrentRequests(s),
         BodyRate.load(s),
         s.string(METRICS_HOST, METRICS_HOST_DEFAULT),
-        s.isSet(METRICS_PORT) ? s.intValue(METRICS_PORT, 0, 0, 65_535) : -1);
+        s.isSet(METRICS_PORT) ? s.intValue(METRICS_PORT, 0, 0, 65_535) : -1,
+        catalogUri(s),
+        s.string(CATALOG_TOKEN, null),
+        consoleSampleInterval(s));
+  }
+
+  private static Duration consoleSampleInterval(Settings s) {
+    Duration d =
+        s.seconds(
+            CONSOLE_SAMPLE_INTERVAL,
+            CONSOLE_SAMPLE_INTERVAL_DEFAULT,
+            Duration.ZERO,
+            Duration.ofMinutes(1));
+    if (!d.isZero() && d.toMillis() < 200) {
+      throw new ConfigException(
+          Settings.envName(CONSOLE_SAMPLE_INTERVAL)
+              + " ("
+              + CONSOLE_SAMPLE_INTERVAL
+              + ") must be 0 (no sampling) or at least 0.2 seconds");
+    }
+    return d;
+  }
+
+  private static String catalogUri(Settings s) {
+    String uri = s.string(CATALOG_URI, null);
+    if (uri == null) {
+      return null;
+    }
+    String name = Settings.envName(CATALOG_URI) + " (" + CATALOG_URI + ")";
+    URI parsed;
+    try {
+      parsed = new URI(uri.trim());
+    } catch (URISyntaxException e) {
+      throw new ConfigException(name + ": '" + uri + "' is not a URI");
+    }
+    if (parsed.getRawUserInfo() != null) {
+      // not echoed: it holds a secret
+      throw new ConfigException(
+          name + ": must not carry credentials; put the token in " + CATALOG_TOKEN);
+    }
+    if (!"http".equals(parsed.getScheme()) && !"https".equals(parsed.getScheme())
+        || parsed.getHost() == null) {
+      throw new ConfigException(name + ": '" + uri + "' must be http(s)://host:port");
+    }
+    String text = parsed.toString();
+    return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
   }
 
   private static String nodeToken(Settings s) {

@@ -48,6 +48,8 @@ final class RouterMetrics {
               0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
           .register(registry);
 
+  private final StreamTraffic streams = new StreamTraffic(registry);
+
   RouterMetrics(Membership membership) {
     GaugeWithCallback.builder()
         .name("floe_router_healthy_nodes")
@@ -72,6 +74,11 @@ final class RouterMetrics {
 
   void error(Member m, String kind) {
     errors.labelValues(m.id, kind).inc();
+  }
+
+  /** Per-stream traffic (also in the console's {@code /v1/cluster}). */
+  StreamTraffic streams() {
+    return streams;
   }
 
   void noHealthyNode() {

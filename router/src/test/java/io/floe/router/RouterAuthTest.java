@@ -94,6 +94,9 @@ class RouterAuthTest {
                         "router.node-token",
                         "t-router",
                         "router.metrics-port",
+                        "0",
+                        // the peer counts every request it gets: no console sampling here
+                        "router.console-sample-seconds",
                         "0"))));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (get("/health/ready", null).statusCode() != 200) {

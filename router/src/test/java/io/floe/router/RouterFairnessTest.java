@@ -106,6 +106,8 @@ class RouterFairnessTest {
     s.put("router.nodes", "127.0.0.1:" + node.actualPort());
     s.put("router.health-interval-seconds", "0.1");
     s.put("auth.tokens-file", tokens.toString());
+    // the peer counts every request it gets: no console sampling (ClusterEndpointTest has it)
+    s.put("router.console-sample-seconds", "0");
     s.putAll(overrides);
     router = Router.start(RouterConfig.load(Settings.of(s)));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

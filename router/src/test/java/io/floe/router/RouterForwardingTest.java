@@ -167,6 +167,8 @@ class RouterForwardingTest {
           "FLOE_AUTH_DISABLED",
           "true"); // forwarding is the subject here; RouterAuthTest covers tokens
     }
+    // these peers count every request they get: no console sampling (ClusterEndpointTest has it)
+    all.putIfAbsent("FLOE_ROUTER_CONSOLE_SAMPLE_SECONDS", "0");
     router = Router.start(RouterConfig.load(Settings.from(all)));
     return router;
   }

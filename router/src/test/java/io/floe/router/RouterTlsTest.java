@@ -113,6 +113,8 @@ class RouterTlsTest {
     if (nodeTrust != null) {
       s.put("router.node-tls-trust-file", nodeTrust.toString());
     }
+    // the peer counts every request it gets: no console sampling (ClusterEndpointTest has it)
+    s.put("router.console-sample-seconds", "0");
     s.putAll(extra);
     return Router.start(RouterConfig.load(Settings.of(s)));
   }

@@ -33,7 +33,7 @@ final class LocalCluster implements AutoCloseable {
   static final String PRODUCER_TOKEN = "producer-" + UUID.randomUUID();
 
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
-  private static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
+  static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
   /**
    * How a test wants the cluster built.
@@ -41,13 +41,34 @@ final class LocalCluster implements AutoCloseable {
    * @param catalogMaintenance whether the catalog service maintains the table
    * @param catalogPortForNodes the port the nodes reach the catalog on, given the catalog's own (a
    *     proxy's, to inject faults)
+   * @param routerEnv settings every router gets besides the cluster's own
    */
-  record Options(boolean catalogMaintenance, IntUnaryOperator catalogPortForNodes) {
-    static final Options DEFAULT = new Options(true, IntUnaryOperator.identity());
+  record Options(
+      boolean catalogMaintenance,
+      IntUnaryOperator catalogPortForNodes,
+      Map<String, String> routerEnv) {
+    static final Options DEFAULT = new Options(true, IntUnaryOperator.identity(), Map.of());
+
+    Options(boolean catalogMaintenance, IntUnaryOperator catalogPortForNodes) {
+      this(catalogMaintenance, catalogPortForNodes, Map.of());
+    }
+
+    Options withRouterEnv(Map<String, String> env) {
+      return new Options(catalogMaintenance, catalogPortForNodes, env);
+    }
   }
 
   LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
     this(dir, nodeCount, routerCount, Options.DEFAULT);
+  }
+
+  /**
+   * @param routerEnv settings every router gets besides the cluster's own (the console's sample
+   *     interval, for one)
+   */
+  LocalCluster(Path dir, int nodeCount, int routerCount, Map<String, String> routerEnv)
+      throws Exception {
+    this(dir, nodeCount, routerCount, Options.DEFAULT.withRouterEnv(routerEnv));
   }
 
   LocalCluster(Path dir, int nodeCount, int routerCount, Options options) throws Exception {
@@ -128,12 +149,8 @@ final class LocalCluster implements AutoCloseable {
         nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
     for (int i = 0; i < routerCount; i++) {
       int port = FreePort.pick();
-      routers.add(
-          JavaProcess.java(
-              "router-" + i,
-              port,
-              RouterMain.class.getName(),
-              List.of(),
+      Map<String, String> env =
+          new HashMap<>(
               Map.of(
                   "FLOE_ROUTER_PORT",
                   Integer.toString(port),
@@ -148,9 +165,14 @@ final class LocalCluster implements AutoCloseable {
                   "FLOE_AUTH_TOKENS_FILE",
                   routerTokens.toString(),
                   "FLOE_ROUTER_NODE_TOKEN",
-                  ROUTER_TOKEN),
-              logs,
-              "256m"));
+                  ROUTER_TOKEN,
+                  // the console's table section reads the catalog (no token: its auth is off here)
+                  "FLOE_ROUTER_CATALOG_URI",
+                  "http://127.0.0.1:" + catalogPort));
+      env.putAll(options.routerEnv());
+      routers.add(
+          JavaProcess.java(
+              "router-" + i, port, RouterMain.class.getName(), List.of(), env, logs, "256m"));
     }
     int lbPort = FreePort.pick();
     Path conf = writeNginxConf(dir.resolve("nginx"), lbPort);
@@ -233,7 +255,9 @@ final class LocalCluster implements AutoCloseable {
       n.start();
     }
     for (JavaProcess n : nodes) {
-      n.awaitHttp("/health/ready", Duration.ofSeconds(120));
+      // generous: on a machine shared by several builds a node's first start (JIT, Iceberg, the
+      // claim) has been seen to take over two minutes
+      n.awaitHttp("/health/ready", Duration.ofSeconds(240));
     }
     for (JavaProcess r : routers) {
       r.start();

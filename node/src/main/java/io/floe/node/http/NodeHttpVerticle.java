@@ -65,7 +65,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     router.get("/health/live").handler(ops::live);
     router.get("/health/ready").handler(ops::ready);
     router.get("/metrics").handler(auth.metrics()).handler(ops::metrics);
-    router.get("/v1/status").handler(auth.require(Scope.READ)).handler(ops::status);
+    router.get("/v1/status").handler(auth.read()).handler(ops::status);
     router.post("/v1/flush").handler(auth.require(Scope.ADMIN)).handler(ops::flush);
     router
         .get(FloeHttp.PARTITIONS_PATH + ":partition" + FloeHttp.COMMITTED_PATH)

@@ -73,7 +73,21 @@ public final class OpsHandler {
     }
   }
 
+  /**
+   * {@code GET /v1/status}: built off the event loop, since the claim epoch and the idempotency
+   * keys are read under the buffer's own locks.
+   */
   public void status(RoutingContext ctx) {
+    ctx.vertx()
+        .executeBlocking(this::statusBody, false)
+        .onSuccess(body -> json(ctx, 200, body))
+        .onFailure(
+            e ->
+                JsonResponses.error(
+                    ctx.response(), 503, "unavailable", "status unreadable: " + e.getMessage(), 1));
+  }
+
+  private JsonObject statusBody() throws Exception {
     Readiness.NotReady reason = readiness.notReady();
     JsonObject status =
         new JsonObject()
@@ -88,7 +102,12 @@ public final class OpsHandler {
             .put("buffer_max_bytes", buffer.config().maxBytes())
             .put("inflight_requests", budget.requests())
             .put("inflight_bytes", budget.usedBytes())
-            .put("inflight_max_bytes", budget.maxBytes());
+            .put("inflight_max_bytes", budget.maxBytes())
+            .put("epoch", buffer.claimEpoch())
+            .put("idempotency_keys", buffer.idempotencyKeys())
+            .put(
+                "salvage_needed",
+                reason == Readiness.NotReady.SALVAGE_NEEDED || buffer.salvageAfter() >= 0);
     Flusher flusher = flushers.get();
     status.put("table_joined", flusher != null);
     if (flusher != null) {
@@ -101,11 +120,14 @@ public final class OpsHandler {
                   flusher.lastCommitMillis() == 0
                       ? null
                       : Instant.ofEpochMilli(flusher.lastCommitMillis()).toString())
+              .put(
+                  "last_commit_snapshot",
+                  flusher.committedSnapshotId() < 0 ? null : flusher.committedSnapshotId())
               .put("consecutive_failures", flusher.consecutiveFailures())
               .put("last_error", flusher.lastError())
               .put("fenced", flusher.fenced()));
     }
-    json(ctx, 200, status);
+    return status;
   }
 
   /** {@code POST /v1/flush}: flush and commit everything acknowledged so far. */

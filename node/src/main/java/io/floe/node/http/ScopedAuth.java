@@ -16,7 +16,8 @@ import io.vertx.ext.web.RoutingContext;
  * AuthException}, which {@link ErrorResponses} answers. A token with the {@code router} scope is a
  * router that authenticated the producer itself: it may send events to any stream and read receipts
  * on the producer's behalf (named by {@link FloeHttp#PRINCIPAL_HEADER}: for the logs, and as the
- * owner of the request's idempotency key), and nothing else.
+ * owner of the request's idempotency key), and read the node's status and metrics (which its
+ * operator console samples: {@link #read()}), and nothing else.
  */
 public final class ScopedAuth {
   /** Where the caller is kept in the routing context. */
@@ -103,9 +104,22 @@ public final class ScopedAuth {
     };
   }
 
-  /** /metrics: read, unless auth.metrics-open lets a local scraper in without a token. */
+  /** Status and metrics: read, or a router (its console samples them). */
+  public Handler<RoutingContext> read() {
+    return ctx -> {
+      Principal p = authenticate(ctx);
+      if (!p.may(Scope.READ) && !p.may(Scope.ROUTER)) {
+        throw AuthException.lacking(p, Scope.READ);
+      }
+      admitted(ctx, p);
+    };
+  }
+
+  /**
+   * /metrics: {@link #read()}, unless auth.metrics-open lets a local scraper in without a token.
+   */
   public Handler<RoutingContext> metrics() {
-    Handler<RoutingContext> read = require(Scope.READ);
+    Handler<RoutingContext> read = read();
     return ctx -> {
       if (openMetrics) {
         ctx.next();

@@ -139,10 +139,14 @@ class NodeAuthTest {
     assertThat(node.buffer().highWaterMark()).isEqualTo(3);
 
     assertThat(send("GET", "/v1/status", "t-clicks", null)).isEqualTo(403);
-    assertThat(send("GET", "/v1/status", "t-router", null)).isEqualTo(403);
+    assertThat(send("GET", "/v1/status", "t-router", null))
+        .as("a router samples its nodes for the console with its own token")
+        .isEqualTo(200);
     assertThat(send("GET", "/v1/status", "t-read", null)).isEqualTo(200);
     assertThat(send("GET", "/metrics", null, null)).isEqualTo(401);
+    assertThat(send("GET", "/metrics", "t-clicks", null)).isEqualTo(403);
     assertThat(send("GET", "/metrics", "t-read", null)).isEqualTo(200);
+    assertThat(send("GET", "/metrics", "t-router", null)).isEqualTo(200);
     assertThat(send("POST", "/v1/flush", "t-read", null)).isEqualTo(403);
     assertThat(send("POST", "/v1/flush", "t-router", null)).isEqualTo(403);
     assertThat(send("POST", "/v1/flush", "t-admin", null))

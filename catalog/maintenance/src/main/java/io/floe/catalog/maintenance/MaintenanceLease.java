@@ -16,6 +16,9 @@ final class MaintenanceLease {
   private final String holder;
   private final long leaseMillis;
 
+  /** The holder the table named when this process last looked, or null (none, or not yet read). */
+  private volatile String seenHolder;
+
   MaintenanceLease(String holder, long leaseMillis) {
     this.holder = holder;
     this.leaseMillis = leaseMillis;
@@ -28,6 +31,7 @@ final class MaintenanceLease {
     String current = p.get(FloeTableKeys.MAINTENANCE_HOLDER);
     long expires = parse(p.get(FloeTableKeys.MAINTENANCE_LEASE_EXPIRES_MS));
     if (current != null && !current.equals(holder) && expires > nowMillis) {
+      seenHolder = current;
       return false;
     }
     table
@@ -36,7 +40,13 @@ final class MaintenanceLease {
         .set(FloeTableKeys.MAINTENANCE_LEASE_EXPIRES_MS, Long.toString(nowMillis + leaseMillis))
         .commit();
     table.refresh();
-    return holder.equals(table.properties().get(FloeTableKeys.MAINTENANCE_HOLDER));
+    seenHolder = table.properties().get(FloeTableKeys.MAINTENANCE_HOLDER);
+    return holder.equals(seenHolder);
+  }
+
+  /** Who held the lease when this process last took, renewed or found it taken; null if unknown. */
+  String seenHolder() {
+    return seenHolder;
   }
 
   /** Whether this process still holds an unexpired lease, as the table says now. */

@@ -10,6 +10,8 @@ public final class MaintenanceMetrics {
   private final Counter runs;
   private final Gauge lastSuccess;
   private final Gauge leaseHeld;
+  private final Gauge leaseHolder;
+  private String shownHolder;
   private final Counter filesCompacted;
   private final Counter filesWritten;
   private final Counter bytesCompacted;
@@ -43,6 +45,14 @@ public final class MaintenanceMetrics {
             .name("floe_maintenance_lease_held")
             .help(
                 "1 while this process holds the table's maintenance lease (exactly one process per table should)")
+            .register(registry);
+    leaseHolder =
+        Gauge.builder()
+            .name("floe_maintenance_lease_holder")
+            .help(
+                "1 for the process the table names as its maintenance lease holder, as this process"
+                    + " last read it (the operator console shows it)")
+            .labelNames("holder")
             .register(registry);
     filesCompacted =
         Counter.builder()
@@ -122,6 +132,20 @@ public final class MaintenanceMetrics {
 
   void leaseHeld(boolean held) {
     leaseHeld.set(held ? 1 : 0);
+  }
+
+  /** The lease holder the table names now (null: none known); one series at a time. */
+  synchronized void leaseHolder(String holder) {
+    if (holder == null ? shownHolder == null : holder.equals(shownHolder)) {
+      return;
+    }
+    if (shownHolder != null) {
+      leaseHolder.remove(shownHolder);
+    }
+    if (holder != null) {
+      leaseHolder.labelValues(holder).set(1);
+    }
+    shownHolder = holder;
   }
 
   void compacted(int filesIn, int filesOut, long bytesIn) {

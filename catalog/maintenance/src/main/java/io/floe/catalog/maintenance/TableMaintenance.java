@@ -134,6 +134,7 @@ public final class TableMaintenance implements AutoCloseable {
       held = nowHeld;
     }
     metrics.leaseHeld(nowHeld);
+    metrics.leaseHolder(lease.seenHolder());
     if (!nowHeld) {
       return new Cycle(false, 0, 0, 0, 0, 0, 0);
     }

@@ -255,6 +255,29 @@ class TableMaintenanceTest {
   }
 
   @Test
+  void everyInstanceNamesTheLeaseHolderInItsMetrics() throws Exception {
+    flush(0, openHour, 5);
+    PrometheusRegistry alphaMetrics = new PrometheusRegistry();
+    PrometheusRegistry betaMetrics = new PrometheusRegistry();
+    TableMaintenance alpha =
+        maintenance(Map.of("maintenance.holder", "alpha"), Clock.systemUTC(), alphaMetrics);
+    TableMaintenance beta =
+        maintenance(Map.of("maintenance.holder", "beta"), Clock.systemUTC(), betaMetrics);
+
+    assertThat(alpha.runOnce().held()).isTrue();
+    assertThat(beta.runOnce().held()).isFalse();
+
+    assertThat(scrape(alphaMetrics))
+        .contains("floe_maintenance_lease_held 1.0")
+        .contains("floe_maintenance_lease_holder{holder=\"alpha\"} 1.0");
+    assertThat(scrape(betaMetrics))
+        .as("the operator console reads the holder from whichever instance it asks")
+        .contains("floe_maintenance_lease_held 0.0")
+        .contains("floe_maintenance_lease_holder{holder=\"alpha\"} 1.0")
+        .doesNotContain("holder=\"beta\"");
+  }
+
+  @Test
   void aNodeCommittingDuringACompactionLosesNothingAndARewrittenFileIsNeverResurrected()
       throws Exception {
     for (int i = 0; i < 4; i++) {
