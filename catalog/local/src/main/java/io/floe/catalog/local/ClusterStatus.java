@@ -17,8 +17,8 @@ import org.apache.iceberg.util.JsonUtil;
  * {@code scripts/floe status [--watch]}: the router's {@code /v1/cluster} at a glance in a terminal
  * (what needs attention first, one line per node, the table, the streams), for people and scripts:
  * exit 0 when healthy (warnings included), 1 when something is unhealthy (a node not ready or
- * unreachable, salvage needed) or nothing is known yet (the router has no sample), 2 on a usage error, 3 when the router cannot be asked (unreachable,
- * token refused).
+ * unreachable, salvage needed) or nothing is known yet (the router has no sample), 2 on a usage
+ * error, 3 when the router cannot be asked (unreachable, token refused).
  */
 public final class ClusterStatus {
   static final String USAGE =
