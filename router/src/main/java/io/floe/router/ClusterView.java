@@ -89,6 +89,7 @@ final class ClusterView {
     TreeMap<Double, Double> ackBefore = new TreeMap<>();
     TreeMap<Double, Double> sizes = new TreeMap<>();
     int columnsActive = -1;
+    Map<String, Double> deadLetters = null;
     for (ClusterSampler.NodeReading r : readings) {
       JsonObject node = node(r, attention);
       Previous before = previous.get(r.member().id);
@@ -111,6 +112,10 @@ final class ClusterView {
         node.put("commit_attempts_total", number(counter(r.metrics(), "floe_commit_attempts")))
             .put("commit_retries_total", number(counter(r.metrics(), "floe_commit_retries")));
         merge(sizes, r.metrics().buckets("floe_flush_file_size_bytes"));
+        for (PromText.Sample d : r.metrics().all("floe_dead_letters_total")) {
+          deadLetters = deadLetters == null ? new HashMap<>() : deadLetters;
+          deadLetters.merge(d.labels().getOrDefault("stream", "?"), d.value(), Double::sum);
+        }
         double active = r.metrics().sum("floe_columns_active");
         if (!Double.isNaN(active)) {
           columnsActive = Math.max(columnsActive, (int) active);
@@ -143,7 +148,7 @@ final class ClusterView {
       fileSizes.removeFirst();
     }
 
-    JsonArray streams = streams(now);
+    JsonArray streams = streams(now, deadLetters);
     JsonObject table = table(catalog, columnsActive, attention);
     attention = worstFirst(attention);
     JsonObject out =
@@ -240,7 +245,11 @@ final class ClusterView {
     return node;
   }
 
-  private JsonArray streams(long now) {
+  /**
+   * @param deadLetters the nodes' dead letters per stream (every code), or null when no node
+   *     reports them
+   */
+  private JsonArray streams(long now, Map<String, Double> deadLetters) {
     Map<String, long[]> counts = traffic.snapshot();
     double seconds = previousTrafficAt == 0 ? 0 : (now - previousTrafficAt) / 1000.0;
     JsonArray out = new JsonArray();
@@ -254,9 +263,9 @@ final class ClusterView {
                   .put("bytes_total", c[1])
                   .put("requests_total", c[2])
                   .put("errors_total", c[3])
-                  // dead letters come with the dead-letter work; the slot is kept so that the
-                  // console and scripts read one format before and after
-                  .putNull("dead_letters_total");
+                  .put(
+                      "dead_letters_total",
+                      deadLetters == null ? null : Math.round(deadLetters.getOrDefault(name, 0.0)));
           if (seconds > 0) {
             s.put("events_per_second", round((c[0] - before[0]) / seconds))
                 .put("bytes_per_second", round((c[1] - before[1]) / seconds))

@@ -117,7 +117,9 @@ class ClusterEndpointTest {
                       + "floe_node_request_duration_seconds_bucket{le=\"+Inf\"} "
                       + n
                       + "\n"
-                      + "floe_columns_active 1.0\n");
+                      + "floe_columns_active 1.0\n"
+                      + "floe_dead_letters_total{code=\"malformed_json\",stream=\"clicks\"} 2.0\n"
+                      + "floe_dead_letters_total{code=\"bad_event_time\",stream=\"clicks\"} 1.0\n");
         }
       }
       default ->
@@ -312,7 +314,9 @@ class ClusterEndpointTest {
     assertThat(clicks.getLong("events_total")).isEqualTo(10);
     assertThat(clicks.getLong("requests_total")).isEqualTo(6);
     assertThat(clicks.getLong("errors_total")).isEqualTo(1);
-    assertThat(clicks.containsKey("dead_letters_total")).isTrue();
+    assertThat(clicks.getLong("dead_letters_total"))
+        .as("the nodes' dead letters of the stream, every code")
+        .isEqualTo(3);
 
     JsonObject table = c.getJsonObject("table");
     assertThat(table.getBoolean("reachable")).isTrue();
