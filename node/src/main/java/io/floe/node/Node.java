@@ -9,11 +9,13 @@ import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnSet;
+import io.floe.node.commit.CoordinatorRole;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.flush.Flusher;
 import io.floe.node.flush.PartitionStartup;
 import io.floe.node.flush.SalvageNeededException;
 import io.floe.node.http.ErrorResponses;
+import io.floe.node.http.HandoverHandler;
 import io.floe.node.http.InflightBudget;
 import io.floe.node.http.IngestHandler;
 import io.floe.node.http.NodeHttpVerticle;
@@ -24,6 +26,8 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -54,7 +58,7 @@ public final class Node implements AutoCloseable, Readiness {
   private GroupCommitter committer;
   private volatile PartitionStartup.Flushing flushing;
   private Thread backgroundStartup;
-  private int port;
+  private volatile int port;
   private volatile boolean draining;
   private volatile boolean fenced;
   private volatile boolean workerDied;
@@ -158,6 +162,8 @@ public final class Node implements AutoCloseable, Readiness {
               buffer,
               config.partitionId(),
               config.flush(),
+              config.commit(),
+              this::advertisedAddress,
               metrics,
               this::fence,
               this::workerDied,
@@ -213,6 +219,7 @@ public final class Node implements AutoCloseable, Readiness {
         new IngestHandler(config, committer, budget, metrics, this, auth, this::columns);
     OpsHandler ops =
         new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
+    HandoverHandler handover = new HandoverHandler(this::coordinatorRole);
     NodeHttpVerticle.Listen listen =
         new NodeHttpVerticle.Listen(
             config.httpHost(), config.httpPort(), config.idleTimeout(), config.tls());
@@ -224,7 +231,8 @@ public final class Node implements AutoCloseable, Readiness {
             .deployVerticle(
                 () -> {
                   NodeHttpVerticle v =
-                      new NodeHttpVerticle(listen, connections, ingest, ops, auth, errors, metrics);
+                      new NodeHttpVerticle(
+                          listen, connections, ingest, ops, handover, auth, errors, metrics);
                   servers.add(v);
                   return v;
                 },
@@ -323,6 +331,39 @@ public final class Node implements AutoCloseable, Readiness {
 
   public int port() {
     return port;
+  }
+
+  /**
+   * Where other nodes reach this node's hand-over route: {@code node.advertise-address}, else the
+   * HTTP host (this host's address when it is a wildcard) and the bound port; null before the port
+   * is bound.
+   */
+  public String advertisedAddress() {
+    String configured = config.commit().advertiseAddress();
+    if (configured != null) {
+      return configured;
+    }
+    int bound = port;
+    if (bound == 0) {
+      return null;
+    }
+    String host = config.httpHost();
+    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
+      try {
+        host = InetAddress.getLocalHost().getHostAddress();
+      } catch (UnknownHostException e) {
+        host = InetAddress.getLoopbackAddress().getHostAddress();
+      }
+    }
+    return host.contains(":") && !host.startsWith("[")
+        ? "[" + host + "]:" + bound
+        : host + ":" + bound;
+  }
+
+  /** This node's view of the committer role, or null (direct commits, or not joined yet). */
+  public CoordinatorRole coordinatorRole() {
+    PartitionStartup.Flushing f = flushing;
+    return f == null ? null : f.role();
   }
 
   public RocksBuffer buffer() {

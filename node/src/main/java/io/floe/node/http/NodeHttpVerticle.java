@@ -5,6 +5,7 @@ import io.floe.common.http.ConnectionLimit;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.InvalidRequests;
 import io.floe.common.tls.ServerTls;
+import io.floe.node.commit.HandoverWire;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
@@ -28,6 +29,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private final ConnectionLimit connections;
   private final IngestHandler ingest;
   private final OpsHandler ops;
+  private final HandoverHandler handover;
   private final ScopedAuth auth;
   private final ErrorResponses errors;
   private final NodeMetrics metrics;
@@ -38,6 +40,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
       ConnectionLimit connections,
       IngestHandler ingest,
       OpsHandler ops,
+      HandoverHandler handover,
       ScopedAuth auth,
       ErrorResponses errors,
       NodeMetrics metrics) {
@@ -45,6 +48,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     this.connections = connections;
     this.ingest = ingest;
     this.ops = ops;
+    this.handover = handover;
     this.auth = auth;
     this.errors = errors;
     this.metrics = metrics;
@@ -68,6 +72,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
         .get(FloeHttp.PARTITIONS_PATH + ":partition" + FloeHttp.COMMITTED_PATH)
         .handler(auth.receipts())
         .handler(ops::committed);
+    router.post(HandoverWire.PATH).handler(auth.require(Scope.CLUSTER)).handler(handover::handle);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);
@@ -109,7 +114,11 @@ public final class NodeHttpVerticle extends AbstractVerticle {
 
   private void timed(RoutingContext ctx) {
     long start = System.nanoTime();
-    String route = ctx.request().path().startsWith(FloeHttp.STREAMS_PATH) ? "ingest" : "ops";
+    String path = ctx.request().path();
+    String route =
+        path.startsWith(FloeHttp.STREAMS_PATH)
+            ? "ingest"
+            : path.equals(HandoverWire.PATH) ? "handover" : "ops";
     ctx.addEndHandler(
         v -> metrics.answered(route, ctx.response().getStatusCode(), System.nanoTime() - start));
     ctx.next();
