@@ -122,7 +122,7 @@ public final class CoordinatedCommitter implements RangeCommitter {
             range.through(),
             target.epoch(),
             target.local() != null ? "this node" : target.address(),
-            e instanceof ExecutionException ? e.getCause() : e.toString());
+            String.valueOf(e instanceof ExecutionException ? e.getCause() : e));
         long recorded = recorded(claim, range);
         if (recorded >= 0) {
           return done(recorded, start);

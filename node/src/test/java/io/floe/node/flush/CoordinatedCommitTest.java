@@ -30,7 +30,7 @@ class CoordinatedCommitTest {
     Map<String, String> s = env.nodeSettings(partition);
     s.put("commit.mode", "coordinated");
     s.put("commit.interval-seconds", "0.3");
-    s.put("commit.handover-timeout-seconds", "5");
+    s.put("commit.handover-timeout-seconds", "10");
     s.put("commit.coordinator-timeout-seconds", "2");
     s.put("commit.takeover-spread-seconds", "0.5");
     s.put("flush.max-age-seconds", "0.2");
