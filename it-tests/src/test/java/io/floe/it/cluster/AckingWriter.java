@@ -37,12 +37,19 @@ final class AckingWriter {
   private final AtomicBoolean stop = new AtomicBoolean();
   private final List<Thread> running = new ArrayList<>();
   private final String run;
+  private volatile String eventTime;
 
   AckingWriter(String target, int threads, int batch, String run) {
     this.target = target;
     this.threads = threads;
     this.batch = batch;
     this.run = run;
+  }
+
+  /** Gives every event this {@code event_time} (RFC 3339), e.g. one in an hour long closed. */
+  AckingWriter eventTime(String time) {
+    this.eventTime = time;
+    return this;
   }
 
   void start() {
@@ -80,6 +87,7 @@ final class AckingWriter {
                 + key
                 + "\",\"n\":"
                 + (firstOrder + e)
+                + (eventTime == null ? "" : ",\"event_time\":\"" + eventTime + "\"")
                 + "}";
         body.append(payloads[e]).append('\n');
       }

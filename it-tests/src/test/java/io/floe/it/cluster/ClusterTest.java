@@ -13,11 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.iceberg.Table;
@@ -42,12 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTest {
   private LocalCluster cluster;
-  private final Map<String, AckingWriter.Acked> allAcked = new ConcurrentHashMap<>();
+  private TableCheck check;
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   void startCluster(@TempDir Path dir) throws Exception {
     cluster = new LocalCluster(dir, 3, 2).start();
+    check = new TableCheck(cluster);
   }
 
   @AfterAll
@@ -214,68 +210,7 @@ class ClusterTest {
     }
   }
 
-  /** Flushes every node, then checks the table against everything acknowledged so far. */
   private void verify(AckingWriter w, boolean keysStayInOnePartition) throws Exception {
-    allAcked.putAll(w.acked);
-    for (JavaProcess node : cluster.nodes) {
-      flush(node);
-    }
-    Map<String, Record> byPartitionSequence = new HashMap<>();
-    Map<String, Integer> idCount = new HashMap<>();
-    Table table =
-        CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
-            .loadTable(EventsTable.identifier(TableSettings.defaults()));
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
-      for (Record r : rows) {
-        String ps = r.getField("partition_id") + "/" + r.getField("sequence");
-        assertThat(byPartitionSequence.put(ps, r.copy()))
-            .as("(partition, sequence) %s twice", ps)
-            .isNull();
-        idCount.merge(
-            new JsonObject((String) r.getField("payload")).getString("id"), 1, Integer::sum);
-      }
-    }
-    assertThat(idCount.values()).as("no event twice").allMatch(n -> n == 1);
-    for (AckingWriter.Acked a : allAcked.values()) {
-      Record row = byPartitionSequence.get(a.partition() + "/" + a.sequence());
-      assertThat(row).as("acknowledged %s is in the table", a).isNotNull();
-      assertThat(row.getField("payload")).isEqualTo(a.payload());
-      assertThat(row.getField("event_key")).isEqualTo(a.key());
-    }
-    Map<String, Map<Integer, TreeMap<Long, Long>>> perKey = new HashMap<>();
-    for (AckingWriter.Acked a : w.acked.values()) {
-      perKey
-          .computeIfAbsent(a.key(), k -> new HashMap<>())
-          .computeIfAbsent(a.partition(), p -> new TreeMap<>())
-          .put(a.sequence(), a.keyOrder());
-    }
-    for (Map.Entry<String, Map<Integer, TreeMap<Long, Long>>> e : perKey.entrySet()) {
-      if (keysStayInOnePartition) {
-        assertThat(e.getValue()).as("key %s in one partition", e.getKey()).hasSize(1);
-      }
-      for (TreeMap<Long, Long> bySequence : e.getValue().values()) {
-        assertThat(List.copyOf(bySequence.values()))
-            .as("key %s in sequence order", e.getKey())
-            .isSorted();
-      }
-    }
-  }
-
-  private void flush(JavaProcess node) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (true) {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
-                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
-                  .POST(HttpRequest.BodyPublishers.noBody())
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 200) {
-        return;
-      }
-      assertThat(System.nanoTime()).as("%s flushes: %s", node.name, r.body()).isLessThan(deadline);
-      Thread.sleep(500);
-    }
+    check.verify(w, keysStayInOnePartition);
   }
 }

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.IntUnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -34,7 +35,22 @@ final class LocalCluster implements AutoCloseable {
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
   private static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
+  /**
+   * How a test wants the cluster built.
+   *
+   * @param catalogMaintenance whether the catalog service maintains the table
+   * @param catalogPortForNodes the port the nodes reach the catalog on, given the catalog's own (a
+   *     proxy's, to inject faults)
+   */
+  record Options(boolean catalogMaintenance, IntUnaryOperator catalogPortForNodes) {
+    static final Options DEFAULT = new Options(true, IntUnaryOperator.identity());
+  }
+
   LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
+    this(dir, nodeCount, routerCount, Options.DEFAULT);
+  }
+
+  LocalCluster(Path dir, int nodeCount, int routerCount, Options options) throws Exception {
     this.dir = dir;
     Path logs = Files.createDirectories(dir.resolve("logs"));
     // routers know producers and operators; nodes know operators and the routers' own token
@@ -78,6 +94,9 @@ final class LocalCluster implements AutoCloseable {
     catalogEnv.put("FLOE_MAINTENANCE_INTERVAL_SECONDS", "1");
     catalogEnv.put("FLOE_MAINTENANCE_SNAPSHOT_RETENTION_SECONDS", "5");
     catalogEnv.put("FLOE_MAINTENANCE_MIN_SNAPSHOTS", "3");
+    if (!options.catalogMaintenance()) {
+      catalogEnv.put("FLOE_MAINTENANCE_ENABLED", "false");
+    }
     catalog =
         JavaProcess.java(
             "catalog",
@@ -87,6 +106,7 @@ final class LocalCluster implements AutoCloseable {
             catalogEnv,
             logs,
             "512m");
+    int catalogPortForNodes = options.catalogPortForNodes().applyAsInt(catalogPort);
     for (int i = 0; i < nodeCount; i++) {
       int port = FreePort.pick();
       Map<String, String> env = new HashMap<>();
@@ -96,7 +116,7 @@ final class LocalCluster implements AutoCloseable {
       env.put("FLOE_HTTP_HOST", "127.0.0.1");
       env.put("FLOE_HTTP_EVENT_LOOPS", "1");
       env.put("FLOE_BUFFER_DIR", dir.resolve("node-" + i).toString());
-      env.put("FLOE_CATALOG_URI", "http://127.0.0.1:" + catalogPort);
+      env.put("FLOE_CATALOG_URI", "http://127.0.0.1:" + catalogPortForNodes);
       env.put("FLOE_CATALOG_S3_MULTIPART_PART_SIZE_BYTES", Long.toString(1L << 30));
       env.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
       env.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "2");
