@@ -35,6 +35,9 @@ final class LocalCluster implements AutoCloseable {
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
   private static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
+  /** The nodes' token for each other's hand-over route (commit.mode=coordinated). */
+  private static final String CLUSTER_TOKEN = "cluster-" + UUID.randomUUID();
+
   /**
    * How a test wants the cluster built.
    *
@@ -42,8 +45,20 @@ final class LocalCluster implements AutoCloseable {
    * @param catalogPortForNodes the port the nodes reach the catalog on, given the catalog's own (a
    *     proxy's, to inject faults)
    */
-  record Options(boolean catalogMaintenance, IntUnaryOperator catalogPortForNodes) {
+  record Options(
+      boolean catalogMaintenance,
+      IntUnaryOperator catalogPortForNodes,
+      Map<String, String> nodeEnv) {
     static final Options DEFAULT = new Options(true, IntUnaryOperator.identity());
+
+    Options(boolean catalogMaintenance, IntUnaryOperator catalogPortForNodes) {
+      this(catalogMaintenance, catalogPortForNodes, Map.of());
+    }
+
+    /** These options, every node also getting {@code env} (FLOE_* variables). */
+    Options withNodeEnv(Map<String, String> env) {
+      return new Options(catalogMaintenance, catalogPortForNodes, env);
+    }
   }
 
   LocalCluster(Path dir, int nodeCount, int routerCount) throws Exception {
@@ -65,7 +80,8 @@ final class LocalCluster implements AutoCloseable {
             dir.resolve("node-tokens"),
             List.of(
                 TokenStore.line("operator", "read,admin", OPERATOR_TOKEN),
-                TokenStore.line("routers", "router", ROUTER_TOKEN)));
+                TokenStore.line("routers", "router", ROUTER_TOKEN),
+                TokenStore.line("nodes", "cluster", CLUSTER_TOKEN)));
     int s3Port = FreePort.pick();
     s3 =
         JavaProcess.java(
@@ -120,6 +136,8 @@ final class LocalCluster implements AutoCloseable {
       env.put("FLOE_CATALOG_S3_MULTIPART_PART_SIZE_BYTES", Long.toString(1L << 30));
       env.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
       env.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "2");
+      env.put("FLOE_COMMIT_CLUSTER_TOKEN", CLUSTER_TOKEN);
+      env.putAll(options.nodeEnv());
       nodes.add(
           JavaProcess.java(
               "node-" + i, port, NodeMain.class.getName(), List.of(), env, logs, "512m"));
