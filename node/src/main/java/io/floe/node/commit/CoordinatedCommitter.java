@@ -7,6 +7,7 @@ import io.floe.catalog.commit.HandoverAnswer;
 import io.floe.catalog.commit.HandoverCodec;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.node.metrics.NodeMetrics;
+import java.net.ConnectException;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -127,7 +128,9 @@ public final class CoordinatedCommitter implements RangeCommitter {
         if (recorded >= 0) {
           return done(recorded, start);
         }
-        role.unanswered(target.epoch(), false);
+        // refused: nothing listens at the holder's address (a stopped or dead process, which a
+        // paused one is not: its kernel still accepts), so the role is free now
+        role.unanswered(target.epoch(), refused(e));
         TimeUnit.MILLISECONDS.sleep(pause);
         pause = Math.min(PAUSE_MAX_MILLIS, pause * 2);
         continue;
@@ -223,6 +226,15 @@ public final class CoordinatedCommitter implements RangeCommitter {
               + ": another process committed it");
     }
     return -1;
+  }
+
+  private static boolean refused(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException) {
+        return t.getMessage() != null && t.getMessage().contains("refused");
+      }
+    }
+    return false;
   }
 
   private long done(long committed, long start) {
