@@ -168,7 +168,7 @@ class CoordinatorFailoverTest {
     assertThat(resumed.timestampMillis() - killedAt)
         .as("milliseconds from the kill to the new committer's first commit")
         .isLessThanOrEqualTo(15_000);
-    victim.start().awaitHttp("/health/ready", Duration.ofSeconds(120));
+    victim.start().awaitHttp("/health/ready", Duration.ofSeconds(300));
     Thread.sleep(2000);
     w.stop();
     assertThat(w.acked).hasSizeGreaterThan(500);

@@ -251,7 +251,8 @@ final class LocalCluster implements AutoCloseable {
       n.start();
     }
     for (JavaProcess n : nodes) {
-      n.awaitHttp("/health/ready", Duration.ofSeconds(120));
+      // generous: a loaded 2-core CI machine starts a JVM slowly
+      n.awaitHttp("/health/ready", Duration.ofSeconds(300));
     }
     for (JavaProcess r : routers) {
       r.start();

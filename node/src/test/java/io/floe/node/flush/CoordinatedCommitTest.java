@@ -7,6 +7,11 @@ import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.config.Settings;
 import io.floe.node.Node;
 import io.floe.node.config.NodeConfig;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +76,23 @@ class CoordinatedCommitTest {
                         .containsKey(FloeTableKeys.COMMIT_ID));
         Node holder =
             nodes.stream().filter(n -> n.coordinatorRole().local() != null).findFirst().get();
+        // a malformed hand-over is refused with a JSON error and changes nothing; a node that does
+        // not hold the role says so
+        HttpResponse<String> bad =
+            handover(holder.port(), "?partition=1&epoch=1&after=5&through=3&events=1", "x");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(new JsonObject(bad.body()).getString("error")).isEqualTo("bad_handover");
+        HttpResponse<String> garbage =
+            handover(holder.port(), "?partition=1&epoch=1&after=600&through=700&events=1", "x");
+        assertThat(garbage.statusCode()).isEqualTo(400);
+        Node other =
+            nodes.stream().filter(n -> n.coordinatorRole().local() == null).findFirst().get();
+        HttpResponse<String> elsewhere =
+            handover(other.port(), "?partition=1&epoch=1&after=600&through=700&events=1", "x");
+        assertThat(elsewhere.statusCode()).isEqualTo(421);
+        assertThat(new JsonObject(elsewhere.body()).getString("answer"))
+            .isEqualTo("not_coordinator");
+        Ingest.assertExactly(env.rows(), 1, ingests.get(1).acknowledged);
         String metrics = ingests.get(0).get(holder.port(), "/metrics").body();
         assertThat(metrics)
             .containsPattern("(?m)^floe_coordinator_epoch 1\\.0$")
@@ -126,6 +148,18 @@ class CoordinatedCommitTest {
         }
       }
     }
+  }
+
+  private static HttpResponse<String> handover(int port, String query, String body)
+      throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/internal/v1/handover" + query))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   /** Sends {@code batches} batches of 30 events to each node, all nodes at once. */
