@@ -49,8 +49,8 @@ class CoordinatorFailoverTest {
                     Map.of(
                         "FLOE_COMMIT_MODE", "coordinated",
                         "FLOE_COMMIT_INTERVAL_SECONDS", "0.5",
-                        "FLOE_COMMIT_HANDOVER_TIMEOUT_SECONDS", "3",
-                        "FLOE_COMMIT_COORDINATOR_TIMEOUT_SECONDS", "3",
+                        "FLOE_COMMIT_HANDOVER_TIMEOUT_SECONDS", "8",
+                        "FLOE_COMMIT_COORDINATOR_TIMEOUT_SECONDS", "8",
                         "FLOE_COMMIT_TAKEOVER_SPREAD_SECONDS", "1")))
             .start();
     check = new TableCheck(cluster);

@@ -128,12 +128,18 @@ public final class CoordinatedCommitter implements RangeCommitter {
         if (recorded >= 0) {
           return done(recorded, start);
         }
-        // refused: nothing listens at the holder's address (a stopped or dead process, which a
-        // paused one is not: its kernel still accepts), so the role is free now
-        role.unanswered(target.epoch(), refused(e));
+        if (target.local() == null) {
+          // refused: nothing listens at the holder's address (a stopped or dead process, which a
+          // paused one is not: its kernel still accepts), so the role is free now
+          role.unanswered(target.epoch(), refused(e));
+        }
+        // else this process holds the role: it is slow (the catalog), not gone
         TimeUnit.MILLISECONDS.sleep(pause);
         pause = Math.min(PAUSE_MAX_MILLIS, pause * 2);
         continue;
+      }
+      if (!(answer instanceof HandoverAnswer.NotCoordinator)) {
+        role.answered(target.epoch());
       }
       if (answer instanceof HandoverAnswer.Committed c) {
         lastSnapshotId = c.snapshotId() >= 0 ? c.snapshotId() : protocol.lastSnapshotId();

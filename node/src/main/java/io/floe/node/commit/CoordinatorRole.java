@@ -159,6 +159,15 @@ public final class CoordinatorRole implements AutoCloseable {
     }
   }
 
+  /** The holder of {@code epoch} answered: it is not silent (whatever it answered). */
+  public void answered(long epoch) {
+    synchronized (lock) {
+      if (failingEpoch == epoch) {
+        failingEpoch = -1;
+      }
+    }
+  }
+
   /** Reads the role from the table. */
   public CoordinatorClaim.Coordinator refresh() {
     synchronized (lock) {
