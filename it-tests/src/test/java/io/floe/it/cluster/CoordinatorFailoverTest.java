@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntUnaryOperator;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.junit.jupiter.api.AfterAll;
@@ -40,19 +41,22 @@ class CoordinatorFailoverTest {
 
   @BeforeAll
   void startCluster(@TempDir Path dir) throws Exception {
+    // assigned before it starts, so that a start that fails still stops what it started; no table
+    // maintenance: its expiry (5 s here) would remove the very snapshots the zombie check reads
     cluster =
         new LocalCluster(
-                dir,
-                3,
-                1,
-                LocalCluster.Options.DEFAULT.withNodeEnv(
+            dir,
+            3,
+            1,
+            new LocalCluster.Options(false, IntUnaryOperator.identity())
+                .withNodeEnv(
                     Map.of(
                         "FLOE_COMMIT_MODE", "coordinated",
                         "FLOE_COMMIT_INTERVAL_SECONDS", "0.5",
                         "FLOE_COMMIT_HANDOVER_TIMEOUT_SECONDS", "8",
                         "FLOE_COMMIT_COORDINATOR_TIMEOUT_SECONDS", "8",
-                        "FLOE_COMMIT_TAKEOVER_SPREAD_SECONDS", "1")))
-            .start();
+                        "FLOE_COMMIT_TAKEOVER_SPREAD_SECONDS", "1")));
+    cluster.start();
     check = new TableCheck(cluster);
     table =
         CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
@@ -74,7 +78,7 @@ class CoordinatorFailoverTest {
 
   /** The role as the table records it, once some node holds it. */
   private CoordinatorClaim.Coordinator coordinator() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
     while (true) {
       table.refresh();
       CoordinatorClaim.Coordinator c = CoordinatorClaim.current(table);

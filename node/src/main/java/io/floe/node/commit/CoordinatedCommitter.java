@@ -164,6 +164,7 @@ public final class CoordinatedCommitter implements RangeCommitter {
         metrics.handoverFailed("not_coordinator");
         // the addressed node does not hold that epoch and knows no newer one: its holder is gone
         role.unanswered(target.epoch(), n.coordinatorEpoch() <= target.epoch());
+        TimeUnit.MILLISECONDS.sleep(PAUSE_MIN_MILLIS);
         continue;
       }
       // mismatch or failed: the table tells what happened
