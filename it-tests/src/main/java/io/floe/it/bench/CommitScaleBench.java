@@ -11,6 +11,8 @@ import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,11 +58,11 @@ import org.apache.iceberg.types.Types;
  *
  * <p>Per run one line: {@code scale: mode=.. writers=K commits_per_s=.. attempts_per_commit=..
  * visible_p50_ms=.. visible_p99_ms=.. manifests=.. snapshots=.. metadata_bytes=..
- * node_table_loads_per_s=.. commits=.. ranges=..}. Commits and ranges: landed within the run's
- * seconds. Visible: from the writer's cut to the answer that its range is in the table, for every
- * range cut within the run (also those whose commit lands after it, which are waited for). Node
- * table loads: metadata.json reads by the writers' catalog client during the run (the coordinator
- * has its own client).
+ * node_table_loads_per_s=.. commits=.. ranges=.. coordinator_cpu_pct=..}. Commits and ranges:
+ * landed within the run's seconds. Visible: from the writer's cut to the answer that its range is
+ * in the table, for every range cut within the run (also those whose commit lands after it, which
+ * are waited for). Node table loads: metadata.json reads by the writers' catalog client during the
+ * run (the coordinator has its own client).
  *
  * <p>usage: CommitScaleBench [--writers 3,8,16,32,100,300,1000] [--seconds 120] [--age-ms 3000]
  * [--interval-ms 2000] [--modes direct,coordinated] [--dir .floe/bench-scale]
@@ -90,6 +92,7 @@ public final class CommitScaleBench {
       int snapshots,
       long metadataBytes,
       long loads,
+      double coordinatorCpuSeconds,
       double seconds) {}
 
   public static void main(String[] args) throws Exception {
@@ -141,7 +144,7 @@ public final class CommitScaleBench {
         Locale.ROOT,
         "scale: mode=%s writers=%d commits_per_s=%.2f attempts_per_commit=%.2f visible_p50_ms=%d"
             + " visible_p99_ms=%d manifests=%d snapshots=%d metadata_bytes=%d"
-            + " node_table_loads_per_s=%.2f commits=%d ranges=%d",
+            + " node_table_loads_per_s=%.2f commits=%d ranges=%d coordinator_cpu_pct=%.1f",
         mode,
         k,
         r.commits() / r.seconds(),
@@ -153,7 +156,8 @@ public final class CommitScaleBench {
         r.metadataBytes(),
         r.loads() / r.seconds(),
         r.commits(),
-        r.ranges());
+        r.ranges(),
+        100 * r.coordinatorCpuSeconds() / r.seconds());
   }
 
   private static long percentile(long[] sorted, double q) {
@@ -249,6 +253,7 @@ public final class CommitScaleBench {
     double elapsed = (System.nanoTime() - start) / 1e9;
     long loads = nodeIo.metadataReads.get() - loadsBefore;
     long rangesInRun = ranges.get();
+    double coordinatorCpu = coordinatorCpuSeconds();
     long commits;
     long attempts;
     if (coordinator != null) {
@@ -289,7 +294,21 @@ public final class CommitScaleBench {
         snapshots,
         metadataBytes,
         loads,
+        coordinatorCpu,
         elapsed);
+  }
+
+  /** CPU time of the coordinator's commit loop (its thread) so far, in seconds; 0 without one. */
+  private static double coordinatorCpuSeconds() {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    double seconds = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("floe-coordinator-")) {
+        long nanos = threads.getThreadCpuTime(t.getId());
+        seconds += Math.max(0, nanos) / 1e9;
+      }
+    }
+    return seconds;
   }
 
   /** One flush of a writer: cut a range, "write" its files, commit or hand over, reschedule. */

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.IntStream;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -423,6 +424,14 @@ public final class CommitCoordinator implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The committer's table's partition specs, by id: what {@link HandoverCodec#decode} reads a
+   * hand-over's files with.
+   */
+  public Map<Integer, PartitionSpec> specs() {
+    return batch.table().specs();
   }
 
   /** This coordinator's epoch. */

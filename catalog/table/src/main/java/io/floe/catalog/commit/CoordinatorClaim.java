@@ -8,6 +8,7 @@ import org.apache.iceberg.SnapshotAncestryValidator;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.Transactions;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.util.PropertyUtil;
 import org.apache.iceberg.util.SnapshotUtil;
@@ -75,6 +76,8 @@ public final class CoordinatorClaim {
    * @param owner this process, for people reading the table's history
    * @return the role as claimed
    * @throws ClaimRacedException when another claim landed first
+   * @throws CommitStateUnknownException when the catalog's answer was lost and the table does not
+   *     tell (it cannot be read, or another claim landed on top): read the role again
    */
   public static Coordinator claim(Table table, String address, String owner) {
     if (!(table instanceof BaseTable base)) {
@@ -105,6 +108,14 @@ public final class CoordinatorClaim {
       throw new ClaimRacedException(
           "the coordinator claim of epoch " + epoch + " lost to another claim: " + e.getMessage(),
           e);
+    } catch (CommitStateUnknownException e) {
+      // the answer was lost: the table tells whether this claim is the one that landed
+      table.refresh();
+      Coordinator now = current(table);
+      if (now.epoch() == read + 1 && now.address().equals(address) && now.owner().equals(owner)) {
+        return now;
+      }
+      throw e;
     }
     table.refresh();
     return new Coordinator(read + 1, address, owner);

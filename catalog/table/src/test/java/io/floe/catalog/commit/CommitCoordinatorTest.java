@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.inmemory.InMemoryCatalog;
 import org.junit.jupiter.api.BeforeEach;
@@ -97,6 +100,54 @@ class CommitCoordinatorTest {
         .isCompletedWithValue(new HandoverAnswer.NotCoordinator(epoch + 1));
     assertThat(table().currentSnapshot().summary())
         .containsEntry("floe.operation", "coordinator-claim");
+  }
+
+  /** A catalog that cannot be reached while {@code down}. */
+  private static final class Unreachable extends ForwardingTableOperations {
+    volatile boolean down;
+
+    Unreachable(TableOperations ops) {
+      super(ops);
+    }
+
+    @Override
+    public void commit(TableMetadata base, TableMetadata metadata) {
+      if (down) {
+        throw new IllegalStateException("injected: catalog unreachable");
+      }
+      ops.commit(base, metadata);
+    }
+  }
+
+  @Test
+  void handOversStayPendingWhileTheCatalogFailsAndCommitOnceItAnswers() {
+    PartitionClaim c0 = new CommitProtocol(table(), 0, "n0").claim();
+    PartitionClaim c1 = new CommitProtocol(table(), 1, "n1").claim();
+    long epoch = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    BaseTable loaded = (BaseTable) table();
+    Unreachable ops = new Unreachable(loaded.operations());
+    CommitCoordinator coordinator =
+        new CommitCoordinator(new BaseTable(ops, loaded.name()), epoch, settings(1 << 20));
+    CompletableFuture<HandoverAnswer> a0 = coordinator.handOver(handover(c0, 0, 4));
+    CompletableFuture<HandoverAnswer> a1 = coordinator.handOver(handover(c1, 0, 2));
+    ops.down = true;
+
+    coordinator.commitPending();
+
+    assertThat(a0).isNotDone();
+    assertThat(a1).isNotDone();
+    assertThat(coordinator.stats().commitFailures()).isEqualTo(1);
+    assertThat(coordinator.stats().pendingHandovers()).isEqualTo(2);
+    // the node, tired of waiting, re-sends: it joins the pending range
+    CompletableFuture<HandoverAnswer> again = coordinator.handOver(handover(c0, 0, 4));
+    ops.down = false;
+    coordinator.commitPending();
+
+    long snapshot = table().currentSnapshot().snapshotId();
+    assertThat(a0).isCompletedWithValue(new HandoverAnswer.Committed(4, snapshot));
+    assertThat(again).isCompletedWithValue(new HandoverAnswer.Committed(4, snapshot));
+    assertThat(a1).isCompletedWithValue(new HandoverAnswer.Committed(2, snapshot));
+    assertThat(coordinator.stats().pendingHandovers()).isZero();
   }
 
   @Test
