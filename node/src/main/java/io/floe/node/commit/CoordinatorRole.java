@@ -51,6 +51,9 @@ public final class CoordinatorRole implements AutoCloseable {
   private long failingSinceNanos;
   private volatile boolean closed;
 
+  /** A claim of this node may be landing: it may hold the role before it takes hand-overs. */
+  private volatile boolean claiming;
+
   /**
    * @param table the table, for discovery and claims (not shared with other threads' commits)
    * @param load loads the table afresh, for the coordinator's own commits
@@ -79,6 +82,14 @@ public final class CoordinatorRole implements AutoCloseable {
   public CommitCoordinator local() {
     CommitCoordinator c = local;
     return c != null && c.active() ? c : null;
+  }
+
+  /**
+   * Whether this node is claiming the role right now (its claim may have landed before its
+   * coordinator runs): a hand-over should be tried again shortly, not taken for a step-down.
+   */
+  public boolean claiming() {
+    return claiming;
   }
 
   /** The coordinator epoch this node knows of (0 before the first claim). */
@@ -193,20 +204,29 @@ public final class CoordinatorRole implements AutoCloseable {
         return;
       }
       CoordinatorClaim.Coordinator won;
+      claiming = true;
       try {
-        won = CoordinatorClaim.claim(table, mine, owner);
+        won = CoordinatorClaim.claim(table, mine, owner, epoch);
       } catch (ClaimRacedException e) {
+        claiming = false;
         LOG.info("another node claimed the committer role first: {}", e.getMessage());
         refresh();
         return;
+      } catch (RuntimeException e) {
+        claiming = false;
+        throw e;
       }
       known = won;
       failingEpoch = -1;
-      Table own = load.get();
-      CommitCoordinator c = new CommitCoordinator(own, won.epoch(), config.coordinator());
-      c.start();
-      localTable = own;
-      local = c;
+      try {
+        Table own = load.get();
+        CommitCoordinator c = new CommitCoordinator(own, won.epoch(), config.coordinator());
+        c.start();
+        localTable = own;
+        local = c;
+      } finally {
+        claiming = false;
+      }
       LOG.info(
           "this node ({}) now holds the committer role, coordinator epoch {}", mine, won.epoch());
     }

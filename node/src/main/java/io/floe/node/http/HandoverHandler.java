@@ -20,6 +20,7 @@ import org.apache.iceberg.DataFile;
  * nothing.
  */
 public final class HandoverHandler {
+  private static final long CLAIMING_RETRY_MILLIS = 200;
   private final Supplier<CoordinatorRole> roles;
 
   /**
@@ -73,6 +74,11 @@ public final class HandoverHandler {
             body -> {
               CoordinatorRole role = roles.get();
               CommitCoordinator local = role == null ? null : role.local();
+              if (local == null && role != null && role.claiming()) {
+                // this node's claim may have landed and its coordinator not run yet
+                answer(ctx, new HandoverAnswer.Busy(CLAIMING_RETRY_MILLIS));
+                return;
+              }
               if (local == null) {
                 answer(
                     ctx, new HandoverAnswer.NotCoordinator(role == null ? 0 : role.knownEpoch()));
