@@ -64,6 +64,7 @@ module "secrets" {
   catalog_type = var.catalog_type
   node_count   = var.node_count
   producers    = var.producers
+  commit_mode  = var.commit_mode
 }
 
 # Every instance reads its release from here at each service start: a new artifact_s3_uri changes
@@ -134,6 +135,7 @@ module "nodes" {
   catalog_properties      = local.node_catalog_properties[var.catalog_type]
   table_target_file_bytes = var.target_file_size_mib * 1048576
   flush_max_age_seconds   = var.flush_max_age_seconds
+  commit_mode             = var.commit_mode
   parameters              = local.parameters
   secret_lines            = module.secrets.node_secret_lines
   internal_tls            = var.internal_tls

@@ -247,6 +247,34 @@ run "plaintext_between_routers_and_nodes_when_asked" {
   }
 }
 
+run "coordinated_commits" {
+  command = apply
+  variables {
+    commit_mode  = "coordinated"
+    internal_tls = false
+  }
+  assert {
+    condition     = strcontains(module.nodes.config, "commit.mode=coordinated")
+    error_message = "nodes run coordinated"
+  }
+  assert {
+    condition     = length([for l in module.secrets.node_secret_lines : l if startswith(l, "FLOE_COMMIT_CLUSTER_TOKEN=")]) == 1 && length([for l in module.secrets.node_secret_lines : l if startswith(l, "token nodes cluster ")]) == 1
+    error_message = "nodes present a cluster token to each other and accept it"
+  }
+  assert {
+    condition     = length([for l in module.secrets.catalog_secret_lines : l if strcontains(l, "partition=")]) == 0
+    error_message = "any node may hold the committer role, so no catalog token is bound to a partition"
+  }
+}
+
+run "coordinated_commits_need_plaintext_between_nodes_for_now" {
+  command = plan
+  variables {
+    commit_mode = "coordinated"
+  }
+  expect_failures = [var.commit_mode]
+}
+
 run "producer_names_checked" {
   command = plan
   variables {

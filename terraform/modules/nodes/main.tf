@@ -99,6 +99,12 @@ variable "dead_letter_alarm_per_minute" {
   }
 }
 
+variable "commit_mode" {
+  description = "direct or coordinated (commit.mode)."
+  type        = string
+  default     = "direct"
+}
+
 variable "parameters" {
   description = "SSM parameter prefix of the cluster."
   type        = string
@@ -194,6 +200,18 @@ resource "aws_security_group" "nodes" {
   }
 }
 
+# commit.mode=coordinated: nodes hand the files they wrote to the node holding the committer role
+resource "aws_security_group_rule" "nodes_to_nodes" {
+  count                    = var.commit_mode == "coordinated" ? 1 : 0
+  type                     = "ingress"
+  description              = "nodes hand written files to the committer node (POST /internal/v1/handover)"
+  security_group_id        = aws_security_group.nodes.id
+  source_security_group_id = aws_security_group.nodes.id
+  from_port                = 8081
+  to_port                  = 8081
+  protocol                 = "tcp"
+}
+
 resource "aws_ebs_volume" "data" {
   count             = var.node_count
   availability_zone = local.zones[count.index % length(local.zones)]
@@ -229,13 +247,14 @@ resource "aws_network_interface" "node" {
 }
 
 module "bootstrap" {
-  source              = "../bootstrap"
-  count               = var.node_count
-  cluster             = var.name
-  role                = "node"
-  region              = var.region
-  parameters          = var.parameters
-  instance_properties = { "node.partition-id" = tostring(count.index) }
+  source     = "../bootstrap"
+  count      = var.node_count
+  cluster    = var.name
+  role       = "node"
+  region     = var.region
+  parameters = var.parameters
+  # the address other nodes hand their flushes to when this node holds the committer role
+  instance_properties = { "node.partition-id" = tostring(count.index), "node.advertise-address" = "${aws_network_interface.node[count.index].private_ip}:8081" }
   ebs_volume_id       = aws_ebs_volume.data[count.index].id
   metrics             = local.metrics
   partition           = tostring(count.index)
@@ -304,6 +323,7 @@ resource "aws_ssm_parameter" "config" {
     "buffer.max-bytes=${local.buffer_max}",
     "table.target-file-size=${var.table_target_file_bytes}",
     "flush.max-age-seconds=${var.flush_max_age_seconds}",
+    "commit.mode=${var.commit_mode}",
     # the CloudWatch agent scrapes /metrics locally, without a token (only routers reach a node)
     "auth.metrics-open=true",
     ], var.internal_tls ? ["http.tls.cert-file=/etc/floe/tls/node.crt", "http.tls.key-file=/etc/floe/tls/node.key"] : [],

@@ -31,8 +31,15 @@ variable "producers" {
   }))
 }
 
+variable "commit_mode" {
+  description = "direct or coordinated: coordinated nodes get a `cluster` token for each other's hand-over route, and catalog tokens not bound to a partition (the committer role commits every partition)."
+  type        = string
+  default     = "direct"
+}
+
 locals {
   floe_catalog = var.catalog_type == "floe"
+  coordinated  = var.commit_mode == "coordinated"
   producer_scopes = {
     for name, p in var.producers : name => length(p.streams) == 0 ? "ingest" : join(",", [for s in p.streams : "ingest:${s}"])
   }
@@ -48,6 +55,7 @@ locals {
       operator = "Bearer token of operators: status, metrics, flush on nodes and routers; admin of the catalog"
       router   = "Bearer token the routers present to the nodes"
     },
+    local.coordinated ? { cluster = "Bearer token nodes present to each other's hand-over route (commit.mode=coordinated)" } : {},
     local.floe_catalog ? merge(
       { for i in range(var.node_count) : "catalog-commit-${i}" => "Bearer token the node of partition ${i} presents to Floe's catalog service (catalog:commit, partition ${i} only)" },
       { catalog-read = "Bearer token of query engines (Spark, Trino) for Floe's catalog service (catalog:read)" },
@@ -60,11 +68,12 @@ locals {
   operator = { name = "operator", scopes = "read,admin", token = "operator", quotas = "" }
   roles = {
     node = {
-      env = {}
+      env = local.coordinated ? { FLOE_COMMIT_CLUSTER_TOKEN = "cluster" } : {}
       partition_env = local.floe_catalog ? {
         for i in range(var.node_count) : tostring(i) => { FLOE_CATALOG_TOKEN = "catalog-commit-${i}" }
       } : {}
-      tokens = [{ name = "routers", scopes = "router", token = "router", quotas = "" }, local.operator]
+      tokens = concat([{ name = "routers", scopes = "router", token = "router", quotas = "" }, local.operator],
+      local.coordinated ? [{ name = "nodes", scopes = "cluster", token = "cluster", quotas = "" }] : [])
     }
     router = {
       env           = { FLOE_ROUTER_NODE_TOKEN = "router" }
@@ -76,7 +85,8 @@ locals {
       env           = {}
       partition_env = {}
       tokens = local.floe_catalog ? concat(
-        [for i in range(var.node_count) : { name = "node-${i}", scopes = "catalog:commit", token = "catalog-commit-${i}", quotas = "partition=${i}" }],
+        # bound to the node's partition, unless any node may hold the committer role
+        [for i in range(var.node_count) : { name = "node-${i}", scopes = "catalog:commit", token = "catalog-commit-${i}", quotas = local.coordinated ? "" : "partition=${i}" }],
         [
           { name = "query-engines", scopes = "catalog:read", token = "catalog-read", quotas = "" },
           merge(local.operator, { scopes = "admin" }),

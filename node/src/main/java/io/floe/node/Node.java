@@ -10,6 +10,7 @@ import io.floe.node.buffer.Durability;
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnSet;
+import io.floe.node.commit.CoordinatorRole;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.flush.DeadLetterReplay;
@@ -18,6 +19,7 @@ import io.floe.node.flush.PartitionStartup;
 import io.floe.node.flush.SalvageNeededException;
 import io.floe.node.http.DeadLetterHandler;
 import io.floe.node.http.ErrorResponses;
+import io.floe.node.http.HandoverHandler;
 import io.floe.node.http.InflightBudget;
 import io.floe.node.http.IngestHandler;
 import io.floe.node.http.NodeHttpVerticle;
@@ -28,6 +30,8 @@ import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -60,7 +64,7 @@ public final class Node implements AutoCloseable, Readiness {
   private PartitionStartup.Flushing replayOf;
   private volatile PartitionStartup.Flushing flushing;
   private Thread backgroundStartup;
-  private int port;
+  private volatile int port;
   private volatile boolean draining;
   private volatile boolean fenced;
   private volatile boolean workerDied;
@@ -164,6 +168,8 @@ public final class Node implements AutoCloseable, Readiness {
               buffer,
               config.partitionId(),
               config.flush(),
+              config.commit(),
+              this::advertisedAddress,
               metrics,
               this::fence,
               this::workerDied,
@@ -221,6 +227,7 @@ public final class Node implements AutoCloseable, Readiness {
     OpsHandler ops =
         new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
     DeadLetterHandler deadLetters = new DeadLetterHandler(this::deadLetterReplay);
+    HandoverHandler handover = new HandoverHandler(this::coordinatorRole);
     NodeHttpVerticle.Listen listen =
         new NodeHttpVerticle.Listen(
             config.httpHost(), config.httpPort(), config.idleTimeout(), config.tls());
@@ -233,7 +240,15 @@ public final class Node implements AutoCloseable, Readiness {
                 () -> {
                   NodeHttpVerticle v =
                       new NodeHttpVerticle(
-                          listen, connections, ingest, ops, deadLetters, auth, errors, metrics);
+                          listen,
+                          connections,
+                          ingest,
+                          ops,
+                          deadLetters,
+                          handover,
+                          auth,
+                          errors,
+                          metrics);
                   servers.add(v);
                   return v;
                 },
@@ -332,6 +347,39 @@ public final class Node implements AutoCloseable, Readiness {
 
   public int port() {
     return port;
+  }
+
+  /**
+   * Where other nodes reach this node's hand-over route: {@code node.advertise-address}, else the
+   * HTTP host (this host's address when it is a wildcard) and the bound port; null before the port
+   * is bound.
+   */
+  public String advertisedAddress() {
+    String configured = config.commit().advertiseAddress();
+    if (configured != null) {
+      return configured;
+    }
+    int bound = port;
+    if (bound == 0) {
+      return null;
+    }
+    String host = config.httpHost();
+    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
+      try {
+        host = InetAddress.getLocalHost().getHostAddress();
+      } catch (UnknownHostException e) {
+        host = InetAddress.getLoopbackAddress().getHostAddress();
+      }
+    }
+    return host.contains(":") && !host.startsWith("[")
+        ? "[" + host + "]:" + bound
+        : host + ":" + bound;
+  }
+
+  /** This node's view of the committer role, or null (direct commits, or not joined yet). */
+  public CoordinatorRole coordinatorRole() {
+    PartitionStartup.Flushing f = flushing;
+    return f == null ? null : f.role();
   }
 
   public RocksBuffer buffer() {

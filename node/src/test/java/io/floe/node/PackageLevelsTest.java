@@ -33,6 +33,7 @@ class PackageLevelsTest {
           List.of("http"),
           List.of("config"),
           List.of("flush"),
+          List.of("commit"),
           List.of("columns"),
           List.of("buffer", "decode"),
           List.of("json"),

@@ -15,7 +15,9 @@ public enum Scope {
   /** nodes: create the table, append and claim through the catalog service */
   CATALOG_COMMIT("catalog:commit"),
   /** a router forwarding requests it authenticated itself, on behalf of the producer it names */
-  ROUTER("router");
+  ROUTER("router"),
+  /** a node handing the files it wrote to the cluster's committer (another node) */
+  CLUSTER("cluster");
 
   private final String text;
 

@@ -91,6 +91,28 @@ final class JavaProcess implements AutoCloseable {
         name + " not answering " + path + " within " + limit + "; see " + log);
   }
 
+  /** The OS process id of the running process. */
+  long pid() {
+    return process.pid();
+  }
+
+  /** SIGSTOP: the process stops running, keeping its sockets (a long GC pause, a frozen VM). */
+  void pause() throws Exception {
+    signal("-STOP");
+  }
+
+  /** SIGCONT: a paused process runs on. */
+  void resume() throws Exception {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", signal, Long.toString(pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill " + signal + " " + pid() + " failed");
+    }
+  }
+
   /** SIGKILL. */
   void kill() throws InterruptedException {
     if (process != null && process.isAlive()) {

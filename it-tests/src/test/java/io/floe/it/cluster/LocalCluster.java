@@ -35,6 +35,9 @@ final class LocalCluster implements AutoCloseable {
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID();
   static final String ROUTER_TOKEN = "router-" + UUID.randomUUID();
 
+  /** The nodes' token for each other's hand-over route (commit.mode=coordinated). */
+  private static final String CLUSTER_TOKEN = "cluster-" + UUID.randomUUID();
+
   /**
    * How a test wants the cluster built.
    *
@@ -42,19 +45,27 @@ final class LocalCluster implements AutoCloseable {
    * @param catalogPortForNodes the port the nodes reach the catalog on, given the catalog's own (a
    *     proxy's, to inject faults)
    * @param routerEnv settings every router gets besides the cluster's own
+   * @param nodeEnv settings every node gets besides the cluster's own
    */
   record Options(
       boolean catalogMaintenance,
       IntUnaryOperator catalogPortForNodes,
-      Map<String, String> routerEnv) {
-    static final Options DEFAULT = new Options(true, IntUnaryOperator.identity(), Map.of());
+      Map<String, String> routerEnv,
+      Map<String, String> nodeEnv) {
+    static final Options DEFAULT =
+        new Options(true, IntUnaryOperator.identity(), Map.of(), Map.of());
 
     Options(boolean catalogMaintenance, IntUnaryOperator catalogPortForNodes) {
-      this(catalogMaintenance, catalogPortForNodes, Map.of());
+      this(catalogMaintenance, catalogPortForNodes, Map.of(), Map.of());
     }
 
     Options withRouterEnv(Map<String, String> env) {
-      return new Options(catalogMaintenance, catalogPortForNodes, env);
+      return new Options(catalogMaintenance, catalogPortForNodes, env, nodeEnv);
+    }
+
+    /** These options, every node also getting {@code env} (FLOE_* variables). */
+    Options withNodeEnv(Map<String, String> env) {
+      return new Options(catalogMaintenance, catalogPortForNodes, routerEnv, env);
     }
   }
 
@@ -86,7 +97,8 @@ final class LocalCluster implements AutoCloseable {
             dir.resolve("node-tokens"),
             List.of(
                 TokenStore.line("operator", "read,admin", OPERATOR_TOKEN),
-                TokenStore.line("routers", "router", ROUTER_TOKEN)));
+                TokenStore.line("routers", "router", ROUTER_TOKEN),
+                TokenStore.line("nodes", "cluster", CLUSTER_TOKEN)));
     int s3Port = FreePort.pick();
     s3 =
         JavaProcess.java(
@@ -141,6 +153,8 @@ final class LocalCluster implements AutoCloseable {
       env.put("FLOE_CATALOG_S3_MULTIPART_PART_SIZE_BYTES", Long.toString(1L << 30));
       env.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
       env.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "2");
+      env.put("FLOE_COMMIT_CLUSTER_TOKEN", CLUSTER_TOKEN);
+      env.putAll(options.nodeEnv());
       nodes.add(
           JavaProcess.java(
               "node-" + i, port, NodeMain.class.getName(), List.of(), env, logs, "512m"));
@@ -256,8 +270,8 @@ final class LocalCluster implements AutoCloseable {
     }
     for (JavaProcess n : nodes) {
       // generous: on a machine shared by several builds a node's first start (JIT, Iceberg, the
-      // claim) has been seen to take over two minutes
-      n.awaitHttp("/health/ready", Duration.ofSeconds(240));
+      // claims) has been seen to take over two minutes
+      n.awaitHttp("/health/ready", Duration.ofSeconds(300));
     }
     for (JavaProcess r : routers) {
       r.start();

@@ -6,6 +6,7 @@ import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -109,13 +110,21 @@ final class TableCheck {
   void flush(JavaProcess node) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (true) {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
-                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
-                  .POST(HttpRequest.BodyPublishers.noBody())
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r;
+      try {
+        r =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/flush"))
+                    .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        // a kept-alive connection the node closed meanwhile (idle, or a paused node resumed)
+        assertThat(System.nanoTime()).as("%s flushes: %s", node.name, e).isLessThan(deadline);
+        Thread.sleep(500);
+        continue;
+      }
       if (r.statusCode() == 200) {
         return;
       }

@@ -9,6 +9,7 @@ import io.floe.common.config.Settings;
 import io.floe.common.http.BodyRate;
 import io.floe.common.tls.ServerTls;
 import io.floe.node.buffer.BufferConfig;
+import io.floe.node.commit.CommitConfig;
 import io.floe.node.flush.FlushConfig;
 import java.time.Duration;
 import java.util.Set;
@@ -16,8 +17,8 @@ import java.util.Set;
 /**
  * Everything a node needs, built once at start from {@link Settings} and validated there. Setting
  * names and defaults are the constants of this record and of {@link BufferConfig}, {@link
- * FlushConfig}, {@link BodyRate} and {@link Quotas}; docs/configuration.md lists them with their
- * meaning.
+ * FlushConfig}, {@link CommitConfig}, {@link BodyRate} and {@link Quotas}; docs/configuration.md
+ * lists them with their meaning.
  */
 public record NodeConfig(
     int partitionId,
@@ -34,7 +35,8 @@ public record NodeConfig(
     long inflightMaxBytes,
     Duration shutdownGrace,
     BufferConfig buffer,
-    FlushConfig flush) {
+    FlushConfig flush,
+    CommitConfig commit) {
 
   public static final String PARTITION_ID = "node.partition-id";
   public static final int PARTITION_ID_DEFAULT = 0;
@@ -144,7 +146,7 @@ public record NodeConfig(
             Duration.ofSeconds(1),
             Duration.ofDays(1)),
         s.intValue(HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_DEFAULT, 1, 1_000_000),
-        Auth.load(s, HTTP_AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ, Scope.ADMIN)),
+        Auth.load(s, HTTP_AUTH_TOKEN, Set.of(Scope.INGEST, Scope.READ, Scope.ADMIN, Scope.CLUSTER)),
         s.bool(METRICS_OPEN, false),
         Quotas.maxConcurrentRequests(s),
         ServerTls.load(s, HTTP_TLS_PREFIX),
@@ -152,7 +154,8 @@ public record NodeConfig(
         inflight,
         s.seconds(SHUTDOWN_GRACE, SHUTDOWN_GRACE_DEFAULT, Duration.ZERO, Duration.ofHours(1)),
         BufferConfig.load(s, partitionId),
-        FlushConfig.load(s, CatalogConnector.properties(s)));
+        FlushConfig.load(s, CatalogConnector.properties(s)),
+        CommitConfig.load(s));
   }
 
   private static boolean validFieldName(String name) {

@@ -2,19 +2,17 @@ package io.floe.node.flush;
 
 import io.floe.catalog.commit.CommitFilesMissingException;
 import io.floe.catalog.commit.CommitProtocol;
-import io.floe.catalog.commit.EarlierCommitLandedException;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
-import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnSet;
+import io.floe.node.commit.RangeCommitter;
 import io.floe.node.metrics.NodeMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,6 +38,7 @@ public final class Flusher implements AutoCloseable {
 
   private final RocksBuffer buffer;
   private final CommitProtocol protocol;
+  private final RangeCommitter committer;
   private final PartitionClaim claim;
   private final FlushConfig config;
   private final NodeMetrics metrics;
@@ -80,22 +79,14 @@ public final class Flusher implements AutoCloseable {
   /** When an idle flusher next checks that the partition is still its own. */
   private long nextClaimCheckNanos;
 
+  /**
+   * @param committer commits a written range (directly, or through the committer role)
+   * @param deadLetters flushes the dead letters to their table too (null: none)
+   */
   public Flusher(
       RocksBuffer buffer,
       CommitProtocol protocol,
-      PartitionClaim claim,
-      FlushConfig config,
-      NodeMetrics metrics,
-      Supplier<ColumnSet> columns,
-      Runnable onFenced,
-      Consumer<Throwable> onDeath) {
-    this(buffer, protocol, claim, null, config, metrics, columns, onFenced, onDeath);
-  }
-
-  /** As above, flushing dead letters too ({@code deadLetters} null: none). */
-  public Flusher(
-      RocksBuffer buffer,
-      CommitProtocol protocol,
+      RangeCommitter committer,
       PartitionClaim claim,
       DeadLetterFlush deadLetters,
       FlushConfig config,
@@ -106,6 +97,7 @@ public final class Flusher implements AutoCloseable {
     this.deadLetters = deadLetters;
     this.buffer = buffer;
     this.protocol = protocol;
+    this.committer = committer;
     this.claim = claim;
     this.config = config;
     this.metrics = metrics;
@@ -286,18 +278,21 @@ public final class Flusher implements AutoCloseable {
 
   /** The events table's half of a round: {@code cut}'s files, committed, then dropped. */
   private void flushEvents(FlushCut cut, long start) throws Exception {
+    boolean urgent;
+    synchronized (lock) {
+      urgent = !waiters.isEmpty();
+    }
     TableFileWriter.Written written = writer.write(protocol.table(), columns.get(), cut, ++flushes);
+    long writtenNanos = System.nanoTime();
     FaultPoint.AFTER_UPLOAD.reach();
-    try {
-      protocol.commit(
-          claim,
-          cut.after(),
-          cut.through(),
-          written.files(),
-          Map.of(FloeTableKeys.EVENTS, Integer.toString(cut.events())));
-    } catch (EarlierCommitLandedException e) {
+    long committed =
+        committer.commit(
+            claim,
+            new RangeCommitter.Range(
+                cut.after(), cut.through(), written.files(), cut.events(), urgent, writtenNanos));
+    if (committed != cut.through()) {
       // an attempt given up on landed late: drop through it and cut again (the next round)
-      tableCommitted = e.committedSequence();
+      tableCommitted = committed;
       return;
     }
     tableCommitted = cut.through();
@@ -373,7 +368,7 @@ public final class Flusher implements AutoCloseable {
    * or -1.
    */
   public long committedSnapshotId() {
-    return protocol.lastSnapshotId();
+    return committer.lastSnapshotId();
   }
 
   public boolean fenced() {
@@ -391,6 +386,8 @@ public final class Flusher implements AutoCloseable {
       closed = true;
       lock.notifyAll();
     }
+    // a hand-over still waiting for the committer ends: its range stays in the buffer
+    committer.close();
     thread.join(TimeUnit.SECONDS.toMillis(60));
     writerPool.shutdownNow();
     writerPool.awaitTermination(10, TimeUnit.SECONDS);

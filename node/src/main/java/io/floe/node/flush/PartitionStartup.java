@@ -10,12 +10,19 @@ import io.floe.common.config.ConfigException;
 import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnWatcher;
+import io.floe.node.commit.CommitConfig;
+import io.floe.node.commit.CoordinatedCommitter;
+import io.floe.node.commit.CoordinatorRole;
+import io.floe.node.commit.DirectCommitter;
+import io.floe.node.commit.RangeCommitter;
 import io.floe.node.metrics.NodeMetrics;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +44,18 @@ public final class PartitionStartup {
    * The catalog client, the typed columns and the flusher of a claimed partition; closed flusher
    * first.
    */
-  public record Flushing(Catalog catalog, ColumnWatcher columns, Flusher flusher)
+  public record Flushing(
+      Catalog catalog, ColumnWatcher columns, Flusher flusher, CoordinatorRole role)
       implements AutoCloseable {
     @Override
     public void close() throws Exception {
       try {
         flusher.close();
       } finally {
+        if (role != null) {
+          // after this node's own final hand-over: step down
+          role.close();
+        }
         columns.close();
         if (catalog instanceof AutoCloseable c) {
           c.close();
@@ -70,16 +82,31 @@ public final class PartitionStartup {
       Runnable onFenced,
       Consumer<Throwable> onDeath)
       throws InterruptedException {
-    return start(buffer, partitionId, config, metrics, onFenced, onDeath, config.startupTimeout());
+    return start(
+        buffer,
+        partitionId,
+        config,
+        CommitConfig.direct(),
+        () -> null,
+        metrics,
+        onFenced,
+        onDeath,
+        config.startupTimeout());
   }
 
   /**
-   * As above, giving up after {@code timeout} instead of {@code catalog.startup-timeout-seconds}.
+   * As above, giving up after {@code timeout} instead of {@code catalog.startup-timeout-seconds},
+   * committing as {@code commit} says.
+   *
+   * @param address this node's advertised host:port for the committer role, or null while it is not
+   *     known yet
    */
   public static Flushing start(
       RocksBuffer buffer,
       int partitionId,
       FlushConfig config,
+      CommitConfig commit,
+      Supplier<String> address,
       NodeMetrics metrics,
       Runnable onFenced,
       Consumer<Throwable> onDeath,
@@ -89,7 +116,8 @@ public final class PartitionStartup {
       return Backoff.exponential(RETRY_INITIAL, RETRY_MAX)
           .timeout(timeout)
           .call(
-              () -> attempt(buffer, partitionId, config, metrics, onFenced, onDeath),
+              () ->
+                  attempt(buffer, partitionId, config, commit, address, metrics, onFenced, onDeath),
               e -> !(e instanceof ConfigException) && !(e instanceof SalvageNeededException),
               (e, attempt, delay) ->
                   LOG.warn(
@@ -112,6 +140,8 @@ public final class PartitionStartup {
       RocksBuffer buffer,
       int partitionId,
       FlushConfig config,
+      CommitConfig commit,
+      Supplier<String> address,
       NodeMetrics metrics,
       Runnable onFenced,
       Consumer<Throwable> onDeath)
@@ -158,19 +188,36 @@ public final class PartitionStartup {
               catalog.loadTable(EventsTable.identifier(config.table())),
               config.columnsRefresh(),
               metrics);
+      CoordinatorRole role = null;
+      RangeCommitter committer = new DirectCommitter(protocol);
+      if (commit.coordinated()) {
+        TableIdentifier id = EventsTable.identifier(config.table());
+        role =
+            new CoordinatorRole(
+                partitionId,
+                commit,
+                catalog.loadTable(id),
+                () -> catalog.loadTable(id),
+                address,
+                owner(),
+                metrics);
+        committer = new CoordinatedCommitter(protocol, role, commit, metrics);
+      }
       return new Flushing(
           catalog,
           columns,
           new Flusher(
               buffer,
               protocol,
+              committer,
               claim,
               deadLetters,
               config,
               metrics,
               columns::current,
               onFenced,
-              onDeath));
+              onDeath),
+          role);
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {
         try {

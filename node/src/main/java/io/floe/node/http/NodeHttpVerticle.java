@@ -5,6 +5,7 @@ import io.floe.common.http.ConnectionLimit;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.InvalidRequests;
 import io.floe.common.tls.ServerTls;
+import io.floe.node.commit.HandoverWire;
 import io.floe.node.metrics.NodeMetrics;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
@@ -29,6 +30,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private final IngestHandler ingest;
   private final OpsHandler ops;
   private final DeadLetterHandler deadLetters;
+  private final HandoverHandler handover;
   private final ScopedAuth auth;
   private final ErrorResponses errors;
   private final NodeMetrics metrics;
@@ -40,6 +42,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
       IngestHandler ingest,
       OpsHandler ops,
       DeadLetterHandler deadLetters,
+      HandoverHandler handover,
       ScopedAuth auth,
       ErrorResponses errors,
       NodeMetrics metrics) {
@@ -48,6 +51,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     this.ingest = ingest;
     this.ops = ops;
     this.deadLetters = deadLetters;
+    this.handover = handover;
     this.auth = auth;
     this.errors = errors;
     this.metrics = metrics;
@@ -76,6 +80,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
         .post(DeadLetterHandler.ROOT + "/replay")
         .handler(auth.require(Scope.ADMIN))
         .handler(deadLetters::replay);
+    router.post(HandoverWire.PATH).handler(auth.require(Scope.CLUSTER)).handler(handover::handle);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);
@@ -117,7 +122,11 @@ public final class NodeHttpVerticle extends AbstractVerticle {
 
   private void timed(RoutingContext ctx) {
     long start = System.nanoTime();
-    String route = ctx.request().path().startsWith(FloeHttp.STREAMS_PATH) ? "ingest" : "ops";
+    String path = ctx.request().path();
+    String route =
+        path.startsWith(FloeHttp.STREAMS_PATH)
+            ? "ingest"
+            : path.equals(HandoverWire.PATH) ? "handover" : "ops";
     ctx.addEndHandler(
         v -> metrics.answered(route, ctx.response().getStatusCode(), System.nanoTime() - start));
     ctx.next();

@@ -1,5 +1,6 @@
 package io.floe.node.metrics;
 
+import io.floe.catalog.commit.CommitCoordinator;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -15,6 +16,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /** The node's Prometheus metrics, in its own registry; names follow Prometheus conventions. */
 public final class NodeMetrics {
@@ -311,6 +314,70 @@ public final class NodeMetrics {
         "Commits found landed with their manifest list or manifests deleted: the table needs"
             + " repair, and the node keeps the range",
         commitFilesMissing::getAsLong);
+  }
+
+  private final Histogram handoverWait =
+      Histogram.builder()
+          .name("floe_handover_wait_seconds")
+          .help(
+              "From handing a written range to the committer to its answer that the table holds it"
+                  + " (commit.mode=coordinated), re-sends included")
+          .unit(Unit.SECONDS)
+          .classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60)
+          .register(registry);
+  private final Counter handoverFailures =
+      Counter.builder()
+          .name("floe_handover_failures_total")
+          .help(
+              "Hand-overs to the committer that did not end committed at once, by reason (timeout,"
+                  + " unreachable, refused, busy, not_coordinator, mismatch, failed, fenced, expired)")
+          .labelNames("reason")
+          .register(registry);
+
+  /**
+   * The committer role's figures while this node holds it ({@code stats} null: it does not, all
+   * zero). Registered once.
+   */
+  public void watchCoordinator(Supplier<CommitCoordinator.Stats> stats) {
+    counter(
+        "floe_coordinator_commits",
+        "Batch commits this node landed while holding the committer role",
+        () -> of(stats, CommitCoordinator.Stats::commits));
+    counter(
+        "floe_coordinator_commit_attempts",
+        "Batch commit attempts (validator runs, Iceberg's retries included) while holding the role",
+        () -> of(stats, CommitCoordinator.Stats::attempts));
+    gauge(
+        "floe_coordinator_partitions_per_commit",
+        "Partitions the last batch commit advanced",
+        () -> of(stats, CommitCoordinator.Stats::lastPartitionsPerCommit));
+    gauge(
+        "floe_coordinator_pending_handovers",
+        "Hand-overs waiting for the next batch commit",
+        () -> of(stats, CommitCoordinator.Stats::pendingHandovers));
+    gauge(
+        "floe_coordinator_pending_bytes",
+        "Bytes of the files of the hand-overs waiting for the next batch commit",
+        () -> of(stats, CommitCoordinator.Stats::pendingBytes));
+    gauge(
+        "floe_coordinator_epoch",
+        "The coordinator epoch this node holds the committer role with (0: it does not)",
+        () -> of(stats, s -> s.active() ? s.epoch() : 0));
+  }
+
+  private static double of(
+      Supplier<CommitCoordinator.Stats> stats, ToDoubleFunction<CommitCoordinator.Stats> value) {
+    CommitCoordinator.Stats s = stats.get();
+    return s == null ? 0 : value.applyAsDouble(s);
+  }
+
+  /** A hand-over answered committed after {@code nanos}. */
+  public void handoverWaited(long nanos) {
+    handoverWait.observe(nanos / 1e9);
+  }
+
+  public void handoverFailed(String reason) {
+    handoverFailures.labelValues(reason).inc();
   }
 
   private void gauge(String name, String help, DoubleSupplier value) {

@@ -131,6 +131,28 @@ class NodeConfigTest {
   }
 
   /** The environment plus FLOE_AUTH_DISABLED=true: these tests are about other settings. */
+  @Test
+  void commitModeIsDirectUnlessCoordinatedIsAskedForAndAWrongValueNamesTheSetting() {
+    assertThat(NodeConfig.load(Settings.from(authOff(Map.of()))).commit().coordinated()).isFalse();
+    assertThat(
+            NodeConfig.load(Settings.from(authOff(Map.of("FLOE_COMMIT_MODE", "coordinated"))))
+                .commit()
+                .coordinated())
+        .isTrue();
+    assertThatThrownBy(
+            () -> NodeConfig.load(Settings.from(authOff(Map.of("FLOE_COMMIT_MODE", "central")))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "FLOE_COMMIT_MODE (commit.mode) must be one of direct|coordinated, got 'central'");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(
+                    Settings.from(
+                        authOff(Map.of("FLOE_NODE_ADVERTISE_ADDRESS", "http://10.0.0.1:8081")))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("FLOE_NODE_ADVERTISE_ADDRESS (node.advertise-address)");
+  }
+
   private static Map<String, String> authOff(Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);
     all.put("FLOE_AUTH_DISABLED", "true");

@@ -1,6 +1,7 @@
 package io.floe.catalog.service;
 
 import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.CoordinatorClaim;
 import io.floe.catalog.commit.PartitionState;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.auth.Principal;
@@ -44,7 +45,12 @@ import org.apache.iceberg.util.PropertyUtil;
  *   <li>the partition the token is bound to, if it is ({@code partition=N} in the token file).
  * </ul>
  *
- * Creating a table needs no more than a plain create without {@code floe.*} properties. Anything
+ * The committer role of {@code commit.mode=coordinated} adds two: a coordinator claim (no files,
+ * the coordinator's keys only, its epoch raised) and a batch commit (the table's current
+ * coordinator epoch, the state of each partition it advances, added data files in possibly merged
+ * manifests), both only by a token not bound to a partition.
+ *
+ * <p>Creating a table needs no more than a plain create without {@code floe.*} properties. Anything
  * else (a rollback, a delete, an overwrite, a schema change, another partition's state) needs
  * {@code admin}. Each refusal says which rule the request broke.
  */
@@ -66,7 +72,26 @@ final class NodeCommitPolicy {
           FloeTableKeys.EVENTS);
 
   private static final Set<String> NODE_OPERATIONS =
-      Set.of(FloeTableKeys.OPERATION_CLAIM, FloeTableKeys.OPERATION_FLUSH);
+      Set.of(
+          FloeTableKeys.OPERATION_CLAIM,
+          FloeTableKeys.OPERATION_FLUSH,
+          FloeTableKeys.OPERATION_COORDINATOR_CLAIM);
+
+  /** The keys a coordinator claim records, in its summary and the table properties alike. */
+  private static final Set<String> COORDINATOR_KEYS =
+      Set.of(
+          FloeTableKeys.COORDINATOR_EPOCH,
+          FloeTableKeys.COORDINATOR_ADDRESS,
+          FloeTableKeys.COORDINATOR_OWNER);
+
+  /** The floe.* summary keys a batch commit writes besides its partitions' state. */
+  private static final Set<String> BATCH_SUMMARY_KEYS =
+      Set.of(
+          FloeTableKeys.OPERATION,
+          FloeTableKeys.COORDINATOR_EPOCH,
+          FloeTableKeys.COMMIT_ID,
+          FloeTableKeys.PARTITIONS,
+          FloeTableKeys.EVENTS);
 
   private NodeCommitPolicy() {}
 
@@ -147,6 +172,15 @@ final class NodeCommitPolicy {
             || !Objects.equals(moved.maxRefAgeMs(), main.maxRefAgeMs()))) {
       throw new Refused("a node's commit keeps main's retention as it is");
     }
+    if (FloeTableKeys.OPERATION_COORDINATOR_CLAIM.equals(operation)) {
+      checkCoordinatorClaim(p, added.summary(), properties, removed, table);
+      checkFiles(added, table, true);
+      return;
+    }
+    if (added.summary().containsKey(FloeTableKeys.COORDINATOR_EPOCH)) {
+      checkBatch(p, added, properties, removed, table);
+      return;
+    }
     int partition = partition(added.summary(), operation);
     if (!p.mayCommitPartition(partition)) {
       throw new Refused(
@@ -165,6 +199,223 @@ final class NodeCommitPolicy {
     checkKeys(added.summary(), properties, partition, table);
     checkRaised(added.summary(), table, partition);
     checkFiles(added, table, FloeTableKeys.OPERATION_CLAIM.equals(operation));
+  }
+
+  /**
+   * A coordinator claim ({@code CoordinatorClaim}): no files, only the coordinator's three keys,
+   * equal in the summary and the properties, its epoch above the table's; by an unbound token (the
+   * committer commits every partition).
+   */
+  private static void checkCoordinatorClaim(
+      Principal p,
+      Map<String, String> summary,
+      Map<String, String> properties,
+      Set<String> removed,
+      Table table) {
+    if (p.partition().isPresent()) {
+      throw new Refused(
+          "the token is bound to partition "
+              + p.partition().getAsInt()
+              + "; the committer role commits every partition and needs an unbound token");
+    }
+    if (!removed.isEmpty()) {
+      throw new Refused("a coordinator claim removes no property; this one removes " + removed);
+    }
+    for (String key : summary.keySet()) {
+      if (FloeTableKeys.isReserved(key)
+          && !key.equals(FloeTableKeys.OPERATION)
+          && !COORDINATOR_KEYS.contains(key)) {
+        throw new Refused("a coordinator claim may not record " + key);
+      }
+    }
+    for (String key : properties.keySet()) {
+      if (!COORDINATOR_KEYS.contains(key)) {
+        throw new Refused("a coordinator claim may not set the property " + key);
+      }
+    }
+    for (String key : COORDINATOR_KEYS) {
+      String value = summary.get(key);
+      String after = properties.getOrDefault(key, table.properties().get(key));
+      if (value == null || !value.equals(after)) {
+        throw new Refused(
+            "a coordinator claim records "
+                + key
+                + " alike in its summary and the table properties; this one has "
+                + value
+                + " and "
+                + after);
+      }
+    }
+    long claimed = number(summary, FloeTableKeys.COORDINATOR_EPOCH);
+    long now = CoordinatorClaim.current(table).epoch();
+    if (claimed <= now) {
+      throw new Refused(
+          "a coordinator claim raises "
+              + FloeTableKeys.COORDINATOR_EPOCH
+              + " above "
+              + now
+              + "; this one records "
+              + claimed);
+    }
+  }
+
+  /**
+   * A batch commit ({@code BatchCommit}): the committer's epoch, which must be the table's current
+   * one; for each partition it advances, its epoch and committed sequence, equal in the summary and
+   * the properties and never lower than the table records; only added data files (Iceberg may merge
+   * manifests); by an unbound token.
+   */
+  private static void checkBatch(
+      Principal p,
+      Snapshot added,
+      Map<String, String> properties,
+      Set<String> removed,
+      Table table) {
+    Map<String, String> summary = added.summary();
+    if (p.partition().isPresent()) {
+      throw new Refused(
+          "the token is bound to partition "
+              + p.partition().getAsInt()
+              + "; a batch commit of the committer role needs an unbound token");
+    }
+    if (!FloeTableKeys.OPERATION_FLUSH.equals(summary.get(FloeTableKeys.OPERATION))) {
+      throw new Refused("only a flush records " + FloeTableKeys.COORDINATOR_EPOCH);
+    }
+    if (!removed.isEmpty()) {
+      throw new Refused("a flush removes no property; this one removes " + removed);
+    }
+    long epoch = number(summary, FloeTableKeys.COORDINATOR_EPOCH);
+    long now = CoordinatorClaim.current(table).epoch();
+    if (epoch != now) {
+      throw new Refused(
+          "a batch commit is made under the table's coordinator epoch "
+              + now
+              + "; this one records "
+              + epoch);
+    }
+    Set<Integer> partitions = new TreeSet<>();
+    for (String key : summary.keySet()) {
+      if (!FloeTableKeys.isReserved(key) || BATCH_SUMMARY_KEYS.contains(key)) {
+        continue;
+      }
+      int partition = FloeTableKeys.partitionOf(key);
+      if (partition < 0
+          || !(key.equals(FloeTableKeys.partitionEpoch(partition))
+              || key.equals(FloeTableKeys.partitionCommittedSequence(partition)))) {
+        throw new Refused("a batch commit may not record " + key);
+      }
+      partitions.add(partition);
+    }
+    if (partitions.isEmpty()) {
+      throw new Refused("a batch commit advances at least one partition; this one names none");
+    }
+    Map<String, String> rest = new TreeMap<>(properties);
+    String epochAfter = rest.remove(FloeTableKeys.COORDINATOR_EPOCH);
+    if (epochAfter != null && !epochAfter.equals(summary.get(FloeTableKeys.COORDINATOR_EPOCH))) {
+      throw new Refused(
+          "a batch commit records "
+              + FloeTableKeys.COORDINATOR_EPOCH
+              + " alike in its summary and the table properties");
+    }
+    for (int partition : partitions) {
+      Map<String, String> own = new TreeMap<>();
+      for (String key :
+          List.of(
+              FloeTableKeys.partitionEpoch(partition),
+              FloeTableKeys.partitionCommittedSequence(partition))) {
+        String value = rest.remove(key);
+        if (value != null) {
+          own.put(key, value);
+        }
+      }
+      checkKeys(stateOf(summary, partition), own, partition, table);
+      checkRaised(summary, table, partition);
+    }
+    if (!rest.isEmpty()) {
+      throw new Refused("a batch commit may not set the properties " + rest.keySet());
+    }
+    checkMergedFiles(added, table);
+  }
+
+  /** The summary's keys of {@code partition}'s state, plus the keys every flush may record. */
+  private static Map<String, String> stateOf(Map<String, String> summary, int partition) {
+    Map<String, String> out = new TreeMap<>();
+    for (String key :
+        List.of(
+            FloeTableKeys.partitionEpoch(partition),
+            FloeTableKeys.partitionCommittedSequence(partition))) {
+      if (summary.containsKey(key)) {
+        out.put(key, summary.get(key));
+      }
+    }
+    return out;
+  }
+
+  private static long number(Map<String, String> summary, String key) {
+    String value = summary.get(key);
+    if (value == null || !value.matches("[0-9]{1,18}")) {
+      throw new Refused(key + " is not a number: " + value);
+    }
+    return Long.parseLong(value);
+  }
+
+  /**
+   * A merge append keeps every live data file of its parent: its manifests may be merged, but the
+   * live files (added and existing entries, from the manifest list's counts) are the parent's plus
+   * the ones it adds, and no new manifest deletes any.
+   */
+  private static void checkMergedFiles(Snapshot added, Table table) {
+    List<ManifestFile> manifests;
+    List<ManifestFile> before;
+    try {
+      manifests = added.allManifests(table.io());
+      before =
+          added.parentId() == null
+              ? List.of()
+              : table.snapshot(added.parentId()).allManifests(table.io());
+    } catch (NotFoundException e) {
+      throw new BadRequestException(
+          e, "the snapshot's manifest list cannot be read: %s", e.getMessage());
+    }
+    Set<String> parents = new HashSet<>();
+    before.forEach(m -> parents.add(m.path()));
+    long liveBefore = live(before);
+    long addedFiles = 0;
+    for (ManifestFile m : manifests) {
+      if (parents.contains(m.path())) {
+        continue;
+      }
+      if (m.content() != ManifestContent.DATA || positive(m.deletedFilesCount())) {
+        throw new Refused(
+            "a batch commit adds or merges manifests of data files only, deleting none; "
+                + m.path()
+                + " is not one");
+      }
+      if (m.snapshotId() != null && m.snapshotId() == added.snapshotId()) {
+        addedFiles += m.addedFilesCount() == null ? 0 : m.addedFilesCount();
+      }
+    }
+    if (live(manifests) != liveBefore + addedFiles) {
+      throw new Refused(
+          "the snapshot holds "
+              + live(manifests)
+              + " live data files, not its parent's "
+              + liveBefore
+              + " plus the "
+              + addedFiles
+              + " it adds: an append keeps every file");
+    }
+  }
+
+  private static long live(List<ManifestFile> manifests) {
+    long n = 0;
+    for (ManifestFile m : manifests) {
+      if (m.content() == ManifestContent.DATA) {
+        n += (m.addedFilesCount() == null ? 0 : m.addedFilesCount());
+        n += (m.existingFilesCount() == null ? 0 : m.existingFilesCount());
+      }
+    }
+    return n;
   }
 
   /** The main snapshot the request's requirements assert (null: no main yet). */

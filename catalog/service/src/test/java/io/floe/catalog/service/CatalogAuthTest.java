@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.floe.catalog.commit.BatchCommit;
 import io.floe.catalog.commit.CommitProtocol;
+import io.floe.catalog.commit.CoordinatorClaim;
+import io.floe.catalog.commit.HandoverAnswer;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.table.EventsTable;
@@ -376,6 +379,54 @@ class CatalogAuthTest {
    * Reporting metrics needs only catalog:read, and matches that route exactly: a commit to a table
    * named {@code metrics} is a commit.
    */
+  @Test
+  void theCommitterRolesCommitsNeedATokenNotBoundToAPartition() throws Exception {
+    try (CatalogService service =
+        start(
+            TokenStore.line("nodes", "catalog:commit", "t-commit"),
+            TokenStore.line("node-2", "catalog:commit", "t-node-2") + " partition=2",
+            TokenStore.line("oncall", "admin", "t-admin"))) {
+      String uri = "http://127.0.0.1:" + service.port();
+      Table asNode = EventsTable.ensure(client(uri, "t-commit"), TableSettings.defaults());
+      Table asBound = client(uri, "t-node-2").loadTable(EVENTS);
+      PartitionClaim zero = new CommitProtocol(asNode, 0, "node-0").claim();
+      PartitionClaim two = new CommitProtocol(asBound, 2, "node-2").claim();
+
+      // a node bound to its partition may not hold the role, an unbound one may
+      asBound.refresh();
+      refusedAndUnchanged(service, () -> CoordinatorClaim.claim(asBound, "10.0.0.2:8081", "n2"));
+      CoordinatorClaim.Coordinator role = CoordinatorClaim.claim(asNode, "10.0.0.1:8081", "n0");
+      assertThat(role.epoch()).isEqualTo(1);
+
+      // one batch commit of two partitions, under the role's epoch
+      List<HandoverAnswer> answers =
+          new BatchCommit(asNode)
+              .commit(
+                  role.epoch(),
+                  List.of(
+                      new BatchCommit.Range(0, zero.epoch(), 0, 5, List.of(file(asNode, "z")), 5),
+                      new BatchCommit.Range(2, two.epoch(), 0, 4, List.of(file(asNode, "t")), 4)));
+      assertThat(answers).allMatch(a -> a instanceof HandoverAnswer.Committed);
+      asNode.refresh();
+      assertThat(asNode.properties())
+          .containsEntry(FloeTableKeys.partitionCommittedSequence(0), "5")
+          .containsEntry(FloeTableKeys.partitionCommittedSequence(2), "4")
+          .containsEntry(FloeTableKeys.COORDINATOR_EPOCH, "1");
+
+      // the bound token may not make a batch commit, even of its own partition alone
+      asBound.refresh();
+      refusedAndUnchanged(
+          service,
+          () ->
+              new BatchCommit(asBound)
+                  .commit(
+                      role.epoch(),
+                      List.of(
+                          new BatchCommit.Range(
+                              2, two.epoch(), 4, 6, List.of(file(asBound, "u")), 2))));
+    }
+  }
+
   @Test
   void aReadTokenCommitsNothingToATableNamedMetrics() throws Exception {
     try (CatalogService service =

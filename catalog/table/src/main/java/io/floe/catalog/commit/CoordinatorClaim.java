@@ -80,12 +80,29 @@ public final class CoordinatorClaim {
    *     tell (it cannot be read, or another claim landed on top): read the role again
    */
   public static Coordinator claim(Table table, String address, String owner) {
+    return claim(table, address, owner, -1);
+  }
+
+  /**
+   * As {@link #claim(Table, String, String)}, only as the successor of {@code after}: when the
+   * table already records another epoch (someone else claimed meanwhile), nothing is claimed.
+   *
+   * @param after the epoch this process saw fail or end; -1 claims after whichever is current
+   * @throws ClaimRacedException when the table records another epoch than {@code after}, or another
+   *     claim landed first
+   */
+  public static Coordinator claim(Table table, String address, String owner, long after) {
     if (!(table instanceof BaseTable base)) {
       throw new IllegalArgumentException(
           "a coordinator claim needs a catalog table (BaseTable), not " + table.getClass());
     }
     table.refresh();
     long read = current(table).epoch();
+    if (after >= 0 && read != after) {
+      throw new ClaimRacedException(
+          "the coordinator epoch is now " + read + ", not " + after + ": another node claimed it",
+          null);
+    }
     String epoch = Long.toString(read + 1);
     Transaction tx =
         Transactions.newTransaction(

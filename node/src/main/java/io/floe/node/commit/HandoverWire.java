@@ -1,0 +1,85 @@
+package io.floe.node.commit;
+
+import io.floe.catalog.commit.HandoverAnswer;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The node-to-node hand-over route, {@code POST /internal/v1/handover}: the range in query
+ * parameters, its files as {@link io.floe.catalog.commit.HandoverCodec} bytes in the body ({@code
+ * application/octet-stream}), and one JSON answer, held until the range's outcome is known: {@code
+ * {"answer":"committed","through":N,"snapshot_id":N}}, {@code fenced} ({@code table_epoch}), {@code
+ * mismatch} ({@code table_committed}), {@code busy} ({@code retry_after_ms}), {@code
+ * not_coordinator} ({@code coordinator_epoch}) or {@code failed} ({@code reason}).
+ */
+public final class HandoverWire {
+  public static final String PATH = "/internal/v1/handover";
+  public static final String PARTITION = "partition";
+  public static final String EPOCH = "epoch";
+  public static final String AFTER = "after";
+  public static final String THROUGH = "through";
+  public static final String EVENTS = "events";
+  public static final String URGENT = "urgent";
+
+  /** The largest hand-over body taken (about 1 KB per file: far more files than one flush). */
+  public static final long MAX_BODY_BYTES = 64L << 20;
+
+  private static final String ANSWER = "answer";
+
+  private HandoverWire() {}
+
+  /** The HTTP status an answer goes with: 200 decided, 503 busy, 421 not the coordinator. */
+  public static int status(HandoverAnswer a) {
+    if (a instanceof HandoverAnswer.Busy) {
+      return 503;
+    }
+    return a instanceof HandoverAnswer.NotCoordinator ? 421 : 200;
+  }
+
+  public static JsonObject toJson(HandoverAnswer a) {
+    if (a instanceof HandoverAnswer.Committed c) {
+      return new JsonObject()
+          .put(ANSWER, "committed")
+          .put("through", c.through())
+          .put("snapshot_id", c.snapshotId());
+    }
+    if (a instanceof HandoverAnswer.Fenced f) {
+      return new JsonObject().put(ANSWER, "fenced").put("table_epoch", f.tableEpoch());
+    }
+    if (a instanceof HandoverAnswer.Mismatch m) {
+      return new JsonObject().put(ANSWER, "mismatch").put("table_committed", m.tableCommitted());
+    }
+    if (a instanceof HandoverAnswer.Busy b) {
+      return new JsonObject().put(ANSWER, "busy").put("retry_after_ms", b.retryAfterMillis());
+    }
+    if (a instanceof HandoverAnswer.NotCoordinator n) {
+      return new JsonObject()
+          .put(ANSWER, "not_coordinator")
+          .put("coordinator_epoch", n.coordinatorEpoch());
+    }
+    HandoverAnswer.Failed f = (HandoverAnswer.Failed) a;
+    return new JsonObject().put(ANSWER, "failed").put("reason", f.reason());
+  }
+
+  /**
+   * The answer in {@code json}.
+   *
+   * @throws IllegalArgumentException when it is not one (an error answer: refused, bad request)
+   */
+  public static HandoverAnswer fromJson(JsonObject json) {
+    String answer = json.getString(ANSWER);
+    if (answer == null) {
+      throw new IllegalArgumentException("not a hand-over answer: " + json.encode());
+    }
+    return switch (answer) {
+      case "committed" ->
+          new HandoverAnswer.Committed(json.getLong("through"), json.getLong("snapshot_id", -1L));
+      case "fenced" -> new HandoverAnswer.Fenced(json.getLong("table_epoch"));
+      case "mismatch" -> new HandoverAnswer.Mismatch(json.getLong("table_committed"));
+      case "busy" -> new HandoverAnswer.Busy(json.getLong("retry_after_ms", 1000L));
+      case "not_coordinator" ->
+          new HandoverAnswer.NotCoordinator(json.getLong("coordinator_epoch"));
+      case "failed" -> new HandoverAnswer.Failed(json.getString("reason", ""));
+      default -> throw new IllegalArgumentException("unknown hand-over answer: " + answer);
+    };
+  }
+}
