@@ -33,6 +33,8 @@ import java.util.Map;
  * @param maxSteps the most steps a sustained search takes
  * @param lagLimit the visibility lag p99 a held step stays within
  * @param cpu processes whose CPU time is read from /proc over the measured window, label → pid
+ * @param badPercent share of the events, in percent, replaced by malformed lines of the same size
+ *     (each body's bad lines spread evenly; a stream with a dead-letter policy keeps them)
  */
 public record LoadOptions(
     URI target,
@@ -57,7 +59,8 @@ public record LoadOptions(
     Duration hold,
     int maxSteps,
     Duration lagLimit,
-    Map<String, Long> cpu) {
+    Map<String, Long> cpu,
+    int badPercent) {
 
   static final String USAGE =
       """
@@ -66,7 +69,7 @@ public record LoadOptions(
                             [--max-requests 10000000] [--rate 0] [--bodies 16] [--warmup 2]
                             [--catalog http://127.0.0.1:8181 [--table floe.events]
                              [--catalog-token T] [--lag-wait 60] [--lag-sample-ms 1000]]
-                            [--trust cert.pem] [--cpu node=PID,router=PID]
+                            [--trust cert.pem] [--cpu node=PID,router=PID] [--bad-percent 0]
                             [--sustained --hold 60 --step-factor 1.25 --max-steps 10
                              --lag-limit 10]
         --duration is in seconds; --rate is requests/s (0 = closed loop, as fast as acks come).
@@ -80,6 +83,8 @@ public record LoadOptions(
         and reports CPU-seconds per GB acknowledged; a process labelled node is split by thread.
         --catalog samples visibility lag (acknowledgement until the rows are committed to the
         table) once a second, polling the table every 500 ms through that Iceberg REST catalog.
+        --bad-percent replaces that share of each body's events by malformed lines of the same
+        size (for a stream whose policy keeps them as dead letters; docs/dead-letters.md).
         An https:// --target is reached over TLS, trusting the PEM certificates of --trust.
         Sends only to loopback addresses. Prints progress each second on stderr and one JSON
         summary line on stdout.""";
@@ -108,6 +113,7 @@ public record LoadOptions(
     int maxSteps = 10;
     int lagLimit = 10;
     Map<String, Long> cpu = new LinkedHashMap<>();
+    int badPercent = 0;
     for (int i = 0; i < args.length; i++) {
       String name = args[i];
       if (name.equals("--help") || name.equals("-h")) {
@@ -145,6 +151,12 @@ public record LoadOptions(
           case "--max-steps" -> maxSteps = positive(name, Integer.parseInt(v));
           case "--lag-limit" -> lagLimit = positive(name, Integer.parseInt(v));
           case "--cpu" -> cpu = processes(v);
+          case "--bad-percent" -> {
+            badPercent = Integer.parseInt(v);
+            if (badPercent < 0 || badPercent > 100) {
+              throw new IllegalArgumentException("--bad-percent must be 0..100, got " + v);
+            }
+          }
           default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
         }
       } catch (NumberFormatException e) {
@@ -185,7 +197,8 @@ public record LoadOptions(
         Duration.ofSeconds(hold),
         maxSteps,
         Duration.ofSeconds(lagLimit),
-        cpu);
+        cpu,
+        badPercent);
   }
 
   /** The same settings with another duration and no warm-up (used to run the warm-up itself). */
@@ -213,7 +226,8 @@ public record LoadOptions(
         hold,
         maxSteps,
         lagLimit,
-        Map.of());
+        Map.of(),
+        badPercent);
   }
 
   /** label=pid,label=pid. */
