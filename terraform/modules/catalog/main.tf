@@ -152,7 +152,7 @@ resource "aws_security_group" "lb" {
   }
 
   ingress {
-    description     = "routers: the console reads the table's health (metrics, columns) with a catalog:read token"
+    description     = "routers: the operator console reads the table health (metrics, columns), catalog:read"
     from_port       = local.port
     to_port         = local.port
     protocol        = "tcp"
