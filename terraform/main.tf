@@ -112,9 +112,11 @@ module "catalog" {
   parameters             = local.parameters
   client_cidrs           = var.query_cidrs
   node_security_group_id = module.nodes.security_group_id
-  secret_lines           = module.secrets.catalog_secret_lines
-  alarm_actions          = compact([var.alarm_topic_arn])
-  log_retention          = var.log_retention_days
+  # the console's table section (router.catalog-uri)
+  router_security_group_id = module.routers.security_group_id
+  secret_lines             = module.secrets.catalog_secret_lines
+  alarm_actions            = compact([var.alarm_topic_arn])
+  log_retention            = var.log_retention_days
 }
 
 module "nodes" {
@@ -158,8 +160,11 @@ module "routers" {
   ingest_cidrs     = var.ingest_cidrs
   secret_lines     = module.secrets.router_secret_lines
   internal_tls     = var.internal_tls
-  parameters       = local.parameters
-  log_retention    = var.log_retention_days
+  # the console's table section reads Floe's catalog service through its internal load balancer,
+  # as the nodes do (catalog_type = floe; null otherwise)
+  catalog_uri   = module.catalog.uri
+  parameters    = local.parameters
+  log_retention = var.log_retention_days
 }
 
 # the operator's view in CloudWatch: the panels of docs/grafana-floe.json

@@ -191,24 +191,25 @@ run "scoped_tokens" {
   }
   assert {
     condition = module.secrets.router_secret_lines == [
-      "FLOE_ROUTER_NODE_TOKEN=${module.secrets.router_secret_arns[0]}",
+      "FLOE_ROUTER_CATALOG_TOKEN=${module.secrets.router_catalog_token_secret_arn}",
+      "FLOE_ROUTER_NODE_TOKEN=${module.secrets.router_secret_arns[1]}",
       "token operator read,admin ${output.operator_token_secret_arn}",
       "token batch ingest ${output.producer_token_secret_arns["batch"]}",
       "token clicks ingest:clicks,ingest:clicks-* ${output.producer_token_secret_arns["clicks"]} events-per-second=5000 bytes-per-second=50MiB",
     ]
-    error_message = "routers authenticate each producer with its own scopes and quotas, and operators"
+    error_message = "routers present their own tokens to the catalog (console) and the nodes, and authenticate each producer with its own scopes and quotas, and operators"
   }
   assert {
-    condition     = length(distinct(concat(values(output.producer_token_secret_arns), [output.operator_token_secret_arn, output.catalog_read_token_secret_arn]))) == 4 && length(module.secrets.router_secret_arns) == 4
-    error_message = "every producer, the operators, the routers and the query engines have a secret of their own"
+    condition     = length(distinct(concat(values(output.producer_token_secret_arns), [output.operator_token_secret_arn, output.catalog_read_token_secret_arn, module.secrets.router_catalog_token_secret_arn, module.secrets.router_secret_arns[1]]))) == 6 && length(module.secrets.router_secret_arns) == 5
+    error_message = "every producer, the operators, the routers (to the nodes and to the catalog) and the query engines have a secret of their own"
   }
   assert {
-    condition     = length(module.secrets.node_secret_lines) == 5 && [for l in slice(module.secrets.node_secret_lines, 0, 3) : split("=", l)[0]] == ["partition 0 FLOE_CATALOG_TOKEN", "partition 1 FLOE_CATALOG_TOKEN", "partition 2 FLOE_CATALOG_TOKEN"] && length(distinct([for l in slice(module.secrets.node_secret_lines, 0, 3) : split("=", l)[1]])) == 3 && module.secrets.node_secret_lines[3] == "token routers router ${module.secrets.router_secret_arns[0]}" && module.secrets.node_secret_lines[4] == "token operator read,admin ${output.operator_token_secret_arn}"
+    condition     = length(module.secrets.node_secret_lines) == 5 && [for l in slice(module.secrets.node_secret_lines, 0, 3) : split("=", l)[0]] == ["partition 0 FLOE_CATALOG_TOKEN", "partition 1 FLOE_CATALOG_TOKEN", "partition 2 FLOE_CATALOG_TOKEN"] && length(distinct([for l in slice(module.secrets.node_secret_lines, 0, 3) : split("=", l)[1]])) == 3 && module.secrets.node_secret_lines[3] == "token routers router ${module.secrets.router_secret_arns[1]}" && module.secrets.node_secret_lines[4] == "token operator read,admin ${output.operator_token_secret_arn}"
     error_message = "nodes accept the routers' token and the operators', each presents a catalog:commit token of its own partition, and none knows a producer"
   }
   assert {
-    condition     = [for l in module.secrets.catalog_secret_lines : join(" ", concat(slice(split(" ", l), 0, 3), slice(split(" ", l), 4, length(split(" ", l)))))] == ["token node-0 catalog:commit partition=0", "token node-1 catalog:commit partition=1", "token node-2 catalog:commit partition=2", "token query-engines catalog:read", "token operator admin"] && strcontains(module.secrets.catalog_secret_lines[3], output.catalog_read_token_secret_arn) && alltrue([for i in range(3) : strcontains(module.secrets.catalog_secret_lines[i], split("=", module.secrets.node_secret_lines[i])[1])])
-    error_message = "the catalog service: each node commits its own partition with its own token, query engines read, operators administer"
+    condition     = [for l in module.secrets.catalog_secret_lines : join(" ", concat(slice(split(" ", l), 0, 3), slice(split(" ", l), 4, length(split(" ", l)))))] == ["token node-0 catalog:commit partition=0", "token node-1 catalog:commit partition=1", "token node-2 catalog:commit partition=2", "token query-engines catalog:read", "token routers catalog:read", "token operator admin"] && strcontains(module.secrets.catalog_secret_lines[3], output.catalog_read_token_secret_arn) && strcontains(module.secrets.catalog_secret_lines[4], module.secrets.router_catalog_token_secret_arn) && alltrue([for i in range(3) : strcontains(module.secrets.catalog_secret_lines[i], split("=", module.secrets.node_secret_lines[i])[1])])
+    error_message = "the catalog service: each node commits its own partition with its own token, query engines and the routers' console read, operators administer"
   }
   assert {
     condition     = alltrue([for a in values(output.producer_token_secret_arns) : !strcontains(module.iam.policies["node"], a) && !strcontains(module.iam.policies["catalog"], a) && strcontains(module.iam.policies["router"], a)])
@@ -291,14 +292,52 @@ run "producer_quotas_checked" {
   expect_failures = [var.producers]
 }
 
-run "catalog_reachable_from_nodes_and_query_cidrs_only" {
+run "catalog_reachable_from_nodes_routers_and_query_cidrs_only" {
   command = apply
   variables {
     query_cidrs = ["192.168.7.0/24"]
   }
   assert {
-    condition     = jsonencode(module.catalog.load_balancer_ingress) == jsonencode({ cidr_blocks = ["192.168.7.0/24"], security_groups = [module.nodes.security_group_id] })
-    error_message = "the catalog load balancer must admit only the nodes security group and query_cidrs, got ${jsonencode(module.catalog.load_balancer_ingress)}"
+    condition     = jsonencode(module.catalog.load_balancer_ingress) == jsonencode({ cidr_blocks = ["192.168.7.0/24"], security_groups = [module.nodes.security_group_id, module.routers.security_group_id] })
+    error_message = "the catalog load balancer must admit only the nodes and routers security groups and query_cidrs, got ${jsonencode(module.catalog.load_balancer_ingress)}"
+  }
+}
+
+# The console's table section (router.catalog-uri, router.catalog-token): the routers read the
+# catalog service's /metrics and column list through its internal load balancer, as the nodes reach
+# it, with a catalog:read token of their own that the catalog's token file accepts.
+run "console_reads_the_catalog" {
+  command = apply
+  assert {
+    condition     = strcontains("${module.routers.config}\n", "\nrouter.catalog-uri=${output.catalog_uri}\n") && strcontains("${module.nodes.config}\n", "\ncatalog.uri=${output.catalog_uri}\n") && startswith(output.catalog_uri, "http://") && endswith(output.catalog_uri, ":8181")
+    error_message = "routers get router.catalog-uri, the catalog's internal load balancer the nodes use"
+  }
+  assert {
+    condition     = contains(module.secrets.router_secret_lines, "FLOE_ROUTER_CATALOG_TOKEN=${module.secrets.router_catalog_token_secret_arn}") && contains([for l in module.secrets.catalog_secret_lines : join(" ", slice(split(" ", l), 0, 4))], "token routers catalog:read ${module.secrets.router_catalog_token_secret_arn}")
+    error_message = "routers present router.catalog-token (FLOE_ROUTER_CATALOG_TOKEN, from Secrets Manager) and the catalog accepts it with catalog:read"
+  }
+  assert {
+    condition     = contains(module.secrets.router_secret_arns, module.secrets.router_catalog_token_secret_arn) && strcontains(module.iam.policies["router"], module.secrets.router_catalog_token_secret_arn) && strcontains(module.iam.policies["catalog"], module.secrets.router_catalog_token_secret_arn) && !strcontains(module.iam.policies["node"], module.secrets.router_catalog_token_secret_arn)
+    error_message = "the routers and the catalog read the routers' catalog token, the nodes do not"
+  }
+  assert {
+    condition     = anytrue([for r in module.catalog.load_balancer_rules : r.protocol == "tcp" && r.from_port == 8181 && r.to_port == 8181 && jsonencode(r.security_groups) == jsonencode([module.routers.security_group_id]) && length(r.cidr_blocks) == 0])
+    error_message = "the catalog load balancer admits the routers on the catalog's port, got ${jsonencode(module.catalog.load_balancer_rules)}"
+  }
+  assert {
+    condition     = !strcontains(module.routers.config, "catalog-token") && !strcontains(module.routers.user_data, "FLOE_ROUTER_CATALOG_TOKEN=")
+    error_message = "the token itself is never in the routers' configuration or user data"
+  }
+}
+
+run "console_without_floe_catalog" {
+  command = apply
+  variables {
+    catalog_type = "glue"
+  }
+  assert {
+    condition     = !strcontains(module.routers.config, "router.catalog-uri") && length([for l in module.secrets.router_secret_lines : l if strcontains(l, "CATALOG")]) == 0 && module.secrets.router_catalog_token_secret_arn == null
+    error_message = "without Floe's catalog service the routers get no catalog setting or token (the console says the table section is not configured)"
   }
 }
 

@@ -78,6 +78,11 @@ run "floe_new_1" {
     condition     = alltrue([for s in ["ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring"] : contains(output.interface_endpoints, s)])
     error_message = "the interface endpoints boot needs"
   }
+
+  assert {
+    condition     = strcontains(module.routers.config, "router.catalog-uri=${output.catalog_uri}") && contains(module.catalog.load_balancer_ingress.security_groups, module.routers.security_group_id)
+    error_message = "the routers' console reads the catalog service through its load balancer"
+  }
 }
 
 run "floe_new_3" {
@@ -429,6 +434,11 @@ run "floe_existing_12" {
     condition     = slice(output.node_volume_ids, 0, length(run.floe_existing_3.node_volume_ids)) == run.floe_existing_3.node_volume_ids && slice(output.node_instance_ids, 0, length(run.floe_existing_3.node_instance_ids)) == run.floe_existing_3.node_instance_ids && slice(output.node_zones, 0, length(run.floe_existing_3.node_zones)) == run.floe_existing_3.node_zones
     error_message = "scaling up keeps every existing partition: same volume, instance and zone"
   }
+
+  assert {
+    condition     = strcontains(module.routers.config, "router.catalog-uri=${output.catalog_uri}") && contains(module.catalog.load_balancer_ingress.security_groups, module.routers.security_group_id)
+    error_message = "the routers' console reads the catalog service through its load balancer"
+  }
 }
 
 run "glue_new_1" {
@@ -498,6 +508,11 @@ run "glue_new_1" {
   assert {
     condition     = alltrue([for s in ["ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring"] : contains(output.interface_endpoints, s)])
     error_message = "the interface endpoints boot needs"
+  }
+
+  assert {
+    condition     = !strcontains(module.routers.config, "router.catalog-uri") && module.catalog.load_balancer_ingress == null
+    error_message = "no catalog service for the routers' console to read"
   }
 }
 
@@ -875,6 +890,11 @@ run "glue_existing_12" {
     condition     = slice(output.node_volume_ids, 0, length(run.glue_existing_3.node_volume_ids)) == run.glue_existing_3.node_volume_ids && slice(output.node_instance_ids, 0, length(run.glue_existing_3.node_instance_ids)) == run.glue_existing_3.node_instance_ids && slice(output.node_zones, 0, length(run.glue_existing_3.node_zones)) == run.glue_existing_3.node_zones
     error_message = "scaling up keeps every existing partition: same volume, instance and zone"
   }
+
+  assert {
+    condition     = !strcontains(module.routers.config, "router.catalog-uri") && module.catalog.load_balancer_ingress == null
+    error_message = "no catalog service for the routers' console to read"
+  }
 }
 
 run "s3tables_new_1" {
@@ -944,6 +964,11 @@ run "s3tables_new_1" {
   assert {
     condition     = alltrue([for s in ["ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring"] : contains(output.interface_endpoints, s)])
     error_message = "the interface endpoints boot needs"
+  }
+
+  assert {
+    condition     = !strcontains(module.routers.config, "router.catalog-uri") && module.catalog.load_balancer_ingress == null
+    error_message = "no catalog service for the routers' console to read"
   }
 }
 
@@ -1320,5 +1345,10 @@ run "s3tables_existing_12" {
   assert {
     condition     = slice(output.node_volume_ids, 0, length(run.s3tables_existing_3.node_volume_ids)) == run.s3tables_existing_3.node_volume_ids && slice(output.node_instance_ids, 0, length(run.s3tables_existing_3.node_instance_ids)) == run.s3tables_existing_3.node_instance_ids && slice(output.node_zones, 0, length(run.s3tables_existing_3.node_zones)) == run.s3tables_existing_3.node_zones
     error_message = "scaling up keeps every existing partition: same volume, instance and zone"
+  }
+
+  assert {
+    condition     = !strcontains(module.routers.config, "router.catalog-uri") && module.catalog.load_balancer_ingress == null
+    error_message = "no catalog service for the routers' console to read"
   }
 }

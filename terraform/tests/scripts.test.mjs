@@ -114,11 +114,13 @@ test('floe-instance: token lines become a token file of hashes the service re-re
   const secret = (n, v, stage = '') => writeFileSync(join(fake, 'secrets', key(arn(n)) + stage), v);
   const sha = (v) => createHash('sha256').update(v, 'utf8').digest('hex');
   param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
-  param(fake, '/floe/test/router/config', 'router.port=8080');
-  param(fake, '/floe/test/router/secrets', [`FLOE_ROUTER_NODE_TOKEN=${arn('router')}`,
+  // as Terraform writes them: the console reads Floe's catalog with a catalog:read token of the routers' own
+  param(fake, '/floe/test/router/config', 'router.port=8080\nrouter.catalog-uri=http://catalog.internal:8181');
+  param(fake, '/floe/test/router/secrets', [`FLOE_ROUTER_CATALOG_TOKEN=${arn('router-catalog')}`, `FLOE_ROUTER_NODE_TOKEN=${arn('router')}`,
     `token operator read,admin ${arn('operator')}`,
     `token clicks ingest:clicks,ingest:clicks-* ${arn('clicks')} events-per-second=5000 bytes-per-second=50MiB`].join('\n'));
   secret('router', 'router-secret');
+  secret('router-catalog', 'router-catalog-secret');
   secret('operator', 'operator-secret');
   secret('clicks', 'clicks-v1');
 
@@ -130,8 +132,12 @@ test('floe-instance: token lines become a token file of hashes the service re-re
     `clicks ingest:clicks,ingest:clicks-* sha256:${sha('clicks-v1')} events-per-second=5000 bytes-per-second=50MiB`]);
   assert.equal(statSync(file).mode & 0o777, 0o640);
   assert.doesNotMatch(readFileSync(file, 'utf8'), /-secret|clicks-v1/, 'hashes only');
-  assert.equal(readFileSync(join(fake, 'etc', 'router.env'), 'utf8'), 'FLOE_ROUTER_NODE_TOKEN=router-secret\n');
+  assert.equal(readFileSync(join(fake, 'etc', 'router.env'), 'utf8'),
+    'FLOE_ROUTER_CATALOG_TOKEN=router-catalog-secret\nFLOE_ROUTER_NODE_TOKEN=router-secret\n',
+    'router.catalog-token and router.node-token reach the router as environment variables, never in its properties');
   assert.match(readFileSync(join(fake, 'etc', 'router.properties'), 'utf8'), new RegExp(`^auth\\.tokens-file=${file}$`, 'm'));
+  assert.match(readFileSync(join(fake, 'etc', 'router.properties'), 'utf8'), /^router\.catalog-uri=http:\/\/catalog\.internal:8181$/m);
+  assert.doesNotMatch(readFileSync(join(fake, 'etc', 'router.properties'), 'utf8'), /-secret/);
   assert.equal(readFileSync(join(fake, 'etc', 'operator.token'), 'utf8'), 'operator-secret');
   assert.equal(statSync(join(fake, 'etc', 'operator.token')).mode & 0o777, 0o600, 'the operator token is root only');
   assert.doesNotMatch(r.stderr, /-secret|clicks-v1/, 'a secret is never logged');

@@ -68,6 +68,11 @@ variable "node_security_group_id" {
   type        = string
 }
 
+variable "router_security_group_id" {
+  description = "Security group of the routers, whose console reads the catalog's /metrics and column list (catalog:read)."
+  type        = string
+}
+
 variable "instance_count" {
   description = "Catalog service instances (spread over the subnets' zones)."
   type        = number
@@ -128,8 +133,10 @@ resource "aws_security_group" "service" {
   }
 }
 
-# The catalog is reachable only by the nodes and the query engines' CIDRs: the load balancer has
-# its own security group, the instances take traffic from it alone
+# The catalog is reachable only by the nodes, the routers (the console's table section, read
+# only) and the query engines' CIDRs: the load balancer has its own security group, the instances
+# take traffic from it alone. Its rules stay inline: a separate aws_security_group_rule on this group
+# would be removed again by the next apply.
 resource "aws_security_group" "lb" {
   count       = local.floe
   name_prefix = "${var.name}-catalog-lb-"
@@ -142,6 +149,14 @@ resource "aws_security_group" "lb" {
     to_port         = local.port
     protocol        = "tcp"
     security_groups = [var.node_security_group_id]
+  }
+
+  ingress {
+    description     = "routers: the operator console reads the table health (metrics, columns), catalog:read"
+    from_port       = local.port
+    to_port         = local.port
+    protocol        = "tcp"
+    security_groups = [var.router_security_group_id]
   }
 
   dynamic "ingress" {
@@ -449,11 +464,22 @@ output "load_balancer_security_group_id" {
 }
 
 output "load_balancer_ingress" {
-  description = "Who may reach the catalog: node security group and query CIDRs (for review), or null."
+  description = "Who may reach the catalog: node and router security groups and query CIDRs (for review), or null."
   value = local.floe == 1 ? {
     security_groups = flatten([for r in aws_security_group.lb[0].ingress : r.security_groups == null ? [] : tolist(r.security_groups)])
     cidr_blocks     = flatten([for r in aws_security_group.lb[0].ingress : r.cidr_blocks == null ? [] : tolist(r.cidr_blocks)])
   } : null
+}
+
+output "load_balancer_rules" {
+  description = "The catalog load balancer's ingress rules (protocol, ports, security groups, CIDRs), or null."
+  value = local.floe == 1 ? [for r in aws_security_group.lb[0].ingress : {
+    protocol        = r.protocol
+    from_port       = r.from_port
+    to_port         = r.to_port
+    security_groups = r.security_groups == null ? [] : sort(tolist(r.security_groups))
+    cidr_blocks     = r.cidr_blocks == null ? [] : sort(tolist(r.cidr_blocks))
+  }] : null
 }
 
 output "db_master_secret_arn" {

@@ -65,6 +65,12 @@ variable "internal_tls" {
   type        = bool
 }
 
+variable "catalog_uri" {
+  description = "Floe's catalog service (http://host:port, its internal load balancer) the console reads the table's health from (router.catalog-uri), or null where the table lives in another catalog."
+  type        = string
+  default     = null
+}
+
 variable "secret_lines" {
   description = "The role's secrets parameter: FLOE_X=<secret ARN> (environment) and `token NAME SCOPES <secret ARN> [QUOTAS]` (token file) lines, read at each start."
   type        = list(string)
@@ -97,7 +103,7 @@ resource "aws_security_group" "routers" {
 
 
   egress {
-    description = "nodes, VPC endpoints"
+    description = "nodes, the catalog service, VPC endpoints"
     from_port   = 0
     to_port     = 0
     protocol    = "-1"
@@ -185,8 +191,11 @@ resource "aws_ssm_parameter" "config" {
   description = "Settings of every Floe router (read at each start)"
   type        = "String"
   # the CloudWatch agent scrapes /metrics without a token from a listener on loopback only
+  # router.catalog-uri: the console's table section (its token, router.catalog-token, comes from
+  # the secrets parameter as FLOE_ROUTER_CATALOG_TOKEN)
   value = join("\n", concat(["router.port=${local.port}", "router.nodes-file=/etc/floe/nodes", "router.metrics-host=127.0.0.1", "router.metrics-port=${local.metrics_port}"],
-  var.internal_tls ? ["router.node-tls-trust-file=/etc/floe/nodes-trust.pem"] : []))
+    var.internal_tls ? ["router.node-tls-trust-file=/etc/floe/nodes-trust.pem"] : [],
+  var.catalog_uri == null ? [] : ["router.catalog-uri=${var.catalog_uri}"]))
 }
 
 resource "aws_ssm_parameter" "secrets" {

@@ -1,7 +1,9 @@
 # Tokens the cluster requires, generated here (random, 48 characters) and kept in Secrets
 # Manager: one per producer (scoped to streams, with optional quotas), one for operators, one the
 # routers present to the nodes, and for Floe's catalog service one per node for its commits (bound
-# to the node's partition: `partition=N` in the catalog's token file) and one for query engines. Instances never see them in user data or SSM parameters: the `secrets`
+# to the node's partition: `partition=N` in the catalog's token file), one for query engines and
+# one the routers read the table's health with for the console (catalog:read). Instances never see
+# them in user data or SSM parameters: the `secrets`
 # parameter of each role names the secrets, and floe-instance writes the role's token file with
 # their SHA-256 hashes only (re-read every 5 minutes, so a rotation in Secrets Manager needs no
 # restart and the previous value stays accepted until the next one). Terraform ignores a value
@@ -59,6 +61,7 @@ locals {
     local.floe_catalog ? merge(
       { for i in range(var.node_count) : "catalog-commit-${i}" => "Bearer token the node of partition ${i} presents to Floe's catalog service (catalog:commit, partition ${i} only)" },
       { catalog-read = "Bearer token of query engines (Spark, Trino) for Floe's catalog service (catalog:read)" },
+      { router-catalog = "Bearer token the routers present to Floe's catalog service for the console's table section (catalog:read)" },
     ) : {},
   )
   arn = { for k, _ in local.tokens : k => aws_secretsmanager_secret.token[k].arn }
@@ -76,7 +79,8 @@ locals {
       local.coordinated ? [{ name = "nodes", scopes = "cluster", token = "cluster", quotas = "" }] : [])
     }
     router = {
-      env           = { FLOE_ROUTER_NODE_TOKEN = "router" }
+      # router.catalog-token: the console reads the table's health from Floe's catalog service
+      env           = merge({ FLOE_ROUTER_NODE_TOKEN = "router" }, local.floe_catalog ? { FLOE_ROUTER_CATALOG_TOKEN = "router-catalog" } : {})
       partition_env = {}
       tokens = concat([local.operator], [for name in sort(keys(var.producers)) :
       { name = name, scopes = local.producer_scopes[name], token = "producer-${name}", quotas = local.producer_quotas[name] }])
@@ -89,6 +93,7 @@ locals {
         [for i in range(var.node_count) : { name = "node-${i}", scopes = "catalog:commit", token = "catalog-commit-${i}", quotas = local.coordinated ? "" : "partition=${i}" }],
         [
           { name = "query-engines", scopes = "catalog:read", token = "catalog-read", quotas = "" },
+          { name = "routers", scopes = "catalog:read", token = "router-catalog", quotas = "" },
           merge(local.operator, { scopes = "admin" }),
       ]) : []
     }
@@ -140,12 +145,12 @@ output "node_secret_lines" {
 }
 
 output "router_secret_lines" {
-  description = "The routers' secrets parameter: the token they present to nodes and their token file (producers, operator)."
+  description = "The routers' secrets parameter: the tokens they present to nodes and to Floe's catalog service, and their token file (producers, operator)."
   value       = local.lines.router
 }
 
 output "catalog_secret_lines" {
-  description = "The catalog service's secrets parameter: its token file (each node, bound to its partition; query engines; operator)."
+  description = "The catalog service's secrets parameter: its token file (each node, bound to its partition; query engines; routers; operator)."
   value       = local.lines.catalog
 }
 
@@ -177,4 +182,9 @@ output "operator_token_secret_arn" {
 output "catalog_read_token_secret_arn" {
   description = "Secret holding the query engines' catalog:read token, or null."
   value       = local.floe_catalog ? local.arn["catalog-read"] : null
+}
+
+output "router_catalog_token_secret_arn" {
+  description = "Secret holding the token the routers read Floe's catalog service with (catalog:read, for the console), or null."
+  value       = local.floe_catalog ? local.arn["router-catalog"] : null
 }
