@@ -22,7 +22,6 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
@@ -115,7 +114,8 @@ final class TableCheck {
           return false;
         }
       }
-    } catch (NotFoundException e) {
+    } catch (RuntimeException gone) {
+      // NotFoundException, or the S3 client's NoSuchKey while the list's length is read
       return false;
     }
     return true;
