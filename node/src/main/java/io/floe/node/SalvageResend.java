@@ -284,7 +284,7 @@ final class SalvageResend {
     Event lastEvent = run.events().get(run.events().size() - 1);
     URI uri =
         base.resolve(
-            "/v1/streams/"
+            FloeHttp.STREAMS_PATH
                 + run.stream()
                 + "/events?key_field="
                 + URLEncoder.encode(run.fields().keyField(), StandardCharsets.UTF_8)

@@ -3,6 +3,7 @@ package io.floe.node.flush;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.table.DeadLetterTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import io.floe.common.config.Settings;
 import io.floe.node.Node;
@@ -163,7 +164,7 @@ class DeadLetterIngestTest {
       assertThat(first.getField("idempotency_key")).isEqualTo("batch-7");
       assertThat(first.getField("replay_count")).isEqualTo(0);
       assertThat(env.service.catalog().loadTable(deadLetterId()).properties())
-          .containsEntry("floe.partition.0.committed-sequence", Long.toString(hwm));
+          .containsEntry(FloeTableKeys.partitionCommittedSequence(0), Long.toString(hwm));
 
       // nothing flushes twice: a second flush finds nothing, a restart finds nothing
       node.flusher().flushNow().get();

@@ -3,6 +3,7 @@ package io.floe.catalog.commit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,7 +100,7 @@ class CommitCoordinatorTest {
     assertThat(coordinator.handOver(handover(c1, 0, 1)))
         .isCompletedWithValue(new HandoverAnswer.NotCoordinator(epoch + 1));
     assertThat(table().currentSnapshot().summary())
-        .containsEntry("floe.operation", "coordinator-claim");
+        .containsEntry(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_COORDINATOR_CLAIM);
   }
 
   /** A catalog that cannot be reached while {@code down}. */

@@ -22,7 +22,7 @@ class StreamPoliciesTest {
                 "reject",
                 FloeTableKeys.streamOnError("orders-eu-1"),
                 "dead_letter",
-                "floe.column.amount",
+                FloeTableKeys.COLUMN_PREFIX + "amount",
                 "ignored"));
     assertThat(p.of("clicks")).isEqualTo(OnError.PER_REQUEST);
     assertThat(p.of("orders-us")).isEqualTo(OnError.DEAD_LETTER);

@@ -1,0 +1,90 @@
+package io.floe.it.architecture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The table's vocabulary has one home: every {@code floe.*} table property and snapshot-summary key
+ * is spelled in {@code catalog/table}'s {@code FloeTableKeys} and nowhere else — not in other main
+ * classes, not in tests, not in tools (they use the constants), so a renamed key cannot leave a
+ * reader or a check behind.
+ */
+class TableKeysTest {
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static final String HOME = "FloeTableKeys.java";
+
+  /** A string literal (on one line). */
+  private static final Pattern LITERAL = Pattern.compile("\"((?:[^\"\\\\\\n]|\\\\.)*)\"");
+
+  /**
+   * The key families of the table: partition state, operations, column mappings, maintenance
+   * leases, owners and sequence ranges, the coordinator, commit and compaction ids, stream
+   * policies. ({@code floe.events} is the table's name, not a key.)
+   */
+  private static final Pattern KEY =
+      Pattern.compile(
+          "^floe\\.(partition|operation|column|maintenance|owner|sequence|coordinator"
+              + "|commit-id|compaction-id|stream)(?![a-z_])");
+
+  @Test
+  void everyTableKeyIsSpelledOnlyInFloeTableKeys() throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(ROOT)) {
+      files
+          .filter(p -> p.toString().endsWith(".java"))
+          .filter(p -> p.toString().contains("/src/"))
+          .filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/."))
+          .filter(p -> !p.getFileName().toString().equals(HOME))
+          .filter(p -> !p.getFileName().toString().equals("TableKeysTest.java"))
+          .sorted()
+          .forEach(p -> found.addAll(spelled(p)));
+    }
+    assertEquals(List.of(), found, "use the constants of io.floe.catalog.table.FloeTableKeys");
+  }
+
+  @Test
+  void theCheckFindsKeysButNotOtherFloeNames() {
+    String source =
+        "class A {\n  String t = \"floe.events\";\n  String k = \"floe.partition.0.epoch\";\n"
+            + "  String p = \"floe.test.fault-point\";\n  String o = \"floe.operation\";\n"
+            + "  String d = \"floe.events_dead_letter\"; String s = \"floe.stream.on-error.*\";\n}\n";
+    assertEquals(
+        List.of("3: floe.partition.0.epoch", "5: floe.operation", "6: floe.stream.on-error.*"),
+        check(source));
+  }
+
+  private static List<String> spelled(Path file) {
+    try {
+      return check(Files.readString(file)).stream()
+          .map(hit -> ROOT.relativize(file) + ":" + hit)
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Hits as "line: literal", lines counted from 1. */
+  static List<String> check(String source) {
+    String[] lines = source.split("\n", -1);
+    List<String> hits = new ArrayList<>();
+    for (int i = 0; i < lines.length; i++) {
+      Matcher m = LITERAL.matcher(lines[i]);
+      while (m.find()) {
+        if (KEY.matcher(m.group(1)).find()) {
+          hits.add((i + 1) + ": " + m.group(1));
+        }
+      }
+    }
+    return hits;
+  }
+}
