@@ -3,11 +3,8 @@ package io.floe.catalog.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,45 +164,16 @@ final class DeadLetterCommands {
   }
 
   private JsonNode call(String node, String method, String path, String body) throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(node.trim().replaceAll("/+$", "") + path))
-            .timeout(Duration.ofMinutes(10))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    if (token != null && !token.isBlank()) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    HttpResponse<String> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    JsonNode answer;
-    try {
-      answer = JsonUtil.mapper().readTree(response.body());
-    } catch (Exception e) {
-      answer = null;
-    }
-    if (response.statusCode() >= 300 || answer == null) {
-      cli.err()
-          .println(
-              "error: "
-                  + node
-                  + " answered "
-                  + response.statusCode()
-                  + " "
-                  + (answer == null
-                      ? response.body()
-                      : answer.path("detail").asText(response.body())));
+    ApiCall.Answer answer =
+        ApiCall.send(http, node, method, path, body, token, Duration.ofMinutes(10));
+    if (!answer.ok() || answer.json() == null) {
+      cli.err().println("error: " + node + " answered " + answer.status() + " " + answer.detail());
       return null;
     }
     if (cli.json() && method.equals("POST")) {
-      cli.out().println(response.body());
+      cli.out().println(answer.body());
     }
-    return answer;
+    return answer.json();
   }
 
   private static String abbreviate(String s, int max) {

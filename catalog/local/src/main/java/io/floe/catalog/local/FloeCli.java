@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -272,42 +269,16 @@ public final class FloeCli {
 
   /** A call to Floe's API at {@code path} on the catalog service: its JSON, or null (refused). */
   JsonNode callApi(String method, String path, String body) throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(catalog.replaceAll("/+$", "") + path))
-            .timeout(Duration.ofSeconds(120))
-            .method(
-                method,
-                body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    if (token != null && !token.isBlank()) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    HttpResponse<String> response =
-        http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    JsonNode answer;
-    try {
-      answer = JsonUtil.mapper().readTree(response.body());
-    } catch (Exception e) {
-      answer = null;
-    }
-    if (response.statusCode() >= 300) {
-      String detail =
-          answer == null
-              ? response.body()
-              : answer
-                  .path("detail")
-                  .asText(answer.path("error").path("message").asText(response.body()));
-      err.println("error: " + response.statusCode() + " " + detail);
+    ApiCall.Answer answer =
+        ApiCall.send(http, catalog, method, path, body, token, Duration.ofSeconds(120));
+    if (!answer.ok()) {
+      err.println("error: " + answer.status() + " " + answer.detail());
       return null;
     }
     if (json) {
-      out.println(response.body());
+      out.println(answer.body());
     }
-    return answer;
+    return answer.json();
   }
 
   private static String streams(JsonNode c) {
