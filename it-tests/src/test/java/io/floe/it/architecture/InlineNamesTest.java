@@ -3,14 +3,10 @@ package io.floe.it.architecture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +15,6 @@ import org.junit.jupiter.api.Test;
  * not to, and none exists today). Comments and string literals are not code and are skipped.
  */
 class InlineNamesTest {
-  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final Pattern QUALIFIED =
       Pattern.compile(
           "(?<![\\w.])(?:java|javax|jdk|io|org|com|net|software)\\.[a-z0-9_]+(?:\\.[a-z0-9_]+)*"
@@ -27,15 +22,7 @@ class InlineNamesTest {
 
   @Test
   void noTypeIsNamedInlineByItsQualifiedName() throws IOException {
-    List<String> found = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(ROOT)) {
-      files
-          .filter(p -> p.toString().endsWith(".java"))
-          .filter(p -> p.toString().contains("/src/"))
-          .filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/."))
-          .sorted()
-          .forEach(p -> found.addAll(inlineNames(p)));
-    }
+    List<String> found = JavaSources.findInEach(InlineNamesTest::check);
     assertEquals(List.of(), found, "import these types instead of naming them inline");
   }
 
@@ -45,16 +32,6 @@ class InlineNamesTest {
         "package a;\nimport java.util.List;\n/** {@link java.util.Map} */\nclass A {\n"
             + "  // java.util.Set\n  String s = \"org.apache.Thing\";\n  java.util.Deque<String> d;\n}\n";
     assertEquals(List.of("7: java.util.Deque"), check(source));
-  }
-
-  private static List<String> inlineNames(Path file) {
-    try {
-      return check(Files.readString(file)).stream()
-          .map(hit -> ROOT.relativize(file) + ":" + hit)
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** Hits as "line: name", lines counted from 1. */

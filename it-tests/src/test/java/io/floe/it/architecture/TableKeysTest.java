@@ -3,14 +3,10 @@ package io.floe.it.architecture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +16,6 @@ import org.junit.jupiter.api.Test;
  * reader or a check behind.
  */
 class TableKeysTest {
-  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final String HOME = "FloeTableKeys.java";
 
   /** A string literal (on one line). */
@@ -38,17 +33,7 @@ class TableKeysTest {
 
   @Test
   void everyTableKeyIsSpelledOnlyInFloeTableKeys() throws IOException {
-    List<String> found = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(ROOT)) {
-      files
-          .filter(p -> p.toString().endsWith(".java"))
-          .filter(p -> p.toString().contains("/src/"))
-          .filter(p -> !p.toString().contains("/target/") && !p.toString().contains("/."))
-          .filter(p -> !p.getFileName().toString().equals(HOME))
-          .filter(p -> !p.getFileName().toString().equals("TableKeysTest.java"))
-          .sorted()
-          .forEach(p -> found.addAll(spelled(p)));
-    }
+    List<String> found = JavaSources.findInEach(TableKeysTest::check, HOME, "TableKeysTest.java");
     assertEquals(List.of(), found, "use the constants of io.floe.catalog.table.FloeTableKeys");
   }
 
@@ -61,16 +46,6 @@ class TableKeysTest {
     assertEquals(
         List.of("3: floe.partition.0.epoch", "5: floe.operation", "6: floe.stream.on-error.*"),
         check(source));
-  }
-
-  private static List<String> spelled(Path file) {
-    try {
-      return check(Files.readString(file)).stream()
-          .map(hit -> ROOT.relativize(file) + ":" + hit)
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** Hits as "line: literal", lines counted from 1. */

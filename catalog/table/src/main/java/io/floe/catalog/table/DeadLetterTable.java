@@ -9,9 +9,7 @@ import org.apache.iceberg.SortOrder;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -100,26 +98,6 @@ public final class DeadLetterTable {
    * Loads the table, creating it (and its namespace) when absent; safe to race with other nodes.
    */
   public static Table ensure(Catalog catalog, TableSettings s) {
-    TableIdentifier id = identifier(s);
-    if (catalog instanceof SupportsNamespaces ns && !ns.namespaceExists(id.namespace())) {
-      try {
-        ns.createNamespace(id.namespace());
-      } catch (AlreadyExistsException raced) {
-        // another node created it first
-      }
-    }
-    if (catalog.tableExists(id)) {
-      return catalog.loadTable(id);
-    }
-    try {
-      return catalog
-          .buildTable(id, SCHEMA)
-          .withPartitionSpec(spec())
-          .withSortOrder(sortOrder())
-          .withProperties(properties(s))
-          .create();
-    } catch (AlreadyExistsException raced) {
-      return catalog.loadTable(id);
-    }
+    return TableCreation.ensure(catalog, identifier(s), SCHEMA, spec(), sortOrder(), properties(s));
   }
 }

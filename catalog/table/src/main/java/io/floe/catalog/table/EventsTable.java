@@ -12,9 +12,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -107,26 +105,7 @@ public final class EventsTable {
    * Loads the table, creating it (and its namespace) when absent; safe to race with other nodes.
    */
   public static Table ensure(Catalog catalog, TableSettings s) {
-    TableIdentifier id = identifier(s);
-    if (catalog instanceof SupportsNamespaces ns && !ns.namespaceExists(id.namespace())) {
-      try {
-        ns.createNamespace(id.namespace());
-      } catch (AlreadyExistsException raced) {
-        // another node created it first
-      }
-    }
-    if (catalog.tableExists(id)) {
-      return catalog.loadTable(id);
-    }
-    try {
-      return catalog
-          .buildTable(id, SCHEMA)
-          .withPartitionSpec(spec(s))
-          .withSortOrder(sortOrder())
-          .withProperties(properties(s))
-          .create();
-    } catch (AlreadyExistsException raced) {
-      return catalog.loadTable(id);
-    }
+    return TableCreation.ensure(
+        catalog, identifier(s), SCHEMA, spec(s), sortOrder(), properties(s));
   }
 }
