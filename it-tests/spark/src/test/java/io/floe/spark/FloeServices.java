@@ -67,6 +67,34 @@ final class FloeServices implements AutoCloseable {
   /** With further settings of the node and of the catalog service ({@code FLOE_*} environment). */
   FloeServices(Path dir, Map<String, String> nodeSettings, Map<String, String> catalogSettings)
       throws Exception {
+    this(dir, Ports.free(), nodeSettings, catalogSettings);
+  }
+
+  /**
+   * Where the services listen, chosen before they start, so that a process started beside them (a
+   * query engine) can be told their addresses while they start.
+   */
+  record Ports(int s3, int catalog, int node) {
+    static Ports free() throws IOException {
+      int s3 = freePort();
+      int catalog = freePort();
+      int node = freePort();
+      return s3 == catalog || s3 == node || catalog == node ? free() : new Ports(s3, catalog, node);
+    }
+
+    String catalogUri() {
+      return "http://127.0.0.1:" + catalog;
+    }
+
+    String s3Endpoint() {
+      return "http://127.0.0.1:" + s3;
+    }
+  }
+
+  /** On the given ports, with further settings of the node and of the catalog service. */
+  FloeServices(
+      Path dir, Ports ports, Map<String, String> nodeSettings, Map<String, String> catalogSettings)
+      throws Exception {
     Path lib = Path.of(System.getProperty("floe.services.lib", "../target/lib"));
     if (!Files.isDirectory(lib)) {
       throw new IllegalStateException(
@@ -83,7 +111,7 @@ final class FloeServices implements AutoCloseable {
                 line("trino-reader", "catalog:read", TRINO_TOKEN),
                 line("node-0", "catalog:commit", NODE_TOKEN),
                 line("operator", "admin", ADMIN_TOKEN)));
-    s3Port = freePort();
+    s3Port = ports.s3();
     start(
         lib,
         "s3",
@@ -102,7 +130,7 @@ final class FloeServices implements AutoCloseable {
             S3_SECRET_KEY,
             "FLOE_CATALOG_CLIENT_REGION",
             "us-east-1");
-    catalogPort = freePort();
+    catalogPort = ports.catalog();
     Map<String, String> catalogEnv = new HashMap<>(storage);
     catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
@@ -117,7 +145,7 @@ final class FloeServices implements AutoCloseable {
     catalog =
         start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), catalogEnv);
     awaitOk(catalogPort, "/health/ready", Duration.ofSeconds(90));
-    nodePort = freePort();
+    nodePort = ports.node();
     Map<String, String> nodeEnv = new HashMap<>();
     nodeEnv.put("FLOE_NODE_PARTITION_ID", "0");
     nodeEnv.put("FLOE_AUTH_DISABLED", "true");
@@ -136,10 +164,6 @@ final class FloeServices implements AutoCloseable {
 
   String catalogUri() {
     return "http://127.0.0.1:" + catalogPort;
-  }
-
-  String s3Endpoint() {
-    return "http://127.0.0.1:" + s3Port;
   }
 
   /** Posts NDJSON to the node; returns the last sequence it acknowledged. */

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -58,28 +59,31 @@ class TrinoCatalogTest {
         TrinoInstall.home(
             Path.of(System.getProperty("floe.trino.tarball", "")),
             Path.of(System.getProperty("floe.trino.home", "target/trino")));
-    floe = new FloeServices(dir);
+    // Trino starts while Floe's services do (each takes half a minute on 2 cores)
+    FloeServices.Ports ports = FloeServices.Ports.free();
     trino =
         new TrinoServer(
             java.get(),
             home,
             home.resolveSibling("trino-run"),
             Map.of(
-                "floe", catalog(Optional.of(FloeServices.TRINO_TOKEN)),
-                "wrong", catalog(Optional.of("not-" + FloeServices.TRINO_TOKEN)),
-                "anon", catalog(Optional.empty())));
+                "floe", catalog(ports, Optional.of(FloeServices.TRINO_TOKEN)),
+                "wrong", catalog(ports, Optional.of("not-" + FloeServices.TRINO_TOKEN)),
+                "anon", catalog(ports, Optional.empty())));
+    floe = new FloeServices(dir, ports, Map.of(), Map.of());
+    trino.awaitQueries(Duration.ofMinutes(3));
   }
 
   /** The catalog file docs/operations.md gives, with this run's addresses and token. */
-  private Map<String, String> catalog(Optional<String> token) {
+  private static Map<String, String> catalog(FloeServices.Ports ports, Optional<String> token) {
     Map<String, String> c =
         new HashMap<>(
             Map.of(
                 "connector.name", "iceberg",
                 "iceberg.catalog.type", "rest",
-                "iceberg.rest-catalog.uri", floe.catalogUri(),
+                "iceberg.rest-catalog.uri", ports.catalogUri(),
                 "fs.native-s3.enabled", "true",
-                "s3.endpoint", floe.s3Endpoint(),
+                "s3.endpoint", ports.s3Endpoint(),
                 "s3.path-style-access", "true",
                 "s3.region", "us-east-1",
                 "s3.aws-access-key", FloeServices.S3_ACCESS_KEY,

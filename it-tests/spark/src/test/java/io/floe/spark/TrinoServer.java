@@ -40,8 +40,8 @@ final class TrinoServer implements AutoCloseable {
 
   /**
    * Starts Trino with {@code java} from {@code home}, its configuration and data in {@code dir}
-   * (its logs {@code stdout.log} and {@code server.log}), and waits until it runs queries (at most
-   * 3 minutes).
+   * (its logs {@code stdout.log} and {@code server.log}); {@link #awaitQueries} waits until it runs
+   * queries.
    */
   TrinoServer(Path java, Path home, Path dir, Map<String, Map<String, String>> catalogs)
       throws Exception {
@@ -57,6 +57,7 @@ final class TrinoServer implements AutoCloseable {
     config.put("node-scheduler.include-coordinator", "true");
     config.put("http-server.http.port", Integer.toString(port));
     config.put("discovery.uri", "http://127.0.0.1:" + port);
+    config.put("node.internal-address", "127.0.0.1");
     config.put("query.max-memory", "512MB");
     config.put("query.max-memory-per-node", "512MB");
     config.put("catalog.config-dir", etc.toString());
@@ -88,7 +89,6 @@ final class TrinoServer implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();
-    awaitQueries(Duration.ofMinutes(3));
   }
 
   /** Rows of a query's result, each a list of JSON values (varbinary comes as base64 text). */
@@ -135,7 +135,7 @@ final class TrinoServer implements AutoCloseable {
    * Until the server has started and its one node takes work: it answers {@code /v1/info} with
    * {@code "starting":false} before it has seen itself through discovery.
    */
-  private void awaitQueries(Duration limit) throws Exception {
+  void awaitQueries(Duration limit) throws Exception {
     long deadline = System.nanoTime() + limit.toNanos();
     String last = "no answer";
     while (System.nanoTime() < deadline) {
