@@ -154,7 +154,7 @@ class TrinoCatalogTest {
     List<List<JsonNode>> dead =
         trino.query(
             "SELECT error_code, position, raw, raw_truncated, raw_length, replay_count,"
-                + " partition_id, sequence"
+                + " partition_id, sequence, from_utf8(raw)"
                 + " FROM floe.floe.events_dead_letter WHERE stream = 'trino-dlq'");
     assertThat(dead).hasSize(1);
     List<JsonNode> row = dead.get(0);
@@ -168,6 +168,7 @@ class TrinoCatalogTest {
     assertThat(row.get(5).asInt()).isZero();
     assertThat(row.get(6).asInt()).isZero();
     assertThat(row.get(7).asLong()).isEqualTo(Long.parseLong(sequence.group(1)));
+    assertThat(row.get(8).asText()).as("as text (docs/operations.md)").isEqualTo(bad);
     assertThat(
             trino
                 .query(
