@@ -191,4 +191,17 @@ class TrinoCatalogTest {
         .isInstanceOf(TrinoServer.QueryFailed.class)
         .hasMessageContaining("Not authorized");
   }
+
+  @Test
+  void aCatalogReadTokenChangesNothing() throws Exception {
+    assertThatThrownBy(() -> trino.query("COMMENT ON TABLE floe.floe.events IS 'by Trino'"))
+        .isInstanceOf(TrinoServer.QueryFailed.class)
+        .hasMessageContaining("may not");
+    assertThat(
+            trino.query(
+                "SELECT comment FROM system.metadata.table_comments"
+                    + " WHERE catalog_name = 'floe' AND schema_name = 'floe' AND table_name = 'events'"))
+        .extracting(r -> r.get(0).asText(null))
+        .containsExactly((String) null);
+  }
 }
