@@ -51,7 +51,7 @@ final class TrinoServer implements AutoCloseable {
     Map<String, String> config = new TreeMap<>();
     config.put("node.environment", "floe_test");
     config.put("node.id", "floe-test");
-    // what it logs once started; before that (and the JVM's own lines) it writes to stdout
+    // its log file (stdout.log has the same lines, and the JVM's own before logging starts)
     config.put("log.path", dir.resolve("server.log").toString());
     config.put("coordinator", "true");
     config.put("node-scheduler.include-coordinator", "true");
