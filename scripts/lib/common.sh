@@ -102,7 +102,7 @@ floe_run_spark() {
   local main="$1" cp="$FLOE_ROOT/it-tests/spark/target/bench.classpath"
   shift
   (cd "$FLOE_ROOT" && mvn -B -q -pl it-tests/spark test-compile dependency:build-classpath \
-    -Dmdep.outputFile="$cp" -Dmdep.includeScope=test) || floe_die "could not build the Spark module"
+    -Dmdep.outputFile="$cp" -Dmdep.includeScope=test -DexcludeTypes=tar.gz) || floe_die "could not build the Spark module"
   FLOE_LOG_LEVEL=WARN exec "$(floe_java)" -Xmx6g --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
     --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED \

@@ -25,15 +25,24 @@ import java.util.regex.Pattern;
  * Floe's local S3-compatible server, its catalog service (on SQLite, with scoped tokens) and one
  * node, each its own process started from the services' classpath ({@code floe.services.lib}), so
  * that none of Floe's classes share a JVM with Spark's.
+ *
+ * <p>Each query engine holds its own {@code catalog:read} token, as deployments give one to each.
  */
 final class FloeServices implements AutoCloseable {
   static final String READER_TOKEN = "reader-" + UUID.randomUUID();
+  static final String TRINO_TOKEN = "trino-" + UUID.randomUUID();
   static final String NODE_TOKEN = "node-" + UUID.randomUUID();
   static final String ADMIN_TOKEN = "admin-" + UUID.randomUUID();
+
+  /** The local S3 server's one key pair. */
+  static final String S3_ACCESS_KEY = "floe";
+
+  static final String S3_SECRET_KEY = "floe-local-secret";
   private static final Pattern LAST_SEQUENCE = Pattern.compile("\"last_sequence\"\\s*:\\s*(\\d+)");
 
   final int catalogPort;
   final int nodePort;
+  final int s3Port;
   private final List<Process> processes = new ArrayList<>();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -58,6 +67,34 @@ final class FloeServices implements AutoCloseable {
   /** With further settings of the node and of the catalog service ({@code FLOE_*} environment). */
   FloeServices(Path dir, Map<String, String> nodeSettings, Map<String, String> catalogSettings)
       throws Exception {
+    this(dir, Ports.free(), nodeSettings, catalogSettings);
+  }
+
+  /**
+   * Where the services listen, chosen before they start, so that a process started beside them (a
+   * query engine) can be told their addresses while they start.
+   */
+  record Ports(int s3, int catalog, int node) {
+    static Ports free() throws IOException {
+      int s3 = freePort();
+      int catalog = freePort();
+      int node = freePort();
+      return s3 == catalog || s3 == node || catalog == node ? free() : new Ports(s3, catalog, node);
+    }
+
+    String catalogUri() {
+      return "http://127.0.0.1:" + catalog;
+    }
+
+    String s3Endpoint() {
+      return "http://127.0.0.1:" + s3;
+    }
+  }
+
+  /** On the given ports, with further settings of the node and of the catalog service. */
+  FloeServices(
+      Path dir, Ports ports, Map<String, String> nodeSettings, Map<String, String> catalogSettings)
+      throws Exception {
     Path lib = Path.of(System.getProperty("floe.services.lib", "../target/lib"));
     if (!Files.isDirectory(lib)) {
       throw new IllegalStateException(
@@ -71,9 +108,10 @@ final class FloeServices implements AutoCloseable {
             dir.resolve("catalog-tokens"),
             List.of(
                 line("spark-reader", "catalog:read", READER_TOKEN),
+                line("trino-reader", "catalog:read", TRINO_TOKEN),
                 line("node-0", "catalog:commit", NODE_TOKEN),
                 line("operator", "admin", ADMIN_TOKEN)));
-    int s3Port = freePort();
+    s3Port = ports.s3();
     start(
         lib,
         "s3",
@@ -82,12 +120,17 @@ final class FloeServices implements AutoCloseable {
         Map.of());
     Map<String, String> storage =
         Map.of(
-            "FLOE_CATALOG_S3_ENDPOINT", "http://127.0.0.1:" + s3Port,
-            "FLOE_CATALOG_S3_PATH_STYLE_ACCESS", "true",
-            "FLOE_CATALOG_S3_ACCESS_KEY_ID", "floe",
-            "FLOE_CATALOG_S3_SECRET_ACCESS_KEY", "floe-local-secret",
-            "FLOE_CATALOG_CLIENT_REGION", "us-east-1");
-    catalogPort = freePort();
+            "FLOE_CATALOG_S3_ENDPOINT",
+            "http://127.0.0.1:" + s3Port,
+            "FLOE_CATALOG_S3_PATH_STYLE_ACCESS",
+            "true",
+            "FLOE_CATALOG_S3_ACCESS_KEY_ID",
+            S3_ACCESS_KEY,
+            "FLOE_CATALOG_S3_SECRET_ACCESS_KEY",
+            S3_SECRET_KEY,
+            "FLOE_CATALOG_CLIENT_REGION",
+            "us-east-1");
+    catalogPort = ports.catalog();
     Map<String, String> catalogEnv = new HashMap<>(storage);
     catalogEnv.put("FLOE_SERVICE_PORT", Integer.toString(catalogPort));
     catalogEnv.put("FLOE_SERVICE_HOST", "127.0.0.1");
@@ -102,7 +145,7 @@ final class FloeServices implements AutoCloseable {
     catalog =
         start(lib, "catalog", "io.floe.catalog.service.CatalogServiceMain", List.of(), catalogEnv);
     awaitOk(catalogPort, "/health/ready", Duration.ofSeconds(90));
-    nodePort = freePort();
+    nodePort = ports.node();
     Map<String, String> nodeEnv = new HashMap<>();
     nodeEnv.put("FLOE_NODE_PARTITION_ID", "0");
     nodeEnv.put("FLOE_AUTH_DISABLED", "true");
@@ -184,6 +227,20 @@ final class FloeServices implements AutoCloseable {
                 .build(),
             HttpResponse.BodyHandlers.ofString())
         .statusCode();
+  }
+
+  /**
+   * Sends an NDJSON body to a stream whose error policy was just set, again while the node refuses
+   * it with 400 (it follows policies within a second; at most 60 s); the last answer.
+   */
+  HttpResponse<String> sendOncePolicyFollowed(String stream, String ndjson) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    HttpResponse<String> r = send(stream, ndjson);
+    while (r.statusCode() == 400 && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+      r = send(stream, ndjson);
+    }
+    return r;
   }
 
   /** Sends an NDJSON body to the node; the answer, whatever its status. */
@@ -323,7 +380,7 @@ final class FloeServices implements AutoCloseable {
     return name + " " + scopes + " sha256:" + HexFormat.of().formatHex(hash);
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

@@ -251,12 +251,7 @@ class SparkCatalogTest {
   void sparkReadsTheDeadLetterTable() throws Exception {
     assertThat(floe.setStreamPolicy("dlq", "dead_letter")).isEqualTo(200);
     String body = "{\"n\":1}\n{\"n\":2,\n{\"n\":3}\n";
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    HttpResponse<String> r = floe.send("dlq", body);
-    while (r.statusCode() == 400 && System.nanoTime() < deadline) {
-      Thread.sleep(500); // until the node has read the policy
-      r = floe.send("dlq", body);
-    }
+    HttpResponse<String> r = floe.sendOncePolicyFollowed("dlq", body);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.body()).contains("\"dead_lettered\":1");
     floe.flush();
