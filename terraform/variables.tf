@@ -308,16 +308,12 @@ variable "flush_max_age_seconds" {
 }
 
 variable "commit_mode" {
-  description = "direct: each node commits its own flushes; coordinated: one node (the committer role, won through the table) commits every node's flushes in one transaction per interval, so table commits stay flat as nodes are added. Coordinated nodes reach each other on the node port (a security group rule), advertise their private address, share a `cluster` token, and their catalog tokens are not bound to one partition."
+  description = "direct: each node commits its own flushes; coordinated: one node (the committer role, won through the table) commits every node's flushes in one transaction per interval, so table commits stay flat as nodes are added. Coordinated nodes reach each other on the node port (a security group rule), advertise their private address, share a `cluster` token, and their catalog tokens are not bound to one partition. With internal_tls the hand-over is TLS too: each node trusts exactly the certificates the nodes published."
   type        = string
   default     = "direct"
   validation {
     condition     = contains(["direct", "coordinated"], var.commit_mode)
     error_message = "commit_mode must be direct or coordinated."
-  }
-  validation {
-    condition     = var.commit_mode != "coordinated" || !var.internal_tls
-    error_message = "commit_mode = coordinated needs internal_tls = false for now: nodes do not yet trust each other's certificates for the hand-over."
   }
 }
 

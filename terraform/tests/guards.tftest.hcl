@@ -243,7 +243,7 @@ run "plaintext_between_routers_and_nodes_when_asked" {
     internal_tls = false
   }
   assert {
-    condition     = !strcontains(module.nodes.config, "tls") && !strcontains(module.routers.config, "tls") && length(module.nodes.certificate_parameters) == 0 && !strcontains(module.iam.policies["node"], "PutParameter")
+    condition     = !strcontains(module.nodes.config, "tls") && !strcontains(module.routers.config, "tls") && length(module.nodes.certificate_parameters) == 0 && !strcontains(module.iam.policies["node"], "PutParameter") && !strcontains(module.iam.policies["node"], "GetParametersByPath")
     error_message = "no TLS settings, certificate parameters or rights without internal TLS"
   }
 }
@@ -268,12 +268,23 @@ run "coordinated_commits" {
   }
 }
 
-run "coordinated_commits_need_plaintext_between_nodes_for_now" {
-  command = plan
+run "coordinated_commits_with_tls_between_nodes" {
+  command = apply
   variables {
     commit_mode = "coordinated"
   }
-  expect_failures = [var.commit_mode]
+  assert {
+    condition     = strcontains(module.nodes.config, "commit.cluster-tls-trust-file=/etc/floe/peers-trust.pem") && strcontains(module.nodes.config, "http.tls.cert-file=")
+    error_message = "coordinated nodes hand over with TLS, trusting the nodes' published certificates"
+  }
+  assert {
+    condition     = strcontains(module.iam.policies["node"], "ssm:GetParametersByPath") && strcontains(module.iam.policies["node"], "node-certs/*")
+    error_message = "nodes read the published certificates and publish their own"
+  }
+  assert {
+    condition     = alltrue([for u in module.nodes.user_data : strcontains(u, "floe-peers.timer") && strcontains(u, "floe-instance peers")])
+    error_message = "nodes refresh the certificates they trust"
+  }
 }
 
 run "producer_names_checked" {

@@ -207,6 +207,43 @@ test('TLS between routers and nodes: a node makes and publishes a certificate fo
   assert.equal((readFileSync(trust, 'utf8').match(/BEGIN CERTIFICATE/g) || []).length, 2, 'a node that publishes later is trusted by the next membership run');
 });
 
+test('TLS hand-overs between nodes: a coordinated node trusts exactly the published node certificates, refreshed by peers', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  const etc = join(fake, 'etc');
+  const trust = join(etc, 'peers-trust.pem');
+  param(fake, '/floe/test/node/config', `http.port=8081\nhttp.tls.cert-file=${etc}/tls/node.crt\nhttp.tls.key-file=${etc}/tls/node.key\ncommit.mode=coordinated\ncommit.cluster-tls-trust-file=${trust}`);
+  param(fake, '/floe/test/node/secrets', 'none');
+  param(fake, '/floe/test/node-certs/0', 'pending');
+  param(fake, '/floe/test/node-certs/1', 'pending');
+  writeFileSync(join(etc, 'instance.properties'), 'node.partition-id=1\n');
+
+  const node = floeInstance(fake, 'node', ['prepare'], { FLOE_INSTANCE_IP: '10.0.0.11' });
+  assert.equal(node.status, 0, node.stderr);
+  const own = readFileSync(join(etc, 'tls', 'node.crt'), 'utf8');
+  assert.equal(readFileSync(trust, 'utf8'), own, 'at start: its own certificate, the only one published, placeholders left out');
+
+  const other = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=floe-node-0', '-keyout', join(fake, 'other.key'), '-out', join(fake, 'other.crt')], { encoding: 'utf8' });
+  assert.equal(other.status, 0, other.stderr);
+  param(fake, '/floe/test/node-certs/0', readFileSync(join(fake, 'other.crt'), 'utf8').trimEnd());
+  const before = statSync(trust).mtimeMs;
+  const peers = floeInstance(fake, 'node', ['peers']);
+  assert.equal(peers.status, 0, peers.stderr);
+  assert.equal((readFileSync(trust, 'utf8').match(/BEGIN CERTIFICATE/g) || []).length, 2, 'a node that published later is trusted after the next peers run');
+  const unchanged = statSync(trust).mtimeMs;
+  assert.notEqual(unchanged, before);
+  assert.equal(floeInstance(fake, 'node', ['peers']).status, 0);
+  assert.equal(statSync(trust).mtimeMs, unchanged, 'unchanged certificates are not rewritten (the node re-reads on change)');
+
+  param(fake, '/floe/test/node/config', `http.port=8081\ncommit.mode=direct`);
+  assert.equal(floeInstance(fake, 'node', ['prepare'], { FLOE_INSTANCE_IP: '10.0.0.11' }).status, 0);
+  const noop = floeInstance(fake, 'node', ['peers']);
+  assert.equal(noop.status, 0, 'peers is a no-op on a node without TLS hand-overs');
+  assert.equal(floeInstance(fake, 'router', ['peers']).status, 1, 'peers is for nodes');
+});
+
 test('floe-instance prepare retries AWS calls that fail for a while, and fails clearly when they keep failing', () => {
   const fake = fakeWorld();
   release(fake, 'floe-1.tar.gz');

@@ -17,11 +17,14 @@
 #                    rewritten only when it changes (the router re-reads it); with TLS to the nodes
 #                    (router.node-tls-trust-file) also that file := the certificates the nodes
 #                    published under <prefix>/node-certs/
+#   peers            nodes with TLS hand-overs (commit.cluster-tls-trust-file): that file := the
+#                    certificates the nodes published (a node added or renewed since the last run)
 #
 # TLS between routers and nodes: a node whose settings name http.tls.cert-file gets a self-signed
 # certificate for its private address (made at prepare when missing, for another address, or
 # expiring within 30 days; the key never leaves the instance) and publishes it to
-# <prefix>/node-certs/<partition>; routers trust exactly the published certificates.
+# <prefix>/node-certs/<partition>; routers, and nodes handing over to the committer, trust exactly
+# the published certificates.
 #   ready | status | flush | wait-ready SECONDS
 #                    operators and scripts/rolling-update (through SSM Run Command): the local
 #                    service's /health/ready, /v1/status, POST /v1/flush (node)
@@ -302,8 +305,8 @@ prepare() {
   if [[ "$FLOE_ROLE" == node && -n "$cert" ]]; then
     node_certificate "$cert" "$(setting http.tls.key-file "$etc/$FLOE_ROLE.properties")"
   fi
-  trust=$(setting router.node-tls-trust-file "$etc/$FLOE_ROLE.properties")
-  if [[ "$FLOE_ROLE" == router && -n "$trust" ]]; then
+  trust=$(trust_file)
+  if [[ -n "$trust" ]]; then
     node_trust "$trust" || die "refusing to start: no node certificate to trust yet (systemd retries)"
   fi
   log "prepared $FLOE_ROLE: release $uri"
@@ -337,10 +340,19 @@ membership() {
   log "membership: $(tr '\n' ' ' <<<"$want")"
 }
 
-# the nodes' certificates (a new node, a renewed certificate); the router re-reads the file
+# trust_file: where this role keeps the nodes' certificates it trusts, or nothing: a router's
+# for its requests to nodes, a node's for its hand-overs to the committer (another node)
+trust_file() {
+  case "$FLOE_ROLE" in
+    router) setting router.node-tls-trust-file "$etc/router.properties" ;;
+    node) setting commit.cluster-tls-trust-file "$etc/node.properties" ;;
+  esac
+}
+
+# the nodes' certificates (a new node, a renewed certificate); the service re-reads the file
 membership_trust() {
   local trust
-  trust=$(setting router.node-tls-trust-file "$etc/router.properties")
+  trust=$(trust_file)
   [[ -z "$trust" ]] || node_trust "$trust" || true
 }
 
@@ -382,10 +394,11 @@ case "$command" in
   tokens) tokens ;;
   run) run ;;
   membership) membership && membership_trust ;;
+  peers) [[ "$FLOE_ROLE" == node ]] || die "peers is for nodes"; membership_trust ;;
   ready) local_http GET /health/ready ;;
   status) local_http GET /v1/status ;;
   flush) [[ "$FLOE_ROLE" == node ]] || die "flush is for nodes"; local_http POST /v1/flush ;;
   wait-ready) wait_ready "${1:-300}" ;;
   retry) retry "$@" ;;
-  *) die "usage: floe-instance prepare|tokens|run|membership|ready|status|flush|wait-ready SECONDS|retry N CMD..." ;;
+  *) die "usage: floe-instance prepare|tokens|run|membership|peers|ready|status|flush|wait-ready SECONDS|retry N CMD..." ;;
 esac

@@ -76,7 +76,7 @@ variable "catalog_secret_arns" {
 }
 
 variable "internal_tls" {
-  description = "Nodes publish TLS certificates under <parameters>/node-certs/ and routers read them."
+  description = "Nodes publish TLS certificates under <parameters>/node-certs/; routers and nodes read them."
   type        = bool
 }
 
@@ -110,8 +110,12 @@ locals {
       ]
     }]
   }
-  certificates        = "arn:aws:ssm:${var.region}:${var.account_id}:parameter${var.parameters}/node-certs"
-  node_certificate    = var.internal_tls ? [{ Effect = "Allow", Action = ["ssm:PutParameter"], Resource = ["${local.certificates}/*"] }] : []
+  certificates = "arn:aws:ssm:${var.region}:${var.account_id}:parameter${var.parameters}/node-certs"
+  # a node publishes its own certificate, and reads the others' (the hand-over to the committer is TLS)
+  node_certificate = var.internal_tls ? [
+    { Effect = "Allow", Action = ["ssm:PutParameter"], Resource = ["${local.certificates}/*"] },
+    { Effect = "Allow", Action = ["ssm:GetParametersByPath"], Resource = [local.certificates] },
+  ] : []
   router_certificates = var.internal_tls ? [{ Effect = "Allow", Action = ["ssm:GetParametersByPath"], Resource = [local.certificates] }] : []
   db_connect = var.catalog_db_resource == "" ? [] : [{
     Effect   = "Allow"

@@ -327,6 +327,8 @@ resource "aws_ssm_parameter" "config" {
     # the CloudWatch agent scrapes /metrics locally, without a token (only routers reach a node)
     "auth.metrics-open=true",
     ], var.internal_tls ? ["http.tls.cert-file=/etc/floe/tls/node.crt", "http.tls.key-file=/etc/floe/tls/node.key"] : [],
+    # the hand-over to the committer goes to another node: TLS, trusting the nodes' published certificates
+    var.internal_tls && var.commit_mode == "coordinated" ? ["commit.cluster-tls-trust-file=/etc/floe/peers-trust.pem"] : [],
   [for k in sort(keys(var.catalog_properties)) : "catalog.${k}=${var.catalog_properties[k]}"]))
 }
 
