@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,6 +111,21 @@ public final class CoordinatedCommitter implements RangeCommitter {
               target.address(),
               r.getMessage(),
               CommitConfig.CLUSTER_TOKEN);
+          TimeUnit.MILLISECONDS.sleep(PAUSE_MAX_MILLIS);
+          continue;
+        }
+        if (tlsFailure(e)) {
+          // this node does not trust the holder's certificate (or the holder speaks no TLS): a
+          // configuration error here, not a silent coordinator, so the role stays where it is;
+          // the trust file is re-read, and the hand-over goes through once it names the holder
+          metrics.handoverFailed("tls");
+          LOG.error(
+              "partition {}: TLS to the coordinator at {} failed: {}; check {} (the certificates"
+                  + " this node trusts) and the holder's certificate",
+              claim.partitionId(),
+              target.address(),
+              String.valueOf(e instanceof ExecutionException ? e.getCause() : e),
+              CommitConfig.CLUSTER_TRUST_FILE);
           TimeUnit.MILLISECONDS.sleep(PAUSE_MAX_MILLIS);
           continue;
         }
@@ -233,6 +249,16 @@ public final class CoordinatedCommitter implements RangeCommitter {
               + ": another process committed it");
     }
     return -1;
+  }
+
+  /** Whether the hand-over failed in the TLS handshake (an untrusted or wrong certificate). */
+  private static boolean tlsFailure(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SSLException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean refused(Exception e) {

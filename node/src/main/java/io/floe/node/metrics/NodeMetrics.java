@@ -330,7 +330,7 @@ public final class NodeMetrics {
           .name("floe_handover_failures_total")
           .help(
               "Hand-overs to the committer that did not end committed at once, by reason (timeout,"
-                  + " unreachable, refused, busy, not_coordinator, mismatch, failed, fenced, expired)")
+                  + " unreachable, refused, tls, busy, not_coordinator, mismatch, failed, fenced, expired)")
           .labelNames("reason")
           .register(registry);
 

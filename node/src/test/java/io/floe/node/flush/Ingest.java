@@ -10,12 +10,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.assertj.core.api.Assertions;
 
 /** Test helper: sends uniquely tagged NDJSON batches and remembers what was acknowledged. */
 final class Ingest {
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http;
+  private final String scheme;
   final Map<Long, String> acknowledged = new ConcurrentHashMap<>();
+
+  Ingest() {
+    this.http = HttpClient.newHttpClient();
+    this.scheme = "http";
+  }
+
+  /** Over TLS, trusting what {@code tls} trusts. */
+  Ingest(SSLContext tls) {
+    this.http = HttpClient.newBuilder().sslContext(tls).build();
+    this.scheme = "https";
+  }
 
   /**
    * Sends {@code count} events tagged {@code tag-i}; returns the response (200 ones are recorded).
@@ -30,7 +43,8 @@ final class Ingest {
     HttpResponse<String> r =
         http.send(
             HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/v1/streams/" + stream + "/events"))
+                    URI.create(
+                        scheme + "://127.0.0.1:" + port + "/v1/streams/" + stream + "/events"))
                 .header("Content-Type", "application/x-ndjson")
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
                 .build(),
@@ -46,7 +60,7 @@ final class Ingest {
 
   HttpResponse<String> post(int port, String path) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + path))
             .POST(HttpRequest.BodyPublishers.noBody())
             .build(),
         HttpResponse.BodyHandlers.ofString());
@@ -65,7 +79,7 @@ final class Ingest {
 
   HttpResponse<String> get(int port, String path) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
