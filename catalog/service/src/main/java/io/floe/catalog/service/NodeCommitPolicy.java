@@ -359,24 +359,31 @@ final class NodeCommitPolicy {
     return Long.parseLong(value);
   }
 
+  /** The manifests of {@code snapshot}; a 400 when its manifest list cannot be read. */
+  private static List<ManifestFile> manifests(Snapshot snapshot, Table table) {
+    try {
+      return snapshot.allManifests(table.io());
+    } catch (NotFoundException e) {
+      throw new BadRequestException(
+          e, "the snapshot's manifest list cannot be read: %s", e.getMessage());
+    }
+  }
+
+  /** The manifests of {@code snapshot}'s parent (none without one). */
+  private static List<ManifestFile> parentManifests(Snapshot snapshot, Table table) {
+    return snapshot.parentId() == null
+        ? List.of()
+        : manifests(table.snapshot(snapshot.parentId()), table);
+  }
+
   /**
    * A merge append keeps every live data file of its parent: its manifests may be merged, but the
    * live files (added and existing entries, from the manifest list's counts) are the parent's plus
    * the ones it adds, and no new manifest deletes any.
    */
   private static void checkMergedFiles(Snapshot added, Table table) {
-    List<ManifestFile> manifests;
-    List<ManifestFile> before;
-    try {
-      manifests = added.allManifests(table.io());
-      before =
-          added.parentId() == null
-              ? List.of()
-              : table.snapshot(added.parentId()).allManifests(table.io());
-    } catch (NotFoundException e) {
-      throw new BadRequestException(
-          e, "the snapshot's manifest list cannot be read: %s", e.getMessage());
-    }
+    List<ManifestFile> manifests = manifests(added, table);
+    List<ManifestFile> before = parentManifests(added, table);
     Set<String> parents = new HashSet<>();
     before.forEach(m -> parents.add(m.path()));
     long liveBefore = live(before);
@@ -582,18 +589,8 @@ final class NodeCommitPolicy {
    * (none for a claim): whatever its summary says, it is an append.
    */
   private static void checkFiles(Snapshot added, Table table, boolean claim) {
-    List<ManifestFile> manifests;
-    List<ManifestFile> before;
-    try {
-      manifests = added.allManifests(table.io());
-      before =
-          added.parentId() == null
-              ? List.of()
-              : table.snapshot(added.parentId()).allManifests(table.io());
-    } catch (NotFoundException e) {
-      throw new BadRequestException(
-          e, "the snapshot's manifest list cannot be read: %s", e.getMessage());
-    }
+    List<ManifestFile> manifests = manifests(added, table);
+    List<ManifestFile> before = parentManifests(added, table);
     Set<String> kept = new HashSet<>();
     List<ManifestFile> fresh = new ArrayList<>();
     Set<String> parents = new HashSet<>();
