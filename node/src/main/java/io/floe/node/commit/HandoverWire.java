@@ -20,6 +20,9 @@ public final class HandoverWire {
   public static final String EVENTS = "events";
   public static final String URGENT = "urgent";
 
+  /** How long ago the files were written, in ms (optional: 0, counted from arrival). */
+  public static final String AGE_MS = "age_ms";
+
   /** The largest hand-over body taken (about 1 KB per file: far more files than one flush). */
   public static final long MAX_BODY_BYTES = 64L << 20;
 
