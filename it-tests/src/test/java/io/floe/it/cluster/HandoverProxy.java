@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The network between the nodes' hand-overs and whichever node holds the committer role: one
@@ -35,6 +36,7 @@ final class HandoverProxy implements AutoCloseable {
   private final Map<Integer, Rule> rules = new ConcurrentHashMap<>();
   private final Map<Integer, List<Runnable>> held = new ConcurrentHashMap<>();
   private final Map<Integer, AtomicInteger> arrived = new ConcurrentHashMap<>();
+  private final Map<Integer, AtomicLong> stoppedThrough = new ConcurrentHashMap<>();
 
   /** A new port in front of the node at {@code nodePort}: use as the node's hand-over port. */
   int front(int nodePort) {
@@ -83,6 +85,14 @@ final class HandoverProxy implements AutoCloseable {
     return arrived.computeIfAbsent(partition, p -> new AtomicInteger()).get();
   }
 
+  /**
+   * The furthest range end ({@code through}) among {@code partition}'s hand-overs held or cut off
+   * so far, or 0.
+   */
+  long stoppedThrough(int partition) {
+    return stoppedThrough.computeIfAbsent(partition, p -> new AtomicLong()).get();
+  }
+
   private void route(HttpServerRequest req, Buffer body, int nodePort) {
     int partition = partition(req);
     Rule rule = partition < 0 ? Rule.PASS : rules.getOrDefault(partition, Rule.PASS);
@@ -90,6 +100,10 @@ final class HandoverProxy implements AutoCloseable {
       forward(req, body, nodePort);
       return;
     }
+    long through = Long.parseLong(req.getParam("through", "0"));
+    stoppedThrough
+        .computeIfAbsent(partition, p -> new AtomicLong())
+        .accumulateAndGet(through, Math::max);
     arrived.computeIfAbsent(partition, p -> new AtomicInteger()).incrementAndGet();
     if (rule == Rule.HOLD) {
       synchronized (held) {
