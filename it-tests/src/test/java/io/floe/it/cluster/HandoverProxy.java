@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +38,9 @@ final class HandoverProxy implements AutoCloseable {
   private final Map<Integer, List<Runnable>> held = new ConcurrentHashMap<>();
   private final Map<Integer, AtomicInteger> arrived = new ConcurrentHashMap<>();
   private final Map<Integer, AtomicLong> stoppedThrough = new ConcurrentHashMap<>();
+
+  /** The answers to held hand-overs that came after their senders had gone, as JSON text. */
+  final List<String> lateAnswers = new CopyOnWriteArrayList<>();
 
   /** A new port in front of the node at {@code nodePort}: use as the node's hand-over port. */
   int front(int nodePort) {
@@ -147,13 +151,13 @@ final class HandoverProxy implements AutoCloseable {
         .onComplete(
             ar -> {
               if (req.response().closed() || req.response().ended()) {
+                String answer =
+                    ar.failed()
+                        ? ar.cause().toString()
+                        : ar.result().getKey().statusCode() + " " + ar.result().getValue();
+                lateAnswers.add(answer);
                 System.out.println(
-                    "hand-over proxy: "
-                        + req.uri()
-                        + " answered after its sender left: "
-                        + (ar.failed()
-                            ? ar.cause().toString()
-                            : ar.result().getKey().statusCode() + " " + ar.result().getValue()));
+                    "hand-over proxy: " + req.uri() + " answered after its sender left: " + answer);
                 return;
               }
               if (ar.failed()) {
