@@ -266,6 +266,10 @@ run "coordinated_commits" {
     condition     = length([for l in module.secrets.catalog_secret_lines : l if strcontains(l, "partition=")]) == 0
     error_message = "any node may hold the committer role, so no catalog token is bound to a partition"
   }
+  assert {
+    condition     = length(module.nodes.alarm_names) == 21 && contains(module.nodes.alarm_names, "floe-node-0-coordinator-churn") && contains(module.nodes.alarm_names, "floe-node-2-coordinator-pending")
+    error_message = "coordinated nodes add two alarms each: the coordinator epoch's churn and pending hand-overs"
+  }
 }
 
 run "coordinated_commits_with_tls_between_nodes" {

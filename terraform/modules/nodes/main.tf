@@ -105,6 +105,12 @@ variable "commit_mode" {
   default     = "direct"
 }
 
+variable "coordinator_churn_alarm_per_15min" {
+  description = "commit_mode = coordinated: alarm when the coordinator epoch rises more than this many times in 15 minutes (the committer role keeps moving)."
+  type        = number
+  default     = 3
+}
+
 variable "parameters" {
   description = "SSM parameter prefix of the cluster."
   type        = string
@@ -151,6 +157,9 @@ locals {
     "^floe_flush_lag_seconds$", "^floe_buffer_bytes$", "^floe_flush_failures_total$", "^floe_node_ready$", "^floe_node_wal_write_failures_total$", "^floe_columns_refresh_failures_total$", "^floe_dead_letters_total$",
     # the CloudWatch dashboard's panels (modules/dashboard)
     "^floe_node_events_accepted_total$", "^floe_node_accepted_bytes_total$", "^floe_node_request_duration_seconds_sum$", "^floe_node_request_duration_seconds_count$", "^floe_commit_attempts_total$", "^floe_commit_retries_total$",
+    # commit.mode=coordinated: the committer role (its alarms below) and the table it commits to
+    "^floe_coordinator_known_epoch$", "^floe_coordinator_pending_bytes$", "^floe_coordinator_pending_handovers$", "^floe_coordinator_commits_total$",
+    "^floe_table_metadata_bytes$", "^floe_table_manifests$", "^floe_table_snapshots$",
   ]
   buffer_max = floor(var.volume_size_gib * 0.8 * 1073741824)
   node_alarms = {
@@ -180,6 +189,16 @@ locals {
       threshold   = 0, missing = "notBreaching"
     }
   }
+  # only the node holding the committer role reports pending hand-overs (0 elsewhere); half of
+  # commit.max-pending-bytes (1 GiB by default), where it starts answering busy and nodes buffer
+  coordinator_alarms = var.commit_mode != "coordinated" ? {} : {
+    coordinator-pending = {
+      description = "as the committer it has held over 512 MiB of hand-overs for 5 minutes: the catalog refuses or is slow; nodes buffer and will refuse writes once their buffers fill (docs/operations.md, the committer role)."
+      metric      = "floe_coordinator_pending_bytes", statistic = "Maximum", periods = 5, comparison = "GreaterThanThreshold"
+      threshold   = 536870912, missing = "notBreaching"
+    }
+  }
+  all_node_alarms = merge(local.node_alarms, local.coordinator_alarms)
 }
 
 resource "aws_security_group" "nodes" {
@@ -361,8 +380,8 @@ resource "aws_cloudwatch_log_group" "node" {
 # The alarms on what each node's CloudWatch agent ships (namespace Floe, by partition)
 resource "aws_cloudwatch_metric_alarm" "node" {
   for_each = {
-    for pair in setproduct(range(var.node_count), keys(local.node_alarms)) :
-    "${pair[0]}-${pair[1]}" => merge(local.node_alarms[pair[1]], { partition = pair[0], kind = pair[1] })
+    for pair in setproduct(range(var.node_count), keys(local.all_node_alarms)) :
+    "${pair[0]}-${pair[1]}" => merge(local.all_node_alarms[pair[1]], { partition = pair[0], kind = pair[1] })
   }
   alarm_name          = "${var.name}-node-${each.value.partition}-${each.value.kind}"
   alarm_description   = "Node ${each.value.partition}: ${each.value.description}"
@@ -377,6 +396,38 @@ resource "aws_cloudwatch_metric_alarm" "node" {
   treat_missing_data  = each.value.missing
   alarm_actions       = var.alarm_actions
   ok_actions          = var.alarm_actions
+}
+
+# commit.mode=coordinated: the coordinator epoch every node has seen; its rise over 15 minutes is
+# how often the committer role moved (a node cut off from the holder, timeouts too short, restarts)
+resource "aws_cloudwatch_metric_alarm" "coordinator_churn" {
+  count               = var.commit_mode == "coordinated" ? var.node_count : 0
+  alarm_name          = "${var.name}-node-${count.index}-coordinator-churn"
+  alarm_description   = "Node ${count.index}: the coordinator epoch rose more than ${var.coordinator_churn_alarm_per_15min} times in 15 minutes: the committer role keeps moving (docs/operations.md, the committer role)."
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.coordinator_churn_alarm_per_15min
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+
+  metric_query {
+    id          = "rise"
+    expression  = "DIFF(epoch)"
+    label       = "coordinator epoch rise per 15 minutes"
+    return_data = true
+  }
+
+  metric_query {
+    id = "epoch"
+    metric {
+      namespace   = "Floe"
+      metric_name = "floe_coordinator_known_epoch"
+      dimensions  = { ClusterName = var.name, Role = "node", Partition = tostring(count.index) }
+      stat        = "Maximum"
+      period      = 900
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "recover" {
@@ -430,7 +481,7 @@ output "nodes" {
 
 output "alarm_names" {
   description = "The CloudWatch alarms on the nodes' own metrics."
-  value       = sort([for a in aws_cloudwatch_metric_alarm.node : a.alarm_name])
+  value       = sort(concat([for a in aws_cloudwatch_metric_alarm.node : a.alarm_name], aws_cloudwatch_metric_alarm.coordinator_churn[*].alarm_name))
 }
 
 output "user_data" {

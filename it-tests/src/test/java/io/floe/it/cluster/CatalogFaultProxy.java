@@ -16,7 +16,9 @@ import java.util.function.Predicate;
  * Between the catalog service and its clients (the nodes, or a table maintenance run elsewhere):
  * forwards everything, but can answer a commit the catalog applied as if it had failed — {@code 409
  * CommitFailedException} (what a catalog answers when a JDBC rerun of its applied update matches no
- * row) or {@code 500} (an answer lost: the outcome is unknown to the client).
+ * row) or {@code 500} (an answer lost: the outcome is unknown to the client) — or refuse commits
+ * without applying them, as a catalog under backpressure does ({@code 503} with {@code
+ * Retry-After}, or {@code 409}), while reads still pass.
  */
 final class CatalogFaultProxy implements AutoCloseable {
   /** How an applied commit is answered. */
@@ -37,6 +39,10 @@ final class CatalogFaultProxy implements AutoCloseable {
   private final AtomicInteger applied = new AtomicInteger();
   private volatile int readFailuresAfterLoss;
   private final AtomicInteger failReads = new AtomicInteger();
+  private volatile int refuseStatus;
+
+  /** Commits turned away unapplied by {@link #refuseCommits}. */
+  final AtomicInteger turnedAway = new AtomicInteger();
 
   /** Applied commits answered as failed, per fault. */
   final AtomicInteger refused = new AtomicInteger();
@@ -82,12 +88,41 @@ final class CatalogFaultProxy implements AutoCloseable {
     every = 0;
   }
 
+  /**
+   * From now on every commit is answered {@code status} ({@code 503} with {@code Retry-After: 1},
+   * or {@code 409 CommitFailedException}) without reaching the catalog; 0 lets them through again.
+   */
+  void refuseCommits(int status) {
+    this.refuseStatus = status;
+  }
+
   private void forward(HttpServerRequest req, Buffer body) {
     boolean commit = req.method() == HttpMethod.POST && req.path().matches(".*/tables/[^/]+");
     if (req.method() == HttpMethod.GET
         && req.path().matches(".*/tables/[^/]+")
         && failReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       failure(req, Fault.LOST);
+      return;
+    }
+    int refuse = refuseStatus;
+    if (commit && refuse != 0) {
+      turnedAway.incrementAndGet();
+      boolean busy = refuse == 503;
+      req.response()
+          .setStatusCode(refuse)
+          .putHeader("Content-Type", "application/json")
+          .putHeader("Retry-After", "1")
+          .end(
+              new JsonObject()
+                  .put(
+                      "error",
+                      new JsonObject()
+                          .put("message", "injected: the catalog refuses commits for now")
+                          .put(
+                              "type",
+                              busy ? "ServiceUnavailableException" : "CommitFailedException")
+                          .put("code", refuse))
+                  .encode());
       return;
     }
     send(req, body)

@@ -9,8 +9,6 @@ import io.floe.catalog.table.FloeTableKeys;
 import io.floe.catalog.table.TableSettings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.IntUnaryOperator;
@@ -38,6 +36,7 @@ class CoordinatorFailoverTest {
   private LocalCluster cluster;
   private TableCheck check;
   private Table table;
+  private RoleWatch role;
 
   @BeforeAll
   void startCluster(@TempDir Path dir) throws Exception {
@@ -61,6 +60,7 @@ class CoordinatorFailoverTest {
     table =
         CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))
             .loadTable(EventsTable.identifier(TableSettings.defaults()));
+    role = new RoleWatch(table);
   }
 
   @AfterAll
@@ -76,71 +76,11 @@ class CoordinatorFailoverTest {
     return w;
   }
 
-  /** The role as the table records it, once some node holds it. */
-  private CoordinatorClaim.Coordinator coordinator() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-    while (true) {
-      table.refresh();
-      CoordinatorClaim.Coordinator c = CoordinatorClaim.current(table);
-      if (c.epoch() > 0) {
-        return c;
-      }
-      assertThat(System.nanoTime()).as("a node claims the committer role").isLessThan(deadline);
-      Thread.sleep(200);
-    }
-  }
-
   private JavaProcess nodeAt(String address) {
     return cluster.nodes.stream()
         .filter(n -> address.equals("127.0.0.1:" + n.port))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no node at " + address));
-  }
-
-  /**
-   * The first batch commit under a coordinator epoch above {@code epoch} that lands, waiting for it
-   * up to {@code limit}; null when none did.
-   */
-  private Snapshot firstCommitAbove(long epoch, Duration limit) throws Exception {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (System.nanoTime() < deadline) {
-      table.refresh();
-      Snapshot first = null;
-      for (Snapshot s : flushes()) {
-        if (Long.parseLong(s.summary().get(FloeTableKeys.COORDINATOR_EPOCH)) > epoch) {
-          first = s;
-        }
-      }
-      if (first != null) {
-        return first;
-      }
-      Thread.sleep(100);
-    }
-    return null;
-  }
-
-  /** The batch commits of the current ancestry, newest first. */
-  private List<Snapshot> flushes() {
-    List<Snapshot> out = new ArrayList<>();
-    for (Snapshot s : recordingEpochs()) {
-      if (FloeTableKeys.OPERATION_FLUSH.equals(s.summary().get(FloeTableKeys.OPERATION))) {
-        out.add(s);
-      }
-    }
-    return out;
-  }
-
-  /** The snapshots of the current ancestry that record a coordinator epoch, newest first. */
-  private List<Snapshot> recordingEpochs() {
-    List<Snapshot> out = new ArrayList<>();
-    for (Snapshot s = table.currentSnapshot();
-        s != null;
-        s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
-      if (s.summary().containsKey(FloeTableKeys.COORDINATOR_EPOCH)) {
-        out.add(s);
-      }
-    }
-    return out;
   }
 
   /**
@@ -152,7 +92,7 @@ class CoordinatorFailoverTest {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       table.refresh();
-      recordingEpochs().forEach(s -> seen.put(s.sequenceNumber(), s));
+      role.recordingEpochs().forEach(s -> seen.put(s.sequenceNumber(), s));
       Thread.sleep(200);
     }
     return seen;
@@ -162,12 +102,12 @@ class CoordinatorFailoverTest {
   @Order(1)
   void theCommitterKilledUnderLoadIsReplacedWithin15Seconds() throws Exception {
     AckingWriter w = load("kill");
-    CoordinatorClaim.Coordinator before = coordinator();
+    CoordinatorClaim.Coordinator before = role.coordinator();
     Thread.sleep(3000);
     JavaProcess victim = nodeAt(before.address());
     long killedAt = System.currentTimeMillis();
     victim.kill();
-    Snapshot resumed = firstCommitAbove(before.epoch(), Duration.ofSeconds(60));
+    Snapshot resumed = role.firstCommitAbove(before.epoch(), Duration.ofSeconds(60));
     assertThat(resumed).as("a batch commit by a new committer").isNotNull();
     assertThat(resumed.timestampMillis() - killedAt)
         .as("milliseconds from the kill to the new committer's first commit")
@@ -183,14 +123,14 @@ class CoordinatorFailoverTest {
   @Order(2)
   void aPausedCommitterIsReplacedAndLandsNothingWhenItResumes() throws Exception {
     AckingWriter w = load("pause");
-    CoordinatorClaim.Coordinator before = coordinator();
+    CoordinatorClaim.Coordinator before = role.coordinator();
     Thread.sleep(2000);
     JavaProcess zombie = nodeAt(before.address());
     zombie.pause();
     Snapshot resumed;
     try {
       Thread.sleep(20_000);
-      resumed = firstCommitAbove(before.epoch(), Duration.ofSeconds(30));
+      resumed = role.firstCommitAbove(before.epoch(), Duration.ofSeconds(30));
     } finally {
       zombie.resume();
     }

@@ -46,12 +46,16 @@ final class LocalCluster implements AutoCloseable {
    *     proxy's, to inject faults)
    * @param routerEnv settings every router gets besides the cluster's own
    * @param nodeEnv settings every node gets besides the cluster's own
+   * @param handoverPortForNode the port other nodes reach a node's hand-over route at ({@code
+   *     node.advertise-address}), given the node's own (a proxy's, to cut or hold hand-overs);
+   *     identity: the node's own
    */
   record Options(
       boolean catalogMaintenance,
       IntUnaryOperator catalogPortForNodes,
       Map<String, String> routerEnv,
-      Map<String, String> nodeEnv) {
+      Map<String, String> nodeEnv,
+      IntUnaryOperator handoverPortForNode) {
     static final Options DEFAULT =
         new Options(true, IntUnaryOperator.identity(), Map.of(), Map.of());
 
@@ -59,13 +63,29 @@ final class LocalCluster implements AutoCloseable {
       this(catalogMaintenance, catalogPortForNodes, Map.of(), Map.of());
     }
 
+    Options(
+        boolean catalogMaintenance,
+        IntUnaryOperator catalogPortForNodes,
+        Map<String, String> routerEnv,
+        Map<String, String> nodeEnv) {
+      this(
+          catalogMaintenance, catalogPortForNodes, routerEnv, nodeEnv, IntUnaryOperator.identity());
+    }
+
     Options withRouterEnv(Map<String, String> env) {
-      return new Options(catalogMaintenance, catalogPortForNodes, env, nodeEnv);
+      return new Options(
+          catalogMaintenance, catalogPortForNodes, env, nodeEnv, handoverPortForNode);
     }
 
     /** These options, every node also getting {@code env} (FLOE_* variables). */
     Options withNodeEnv(Map<String, String> env) {
-      return new Options(catalogMaintenance, catalogPortForNodes, routerEnv, env);
+      return new Options(
+          catalogMaintenance, catalogPortForNodes, routerEnv, env, handoverPortForNode);
+    }
+
+    /** These options, each node advertising the port {@code ports} gives for its own. */
+    Options withHandoverPorts(IntUnaryOperator ports) {
+      return new Options(catalogMaintenance, catalogPortForNodes, routerEnv, nodeEnv, ports);
     }
   }
 
@@ -154,6 +174,10 @@ final class LocalCluster implements AutoCloseable {
       env.put("FLOE_FLUSH_MAX_AGE_SECONDS", "1");
       env.put("FLOE_FLUSH_RETRY_MAX_SECONDS", "2");
       env.put("FLOE_COMMIT_CLUSTER_TOKEN", CLUSTER_TOKEN);
+      int handoverPort = options.handoverPortForNode().applyAsInt(port);
+      if (handoverPort != port) {
+        env.put("FLOE_NODE_ADVERTISE_ADDRESS", "127.0.0.1:" + handoverPort);
+      }
       env.putAll(options.nodeEnv());
       nodes.add(
           JavaProcess.java(

@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * @param mode direct or coordinated
  * @param coordinator the committer's interval, file cap and pending cap, when this node holds the
- *     role
+ *     role; it answers busy after half the hand-over timeout and drops files past the resend limit
  * @param handoverTimeout how long a hand-over waits for its answer before the node checks the table
  *     itself and hands it over again
  * @param coordinatorTimeout after this long without an answer from the coordinator, a node claims
@@ -76,20 +76,6 @@ public record CommitConfig(
 
   public static CommitConfig load(Settings s) {
     Mode mode = s.enumValue(MODE, MODE_DEFAULT);
-    CommitCoordinator.Settings coordinator =
-        new CommitCoordinator.Settings(
-            s.seconds(
-                INTERVAL,
-                CommitCoordinator.Settings.INTERVAL_DEFAULT,
-                Duration.ZERO,
-                Duration.ofHours(1)),
-            CommitCoordinator.Settings.URGENT_SPACING_DEFAULT,
-            s.intValue(MAX_FILES, CommitCoordinator.Settings.MAX_FILES_DEFAULT, 1, 1_000_000),
-            s.bytes(
-                MAX_PENDING_BYTES,
-                CommitCoordinator.Settings.MAX_PENDING_BYTES_DEFAULT,
-                1L << 20,
-                1L << 40));
     String advertise =
         s.string(
             ADVERTISE_ADDRESS, null, CommitConfig::validAddress, "host:port (no scheme, no path)");
@@ -124,6 +110,24 @@ public record CommitConfig(
               + handoverTimeout.toMillis() / 1000.0
               + " s)");
     }
+    // the committer answers busy well before a node's hand-over times out, so a committer held up
+    // by the catalog is never taken for a silent one; it drops files the nodes no longer re-send
+    CommitCoordinator.Settings coordinator =
+        new CommitCoordinator.Settings(
+            s.seconds(
+                INTERVAL,
+                CommitCoordinator.Settings.INTERVAL_DEFAULT,
+                Duration.ZERO,
+                Duration.ofHours(1)),
+            CommitCoordinator.Settings.URGENT_SPACING_DEFAULT,
+            s.intValue(MAX_FILES, CommitCoordinator.Settings.MAX_FILES_DEFAULT, 1, 1_000_000),
+            s.bytes(
+                MAX_PENDING_BYTES,
+                CommitCoordinator.Settings.MAX_PENDING_BYTES_DEFAULT,
+                1L << 20,
+                1L << 40),
+            handoverTimeout.dividedBy(2),
+            resendLimit);
     return new CommitConfig(
         mode,
         coordinator,

@@ -55,9 +55,6 @@ public final class CoordinatedCommitter implements RangeCommitter {
   @Override
   public long commit(PartitionClaim claim, Range range) throws InterruptedException {
     long start = System.nanoTime();
-    CommitCoordinator.Handover h =
-        CommitCoordinator.Handover.of(
-            claim, range.after(), range.through(), range.files(), range.events(), range.urgent());
     byte[] encoded = null;
     long pause = PAUSE_MIN_MILLIS;
     Duration timeout = config.handoverTimeout();
@@ -90,6 +87,16 @@ public final class CoordinatedCommitter implements RangeCommitter {
         pause = Math.min(PAUSE_MAX_MILLIS, pause * 2);
         continue;
       }
+      // the files' age goes along, so that the committer never commits them past the resend limit
+      CommitCoordinator.Handover h =
+          CommitCoordinator.Handover.of(
+              claim,
+              range.after(),
+              range.through(),
+              range.files(),
+              range.events(),
+              range.urgent(),
+              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - range.writtenNanos()));
       HandoverAnswer answer;
       try {
         if (target.local() != null) {

@@ -75,7 +75,7 @@ public final class CoordinatorRole implements AutoCloseable {
     this.address = address;
     this.owner = owner;
     this.specs = table.specs();
-    metrics.watchCoordinator(this::stats);
+    metrics.watchCoordinator(this::stats, this::knownEpoch);
   }
 
   /** The coordinator in this process when it holds the role, else null. */

@@ -81,7 +81,11 @@ final class HandoverClient implements AutoCloseable {
             + "&"
             + HandoverWire.URGENT
             + "="
-            + h.urgent();
+            + h.urgent()
+            + "&"
+            + HandoverWire.AGE_MS
+            + "="
+            + h.ageMillis();
     RequestOptions request =
         new RequestOptions()
             .setMethod(HttpMethod.POST)

@@ -5,7 +5,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The node-to-node hand-over route, {@code POST /internal/v1/handover}: the range in query
- * parameters, its files as {@link io.floe.catalog.commit.HandoverCodec} bytes in the body ({@code
+ * parameters (with {@code age_ms}, how long ago its files were written, optional), its files as
+ * {@link io.floe.catalog.commit.HandoverCodec} bytes in the body ({@code
  * application/octet-stream}), and one JSON answer, held until the range's outcome is known: {@code
  * {"answer":"committed","through":N,"snapshot_id":N}}, {@code fenced} ({@code table_epoch}), {@code
  * mismatch} ({@code table_committed}), {@code busy} ({@code retry_after_ms}), {@code
@@ -19,6 +20,9 @@ public final class HandoverWire {
   public static final String THROUGH = "through";
   public static final String EVENTS = "events";
   public static final String URGENT = "urgent";
+
+  /** How long ago the files were written, in ms (optional: 0, counted from arrival). */
+  public static final String AGE_MS = "age_ms";
 
   /** The largest hand-over body taken (about 1 KB per file: far more files than one flush). */
   public static final long MAX_BODY_BYTES = 64L << 20;

@@ -38,6 +38,7 @@ public final class HandoverHandler {
     long through;
     long events;
     boolean urgent;
+    long ageMillis;
     try {
       partition = param(req, HandoverWire.PARTITION, 0, 1_000_000);
       epoch = param(req, HandoverWire.EPOCH, 1, Long.MAX_VALUE);
@@ -45,6 +46,10 @@ public final class HandoverHandler {
       through = param(req, HandoverWire.THROUGH, after + 1, Long.MAX_VALUE);
       events = param(req, HandoverWire.EVENTS, 0, Long.MAX_VALUE);
       urgent = Boolean.parseBoolean(req.getParam(HandoverWire.URGENT));
+      ageMillis =
+          req.getParam(HandoverWire.AGE_MS) == null
+              ? 0
+              : param(req, HandoverWire.AGE_MS, 0, Long.MAX_VALUE);
     } catch (IllegalArgumentException e) {
       JsonResponses.errorAndClose(req, 400, "bad_handover", e.getMessage());
       return;
@@ -100,7 +105,8 @@ public final class HandoverHandler {
                                       files,
                                       events,
                                       files.stream().mapToLong(DataFile::fileSizeInBytes).sum(),
-                                      urgent))
+                                      urgent,
+                                      ageMillis))
                               .whenComplete(
                                   (a, e) ->
                                       ctx.vertx()

@@ -1,5 +1,6 @@
 package io.floe.node.metrics;
 
+import io.floe.catalog.commit.BatchCommit;
 import io.floe.catalog.commit.CommitCoordinator;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -18,6 +19,7 @@ import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /** The node's Prometheus metrics, in its own registry; names follow Prometheus conventions. */
 public final class NodeMetrics {
@@ -338,7 +340,7 @@ public final class NodeMetrics {
    * The committer role's figures while this node holds it ({@code stats} null: it does not, all
    * zero). Registered once.
    */
-  public void watchCoordinator(Supplier<CommitCoordinator.Stats> stats) {
+  public void watchCoordinator(Supplier<CommitCoordinator.Stats> stats, LongSupplier knownEpoch) {
     counter(
         "floe_coordinator_commits",
         "Batch commits this node landed while holding the committer role",
@@ -363,6 +365,56 @@ public final class NodeMetrics {
         "floe_coordinator_epoch",
         "The coordinator epoch this node holds the committer role with (0: it does not)",
         () -> of(stats, s -> s.active() ? s.epoch() : 0));
+    gauge(
+        "floe_coordinator_known_epoch",
+        "The newest coordinator epoch this node has seen, held by any node (rising: the role moved)",
+        knownEpoch::getAsLong);
+    counter(
+        "floe_coordinator_expired_handovers",
+        "Hand-overs the committer refused or dropped because their files passed"
+            + " commit.resend-limit-seconds (their nodes write the ranges anew)",
+        () -> of(stats, CommitCoordinator.Stats::expiredHandovers));
+    tableGauge(
+        "floe_table_metadata_bytes",
+        "Size of the table's metadata.json after the committer's last commit (re-measured at most"
+            + " every 30 s; only on the node holding the committer role)",
+        stats,
+        t -> t.metadataBytes());
+    tableGauge(
+        "floe_table_manifests",
+        "Manifests of the table's current snapshot after the committer's last commit (only on the"
+            + " node holding the committer role)",
+        stats,
+        t -> t.manifests());
+    tableGauge(
+        "floe_table_snapshots",
+        "Snapshots the table's metadata keeps after the committer's last commit (only on the node"
+            + " holding the committer role)",
+        stats,
+        t -> t.snapshots());
+  }
+
+  /**
+   * A gauge of the committer's table, reported only where it is known (the holder, once it
+   * commits).
+   */
+  private void tableGauge(
+      String name,
+      String help,
+      Supplier<CommitCoordinator.Stats> stats,
+      ToLongFunction<BatchCommit.TableShape> value) {
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(
+            cb -> {
+              CommitCoordinator.Stats s = stats.get();
+              long v = s == null || !s.active() ? -1 : value.applyAsLong(s.table());
+              if (v >= 0) {
+                cb.call(v);
+              }
+            })
+        .register(registry);
   }
 
   private static double of(

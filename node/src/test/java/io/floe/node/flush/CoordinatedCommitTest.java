@@ -96,7 +96,16 @@ class CoordinatedCommitTest {
         String metrics = ingests.get(0).get(holder.port(), "/metrics").body();
         assertThat(metrics)
             .containsPattern("(?m)^floe_coordinator_epoch 1\\.0$")
-            .containsPattern("(?m)^floe_coordinator_commits_total [1-9]");
+            .containsPattern("(?m)^floe_coordinator_known_epoch 1\\.0$")
+            .containsPattern("(?m)^floe_coordinator_commits_total [1-9]")
+            .containsPattern("(?m)^floe_coordinator_expired_handovers_total 0\\.0$")
+            // the table as of the committer's last commit, only on the holder
+            .containsPattern("(?m)^floe_table_metadata_bytes [1-9]")
+            .containsPattern("(?m)^floe_table_manifests [1-9]")
+            .containsPattern("(?m)^floe_table_snapshots [1-9]");
+        assertThat(ingests.get(0).get(other.port(), "/metrics").body())
+            .containsPattern("(?m)^floe_coordinator_known_epoch [01]\\.0$")
+            .doesNotContainPattern("(?m)^floe_table_metadata_bytes ");
       } finally {
         for (Node node : nodes) {
           node.close();

@@ -1,6 +1,7 @@
 package io.floe.catalog.commit;
 
 import io.floe.catalog.table.FloeTableKeys;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -9,12 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableMetadataParser;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.Transactions;
 import org.apache.iceberg.UpdateProperties;
@@ -81,6 +86,21 @@ public final class BatchCommit {
   private final AtomicLong attempts = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong filesMissing = new AtomicLong();
+  private volatile TableShape shape = TableShape.UNKNOWN;
+  private long shapeMeasuredNanos;
+
+  /** The metadata JSON is serialised to count its bytes at most this often (it can be MBs). */
+  private static final long METADATA_BYTES_SPACING_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /**
+   * The table as of this committer's last landed commit, read from the metadata the commit returned
+   * (no extra table load): its metadata JSON's size (what metadata.json holds, uncompressed;
+   * re-measured at most every 30 s), the current snapshot's manifests (from its summary) and the
+   * snapshots the metadata keeps; -1 where not known yet.
+   */
+  public record TableShape(long metadataBytes, long manifests, long snapshots) {
+    static final TableShape UNKNOWN = new TableShape(-1, -1, -1);
+  }
 
   /** Whether the table's metadata is as of this committer's own last commit (no refresh needed). */
   private boolean fresh;
@@ -151,6 +171,7 @@ public final class BatchCommit {
         continue;
       }
       commits.incrementAndGet();
+      measure();
       Snapshot current = table.currentSnapshot();
       long snapshotId =
           commitId.equals(current.summary().get(FloeTableKeys.COMMIT_ID))
@@ -271,6 +292,7 @@ public final class BatchCommit {
       HandoverAnswer[] answers, List<Range> ranges, List<Integer> attempted, Snapshot landed) {
     List<String> missing = SnapshotFiles.missing(table.io(), landed);
     commits.incrementAndGet();
+    measure();
     for (int i : attempted) {
       answers[i] =
           missing.isEmpty()
@@ -345,6 +367,42 @@ public final class BatchCommit {
 
   private static long idOf(Snapshot s) {
     return s == null ? -1 : s.snapshotId();
+  }
+
+  /** Records the table's shape from its current metadata (as the last commit returned it). */
+  private void measure() {
+    try {
+      TableMetadata m = ((BaseTable) table).operations().current();
+      long now = System.nanoTime();
+      long bytes = shape.metadataBytes();
+      if (bytes < 0 || now - shapeMeasuredNanos >= METADATA_BYTES_SPACING_NANOS) {
+        bytes = TableMetadataParser.toJson(m).getBytes(StandardCharsets.UTF_8).length;
+        shapeMeasuredNanos = now;
+      }
+      shape = new TableShape(bytes, manifests(m.currentSnapshot()), m.snapshots().size());
+    } catch (RuntimeException e) {
+      // metrics only: never fail a landed commit over them
+      LOG.debug("cannot measure the table's metadata", e);
+    }
+  }
+
+  /** The snapshot's manifests, from its summary (created + kept), or -1 when it does not say. */
+  private static long manifests(Snapshot s) {
+    if (s == null) {
+      return 0;
+    }
+    String created = s.summary().get(SnapshotSummary.CREATED_MANIFESTS_COUNT);
+    String kept = s.summary().get(SnapshotSummary.KEPT_MANIFESTS_COUNT);
+    if (created == null && kept == null) {
+      return -1;
+    }
+    return (created == null ? 0 : Long.parseLong(created))
+        + (kept == null ? 0 : Long.parseLong(kept));
+  }
+
+  /** The table's shape as of this committer's last landed commit. */
+  public TableShape shape() {
+    return shape;
   }
 
   /** Validator runs: every commit attempt, Iceberg's retries included. */

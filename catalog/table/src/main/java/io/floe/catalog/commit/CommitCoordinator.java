@@ -38,25 +38,44 @@ import org.slf4j.LoggerFactory;
  */
 public final class CommitCoordinator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CommitCoordinator.class);
+  private static final long MIN_RETRY_MILLIS = 200;
 
   /**
    * @param interval a commit starts at most this often, except for urgent or large batches
    * @param urgentSpacing the least time between two commit starts
    * @param maxFiles files in one commit; as many pending start a commit sooner
    * @param maxPendingBytes above this many pending bytes, new hand-overs are answered busy
+   * @param answerWithin a hand-over still undecided after this long is answered {@link
+   *     HandoverAnswer.Busy} (it stays pending; the node hands it over again and joins it), so that
+   *     a committer held up by the catalog is never taken for a silent one; below the nodes' {@code
+   *     commit.handover-timeout-seconds}
+   * @param resendLimit a hand-over whose files were written longer ago than this is dropped and
+   *     answered {@link HandoverAnswer.Failed} instead of committed: its node writes the range anew
+   *     (the nodes' {@code commit.resend-limit-seconds}, far below the orphan age)
    */
   public record Settings(
-      Duration interval, Duration urgentSpacing, int maxFiles, long maxPendingBytes) {
+      Duration interval,
+      Duration urgentSpacing,
+      int maxFiles,
+      long maxPendingBytes,
+      Duration answerWithin,
+      Duration resendLimit) {
     public static final Duration INTERVAL_DEFAULT = Duration.ofSeconds(2);
     public static final Duration URGENT_SPACING_DEFAULT = Duration.ofMillis(250);
     public static final int MAX_FILES_DEFAULT = 5_000;
     public static final long MAX_PENDING_BYTES_DEFAULT = 1L << 30;
+    public static final Duration ANSWER_WITHIN_DEFAULT = Duration.ofSeconds(5);
+    public static final Duration RESEND_LIMIT_DEFAULT = Duration.ofMinutes(30);
 
     public Settings {
       if (interval.isNegative()
           || urgentSpacing.isNegative()
           || maxFiles < 1
-          || maxPendingBytes < 1) {
+          || maxPendingBytes < 1
+          || answerWithin.isNegative()
+          || answerWithin.isZero()
+          || resendLimit.isNegative()
+          || resendLimit.isZero()) {
         throw new IllegalArgumentException(
             "coordinator settings out of range: interval "
                 + interval
@@ -65,8 +84,23 @@ public final class CommitCoordinator implements AutoCloseable {
                 + ", max files "
                 + maxFiles
                 + ", max pending bytes "
-                + maxPendingBytes);
+                + maxPendingBytes
+                + ", answer within "
+                + answerWithin
+                + ", resend limit "
+                + resendLimit);
       }
+    }
+
+    /** These settings, answering within and dropping after the defaults. */
+    public Settings(Duration interval, Duration urgentSpacing, int maxFiles, long maxPendingBytes) {
+      this(
+          interval,
+          urgentSpacing,
+          maxFiles,
+          maxPendingBytes,
+          ANSWER_WITHIN_DEFAULT,
+          RESEND_LIMIT_DEFAULT);
     }
 
     public static Settings defaults() {
@@ -82,6 +116,8 @@ public final class CommitCoordinator implements AutoCloseable {
    * @param events how many events the range holds (recorded in the summary)
    * @param bytes the files' size, counted against the pending cap
    * @param urgent a flush someone waits for ({@code POST /v1/flush}): commit soon
+   * @param ageMillis how long ago the files were written, as the node says (0: unknown, counted
+   *     from arrival): past {@link Settings#resendLimit} they are never committed
    */
   public record Handover(
       int partition,
@@ -91,13 +127,28 @@ public final class CommitCoordinator implements AutoCloseable {
       List<DataFile> files,
       long events,
       long bytes,
-      boolean urgent) {
+      boolean urgent,
+      long ageMillis) {
     public Handover {
       files = List.copyOf(files);
       if (through <= after) {
         throw new IllegalArgumentException(
             "hand-over of partition " + partition + " is empty: (" + after + ", " + through + "]");
       }
+      ageMillis = Math.max(0, ageMillis);
+    }
+
+    /** A hand-over whose files' age is not known (counted from its arrival). */
+    public Handover(
+        int partition,
+        long epoch,
+        long after,
+        long through,
+        List<DataFile> files,
+        long events,
+        long bytes,
+        boolean urgent) {
+      this(partition, epoch, after, through, files, events, bytes, urgent, 0);
     }
 
     /** The hand-over of {@code files} holding {@code (after, through]} under {@code claim}. */
@@ -108,9 +159,31 @@ public final class CommitCoordinator implements AutoCloseable {
         List<DataFile> files,
         long events,
         boolean urgent) {
+      return of(claim, after, through, files, events, urgent, 0);
+    }
+
+    /**
+     * {@link #of(PartitionClaim, long, long, List, long, boolean)}, written {@code ageMillis} ago.
+     */
+    public static Handover of(
+        PartitionClaim claim,
+        long after,
+        long through,
+        List<DataFile> files,
+        long events,
+        boolean urgent,
+        long ageMillis) {
       long bytes = files.stream().mapToLong(DataFile::fileSizeInBytes).sum();
       return new Handover(
-          claim.partitionId(), claim.epoch(), after, through, files, events, bytes, urgent);
+          claim.partitionId(),
+          claim.epoch(),
+          after,
+          through,
+          files,
+          events,
+          bytes,
+          urgent,
+          ageMillis);
     }
 
     private Key key() {
@@ -131,6 +204,8 @@ public final class CommitCoordinator implements AutoCloseable {
    * @param pendingBytes their bytes
    * @param epoch this coordinator's epoch
    * @param active whether it still takes hand-overs (not fenced, not closed)
+   * @param expiredHandovers hand-overs refused or dropped uncommitted because their files passed
+   *     the resend limit (answered failed; their nodes write the ranges anew)
    */
   public record Stats(
       long commits,
@@ -141,7 +216,9 @@ public final class CommitCoordinator implements AutoCloseable {
       int pendingHandovers,
       long pendingBytes,
       long epoch,
-      boolean active) {}
+      boolean active,
+      long expiredHandovers,
+      BatchCommit.TableShape table) {}
 
   private record Key(int partition, long epoch, long after, long through) {}
 
@@ -149,8 +226,12 @@ public final class CommitCoordinator implements AutoCloseable {
     final Handover handover;
     final List<CompletableFuture<HandoverAnswer>> waiting = new ArrayList<>();
 
-    Entry(Handover handover) {
+    /** When its files pass the resend limit ({@link System#nanoTime}). */
+    final long expiresNanos;
+
+    Entry(Handover handover, long expiresNanos) {
       this.handover = handover;
+      this.expiresNanos = expiresNanos;
     }
   }
 
@@ -169,6 +250,7 @@ public final class CommitCoordinator implements AutoCloseable {
   private boolean started;
   private Thread loop;
   private final AtomicLong commitFailures = new AtomicLong();
+  private final AtomicLong expiredHandovers = new AtomicLong();
   private final AtomicLong partitionsAdvanced = new AtomicLong();
   private volatile int lastPartitionsPerCommit;
 
@@ -205,6 +287,12 @@ public final class CommitCoordinator implements AutoCloseable {
    */
   public CompletableFuture<HandoverAnswer> handOver(Handover h) {
     CompletableFuture<HandoverAnswer> answer = new CompletableFuture<>();
+    // undecided for long (the catalog refuses or is slow): say so, so the node does not take this
+    // committer for a silent one; the range stays pending, and the node's re-send joins it
+    answer.completeOnTimeout(
+        new HandoverAnswer.Busy(Math.max(MIN_RETRY_MILLIS, settings.interval().toMillis())),
+        settings.answerWithin().toMillis(),
+        TimeUnit.MILLISECONDS);
     lock.lock();
     try {
       if (!active) {
@@ -221,7 +309,16 @@ public final class CommitCoordinator implements AutoCloseable {
         answer.complete(new HandoverAnswer.Busy(settings.interval().toMillis()));
         return answer;
       }
-      Entry e = new Entry(h);
+      long expires =
+          System.nanoTime()
+              + settings.resendLimit().toNanos()
+              - TimeUnit.MILLISECONDS.toNanos(h.ageMillis());
+      if (expires - System.nanoTime() <= 0) {
+        expiredHandovers.incrementAndGet();
+        answer.complete(expired(h));
+        return answer;
+      }
+      Entry e = new Entry(h, expires);
       e.waiting.add(answer);
       pending.put(h.key(), e);
       pendingBytes += h.bytes();
@@ -298,10 +395,28 @@ public final class CommitCoordinator implements AutoCloseable {
     try {
       List<Entry> taken = new ArrayList<>();
       long files = 0;
+      long now = System.nanoTime();
       Iterator<Entry> it = pending.values().iterator();
       while (it.hasNext()) {
         Entry e = it.next();
         int n = e.handover.files().size();
+        if (e.expiresNanos - now <= 0) {
+          // its node writes the range anew: these files may be deleted as orphans before long
+          it.remove();
+          pendingBytes -= e.handover.bytes();
+          pendingFiles -= n;
+          pendingUrgent -= e.handover.urgent() ? 1 : 0;
+          expiredHandovers.incrementAndGet();
+          HandoverAnswer failed = expired(e.handover);
+          LOG.warn(
+              "hand-over of partition {} sequences {}..{} dropped: {}",
+              e.handover.partition(),
+              e.handover.after() + 1,
+              e.handover.through(),
+              ((HandoverAnswer.Failed) failed).reason());
+          e.waiting.forEach(f -> f.complete(failed));
+          continue;
+        }
         if (!taken.isEmpty() && files + n > settings.maxFiles()) {
           break;
         }
@@ -398,6 +513,14 @@ public final class CommitCoordinator implements AutoCloseable {
     }
   }
 
+  private HandoverAnswer expired(Handover h) {
+    return new HandoverAnswer.Failed(
+        "its files were written more than "
+            + settings.resendLimit().toSeconds()
+            + " s ago (commit.resend-limit-seconds): they are never committed, the node writes"
+            + " the range anew");
+  }
+
   /** Stops taking hand-overs and answers every pending one {@code NotCoordinator}. */
   private void stop(long tableEpoch) {
     lock.lock();
@@ -451,7 +574,9 @@ public final class CommitCoordinator implements AutoCloseable {
           pending.size(),
           pendingBytes,
           epoch,
-          active);
+          active,
+          expiredHandovers.get(),
+          batch.shape());
     } finally {
       lock.unlock();
     }

@@ -365,6 +365,28 @@ class BatchCommitTest {
     assertThat(table().currentSnapshot().summary()).containsEntry("total-data-files", "60");
   }
 
+  @Test
+  void theTableShapeComesFromTheMetadataTheCommitReturned() {
+    List<PartitionClaim> claims = claim(3);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    Table t = table();
+    BatchCommit batch = new BatchCommit(t);
+    assertThat(batch.shape()).isEqualTo(new BatchCommit.TableShape(-1, -1, -1));
+    for (PartitionClaim c : claims) {
+      batch.commit(coordinator, List.of(range(t, c, 0, 2)));
+    }
+
+    Table now = table();
+    TableMetadata metadata = ((BaseTable) now).operations().current();
+    BatchCommit.TableShape shape = batch.shape();
+    assertThat(shape.manifests()).isEqualTo(now.currentSnapshot().allManifests(now.io()).size());
+    assertThat(shape.snapshots()).isEqualTo(metadata.snapshots().size());
+    // the JSON size is measured at the first commit, then at most every 30 s
+    assertThat(shape.metadataBytes())
+        .isPositive()
+        .isLessThan(now.io().newInputFile(metadata.metadataFileLocation()).getLength());
+  }
+
   /** Operations that land another process's coordinator claim just before the next commit. */
   private final class ClaimFirst extends ForwardingTableOperations {
     boolean armed;

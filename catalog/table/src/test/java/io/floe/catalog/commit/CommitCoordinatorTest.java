@@ -48,7 +48,12 @@ class CommitCoordinatorTest {
 
   private static CommitCoordinator.Settings settings(long maxPendingBytes) {
     return new CommitCoordinator.Settings(
-        Duration.ofSeconds(2), Duration.ofMillis(250), 5000, maxPendingBytes);
+        Duration.ofSeconds(2),
+        Duration.ofMillis(250),
+        5000,
+        maxPendingBytes,
+        Duration.ofHours(1),
+        Duration.ofMinutes(30));
   }
 
   @Test
@@ -183,5 +188,88 @@ class CommitCoordinatorTest {
     assertThat(left.get(30, TimeUnit.SECONDS))
         .isInstanceOfAny(HandoverAnswer.NotCoordinator.class, HandoverAnswer.Committed.class);
     assertThat(coordinator.active()).isFalse();
+  }
+
+  @Test
+  void aHandOverHeldUpByTheCatalogIsAnsweredBusyAndStaysPending() throws Exception {
+    PartitionClaim c0 = new CommitProtocol(table(), 0, "n0").claim();
+    long epoch = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    BaseTable loaded = (BaseTable) table();
+    Unreachable ops = new Unreachable(loaded.operations());
+    CommitCoordinator coordinator =
+        new CommitCoordinator(
+            new BaseTable(ops, loaded.name()),
+            epoch,
+            new CommitCoordinator.Settings(
+                Duration.ofSeconds(2),
+                Duration.ZERO,
+                5000,
+                1 << 20,
+                Duration.ofMillis(100),
+                Duration.ofMinutes(30)));
+    ops.down = true;
+    CompletableFuture<HandoverAnswer> first = coordinator.handOver(handover(c0, 0, 4));
+    coordinator.commitPending();
+
+    // alive, but the catalog refuses: the node hears busy (not silence) and hands over again
+    assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(new HandoverAnswer.Busy(2000));
+    assertThat(coordinator.stats().pendingHandovers()).isEqualTo(1);
+    ops.down = false;
+    CompletableFuture<HandoverAnswer> again = coordinator.handOver(handover(c0, 0, 4));
+    coordinator.commitPending();
+
+    assertThat(again)
+        .isCompletedWithValue(
+            new HandoverAnswer.Committed(4, table().currentSnapshot().snapshotId()));
+  }
+
+  @Test
+  void filesPastTheResendLimitAreAnsweredFailedAndNeverCommitted() throws Exception {
+    PartitionClaim c0 = new CommitProtocol(table(), 0, "n0").claim();
+    PartitionClaim c1 = new CommitProtocol(table(), 1, "n1").claim();
+    long epoch = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    Duration limit = Duration.ofSeconds(60);
+    CommitCoordinator coordinator =
+        new CommitCoordinator(
+            table(),
+            epoch,
+            new CommitCoordinator.Settings(
+                Duration.ofSeconds(2), Duration.ZERO, 5000, 1 << 20, Duration.ofHours(1), limit));
+    // written longer ago than the limit: refused at once
+    CompletableFuture<HandoverAnswer> old =
+        coordinator.handOver(
+            CommitCoordinator.Handover.of(
+                c1,
+                0,
+                2,
+                List.of(BatchCommitTest.file(table(), 2)),
+                2,
+                false,
+                limit.toMillis() + 1));
+    assertThat(old).isCompleted();
+    assertThat(old.get()).isInstanceOf(HandoverAnswer.Failed.class);
+    // written just under the limit, then pending past it (the catalog slow, or the loop behind)
+    CompletableFuture<HandoverAnswer> aging =
+        coordinator.handOver(
+            CommitCoordinator.Handover.of(
+                c0,
+                0,
+                3,
+                List.of(BatchCommitTest.file(table(), 3)),
+                3,
+                false,
+                limit.toMillis() - 20));
+    CompletableFuture<HandoverAnswer> fresh = coordinator.handOver(handover(c1, 0, 2));
+    Thread.sleep(50);
+
+    coordinator.commitPending();
+
+    assertThat(aging.get()).isInstanceOf(HandoverAnswer.Failed.class);
+    assertThat(((HandoverAnswer.Failed) aging.get()).reason()).contains("resend-limit");
+    assertThat(fresh.get()).isInstanceOf(HandoverAnswer.Committed.class);
+    assertThat(new CommitProtocol(table(), 0, "n0").committedUnder(c0)).isZero();
+    assertThat(coordinator.stats().expiredHandovers()).isEqualTo(2);
+    assertThat(coordinator.stats().pendingHandovers()).isZero();
+    assertThat(coordinator.stats().pendingBytes()).isZero();
   }
 }
