@@ -168,6 +168,7 @@ public final class FlushBench {
     ProcessCpu cpu =
         new ProcessCpu("flush-bench", ProcessHandle.current().pid(), FlushBench::threadGroup);
     Map<String, Double> seconds = new TreeMap<>();
+    List<Double> perFlush = new ArrayList<>();
     double wall = 0;
     long files = 0;
     long parquetBytes = 0;
@@ -193,8 +194,9 @@ public final class FlushBench {
               continue;
             }
             wall += w;
-            cpu.seconds(from, to, ProcessCpu.DEFAULT_TICKS_PER_SECOND)
-                .forEach((g, v) -> seconds.merge(g, v, Double::sum));
+            Map<String, Double> one = cpu.seconds(from, to, ProcessCpu.DEFAULT_TICKS_PER_SECOND);
+            one.forEach((g, v) -> seconds.merge(g, v, Double::sum));
+            perFlush.add(one.getOrDefault("flush", 0.0) / (rawBytes / 1e9));
             List<Path> now = parquetFiles(dir);
             files += now.size() - filesBefore;
             parquetBytes += now.stream().mapToLong(FlushBench::size).sum() - bytesBefore;
@@ -206,16 +208,23 @@ public final class FlushBench {
     StringBuilder groups = new StringBuilder();
     seconds.forEach((g, v) -> groups.append(String.format(Locale.ROOT, " %s=%.2f", g, v / gb)));
     System.out.printf("CPU-s/GB by thread group:%s%n", groups);
+    List<Double> sorted = perFlush.stream().sorted().toList();
+    System.out.printf(
+        Locale.ROOT,
+        "flush threads' CPU-s/GB per flush: %s%n",
+        perFlush.stream().map(v -> String.format(Locale.ROOT, "%.1f", v)).toList());
+    double median = (sorted.get((sorted.size() - 1) / 2) + sorted.get(sorted.size() / 2)) / 2;
     System.out.printf(
         Locale.ROOT,
         "flush-cpu: input_mb=%.0f flushes=%d files=%d parquet_mb=%.1f flush_cpu_s_per_gb=%.2f"
-            + " gc_cpu_s_per_gb=%.2f jit_cpu_s_per_gb=%.2f process_cpu_s_per_gb=%.2f"
+            + " flush_cpu_s_per_gb_median=%.2f gc_cpu_s_per_gb=%.2f jit_cpu_s_per_gb=%.2f process_cpu_s_per_gb=%.2f"
             + " input_mbs=%.1f%n",
         rawBytes * flushes / 1e6,
         flushes,
         files,
         parquetBytes / 1e6,
         seconds.getOrDefault("flush", 0.0) / gb,
+        median,
         seconds.getOrDefault("gc", 0.0) / gb,
         seconds.getOrDefault("jit", 0.0) / gb,
         seconds.getOrDefault("total", 0.0) / gb,
