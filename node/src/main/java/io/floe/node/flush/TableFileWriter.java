@@ -109,6 +109,7 @@ final class TableFileWriter {
                 .dataFileFormat(FileFormat.PARQUET)
                 .dataSchema(schema)
                 .dataSortOrder(table.sortOrder())
+                .writerProperties(writerProperties(table, schema))
                 .build(),
             OutputFileFactory.builderFor(table, partitionId, flushId)
                 .format(FileFormat.PARQUET)
@@ -201,6 +202,27 @@ final class TableFileWriter {
     long largest = result.stream().mapToLong(DataFile::fileSizeInBytes).max().orElse(0);
     concurrency.observe(Math.min(largest, t.rowGroupBytes()));
     return new ChunkResult(result, typed.mismatches());
+  }
+
+  /**
+   * Parquet settings for Floe's own columns whose values (nearly) never repeat within a file: each
+   * event's sequence, its event time (microseconds) and its payload get no dictionary. Parquet
+   * would otherwise hash every value of each page into a dictionary only to find it too large or no
+   * smaller than the plain values and drop it (the largest CPU item of writing a file); values are
+   * written plain either way, then compressed by the table's codec. A table property naming the
+   * column ({@code write.parquet.dict-encoding-enabled.column.<name>}) still wins.
+   */
+  static Map<String, String> writerProperties(Table table, Schema schema) {
+    Map<String, String> out = new HashMap<>();
+    for (int id :
+        new int[] {EventsTable.SEQUENCE_ID, EventsTable.EVENT_TIME_ID, EventsTable.PAYLOAD_ID}) {
+      String key =
+          TableProperties.PARQUET_DICT_ENCODING_ENABLED_COLUMN_PREFIX + schema.findColumnName(id);
+      if (!table.properties().containsKey(key)) {
+        out.put(key, "false");
+      }
+    }
+    return out;
   }
 
   /** The table's partition value of an event time (micros), or 0 for an unpartitioned table. */
