@@ -5,6 +5,9 @@ import io.floe.node.columns.ColumnFiller;
 import io.floe.node.columns.ColumnSet;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +32,6 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.transforms.Transform;
-import org.apache.iceberg.util.DateTimeUtil;
 import org.apache.iceberg.util.PropertyUtil;
 
 /**
@@ -39,6 +41,10 @@ import org.apache.iceberg.util.PropertyUtil;
  * through the table's FileIO.
  */
 final class TableFileWriter {
+  private static final long MICROS_PER_SECOND = 1_000_000L;
+  private static final long HOUR_MICROS = 3_600L * MICROS_PER_SECOND;
+  private static final long DAY_MICROS = 24 * HOUR_MICROS;
+
   private final int partitionId;
   private final ExecutorService pool;
   private final UploadConcurrency concurrency;
@@ -181,8 +187,8 @@ final class TableFileWriter {
         record.set(c.stream(), plan.stream(r));
         record.set(c.partitionId(), partitionId);
         record.set(c.sequence(), plan.sequence(r));
-        record.set(c.eventTime(), DateTimeUtil.timestamptzFromMicros(plan.eventTimeMicros(r)));
-        record.set(c.ingestTime(), DateTimeUtil.timestamptzFromMicros(plan.ingestTimeMicros(r)));
+        record.set(c.eventTime(), timestamptz(plan.eventTimeMicros(r)));
+        record.set(c.ingestTime(), timestamptz(plan.ingestTimeMicros(r)));
         record.set(c.key(), plan.key(r));
         byte[] json = plan.payloadArray(r);
         record.set(
@@ -225,9 +231,29 @@ final class TableFileWriter {
     return out;
   }
 
-  /** The table's partition value of an event time (micros), or 0 for an unpartitioned table. */
+  /**
+   * The UTC timestamp of {@code micros} since the epoch, as Iceberg's {@code
+   * DateTimeUtil.timestamptzFromMicros} gives it, built directly (that one adds the micros to an
+   * epoch {@link OffsetDateTime} through {@code ChronoUnit}, several objects per value, for two
+   * values per row).
+   */
+  static OffsetDateTime timestamptz(long micros) {
+    return OffsetDateTime.of(
+        LocalDateTime.ofEpochSecond(
+            Math.floorDiv(micros, MICROS_PER_SECOND),
+            (int) Math.floorMod(micros, MICROS_PER_SECOND) * 1000,
+            ZoneOffset.UTC),
+        ZoneOffset.UTC);
+  }
+
+  /**
+   * The table's partition value of an event time (micros), or 0 for an unpartitioned table. Hour
+   * and day partitions of times since the epoch are whole hours or days of micros, computed so
+   * (Iceberg's transform goes through an {@link OffsetDateTime} per event); other transforms and
+   * times before 1970 use Iceberg's transform.
+   */
   @SuppressWarnings("unchecked")
-  private static LongToIntFunction partitionFunction(PartitionSpec spec) {
+  static LongToIntFunction partitionFunction(PartitionSpec spec) {
     if (!spec.isPartitioned()) {
       return micros -> 0;
     }
@@ -239,6 +265,15 @@ final class TableFileWriter {
     var bound =
         ((Transform<Long, Integer>) field.transform())
             .bind(spec.schema().findType(field.sourceId()));
-    return micros -> bound.apply(micros);
+    long unit =
+        switch (field.transform().toString()) {
+          case "hour" -> HOUR_MICROS;
+          case "day" -> DAY_MICROS;
+          default -> 0;
+        };
+    if (unit == 0) {
+      return micros -> bound.apply(micros);
+    }
+    return micros -> micros >= 0 ? (int) (micros / unit) : bound.apply(micros);
   }
 }
