@@ -4,11 +4,11 @@ import io.floe.catalog.table.EventsTable;
 import io.floe.node.columns.ColumnFiller;
 import io.floe.node.columns.ColumnSet;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.function.LongToIntFunction;
+import org.apache.avro.util.Utf8;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionField;
@@ -191,9 +192,12 @@ final class TableFileWriter {
         record.set(c.ingestTime(), timestamptz(plan.ingestTimeMicros(r)));
         record.set(c.key(), plan.key(r));
         byte[] json = plan.payloadArray(r);
+        int from = plan.payloadOffset(r);
+        // the payload's UTF-8 bytes as they are stored (the decoder validated them): Iceberg's
+        // Parquet string writer takes an Avro Utf8 as bytes, where a String is decoded here and
+        // encoded again there
         record.set(
-            c.payload(),
-            new String(json, plan.payloadOffset(r), plan.payloadLength(r), StandardCharsets.UTF_8));
+            c.payload(), new Utf8(Arrays.copyOfRange(json, from, from + plan.payloadLength(r))));
         typed.fill(record, plan.stream(r), json, plan.payloadOffset(r), plan.payloadLength(r));
         writer.write(record);
         if (faultHere && i == chunk.from() + chunk.rows() / 2) {
