@@ -18,19 +18,19 @@ import java.util.function.Function;
  * process under test needs no change (and native threads, such as RocksDB's, and the JVM's own are
  * seen too). A thread that ends between the samples counts in the total and under "other".
  */
-final class ProcessCpu {
+public final class ProcessCpu {
   /** One reading: the process's ticks and each live thread's (name, ticks). */
-  record Sample(long totalTicks, Map<Long, Thread> threads) {}
+  public record Sample(long totalTicks, Map<Long, Thread> threads) {}
 
-  record Thread(String name, long ticks) {}
+  public record Thread(String name, long ticks) {}
 
-  static final double DEFAULT_TICKS_PER_SECOND = 100;
+  public static final double DEFAULT_TICKS_PER_SECOND = 100;
 
   private final String label;
   private final long pid;
   private final Function<String, String> groupOf;
 
-  ProcessCpu(String label, long pid, Function<String, String> groupOf) {
+  public ProcessCpu(String label, long pid, Function<String, String> groupOf) {
     this.label = label;
     this.pid = pid;
     this.groupOf = groupOf;
@@ -52,7 +52,7 @@ final class ProcessCpu {
   }
 
   /** Reads the process now; null once it has gone. */
-  Sample sample() {
+  public Sample sample() {
     Path proc = Path.of("/proc", Long.toString(pid));
     try {
       long total = ticks(Files.readString(proc.resolve("stat")));
@@ -81,7 +81,7 @@ final class ProcessCpu {
    * absent from {@code from} started in between and counts from zero), then "other" for what the
    * groups leave of the total (threads that ended, and threads in no group).
    */
-  Map<String, Double> seconds(Sample from, Sample to, double ticksPerSecond) {
+  public Map<String, Double> seconds(Sample from, Sample to, double ticksPerSecond) {
     Map<String, Double> out = new LinkedHashMap<>();
     if (from == null || to == null) {
       return out;
@@ -106,7 +106,7 @@ final class ProcessCpu {
   }
 
   /** Per-thread-name CPU-seconds between two samples, busiest first (for finding the groups). */
-  static Map<String, Double> byName(Sample from, Sample to, double ticksPerSecond) {
+  public static Map<String, Double> byName(Sample from, Sample to, double ticksPerSecond) {
     Map<String, Long> names = new HashMap<>();
     for (Map.Entry<Long, Thread> e : to.threads().entrySet()) {
       Thread before = from.threads().get(e.getKey());
@@ -126,7 +126,7 @@ final class ProcessCpu {
    * (RocksDB's background memtable flushes and compactions), "flush" (the flusher, its file writers
    * and the S3 / Iceberg threads they use), "jvm" (garbage collection, JIT compilers).
    */
-  static String nodeGroup(String thread) {
+  public static String nodeGroup(String thread) {
     if (thread.startsWith("floe-flusher")
         || thread.startsWith("floe-file-writ")
         || thread.startsWith("iceberg-")

@@ -4,8 +4,11 @@ import io.floe.catalog.table.EventsTable;
 import io.floe.node.columns.ColumnFiller;
 import io.floe.node.columns.ColumnSet;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.function.LongToIntFunction;
+import org.apache.avro.util.Utf8;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionField;
@@ -29,7 +33,6 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.transforms.Transform;
-import org.apache.iceberg.util.DateTimeUtil;
 import org.apache.iceberg.util.PropertyUtil;
 
 /**
@@ -39,6 +42,10 @@ import org.apache.iceberg.util.PropertyUtil;
  * through the table's FileIO.
  */
 final class TableFileWriter {
+  private static final long MICROS_PER_SECOND = 1_000_000L;
+  private static final long HOUR_MICROS = 3_600L * MICROS_PER_SECOND;
+  private static final long DAY_MICROS = 24 * HOUR_MICROS;
+
   private final int partitionId;
   private final ExecutorService pool;
   private final UploadConcurrency concurrency;
@@ -109,6 +116,7 @@ final class TableFileWriter {
                 .dataFileFormat(FileFormat.PARQUET)
                 .dataSchema(schema)
                 .dataSortOrder(table.sortOrder())
+                .writerProperties(writerProperties(table, schema))
                 .build(),
             OutputFileFactory.builderFor(table, partitionId, flushId)
                 .format(FileFormat.PARQUET)
@@ -180,13 +188,16 @@ final class TableFileWriter {
         record.set(c.stream(), plan.stream(r));
         record.set(c.partitionId(), partitionId);
         record.set(c.sequence(), plan.sequence(r));
-        record.set(c.eventTime(), DateTimeUtil.timestamptzFromMicros(plan.eventTimeMicros(r)));
-        record.set(c.ingestTime(), DateTimeUtil.timestamptzFromMicros(plan.ingestTimeMicros(r)));
+        record.set(c.eventTime(), timestamptz(plan.eventTimeMicros(r)));
+        record.set(c.ingestTime(), timestamptz(plan.ingestTimeMicros(r)));
         record.set(c.key(), plan.key(r));
         byte[] json = plan.payloadArray(r);
+        int from = plan.payloadOffset(r);
+        // the payload's UTF-8 bytes as they are stored (the decoder validated them): Iceberg's
+        // Parquet string writer takes an Avro Utf8 as bytes, where a String is decoded here and
+        // encoded again there
         record.set(
-            c.payload(),
-            new String(json, plan.payloadOffset(r), plan.payloadLength(r), StandardCharsets.UTF_8));
+            c.payload(), new Utf8(Arrays.copyOfRange(json, from, from + plan.payloadLength(r))));
         typed.fill(record, plan.stream(r), json, plan.payloadOffset(r), plan.payloadLength(r));
         writer.write(record);
         if (faultHere && i == chunk.from() + chunk.rows() / 2) {
@@ -203,9 +214,50 @@ final class TableFileWriter {
     return new ChunkResult(result, typed.mismatches());
   }
 
-  /** The table's partition value of an event time (micros), or 0 for an unpartitioned table. */
+  /**
+   * Parquet settings for Floe's own columns whose values (nearly) never repeat within a file: each
+   * event's sequence, its event time (microseconds) and its payload get no dictionary. Parquet
+   * would otherwise hash every value of each page into a dictionary only to find it too large or no
+   * smaller than the plain values and drop it (the largest CPU item of writing a file); values are
+   * written plain either way, then compressed by the table's codec. A table property naming the
+   * column ({@code write.parquet.dict-encoding-enabled.column.<name>}) still wins.
+   */
+  static Map<String, String> writerProperties(Table table, Schema schema) {
+    Map<String, String> out = new HashMap<>();
+    for (int id :
+        new int[] {EventsTable.SEQUENCE_ID, EventsTable.EVENT_TIME_ID, EventsTable.PAYLOAD_ID}) {
+      String key =
+          TableProperties.PARQUET_DICT_ENCODING_ENABLED_COLUMN_PREFIX + schema.findColumnName(id);
+      if (!table.properties().containsKey(key)) {
+        out.put(key, "false");
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The UTC timestamp of {@code micros} since the epoch, as Iceberg's {@code
+   * DateTimeUtil.timestamptzFromMicros} gives it, built directly (that one adds the micros to an
+   * epoch {@link OffsetDateTime} through {@code ChronoUnit}, several objects per value, for two
+   * values per row).
+   */
+  static OffsetDateTime timestamptz(long micros) {
+    return OffsetDateTime.of(
+        LocalDateTime.ofEpochSecond(
+            Math.floorDiv(micros, MICROS_PER_SECOND),
+            (int) Math.floorMod(micros, MICROS_PER_SECOND) * 1000,
+            ZoneOffset.UTC),
+        ZoneOffset.UTC);
+  }
+
+  /**
+   * The table's partition value of an event time (micros), or 0 for an unpartitioned table. Hour
+   * and day partitions of times since the epoch are whole hours or days of micros, computed so
+   * (Iceberg's transform goes through an {@link OffsetDateTime} per event); other transforms and
+   * times before 1970 use Iceberg's transform.
+   */
   @SuppressWarnings("unchecked")
-  private static LongToIntFunction partitionFunction(PartitionSpec spec) {
+  static LongToIntFunction partitionFunction(PartitionSpec spec) {
     if (!spec.isPartitioned()) {
       return micros -> 0;
     }
@@ -217,6 +269,15 @@ final class TableFileWriter {
     var bound =
         ((Transform<Long, Integer>) field.transform())
             .bind(spec.schema().findType(field.sourceId()));
-    return micros -> bound.apply(micros);
+    long unit =
+        switch (field.transform().toString()) {
+          case "hour" -> HOUR_MICROS;
+          case "day" -> DAY_MICROS;
+          default -> 0;
+        };
+    if (unit == 0) {
+      return micros -> bound.apply(micros);
+    }
+    return micros -> micros >= 0 ? (int) (micros / unit) : bound.apply(micros);
   }
 }

@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -25,6 +26,10 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.io.LocalInputFile;
 import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -153,6 +158,56 @@ class FlushIntegrationTest {
           .contains("floe_flush_events_total 300.0")
           .contains("floe_commit_retries_total")
           .contains("floe_commit_attempts_total");
+    }
+  }
+
+  @Test
+  void columnsWhoseValuesNeverRepeatAreWrittenWithoutADictionary() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = Node.start(NodeConfig.load(Settings.of(env.nodeSettings(0))))) {
+      // payloads repeat (8 distinct) and so do event times (none given: the ingest time), so
+      // Parquet would keep a dictionary for them; each event's sequence is its own
+      List<String> payloads = new ArrayList<>();
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < 400; i++) {
+        String payload = "{\"key\":\"k" + i % 3 + "\",\"v\":" + i % 8 + "}";
+        payloads.add(payload);
+        body.append(payload).append('\n');
+      }
+      assertThat(
+              post(
+                      http,
+                      node.port(),
+                      "/v1/streams/s/events",
+                      "application/x-ndjson",
+                      body.toString())
+                  .statusCode())
+          .isEqualTo(200);
+      flush(http, node.port());
+
+      assertThat(env.rows())
+          .extracting(TableEnv.Row::payload)
+          .containsExactlyInAnyOrderElementsOf(payloads);
+      List<Path> files;
+      try (var walk = Files.walk(tmp.resolve("s3"))) {
+        files = walk.filter(f -> f.toString().endsWith(".parquet")).toList();
+      }
+      assertThat(files).hasSize(1);
+      Map<String, Boolean> dictionary = new HashMap<>();
+      try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(files.get(0)))) {
+        for (BlockMetaData block : reader.getFooter().getBlocks()) {
+          for (ColumnChunkMetaData column : block.getColumns()) {
+            dictionary.merge(
+                column.getPath().toDotString(), column.hasDictionaryPage(), Boolean::logicalOr);
+          }
+        }
+      }
+      assertThat(dictionary)
+          .containsEntry("payload", false)
+          .containsEntry("sequence", false)
+          .containsEntry("event_time", false)
+          .containsEntry("stream", true)
+          .containsEntry("event_key", true);
     }
   }
 
