@@ -155,22 +155,12 @@ class CoordinatedFaultsTest {
     Thread.sleep(2000);
     int p = notHolding(c);
     JavaProcess victim = cluster.nodes.get(p);
-    handovers.hold(p);
-    // a held hand-over may re-send a range already committed (the node was told busy and sent it
-    // again): wait for one of a range the table does not hold yet
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (handovers.stoppedThrough(p) <= role.committed(p)) {
-      assertThat(System.nanoTime())
-          .as("node %d hands over a range not committed yet", p)
-          .isLessThan(deadline);
-      Thread.sleep(20);
-    }
-    long handedOver = handovers.stoppedThrough(p);
+    long handedOver = holdARangeNotCommittedYet(p);
     victim.kill();
     try {
       // the committer gets the dead node's range only now, and commits it
       handovers.release(p);
-      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (role.committed(p) < handedOver) {
         assertThat(System.nanoTime())
             .as(
@@ -197,14 +187,7 @@ class CoordinatedFaultsTest {
     Thread.sleep(2000);
     int p = notHolding(c);
     JavaProcess victim = cluster.nodes.get(p);
-    handovers.hold(p);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (handovers.stoppedThrough(p) <= role.committed(p)) {
-      assertThat(System.nanoTime())
-          .as("node %d hands over a range not committed yet", p)
-          .isLessThan(deadline);
-      Thread.sleep(20);
-    }
+    holdARangeNotCommittedYet(p);
     victim.kill();
     try {
       // the node is back (it claims its partition again and recovers its buffer) before the
@@ -251,5 +234,22 @@ class CoordinatedFaultsTest {
     w.stop();
     assertThat(w.acked).hasSizeGreaterThan(300);
     check.verify(w, true);
+  }
+
+  /**
+   * Holds node {@code p}'s hand-overs until one of a range the table does not hold yet is held (a
+   * held hand-over may re-send a range already committed: the node was told busy and sent it
+   * again); returns the sequence it hands over through.
+   */
+  private long holdARangeNotCommittedYet(int p) throws Exception {
+    handovers.hold(p);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (handovers.stoppedThrough(p) <= role.committed(p)) {
+      assertThat(System.nanoTime())
+          .as("node %d hands over a range not committed yet", p)
+          .isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    return handovers.stoppedThrough(p);
   }
 }
