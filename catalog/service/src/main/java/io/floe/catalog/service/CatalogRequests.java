@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * Counts the Iceberg REST requests the service lets through ({@code
  * floe_catalog_requests_total{operation,caller}}): a table load ({@code load_table}), a table
  * commit ({@code commit_table}) or anything else ({@code other}); by a node (a {@code
- * catalog:commit} token without {@code admin}) or anyone else. Only these classes are labels,
- * never a token's name. Mounted after {@link CatalogAccess}, so refused requests are not counted.
+ * catalog:commit} token without {@code admin}) or anyone else. Only these classes are labels, never
+ * a token's name. Mounted after {@link CatalogAccess}, so refused requests are not counted.
  */
 final class CatalogRequests implements Handler<RoutingContext> {
   private static final Pattern TABLE = Pattern.compile("/v1/namespaces/[^/]+/tables/[^/]+");
