@@ -61,8 +61,13 @@ public final class RealScaleBench {
 
   private record Sample(int partition, long lastSequence, long ackedNanos) {}
 
+  /** HTTP/1.1: the JDK client's h2c upgrade caps the requests in flight per node. */
   private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
+
   private final Map<String, String> opts;
   private final List<URI> nodes = new ArrayList<>();
   private final URI catalog;
