@@ -109,3 +109,54 @@ floe_run_spark() {
     -Dfloe.services.lib="$FLOE_ROOT/it-tests/target/lib" \
     -cp "$FLOE_ROOT/it-tests/spark/target/test-classes:$(cat "$cp")" "$main" "$@"
 }
+
+# Local services, started in the background on loopback, as scripts/quickstart and
+# scripts/bench-scale --real run them. Each sets FLOE_PID to the process it started.
+
+# floe_start_s3 DIR PORT LOG: the S3-compatible server on the local file system (bucket floe, key
+# pair floe / floe-local-secret); returns once it listens, fails when it does not within 30 s.
+# Sets FLOE_S3_ENV: the settings that point the catalog service at it.
+# shellcheck disable=SC2034 # FLOE_PID is read by the scripts that source this
+floe_start_s3() {
+  local dir=$1 port=$2 log=$3
+  "$(floe_java)" -cp "$(floe_classpath catalog/local)" io.floe.catalog.local.LocalS3Main --dir "$dir" --port "$port" \
+    >"$log" 2>&1 &
+  FLOE_PID=$!
+  FLOE_S3_ENV=("FLOE_CATALOG_S3_ENDPOINT=http://127.0.0.1:$port" FLOE_CATALOG_S3_PATH_STYLE_ACCESS=true
+    FLOE_CATALOG_S3_ACCESS_KEY_ID=floe FLOE_CATALOG_S3_SECRET_ACCESS_KEY=floe-local-secret
+    FLOE_CATALOG_CLIENT_REGION=us-east-1)
+  for _ in $(seq 1 300); do grep -q "listening" "$log" 2>/dev/null && return 0; sleep 0.1; done
+  grep -q "listening" "$log"
+}
+
+# floe_start_catalog PORT DB LOG [NAME=VALUE...]: the catalog service over the SQLite file DB, its
+# warehouse in the S3-compatible server floe_start_s3 started, with the settings given (e.g.
+# FLOE_AUTH_TOKENS_FILE=...). Does not wait: floe_wait_http .../health/ready.
+# shellcheck disable=SC2034 # FLOE_PID is read by the scripts that source this
+floe_start_catalog() {
+  local port=$1 db=$2 log=$3
+  shift 3
+  env "${FLOE_S3_ENV[@]}" FLOE_SERVICE_PORT="$port" FLOE_SERVICE_HOST=127.0.0.1 \
+    FLOE_CATALOG_URI="jdbc:sqlite:$db" FLOE_CATALOG_WAREHOUSE=s3://floe/warehouse "$@" \
+    "$(floe_java)" -XX:+ExitOnOutOfMemoryError -cp "$(floe_classpath catalog/service)" \
+    io.floe.catalog.service.CatalogServiceMain >"$log" 2>&1 &
+  FLOE_PID=$!
+}
+
+# floe_start_node PARTITION PORT DIR LOG CATALOG_PORT "JVM OPTIONS" [NAME=VALUE...]: a node of
+# partition PARTITION on PORT with its buffer in DIR, committing through the catalog service on
+# CATALOG_PORT, with the settings given. The local S3-compatible server keeps multipart uploads in
+# extended attributes, which some file systems lack: local nodes upload each file (up to 1.5 GiB)
+# in one PUT. Does not wait: floe_wait_http .../health/ready.
+# shellcheck disable=SC2034 # FLOE_PID is read by the scripts that source this
+floe_start_node() {
+  local partition=$1 port=$2 dir=$3 log=$4 catalog_port=$5 jvm
+  read -r -a jvm <<<"$6"
+  shift 6
+  env FLOE_CATALOG_S3_MULTIPART_PART_SIZE_BYTES=1073741824 FLOE_NODE_PARTITION_ID="$partition" \
+    FLOE_HTTP_PORT="$port" FLOE_HTTP_HOST=127.0.0.1 FLOE_BUFFER_DIR="$dir" \
+    FLOE_CATALOG_URI="http://127.0.0.1:$catalog_port" "$@" \
+    "$(floe_java)" -XX:+ExitOnOutOfMemoryError "${jvm[@]}" -cp "$(floe_classpath node)" io.floe.node.NodeMain \
+    >"$log" 2>&1 &
+  FLOE_PID=$!
+}

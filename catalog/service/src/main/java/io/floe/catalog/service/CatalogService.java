@@ -109,7 +109,7 @@ public final class CatalogService implements AutoCloseable {
                     .end(Buffer.buffer(out.toByteArray()));
               });
       vended = new VendedCredentials(config.clientStorageConfig(), config.vending());
-      new RestCatalogRoutes(catalog, vended, access).mount(router);
+      new RestCatalogRoutes(catalog, vended, access, new CatalogRequests(registry)).mount(router);
       new ColumnRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
       new StreamRoutes(catalog, EventsTable.identifier(config.table()), access).mount(router);
       router.route().failureHandler(CatalogService::failed);

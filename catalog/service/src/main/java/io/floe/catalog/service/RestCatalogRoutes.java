@@ -76,10 +76,16 @@ final class RestCatalogRoutes {
   private final VendedCredentials storage;
 
   private final CatalogAccess access;
+
+  /** Counts what {@link #access} lets through. */
+  private final CatalogRequests requests;
+
   private final ObjectMapper mapper = mapper();
 
-  RestCatalogRoutes(Catalog catalog, VendedCredentials storage, CatalogAccess access) {
+  RestCatalogRoutes(
+      Catalog catalog, VendedCredentials storage, CatalogAccess access, CatalogRequests requests) {
     this.catalog = catalog;
+    this.requests = requests;
     this.commits = new CommitOutcomeCatalog(catalog);
     this.namespaces = (SupportsNamespaces) catalog;
     this.storage = storage;
@@ -98,6 +104,7 @@ final class RestCatalogRoutes {
   void mount(Router router) {
     // who may call which route is settled before a byte of the body is read
     router.route("/v1/*").handler(access);
+    router.route("/v1/*").handler(requests);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.post("/v1/namespaces/:ns/tables").handler(access.commits());
     router.post("/v1/namespaces/:ns/tables/:table").handler(access.commits());
