@@ -1,5 +1,7 @@
 package io.floe.it.load;
 
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,7 +104,7 @@ public record LoadOptions(
     int bodies = 16;
     int warmup = 2;
     URI catalog = null;
-    String table = "floe.events";
+    String table = EventsTable.identifier(TableSettings.defaults()).toString();
     String catalogToken = null;
     int lagWait = 60;
     Path trust = null;
