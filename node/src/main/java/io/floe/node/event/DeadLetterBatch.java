@@ -178,6 +178,23 @@ public final class DeadLetterBatch {
       bytes += kept + d.length() + code.length() + 24;
     }
 
+    /**
+     * Keeps a record whose bytes were already cut when it was first kept: {@code kept} (cut again
+     * here if this builder keeps fewer) of a record that was {@code originalLength} bytes long.
+     */
+    public void addCut(String code, String detail, int position, byte[] kept, int originalLength) {
+      add(code, detail, position, kept, 0, kept.length);
+      Record r = records.remove(records.size() - 1);
+      records.add(
+          new Record(
+              r.code(),
+              r.detail(),
+              r.position(),
+              true,
+              Math.max(originalLength, kept.length),
+              r.raw()));
+    }
+
     public int count() {
       return records.size();
     }

@@ -67,6 +67,10 @@ public final class DeadLetterReplay {
   private final Supplier<ColumnSet> columns;
   private final Supplier<Flusher> flusher;
 
+  /** What {@link #pending} reads of every row to choose: no bytes, no details. */
+  private static final List<String> INDEX_COLUMNS =
+      List.of("partition_id", "sequence", "stream", "ingest_time", "error_code", "replay_of");
+
   /** Which dead letters: null or empty fields match all. */
   public record Filter(
       String stream, String code, Instant since, Instant until, List<String> ids, int limit) {}
@@ -86,6 +90,7 @@ public final class DeadLetterReplay {
       String replayOf,
       byte[] raw,
       boolean truncated,
+      int rawLength,
       String contentType) {}
 
   public DeadLetterReplay(
@@ -112,26 +117,38 @@ public final class DeadLetterReplay {
 
   /**
    * This partition's dead letters that match and wait for a replay (none recorded), oldest first.
+   * Two reads: the whole partition's rows without their bytes (which ones are pending), then the
+   * chosen ones, at most {@code filter.limit()}, whole — the raw bytes of the rest never load.
    */
   public List<Listed> pending(Filter filter) throws Exception {
-    List<Listed> all = read(filter);
+    Table t = catalog.loadTable(DeadLetterTable.identifier(table));
     Set<String> done = new HashSet<>();
-    all.forEach(
-        l -> {
-          if (l.replayOf() != null) {
-            done.add(l.replayOf());
-          }
-        });
-    List<Listed> out = new ArrayList<>();
-    for (Listed l : all) {
-      if (!REPLAYED.equals(l.code()) && !done.contains(l.id()) && matches(filter, l)) {
-        out.add(l);
-        if (out.size() >= filter.limit()) {
+    List<Listed> candidates = new ArrayList<>();
+    for (Listed l : read(t, Expressions.equal("partition_id", partitionId), INDEX_COLUMNS)) {
+      if (l.replayOf() != null) {
+        done.add(l.replayOf());
+      }
+      if (!REPLAYED.equals(l.code()) && matches(filter, l)) {
+        candidates.add(l);
+      }
+    }
+    List<Long> chosen = new ArrayList<>();
+    for (Listed l : candidates) {
+      if (!done.contains(l.id())) {
+        chosen.add(sequenceOf(l.id()));
+        if (chosen.size() >= filter.limit()) {
           break;
         }
       }
     }
-    return out;
+    if (chosen.isEmpty()) {
+      return List.of();
+    }
+    return read(
+        t,
+        Expressions.and(
+            Expressions.equal("partition_id", partitionId), Expressions.in("sequence", chosen)),
+        null);
   }
 
   /**
@@ -196,7 +213,12 @@ public final class DeadLetterReplay {
       // nothing to read in it (an empty or cut record): it fails again as a whole
       dead = new DeadLetterBatch.Builder(maxRawBytes);
       batch = new EventBatch.Builder(l.stream(), now, 64).build();
-      dead.add(e.error(), e.detail(), 1, l.raw(), 0, l.raw().length);
+      if (l.truncated()) {
+        // still the cut bytes of a longer record: kept as cut, never read as a whole record
+        dead.addCut(e.error(), e.detail(), 1, l.raw(), l.rawLength());
+      } else {
+        dead.add(e.error(), e.detail(), 1, l.raw(), 0, l.raw().length);
+      }
     }
     boolean failedAgain = dead.count() > 0;
     if (!failedAgain) {
@@ -242,16 +264,28 @@ public final class DeadLetterReplay {
         && (f.ids() == null || f.ids().isEmpty() || f.ids().contains(l.id()));
   }
 
-  /** Every row of this partition in the dead-letter table (records of replays included). */
-  private List<Listed> read(Filter filter) throws Exception {
-    Table t = catalog.loadTable(DeadLetterTable.identifier(table));
-    Expression where = Expressions.equal("partition_id", partitionId);
+  /**
+   * The rows of the dead-letter table that {@code where} selects, oldest first: only {@code
+   * columns} when given (the others null or empty), else whole.
+   */
+  private static List<Listed> read(Table t, Expression where, List<String> columns)
+      throws Exception {
     List<Listed> out = new ArrayList<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(t).where(where).build()) {
+    IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(t).where(where);
+    if (columns != null) {
+      scan = scan.select(columns);
+    }
+    try (CloseableIterable<Record> rows = scan.build()) {
       for (Record r : rows) {
-        ByteBuffer raw = ((ByteBuffer) r.getField("raw")).duplicate();
-        byte[] bytes = new byte[raw.remaining()];
-        raw.get(bytes);
+        byte[] bytes = new byte[0];
+        if (r.getField("raw") instanceof ByteBuffer buffer) {
+          ByteBuffer raw = buffer.duplicate();
+          bytes = new byte[raw.remaining()];
+          raw.get(bytes);
+        }
+        Object count = r.getField("replay_count");
+        Object truncated = r.getField("raw_truncated");
+        Object length = r.getField("raw_length");
         out.add(
             new Listed(
                 r.getField("partition_id") + "-" + r.getField("sequence"),
@@ -260,14 +294,19 @@ public final class DeadLetterReplay {
                 (String) r.getField("error_code"),
                 (String) r.getField("error_detail"),
                 (Integer) r.getField("position"),
-                (Integer) r.getField("replay_count"),
+                count == null ? 0 : (Integer) count,
                 (String) r.getField("replay_of"),
                 bytes,
-                (Boolean) r.getField("raw_truncated"),
+                truncated != null && (Boolean) truncated,
+                length == null ? bytes.length : (Integer) length,
                 (String) r.getField("content_type")));
       }
     }
-    out.sort(Comparator.comparing(l -> Long.parseLong(l.id().substring(l.id().indexOf('-') + 1))));
+    out.sort(Comparator.comparing(l -> sequenceOf(l.id())));
     return out;
+  }
+
+  private static long sequenceOf(String id) {
+    return Long.parseLong(id.substring(id.indexOf('-') + 1));
   }
 }

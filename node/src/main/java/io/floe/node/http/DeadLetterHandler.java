@@ -60,6 +60,7 @@ public final class DeadLetterHandler {
                     .put("replay_count", l.replayCount())
                     .put("content_type", l.contentType())
                     .put("raw_truncated", l.truncated())
+                    .put("raw_length", l.rawLength())
                     .put("raw_base64", Base64.getEncoder().encodeToString(l.raw())));
           }
           return new JsonObject().put("dead_letters", out);

@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.data.Record;
@@ -110,6 +111,39 @@ class DeadLetterReplayTest {
               HttpResponse.BodyHandlers.ofString());
       assertThat(bad.statusCode()).isEqualTo(400);
       assertThat(new JsonObject(bad.body()).getString("detail")).contains("since must be");
+    }
+  }
+
+  @Test
+  void aCutRecordThatFailsAgainStaysCutAndIsNeverReadAsWhole() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = DeadLetterIngestTest.node(env, Map.of("dead-letter.max-raw-bytes", "64"))) {
+      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      // a malformed line of 212 bytes whose first 64 bytes, alone, would be the same broken JSON
+      String line = "{\"id\":5,\"pad\":\"" + "x".repeat(200) + "\"";
+      HttpResponse<String> r =
+          DeadLetterIngestTest.post(
+              node.port(), "orders", "application/x-ndjson", line + "\n", null);
+      assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).isEqualTo(1);
+      node.flusher().flushNow().get();
+
+      for (int round = 1; round <= 2; round++) {
+        JsonObject done = replay(node, new JsonObject());
+        assertThat(done.getInteger("failed_again")).as("round %d", round).isEqualTo(1);
+        JsonArray left = list(node, "");
+        assertThat(left).hasSize(1);
+        JsonObject d = left.getJsonObject(0);
+        assertThat(d.getString("code")).isEqualTo("raw_truncated");
+        assertThat(d.getBoolean("raw_truncated"))
+            .as("still the cut bytes of a longer record")
+            .isTrue();
+        assertThat(d.getInteger("raw_length")).isEqualTo(line.length());
+        assertThat(Base64.getDecoder().decode(d.getString("raw_base64")))
+            .isEqualTo(line.substring(0, 64).getBytes(StandardCharsets.UTF_8));
+        assertThat(d.getInteger("replay_count")).isEqualTo(round);
+      }
+      assertThat(payloads(env)).isEmpty();
     }
   }
 
