@@ -13,6 +13,8 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
@@ -182,9 +184,27 @@ public final class NodeMetrics {
     deadLettersCommitted.inc(rows);
   }
 
-  /** {@code count} records of {@code stream} acknowledged as dead letters for {@code code}. */
+  /** How many streams get their own dead-letter series; the rest count under {@link #OTHER}. */
+  static final int MAX_DEAD_LETTER_STREAMS = 1000;
+
+  /** The stream label of streams past {@link #MAX_DEAD_LETTER_STREAMS}. */
+  static final String OTHER = "_other";
+
+  private final Set<String> deadLetterStreams = ConcurrentHashMap.newKeySet();
+
+  /**
+   * {@code count} records of {@code stream} acknowledged as dead letters for {@code code}. The
+   * first {@link #MAX_DEAD_LETTER_STREAMS} streams get their own series, later ones count as {@code
+   * _other}: producers inventing stream names cannot grow the label set without bound.
+   */
   public void deadLettered(String stream, String code, long count) {
-    deadLetters.labelValues(stream, code).inc(count);
+    String label =
+        deadLetterStreams.contains(stream)
+                || (deadLetterStreams.size() < MAX_DEAD_LETTER_STREAMS
+                    && deadLetterStreams.add(stream))
+            ? stream
+            : OTHER;
+    deadLetters.labelValues(label, code).inc(count);
   }
 
   public void columnMismatches(String column, long count) {
