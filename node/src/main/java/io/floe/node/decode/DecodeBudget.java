@@ -1,5 +1,7 @@
 package io.floe.node.decode;
 
+import io.floe.node.error.IngestException;
+
 /**
  * Memory a request may still take while it is decoded: every buffer that decompression or batch
  * building allocates is reserved here first, so a small compressed body cannot grow past the node's
@@ -12,4 +14,13 @@ public interface DecodeBudget {
 
   /** No limit beyond the per-request ones: for tools and tests. */
   DecodeBudget UNLIMITED = bytes -> true;
+
+  /** The refusal of a request whose dead letters outgrow the in-flight budget while decoded. */
+  static IngestException.Unavailable deadLettersFull() {
+    return new IngestException.Unavailable(
+        "inflight_full",
+        "the request's bad records, kept as dead letters, outgrow the node's in-flight budget"
+            + " (ingest.inflight-max-bytes); send fewer at once",
+        1);
+  }
 }

@@ -90,7 +90,9 @@ final class JsonEventDecoder {
           stop++;
         }
         int rawStop = stop > lineStart && body[stop - 1] == '\r' ? stop - 1 : stop;
-        dead.add(e.error(), e.detail(), line, body, lineStart, rawStop - lineStart);
+        if (!dead.add(e.error(), e.detail(), line, body, lineStart, rawStop - lineStart)) {
+          throw DecodeBudget.deadLettersFull();
+        }
         s.seek(Math.min(length, stop + 1));
       }
     }
@@ -187,7 +189,9 @@ final class JsonEventDecoder {
       }
       s.seek(start);
       s.skipValue(0);
-      dead.add(e.error(), e.detail(), s.event(), s.input(), start, s.offset() - start);
+      if (!dead.add(e.error(), e.detail(), s.event(), s.input(), start, s.offset() - start)) {
+        throw DecodeBudget.deadLettersFull();
+      }
     }
   }
 

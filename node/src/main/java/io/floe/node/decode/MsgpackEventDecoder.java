@@ -146,7 +146,9 @@ final class MsgpackEventDecoder {
       } catch (MessagePackException | IOException broken) {
         throw e;
       }
-      dead.add(e.error(), e.detail(), element, body, start, end - start);
+      if (!dead.add(e.error(), e.detail(), element, body, start, end - start)) {
+        throw DecodeBudget.deadLettersFull();
+      }
       close(u);
       base = end;
       return MessagePack.newDefaultUnpacker(body, end, length - end);

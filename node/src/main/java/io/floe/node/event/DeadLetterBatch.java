@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * One request's dead letters: the records it could not take, with the request's context, stored as
@@ -156,34 +157,57 @@ public final class DeadLetterBatch {
 
   /** Collects a request's bad records while it is decoded. */
   public static final class Builder {
+    /** What a kept record takes in the heap besides its bytes and strings (objects, headers). */
+    private static final int RECORD_OVERHEAD = 96;
+
     private final int maxRawBytes;
+    private final LongPredicate reserve;
     private final List<Record> records = new ArrayList<>();
     private long bytes;
 
     /** {@code maxRawBytes}: a record's raw bytes beyond this are cut, and the record flagged. */
     public Builder(int maxRawBytes) {
-      this.maxRawBytes = maxRawBytes;
+      this(maxRawBytes, bytes -> true);
     }
 
-    /** Keeps one bad record: why ({@code code}, {@code detail}), where, and its bytes. */
-    public void add(String code, String detail, int position, byte[] raw, int off, int len) {
+    /**
+     * As above, reserving each record's memory with {@code reserve} first (the request's in-flight
+     * budget): a flood of bad records is refused as it grows, not once it has all been kept.
+     */
+    public Builder(int maxRawBytes, LongPredicate reserve) {
+      this.maxRawBytes = maxRawBytes;
+      this.reserve = reserve;
+    }
+
+    /**
+     * Keeps one bad record: why ({@code code}, {@code detail}), where, and its bytes; false,
+     * keeping nothing, when its memory cannot be reserved.
+     */
+    public boolean add(String code, String detail, int position, byte[] raw, int off, int len) {
       int kept = Math.min(len, maxRawBytes);
-      byte[] copy = new byte[kept];
-      System.arraycopy(raw, off, copy, 0, kept);
       String d =
           detail == null
               ? ""
               : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) : detail;
+      if (!reserve.test(kept + 2L * (d.length() + code.length()) + RECORD_OVERHEAD)) {
+        return false;
+      }
+      byte[] copy = new byte[kept];
+      System.arraycopy(raw, off, copy, 0, kept);
       records.add(new Record(code, d, position, kept < len, len, copy));
       bytes += kept + d.length() + code.length() + 24;
+      return true;
     }
 
     /**
      * Keeps a record whose bytes were already cut when it was first kept: {@code kept} (cut again
      * here if this builder keeps fewer) of a record that was {@code originalLength} bytes long.
      */
-    public void addCut(String code, String detail, int position, byte[] kept, int originalLength) {
-      add(code, detail, position, kept, 0, kept.length);
+    public boolean addCut(
+        String code, String detail, int position, byte[] kept, int originalLength) {
+      if (!add(code, detail, position, kept, 0, kept.length)) {
+        return false;
+      }
       Record r = records.remove(records.size() - 1);
       records.add(
           new Record(
@@ -193,6 +217,7 @@ public final class DeadLetterBatch {
               true,
               Math.max(originalLength, kept.length),
               r.raw()));
+      return true;
     }
 
     public int count() {

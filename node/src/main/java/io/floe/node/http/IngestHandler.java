@@ -152,10 +152,13 @@ public final class IngestHandler {
                   new FieldNames(
                       param(ctx, "key_field", limits.keyField()),
                       param(ctx, "time_field", limits.timeField()));
+              InflightBudget.Reservation reservation = ctx.get(RESERVATION);
+              // dead letters are budgeted like events, each as it is kept
               DeadLetterBatch.Builder deadBuilder =
                   ctx.get(DEAD_LETTER) == null
                       ? null
-                      : new DeadLetterBatch.Builder(limits.deadLetterMaxRawBytes());
+                      : new DeadLetterBatch.Builder(
+                          limits.deadLetterMaxRawBytes(), reservation::grow);
               EventBatch batch = decode(ctx, format, fields, body, deadBuilder);
               DeadLetters dead =
                   deadBuilder == null || deadBuilder.count() == 0
