@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.node.error.IngestException;
 import io.floe.node.event.DeadLetterBatch;
+import io.floe.node.event.EventBatch;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -24,21 +25,8 @@ class DeadLetterBudgetTest {
     DeadLetterBatch.Builder dead =
         new DeadLetterBatch.Builder(
             1024, bytes -> reserved.addAndGet(bytes) <= BUDGET || reserved.addAndGet(-bytes) < 0);
-    RequestDecoder decoder = new RequestDecoder(8L << 20, 4096);
 
-    assertThatThrownBy(
-            () ->
-                decoder.decode(
-                    "orders",
-                    RequestDecoder.Format.NDJSON,
-                    null,
-                    body,
-                    body.length,
-                    new FieldNames("key", "event_time"),
-                    1_795_000_000_000_000L,
-                    DecodeBudget.UNLIMITED,
-                    null,
-                    dead))
+    assertThatThrownBy(() -> decode(body, dead))
         .isInstanceOfSatisfying(
             IngestException.Unavailable.class,
             e -> assertThat(e.reason()).isEqualTo("inflight_full"));
@@ -52,21 +40,25 @@ class DeadLetterBudgetTest {
     AtomicLong reserved = new AtomicLong();
     DeadLetterBatch.Builder dead =
         new DeadLetterBatch.Builder(1024, bytes -> reserved.addAndGet(bytes) <= BUDGET);
-    var batch =
-        new RequestDecoder(8L << 20, 4096)
-            .decode(
-                "orders",
-                RequestDecoder.Format.NDJSON,
-                null,
-                body,
-                body.length,
-                new FieldNames("key", "event_time"),
-                1_795_000_000_000_000L,
-                DecodeBudget.UNLIMITED,
-                null,
-                dead);
+    EventBatch batch = decode(body, dead);
     assertThat(batch.count()).isEqualTo(1);
     assertThat(dead.count()).isEqualTo(2);
     assertThat(reserved.get()).isPositive();
+  }
+
+  /** An NDJSON body for a dead-lettering stream, nothing else limiting. */
+  private static EventBatch decode(byte[] body, DeadLetterBatch.Builder dead) {
+    return new RequestDecoder(8L << 20, 4096)
+        .decode(
+            "orders",
+            RequestDecoder.Format.NDJSON,
+            null,
+            body,
+            body.length,
+            new FieldNames("key", "event_time"),
+            1_795_000_000_000_000L,
+            DecodeBudget.UNLIMITED,
+            null,
+            dead);
   }
 }
