@@ -202,7 +202,8 @@ public final class IngestHandler {
       String idempotencyKey) {
     HttpServerRequest req = ctx.request();
     String requestId = req.getHeader(FloeHttp.REQUEST_ID);
-    String contentType = req.getHeader(HttpHeaders.CONTENT_TYPE);
+    // the media type only: what a replay needs, and no parameter a client may have put more in
+    String contentType = req.getHeader(HttpHeaders.CONTENT_TYPE).split(";", 2)[0].strip();
     DeadLetterBatch dead =
         builder.build(
             new DeadLetterBatch.Context(
