@@ -59,6 +59,70 @@ class DeadLetterClusterTest {
     }
   }
 
+  /**
+   * The other two policies through the load balancer: {@code reject} (the default) answers a bad
+   * line with its 400 and keeps nothing, also when the request asks for dead letters; {@code
+   * per_request} rejects unless the request asks, with {@code Floe-On-Error: dead-letter}, on every
+   * node (keys spread the requests over the three).
+   */
+  @Test
+  void rejectAndPerRequestPoliciesHoldOnEveryNode() throws Exception {
+    HttpResponse<String> put =
+        http.send(
+            HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/streams/pr-*"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"on_error\":\"per_request\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    String bad = "{\"id\":1}\n{\"id\":\n";
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int k = 0; k < 12; k++) {
+      String key = "policy-k" + k;
+      // per_request, asked: kept as a dead letter (once the node follows the new policy)
+      HttpResponse<String> asked = post("pr-orders", key, bad, "dead-letter");
+      while (asked.statusCode() != 200) {
+        assertThat(asked.statusCode()).as(asked.body()).isEqualTo(400);
+        assertThat(System.nanoTime())
+            .as("nodes follow the per_request policy")
+            .isLessThan(deadline);
+        Thread.sleep(500);
+        asked = post("pr-orders", key, bad, "dead-letter");
+      }
+      JsonObject answer = new JsonObject(asked.body());
+      assertThat(answer.getInteger("accepted")).isEqualTo(1);
+      assertThat(answer.getInteger("dead_lettered")).isEqualTo(1);
+      // per_request, not asked: the request's 400
+      HttpResponse<String> notAsked = post("pr-orders", key, bad, null);
+      assertThat(notAsked.statusCode()).as(notAsked.body()).isEqualTo(400);
+      assertThat(new JsonObject(notAsked.body()).getString("error")).isEqualTo("malformed_json");
+      // reject: the 400, and asking for dead letters is refused by name
+      HttpResponse<String> rejected = post("rj-orders", key, bad, null);
+      assertThat(rejected.statusCode()).as(rejected.body()).isEqualTo(400);
+      assertThat(new JsonObject(rejected.body()).getString("error")).isEqualTo("malformed_json");
+      HttpResponse<String> refused = post("rj-orders", key, bad, "dead-letter");
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+      assertThat(new JsonObject(refused.body()).getString("error"))
+          .isEqualTo("dead_letters_not_allowed");
+    }
+  }
+
+  private HttpResponse<String> post(String stream, String key, String body, String onError)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:" + cluster.nginx.port + "/v1/streams/" + stream + "/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .header("X-Floe-Key", key)
+            .header("Authorization", "Bearer " + LocalCluster.PRODUCER_TOKEN)
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (onError != null) {
+      b.header("Floe-On-Error", onError);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
   void mixedBatchesAcrossANodeKillLandOnceInBothTables() throws Exception {
     HttpResponse<String> put =
