@@ -137,10 +137,7 @@ class CoordinatedFaultsTest {
     assertThat(resumed.timestampMillis() - recovered)
         .as("milliseconds from the catalog's recovery to the first commit")
         .isLessThanOrEqualTo(15_000);
-    Thread.sleep(2000);
-    w.stop();
-    assertThat(w.acked).hasSizeGreaterThan(300);
-    check.verify(w, true);
+    stopAndVerify(w, 2000);
     // the committer answered busy while the catalog refused: alive, so nobody took the role over
     assertThat(role.coordinator().epoch())
         .as("coordinator epoch after %d commits were turned away", catalogProxy.turnedAway.get())
@@ -173,10 +170,7 @@ class CoordinatedFaultsTest {
       handovers.release(p);
       victim.start().awaitHttp("/health/ready", Duration.ofSeconds(300));
     }
-    Thread.sleep(2000);
-    w.stop();
-    assertThat(w.acked).hasSizeGreaterThan(300);
-    check.verify(w, true);
+    stopAndVerify(w, 2000);
   }
 
   @Test
@@ -198,10 +192,7 @@ class CoordinatedFaultsTest {
     }
     // the committer decides the old life's range by the table: the partition's epoch is the new
     // life's now, so it is answered fenced (the answer goes nowhere) and never committed
-    Thread.sleep(5000);
-    w.stop();
-    assertThat(w.acked).hasSizeGreaterThan(300);
-    check.verify(w, true);
+    stopAndVerify(w, 5000);
   }
 
   @Test
@@ -231,9 +222,7 @@ class CoordinatedFaultsTest {
     assertThat(role.coordinator().epoch()).as("no further claims").isEqualTo(after.epoch());
     assertThat(handovers.stopped(p)).as("hand-overs the cut stopped").isPositive();
     handovers.release(p);
-    w.stop();
-    assertThat(w.acked).hasSizeGreaterThan(300);
-    check.verify(w, true);
+    stopAndVerify(w, 0);
   }
 
   /**
@@ -251,5 +240,16 @@ class CoordinatedFaultsTest {
       Thread.sleep(20);
     }
     return handovers.stoppedThrough(p);
+  }
+
+  /**
+   * Lets the load run {@code settleMillis} more, stops it and checks the table: every acknowledged
+   * event exactly once.
+   */
+  private void stopAndVerify(AckingWriter w, long settleMillis) throws Exception {
+    Thread.sleep(settleMillis);
+    w.stop();
+    assertThat(w.acked).hasSizeGreaterThan(300);
+    check.verify(w, true);
   }
 }

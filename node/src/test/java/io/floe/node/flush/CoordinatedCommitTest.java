@@ -42,16 +42,22 @@ class CoordinatedCommitTest {
     return s;
   }
 
+  /** Three coordinated nodes, partitions 0..2, each with its producer. */
+  private static void startThree(TableEnv env, List<Node> nodes, List<Ingest> ingests)
+      throws Exception {
+    for (int p = 0; p < 3; p++) {
+      nodes.add(Node.start(NodeConfig.load(Settings.of(coordinated(env, p)))));
+      ingests.add(new Ingest());
+    }
+  }
+
   @Test
   void threeNodesHandOverToOneCommitterAndEveryAcknowledgedEventLandsOnce() throws Exception {
     try (TableEnv env = TableEnv.start(tmp)) {
       List<Node> nodes = new ArrayList<>();
       List<Ingest> ingests = new ArrayList<>();
       try {
-        for (int p = 0; p < 3; p++) {
-          nodes.add(Node.start(NodeConfig.load(Settings.of(coordinated(env, p)))));
-          ingests.add(new Ingest());
-        }
+        startThree(env, nodes, ingests);
         write(nodes, ingests, 0, 20);
         for (Node node : nodes) {
           node.flusher().flushNow().get(60, TimeUnit.SECONDS);
@@ -120,10 +126,7 @@ class CoordinatedCommitTest {
       List<Node> nodes = new ArrayList<>();
       List<Ingest> ingests = new ArrayList<>();
       try {
-        for (int p = 0; p < 3; p++) {
-          nodes.add(Node.start(NodeConfig.load(Settings.of(coordinated(env, p)))));
-          ingests.add(new Ingest());
-        }
+        startThree(env, nodes, ingests);
         write(nodes, ingests, 0, 5);
         for (Node node : nodes) {
           node.flusher().flushNow().get(60, TimeUnit.SECONDS);
