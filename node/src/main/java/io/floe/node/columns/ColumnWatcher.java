@@ -2,6 +2,7 @@ package io.floe.node.columns;
 
 import io.floe.catalog.columns.ColumnMapping;
 import io.floe.catalog.columns.ColumnMappings;
+import io.floe.catalog.commit.PartitionView;
 import io.floe.catalog.streams.StreamPolicies;
 import io.floe.node.metrics.NodeMetrics;
 import java.time.Duration;
@@ -9,23 +10,30 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.iceberg.Table;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the table's typed columns and stream error policies: re-reads the table every {@code
- * columns.refresh-seconds} on its own thread (its own table object, so the flusher's is never
- * refreshed under it) and publishes a new {@link ColumnSet} when the mappings or the schema
- * changed. Ingestion validates against, and the flusher writes with, whatever {@link #current}
- * returns. A failed refresh keeps the last set and is counted; the next one tries again.
+ * Follows the table's typed columns and stream error policies: every {@code
+ * columns.refresh-seconds}, on its own thread, asks the cluster's committer which settings version
+ * the table holds ({@link PartitionView#settingsVersion}) and re-reads the table (its own table
+ * object, so the flusher's is never refreshed under it) only when that differs from the version it
+ * read last, or when no committer answers (direct commits; a committer unreachable): in a steady
+ * coordinated cluster, nodes do not load the table at all. It publishes a new {@link ColumnSet}
+ * when the mappings or the schema changed. Ingestion validates against, and the flusher writes
+ * with, whatever {@link #current} returns. A failed refresh keeps the last set and is counted; the
+ * next one tries again.
  */
 public final class ColumnWatcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ColumnWatcher.class);
 
   private final Table table;
+  private final Supplier<String> committerVersion;
   private final NodeMetrics metrics;
+  private String version;
   private final ScheduledExecutorService timer;
   private volatile ColumnSet current;
   private volatile StreamPolicies policies = StreamPolicies.NONE;
@@ -33,8 +41,14 @@ public final class ColumnWatcher implements AutoCloseable {
   private volatile long refreshedMillis;
   private List<String> problems = List.of();
 
-  public ColumnWatcher(Table table, Duration interval, NodeMetrics metrics) {
+  /**
+   * @param committerVersion the settings version the committer sees now, or null when it cannot
+   *     tell (then the table is read)
+   */
+  public ColumnWatcher(
+      Table table, Duration interval, Supplier<String> committerVersion, NodeMetrics metrics) {
     this.table = table;
+    this.committerVersion = committerVersion;
     this.metrics = metrics;
     read();
     metrics.watchColumns(() -> current.active().size(), () -> refreshedMillis / 1000.0);
@@ -46,7 +60,7 @@ public final class ColumnWatcher implements AutoCloseable {
               return t;
             });
     timer.scheduleWithFixedDelay(
-        this::refresh, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        this::follow, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The streams' error policies as of the last refresh (they live in the table too). */
@@ -60,12 +74,33 @@ public final class ColumnWatcher implements AutoCloseable {
   }
 
   /**
-   * Reads the table now (the timer; tests). One read at a time: the table object is this watcher's
-   * alone.
+   * The timer's step: reads the table unless the committer says its settings are the ones read
+   * last.
+   */
+  public void follow() {
+    String told;
+    try {
+      told = committerVersion.get();
+    } catch (RuntimeException e) {
+      told = null;
+    }
+    synchronized (this) {
+      if (told != null && told.equals(version)) {
+        refreshedMillis = System.currentTimeMillis();
+        return;
+      }
+    }
+    refresh();
+  }
+
+  /**
+   * Reads the table now (an operator's reload; tests). One read at a time: the table object is this
+   * watcher's alone.
    */
   public synchronized void refresh() {
     try {
       table.refresh();
+      metrics.tableRead("columns");
       read();
     } catch (RuntimeException e) {
       metrics.columnRefreshFailed();
@@ -122,6 +157,7 @@ public final class ColumnWatcher implements AutoCloseable {
                               + m.onMismatch().text())
                   .collect(Collectors.joining("; ")));
     }
+    version = PartitionView.settingsVersion(table);
     refreshedMillis = System.currentTimeMillis();
   }
 

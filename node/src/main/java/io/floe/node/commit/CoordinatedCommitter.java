@@ -6,6 +6,7 @@ import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.HandoverAnswer;
 import io.floe.catalog.commit.HandoverCodec;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.commit.PartitionView;
 import io.floe.node.metrics.NodeMetrics;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -33,6 +34,7 @@ public final class CoordinatedCommitter implements RangeCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCommitter.class);
   private static final long PAUSE_MIN_MILLIS = 50;
   private static final long PAUSE_MAX_MILLIS = 2_000;
+  private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(5);
 
   private final CommitProtocol protocol;
   private final CoordinatorRole role;
@@ -219,6 +221,7 @@ public final class CoordinatedCommitter implements RangeCommitter {
   private long recorded(PartitionClaim claim, Range range) {
     long now;
     try {
+      metrics.tableRead("handover_check");
       now = protocol.committedUnder(claim);
     } catch (FencedException e) {
       throw e;
@@ -280,6 +283,47 @@ public final class CoordinatedCommitter implements RangeCommitter {
   private long done(long committed, long start) {
     metrics.handoverWaited(System.nanoTime() - start);
     return committed;
+  }
+
+  /**
+   * Asks the committer (this process's, or the holder's over HTTP, within {@code
+   * commit.handover-timeout-seconds} and at most 5 s); null when no holder is known or it cannot
+   * answer now. Never claims the role and never reads the table.
+   */
+  @Override
+  public PartitionView view(int partition, Duration maxAge) {
+    CoordinatorRole.Target target = role.peek();
+    if (target == null || closed) {
+      return null;
+    }
+    Duration age =
+        maxAge.toMillis() < HandoverWire.MIN_VIEW_AGE_MILLIS
+            ? Duration.ofMillis(HandoverWire.MIN_VIEW_AGE_MILLIS)
+            : maxAge;
+    try {
+      if (target.local() != null) {
+        return role.localView(partition, age);
+      }
+      Duration timeout =
+          config.handoverTimeout().compareTo(VIEW_TIMEOUT) < 0
+              ? config.handoverTimeout()
+              : VIEW_TIMEOUT;
+      try {
+        return client.view(target.address(), partition, age, timeout);
+      } catch (ExecutionException e) {
+        // once more on a fresh request (a connection closed under it, an answer cut short)
+        return client.view(target.address(), partition, age, timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      LOG.debug(
+          "partition {}: the committer's view is not to be had ({}); reading the table",
+          partition,
+          String.valueOf(e instanceof ExecutionException ? e.getCause() : e));
+      return null;
+    }
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.floe.node.commit;
 import io.floe.catalog.commit.ClaimRacedException;
 import io.floe.catalog.commit.CommitCoordinator;
 import io.floe.catalog.commit.CoordinatorClaim;
+import io.floe.catalog.commit.PartitionView;
 import io.floe.node.metrics.NodeMetrics;
 import java.time.Duration;
 import java.util.Map;
@@ -42,6 +43,7 @@ public final class CoordinatorRole implements AutoCloseable {
   private final Supplier<Table> load;
   private final Supplier<String> address;
   private final String owner;
+  private final NodeMetrics metrics;
   private final Object lock = new Object();
   private volatile CoordinatorClaim.Coordinator known;
   private volatile CommitCoordinator local;
@@ -74,6 +76,7 @@ public final class CoordinatorRole implements AutoCloseable {
     this.load = load;
     this.address = address;
     this.owner = owner;
+    this.metrics = metrics;
     this.specs = table.specs();
     metrics.watchCoordinator(this::stats, this::knownEpoch);
   }
@@ -137,6 +140,35 @@ public final class CoordinatorRole implements AutoCloseable {
   }
 
   /**
+   * Where a hand-over would go now, as far as this node knows, without claiming the role or reading
+   * the table: null when no holder is known (or the table names this node from an earlier run).
+   */
+  public Target peek() {
+    CommitCoordinator mine = local();
+    if (mine != null) {
+      return new Target(mine.epoch(), address.get(), mine);
+    }
+    CoordinatorClaim.Coordinator k = known;
+    if (k == null
+        || local != null
+        || k.epoch() == 0
+        || k.address().isEmpty()
+        || k.address().equals(address.get())) {
+      return null;
+    }
+    return new Target(k.epoch(), k.address(), null);
+  }
+
+  /**
+   * The view of {@code partition} from this node's coordinator ({@link CommitCoordinator#view}), or
+   * null when this node does not hold the role.
+   */
+  public PartitionView localView(int partition, Duration maxAge) {
+    CommitCoordinator c = local();
+    return c == null ? null : c.view(partition, maxAge, load);
+  }
+
+  /**
    * The holder of {@code epoch} did not answer (or answered that it stepped down): re-read the
    * table; when it still names that epoch and the holder has been silent for {@code
    * commit.coordinator-timeout-seconds} (at once when it stepped down), claim the role.
@@ -182,6 +214,7 @@ public final class CoordinatorRole implements AutoCloseable {
   /** Reads the role from the table. */
   public CoordinatorClaim.Coordinator refresh() {
     synchronized (lock) {
+      metrics.tableRead("coordinator_discovery");
       table.refresh();
       CoordinatorClaim.Coordinator k = CoordinatorClaim.current(table);
       known = k;

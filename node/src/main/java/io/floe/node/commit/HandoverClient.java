@@ -2,11 +2,13 @@ package io.floe.node.commit;
 
 import io.floe.catalog.commit.CommitCoordinator;
 import io.floe.catalog.commit.HandoverAnswer;
+import io.floe.catalog.commit.PartitionView;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -101,6 +103,55 @@ final class HandoverClient implements AutoCloseable {
     return http.request(request)
         .compose(req -> req.send(Buffer.buffer(body)))
         .compose(resp -> resp.body().map(b -> answer(resp.statusCode(), b)))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The committer's view of {@code partition} ({@link HandoverWire#VIEW_PATH}), at most {@code
+   * maxAge} old, from the node at {@code address}.
+   *
+   * @throws ExecutionException when it could not be had (unreachable, not the coordinator, the
+   *     catalog down there)
+   * @throws TimeoutException when no answer came within {@code timeout}
+   */
+  PartitionView view(String address, int partition, Duration maxAge, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    int colon = address.lastIndexOf(':');
+    RequestOptions request =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setHost(address.substring(0, colon))
+            .setPort(Integer.parseInt(address.substring(colon + 1)))
+            .setSsl(tls)
+            .setURI(
+                HandoverWire.VIEW_PATH
+                    + "?"
+                    + HandoverWire.PARTITION
+                    + "="
+                    + partition
+                    + "&"
+                    + HandoverWire.MAX_AGE_MS
+                    + "="
+                    + maxAge.toMillis())
+            .setIdleTimeout(timeout.toMillis());
+    if (token != null) {
+      request.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token);
+    }
+    return http.request(request)
+        .compose(HttpClientRequest::send)
+        .compose(
+            resp ->
+                resp.body()
+                    .map(
+                        b -> {
+                          if (resp.statusCode() != 200) {
+                            throw new IllegalStateException(
+                                "table view answered " + resp.statusCode() + ": " + b);
+                          }
+                          return HandoverWire.viewFromJson(b.toJsonObject());
+                        }))
         .toCompletionStage()
         .toCompletableFuture()
         .get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,6 +1,8 @@
 package io.floe.node.commit;
 
 import io.floe.catalog.commit.HandoverAnswer;
+import io.floe.catalog.commit.PartitionState;
+import io.floe.catalog.commit.PartitionView;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -11,6 +13,11 @@ import io.vertx.core.json.JsonObject;
  * {"answer":"committed","through":N,"snapshot_id":N}}, {@code fenced} ({@code table_epoch}), {@code
  * mismatch} ({@code table_committed}), {@code busy} ({@code retry_after_ms}), {@code
  * not_coordinator} ({@code coordinator_epoch}) or {@code failed} ({@code reason}).
+ *
+ * <p>The view route, {@code GET /internal/v1/table-view?partition=P&max_age_ms=M}: the committer's
+ * view of the table ({@link PartitionView}), no older than {@code M}: {@code
+ * {"epoch":E,"committed":C,"settings":"hex"}}; 421 {@code not_coordinator} from a node that does
+ * not hold the role; 503 when the view is stale and the table cannot be loaded.
  */
 public final class HandoverWire {
   public static final String PATH = "/internal/v1/handover";
@@ -23,6 +30,14 @@ public final class HandoverWire {
 
   /** How long ago the files were written, in ms (optional: 0, counted from arrival). */
   public static final String AGE_MS = "age_ms";
+
+  public static final String VIEW_PATH = "/internal/v1/table-view";
+
+  /** How old the committer's view may be, in ms. */
+  public static final String MAX_AGE_MS = "max_age_ms";
+
+  /** The least view age asked for: nodes never make the committer load the table more often. */
+  public static final long MIN_VIEW_AGE_MILLIS = 500;
 
   /** The largest hand-over body taken (about 1 KB per file: far more files than one flush). */
   public static final long MAX_BODY_BYTES = 64L << 20;
@@ -62,6 +77,28 @@ public final class HandoverWire {
     }
     HandoverAnswer.Failed f = (HandoverAnswer.Failed) a;
     return new JsonObject().put(ANSWER, "failed").put("reason", f.reason());
+  }
+
+  public static JsonObject toJson(PartitionView v) {
+    return new JsonObject()
+        .put("epoch", v.state().epoch())
+        .put("committed", v.state().committedSequence())
+        .put("settings", v.settingsVersion());
+  }
+
+  /**
+   * The view in {@code json}.
+   *
+   * @throws IllegalArgumentException when it is not one
+   */
+  public static PartitionView viewFromJson(JsonObject json) {
+    Long epoch = json.getLong("epoch");
+    Long committed = json.getLong("committed");
+    String settings = json.getString("settings");
+    if (epoch == null || committed == null || settings == null) {
+      throw new IllegalArgumentException("not a table view: " + json.encode());
+    }
+    return new PartitionView(new PartitionState(epoch, committed), settings);
   }
 
   /**

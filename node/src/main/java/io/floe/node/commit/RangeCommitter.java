@@ -3,6 +3,8 @@ package io.floe.node.commit;
 import io.floe.catalog.commit.CommitFilesMissingException;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.commit.PartitionView;
+import java.time.Duration;
 import java.util.List;
 import org.apache.iceberg.DataFile;
 
@@ -52,6 +54,16 @@ public interface RangeCommitter extends AutoCloseable {
    * or -1.
    */
   long lastSnapshotId();
+
+  /**
+   * The partition's state and the table's settings version as the cluster's committer sees them, at
+   * most {@code maxAge} old, or null when there is no committer to ask or it cannot tell now (the
+   * caller then reads the table itself). Lets an idle node check its claim, and any node its typed
+   * columns, without loading the table.
+   */
+  default PartitionView view(int partition, Duration maxAge) {
+    return null;
+  }
 
   /** Stops waiting: a commit in progress ends with an exception (its range stays). */
   @Override

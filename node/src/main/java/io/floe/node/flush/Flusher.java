@@ -4,6 +4,7 @@ import io.floe.catalog.commit.CommitFilesMissingException;
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.FencedException;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.commit.PartitionView;
 import io.floe.common.retry.Backoff;
 import io.floe.node.buffer.RocksBuffer;
 import io.floe.node.columns.ColumnSet;
@@ -217,12 +218,20 @@ public final class Flusher implements AutoCloseable {
 
   /**
    * An idle node learns that another process claimed its partition within {@code
-   * flush.claim-check-seconds}, not only at its next commit, and stops acknowledging writes that
-   * could never be committed. A catalog that cannot be reached is not a reason to stop.
+   * flush.claim-check-seconds} (twice that when the committer's view answers), not only at its next
+   * commit, and stops acknowledging writes that could never be committed. A catalog that cannot be
+   * reached is not a reason to stop.
    */
   private void checkClaim() {
     nextClaimCheckNanos = System.nanoTime() + config.claimCheck().toNanos();
     try {
+      // the cluster's committer sees the table anyway: ask it, and read the table only when it
+      // cannot answer or its view names another epoch (a view may lag; the table decides)
+      PartitionView view = committer.view(claim.partitionId(), config.claimCheck());
+      if (view != null && view.state().epoch() == claim.epoch()) {
+        return;
+      }
+      metrics.tableRead("claim_check");
       protocol.committedUnder(claim);
     } catch (FencedException e) {
       throw e;

@@ -2,6 +2,7 @@ package io.floe.node.flush;
 
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.commit.PartitionView;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.connect.CatalogUnavailableException;
 import io.floe.catalog.table.DeadLetterTable;
@@ -18,6 +19,7 @@ import io.floe.node.commit.RangeCommitter;
 import io.floe.node.metrics.NodeMetrics;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.iceberg.Table;
@@ -183,10 +185,18 @@ public final class PartitionStartup {
       buffer.recoverDeadLettersCommitted(deadClaim.committedSequence());
       DeadLetterFlush deadLetters =
           new DeadLetterFlush(buffer, deadProtocol, deadClaim, config.maxBytesPerFlush());
+      // the committer, once made below, tells the watcher when the table's settings changed
+      AtomicReference<RangeCommitter> asked = new AtomicReference<>();
       ColumnWatcher columns =
           new ColumnWatcher(
               catalog.loadTable(EventsTable.identifier(config.table())),
               config.columnsRefresh(),
+              () -> {
+                RangeCommitter c = asked.get();
+                PartitionView view =
+                    c == null ? null : c.view(partitionId, config.columnsRefresh());
+                return view == null ? null : view.settingsVersion();
+              },
               metrics);
       CoordinatorRole role = null;
       RangeCommitter committer = new DirectCommitter(protocol);
@@ -203,6 +213,7 @@ public final class PartitionStartup {
                 metrics);
         committer = new CoordinatedCommitter(protocol, role, commit, metrics);
       }
+      asked.set(committer);
       return new Flushing(
           catalog,
           columns,

@@ -9,7 +9,9 @@ import io.floe.node.commit.HandoverWire;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.iceberg.DataFile;
 
@@ -117,6 +119,50 @@ public final class HandoverHandler {
                                                       e != null
                                                           ? new HandoverAnswer.Failed(e.toString())
                                                           : a))));
+            });
+  }
+
+  /**
+   * {@code GET /internal/v1/table-view} ({@link HandoverWire#VIEW_PATH}): this node's committer's
+   * view of a partition, for a node checking its claim or its typed columns without loading the
+   * table; 421 when this node does not hold the role, 503 when the view cannot be had now.
+   */
+  public void handleView(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    int partition;
+    long maxAge;
+    try {
+      partition = (int) param(req, HandoverWire.PARTITION, 0, 1_000_000);
+      maxAge =
+          param(
+              req,
+              HandoverWire.MAX_AGE_MS,
+              HandoverWire.MIN_VIEW_AGE_MILLIS,
+              TimeUnit.DAYS.toMillis(1));
+    } catch (IllegalArgumentException e) {
+      JsonResponses.error(ctx.response(), 400, "bad_view", e.getMessage());
+      return;
+    }
+    CoordinatorRole role = roles.get();
+    if (role == null || role.local() == null) {
+      answer(ctx, new HandoverAnswer.NotCoordinator(role == null ? 0 : role.knownEpoch()));
+      return;
+    }
+    ctx.vertx()
+        .executeBlocking(() -> role.localView(partition, Duration.ofMillis(maxAge)), false)
+        .onComplete(
+            r -> {
+              if (ctx.response().ended() || ctx.response().closed()) {
+                return;
+              }
+              if (r.failed()) {
+                JsonResponses.error(
+                    ctx.response(), 503, "view_unavailable", String.valueOf(r.cause()));
+              } else if (r.result() == null) {
+                answer(ctx, new HandoverAnswer.NotCoordinator(role.knownEpoch()));
+              } else {
+                JsonResponses.send(ctx.response(), 200, HandoverWire.toJson(r.result()));
+              }
             });
   }
 

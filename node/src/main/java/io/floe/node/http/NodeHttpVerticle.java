@@ -81,6 +81,10 @@ public final class NodeHttpVerticle extends AbstractVerticle {
         .handler(auth.require(Scope.ADMIN))
         .handler(deadLetters::replay);
     router.post(HandoverWire.PATH).handler(auth.require(Scope.CLUSTER)).handler(handover::handle);
+    router
+        .get(HandoverWire.VIEW_PATH)
+        .handler(auth.require(Scope.CLUSTER))
+        .handler(handover::handleView);
     router.route().failureHandler(errors::handleFailure);
     router.errorHandler(404, errors::handleFailure);
     router.errorHandler(405, errors::handleFailure);
@@ -126,7 +130,9 @@ public final class NodeHttpVerticle extends AbstractVerticle {
     String route =
         path.startsWith(FloeHttp.STREAMS_PATH)
             ? "ingest"
-            : path.equals(HandoverWire.PATH) ? "handover" : "ops";
+            : path.equals(HandoverWire.PATH)
+                ? "handover"
+                : path.equals(HandoverWire.VIEW_PATH) ? "table_view" : "ops";
     ctx.addEndHandler(
         v -> metrics.answered(route, ctx.response().getStatusCode(), System.nanoTime() - start));
     ctx.next();

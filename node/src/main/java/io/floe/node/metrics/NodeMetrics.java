@@ -164,6 +164,18 @@ public final class NodeMetrics {
               "Values that did not fit their typed column and were written as null (the payload keeps them), by column")
           .labelNames("column")
           .register(registry);
+  private final Counter tableReads =
+      Counter.builder()
+          .name("floe_node_table_reads_total")
+          .help(
+              "Table loads this node made for itself, by purpose (columns: typed columns and"
+                  + " stream policies; claim_check: an idle partition's claim; handover_check: a"
+                  + " hand-over without an answer; coordinator_discovery: who holds the committer"
+                  + " role); the committer's own loads are not counted. About 0 in a steady"
+                  + " coordinated cluster")
+          .labelNames("purpose")
+          .register(registry);
+
   private final Counter columnRefreshFailures =
       Counter.builder()
           .name("floe_columns_refresh_failures_total")
@@ -209,6 +221,11 @@ public final class NodeMetrics {
 
   public void columnMismatches(String column, long count) {
     columnMismatches.labelValues(column).inc(count);
+  }
+
+  /** This node loaded (or refreshed) the table for {@code purpose}. */
+  public void tableRead(String purpose) {
+    tableReads.labelValues(purpose).inc();
   }
 
   public void columnRefreshFailed() {

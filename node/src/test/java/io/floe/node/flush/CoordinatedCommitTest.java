@@ -2,6 +2,7 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.CoordinatorClaim;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.config.Settings;
@@ -172,6 +173,102 @@ class CoordinatedCommitTest {
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Item 3 of the scale-out: in a steady coordinated cluster the nodes that do not hold the role
+   * check their claims and their typed columns with the committer, not by loading the table; a
+   * change to the table's settings still reaches them (one load each, when the committer's settings
+   * version moves), and another process's claim still fences an idle node.
+   */
+  @Test
+  void idleNodesAskTheCommitterInsteadOfLoadingTheTableAndStillFollowItsChanges() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      List<Node> nodes = new ArrayList<>();
+      List<Ingest> ingests = new ArrayList<>();
+      try {
+        for (int p = 0; p < 3; p++) {
+          Map<String, String> s = coordinated(env, p);
+          s.put("columns.refresh-seconds", "0.2");
+          s.put("flush.claim-check-seconds", "0.2");
+          nodes.add(Node.start(NodeConfig.load(Settings.of(s))));
+          ingests.add(new Ingest());
+        }
+        write(nodes, ingests, 0, 3);
+        for (Node node : nodes) {
+          node.flusher().flushNow().get(60, TimeUnit.SECONDS);
+        }
+        List<Node> others =
+            nodes.stream().filter(n -> n.coordinatorRole().local() == null).toList();
+        assertThat(others).hasSize(2);
+        Ingest probe = ingests.get(0);
+        // a few rounds of both checks, idle: with the committer answering, no table loads at all
+        Thread.sleep(1_000);
+        double[] before = tableReads(probe, others);
+        Thread.sleep(2_000);
+        double[] idle = tableReads(probe, others);
+        // without the committer's answers each of the two nodes loads the table ~10 times each
+        // for columns and for claims in these 2 s; with them none (one at most, for a view
+        // request that failed and fell back to the table)
+        assertThat(idle[0] - before[0])
+            .as("columns loads of the other nodes, idle")
+            .isLessThanOrEqualTo(2);
+        assertThat(idle[1] - before[1])
+            .as("claim-check loads of the other nodes, idle")
+            .isLessThanOrEqualTo(2);
+
+        // a stream policy set in the table (as the catalog service's admin API does) still arrives
+        String pattern = "view-*";
+        env.adminTable()
+            .updateProperties()
+            .set(FloeTableKeys.streamOnError(pattern), "dead_letter")
+            .commit();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (others.stream()
+            .anyMatch(
+                n ->
+                    n.streamPolicies().policies().stream()
+                        .noneMatch(x -> x.pattern().equals(pattern)))) {
+          assertThat(System.nanoTime()).as("the policy reaches every node").isLessThan(deadline);
+          Thread.sleep(50);
+        }
+        double[] changed = tableReads(probe, others);
+        assertThat(changed[0]).as("columns loads after the change").isGreaterThan(before[0]);
+
+        // another process claims partition 1 while its node idles: the node is fenced all the same
+        Node victim = nodes.get(1);
+        new CommitProtocol(env.table(), 1, "intruder", "intruder-buffer").claim();
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!victim.flusher().fenced()) {
+          assertThat(System.nanoTime()).as("partition 1's node is fenced").isLessThan(deadline);
+          Thread.sleep(50);
+        }
+      } finally {
+        for (Node node : nodes) {
+          node.close();
+        }
+      }
+    }
+  }
+
+  /** The table loads for typed columns and for claim checks, summed over {@code nodes}. */
+  private static double[] tableReads(Ingest http, List<Node> nodes) throws Exception {
+    double[] sums = new double[2];
+    for (Node n : nodes) {
+      String metrics = http.get(n.port(), "/metrics").body();
+      sums[0] += counter(metrics, "floe_node_table_reads_total{purpose=\"columns\"}");
+      sums[1] += counter(metrics, "floe_node_table_reads_total{purpose=\"claim_check\"}");
+    }
+    return sums;
+  }
+
+  private static double counter(String metrics, String series) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    return 0;
   }
 
   /** Sends {@code batches} batches of 30 events to each node, all nodes at once. */

@@ -423,4 +423,11 @@ public final class BatchCommit {
   public Table table() {
     return table;
   }
+
+  /**
+   * The table's metadata as this committer last read or wrote it (call on the committing thread).
+   */
+  TableMetadata metadata() {
+    return ops.current();
+  }
 }

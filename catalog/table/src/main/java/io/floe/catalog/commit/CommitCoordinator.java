@@ -9,12 +9,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -255,6 +259,16 @@ public final class CommitCoordinator implements AutoCloseable {
   private volatile int lastPartitionsPerCommit;
 
   /**
+   * The table as this coordinator last saw it, read or written no earlier than {@code asOfNanos}
+   * ({@link System#nanoTime}): what {@link #view} answers from.
+   */
+  private record Seen(TableMetadata metadata, long asOfNanos) {}
+
+  private final AtomicReference<Seen> seen = new AtomicReference<>();
+  private final Object viewLoad = new Object();
+  private final AtomicLong viewLoads = new AtomicLong();
+
+  /**
    * @param table the table, loaded through this process's catalog client
    * @param epoch the coordinator epoch this process won ({@link CoordinatorClaim#claim})
    */
@@ -263,6 +277,8 @@ public final class CommitCoordinator implements AutoCloseable {
     this.epoch = epoch;
     this.settings = settings;
     this.lastStartNanos = System.nanoTime() - settings.interval().toNanos();
+    // the table was loaded just before: as fresh as a view needs to be for now
+    publish(batch.metadata(), System.nanoTime());
   }
 
   /** Starts the commit loop on its own thread. */
@@ -446,6 +462,7 @@ public final class CommitCoordinator implements AutoCloseable {
     }
     List<HandoverAnswer> answers;
     long commitsBefore = batch.commits();
+    long began = System.nanoTime();
     try {
       answers = batch.commit(epoch, ranges);
     } catch (CoordinatorFencedException e) {
@@ -463,6 +480,9 @@ public final class CommitCoordinator implements AutoCloseable {
       return;
     }
     if (batch.commits() > commitsBefore) {
+      // a commit landed: its metadata was current when it landed, after this call began (a call
+      // that landed nothing may answer from metadata older than that, and is not published)
+      publish(batch.metadata(), began);
       int advanced =
           (int)
               IntStream.range(0, taken.size())
@@ -555,6 +575,46 @@ public final class CommitCoordinator implements AutoCloseable {
    */
   public Map<Integer, PartitionSpec> specs() {
     return batch.table().specs();
+  }
+
+  /**
+   * {@code partition}'s epoch and committed sequence and the table's settings version, as this
+   * coordinator saw the table at most {@code maxAge} ago: from its own last commit when that is
+   * recent enough (a busy cluster: no table load at all), else from one table load through {@code
+   * load}, shared by every caller that asks meanwhile (an idle cluster: at most one load per {@code
+   * maxAge}, however many nodes ask). Answers nodes' claim checks and settings checks, so that they
+   * need not load the table themselves.
+   *
+   * @throws RuntimeException when the view is stale and the table cannot be loaded (the catalog)
+   */
+  public PartitionView view(int partition, Duration maxAge, Supplier<Table> load) {
+    Seen s = seen.get();
+    if (System.nanoTime() - s.asOfNanos() > maxAge.toNanos()) {
+      synchronized (viewLoad) {
+        s = seen.get();
+        if (System.nanoTime() - s.asOfNanos() > maxAge.toNanos()) {
+          long asOf = System.nanoTime();
+          Table t = load.get();
+          viewLoads.incrementAndGet();
+          publish(((HasTableOperations) t).operations().current(), asOf);
+          s = seen.get();
+        }
+      }
+    }
+    return PartitionView.of(s.metadata(), partition);
+  }
+
+  /** Table loads made to answer {@link #view} (the busy cluster's views come from commits). */
+  public long viewLoads() {
+    return viewLoads.get();
+  }
+
+  /** Keeps whichever of the known and the given metadata was read later. */
+  private void publish(TableMetadata metadata, long asOfNanos) {
+    Seen fresh = new Seen(metadata, asOfNanos);
+    seen.accumulateAndGet(
+        fresh,
+        (old, given) -> old == null || given.asOfNanos() - old.asOfNanos() >= 0 ? given : old);
   }
 
   /** This coordinator's epoch. */

@@ -2,8 +2,10 @@ package io.floe.catalog.commit;
 
 import io.floe.catalog.table.FloeTableKeys;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.util.PropertyUtil;
 import org.apache.iceberg.util.SnapshotUtil;
 
@@ -26,11 +28,23 @@ public record PartitionState(long epoch, long committedSequence) {
 
   /** Reads the state from the table's current metadata (refresh first for the latest). */
   public static PartitionState of(Table table, int partition) {
+    return of(table.currentSnapshot(), table::snapshot, table.properties(), partition);
+  }
+
+  /** Reads the state from {@code metadata} (a committer's view of the table, kept in memory). */
+  public static PartitionState of(TableMetadata metadata, int partition) {
+    return of(metadata.currentSnapshot(), metadata::snapshot, metadata.properties(), partition);
+  }
+
+  private static PartitionState of(
+      Snapshot current,
+      Function<Long, Snapshot> snapshots,
+      Map<String, String> props,
+      int partition) {
     Long epoch = null;
     Long committed = null;
-    Snapshot current = table.currentSnapshot();
     if (current != null) {
-      for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
+      for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), snapshots)) {
         Map<String, String> summary = s.summary();
         if (epoch == null && summary.containsKey(epochKey(partition))) {
           epoch = Long.parseLong(summary.get(epochKey(partition)));
@@ -43,7 +57,6 @@ public record PartitionState(long epoch, long committedSequence) {
         }
       }
     }
-    Map<String, String> props = table.properties();
     return new PartitionState(
         epoch != null
             ? epoch
