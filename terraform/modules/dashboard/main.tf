@@ -37,6 +37,13 @@ locals {
     { title = "Table small files", search = local.table, metric = "floe_maintenance_table_small_files", stat = "Maximum", scale = "", unit = "files" },
     { title = "Table metadata bytes", search = local.table, metric = "floe_maintenance_table_metadata_bytes", stat = "Maximum", scale = "", unit = "bytes" },
     { title = "Maintenance lease held", search = local.table, metric = "floe_maintenance_lease_held", stat = "Maximum", scale = "", unit = "holders" },
+    # commit.mode=coordinated: the committer role (only the holder has the committer's own figures)
+    { title = "Committer: batch commits/s", search = local.node, metric = "floe_coordinator_commits_total", stat = "Sum", scale = "/${local.period}", unit = "commits/s" },
+    { title = "Committer: epoch (a rise: the role moved)", search = local.node, metric = "floe_coordinator_known_epoch", stat = "Maximum", scale = "", unit = "epoch" },
+    { title = "Committer: pending hand-overs", search = local.node, metric = "floe_coordinator_pending_handovers", stat = "Maximum", scale = "", unit = "hand-overs" },
+    { title = "Hand-over wait (s)", search = local.node, metric = "floe_handover_wait_seconds_sum", stat = "Sum", scale = "", unit = "seconds", per = "floe_handover_wait_seconds_count" },
+    { title = "Node table loads/s", search = local.node, metric = "floe_node_table_reads_total", stat = "Sum", scale = "/${local.period}", unit = "loads/s" },
+    { title = "Committer: metadata.json bytes", search = local.node, metric = "floe_table_metadata_bytes", stat = "Maximum", scale = "", unit = "bytes" },
   ]
 
   # one search per panel; a rate divides each period's sum by the period, the latency panel divides

@@ -49,7 +49,9 @@ import org.apache.iceberg.catalog.TableIdentifier;
  *
  * <p>One line: {@code scale: mode=.. writers=N real=true commits_per_s=.. attempts_per_commit=..
  * visible_p50_ms=.. visible_p99_ms=.. manifests=.. snapshots=.. metadata_bytes=..
- * node_table_loads_per_s=.. commits=.. acked=.. lag_unresolved=..}.
+ * node_table_loads_per_s=.. commits=.. acked=.. lag_unresolved=.. own_loads_per_s=..
+ * view_loads_per_s=..} (own: the nodes' floe_node_table_reads_total, the committer's loads left
+ * out; view: the committer's floe_coordinator_view_loads_total).
  *
  * <p>usage: RealScaleBench --mode direct|coordinated --nodes URL,URL.. --catalog URL --ingest-token
  * T --read-token T (read: /metrics) --catalog-token T (catalog:read) [--warmup 20] [--seconds 60]
@@ -179,7 +181,8 @@ public final class RealScaleBench {
         Locale.ROOT,
         "scale: mode=%s writers=%d real=true commits_per_s=%.2f attempts_per_commit=%.2f"
             + " visible_p50_ms=%d visible_p99_ms=%d manifests=%d snapshots=%d metadata_bytes=%d"
-            + " node_table_loads_per_s=%.2f commits=%d acked=%d failed=%d lag_unresolved=%d",
+            + " node_table_loads_per_s=%.2f commits=%d acked=%d failed=%d lag_unresolved=%d"
+            + " own_loads_per_s=%.2f view_loads_per_s=%.2f",
         mode,
         nodes.size(),
         commits / window,
@@ -193,7 +196,9 @@ public final class RealScaleBench {
         commits,
         acked.get(),
         failed.get(),
-        pending.size());
+        pending.size(),
+        (endMetrics[2] - startMetrics[2]) / window,
+        (endMetrics[3] - startMetrics[3]) / window);
   }
 
   private void send(URI node, int index, int batch, int payload) {
@@ -274,20 +279,30 @@ public final class RealScaleBench {
     }
   }
 
-  /** {attempts summed over the nodes, the catalog's node table loads}. */
+  /**
+   * {attempts summed over the nodes, the catalog's node table loads, the nodes' own table loads
+   * (floe_node_table_reads_total: the committer's excluded), the committer's view loads}.
+   */
   private double[] scrape() throws Exception {
     double attempts = 0;
+    double own = 0;
+    double views = 0;
     for (URI node : nodes) {
       String text = metrics(node);
       attempts +=
           value(text, "floe_commit_attempts_total")
               + value(text, "floe_coordinator_commit_attempts_total");
+      for (String purpose :
+          new String[] {"columns", "claim_check", "handover_check", "coordinator_discovery"}) {
+        own += value(text, "floe_node_table_reads_total{purpose=\"" + purpose + "\"}");
+      }
+      views += value(text, "floe_coordinator_view_loads_total");
     }
     double loads =
         value(
             metrics(catalog),
             "floe_catalog_requests_total{caller=\"node\",operation=\"load_table\"}");
-    return new double[] {attempts, loads};
+    return new double[] {attempts, loads, own, views};
   }
 
   private String metrics(URI base) throws Exception {

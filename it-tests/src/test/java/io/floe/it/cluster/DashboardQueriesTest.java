@@ -30,12 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Grafana dashboard (docs/grafana-floe.json) against a running cluster: a real Prometheus
- * scrapes two node processes, a router and the catalog service (with their tokens) while producers
- * write through the router, and every query of every panel must run and return series — a dashboard
- * whose query names a metric wrongly, sums a label that does not exist or reads a histogram by the
- * wrong name shows an empty chart, and fails here. The panel sets, as Prometheus draws the same
- * queries, are saved as screenshots in {@code target/dashboard-screenshots/} when Chromium is
- * installed. Skips, with one line saying what to install, without Prometheus.
+ * scrapes two node processes (coordinated commits), a router and the catalog service (with their
+ * tokens) while producers write through the router, and every query of every panel must run and
+ * return series — a dashboard whose query names a metric wrongly, sums a label that does not exist
+ * or reads a histogram by the wrong name shows an empty chart, and fails here. The panel sets, as
+ * Prometheus draws the same queries, are saved as screenshots in {@code
+ * target/dashboard-screenshots/} when Chromium is installed. Skips, with one line saying what to
+ * install, without Prometheus.
  */
 class DashboardQueriesTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -56,7 +57,14 @@ class DashboardQueriesTest {
     Assumptions.assumeTrue(prometheus != null, "no prometheus binary");
 
     Map<String, List<String>> panels = panels();
-    try (LocalCluster cluster = new LocalCluster(dir.resolve("cluster"), 2, 1).start()) {
+    // coordinated, so that the committer's panels have their series too
+    try (LocalCluster cluster =
+        new LocalCluster(
+                dir.resolve("cluster"),
+                2,
+                1,
+                LocalCluster.Options.DEFAULT.withNodeEnv(Map.of("FLOE_COMMIT_MODE", "coordinated")))
+            .start()) {
       int port = FreePort.pick();
       Path config = writeConfig(dir, cluster);
       Process server =

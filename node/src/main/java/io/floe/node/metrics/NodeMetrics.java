@@ -176,6 +176,14 @@ public final class NodeMetrics {
           .labelNames("purpose")
           .register(registry);
 
+  {
+    // every purpose has a series from the start (a dashboard's rate shows 0, not "no data")
+    for (String purpose :
+        new String[] {"columns", "claim_check", "handover_check", "coordinator_discovery"}) {
+      tableReads.labelValues(purpose);
+    }
+  }
+
   private final Counter columnRefreshFailures =
       Counter.builder()
           .name("floe_columns_refresh_failures_total")
@@ -411,6 +419,11 @@ public final class NodeMetrics {
         "Hand-overs the committer refused or dropped because their files passed"
             + " commit.resend-limit-seconds (their nodes write the ranges anew)",
         () -> of(stats, CommitCoordinator.Stats::expiredHandovers));
+    counter(
+        "floe_coordinator_view_loads",
+        "Table loads the committer made to answer the nodes' claim and settings checks (none while"
+            + " it commits at least as often as they ask: its commits keep its view fresh)",
+        () -> of(stats, CommitCoordinator.Stats::viewLoads));
     tableGauge(
         "floe_table_metadata_bytes",
         "Size of the table's metadata.json after the committer's last commit (re-measured at most"

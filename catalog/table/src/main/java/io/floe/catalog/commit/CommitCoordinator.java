@@ -210,6 +210,7 @@ public final class CommitCoordinator implements AutoCloseable {
    * @param active whether it still takes hand-overs (not fenced, not closed)
    * @param expiredHandovers hand-overs refused or dropped uncommitted because their files passed
    *     the resend limit (answered failed; their nodes write the ranges anew)
+   * @param viewLoads table loads made to answer nodes' view requests ({@link #view})
    */
   public record Stats(
       long commits,
@@ -222,6 +223,7 @@ public final class CommitCoordinator implements AutoCloseable {
       long epoch,
       boolean active,
       long expiredHandovers,
+      long viewLoads,
       BatchCommit.TableShape table) {}
 
   private record Key(int partition, long epoch, long after, long through) {}
@@ -636,6 +638,7 @@ public final class CommitCoordinator implements AutoCloseable {
           epoch,
           active,
           expiredHandovers.get(),
+          viewLoads.get(),
           batch.shape());
     } finally {
       lock.unlock();
