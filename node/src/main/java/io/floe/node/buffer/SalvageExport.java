@@ -41,7 +41,7 @@ import org.rocksdb.RocksDBException;
  *  "buffer":"&lt;uuid&gt;","sequence":43,"error_code":"malformed_json","error_detail":"...",
  *  "position":2,"content_type":"application/x-ndjson","principal":"shop","request_id":"r-1",
  *  "idempotency_key":"k-1","replay_count":0,"replay_of":null,"raw_truncated":false,
- *  "raw_length":17,"raw":"eyJpZCI6ImEiLA=="}
+ *  "raw_length":10,"raw":"eyJpZCI6ImEiLA=="}
  * </pre>
  *
  * {@code raw} is the record's bytes as received (after Content-Encoding was undone), in base64 (RFC
