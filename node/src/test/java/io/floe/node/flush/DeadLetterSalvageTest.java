@@ -140,11 +140,11 @@ class DeadLetterSalvageTest {
   }
 
   /**
-   * A acknowledges events and dead letters and stops before it flushes; B, with a fresh buffer,
-   * claims the partition and commits its own, whose sequences are A's again. A restarted must not
-   * drop its dead letters as committed: it refuses to claim, salvage exports them, and a re-send
-   * brings each to the dead-letter table once. Also for a buffer of the earlier release, which did
-   * not record its claim of the dead-letter table.
+   * A acknowledges events and dead letters and stops without committing them (B claimed the
+   * partition first); B, with a fresh buffer, commits its own, whose sequences are A's again. A
+   * restarted must not drop its dead letters as committed: it refuses to claim, salvage exports
+   * them, and a re-send brings each to the dead-letter table once. Also for a buffer of the earlier
+   * release, which did not record its claim of the dead-letter table.
    */
   @ParameterizedTest(name = "earlier release: {0}")
   @ValueSource(booleans = {false, true})
@@ -162,7 +162,7 @@ class DeadLetterSalvageTest {
       send(a.port(), "a", badOfA);
       send(a.port(), "a2", badOfA);
       try (Node b = Node.start(NodeConfig.load(Settings.of(settings(env, tmp.resolve("b")))))) {
-        // A stops before it flushes (a stop does not flush): all it acknowledged stays buffered
+        // A stops: its final flush finds the partition B's, and all it acknowledged stays buffered
         a.close();
         // B's fresh buffer starts where the tables stand: its sequences are A's again
         send(b.port(), "b", badOfB);
@@ -258,6 +258,37 @@ class DeadLetterSalvageTest {
       }
       assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(badOfB);
       assertThat(eventIds(env)).hasSize(6).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    }
+  }
+
+  /**
+   * A buffer of the earlier release, which did not record its claim of the dead-letter table,
+   * restarts with dead letters to flush and nobody else has claimed the partition: the claim the
+   * table records for it is its own, so it starts, and flushes them once.
+   */
+  @Test
+  void aBufferOfTheEarlierReleaseStartsAndFlushesItsDeadLetters() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+      assertThat(DeadLetterIngestTest.setPolicy(env, "dl", "dead_letter").statusCode())
+          .isEqualTo(200);
+      Ingest ingest = new Ingest();
+      Path dirA = tmp.resolve("a");
+      List<String> bad = new ArrayList<>();
+      try (NodeProcess a =
+          NodeProcess.start(dirA, tmp.resolve("a.log"), env.nodeEnv(5, dirA), List.of())) {
+        send(a.port, "a", bad);
+        a.kill(); // before any flush
+      }
+      asIfWrittenByTheEarlierRelease(dirA);
+      try (Node a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
+        assertThat(ingest.get(a.port(), "/health/ready").statusCode()).isEqualTo(200);
+        assertThat(a.buffer().deadLettersPending()).isTrue();
+        assertThat(ingest.flushUntilCommitted(a.port()).statusCode()).isEqualTo(200);
+        assertThat(a.buffer().bufferedBytes()).isZero();
+      }
+      assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(bad);
+      assertThat(eventIds(env)).containsOnlyKeys("a-0", "a-1", "a-2");
     }
   }
 }
