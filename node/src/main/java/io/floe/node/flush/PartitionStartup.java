@@ -248,36 +248,34 @@ public final class PartitionStartup {
     long salvageAfter = buffer.salvageAfter();
     long localEpoch = buffer.claimEpoch();
     if (salvageAfter < 0 && localEpoch > 0) {
-      long ours =
-          stillOurs(protocol, localEpoch, buffer::recordClaimEpoch, buffer, "events", partitionId);
-      if (ours >= 0) {
-        ours = Math.max(buffer.committedSequence(), ours);
-      } else if (ours == TAKEN_UNKNOWN) {
-        ours = buffer.committedSequence();
-      }
-      if (ours >= 0 && buffer.lastEvent() > ours) {
-        buffer.markSalvage(ours);
-        salvageAfter = ours;
+      salvageAfter =
+          salvageMark(
+              protocol,
+              localEpoch,
+              buffer::recordClaimEpoch,
+              buffer.committedSequence(),
+              buffer.lastEvent(),
+              buffer.bufferId(),
+              "events",
+              partitionId);
+      if (salvageAfter >= 0) {
+        buffer.markSalvage(salvageAfter);
       }
     }
     long deadSalvageAfter = buffer.deadSalvageAfter();
     if (deadSalvageAfter < 0 && buffer.deadLettersPending()) {
-      long ours =
-          stillOurs(
+      deadSalvageAfter =
+          salvageMark(
               deadProtocol,
               buffer.deadClaimEpoch(),
               buffer::recordDeadClaimEpoch,
-              buffer,
+              buffer.deadLettersCommitted(),
+              buffer.lastDeadLetter(),
+              buffer.bufferId(),
               "dead-letter",
               partitionId);
-      if (ours >= 0) {
-        ours = Math.max(buffer.deadLettersCommitted(), ours);
-      } else if (ours == TAKEN_UNKNOWN) {
-        ours = buffer.deadLettersCommitted();
-      }
-      if (ours >= 0 && buffer.lastDeadLetter() > ours) {
-        buffer.markDeadSalvage(ours);
-        deadSalvageAfter = ours;
+      if (deadSalvageAfter >= 0) {
+        buffer.markDeadSalvage(deadSalvageAfter);
       }
     }
     if (salvageAfter >= 0 || deadSalvageAfter >= 0) {
@@ -310,28 +308,24 @@ public final class PartitionStartup {
   }
 
   /**
-   * {@link #stillOurs}: another process claimed the table, and where our claim ended is unknown.
+   * Where salvage starts for one table: -1 when nobody else claimed {@code protocol}'s table since
+   * this buffer's claim of it ({@code localEpoch}, 0 when none is recorded: a buffer of an earlier
+   * release, for the dead-letter table), or when all this buffer holds for it ({@code last} is its
+   * last sequence) is at or below what was committed when that claim ended ({@code localCommitted}
+   * when the table no longer tells); else that committed sequence, above which everything was
+   * acknowledged and never committed.
    */
-  private static final long TAKEN_UNKNOWN = -2;
-
-  /** {@link #stillOurs}: nobody else claimed the table since this buffer's claim. */
-  private static final long NOT_TAKEN = -1;
-
-  /**
-   * Whether another process claimed {@code protocol}'s table since this buffer's claim of it
-   * ({@code localEpoch}, 0 when none is recorded: a buffer of an earlier release, for the
-   * dead-letter table): {@link #NOT_TAKEN}, else the committed sequence at which our claim ended,
-   * or {@link #TAKEN_UNKNOWN} when the table no longer tells (or never recorded our claim).
-   */
-  private static long stillOurs(
+  private static long salvageMark(
       CommitProtocol protocol,
       long localEpoch,
       EpochRecord adopt,
-      RocksBuffer buffer,
+      long localCommitted,
+      long last,
+      String bufferId,
       String table,
       int partitionId)
       throws Exception {
-    long own = protocol.epochClaimedBy(buffer.bufferId());
+    long own = protocol.epochClaimedBy(bufferId);
     if (own > localEpoch) {
       LOG.warn(
           "partition {}: the {} table records epoch {}, claimed for this buffer by an earlier try "
@@ -344,24 +338,24 @@ public final class PartitionStartup {
       adopt.record(own);
       localEpoch = own;
     }
-    long tableEpoch = protocol.currentEpoch();
-    if (tableEpoch <= localEpoch) {
-      return NOT_TAKEN;
+    if (protocol.currentEpoch() <= localEpoch) {
+      return -1;
     }
     long ended = localEpoch > 0 ? protocol.finalCommittedOf(localEpoch) : -1;
     if (ended < 0) {
       LOG.warn(
           "partition {}: the {} table no longer records what was committed under epoch {} (its "
               + "snapshots expired and {} or more claims followed, or this buffer did not record "
-              + "its claim): salvage takes everything above this buffer's committed sequence, "
+              + "its claim): salvage takes everything above this buffer's committed sequence {}, "
               + "some of which the table may hold",
           partitionId,
           table,
           localEpoch,
-          CommitProtocol.EPOCH_HISTORY);
-      return TAKEN_UNKNOWN;
+          CommitProtocol.EPOCH_HISTORY,
+          localCommitted);
     }
-    return ended;
+    long ours = Math.max(localCommitted, ended);
+    return last > ours ? ours : -1;
   }
 
   private static String owner() {
