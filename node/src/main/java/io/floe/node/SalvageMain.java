@@ -18,14 +18,16 @@ import java.util.Map;
 /**
  * Salvage, in two steps.
  *
- * <p>{@code --buffer-dir DIR --partition-id N --out FILE}: writes the events a stopped node
- * acknowledged under a claim another process took, and never committed, to FILE (NDJSON, one event
- * a line with its stream, key and event time: {@link SalvageExport}), then removes them from the
- * buffer so that the node can start again.
+ * <p>{@code --buffer-dir DIR --partition-id N --out FILE}: writes the events and dead letters a
+ * stopped node acknowledged under a claim another process took, and never committed, to FILE
+ * (NDJSON, one event a line with its stream, key and event time, then one dead letter a line with
+ * its context and raw bytes in base64: {@link SalvageExport}), then removes them from the buffer so
+ * that the node can start again.
  *
  * <p>{@code --resend FILE --url URL [--token-file TOKEN]}: sends FILE's events to the cluster
- * again, each to its own stream with its key and event time ({@link SalvageResend}). They are new
- * events there.
+ * again, each to its own stream with its key and event time, and each dead letter's bytes to its
+ * stream asking for dead letters ({@link SalvageResend}). They are new events and dead letters
+ * there.
  */
 public final class SalvageMain {
   private static final String USAGE =
@@ -58,19 +60,18 @@ public final class SalvageMain {
     try (RocksBuffer buffer = RocksBuffer.open(config, partition);
         OutputStream file =
             new BufferedOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE_NEW))) {
-      long after = buffer.salvageAfter();
-      long events = SalvageExport.write(buffer, file);
+      if (!buffer.salvageNeeded()) {
+        System.out.println("salvage: nothing to salvage in " + dir);
+        return;
+      }
+      SalvageExport.Written written = SalvageExport.write(buffer, file);
       System.out.println(
-          after < 0
-              ? "salvage: nothing to salvage in " + dir
-              : "salvage: ok events="
-                  + events
-                  + " sequences="
-                  + (after + 1)
-                  + ".."
-                  + buffer.highWaterMark()
-                  + " out="
-                  + out);
+          "salvage: ok events="
+              + written.events()
+              + " dead_letters="
+              + written.deadLetters()
+              + " out="
+              + out);
     }
   }
 
@@ -94,6 +95,10 @@ public final class SalvageMain {
             + " event_time_not_kept="
             + r.timeNotKept()
             + " key_not_kept="
-            + r.keyNotKept());
+            + r.keyNotKept()
+            + " dead_letters="
+            + r.deadLetters()
+            + " dead_letters_not_sent="
+            + r.deadLettersNotSent());
   }
 }

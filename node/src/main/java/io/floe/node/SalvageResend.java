@@ -23,10 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Sends the events of a salvage file ({@link SalvageExport}'s format) to the cluster again: each to
@@ -37,6 +39,14 @@ import java.util.Set;
  * node's own decoder read back exactly the salvaged key and time, and sends runs of events of one
  * stream that share them in one request. An event whose time came from its ingest time (it had no
  * time field) cannot keep it: it gets the time it is sent again at, and is counted.
+ *
+ * <p>A dead letter ({@code "kind":"dead_letter"}) is sent alone, its raw bytes as the body with its
+ * content type, asking for dead letters ({@code Floe-On-Error: dead-letter}): the stream takes it
+ * as it takes any request, so a record still bad becomes a dead letter again (in the dead-letter
+ * table, with its new error and this tool's principal), one the stream now reads becomes an event,
+ * and a stream whose policy keeps no dead letters refuses it (400 {@code dead_letters_not_allowed}:
+ * set the policy and send the file again). A dead letter whose bytes were cut when it was kept
+ * ({@code raw_truncated}) or that has none is not sent: it is counted, and stays in the file only.
  *
  * <p>Each request carries an {@code Idempotency-Key} made of the salvaged buffer and sequences, so
  * sending the same file again after a failure stores nothing twice (while the cluster remembers the
@@ -60,12 +70,35 @@ final class SalvageResend {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final RequestDecoder decoder = new RequestDecoder(Long.MAX_VALUE, Long.MAX_VALUE);
 
-  /** What was sent: events, requests, and events whose key or time could not be kept. */
-  record Result(long events, long requests, long timeNotKept, long keyNotKept) {}
+  /**
+   * What was sent: events, requests, events whose key or time could not be kept, dead letters, and
+   * dead letters not sent (cut or empty).
+   */
+  record Result(
+      long events,
+      long requests,
+      long timeNotKept,
+      long keyNotKept,
+      long deadLetters,
+      long deadLettersNotSent) {}
+
+  /** One line of a salvage file. */
+  private sealed interface Line permits Event, DeadLetter {}
 
   /** One salvaged event. */
   private record Event(
-      String stream, String key, long eventMicros, String buffer, long sequence, String payload) {}
+      String stream, String key, long eventMicros, String buffer, long sequence, String payload)
+      implements Line {}
+
+  /** One salvaged dead letter: what sending it again needs. */
+  private record DeadLetter(
+      String stream,
+      String buffer,
+      long sequence,
+      String contentType,
+      boolean truncated,
+      byte[] raw)
+      implements Line {}
 
   /** Events of one stream, sent together with one pair of field names. */
   private record Run(String stream, String buffer, FieldNames fields, List<Event> events) {
@@ -88,6 +121,8 @@ final class SalvageResend {
     long requests = 0;
     long timeNotKept = 0;
     long keyNotKept = 0;
+    long deadLetters = 0;
+    long deadLettersNotSent = 0;
     Run run = null;
     FieldNames last = null;
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -98,7 +133,24 @@ final class SalvageResend {
         if (line.isBlank()) {
           continue;
         }
-        Event event = parse(line, lineNumber);
+        Line parsed = parse(line, lineNumber);
+        if (parsed instanceof DeadLetter dead) {
+          if (run != null) {
+            post(run, lineNumber);
+            requests++;
+            events += run.events().size();
+            run = null;
+          }
+          if (dead.truncated() || dead.raw().length == 0) {
+            deadLettersNotSent++;
+          } else {
+            post(dead, lineNumber);
+            requests++;
+            deadLetters++;
+          }
+          continue;
+        }
+        Event event = (Event) parsed;
         Fields found = fieldsFor(event, last);
         last = found.names();
         timeNotKept += found.timeKept() ? 0 : 1;
@@ -125,10 +177,14 @@ final class SalvageResend {
         events += run.events().size();
       }
     }
-    return new Result(events, requests, timeNotKept, keyNotKept);
+    return new Result(events, requests, timeNotKept, keyNotKept, deadLetters, deadLettersNotSent);
   }
 
-  private static Event parse(String line, int lineNumber) throws IOException {
+  private static Line parse(String line, int lineNumber) throws IOException {
+    String kind = null;
+    String contentType = null;
+    boolean truncated = false;
+    String raw = null;
     String stream = null;
     String key = null;
     String eventTime = null;
@@ -143,6 +199,11 @@ final class SalvageResend {
         String name = p.currentName();
         JsonToken value = p.nextToken();
         switch (name) {
+          case SalvageExport.KIND -> kind = p.getValueAsString();
+          case SalvageExport.CONTENT_TYPE ->
+              contentType = value == JsonToken.VALUE_NULL ? null : p.getText();
+          case SalvageExport.RAW_TRUNCATED -> truncated = p.getValueAsBoolean();
+          case SalvageExport.RAW -> raw = p.getValueAsString();
           case SalvageExport.STREAM -> stream = p.getValueAsString();
           case SalvageExport.KEY -> key = value == JsonToken.VALUE_NULL ? null : p.getText();
           case SalvageExport.EVENT_TIME -> eventTime = p.getValueAsString();
@@ -156,6 +217,31 @@ final class SalvageResend {
           default -> p.skipChildren();
         }
       }
+    }
+    if (SalvageExport.DEAD_LETTER.equals(kind)) {
+      if (stream == null || buffer == null || sequence < 0 || raw == null) {
+        throw new IOException(
+            "line "
+                + lineNumber
+                + ": not a salvaged dead letter (it needs "
+                + String.join(
+                    ", ",
+                    SalvageExport.STREAM,
+                    SalvageExport.BUFFER,
+                    SalvageExport.SEQUENCE,
+                    SalvageExport.RAW)
+                + ")");
+      }
+      byte[] bytes;
+      try {
+        bytes = Base64.getDecoder().decode(raw);
+      } catch (IllegalArgumentException e) {
+        throw new IOException("line " + lineNumber + ": raw is not base64: " + e.getMessage(), e);
+      }
+      return new DeadLetter(stream, buffer, sequence, contentType, truncated, bytes);
+    }
+    if (kind != null) {
+      throw new IOException("line " + lineNumber + ": unknown kind '" + kind + "'");
     }
     if (stream == null || eventTime == null || buffer == null || sequence < 0 || payload == null) {
       throw new IOException(
@@ -298,6 +384,47 @@ final class SalvageResend {
                 FloeHttp.IDEMPOTENCY_KEY,
                 "salvage-" + run.buffer() + "-" + first.sequence() + "-" + lastEvent.sequence())
             .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    exchange(request, what -> failure(run, beforeLine, what));
+  }
+
+  /**
+   * Sends one dead letter: its bytes, with its content type, to its stream, asking for dead
+   * letters.
+   */
+  private void post(DeadLetter dead, int line) throws IOException, InterruptedException {
+    URI uri = base.resolve(FloeHttp.STREAMS_PATH + dead.stream() + "/events");
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofMinutes(1))
+            .header(
+                "Content-Type",
+                dead.contentType() == null ? "application/x-ndjson" : dead.contentType())
+            .header(FloeHttp.ON_ERROR, "dead-letter")
+            .header(
+                FloeHttp.IDEMPOTENCY_KEY,
+                "salvage-" + dead.buffer() + "-dead-letter-" + dead.sequence())
+            .POST(HttpRequest.BodyPublishers.ofByteArray(dead.raw()));
+    exchange(
+        request,
+        what ->
+            "sending the dead letter of line "
+                + line
+                + " (stream "
+                + dead.stream()
+                + ", sequence "
+                + dead.sequence()
+                + ") failed: "
+                + what
+                + "; the lines before it were sent. Sending the whole file again is safe: what was "
+                + "accepted is recognised by its Idempotency-Key while the cluster remembers it");
+  }
+
+  /**
+   * Sends a request, retrying refusals to wait (429, 503) and I/O failures for a while; anything
+   * but 200 fails with {@code failure}'s words.
+   */
+  private void exchange(HttpRequest.Builder request, Function<String, String> failure)
+      throws IOException, InterruptedException {
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
@@ -318,15 +445,15 @@ final class SalvageResend {
                   e -> e instanceof Busy || e instanceof IOException,
                   (e, attempt, delay) -> {});
     } catch (Backoff.GaveUpException e) {
-      throw new IOException(failure(run, beforeLine, e.getCause().getMessage()), e.getCause());
+      throw new IOException(failure.apply(e.getCause().getMessage()), e.getCause());
     } catch (InterruptedException | IOException e) {
       throw e;
     } catch (Exception e) {
-      throw new IOException(failure(run, beforeLine, e.getMessage()), e);
+      throw new IOException(failure.apply(e.getMessage()), e);
     }
     if (response.statusCode() != 200) {
       throw new IOException(
-          failure(run, beforeLine, "answered " + response.statusCode() + " " + response.body()));
+          failure.apply("answered " + response.statusCode() + " " + response.body()));
     }
   }
 

@@ -70,6 +70,15 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
   /** Set when batches above it were acknowledged under a claim that never committed them. */
   private static final byte[] SALVAGE_AFTER = metaKey("salvage_after");
 
+  /**
+   * The epoch of the dead-letter table's claim under which this buffer acknowledges dead letters
+   * (0: none recorded, as in a buffer of a release before it was kept).
+   */
+  private static final byte[] DEAD_CLAIM_EPOCH = metaKey("dead_claim_epoch");
+
+  /** Set when dead letters above it were acknowledged under a claim that never committed them. */
+  private static final byte[] DEAD_SALVAGE_AFTER = metaKey("dead_salvage_after");
+
   private final BufferConfig config;
   private final LRUCache cache;
   private final Statistics statistics;
@@ -652,24 +661,91 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     db.put(writeOptions, SALVAGE_AFTER, longBytes(sequence));
   }
 
+  /** The epoch of the dead-letter table's claim this buffer last acknowledged under, or 0. */
+  public long deadClaimEpoch() throws RocksDBException {
+    return readLong(DEAD_CLAIM_EPOCH, 0);
+  }
+
   /**
-   * Forgets the batches awaiting salvage once {@link SalvageExport} has written them: empties the
-   * buffer (what lies at or below the salvage mark {@code after} was committed under the old claim)
-   * and forgets that claim, so that the next start claims the partition afresh.
+   * Records the dead-letter table's claim under which dead letters are acknowledged from now on.
    */
-  synchronized void forgetSalvaged(long after) throws RocksDBException {
-    // the salvaged sequences are burned, not reused: the buffer is empty, committed through what
-    // the old claim had committed, and the next start aligns it with the table
+  public void recordDeadClaimEpoch(long epoch) throws RocksDBException {
+    db.put(writeOptions, DEAD_CLAIM_EPOCH, longBytes(epoch));
+  }
+
+  /** The sequence after which dead letters await salvage, or -1 when none do. */
+  public long deadSalvageAfter() throws RocksDBException {
+    return readLong(DEAD_SALVAGE_AFTER, -1);
+  }
+
+  /**
+   * Marks the dead letters above {@code sequence} as acknowledged but never committed to the
+   * dead-letter table: they wait for an operator.
+   */
+  public void markDeadSalvage(long sequence) throws RocksDBException {
+    db.put(writeOptions, DEAD_SALVAGE_AFTER, longBytes(sequence));
+  }
+
+  /** Whether events or dead letters await an operator's salvage. */
+  public boolean salvageNeeded() throws RocksDBException {
+    return salvageAfter() >= 0 || deadSalvageAfter() >= 0;
+  }
+
+  /** The last event's sequence (the committed sequence when no event waits). */
+  public long lastEvent() {
+    return lastEvent;
+  }
+
+  /**
+   * Forgets what awaited salvage once {@link SalvageExport} has written it: for each range marked
+   * ({@code after}, {@code deadAfter}: the marks, -1 for a range not marked) empties it (what lies
+   * at or below its mark was committed under the old claim) and forgets the claim it was
+   * acknowledged under, so that the next start claims that table afresh. A range not marked is kept
+   * as it is, and the buffered bytes are what is left.
+   */
+  synchronized void forgetSalvaged(long after, long deadAfter) throws RocksDBException {
+    // the salvaged sequences are burned, not reused: the range is empty, committed through what the
+    // old claim had committed, and the next start aligns it with its table
     try (WriteBatch wb = new WriteBatch()) {
-      wb.deleteRange(dataKey(0), dataKey(nextSequence));
-      wb.put(COMMITTED_SEQUENCE, longBytes(after));
-      wb.put(BUFFERED_BYTES, longBytes(0));
-      wb.delete(SALVAGE_AFTER);
-      wb.delete(CLAIM_EPOCH);
+      if (after >= 0) {
+        wb.deleteRange(dataKey(0), dataKey(nextSequence));
+        wb.put(COMMITTED_SEQUENCE, longBytes(after));
+        wb.delete(SALVAGE_AFTER);
+        wb.delete(CLAIM_EPOCH);
+      }
+      if (deadAfter >= 0) {
+        wb.deleteRange(deadKey(0), deadKey(nextSequence));
+        wb.put(DEAD_COMMITTED_SEQUENCE, longBytes(Math.max(deadCommitted, deadAfter)));
+        wb.delete(DEAD_SALVAGE_AFTER);
+        wb.delete(DEAD_CLAIM_EPOCH);
+      }
       db.write(writeOptions, wb);
     }
-    committedSequence = after;
-    bufferedBytes = 0;
+    if (after >= 0) {
+      committedSequence = after;
+      lastEvent = after;
+    }
+    if (deadAfter >= 0) {
+      deadCommitted = Math.max(deadCommitted, deadAfter);
+      lastDeadLetter = deadCommitted;
+    }
+    long left = storedBytes(DATA) + storedBytes(DEAD);
+    db.put(writeOptions, BUFFERED_BYTES, longBytes(left));
+    bufferedBytes = left;
+  }
+
+  /** The encoded bytes of the values stored under {@code prefix} (batches or dead letters). */
+  private long storedBytes(byte prefix) throws RocksDBException {
+    long bytes = 0;
+    try (ReadOptions ro = new ReadOptions();
+        Slice upper = new Slice(new byte[] {(byte) (prefix + 1)});
+        RocksIterator it = db.newIterator(ro.setIterateUpperBound(upper))) {
+      for (it.seek(new byte[] {prefix}); it.isValid(); it.next()) {
+        bytes += it.value().length;
+      }
+      it.status();
+    }
+    return bytes;
   }
 
   /** Ingest time (epoch micros) of the oldest batch not yet committed, or -1 when there is none. */

@@ -4,17 +4,20 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatchReader;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Base64;
 import org.rocksdb.RocksDBException;
 
 /**
- * The operator's way out for events a stopped node acknowledged under a claim another process took:
- * writes them as NDJSON, then has the buffer forget them ({@link RocksBuffer#forgetSalvaged}). Used
- * by {@code SalvageMain}; the node must not be running (RocksDB's lock sees to it).
+ * The operator's way out for events and dead letters a stopped node acknowledged under a claim
+ * another process took: writes them as NDJSON, then has the buffer forget them ({@link
+ * RocksBuffer#forgetSalvaged}). Used by {@code SalvageMain}; the node must not be running
+ * (RocksDB's lock sees to it).
  *
  * <p>One line per event, in sequence order, an object with the fields named by the constants here:
  *
@@ -27,6 +30,26 @@ import org.rocksdb.RocksDBException;
  * (the event time is the ingest time when the event had no time field); {@code buffer} and {@code
  * sequence} name the event uniquely; {@code payload} is the event exactly as it was stored, always
  * the last field.
+ *
+ * <p>Then one line per dead letter (a bad record kept under a {@code dead_letter} policy), in
+ * sequence order, told from an event by its first field, {@code "kind":"dead_letter"} (an event
+ * line has no {@code kind}); its other fields are the dead-letter table's columns of the same
+ * names:
+ *
+ * <pre>
+ * {"kind":"dead_letter","stream":"clicks","ingest_time":"2026-12-01T10:00:01.5Z",
+ *  "buffer":"&lt;uuid&gt;","sequence":43,"error_code":"malformed_json","error_detail":"...",
+ *  "position":2,"content_type":"application/x-ndjson","principal":"shop","request_id":"r-1",
+ *  "idempotency_key":"k-1","replay_count":0,"replay_of":null,"raw_truncated":false,
+ *  "raw_length":10,"raw":"eyJpZCI6ImEiLA=="}
+ * </pre>
+ *
+ * {@code raw} is the record's bytes as received (after Content-Encoding was undone), in base64 (RFC
+ * 4648, with padding): they need not be text. {@code raw_truncated} says they are only the first
+ * bytes of a record {@code raw_length} bytes long (cut at {@code dead-letter.max-raw-bytes});
+ * {@code position} is the record's line (NDJSON) or element (JSON array, MessagePack), from 1;
+ * {@code content_type}, {@code principal} (a token's name), {@code request_id}, {@code
+ * idempotency_key} and {@code replay_of} are null when the request had none.
  */
 public final class SalvageExport {
   public static final String STREAM = "stream";
@@ -37,64 +60,147 @@ public final class SalvageExport {
   public static final String SEQUENCE = "sequence";
   public static final String PAYLOAD = "payload";
 
+  /** A dead letter's line starts with this field, whose value is {@link #DEAD_LETTER}. */
+  public static final String KIND = "kind";
+
+  public static final String DEAD_LETTER = "dead_letter";
+  public static final String ERROR_CODE = "error_code";
+  public static final String ERROR_DETAIL = "error_detail";
+  public static final String POSITION = "position";
+  public static final String CONTENT_TYPE = "content_type";
+  public static final String PRINCIPAL = "principal";
+  public static final String REQUEST_ID = "request_id";
+  public static final String IDEMPOTENCY_KEY = "idempotency_key";
+  public static final String REPLAY_COUNT = "replay_count";
+  public static final String REPLAY_OF = "replay_of";
+  public static final String RAW_TRUNCATED = "raw_truncated";
+  public static final String RAW_LENGTH = "raw_length";
+  public static final String RAW = "raw";
+
   private static final JsonFactory JSON =
       JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
 
   private SalvageExport() {}
 
+  /** What {@link #write} wrote. */
+  public record Written(long events, long deadLetters) {}
+
   /**
-   * Writes the events of {@code buffer} awaiting salvage to {@code out}, then empties the buffer
-   * (what lies at or below the salvage mark was committed under the old claim) and forgets that
-   * claim, so that the next start claims the partition afresh. Nothing is forgotten when writing
-   * fails.
-   *
-   * @return the number of events written
+   * Writes the events and the dead letters of {@code buffer} awaiting salvage to {@code out}, then
+   * empties what was written from the buffer (what lies at or below a salvage mark was committed
+   * under the old claim) and forgets the claims they were acknowledged under, so that the next
+   * start claims the partition afresh. Nothing is forgotten when writing fails.
    */
-  public static long write(RocksBuffer buffer, OutputStream out)
+  public static Written write(RocksBuffer buffer, OutputStream out)
       throws RocksDBException, IOException {
     synchronized (buffer) {
       long after = buffer.salvageAfter();
-      if (after < 0) {
-        return 0;
+      long deadAfter = buffer.deadSalvageAfter();
+      if (after < 0 && deadAfter < 0) {
+        return new Written(0, 0);
       }
-      long[] events = {0};
-      IOException[] failure = {null};
+      long events = 0;
+      long deadLetters = 0;
       try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
         json.setRootValueSeparator(null);
-        buffer.forEachBatch(
-            after,
-            (first, batch) -> {
-              EventBatchReader reader = batch.reader();
-              String ingestTime = rfc3339(batch.ingestTimeMicros());
-              try {
-                while (reader.next()) {
-                  json.writeStartObject();
-                  json.writeStringField(STREAM, batch.stream());
-                  json.writeStringField(KEY, reader.key());
-                  json.writeStringField(EVENT_TIME, rfc3339(reader.eventTimeMicros()));
-                  json.writeStringField(INGEST_TIME, ingestTime);
-                  json.writeStringField(BUFFER, buffer.bufferId());
-                  json.writeNumberField(SEQUENCE, first + reader.index());
-                  json.writeFieldName(PAYLOAD);
-                  json.writeRawValue(reader.payload());
-                  json.writeEndObject();
-                  json.writeRaw('\n');
-                  events[0]++;
-                }
-                return true;
-              } catch (IOException e) {
-                failure[0] = e;
-                return false;
-              }
-            });
-        if (failure[0] != null) {
-          throw failure[0];
+        if (after >= 0) {
+          events = writeEvents(buffer, after, json);
+        }
+        if (deadAfter >= 0) {
+          deadLetters = writeDeadLetters(buffer, deadAfter, json);
         }
       }
       out.flush();
-      buffer.forgetSalvaged(after);
-      return events[0];
+      buffer.forgetSalvaged(after, deadAfter);
+      return new Written(events, deadLetters);
     }
+  }
+
+  private static long writeEvents(RocksBuffer buffer, long after, JsonGenerator json)
+      throws RocksDBException, IOException {
+    long[] events = {0};
+    IOException[] failure = {null};
+    buffer.forEachBatch(
+        after,
+        (first, batch) -> {
+          EventBatchReader reader = batch.reader();
+          String ingestTime = rfc3339(batch.ingestTimeMicros());
+          try {
+            while (reader.next()) {
+              json.writeStartObject();
+              json.writeStringField(STREAM, batch.stream());
+              json.writeStringField(KEY, reader.key());
+              json.writeStringField(EVENT_TIME, rfc3339(reader.eventTimeMicros()));
+              json.writeStringField(INGEST_TIME, ingestTime);
+              json.writeStringField(BUFFER, buffer.bufferId());
+              json.writeNumberField(SEQUENCE, first + reader.index());
+              json.writeFieldName(PAYLOAD);
+              json.writeRawValue(reader.payload());
+              json.writeEndObject();
+              json.writeRaw('\n');
+              events[0]++;
+            }
+            return true;
+          } catch (IOException e) {
+            failure[0] = e;
+            return false;
+          }
+        });
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    return events[0];
+  }
+
+  private static long writeDeadLetters(RocksBuffer buffer, long after, JsonGenerator json)
+      throws RocksDBException, IOException {
+    long[] written = {0};
+    IOException[] failure = {null};
+    buffer.forEachDeadLetters(
+        after,
+        (first, batch) -> {
+          DeadLetterBatch.Context c = batch.context();
+          String ingestTime = rfc3339(c.ingestTimeMicros());
+          try {
+            for (int i = 0; i < batch.count(); i++) {
+              DeadLetterBatch.Record r = batch.records().get(i);
+              json.writeStartObject();
+              json.writeStringField(KIND, DEAD_LETTER);
+              json.writeStringField(STREAM, c.stream());
+              json.writeStringField(INGEST_TIME, ingestTime);
+              json.writeStringField(BUFFER, buffer.bufferId());
+              json.writeNumberField(SEQUENCE, first + i);
+              json.writeStringField(ERROR_CODE, r.code());
+              json.writeStringField(ERROR_DETAIL, orNull(r.detail()));
+              json.writeNumberField(POSITION, r.position());
+              json.writeStringField(CONTENT_TYPE, orNull(c.contentType()));
+              json.writeStringField(PRINCIPAL, orNull(c.principal()));
+              json.writeStringField(REQUEST_ID, orNull(c.requestId()));
+              json.writeStringField(IDEMPOTENCY_KEY, orNull(c.idempotencyKey()));
+              json.writeNumberField(REPLAY_COUNT, c.replayCount());
+              json.writeStringField(REPLAY_OF, orNull(c.replayOf()));
+              json.writeBooleanField(RAW_TRUNCATED, r.truncated());
+              json.writeNumberField(RAW_LENGTH, r.originalLength());
+              json.writeStringField(RAW, Base64.getEncoder().encodeToString(r.raw()));
+              json.writeEndObject();
+              json.writeRaw('\n');
+              written[0]++;
+            }
+            return true;
+          } catch (IOException e) {
+            failure[0] = e;
+            return false;
+          }
+        });
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    return written[0];
+  }
+
+  /** A context string as the table keeps it: null for none (stored as ""). */
+  private static String orNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
   }
 
   /** Epoch microseconds as RFC 3339 in UTC, e.g. {@code 2026-12-01T10:00:00.123456Z}. */

@@ -73,8 +73,8 @@ public final class PartitionStartup {
    * @param onDeath called if the flusher thread dies of an {@link Error}
    * @throws CatalogUnavailableException when the catalog stayed unreachable for the startup timeout
    * @throws ConfigException when the catalog settings are wrong
-   * @throws SalvageNeededException when the buffer holds events acknowledged under a claim that
-   *     another process has since taken and that were never committed
+   * @throws SalvageNeededException when the buffer holds events or dead letters acknowledged under
+   *     a claim that another process has since taken and that were never committed
    */
   public static Flushing start(
       RocksBuffer buffer,
@@ -152,7 +152,14 @@ public final class PartitionStartup {
     try {
       Table table = EventsTable.ensure(catalog, config.table());
       CommitProtocol protocol = new CommitProtocol(table, partitionId, owner(), buffer.bufferId());
-      checkNothingToSalvage(buffer, protocol, partitionId);
+      // the dead-letter table: claimed like the events table (same holder), its watermark recovered
+      CommitProtocol deadProtocol =
+          new CommitProtocol(
+              DeadLetterTable.ensure(catalog, config.table()),
+              partitionId,
+              owner(),
+              buffer.bufferId());
+      checkNothingToSalvage(buffer, protocol, deadProtocol, partitionId);
       PartitionClaim claim = protocol.claim();
       FaultPoint.AFTER_CLAIM.reach();
       buffer.recordClaimEpoch(claim.epoch());
@@ -174,14 +181,8 @@ public final class PartitionStartup {
             claim.committedSequence(),
             local);
       }
-      // the dead-letter table: claimed like the events table (same holder), its watermark recovered
-      CommitProtocol deadProtocol =
-          new CommitProtocol(
-              DeadLetterTable.ensure(catalog, config.table()),
-              partitionId,
-              owner(),
-              buffer.bufferId());
       PartitionClaim deadClaim = deadProtocol.claim();
+      buffer.recordDeadClaimEpoch(deadClaim.epoch());
       buffer.recoverDeadLettersCommitted(deadClaim.committedSequence());
       DeadLetterFlush deadLetters =
           new DeadLetterFlush(buffer, deadProtocol, deadClaim, config.maxBytesPerFlush());
@@ -245,56 +246,61 @@ public final class PartitionStartup {
    * Before claiming: if another process claimed the partition after this buffer's last claim, the
    * events this buffer acknowledged above what was committed when that claim ended were never
    * committed, and their sequences may now hold the other process's events. They are marked for
-   * salvage and the claim is refused, instead of being dropped as "committed" by the recovery.
+   * salvage and the claim is refused, instead of being dropped as "committed" by the recovery. The
+   * same for the dead letters, against the dead-letter table's own claims and committed sequence.
    *
    * <p>A claim above the buffer's that carries this buffer's id is this node's own, made by an
    * earlier try whose answer was lost (or that died before recording it): it is adopted, not taken
    * for another process's.
    */
   private static void checkNothingToSalvage(
-      RocksBuffer buffer, CommitProtocol protocol, int partitionId) throws Exception {
+      RocksBuffer buffer, CommitProtocol protocol, CommitProtocol deadProtocol, int partitionId)
+      throws Exception {
     long salvageAfter = buffer.salvageAfter();
     long localEpoch = buffer.claimEpoch();
     if (salvageAfter < 0 && localEpoch > 0) {
-      long own = protocol.epochClaimedBy(buffer.bufferId());
-      if (own > localEpoch) {
-        LOG.warn(
-            "partition {}: the table records epoch {}, claimed for this buffer by an earlier try "
-                + "whose answer was lost; this buffer had recorded epoch {}. Taking it as ours",
-            partitionId,
-            own,
-            localEpoch);
-        buffer.recordClaimEpoch(own);
-        localEpoch = own;
-      }
-      long tableEpoch = protocol.currentEpoch();
-      if (tableEpoch > localEpoch) {
-        long ended = protocol.finalCommittedOf(localEpoch);
-        if (ended < 0) {
-          LOG.warn(
-              "partition {}: the table no longer records what was committed under epoch {} (its "
-                  + "snapshots expired and {} or more claims followed): salvage takes every event "
-                  + "above this buffer's committed sequence {}, some of which the table may hold",
-              partitionId,
+      salvageAfter =
+          salvageMark(
+              protocol,
               localEpoch,
-              CommitProtocol.EPOCH_HISTORY,
-              buffer.committedSequence());
-        }
-        long ours = Math.max(buffer.committedSequence(), ended);
-        if (buffer.highWaterMark() > ours) {
-          buffer.markSalvage(ours);
-          salvageAfter = ours;
-        }
+              buffer::recordClaimEpoch,
+              buffer.committedSequence(),
+              buffer.lastEvent(),
+              buffer.bufferId(),
+              "events",
+              partitionId);
+      if (salvageAfter >= 0) {
+        buffer.markSalvage(salvageAfter);
       }
     }
-    if (salvageAfter >= 0) {
+    long deadSalvageAfter = buffer.deadSalvageAfter();
+    if (deadSalvageAfter < 0 && buffer.deadLettersPending()) {
+      deadSalvageAfter =
+          salvageMark(
+              deadProtocol,
+              buffer.deadClaimEpoch(),
+              buffer::recordDeadClaimEpoch,
+              buffer.deadLettersCommitted(),
+              buffer.lastDeadLetter(),
+              buffer.bufferId(),
+              "dead-letter",
+              partitionId);
+      if (deadSalvageAfter >= 0) {
+        buffer.markDeadSalvage(deadSalvageAfter);
+      }
+    }
+    if (salvageAfter >= 0 || deadSalvageAfter >= 0) {
+      String what =
+          (salvageAfter >= 0 ? "events " + (salvageAfter + 1) + ".." + buffer.lastEvent() : "")
+              + (salvageAfter >= 0 && deadSalvageAfter >= 0 ? " and " : "")
+              + (deadSalvageAfter >= 0
+                  ? "dead letters " + (deadSalvageAfter + 1) + ".." + buffer.lastDeadLetter()
+                  : "");
       throw new SalvageNeededException(
           "partition "
               + partitionId
-              + ": this buffer holds events "
-              + (salvageAfter + 1)
-              + ".."
-              + buffer.highWaterMark()
+              + ": this buffer holds "
+              + what
               + " acknowledged under a claim that another process"
               + " has since taken; they were never committed. This node will not claim the partition until they are"
               + " salvaged: stop it and run scripts/salvage --buffer-dir "
@@ -302,8 +308,65 @@ public final class PartitionStartup {
               + " --partition-id "
               + partitionId
               + " --out FILE, then scripts/salvage --resend FILE --url ROUTER_URL (they are new events"
-              + " there), and restart");
+              + " and dead letters there), and restart");
     }
+  }
+
+  /** Records a table's claim epoch in the buffer. */
+  @FunctionalInterface
+  private interface EpochRecord {
+    void record(long epoch) throws Exception;
+  }
+
+  /**
+   * Where salvage starts for one table: -1 when nobody else claimed {@code protocol}'s table since
+   * this buffer's claim of it ({@code localEpoch}, 0 when none is recorded: a buffer of an earlier
+   * release, for the dead-letter table), or when all this buffer holds for it ({@code last} is its
+   * last sequence) is at or below what was committed when that claim ended ({@code localCommitted}
+   * when the table no longer tells); else that committed sequence, above which everything was
+   * acknowledged and never committed.
+   */
+  private static long salvageMark(
+      CommitProtocol protocol,
+      long localEpoch,
+      EpochRecord adopt,
+      long localCommitted,
+      long last,
+      String bufferId,
+      String table,
+      int partitionId)
+      throws Exception {
+    long own = protocol.epochClaimedBy(bufferId);
+    if (own > localEpoch) {
+      LOG.warn(
+          "partition {}: the {} table records epoch {}, claimed for this buffer by an earlier try "
+              + "whose answer was lost (or by a release that did not record it); this buffer had "
+              + "recorded epoch {}. Taking it as ours",
+          partitionId,
+          table,
+          own,
+          localEpoch);
+      adopt.record(own);
+      localEpoch = own;
+    }
+    if (protocol.currentEpoch() <= localEpoch) {
+      return -1;
+    }
+    long ended = localEpoch > 0 ? protocol.finalCommittedOf(localEpoch) : -1;
+    if (ended < 0) {
+      LOG.warn(
+          "partition {}: the {} table no longer records what was committed under epoch {} (its "
+              + "snapshots expired and {} or more claims followed, or this buffer did not record "
+              + "its claim): salvage takes everything above this buffer's committed sequence {}, "
+              + "some of which the table may hold",
+          partitionId,
+          table,
+          localEpoch,
+          CommitProtocol.EPOCH_HISTORY,
+          localCommitted);
+    }
+    long ours = Math.max(localCommitted, ended);
+    return last > ours ? ours : -1;
   }
 
   private static String owner() {

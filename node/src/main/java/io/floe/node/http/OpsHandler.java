@@ -107,7 +107,7 @@ public final class OpsHandler {
             .put("idempotency_keys", buffer.idempotencyKeys())
             .put(
                 "salvage_needed",
-                reason == Readiness.NotReady.SALVAGE_NEEDED || buffer.salvageAfter() >= 0);
+                reason == Readiness.NotReady.SALVAGE_NEEDED || buffer.salvageNeeded());
     Flusher flusher = flushers.get();
     status.put("table_joined", flusher != null);
     if (flusher != null) {

@@ -17,9 +17,13 @@ public interface Readiness {
     /** The buffer budget is used until the flusher catches up. */
     BUFFER_FULL(
         "the buffer budget (buffer.max-bytes) is used; retry when the flusher has caught up", 5),
-    /** Events acknowledged under a lost claim await an operator's salvage: see the log. */
+    /**
+     * Events or dead letters acknowledged under a lost claim await an operator's salvage: see the
+     * log.
+     */
     SALVAGE_NEEDED(
-        "this node holds events acknowledged under a claim another process took; an operator must"
+        "this node holds events or dead letters acknowledged under a claim another process took; an"
+            + " operator must"
             + " salvage them (see its log) before it takes writes again",
         30),
     /** A worker thread (buffer writer, flusher) died: the node takes nothing more and stops. */

@@ -1,0 +1,316 @@
+package io.floe.node.flush;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
+import io.floe.common.config.Settings;
+import io.floe.node.Node;
+import io.floe.node.SalvageMain;
+import io.floe.node.buffer.DeadLetters;
+import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.config.NodeConfig;
+import io.floe.node.event.DeadLetterBatch;
+import io.floe.node.event.EventBatch;
+import io.floe.node.process.NodeProcess;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.data.Record;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+
+/**
+ * Dead letters a node acknowledged under a claim another process then took are salvaged like its
+ * events: the node refuses to claim until they are exported, the export holds each with its raw
+ * bytes and context, the dead-letter table never takes them under the other process's sequences,
+ * and a re-send brings each to the dead-letter table once.
+ */
+class DeadLetterSalvageTest {
+  @TempDir Path tmp;
+
+  private static Map<String, String> settings(TableEnv env, Path dir) {
+    Map<String, String> s = env.nodeSettings(5);
+    s.put("buffer.dir", dir.toString());
+    s.put("flush.claim-check-seconds", "3600"); // A learns of B's claim only when it commits
+    return s;
+  }
+
+  /**
+   * Three good lines and two bad ones (a malformed line, a value that is no object) tagged {@code
+   * tag}; adds the bad lines' text to {@code bad}.
+   */
+  private static void send(int port, String tag, List<String> bad) throws Exception {
+    String broken = "{\"id\":\"" + tag + "-broken\",";
+    String notObject = "\"" + tag + "-not-an-object\"";
+    String body =
+        "{\"id\":\""
+            + tag
+            + "-0\"}\n"
+            + broken
+            + "\n{\"id\":\""
+            + tag
+            + "-1\"}\n"
+            + notObject
+            + "\n{\"id\":\""
+            + tag
+            + "-2\"}\n";
+    HttpResponse<String> r =
+        DeadLetterIngestTest.post(port, "dl", "application/x-ndjson", body, "key-" + tag);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).isEqualTo(2);
+    bad.add(broken);
+    bad.add(notObject);
+  }
+
+  private static List<String> deadLetterRaws(TableEnv env) throws Exception {
+    List<String> raws = new ArrayList<>();
+    for (Record r : DeadLetterIngestTest.deadLetterRows(env)) {
+      raws.add(StandardCharsets.UTF_8.decode((ByteBuffer) r.getField("raw")).toString());
+    }
+    return raws;
+  }
+
+  private static Map<String, Integer> eventIds(TableEnv env) throws Exception {
+    Map<String, Integer> ids = new HashMap<>();
+    for (TableEnv.Row row : env.rows()) {
+      ids.merge(new JsonObject(row.payload()).getString("id"), 1, Integer::sum);
+    }
+    return ids;
+  }
+
+  /**
+   * Deletes the dead-letter table's claim epoch from a stopped node's buffer, as a buffer of the
+   * release before it was recorded lacks it.
+   */
+  private static void asIfWrittenByTheEarlierRelease(Path dir) throws Exception {
+    byte[] name = "dead_claim_epoch".getBytes(StandardCharsets.US_ASCII);
+    byte[] key = new byte[name.length + 1];
+    System.arraycopy(name, 0, key, 1, name.length);
+    try (Options options = new Options();
+        RocksDB db = RocksDB.open(options, dir.toString())) {
+      assertThat(db.get(key)).as("recorded by this release").isNotNull();
+      db.delete(key);
+    }
+  }
+
+  private static void assertSalvageNeeded(Ingest ingest, Node node) throws Exception {
+    HttpResponse<String> ready = ingest.get(node.port(), "/health/ready");
+    assertThat(ready.statusCode()).isEqualTo(503);
+    assertThat(new JsonObject(ready.body()).getString("reason")).isEqualTo("salvage_needed");
+  }
+
+  /** The events (their ids) and the dead letters (their raw bytes as text) of a salvage file. */
+  private record Salvaged(List<String> eventIds, List<String> deadLetters) {}
+
+  private static Salvaged salvage(Path dir, Path out) throws Exception {
+    SalvageMain.main(
+        new String[] {
+          "--buffer-dir", dir.toString(), "--partition-id", "5", "--out", out.toString()
+        });
+    List<String> events = new ArrayList<>();
+    List<String> dead = new ArrayList<>();
+    for (String line : Files.readAllLines(out)) {
+      JsonObject o = new JsonObject(line);
+      if ("dead_letter".equals(o.getString("kind"))) {
+        assertThat(o.getString("stream")).isEqualTo("dl");
+        assertThat(o.getString("error_code")).as(line).isNotBlank();
+        assertThat(o.getString("content_type")).isEqualTo("application/x-ndjson");
+        assertThat(o.getInteger("position")).isIn(2, 4);
+        assertThat(o.getString("idempotency_key")).startsWith("key-a");
+        assertThat(o.getBoolean("raw_truncated")).isFalse();
+        dead.add(
+            new String(Base64.getDecoder().decode(o.getString("raw")), StandardCharsets.UTF_8));
+      } else {
+        events.add(o.getJsonObject("payload").getString("id"));
+      }
+    }
+    return new Salvaged(events, dead);
+  }
+
+  /**
+   * A acknowledges events and dead letters and stops without committing them (B claimed the
+   * partition first); B, with a fresh buffer, commits its own, whose sequences are A's again. A
+   * restarted must not drop its dead letters as committed: it refuses to claim, salvage exports
+   * them, and a re-send brings each to the dead-letter table once. Also for a buffer of the earlier
+   * release, which did not record its claim of the dead-letter table.
+   */
+  @ParameterizedTest(name = "earlier release: {0}")
+  @ValueSource(booleans = {false, true})
+  void deadLettersAcknowledgedUnderALostClaimAreSalvagedNotDroppedAndResentOnce(
+      boolean earlierRelease) throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+      assertThat(DeadLetterIngestTest.setPolicy(env, "dl", "dead_letter").statusCode())
+          .isEqualTo(200);
+      Ingest ingest = new Ingest();
+      Path dirA = tmp.resolve("a");
+      List<String> badOfA = new ArrayList<>();
+      List<String> badOfB = new ArrayList<>();
+      Node a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))));
+      send(a.port(), "a", badOfA);
+      send(a.port(), "a2", badOfA);
+      try (Node b = Node.start(NodeConfig.load(Settings.of(settings(env, tmp.resolve("b")))))) {
+        // A stops: its final flush finds the partition B's, and all it acknowledged stays buffered
+        a.close();
+        // B's fresh buffer starts where the tables stand: its sequences are A's again
+        send(b.port(), "b", badOfB);
+        send(b.port(), "b2", badOfB);
+        send(b.port(), "b3", badOfB);
+        assertThat(ingest.flushUntilCommitted(b.port()).statusCode()).isEqualTo(200);
+      }
+      assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(badOfB);
+
+      if (earlierRelease) {
+        asIfWrittenByTheEarlierRelease(dirA);
+      }
+      a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))));
+      try {
+        assertSalvageNeeded(ingest, a);
+      } finally {
+        a.close();
+      }
+
+      Path out = tmp.resolve("salvaged.ndjson");
+      Salvaged salvaged = salvage(dirA, out);
+      assertThat(salvaged.deadLetters()).as("none of A's dead letters lost").isEqualTo(badOfA);
+      assertThat(salvaged.eventIds()).containsExactly("a-0", "a-1", "a-2", "a2-0", "a2-1", "a2-2");
+
+      try (Node again = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
+        assertThat(ingest.get(again.port(), "/health/ready").statusCode())
+            .as("claims after the salvage")
+            .isEqualTo(200);
+        assertThat(again.buffer().bufferedBytes()).isZero();
+        assertThat(again.buffer().deadLettersPending()).isFalse();
+        assertThat(ingest.flushUntilCommitted(again.port()).statusCode()).isEqualTo(200);
+        assertThat(deadLetterRaws(env))
+            .as("the dead-letter table took nothing of A's before the re-send")
+            .containsExactlyInAnyOrderElementsOf(badOfB);
+        SalvageMain.main(
+            new String[] {"--resend", out.toString(), "--url", "http://127.0.0.1:" + again.port()});
+        assertThat(ingest.flushUntilCommitted(again.port()).statusCode()).isEqualTo(200);
+      }
+      List<String> all = new ArrayList<>(badOfB);
+      all.addAll(badOfA);
+      assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(all);
+      Map<String, Integer> ids = eventIds(env);
+      assertThat(ids).hasSize(15).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    }
+  }
+
+  /**
+   * A dies after committing its events but before committing its dead letters; B claims and commits
+   * its own. A restarted has only dead letters to salvage: its events are in the table.
+   */
+  @Test
+  void deadLettersAloneAreSalvagedWhenTheEventsWereCommitted() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+      assertThat(DeadLetterIngestTest.setPolicy(env, "dl", "dead_letter").statusCode())
+          .isEqualTo(200);
+      Ingest ingest = new Ingest();
+      Path dirA = tmp.resolve("a");
+      List<String> badOfA = new ArrayList<>();
+      List<String> badOfB = new ArrayList<>();
+      Map<String, String> envA = new HashMap<>(env.nodeEnv(5, dirA));
+      envA.put("FLOE_FLUSH_CLAIM_CHECK_SECONDS", "3600");
+      List<String> faulty = List.of("-D" + FaultPoint.PROPERTY + "=dead-letters-after-upload");
+      try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), envA, faulty)) {
+        send(a.port, "a", badOfA);
+        HttpClient.newHttpClient()
+            .sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.port + "/v1/flush"))
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
+        a.awaitLog("fault point reached: dead-letters-after-upload");
+        a.kill();
+      }
+      try (Node b = Node.start(NodeConfig.load(Settings.of(settings(env, tmp.resolve("b")))))) {
+        send(b.port(), "b", badOfB);
+        assertThat(ingest.flushUntilCommitted(b.port()).statusCode()).isEqualTo(200);
+      }
+      assertThat(eventIds(env)).containsOnlyKeys("a-0", "a-1", "a-2", "b-0", "b-1", "b-2");
+
+      Node a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))));
+      try {
+        assertSalvageNeeded(ingest, a);
+      } finally {
+        a.close();
+      }
+      Salvaged salvaged = salvage(dirA, tmp.resolve("salvaged.ndjson"));
+      assertThat(salvaged.eventIds()).as("A's events are in the table").isEmpty();
+      assertThat(salvaged.deadLetters()).isEqualTo(badOfA);
+      try (Node again = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
+        assertThat(ingest.get(again.port(), "/health/ready").statusCode()).isEqualTo(200);
+        assertThat(ingest.flushUntilCommitted(again.port()).statusCode()).isEqualTo(200);
+      }
+      assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(badOfB);
+      assertThat(eventIds(env)).hasSize(6).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    }
+  }
+
+  /**
+   * A buffer of the earlier release, which did not record its claim of the dead-letter table,
+   * restarts with dead letters to flush and nobody else has claimed the partition: the claim the
+   * table records for it is its own, so it starts, and flushes them once.
+   */
+  @Test
+  void aBufferOfTheEarlierReleaseStartsAndFlushesItsDeadLetters() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+      assertThat(DeadLetterIngestTest.setPolicy(env, "dl", "dead_letter").statusCode())
+          .isEqualTo(200);
+      Ingest ingest = new Ingest();
+      Path dirA = tmp.resolve("a");
+      List<String> bad = new ArrayList<>();
+      NodeConfig config = NodeConfig.load(Settings.of(settings(env, dirA)));
+      try (Node a = Node.start(config)) {
+        assertThat(a.buffer().claimEpoch()).isPositive();
+      }
+      // what the node acknowledged after its last flush, as its buffer writer stores it
+      try (RocksBuffer buffer = RocksBuffer.open(config.buffer(), 5)) {
+        EventBatch.Builder events = new EventBatch.Builder("dl", 1_000L, 64);
+        byte[] payload = "{\"id\":\"a-0\"}".getBytes(StandardCharsets.UTF_8);
+        events.add(1_000L, null, payload, 0, payload.length);
+        byte[] raw = "{\"id\":\"a-broken\",".getBytes(StandardCharsets.UTF_8);
+        DeadLetterBatch dead =
+            DeadLetterBatch.of(
+                new DeadLetterBatch.Context(
+                    "dl", 1_000L, "application/x-ndjson", "", "", "", 0, ""),
+                List.of(
+                    new DeadLetterBatch.Record(
+                        "malformed_json", "cut short", 2, false, raw.length, raw)));
+        buffer.append(
+            List.of(events.build()),
+            List.of(new DeadLetters(dead, "[]".getBytes(StandardCharsets.UTF_8))),
+            null);
+        bad.add(new String(raw, StandardCharsets.UTF_8));
+      }
+      asIfWrittenByTheEarlierRelease(dirA);
+      try (Node a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
+        assertThat(ingest.get(a.port(), "/health/ready").statusCode()).isEqualTo(200);
+        assertThat(a.buffer().deadLettersPending()).isTrue();
+        assertThat(ingest.flushUntilCommitted(a.port()).statusCode()).isEqualTo(200);
+        assertThat(a.buffer().bufferedBytes()).isZero();
+      }
+      assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(bad);
+      assertThat(eventIds(env)).containsOnlyKeys("a-0");
+    }
+  }
+}
