@@ -3,10 +3,15 @@ package io.floe.it.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.connect.CatalogConnector;
+import io.floe.catalog.local.FloeCli;
 import io.floe.catalog.table.DeadLetterTable;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.TableSettings;
+import io.floe.node.flush.FaultPoint;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,12 +21,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -44,6 +55,11 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeadLetterClusterTest {
   private static final String STREAM = "dl-orders";
+  private static final String REPLAY_STREAM = "rp-orders";
+
+  /** Under the default policy ({@code reject}) with the replay stream's column: who follows it. */
+  private static final String PROBE_STREAM = "qty-probe";
+
   private LocalCluster cluster;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -121,6 +137,290 @@ class DeadLetterClusterTest {
       b.header("Floe-On-Error", onError);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Replay on a cluster: dead letters on every partition (a typed column refusing text) are
+   * flushed; the cause is fixed (text becomes null); each node replays its own partition's, one of
+   * them stopped in its replay's flush after the replayed events were committed but before their
+   * replay records were, SIGKILLed, restarted and asked again (by {@code scripts/floe dead-letter
+   * replay} on all three); then all three again at once, one of them twice. Every fixed record is
+   * an event once, every dead letter has one replay record, and the record that cannot be fixed
+   * waits as a dead letter with its replay count raised by each replay.
+   */
+  @Test
+  void aReplayOnEveryPartitionIsExactlyOnceRepeatedAndResumedAfterAKill() throws Exception {
+    assertThat(setPolicy("rp-*", "dead_letter").statusCode()).isEqualTo(200);
+    assertThat(qtyColumn("reject").statusCode()).isEqualTo(201);
+    awaitProbes(400); // every node refuses text in qty: it follows the column and the policy
+
+    Set<String> good = new HashSet<>();
+    Set<String> fixable = new HashSet<>();
+    Set<String> broken = new HashSet<>();
+    Map<Integer, Integer> requestsPerPartition = new HashMap<>();
+    for (int k = 0; k < 24 || requestsPerPartition.size() < 3; k++) {
+      assertThat(k).as("keys reach every partition").isLessThan(200);
+      String key = "rp-k" + k;
+      List<String> lines = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        lines.add("{\"id\":\"" + key + "-g" + i + "\",\"qty\":" + i + "}");
+        lines.add("{\"id\":\"" + key + "-m" + i + "\",\"qty\":\"" + i + "\"}");
+      }
+      good.add(lines.get(0));
+      good.add(lines.get(2));
+      fixable.add(lines.get(1));
+      fixable.add(lines.get(3));
+      if (k % 4 == 0) {
+        lines.add("{\"id\":\"" + key + "-broken\",\"qty\":");
+        broken.add(lines.get(4));
+      }
+      HttpResponse<String> r = post(REPLAY_STREAM, key, String.join("\n", lines) + "\n", null);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonObject answer = new JsonObject(r.body());
+      assertThat(answer.getInteger("accepted")).as(r.body()).isEqualTo(2);
+      assertThat(answer.getInteger("dead_lettered")).as(r.body()).isEqualTo(lines.size() - 2);
+      requestsPerPartition.merge(answer.getInteger("partition_id"), 1, Integer::sum);
+    }
+    TableCheck check = new TableCheck(cluster);
+    for (JavaProcess node : cluster.nodes) {
+      check.flush(node);
+    }
+    List<TableRows.DeadLetter> originals = TableRows.deadLetters(cluster, REPLAY_STREAM);
+    List<String> kept = new ArrayList<>(fixable);
+    kept.addAll(broken);
+    assertThat(originals.stream().map(TableRows.DeadLetter::raw))
+        .containsExactlyInAnyOrderElementsOf(kept);
+    assertThat(originals.stream().map(d -> partitionOf(d.id())).distinct()).hasSize(3);
+
+    // the fix: text in qty becomes null (the payload keeps it)
+    assertThat(qtyColumn("null").statusCode()).isEqualTo(200);
+    awaitProbes(200);
+    JavaProcess victim = cluster.nodes.get(1);
+    check.flush(victim); // nothing of node 1 is left to flush but what its replay writes
+
+    // node 1 replays until its flush has committed the replayed events, not yet their records
+    String point = FaultPoint.DEAD_LETTERS_AFTER_UPLOAD.label();
+    victim.kill();
+    victim
+        .start(List.of("-D" + FaultPoint.PROPERTY + "=" + point))
+        .awaitHttp("/health/ready", Duration.ofSeconds(120));
+    awaitJoined(victim);
+    JsonObject filter = new JsonObject().put("stream", REPLAY_STREAM);
+    CompletableFuture<HttpResponse<String>> stopped = replayAsync(victim, filter);
+    int replayed = 0;
+    for (JavaProcess node : List.of(cluster.nodes.get(0), cluster.nodes.get(2))) {
+      HttpResponse<String> r = replayAsync(node, filter).get(2, TimeUnit.MINUTES);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      replayed += new JsonObject(r.body()).getInteger("replayed");
+    }
+    victim.awaitLog("fault point reached: " + point, Duration.ofSeconds(120));
+    assertThat(stopped).isNotDone();
+    victim.kill();
+    long partition1 =
+        TableRows.events(cluster, REPLAY_STREAM).keySet().stream()
+            .filter(id -> partitionOf(id) == 1)
+            .count();
+    assertThat(partition1)
+        .as("some of node 1's replayed events were committed before the kill")
+        .isGreaterThan(2L * requestsPerPartition.get(1));
+    assertThat(replayed).isPositive().isLessThan(fixable.size());
+
+    // resumed: node 1 restarted, all three asked again through the CLI
+    victim.start().awaitHttp("/health/ready", Duration.ofSeconds(120));
+    awaitJoined(victim);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int rc =
+        new FloeCli(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8))
+            .run(
+                new String[] {
+                  "--token",
+                  LocalCluster.OPERATOR_TOKEN,
+                  "dead-letter",
+                  "replay",
+                  "--stream",
+                  REPLAY_STREAM,
+                  "--nodes",
+                  cluster.nodes.stream()
+                      .map(n -> "http://127.0.0.1:" + n.port)
+                      .collect(Collectors.joining(","))
+                });
+    assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("replayed: 0 became events");
+    Map<String, String> events = assertReplayedOnce(originals, good, fixable, broken);
+    Map<String, Integer> waiting = waitingReplayCounts(broken);
+
+    // repeated on all three at once, node 0 twice: no event again, the broken ones fail again
+    List<CompletableFuture<HttpResponse<String>>> again = new ArrayList<>();
+    for (JavaProcess node : cluster.nodes) {
+      again.add(replayAsync(node, filter));
+    }
+    again.add(replayAsync(cluster.nodes.get(0), filter));
+    for (CompletableFuture<HttpResponse<String>> f : again) {
+      HttpResponse<String> r = f.get(2, TimeUnit.MINUTES);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(new JsonObject(r.body()).getInteger("replayed")).as(r.body()).isZero();
+    }
+    assertThat(assertReplayedOnce(originals, good, fixable, broken)).isEqualTo(events);
+    waitingReplayCounts(broken)
+        .forEach(
+            (raw, count) ->
+                assertThat(count).as("replay count of %s", raw).isGreaterThan(waiting.get(raw)));
+  }
+
+  /**
+   * The stream's events are the good and the fixed lines, each once; each original dead letter has
+   * exactly one replay record ({@code replayed} for the fixed, {@code malformed_json} with replay
+   * count 1 for the broken), and no dead letter was replayed twice. Returns the events by id.
+   */
+  private Map<String, String> assertReplayedOnce(
+      List<TableRows.DeadLetter> originals,
+      Set<String> good,
+      Set<String> fixable,
+      Set<String> broken)
+      throws Exception {
+    Map<String, String> events = TableRows.events(cluster, REPLAY_STREAM);
+    List<String> expected = new ArrayList<>(good);
+    expected.addAll(fixable);
+    assertThat(events.values())
+        .as("each fixed record once")
+        .containsExactlyInAnyOrderElementsOf(expected);
+    Map<String, List<TableRows.DeadLetter>> records = new HashMap<>();
+    for (TableRows.DeadLetter d : TableRows.deadLetters(cluster, REPLAY_STREAM)) {
+      if (d.replayOf() != null) {
+        records.computeIfAbsent(d.replayOf(), id -> new ArrayList<>()).add(d);
+      }
+    }
+    records.forEach((id, r) -> assertThat(r).as("replay records of %s", id).hasSize(1));
+    for (TableRows.DeadLetter o : originals) {
+      assertThat(records.get(o.id())).as("replay record of %s", o.id()).hasSize(1);
+      TableRows.DeadLetter r = records.get(o.id()).get(0);
+      if (fixable.contains(o.raw())) {
+        assertThat(r.code()).isEqualTo("replayed");
+        assertThat(r.replayCount()).isZero();
+      } else {
+        assertThat(broken).contains(o.raw());
+        assertThat(r.code()).isEqualTo("malformed_json");
+        assertThat(r.raw()).isEqualTo(o.raw());
+        assertThat(r.replayCount()).isEqualTo(1);
+      }
+    }
+    return events;
+  }
+
+  /** The dead letters waiting on every node: each broken line once; raw line to replay count. */
+  private Map<String, Integer> waitingReplayCounts(Set<String> broken) throws Exception {
+    Map<String, Integer> counts = new HashMap<>();
+    for (JavaProcess node : cluster.nodes) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + node.port
+                              + "/floe/v1/dead-letter?stream="
+                              + REPLAY_STREAM))
+                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      for (Object o : new JsonObject(r.body()).getJsonArray("dead_letters")) {
+        JsonObject d = (JsonObject) o;
+        String raw =
+            new String(
+                Base64.getDecoder().decode(d.getString("raw_base64")), StandardCharsets.UTF_8);
+        assertThat(d.getString("code")).isEqualTo("malformed_json");
+        assertThat(partitionOf(d.getString("id"))).isEqualTo(cluster.nodes.indexOf(node));
+        assertThat(counts.put(raw, d.getInteger("replay_count")))
+            .as("%s waits twice", raw)
+            .isNull();
+      }
+    }
+    assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(broken);
+    return counts;
+  }
+
+  private CompletableFuture<HttpResponse<String>> replayAsync(JavaProcess node, JsonObject filter) {
+    return http.sendAsync(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port + "/floe/v1/dead-letter/replay"))
+            .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(filter.encode()))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Waits (at most two minutes) until {@code node} has joined the table: replays need it. */
+  private void awaitJoined(JavaProcess node) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (true) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/status"))
+                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200 && r.body().contains("\"table_joined\":true")) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("%s joins the table", node.name).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Sends a text {@code qty} to the probe stream (policy {@code reject}, so nothing is kept) on 24
+   * keys until every one is answered {@code status}: each node then follows the latest mapping.
+   */
+  private void awaitProbes(int status) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int round = 0; ; round++) {
+      boolean all = true;
+      for (int k = 0; k < 24; k++) {
+        String line = "{\"id\":\"probe-" + status + "-" + round + "-" + k + "\",\"qty\":\"x\"}\n";
+        HttpResponse<String> r = post(PROBE_STREAM, "probe-k" + k, line, null);
+        assertThat(r.statusCode()).as(r.body()).isIn(200, 400);
+        all &= r.statusCode() == status;
+      }
+      if (all) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("nodes follow the qty mapping").isLessThan(deadline);
+      Thread.sleep(500);
+    }
+  }
+
+  /** {@code qty} as a long column of the replay and probe streams, text refused or made null. */
+  private HttpResponse<String> qtyColumn(String onMismatch) throws Exception {
+    JsonObject body =
+        new JsonObject()
+            .put("name", "qty")
+            .put("type", "long")
+            .put("path", "qty")
+            .put("on_mismatch", onMismatch)
+            .put("streams", new JsonArray(List.of(REPLAY_STREAM, PROBE_STREAM)));
+    return http.send(
+        HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/columns"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> setPolicy(String pattern, String policy) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/streams/" + pattern))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"on_error\":\"" + policy + "\"}"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int partitionOf(String id) {
+    return Integer.parseInt(id.substring(0, id.indexOf('-')));
   }
 
   @Test
