@@ -2,11 +2,7 @@ package io.floe.it.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.FloeCli;
-import io.floe.catalog.table.DeadLetterTable;
-import io.floe.catalog.table.EventsTable;
-import io.floe.catalog.table.TableSettings;
 import io.floe.node.flush.FaultPoint;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,11 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,7 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  * non-objects) sent through the load balancer with Idempotency-Keys and retried until acknowledged,
  * one node killed under that load and restarted. Every acknowledged good event is in the events
  * table once, and every acknowledged dead letter in the dead-letter table once, with its raw bytes,
- * at the {@code (partition_id, sequence)} its answer named.
+ * at the {@code (partition_id, sequence)} its answer named. Then replay on the same cluster: on
+ * every partition, resumed after a kill, repeated, each dead letter once. The replay API is the
+ * nodes' own (each replays its partition; the routers do not route it), so replays go to each node,
+ * as {@code scripts/floe dead-letter replay} does.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeadLetterClusterTest {
@@ -495,21 +488,7 @@ class DeadLetterClusterTest {
     for (JavaProcess node : cluster.nodes) {
       check.flush(node);
     }
-    Catalog catalog = CatalogConnector.open("check", CatalogConnector.rest(cluster.catalogUri()));
-
-    Table events = catalog.loadTable(EventsTable.identifier(TableSettings.defaults()));
-    Map<String, String> eventRows = new HashMap<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(events).build()) {
-      for (Record r : rows) {
-        if (!STREAM.equals(r.getField("stream"))) {
-          continue;
-        }
-        String ps = r.getField("partition_id") + "/" + r.getField("sequence");
-        assertThat(eventRows.put(ps, (String) r.getField("payload")))
-            .as("event (partition, sequence) %s twice", ps)
-            .isNull();
-      }
-    }
+    Map<String, String> eventRows = TableRows.events(cluster, STREAM);
     Map<String, Integer> idCount = new HashMap<>();
     for (String payload : eventRows.values()) {
       idCount.merge(new JsonObject(payload).getString("id"), 1, Integer::sum);
@@ -521,25 +500,12 @@ class DeadLetterClusterTest {
           .isEqualTo(a.getValue());
     }
 
-    Table deadLetters = catalog.loadTable(DeadLetterTable.identifier(TableSettings.defaults()));
     Map<String, String> deadRows = new HashMap<>();
     Map<String, Integer> rawCount = new HashMap<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(deadLetters).build()) {
-      for (Record r : rows) {
-        if (!STREAM.equals(r.getField("stream"))) {
-          continue;
-        }
-        ByteBuffer buf = ((ByteBuffer) r.getField("raw")).duplicate();
-        byte[] bytes = new byte[buf.remaining()];
-        buf.get(bytes);
-        String raw = new String(bytes, StandardCharsets.UTF_8);
-        String ps = r.getField("partition_id") + "/" + r.getField("sequence");
-        assertThat(deadRows.put(ps, raw))
-            .as("dead letter (partition, sequence) %s twice", ps)
-            .isNull();
-        assertThat(eventRows).as("%s in both tables", ps).doesNotContainKey(ps);
-        rawCount.merge(raw, 1, Integer::sum);
-      }
+    for (TableRows.DeadLetter d : TableRows.deadLetters(cluster, STREAM)) {
+      assertThat(eventRows).as("%s in both tables", d.id()).doesNotContainKey(d.id());
+      deadRows.put(d.id(), d.raw());
+      rawCount.merge(d.raw(), 1, Integer::sum);
     }
     assertThat(rawCount.values()).as("no dead letter twice").allMatch(n -> n == 1);
     for (Map.Entry<String, String> a : w.bad.entrySet()) {
@@ -552,7 +518,7 @@ class DeadLetterClusterTest {
   /**
    * Threads sending keyed NDJSON batches where every third line is bad (alternately malformed and a
    * non-object), each bad line unique, retried under the same Idempotency-Key until acknowledged;
-   * remembers each acknowledged line at the {@code partition/sequence} its answer gave it.
+   * remembers each acknowledged line at the id {@code partition-sequence} its answer gave it.
    */
   private static final class MixedWriter {
     final Map<String, String> good = new ConcurrentHashMap<>();
@@ -658,11 +624,11 @@ class DeadLetterClusterTest {
       int partition = answer.getInteger("partition_id");
       long first = answer.getLong("first_sequence");
       for (int e = 0; e < goodLines.size(); e++) {
-        good.put(partition + "/" + (first + e), goodLines.get(e));
+        good.put(partition + "-" + (first + e), goodLines.get(e));
       }
       long firstDead = answer.getLong("dead_letters_first_sequence");
       for (int e = 0; e < badLines.size(); e++) {
-        bad.put(partition + "/" + (firstDead + e), badLines.get(e));
+        bad.put(partition + "-" + (firstDead + e), badLines.get(e));
       }
     }
 
