@@ -2,31 +2,33 @@ package io.floe.it.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.catalog.connect.CatalogConnector;
-import io.floe.catalog.table.DeadLetterTable;
-import io.floe.catalog.table.EventsTable;
-import io.floe.catalog.table.TableSettings;
+import io.floe.catalog.local.FloeCli;
+import io.floe.node.flush.FaultPoint;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,11 +41,19 @@ import org.junit.jupiter.api.io.TempDir;
  * non-objects) sent through the load balancer with Idempotency-Keys and retried until acknowledged,
  * one node killed under that load and restarted. Every acknowledged good event is in the events
  * table once, and every acknowledged dead letter in the dead-letter table once, with its raw bytes,
- * at the {@code (partition_id, sequence)} its answer named.
+ * at the {@code (partition_id, sequence)} its answer named. Then replay on the same cluster: on
+ * every partition, resumed after a kill, repeated, each dead letter once. The replay API is the
+ * nodes' own (each replays its partition; the routers do not route it), so replays go to each node,
+ * as {@code scripts/floe dead-letter replay} does.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeadLetterClusterTest {
   private static final String STREAM = "dl-orders";
+  private static final String REPLAY_STREAM = "rp-orders";
+
+  /** Under the default policy ({@code reject}) with the replay stream's column: who follows it. */
+  private static final String PROBE_STREAM = "qty-probe";
+
   private LocalCluster cluster;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -109,6 +119,35 @@ class DeadLetterClusterTest {
 
   private HttpResponse<String> post(String stream, String key, String body, String onError)
       throws Exception {
+    return postAsync(stream, key, body, onError).get(1, TimeUnit.MINUTES);
+  }
+
+  /**
+   * Sends each key's body to {@code stream}, twelve at a time (a producer may have 16 requests in
+   * flight); the answers by key.
+   */
+  private Map<String, HttpResponse<String>> postAll(String stream, Map<String, String> bodies)
+      throws Exception {
+    Map<String, CompletableFuture<HttpResponse<String>>> sent = new LinkedHashMap<>();
+    Map<String, HttpResponse<String>> answers = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : bodies.entrySet()) {
+      sent.put(e.getKey(), postAsync(stream, e.getKey(), e.getValue(), null));
+      if (sent.size() == 12) {
+        for (Map.Entry<String, CompletableFuture<HttpResponse<String>>> s : sent.entrySet()) {
+          answers.put(s.getKey(), s.getValue().get(1, TimeUnit.MINUTES));
+        }
+        sent.clear();
+      }
+    }
+    for (Map.Entry<String, CompletableFuture<HttpResponse<String>>> s : sent.entrySet()) {
+      answers.put(s.getKey(), s.getValue().get(1, TimeUnit.MINUTES));
+    }
+    return answers;
+  }
+
+  /** Sends {@code body} (NDJSON) to {@code stream} through the load balancer, keyed. */
+  private CompletableFuture<HttpResponse<String>> postAsync(
+      String stream, String key, String body, String onError) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(
                 URI.create(
@@ -120,7 +159,304 @@ class DeadLetterClusterTest {
     if (onError != null) {
       b.header("Floe-On-Error", onError);
     }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * Replay on a cluster: dead letters on every partition (a typed column refusing text) are
+   * flushed; the cause is fixed (text becomes null); each node replays its own partition's, one of
+   * them stopped in its replay's flush after the replayed events were committed but before their
+   * replay records were, SIGKILLed, restarted and asked again (by {@code scripts/floe dead-letter
+   * replay} on all three); then all three again at once, one of them twice. Every fixed record is
+   * an event once, every dead letter has one replay record, and the record that cannot be fixed
+   * waits as a dead letter with its replay count raised by each replay.
+   */
+  @Test
+  void aReplayOnEveryPartitionIsExactlyOnceRepeatedAndResumedAfterAKill() throws Exception {
+    assertThat(setPolicy("rp-*", "dead_letter").statusCode()).isEqualTo(200);
+    assertThat(qtyColumn("reject").statusCode()).isEqualTo(201);
+    awaitProbes(400); // every node refuses text in qty: it follows the column and the policy
+
+    Set<String> good = new HashSet<>();
+    Set<String> fixable = new HashSet<>();
+    Set<String> broken = new HashSet<>();
+    Map<Integer, Integer> requestsPerPartition = new HashMap<>();
+    for (int round = 0; round == 0 || requestsPerPartition.size() < 3; round++) {
+      assertThat(round).as("keys reach every partition").isLessThan(5);
+      Map<String, String> bodies = new LinkedHashMap<>();
+      Map<String, Integer> deadPerKey = new HashMap<>();
+      for (int k = round * 24; k < round * 24 + 24; k++) {
+        String key = "rp-k" + k;
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          lines.add("{\"id\":\"" + key + "-g" + i + "\",\"qty\":" + i + "}");
+          lines.add("{\"id\":\"" + key + "-m" + i + "\",\"qty\":\"" + i + "\"}");
+        }
+        good.add(lines.get(0));
+        good.add(lines.get(2));
+        fixable.add(lines.get(1));
+        fixable.add(lines.get(3));
+        if (k % 4 == 0) {
+          lines.add("{\"id\":\"" + key + "-broken\",\"qty\":");
+          broken.add(lines.get(4));
+        }
+        bodies.put(key, String.join("\n", lines) + "\n");
+        deadPerKey.put(key, lines.size() - 2);
+      }
+      for (Map.Entry<String, HttpResponse<String>> e : postAll(REPLAY_STREAM, bodies).entrySet()) {
+        HttpResponse<String> r = e.getValue();
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonObject answer = new JsonObject(r.body());
+        assertThat(answer.getInteger("accepted")).as(r.body()).isEqualTo(2);
+        assertThat(answer.getInteger("dead_lettered"))
+            .as(r.body())
+            .isEqualTo(deadPerKey.get(e.getKey()));
+        requestsPerPartition.merge(answer.getInteger("partition_id"), 1, Integer::sum);
+      }
+    }
+    TableCheck check = new TableCheck(cluster);
+    for (JavaProcess node : cluster.nodes) {
+      check.flush(node);
+    }
+    List<TableRows.DeadLetter> originals = TableRows.deadLetters(cluster, REPLAY_STREAM);
+    List<String> kept = new ArrayList<>(fixable);
+    kept.addAll(broken);
+    assertThat(originals.stream().map(TableRows.DeadLetter::raw))
+        .containsExactlyInAnyOrderElementsOf(kept);
+    assertThat(originals.stream().map(d -> partitionOf(d.id())).distinct()).hasSize(3);
+
+    // the fix: text in qty becomes null (the payload keeps it). Node 1 restarts meanwhile, armed to
+    // stop in its replay's flush once the replayed events are committed, not yet their records (it
+    // has nothing else to flush: all was flushed, and the probes keep nothing); it reads the fixed
+    // mapping as it joins
+    assertThat(qtyColumn("null").statusCode()).isEqualTo(200);
+    JavaProcess victim = cluster.nodes.get(1);
+    String point = FaultPoint.DEAD_LETTERS_AFTER_UPLOAD.label();
+    victim.kill();
+    victim.start(List.of("-D" + FaultPoint.PROPERTY + "=" + point));
+    awaitProbes(200);
+    victim.awaitHttp("/health/ready", Duration.ofSeconds(120));
+    awaitJoined(victim);
+    JsonObject filter = new JsonObject().put("stream", REPLAY_STREAM);
+    CompletableFuture<HttpResponse<String>> stopped = replayAsync(victim, filter);
+    int replayed = 0;
+    for (JavaProcess node : List.of(cluster.nodes.get(0), cluster.nodes.get(2))) {
+      HttpResponse<String> r = replayAsync(node, filter).get(2, TimeUnit.MINUTES);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      replayed += new JsonObject(r.body()).getInteger("replayed");
+    }
+    victim.awaitLog("fault point reached: " + point, Duration.ofSeconds(120));
+    assertThat(stopped).isNotDone();
+    victim.kill();
+    long partition1 =
+        TableRows.events(cluster, REPLAY_STREAM).keySet().stream()
+            .filter(id -> partitionOf(id) == 1)
+            .count();
+    assertThat(partition1)
+        .as("some of node 1's replayed events were committed before the kill")
+        .isGreaterThan(2L * requestsPerPartition.get(1));
+    assertThat(replayed).isPositive().isLessThan(fixable.size());
+
+    // resumed: node 1 restarted, all three asked again through the CLI
+    victim.start().awaitHttp("/health/ready", Duration.ofSeconds(120));
+    awaitJoined(victim);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int rc =
+        new FloeCli(
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8))
+            .run(
+                new String[] {
+                  "--token",
+                  LocalCluster.OPERATOR_TOKEN,
+                  "dead-letter",
+                  "replay",
+                  "--stream",
+                  REPLAY_STREAM,
+                  "--nodes",
+                  cluster.nodes.stream()
+                      .map(n -> "http://127.0.0.1:" + n.port)
+                      .collect(Collectors.joining(","))
+                });
+    assertThat(rc).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("replayed: 0 became events");
+    Map<String, String> events = assertReplayedOnce(originals, good, fixable, broken);
+    Map<String, Integer> waiting = waitingReplayCounts(broken);
+
+    // repeated on all three at once, node 0 twice: no event again, the broken ones fail again
+    List<CompletableFuture<HttpResponse<String>>> again = new ArrayList<>();
+    for (JavaProcess node : cluster.nodes) {
+      again.add(replayAsync(node, filter));
+    }
+    again.add(replayAsync(cluster.nodes.get(0), filter));
+    for (CompletableFuture<HttpResponse<String>> f : again) {
+      HttpResponse<String> r = f.get(2, TimeUnit.MINUTES);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(new JsonObject(r.body()).getInteger("replayed")).as(r.body()).isZero();
+    }
+    assertThat(assertReplayedOnce(originals, good, fixable, broken)).isEqualTo(events);
+    waitingReplayCounts(broken)
+        .forEach(
+            (raw, count) ->
+                assertThat(count).as("replay count of %s", raw).isGreaterThan(waiting.get(raw)));
+  }
+
+  /**
+   * The stream's events are the good and the fixed lines, each once; each original dead letter has
+   * exactly one replay record ({@code replayed} for the fixed, {@code malformed_json} with replay
+   * count 1 for the broken), and no dead letter was replayed twice. Returns the events by id.
+   */
+  private Map<String, String> assertReplayedOnce(
+      List<TableRows.DeadLetter> originals,
+      Set<String> good,
+      Set<String> fixable,
+      Set<String> broken)
+      throws Exception {
+    Map<String, String> events = TableRows.events(cluster, REPLAY_STREAM);
+    List<String> expected = new ArrayList<>(good);
+    expected.addAll(fixable);
+    assertThat(events.values())
+        .as("each fixed record once")
+        .containsExactlyInAnyOrderElementsOf(expected);
+    Map<String, List<TableRows.DeadLetter>> records = new HashMap<>();
+    for (TableRows.DeadLetter d : TableRows.deadLetters(cluster, REPLAY_STREAM)) {
+      if (d.replayOf() != null) {
+        records.computeIfAbsent(d.replayOf(), id -> new ArrayList<>()).add(d);
+      }
+    }
+    records.forEach((id, r) -> assertThat(r).as("replay records of %s", id).hasSize(1));
+    for (TableRows.DeadLetter o : originals) {
+      assertThat(records.get(o.id())).as("replay record of %s", o.id()).hasSize(1);
+      TableRows.DeadLetter r = records.get(o.id()).get(0);
+      if (fixable.contains(o.raw())) {
+        assertThat(r.code()).isEqualTo("replayed");
+        assertThat(r.replayCount()).isZero();
+      } else {
+        assertThat(broken).contains(o.raw());
+        assertThat(r.code()).isEqualTo("malformed_json");
+        assertThat(r.raw()).isEqualTo(o.raw());
+        assertThat(r.replayCount()).isEqualTo(1);
+      }
+    }
+    return events;
+  }
+
+  /** The dead letters waiting on every node: each broken line once; raw line to replay count. */
+  private Map<String, Integer> waitingReplayCounts(Set<String> broken) throws Exception {
+    Map<String, Integer> counts = new HashMap<>();
+    for (JavaProcess node : cluster.nodes) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + node.port
+                              + "/floe/v1/dead-letter?stream="
+                              + REPLAY_STREAM))
+                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      for (Object o : new JsonObject(r.body()).getJsonArray("dead_letters")) {
+        JsonObject d = (JsonObject) o;
+        String raw =
+            new String(
+                Base64.getDecoder().decode(d.getString("raw_base64")), StandardCharsets.UTF_8);
+        assertThat(d.getString("code")).isEqualTo("malformed_json");
+        assertThat(partitionOf(d.getString("id"))).isEqualTo(cluster.nodes.indexOf(node));
+        assertThat(counts.put(raw, d.getInteger("replay_count")))
+            .as("%s waits twice", raw)
+            .isNull();
+      }
+    }
+    assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(broken);
+    return counts;
+  }
+
+  private CompletableFuture<HttpResponse<String>> replayAsync(JavaProcess node, JsonObject filter) {
+    return http.sendAsync(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port + "/floe/v1/dead-letter/replay"))
+            .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(filter.encode()))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Waits (at most two minutes) until {@code node} has joined the table: replays need it. */
+  private void awaitJoined(JavaProcess node) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (true) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/v1/status"))
+                  .header("Authorization", "Bearer " + LocalCluster.OPERATOR_TOKEN)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200 && r.body().contains("\"table_joined\":true")) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("%s joins the table", node.name).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Sends a text {@code qty} to the probe stream (policy {@code reject}, so nothing is kept) on 24
+   * keys until every one is answered {@code status}: each node then follows the latest mapping.
+   */
+  private void awaitProbes(int status) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (int round = 0; ; round++) {
+      Map<String, String> probes = new LinkedHashMap<>();
+      for (int k = 0; k < 24; k++) {
+        probes.put(
+            "probe-k" + k,
+            "{\"id\":\"probe-" + status + "-" + round + "-" + k + "\",\"qty\":\"x\"}\n");
+      }
+      boolean all = true;
+      for (HttpResponse<String> r : postAll(PROBE_STREAM, probes).values()) {
+        assertThat(r.statusCode()).as(r.body()).isIn(200, 400);
+        all &= r.statusCode() == status;
+      }
+      if (all) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("nodes follow the qty mapping").isLessThan(deadline);
+      Thread.sleep(500);
+    }
+  }
+
+  /** {@code qty} as a long column of the replay and probe streams, text refused or made null. */
+  private HttpResponse<String> qtyColumn(String onMismatch) throws Exception {
+    JsonObject body =
+        new JsonObject()
+            .put("name", "qty")
+            .put("type", "long")
+            .put("path", "qty")
+            .put("on_mismatch", onMismatch)
+            .put("streams", new JsonArray(List.of(REPLAY_STREAM, PROBE_STREAM)));
+    return http.send(
+        HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/columns"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> setPolicy(String pattern, String policy) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/streams/" + pattern))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"on_error\":\"" + policy + "\"}"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int partitionOf(String id) {
+    return Integer.parseInt(id.substring(0, id.indexOf('-')));
   }
 
   @Test
@@ -152,21 +488,7 @@ class DeadLetterClusterTest {
     for (JavaProcess node : cluster.nodes) {
       check.flush(node);
     }
-    Catalog catalog = CatalogConnector.open("check", CatalogConnector.rest(cluster.catalogUri()));
-
-    Table events = catalog.loadTable(EventsTable.identifier(TableSettings.defaults()));
-    Map<String, String> eventRows = new HashMap<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(events).build()) {
-      for (Record r : rows) {
-        if (!STREAM.equals(r.getField("stream"))) {
-          continue;
-        }
-        String ps = r.getField("partition_id") + "/" + r.getField("sequence");
-        assertThat(eventRows.put(ps, (String) r.getField("payload")))
-            .as("event (partition, sequence) %s twice", ps)
-            .isNull();
-      }
-    }
+    Map<String, String> eventRows = TableRows.events(cluster, STREAM);
     Map<String, Integer> idCount = new HashMap<>();
     for (String payload : eventRows.values()) {
       idCount.merge(new JsonObject(payload).getString("id"), 1, Integer::sum);
@@ -178,25 +500,12 @@ class DeadLetterClusterTest {
           .isEqualTo(a.getValue());
     }
 
-    Table deadLetters = catalog.loadTable(DeadLetterTable.identifier(TableSettings.defaults()));
     Map<String, String> deadRows = new HashMap<>();
     Map<String, Integer> rawCount = new HashMap<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(deadLetters).build()) {
-      for (Record r : rows) {
-        if (!STREAM.equals(r.getField("stream"))) {
-          continue;
-        }
-        ByteBuffer buf = ((ByteBuffer) r.getField("raw")).duplicate();
-        byte[] bytes = new byte[buf.remaining()];
-        buf.get(bytes);
-        String raw = new String(bytes, StandardCharsets.UTF_8);
-        String ps = r.getField("partition_id") + "/" + r.getField("sequence");
-        assertThat(deadRows.put(ps, raw))
-            .as("dead letter (partition, sequence) %s twice", ps)
-            .isNull();
-        assertThat(eventRows).as("%s in both tables", ps).doesNotContainKey(ps);
-        rawCount.merge(raw, 1, Integer::sum);
-      }
+    for (TableRows.DeadLetter d : TableRows.deadLetters(cluster, STREAM)) {
+      assertThat(eventRows).as("%s in both tables", d.id()).doesNotContainKey(d.id());
+      deadRows.put(d.id(), d.raw());
+      rawCount.merge(d.raw(), 1, Integer::sum);
     }
     assertThat(rawCount.values()).as("no dead letter twice").allMatch(n -> n == 1);
     for (Map.Entry<String, String> a : w.bad.entrySet()) {
@@ -209,7 +518,7 @@ class DeadLetterClusterTest {
   /**
    * Threads sending keyed NDJSON batches where every third line is bad (alternately malformed and a
    * non-object), each bad line unique, retried under the same Idempotency-Key until acknowledged;
-   * remembers each acknowledged line at the {@code partition/sequence} its answer gave it.
+   * remembers each acknowledged line at the id {@code partition-sequence} its answer gave it.
    */
   private static final class MixedWriter {
     final Map<String, String> good = new ConcurrentHashMap<>();
@@ -315,11 +624,11 @@ class DeadLetterClusterTest {
       int partition = answer.getInteger("partition_id");
       long first = answer.getLong("first_sequence");
       for (int e = 0; e < goodLines.size(); e++) {
-        good.put(partition + "/" + (first + e), goodLines.get(e));
+        good.put(partition + "-" + (first + e), goodLines.get(e));
       }
       long firstDead = answer.getLong("dead_letters_first_sequence");
       for (int e = 0; e < badLines.size(); e++) {
-        bad.put(partition + "/" + (firstDead + e), badLines.get(e));
+        bad.put(partition + "-" + (firstDead + e), badLines.get(e));
       }
     }
 

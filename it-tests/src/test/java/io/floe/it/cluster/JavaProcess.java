@@ -5,6 +5,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +25,9 @@ final class JavaProcess implements AutoCloseable {
   private final Map<String, String> env;
   private final Path log;
   private Process process;
+
+  /** Where this start's output begins in the log (earlier starts append before it). */
+  private long logStart;
 
   private JavaProcess(
       String name, int port, List<String> command, Map<String, String> env, Path log) {
@@ -56,7 +61,18 @@ final class JavaProcess implements AutoCloseable {
   }
 
   JavaProcess start() throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(command);
+    return start(List.of());
+  }
+
+  /**
+   * Starts the process with {@code jvmOptions} (a Java main's {@code -D...} flags, for this start
+   * only) before its class path.
+   */
+  JavaProcess start(List<String> jvmOptions) throws IOException {
+    List<String> cmd = new ArrayList<>(command);
+    cmd.addAll(1, jvmOptions);
+    logStart = Files.exists(log) ? Files.size(log) : 0;
+    ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("FLOE_"));
     pb.environment().putAll(env);
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -89,6 +105,24 @@ final class JavaProcess implements AutoCloseable {
     }
     throw new IllegalStateException(
         name + " not answering " + path + " within " + limit + "; see " + log);
+  }
+
+  /** Waits until this start's output contains {@code text}. */
+  JavaProcess awaitLog(String text, Duration limit) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      byte[] all = Files.readAllBytes(log);
+      int from = (int) Math.min(logStart, all.length);
+      if (new String(all, from, all.length - from, StandardCharsets.UTF_8).contains(text)) {
+        return this;
+      }
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            name + " exited with " + process.exitValue() + "; see " + log);
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(name + " did not log '" + text + "' within " + limit);
   }
 
   /** The OS process id of the running process. */

@@ -43,10 +43,11 @@ import org.slf4j.LoggerFactory;
  * letter's id ({@code <partition>-<sequence>}): error code {@code replayed} when it became events,
  * its new error when it failed again (then {@code replay_count} is one higher). That row and the
  * new events are one buffer write under the idempotency key {@code replay:<id>} of the producer
- * {@value #PRODUCER}: a replay repeated, or resumed after a crash, gets the first outcome back
- * (from the buffer while the key is remembered, from the table's {@code replay_of} rows after), and
- * never writes an event twice. Each node replays its own partition's dead letters only, one replay
- * at a time, so no other process can replay them at the same moment.
+ * {@value #PRODUCER}, and a replay flushes what the buffer holds before it reads the table to
+ * choose: a replay repeated, or resumed after a crash, finds the first outcome in the table's
+ * {@code replay_of} rows (the key answers a write that races the flush), and never writes an event
+ * twice. Each node replays its own partition's dead letters only, one replay at a time, so no other
+ * process can replay them at the same moment.
  */
 public final class DeadLetterReplay {
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterReplay.class);
@@ -155,6 +156,13 @@ public final class DeadLetterReplay {
    * Replays what {@link #pending} lists for {@code filter}; waits until the outcome is committed.
    */
   public synchronized Result replay(Filter filter) throws Exception {
+    Flusher f = flusher.get();
+    if (f != null) {
+      // outcomes still in the buffer (a replay cut short by a crash, whose restart has not flushed
+      // yet) reach the table before it is read: the choice never rests on an idempotency key that
+      // may be forgotten by now (idempotency.retention-seconds, idempotency.max-keys)
+      f.flushNow().get(5, TimeUnit.MINUTES);
+    }
     int replayed = 0;
     int failed = 0;
     int already = 0;
@@ -170,7 +178,6 @@ public final class DeadLetterReplay {
         failed++;
       }
     }
-    Flusher f = flusher.get();
     if (f != null && !ids.isEmpty()) {
       // the table records the outcome before the answer: a later replay finds it there
       f.flushNow().get(5, TimeUnit.MINUTES);

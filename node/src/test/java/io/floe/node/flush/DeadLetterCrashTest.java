@@ -82,7 +82,10 @@ class DeadLetterCrashTest {
   /**
    * A replay killed after its events were committed but before its record reached the dead-letter
    * table, resumed after a restart: the dead letter became one event, not two, and its replay is
-   * recorded once.
+   * recorded once. Even when the restarted node no longer remembers the replay's idempotency key
+   * ({@code idempotency.retention-seconds} past, as after a day down) and the resumed replay comes
+   * before the restart's own flush: the replay flushes what the buffer holds before it chooses
+   * (without that, the dead letter became a second event).
    */
   @Test
   void aReplayResumedAfterACrashWritesEachEventOnce() throws Exception {
@@ -123,8 +126,11 @@ class DeadLetterCrashTest {
         node.kill();
       }
       assertThat(env.rows()).hasSize(2);
-      try (NodeProcess node =
-          NodeProcess.start(data, tmp.resolve("node-3.log"), env.nodeEnv(4, data))) {
+      // the restart no longer remembers the replay's key
+      Map<String, String> resumed = env.nodeEnv(4, data);
+      resumed.put("FLOE_IDEMPOTENCY_RETENTION_SECONDS", "1");
+      Thread.sleep(1500);
+      try (NodeProcess node = NodeProcess.start(data, tmp.resolve("node-3.log"), resumed)) {
         awaitJoined(node.port);
         HttpResponse<String> r =
             HTTP.send(
@@ -134,8 +140,7 @@ class DeadLetterCrashTest {
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(new JsonObject(r.body()).getInteger("already_replayed")).isEqualTo(1);
-        assertThat(new JsonObject(r.body()).getInteger("replayed")).isZero();
+        assertThat(new JsonObject(r.body()).getInteger("replayed")).as(r.body()).isZero();
         node.terminate();
       }
       List<String> payloads = new ArrayList<>();
