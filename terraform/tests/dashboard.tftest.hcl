@@ -26,7 +26,7 @@ run "dashboard" {
       "Stream events/s", "Stream errors/s", "Router: healthy nodes", "Table snapshots",
       "Table data files", "Table small files", "Table metadata bytes", "Maintenance lease held",
       "Committer: batch commits/s", "Committer: epoch (a rise: the role moved)",
-      "Committer: pending hand-overs", "Hand-over wait (s)", "Node table loads/s",
+      "Committer: pending hand-overs", "Hand-over wait (s)", "Nodes' own table loads/s",
       "Committer: metadata.json bytes",
     ]
     error_message = "the Grafana dashboard's panels, in its order"

@@ -42,7 +42,7 @@ locals {
     { title = "Committer: epoch (a rise: the role moved)", search = local.node, metric = "floe_coordinator_known_epoch", stat = "Maximum", scale = "", unit = "epoch" },
     { title = "Committer: pending hand-overs", search = local.node, metric = "floe_coordinator_pending_handovers", stat = "Maximum", scale = "", unit = "hand-overs" },
     { title = "Hand-over wait (s)", search = local.node, metric = "floe_handover_wait_seconds_sum", stat = "Sum", scale = "", unit = "seconds", per = "floe_handover_wait_seconds_count" },
-    { title = "Node table loads/s", search = local.node, metric = "floe_node_table_reads_total", stat = "Sum", scale = "/${local.period}", unit = "loads/s" },
+    { title = "Nodes' own table loads/s", search = local.node, metric = "floe_node_table_reads_total", stat = "Sum", scale = "/${local.period}", unit = "loads/s" },
     { title = "Committer: metadata.json bytes", search = local.node, metric = "floe_table_metadata_bytes", stat = "Maximum", scale = "", unit = "bytes" },
   ]
 

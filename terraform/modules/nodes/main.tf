@@ -160,7 +160,7 @@ locals {
     # commit.mode=coordinated: the committer role (its alarms below) and the table it commits to
     "^floe_coordinator_known_epoch$", "^floe_coordinator_pending_bytes$", "^floe_coordinator_pending_handovers$", "^floe_coordinator_commits_total$",
     "^floe_table_metadata_bytes$", "^floe_table_manifests$", "^floe_table_snapshots$",
-    "^floe_handover_wait_seconds_sum$", "^floe_handover_wait_seconds_count$", "^floe_node_table_reads_total$",
+    "^floe_handover_wait_seconds_sum$", "^floe_handover_wait_seconds_count$", "^floe_node_table_reads_total$", "^floe_coordinator_view_loads_total$",
   ]
   buffer_max = floor(var.volume_size_gib * 0.8 * 1073741824)
   node_alarms = {

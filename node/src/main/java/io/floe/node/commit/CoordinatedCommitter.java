@@ -8,6 +8,7 @@ import io.floe.catalog.commit.HandoverCodec;
 import io.floe.catalog.commit.PartitionClaim;
 import io.floe.catalog.commit.PartitionView;
 import io.floe.node.metrics.NodeMetrics;
+import io.vertx.core.http.HttpClosedException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -34,7 +35,7 @@ public final class CoordinatedCommitter implements RangeCommitter {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatedCommitter.class);
   private static final long PAUSE_MIN_MILLIS = 50;
   private static final long PAUSE_MAX_MILLIS = 2_000;
-  private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(2);
 
   private final CommitProtocol protocol;
   private final CoordinatorRole role;
@@ -43,6 +44,7 @@ public final class CoordinatedCommitter implements RangeCommitter {
   private final HandoverClient client;
   private volatile boolean closed;
   private volatile long lastSnapshotId;
+  private long lastDiscoveryNanos;
 
   public CoordinatedCommitter(
       CommitProtocol protocol, CoordinatorRole role, CommitConfig config, NodeMetrics metrics) {
@@ -286,20 +288,28 @@ public final class CoordinatedCommitter implements RangeCommitter {
   }
 
   /**
-   * Asks the committer (this process's, or the holder's over HTTP, within {@code
-   * commit.handover-timeout-seconds} and at most 5 s); null when no holder is known or it cannot
-   * answer now. Never claims the role and never reads the table.
+   * Asks the committer (this process's, or the holder's over HTTP, within at most 2 s); null when
+   * no holder is known or it cannot answer now. Never claims the role. A node that knows no holder
+   * (it has handed nothing over yet, or its own coordinator was fenced) or whose holder says it no
+   * longer holds the role reads who holds it from the table, at most once per {@code maxAge}.
    */
   @Override
   public PartitionView view(int partition, Duration maxAge) {
-    CoordinatorRole.Target target = role.peek();
-    if (target == null || closed) {
+    if (closed) {
       return null;
     }
     Duration age =
         maxAge.toMillis() < HandoverWire.MIN_VIEW_AGE_MILLIS
             ? Duration.ofMillis(HandoverWire.MIN_VIEW_AGE_MILLIS)
             : maxAge;
+    CoordinatorRole.Target target = role.peek();
+    if (target == null) {
+      rediscover(age);
+      target = role.peek();
+      if (target == null) {
+        return null;
+      }
+    }
     try {
       if (target.local() != null) {
         return role.localView(partition, age);
@@ -311,7 +321,15 @@ public final class CoordinatedCommitter implements RangeCommitter {
       try {
         return client.view(target.address(), partition, age, timeout);
       } catch (ExecutionException e) {
-        // once more on a fresh request (a connection closed under it, an answer cut short)
+        if (e.getCause() instanceof HandoverClient.NotCoordinatorThere) {
+          // the holder stepped down or was replaced: find the new one for the next check
+          rediscover(age);
+          return null;
+        }
+        if (!(e.getCause() instanceof HttpClosedException)) {
+          throw e;
+        }
+        // once more on a fresh connection (a kept-alive one closed under the request)
         return client.view(target.address(), partition, age, timeout);
       }
     } catch (InterruptedException e) {
@@ -323,6 +341,22 @@ public final class CoordinatedCommitter implements RangeCommitter {
           partition,
           String.valueOf(e instanceof ExecutionException ? e.getCause() : e));
       return null;
+    }
+  }
+
+  /** Reads the role's holder from the table, at most once per {@code every}. */
+  private void rediscover(Duration every) {
+    long now = System.nanoTime();
+    synchronized (this) {
+      if (lastDiscoveryNanos != 0 && now - lastDiscoveryNanos < every.toNanos()) {
+        return;
+      }
+      lastDiscoveryNanos = now;
+    }
+    try {
+      role.rediscover();
+    } catch (RuntimeException e) {
+      LOG.debug("cannot read the committer role from the table ({})", e.getMessage());
     }
   }
 

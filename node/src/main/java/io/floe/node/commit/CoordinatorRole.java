@@ -160,6 +160,20 @@ public final class CoordinatorRole implements AutoCloseable {
   }
 
   /**
+   * Reads who holds the role from the table, for a node that knows no holder or was told by it that
+   * it stepped down; forgets this process's own coordinator once it was fenced or stopped.
+   */
+  public void rediscover() {
+    synchronized (lock) {
+      CommitCoordinator c = local;
+      if (c != null && !c.active()) {
+        local = null;
+      }
+    }
+    refresh();
+  }
+
+  /**
    * The view of {@code partition} from this node's coordinator ({@link CommitCoordinator#view}), or
    * null when this node does not hold the role.
    */

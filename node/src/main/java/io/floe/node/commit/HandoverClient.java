@@ -146,6 +146,9 @@ final class HandoverClient implements AutoCloseable {
                 resp.body()
                     .map(
                         b -> {
+                          if (resp.statusCode() == 421) {
+                            throw new NotCoordinatorThere("the node at " + address + ": " + b);
+                          }
                           if (resp.statusCode() != 200) {
                             throw new IllegalStateException(
                                 "table view answered " + resp.statusCode() + ": " + b);
@@ -168,6 +171,13 @@ final class HandoverClient implements AutoCloseable {
       throw new Refused("hand-over refused (" + status + "): " + json.encode());
     }
     return HandoverWire.fromJson(json);
+  }
+
+  /** The node asked for a view does not hold the committer role (it stepped down, or never did). */
+  static final class NotCoordinatorThere extends RuntimeException {
+    NotCoordinatorThere(String message) {
+      super(message);
+    }
   }
 
   /** The node answered with an error, not a hand-over answer (a token without the scope, ...). */

@@ -270,6 +270,11 @@ public final class CommitCoordinator implements AutoCloseable {
   private final Object viewLoad = new Object();
   private final AtomicLong viewLoads = new AtomicLong();
 
+  /** When a view load last failed ({@link System#nanoTime}, never 0), or 0; under viewLoad. */
+  private long viewFailedNanos;
+
+  private static final Duration VIEW_FAILURE_MEMORY = Duration.ofSeconds(1);
+
   /**
    * @param table the table, loaded through this process's catalog client
    * @param epoch the coordinator epoch this process won ({@link CoordinatorClaim#claim})
@@ -584,23 +589,39 @@ public final class CommitCoordinator implements AutoCloseable {
    * coordinator saw the table at most {@code maxAge} ago: from its own last commit when that is
    * recent enough (a busy cluster: no table load at all), else from one table load through {@code
    * load}, shared by every caller that asks meanwhile (an idle cluster: at most one load per {@code
-   * maxAge}, however many nodes ask). Answers nodes' claim checks and settings checks, so that they
-   * need not load the table themselves.
+   * maxAge}, however many nodes ask: callers that waited for a load take its answer, and a failed
+   * load is answered at once for a second). Answers nodes' claim checks and settings checks, so
+   * that they need not load the table themselves.
    *
    * @throws RuntimeException when the view is stale and the table cannot be loaded (the catalog)
    */
   public PartitionView view(int partition, Duration maxAge, Supplier<Table> load) {
     Seen s = seen.get();
     if (System.nanoTime() - s.asOfNanos() > maxAge.toNanos()) {
+      long loadsBefore = viewLoads.get();
       synchronized (viewLoad) {
         s = seen.get();
-        if (System.nanoTime() - s.asOfNanos() > maxAge.toNanos()) {
-          long asOf = System.nanoTime();
-          Table t = load.get();
-          viewLoads.incrementAndGet();
-          publish(((HasTableOperations) t).operations().current(), asOf);
-          s = seen.get();
+        long now = System.nanoTime();
+        if (viewLoads.get() != loadsBefore || now - s.asOfNanos() <= maxAge.toNanos()) {
+          // a load finished while this caller waited: its answer is as fresh as one can have
+          return PartitionView.of(s.metadata(), partition);
         }
+        if (viewFailedNanos != 0 && now - viewFailedNanos < VIEW_FAILURE_MEMORY.toNanos()) {
+          // the catalog failed a moment ago: say so at once instead of queueing another try
+          throw new IllegalStateException("the table could not be loaded a moment ago");
+        }
+        long asOf = System.nanoTime();
+        Table t;
+        try {
+          t = load.get();
+        } catch (RuntimeException e) {
+          viewFailedNanos = System.nanoTime() | 1;
+          throw e;
+        }
+        viewFailedNanos = 0;
+        publish(((HasTableOperations) t).operations().current(), asOf);
+        viewLoads.incrementAndGet();
+        s = seen.get();
       }
     }
     return PartitionView.of(s.metadata(), partition);

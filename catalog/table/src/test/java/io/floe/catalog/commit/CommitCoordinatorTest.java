@@ -205,7 +205,7 @@ class CommitCoordinatorTest {
                 Duration.ZERO,
                 5000,
                 1 << 20,
-                Duration.ofMillis(100),
+                Duration.ofSeconds(1),
                 Duration.ofMinutes(30)));
     ops.down = true;
     CompletableFuture<HandoverAnswer> first = coordinator.handOver(handover(c0, 0, 4));
