@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,10 +59,13 @@ final class DeadLetterFanOut {
   static final int MAX_BODY_BYTES = 1 << 20;
 
   /**
-   * The longest a node's list or replay may take: a replay answers after a flush committed every
-   * outcome (as {@code scripts/floe dead-letter}, which waits as long).
+   * The longest the router waits for a node's list or replay (a replay answers after a flush
+   * committed every outcome): just under the router's own idle timeout, so that the caller gets an
+   * answer naming the slow node instead of a closed connection. The node's replay goes on and
+   * finishes; the same replay again reports it.
    */
-  static final long NODE_TIMEOUT_MILLIS = TimeUnit.MINUTES.toMillis(10);
+  static final long NODE_TIMEOUT_MILLIS =
+      TimeUnit.SECONDS.toMillis(Router.IDLE_TIMEOUT_SECONDS - 5);
 
   private static final List<String> COUNTERS =
       List.of("replayed", "failed_again", "already_replayed");
@@ -209,7 +213,13 @@ final class DeadLetterFanOut {
         JsonObject j = json();
         if (status == 0) {
           s.put("error", isConnectFailure(failure) ? "unreachable" : "no_answer")
-              .put("detail", String.valueOf(failure.getMessage()));
+              .put(
+                  "detail",
+                  failure instanceof TimeoutException
+                      ? "no answer within "
+                          + NODE_TIMEOUT_MILLIS / 1000
+                          + " s (its replay may still be running)"
+                      : String.valueOf(failure.getMessage()));
         } else {
           s.put("error", j == null ? "bad_answer" : j.getString("error", "bad_answer"))
               .put("detail", j == null ? "not a JSON object" : j.getString("detail"));

@@ -42,6 +42,9 @@ public final class Router implements AutoCloseable {
               + "(\\d{1,9})"
               + Pattern.quote(FloeHttp.COMMITTED_PATH));
 
+  /** A client connection that sends and gets nothing for this long is closed. */
+  static final int IDLE_TIMEOUT_SECONDS = 120;
+
   private final Vertx vertx;
   private final RouterConfig config;
   private final Membership membership;
@@ -79,7 +82,7 @@ public final class Router implements AutoCloseable {
             .setPort(config.port())
             .setTcpNoDelay(true)
             .setHttp2ClearTextEnabled(true)
-            .setIdleTimeout(120);
+            .setIdleTimeout(IDLE_TIMEOUT_SECONDS);
     if (config.tls() != null) {
       config.tls().apply(options);
     }
