@@ -271,6 +271,8 @@ final class DeadLetterFanOut {
     if (body != null) {
       options.putHeader("content-type", JsonResponses.CONTENT_TYPE);
     }
+    // in flight like a forwarded request: a router shutting down waits for it (Router.close)
+    m.inflight.incrementAndGet();
     return client
         .request(options)
         .compose(out -> body == null ? out.send() : out.send(body))
@@ -284,7 +286,8 @@ final class DeadLetterFanOut {
             e -> {
               metrics.error(m, "dead_letter");
               return Future.succeededFuture(new NodeAnswer(m, 0, null, e));
-            });
+            })
+        .onComplete(done -> m.inflight.decrementAndGet());
   }
 
   private void answerList(HttpServerRequest req, List<NodeAnswer> answers, int limit) {

@@ -267,6 +267,9 @@ class RouterDeadLetterTest {
     HttpResponse<String> list = get("/floe/v1/dead-letter", "t-read");
     assertThat(list.statusCode()).isEqualTo(503);
     assertThat(new JsonObject(list.body()).getJsonArray("dead_letters")).hasSize(4);
+    assertThat(get("/metrics", "t-read").body())
+        .contains(
+            "floe_router_forward_errors_total{kind=\"dead_letter\",node=\"" + node(1) + "\"} 2.0");
   }
 
   @Test
