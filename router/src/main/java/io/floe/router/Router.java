@@ -42,6 +42,9 @@ public final class Router implements AutoCloseable {
               + "(\\d{1,9})"
               + Pattern.quote(FloeHttp.COMMITTED_PATH));
 
+  /** A client connection that sends and gets nothing for this long is closed. */
+  static final int IDLE_TIMEOUT_SECONDS = 120;
+
   private final Vertx vertx;
   private final RouterConfig config;
   private final Membership membership;
@@ -49,6 +52,7 @@ public final class Router implements AutoCloseable {
   private final Forwarder forwarder;
   private final Quotas quotas;
   private final ClusterSampler sampler;
+  private final DeadLetterFanOut deadLetters;
   private final ConsoleAssets console = new ConsoleAssets();
   private final List<HttpServer> servers = new ArrayList<>();
 
@@ -65,6 +69,7 @@ public final class Router implements AutoCloseable {
     this.quotas = new Quotas(config.maxConcurrentPerToken(), metrics::throttled);
     this.forwarder = new Forwarder(vertx, config, membership, metrics);
     this.sampler = new ClusterSampler(vertx, config, membership, metrics.streams());
+    this.deadLetters = new DeadLetterFanOut(vertx, forwarder.client(), membership, metrics, config);
   }
 
   public static Router start(RouterConfig config) throws Exception {
@@ -77,7 +82,7 @@ public final class Router implements AutoCloseable {
             .setPort(config.port())
             .setTcpNoDelay(true)
             .setHttp2ClearTextEnabled(true)
-            .setIdleTimeout(120);
+            .setIdleTimeout(IDLE_TIMEOUT_SECONDS);
     if (config.tls() != null) {
       config.tls().apply(options);
     }
@@ -274,6 +279,10 @@ public final class Router implements AutoCloseable {
       }
       return;
     }
+    if (path.equals(DeadLetterFanOut.ROOT) || path.equals(DeadLetterFanOut.REPLAY)) {
+      deadLetters(req, path);
+      return;
+    }
     if (ConsoleAssets.owns(path)) {
       console.serve(req);
       return;
@@ -324,6 +333,36 @@ public final class Router implements AutoCloseable {
       default ->
           JsonResponses.error(
               req.response(), 404, "not_found", "no route for " + req.method() + " " + path);
+    }
+  }
+
+  /**
+   * The dead-letter API, asked of every node ({@link DeadLetterFanOut}): the list needs {@code
+   * read}, a replay {@code admin}, checked here as the nodes check them; the nodes check the
+   * caller's own token again.
+   */
+  private void deadLetters(HttpServerRequest req, String path) {
+    boolean list = path.equals(DeadLetterFanOut.ROOT);
+    HttpMethod allowed = list ? HttpMethod.GET : HttpMethod.POST;
+    if (req.method() != allowed) {
+      JsonResponses.error(
+          req.response(),
+          405,
+          "method_not_allowed",
+          req.method() + " is not allowed on " + path + " (" + allowed + " is)");
+      return;
+    }
+    Principal caller = authorize(req, needs(list ? Scope.READ : Scope.ADMIN));
+    if (caller == null) {
+      return;
+    }
+    if (draining) {
+      JsonResponses.error(
+          req.response(), 503, "unavailable", "router is shutting down; ask another router", 1);
+    } else if (list) {
+      deadLetters.list(req);
+    } else {
+      deadLetters.replay(req, String.valueOf(caller.name()));
     }
   }
 

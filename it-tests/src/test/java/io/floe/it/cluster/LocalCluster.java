@@ -105,13 +105,15 @@ final class LocalCluster implements AutoCloseable {
   LocalCluster(Path dir, int nodeCount, int routerCount, Options options) throws Exception {
     this.dir = dir;
     Path logs = Files.createDirectories(dir.resolve("logs"));
-    // routers know producers and operators; nodes know operators and the routers' own token
+    // routers know producers and operators; nodes know operators and the routers' own token. The
+    // operator is read,admin on both, as the Terraform has it: a dead-letter replay through a
+    // router is checked there and again at each node, with the operator's own token
     Path routerTokens =
         Files.write(
             dir.resolve("router-tokens"),
             List.of(
                 TokenStore.line("producer", "ingest", PRODUCER_TOKEN),
-                TokenStore.line("operator", "read", OPERATOR_TOKEN)));
+                TokenStore.line("operator", "read,admin", OPERATOR_TOKEN)));
     Path nodeTokens =
         Files.write(
             dir.resolve("node-tokens"),
@@ -274,7 +276,9 @@ final class LocalCluster implements AutoCloseable {
               proxy_request_buffering off;
               proxy_next_upstream error timeout;
               proxy_connect_timeout 1s;
-              proxy_read_timeout 60s;
+              # a dead-letter replay through a router answers once every node's replay is
+              # flushed; the router itself closes a connection idle for 120 s
+              proxy_read_timeout 150s;
             }
           }
         }

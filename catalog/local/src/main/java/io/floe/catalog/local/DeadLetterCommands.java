@@ -18,7 +18,8 @@ import org.apache.iceberg.util.JsonUtil;
  * {@code scripts/floe dead-letter list|show|replay}: dead letters through the nodes' {@code
  * /floe/v1/dead-letter} API. Each node lists and replays its own partition's dead letters, so the
  * command asks every node ({@code --nodes}, default {@code $FLOE_NODE_URLS} or the local cluster's
- * three) and adds up the answers.
+ * three) and adds up the answers; or a router ({@code --router}, behind the load balancer), which
+ * asks every node itself and answers the sums (an error naming a node that failed).
  */
 final class DeadLetterCommands {
   private static final String ROOT = "/floe/v1/dead-letter";
@@ -54,6 +55,7 @@ final class DeadLetterCommands {
       String option = args.remove(0);
       switch (option) {
         case "--nodes" -> nodes = List.of(FloeCli.value(args, option).split(","));
+        case "--router" -> nodes = List.of(FloeCli.value(args, option));
         case "--stream", "--code", "--since", "--until", "--limit", "--ids" ->
             filter.put(option.substring(2), FloeCli.value(args, option));
         default ->
