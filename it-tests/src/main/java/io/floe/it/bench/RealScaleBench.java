@@ -293,7 +293,9 @@ public final class RealScaleBench {
           value(text, "floe_commit_attempts_total")
               + value(text, "floe_coordinator_commit_attempts_total");
       for (String purpose :
-          new String[] {"columns", "claim_check", "handover_check", "coordinator_discovery"}) {
+          new String[] {
+            "columns", "claim_check", "handover_check", "coordinator_discovery", "settings"
+          }) {
         own += value(text, "floe_node_table_reads_total{purpose=\"" + purpose + "\"}");
       }
       views += value(text, "floe_coordinator_view_loads_total");

@@ -34,6 +34,7 @@ public final class ColumnWatcher implements AutoCloseable {
   private final Supplier<String> committerVersion;
   private final NodeMetrics metrics;
   private String version;
+  private volatile Runnable onSettingsChanged = () -> {};
   private final ScheduledExecutorService timer;
   private volatile ColumnSet current;
   private volatile StreamPolicies policies = StreamPolicies.NONE;
@@ -61,6 +62,15 @@ public final class ColumnWatcher implements AutoCloseable {
             });
     timer.scheduleWithFixedDelay(
         this::follow, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Runs {@code action} (quickly) whenever a read finds the table's settings version moved: the
+   * flusher then re-reads its own table before its next write, so that a change to Iceberg's
+   * file-writing settings, partition spec or sort order reaches it too.
+   */
+  public void onSettingsChanged(Runnable action) {
+    this.onSettingsChanged = action;
   }
 
   /** The streams' error policies as of the last refresh (they live in the table too). */
@@ -157,7 +167,12 @@ public final class ColumnWatcher implements AutoCloseable {
                               + m.onMismatch().text())
                   .collect(Collectors.joining("; ")));
     }
-    version = PartitionView.settingsVersion(table);
+    String now = PartitionView.settingsVersion(table);
+    boolean moved = version != null && !version.equals(now);
+    version = now;
+    if (moved) {
+      onSettingsChanged.run();
+    }
     refreshedMillis = System.currentTimeMillis();
   }
 

@@ -68,6 +68,9 @@ public final class Flusher implements AutoCloseable {
   private volatile boolean fenced;
   private volatile long lagMillis;
 
+  /** The table's settings moved: re-read the table before the next write (the flusher's thread). */
+  private volatile boolean tableChanged;
+
   /** The committed sequence the table holds for this partition, as far as this process knows. */
   private long tableCommitted;
 
@@ -127,6 +130,14 @@ public final class Flusher implements AutoCloseable {
     this.thread = new Thread(this::run, "floe-flusher");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /**
+   * The table's settings moved ({@code ColumnWatcher.onSettingsChanged}): the next write re-reads
+   * the table first.
+   */
+  public void tableChanged() {
+    tableChanged = true;
   }
 
   /** Flushes everything acknowledged so far; completes with the committed sequence. */
@@ -275,6 +286,13 @@ public final class Flusher implements AutoCloseable {
     }
     FlushCut cut = FlushCut.read(buffer, config.maxBytesPerFlush());
     if (!cut.isEmpty()) {
+      if (tableChanged) {
+        // a commit through the committer never refreshes this table: do it now, so that the
+        // files are written with the table's current file-writing settings, spec and sort order
+        tableChanged = false;
+        metrics.tableRead("settings");
+        protocol.table().refresh();
+      }
       flushEvents(cut, start);
     }
     if (deadLetters != null) {

@@ -215,9 +215,7 @@ public final class PartitionStartup {
         committer = new CoordinatedCommitter(protocol, role, commit, metrics);
       }
       asked.set(committer);
-      return new Flushing(
-          catalog,
-          columns,
+      Flusher flusher =
           new Flusher(
               buffer,
               protocol,
@@ -228,8 +226,9 @@ public final class PartitionStartup {
               metrics,
               columns::current,
               onFenced,
-              onDeath),
-          role);
+              onDeath);
+      columns.onSettingsChanged(flusher::tableChanged);
+      return new Flushing(catalog, columns, flusher, role);
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {
         try {

@@ -171,7 +171,8 @@ public final class NodeMetrics {
               "Table loads this node made for itself, by purpose (columns: typed columns and"
                   + " stream policies; claim_check: an idle partition's claim; handover_check: a"
                   + " hand-over without an answer; coordinator_discovery: who holds the committer"
-                  + " role); the committer's own loads are not counted. About 0 in a steady"
+                  + " role; settings: the flusher's table after the table's settings moved); the"
+                  + " committer's own loads are not counted. About 0 in a steady"
                   + " coordinated cluster")
           .labelNames("purpose")
           .register(registry);
@@ -179,7 +180,9 @@ public final class NodeMetrics {
   {
     // every purpose has a series from the start (a dashboard's rate shows 0, not "no data")
     for (String purpose :
-        new String[] {"columns", "claim_check", "handover_check", "coordinator_discovery"}) {
+        new String[] {
+          "columns", "claim_check", "handover_check", "coordinator_discovery", "settings"
+        }) {
       tableReads.labelValues(purpose);
     }
   }

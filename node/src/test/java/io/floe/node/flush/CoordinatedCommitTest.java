@@ -18,8 +18,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -260,6 +263,71 @@ class CoordinatedCommitTest {
         }
       }
     }
+  }
+
+  /**
+   * A node handing its ranges over never refreshes the table it writes with by committing: a change
+   * of Iceberg's file-writing settings reaches it through the settings version all the same (here a
+   * tiny target file size makes the next flush roll its file every 1,000 rows).
+   */
+  @Test
+  void aChangeOfTheTablesFileSettingsReachesTheNodesThatHandOver() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      List<Node> nodes = new ArrayList<>();
+      List<Ingest> ingests = new ArrayList<>();
+      try {
+        for (int p = 0; p < 2; p++) {
+          Map<String, String> s = coordinated(env, p);
+          s.put("columns.refresh-seconds", "0.2");
+          nodes.add(Node.start(NodeConfig.load(Settings.of(s))));
+          ingests.add(new Ingest());
+        }
+        for (int p = 0; p < 2; p++) {
+          assertThat(ingests.get(p).send(nodes.get(p).port(), "c", "warm-" + p, 10).statusCode())
+              .isEqualTo(200);
+          nodes.get(p).flusher().flushNow().get(60, TimeUnit.SECONDS);
+        }
+        Node writer =
+            nodes.stream().filter(n -> n.coordinatorRole().local() == null).findFirst().get();
+        int p = nodes.indexOf(writer);
+        String series = "floe_node_table_reads_total{purpose=\"columns\"}";
+        double reads = counter(ingests.get(p).get(writer.port(), "/metrics").body(), series);
+        env.adminTable()
+            .updateProperties()
+            .set(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, "1")
+            .commit();
+        // the watcher learns of it from the committer's view, then the flusher re-reads its table
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (counter(ingests.get(p).get(writer.port(), "/metrics").body(), series) <= reads) {
+          assertThat(System.nanoTime()).as("the node re-reads the table").isLessThan(deadline);
+          Thread.sleep(50);
+        }
+        long before = dataFiles(env);
+        for (int i = 0; i < 3; i++) {
+          assertThat(ingests.get(p).send(writer.port(), "c", "big-" + i, 1_000).statusCode())
+              .isEqualTo(200);
+        }
+        writer.flusher().flushNow().get(60, TimeUnit.SECONDS);
+        assertThat(dataFiles(env) - before)
+            .as("files of one flush of 3,000 rows at a 1-byte target size")
+            .isGreaterThanOrEqualTo(3);
+        Ingest.assertExactly(env.rows(), p, ingests.get(p).acknowledged);
+      } finally {
+        for (Node node : nodes) {
+          node.close();
+        }
+      }
+    }
+  }
+
+  private static long dataFiles(TableEnv env) throws Exception {
+    long n = 0;
+    try (CloseableIterable<FileScanTask> tasks = env.table().newScan().planFiles()) {
+      for (FileScanTask t : tasks) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The table loads for typed columns and for claim checks, summed over {@code nodes}. */

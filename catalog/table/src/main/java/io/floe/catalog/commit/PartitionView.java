@@ -20,28 +20,42 @@ import org.apache.iceberg.TableMetadata;
  * @param settingsVersion {@link #settingsVersion(Table)} of the committer's view
  */
 public record PartitionView(PartitionState state, String settingsVersion) {
+  /** Iceberg's file-writing properties ({@code write.target-file-size-bytes}, ...). */
+  private static final String WRITE_PREFIX = "write.";
 
   /** The view of {@code partition} in {@code metadata}. */
   public static PartitionView of(TableMetadata metadata, int partition) {
     return new PartitionView(
         PartitionState.of(metadata, partition),
-        settingsVersion(metadata.currentSchemaId(), metadata.properties()));
+        settingsVersion(
+            metadata.currentSchemaId(),
+            metadata.defaultSpecId(),
+            metadata.defaultSortOrderId(),
+            metadata.properties()));
   }
 
   /**
-   * A digest of what nodes follow in the table: the current schema's id and every typed-column and
-   * stream-policy property. Equal digests mean a node's typed columns and policies need no reload.
+   * A digest of what nodes follow in the table: the current schema's, partition spec's and sort
+   * order's ids, every typed-column and stream-policy property, and Iceberg's {@code write.*}
+   * properties (file size, Parquet settings, data location). Equal digests mean a node's typed
+   * columns, policies and file-writing settings need no reload.
    */
   public static String settingsVersion(Table table) {
-    return settingsVersion(table.schema().schemaId(), table.properties());
+    return settingsVersion(
+        table.schema().schemaId(),
+        table.spec().specId(),
+        table.sortOrder().orderId(),
+        table.properties());
   }
 
-  static String settingsVersion(int schemaId, Map<String, String> properties) {
+  static String settingsVersion(
+      int schemaId, int specId, int sortOrderId, Map<String, String> properties) {
     Map<String, String> followed = new TreeMap<>();
     properties.forEach(
         (k, v) -> {
           if (k.startsWith(FloeTableKeys.COLUMN_PREFIX)
-              || k.startsWith(FloeTableKeys.STREAM_ON_ERROR_PREFIX)) {
+              || k.startsWith(FloeTableKeys.STREAM_ON_ERROR_PREFIX)
+              || k.startsWith(WRITE_PREFIX)) {
             followed.put(k, v);
           }
         });
@@ -51,7 +65,7 @@ public record PartitionView(PartitionState state, String settingsVersion) {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JVM has no SHA-256", e);
     }
-    digest.update(Integer.toString(schemaId).getBytes(StandardCharsets.UTF_8));
+    digest.update((schemaId + "/" + specId + "/" + sortOrderId).getBytes(StandardCharsets.UTF_8));
     followed.forEach(
         (k, v) -> {
           // lengths first, so that no two different maps run together into the same bytes
