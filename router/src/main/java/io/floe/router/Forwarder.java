@@ -326,15 +326,20 @@ final class Forwarder {
                           response.putHeader(FloeHttp.NODE_HEADER, node.id);
                           boolean replayed = resp.getHeader(FloeHttp.IDEMPOTENCY_REPLAYED) != null;
                           if (admission != null && resp.statusCode() == 200 && !replayed) {
-                            // the producer's quota is charged with what the node stored (a replay
-                            // stored nothing, as the node itself charges)
+                            // the producer's quota is charged with what the node stored, its
+                            // dead letters included, as a node charges a producer that reaches it
+                            // directly (a replay stored nothing); the stream's events count the
+                            // accepted ones only (dead letters: the nodes' floe_dead_letters_total)
                             long accepted = 0;
+                            long deadLettered = 0;
                             try {
-                              accepted = new JsonObject(body).getLong("accepted", 0L);
+                              JsonObject answer = new JsonObject(body);
+                              accepted = Math.max(0, answer.getLong("accepted", 0L));
+                              deadLettered = Math.max(0, answer.getLong("dead_lettered", 0L));
                             } catch (RuntimeException notJson) {
                               // an answer without a count charges the bytes only
                             }
-                            admission.stored(accepted);
+                            admission.stored(accepted + deadLettered);
                             metrics.streams().accepted(FloeHttp.ingestStream(req.path()), accepted);
                           }
                           if (!req.isEnded()) {

@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,10 @@ class RouterFairnessTest {
   /** How long the node takes to answer, in ms. */
   private final AtomicInteger answerDelay = new AtomicInteger(1);
 
+  /** What the node answers a request it stored. */
+  private final AtomicReference<JsonObject> nodeAnswer =
+      new AtomicReference<>(new JsonObject().put("accepted", 1).put("partition_id", 0));
+
   private HttpServer node;
   private Router router;
 
@@ -78,11 +83,7 @@ class RouterFairnessTest {
                                 t ->
                                     req.response()
                                         .putHeader("Content-Type", "application/json")
-                                        .end(
-                                            new JsonObject()
-                                                .put("accepted", 1)
-                                                .put("partition_id", 0)
-                                                .encode()));
+                                        .end(nodeAnswer.get().encode()));
                           });
                 })
             .listen(0, "127.0.0.1")
@@ -99,6 +100,7 @@ class RouterFairnessTest {
                 TokenStore.line("noisy", "ingest", "t-noisy"),
                 TokenStore.line("quiet", "ingest", "t-quiet"),
                 TokenStore.line("metered", "ingest", "t-metered") + " bytes-per-second=1KiB",
+                TokenStore.line("counted", "ingest", "t-counted") + " events-per-second=10",
                 TokenStore.line("ops", "read", "t-ops")));
     Map<String, String> s = new HashMap<>();
     s.put("router.host", "127.0.0.1");
@@ -279,6 +281,38 @@ class RouterFairnessTest {
     assertThat(received.get()).as("nothing of it reached the node whole").isZero();
     HttpResponse<String> ok = http.send(post("t-noisy", "{\"v\":1}\n"), ofString());
     assertThat(ok.statusCode()).as("a request at a normal pace goes through").isEqualTo(200);
+  }
+
+  @Test
+  void deadLettersCountAgainstTheEventsQuotaLikeAcceptedEvents() throws Exception {
+    startRouter(Map.of());
+    // a request of only bad records under a dead-letter policy: the node stores them all as dead
+    // letters and answers 200 with nothing accepted (the node's own quota is skipped for a router)
+    nodeAnswer.set(
+        new JsonObject().put("accepted", 0).put("dead_lettered", 100).put("partition_id", 0));
+    HttpResponse<String> first = http.send(post("t-counted", "not json\n"), ofString());
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    // 100 stored records overdraw a 10 events/s bucket by 9 seconds: the next request waits
+    HttpResponse<String> second = http.send(post("t-counted", "not json\n"), ofString());
+    assertThat(second.statusCode())
+        .as("dead letters are charged like events: " + second.body())
+        .isEqualTo(429);
+    assertThat(new JsonObject(second.body()).getString("error")).isEqualTo("too_many_requests");
+    assertThat(Long.parseLong(second.headers().firstValue("Retry-After").orElseThrow()))
+        .as("the seconds until 90 events' overdraft refills")
+        .isBetween(5L, 9L);
+    assertThat(received.get()).as("the refused request never reached the node").isEqualTo(1);
+    String metrics =
+        http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port() + "/metrics"))
+                    .header("Authorization", "Bearer t-ops")
+                    .build(),
+                ofString())
+            .body();
+    assertThat(metrics)
+        .contains("floe_router_throttled_total{kind=\"events\",token=\"counted\"} 1.0")
+        .as("dead letters are not counted as the stream's events")
+        .contains("floe_router_stream_events_total{stream=\"s\"} 0.0");
   }
 
   private static HttpResponse.BodyHandler<String> ofString() {
