@@ -1,9 +1,7 @@
 package io.floe.catalog.maintenance;
 
-import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.FloeTableKeys;
 import java.io.IOException;
-import java.time.OffsetDateTime;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -25,10 +23,13 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SortOrder;
+import org.apache.iceberg.SortOrderComparators;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.data.GenericFileWriterFactory;
+import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.exceptions.CleanableFailure;
@@ -37,6 +38,8 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
 import org.apache.iceberg.util.PropertyUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,12 +47,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Compaction of closed time partitions: the small data files of a partition whose time range ended
  * more than {@code compact-after} ago are merged, in bins of about the target file size, into files
- * sorted by the table's sort order (stream, event time; then partition and sequence). The inputs
- * are each sorted already (nodes write them so), so the merge streams them: memory is one row per
- * input file plus the writer's row group. The rewrite is committed with Iceberg's rewrite
- * operation, validated from the snapshot it was planned on: nodes' appends meanwhile never
- * conflict, and a file another writer rewrote or deleted meanwhile makes the commit fail rather
- * than resurrect it.
+ * sorted by the table's sort order (events table: stream, event time), then by the table's
+ * identifier fields (partition and sequence). Inputs that each declare the table's sort order (the
+ * events table's nodes write them so) are merged as streams: memory is one row per input file plus
+ * the writer's row group, and the output declares the order. Inputs that do not (the dead-letter
+ * table's nodes write in sequence order) are merged the same way, keeping every row, but the output
+ * declares no order: nothing is sorted in memory.
+ *
+ * <p>Nothing here depends on a table's columns: rows are read and written whole with the table's
+ * schema, so it serves the events table and the dead-letter table (partitioned by day of ingest)
+ * alike. The rewrite is committed with Iceberg's rewrite operation, validated from the snapshot it
+ * was planned on: nodes' appends meanwhile never conflict, and a file another writer rewrote or
+ * deleted meanwhile makes the commit fail rather than resurrect it. It touches no table property,
+ * so the nodes' per-partition commit state is the same after it.
  */
 final class Compactor {
   /** Files of one partition to merge into one (or a few) files. */
@@ -82,7 +92,7 @@ final class Compactor {
    */
   List<Group> plan(Table table, Snapshot snapshot, long closedBeforeMillis) throws IOException {
     PartitionSpec spec = table.spec();
-    String transform = timeTransform(spec);
+    String transform = timeTransform(spec, table.schema());
     if (snapshot == null || transform == null) {
       return List.of();
     }
@@ -145,14 +155,20 @@ final class Compactor {
     }
   }
 
-  /** The transform of a spec partitioned by the event time alone (hour, day or month), or null. */
-  static String timeTransform(PartitionSpec spec) {
+  /**
+   * The transform of a spec partitioned by one timestamp column alone (hour, day or month: the
+   * events table's event time, the dead-letter table's ingest time), or null.
+   */
+  static String timeTransform(PartitionSpec spec, Schema schema) {
     if (spec.fields().size() != 1) {
       return null;
     }
     PartitionField f = spec.fields().get(0);
     String t = f.transform().toString();
-    return f.sourceId() == EventsTable.EVENT_TIME_ID && List.of("hour", "day", "month").contains(t)
+    Types.NestedField source = schema.findField(f.sourceId());
+    return source != null
+            && source.type().typeId() == Type.TypeID.TIMESTAMP
+            && List.of("hour", "day", "month").contains(t)
         ? t
         : null;
   }
@@ -177,14 +193,19 @@ final class Compactor {
   List<DataFile> write(Table table, Group group) throws IOException {
     Schema schema = table.schema();
     PartitionSpec spec = table.specs().get(group.specId());
-    Comparator<Record> order = tableOrder(schema);
+    Comparator<Record> order = tableOrder(table);
+    SortOrder sortOrder = table.sortOrder();
+    boolean sorted =
+        sortOrder.isSorted()
+            && group.files().stream()
+                .allMatch(f -> f.sortOrderId() != null && f.sortOrderId() == sortOrder.orderId());
     List<CloseableIterable<Record>> inputs = new ArrayList<>();
     RollingDataWriter<Record> writer =
         new RollingDataWriter<>(
             new GenericFileWriterFactory.Builder(table)
                 .dataFileFormat(FileFormat.PARQUET)
                 .dataSchema(schema)
-                .dataSortOrder(table.sortOrder())
+                .dataSortOrder(sorted ? sortOrder : SortOrder.unsorted())
                 .build(),
             OutputFileFactory.builderFor(table, 0, TASKS.incrementAndGet())
                 .format(FileFormat.PARQUET)
@@ -305,15 +326,28 @@ final class Compactor {
     }
   }
 
-  /** The table's sort order (stream, event time), then partition and sequence: unique per event. */
-  static Comparator<Record> tableOrder(Schema schema) {
-    int stream = EventsTable.position(schema, EventsTable.STREAM_ID);
-    int eventTime = EventsTable.position(schema, EventsTable.EVENT_TIME_ID);
-    int partition = EventsTable.position(schema, EventsTable.PARTITION_ID_ID);
-    int sequence = EventsTable.position(schema, EventsTable.SEQUENCE_ID);
-    return Comparator.<Record, String>comparing(r -> r.get(stream, String.class))
-        .thenComparing(r -> r.get(eventTime, OffsetDateTime.class))
-        .thenComparing(r -> r.get(partition, Integer.class))
-        .thenComparing(r -> r.get(sequence, Long.class));
+  /**
+   * The table's sort order (events table: stream, event time), then its identifier fields
+   * (partition, sequence): unique per row. For one thread at a time.
+   */
+  static Comparator<Record> tableOrder(Table table) {
+    Schema schema = table.schema();
+    Comparator<StructLike> order = (a, b) -> 0;
+    if (table.sortOrder().isSorted()) {
+      order = SortOrderComparators.forSchema(schema, table.sortOrder());
+    }
+    if (!schema.identifierFieldIds().isEmpty()) {
+      SortOrder.Builder ids = SortOrder.builderFor(schema);
+      schema.identifierFieldIds().stream()
+          .sorted()
+          .forEach(id -> ids.asc(schema.findColumnName(id)));
+      order = order.thenComparing(SortOrderComparators.forSchema(schema, ids.build()));
+    }
+    // the comparators read Iceberg's internal values (a timestamp as micros), which a generic
+    // record does not hold: each side is read through its own wrapper
+    Comparator<StructLike> internal = order;
+    InternalRecordWrapper left = new InternalRecordWrapper(schema.asStruct());
+    InternalRecordWrapper right = new InternalRecordWrapper(schema.asStruct());
+    return (a, b) -> internal.compare(left.wrap(a), right.wrap(b));
   }
 }

@@ -24,12 +24,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the events table healthy, one cycle every {@code maintenance.interval-seconds} in the
- * process that holds the table's maintenance lease: tag each hour's snapshot and expire snapshots
- * beyond the retention or the count bound (the nodes' recovery state, {@code floe.partition.*},
- * lives in the table properties and survives), compact closed time partitions, rewrite manifests
- * when the current snapshot has too many, and now and then remove orphan files. Each task fails on
- * its own (logged, counted) without stopping the others.
+ * Keeps a Floe table (the events table, the dead-letter table) healthy, one cycle every {@code
+ * maintenance.interval-seconds} in the process that holds the table's maintenance lease: tag each
+ * hour's snapshot and expire snapshots beyond the retention or the count bound (the nodes' recovery
+ * state, {@code floe.partition.*}, lives in the table properties and survives), compact closed time
+ * partitions, rewrite manifests when the current snapshot has too many, and now and then remove
+ * orphan files. Each task fails on its own (logged, counted) without stopping the others.
  */
 public final class TableMaintenance implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TableMaintenance.class);

@@ -137,7 +137,7 @@ class TableMaintenanceTest {
           "payload", "{\"n\":" + s + ",\"p\":" + p + ",\"text\":\"caf\\u00e9 \u00e9t\u00e9\"}");
       rows.add(r);
     }
-    rows.sort(Compactor.tableOrder(t.schema()));
+    rows.sort(Compactor.tableOrder(t));
     PartitionKey key = new PartitionKey(t.spec(), t.schema());
     key.partition(new InternalRecordWrapper(t.schema().asStruct()).wrap(rows.get(0)));
     RollingDataWriter<Record> writer =
@@ -145,6 +145,7 @@ class TableMaintenanceTest {
             new GenericFileWriterFactory.Builder(t)
                 .dataFileFormat(FileFormat.PARQUET)
                 .dataSchema(t.schema())
+                .dataSortOrder(t.sortOrder())
                 .build(),
             OutputFileFactory.builderFor(t, p, seq[0])
                 .format(FileFormat.PARQUET)
@@ -236,7 +237,10 @@ class TableMaintenanceTest {
             .build()) {
       r.forEach(inFileOrder::add);
     }
-    assertThat(inFileOrder).isSortedAccordingTo(Compactor.tableOrder(t.schema()));
+    assertThat(inFileOrder).isSortedAccordingTo(Compactor.tableOrder(t));
+    assertThat(closed.get(0).sortOrderId())
+        .as("merged from files sorted so, it declares the table's sort order")
+        .isEqualTo(t.sortOrder().orderId());
     assertThat(t.currentSnapshot().operation()).isEqualTo("replace");
     assertThat(protocols.get(0).committedSequence()).isEqualTo(committed0);
     assertThat(protocols.get(1).committedSequence()).isEqualTo(committed1);

@@ -153,10 +153,9 @@ public final class CatalogService implements AutoCloseable {
           config.catalogProperties().get("uri"),
           config.catalogProperties().get("warehouse"));
       if (config.maintenance() != null) {
-        // the dead-letter table gets the same care (expiry, tags, manifests, orphans; its
-        // partitions are days of ingest, which compaction leaves alone); its counters stay out of
-        // /metrics, whose floe_maintenance_* series (the lease gauge above all) are the events
-        // table's
+        // the dead-letter table gets the same care (tags, expiry, compaction of its closed days of
+        // ingest, manifests, orphans), under its own lease; its counters stay out of /metrics,
+        // whose floe_maintenance_* series (the lease gauge above all) are the events table's
         TableIdentifier events = EventsTable.identifier(config.table());
         TableIdentifier deadLetters = DeadLetterTable.identifier(config.table());
         maintenance.add(

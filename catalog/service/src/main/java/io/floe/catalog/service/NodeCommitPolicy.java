@@ -148,7 +148,7 @@ final class NodeCommitPolicy {
           "a node's commit appends; this snapshot's operation is " + added.operation());
     }
     String operation = added.summary().get(FloeTableKeys.OPERATION);
-    if (!NODE_OPERATIONS.contains(operation)) {
+    if (operation == null || !NODE_OPERATIONS.contains(operation)) { // Set.of refuses null
       throw new Refused(
           FloeTableKeys.OPERATION + " is " + operation + ", not a node's claim or flush");
     }

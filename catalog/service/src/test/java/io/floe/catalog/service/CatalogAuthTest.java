@@ -329,6 +329,10 @@ class CatalogAuthTest {
           service, () -> flush(asNode, file(asNode, "g"), 0, 1, 6, Map.of("gc.enabled", "false")));
       refusedAndUnchanged(
           service, () -> asNode.updateProperties().set("comment", "events from Floe").commit());
+      // an append that does not say it is a claim or a flush (no floe.operation): refused, not a
+      // server error
+      refusedAndUnchanged(
+          service, () -> asNode.newFastAppend().appendFile(file(asNode, "g2")).commit());
 
       // a table created with Floe's state already in it
       assertThatThrownBy(

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +40,14 @@ class CatalogMaintenanceTest {
       b.header("Authorization", "Bearer " + token);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int size(Iterable<?> items) {
+    int n = 0;
+    for (Object ignored : items) {
+      n++;
+    }
+    return n;
   }
 
   private static boolean holds(String metrics) {
@@ -65,6 +74,10 @@ class CatalogMaintenanceTest {
               "FLOE_MAINTENANCE_INTERVAL_SECONDS",
               "0.2",
               "FLOE_MAINTENANCE_LEASE_SECONDS",
+              "2",
+              "FLOE_MAINTENANCE_MIN_SNAPSHOTS",
+              "1",
+              "FLOE_MAINTENANCE_MAX_SNAPSHOTS",
               "2");
       CatalogService a = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
       CatalogService b = LocalCatalog.start(tmp.resolve("catalog.db"), fileIo, env);
@@ -81,6 +94,11 @@ class CatalogMaintenanceTest {
                             "t-commit"))));
         EventsTable.ensure(nodes, TableSettings.defaults());
         DeadLetterTable.ensure(nodes, TableSettings.defaults());
+        Table deadLetters =
+            a.catalog().loadTable(DeadLetterTable.identifier(TableSettings.defaults()));
+        for (int i = 0; i < 6; i++) {
+          deadLetters.newFastAppend().commit(); // a snapshot each (in the service: no policy)
+        }
 
         assertThat(metrics(a, null).statusCode()).as("metrics need a token").isEqualTo(401);
         assertThat(metrics(a, "t-commit").statusCode())
@@ -115,6 +133,18 @@ class CatalogMaintenanceTest {
             .containsKey(FloeTableKeys.MAINTENANCE_HOLDER)) {
           assertThat(System.nanoTime())
               .as("the dead-letter table gets a maintenance holder")
+              .isLessThan(deadline);
+          Thread.sleep(100);
+        }
+        // and its snapshots beyond maintenance.max-snapshots are expired
+        deadline = System.nanoTime() + 20_000_000_000L;
+        while (size(
+                a.catalog()
+                    .loadTable(DeadLetterTable.identifier(TableSettings.defaults()))
+                    .snapshots())
+            > 2) {
+          assertThat(System.nanoTime())
+              .as("the dead-letter table's snapshots are expired down to the bound")
               .isLessThan(deadline);
           Thread.sleep(100);
         }
