@@ -42,9 +42,11 @@ class DeadLetterBodyLimitTest {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     JsonArray ids = new JsonArray();
-    for (int i = 0; ids.encode().length() <= DeadLetterHandler.MAX_BODY_BYTES; i++) {
-      ids.add("0-" + (1_000_000 + i));
+    for (int i = 0; i < 90_000; i++) {
+      ids.add("0-" + (1_000_000 + i)); // 12 bytes each in the body
     }
+    String big = new JsonObject().put("ids", ids).encode();
+    assertThat(big.length()).isGreaterThan(DeadLetterHandler.MAX_BODY_BYTES);
     HttpResponse<String> declared =
         http.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + REPLAY))
