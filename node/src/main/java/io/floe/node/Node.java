@@ -226,7 +226,7 @@ public final class Node implements AutoCloseable, Readiness {
             config, committer, budget, metrics, this, auth, this::columns, this::streamPolicies);
     OpsHandler ops =
         new OpsHandler(config.partitionId(), buffer, budget, metrics, this, this::flusher);
-    DeadLetterHandler deadLetters = new DeadLetterHandler(this::deadLetterReplay);
+    DeadLetterHandler deadLetters = new DeadLetterHandler(this::deadLetterReplay, config.limits());
     HandoverHandler handover = new HandoverHandler(this::coordinatorRole);
     NodeHttpVerticle.Listen listen =
         new NodeHttpVerticle.Listen(

@@ -5,8 +5,6 @@ import io.floe.catalog.table.TableSettings;
 import io.floe.node.buffer.Appended;
 import io.floe.node.buffer.DeadLetters;
 import io.floe.node.buffer.GroupCommitter;
-import io.floe.node.buffer.IdempotencyKey;
-import io.floe.node.buffer.Outcome;
 import io.floe.node.columns.ColumnSet;
 import io.floe.node.decode.DecodeBudget;
 import io.floe.node.decode.FieldNames;
@@ -24,7 +22,10 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -42,17 +43,22 @@ import org.slf4j.LoggerFactory;
  * outcome is recorded in the dead-letter table as a row whose {@code replay_of} is the dead
  * letter's id ({@code <partition>-<sequence>}): error code {@code replayed} when it became events,
  * its new error when it failed again (then {@code replay_count} is one higher). That row and the
- * new events are one buffer write under the idempotency key {@code replay:<id>} of the producer
- * {@value #PRODUCER}, and a replay flushes what the buffer holds before it reads the table to
- * choose: a replay repeated, or resumed after a crash, finds the first outcome in the table's
- * {@code replay_of} rows (the key answers a write that races the flush), and never writes an event
- * twice. Each node replays its own partition's dead letters only, one replay at a time, so no other
- * process can replay them at the same moment.
+ * new events are one buffer write (producer {@value #PRODUCER}), and a replay flushes what the
+ * buffer holds before it reads the table to choose: a replay repeated, or resumed after a crash,
+ * finds the first outcome in the table's {@code replay_of} rows and never writes an event twice.
+ * Each node replays its own partition's dead letters only, one replay at a time, so no other
+ * process can replay them at the same moment; a replay whose answer gave up waiting for its write
+ * leaves it to the next replay, which waits until that write is settled before it flushes.
+ *
+ * <p>The writes carry no idempotency key: the table is what says a dead letter was replayed, and a
+ * key per replayed record would take room in the index that remembers the producers' keys ({@code
+ * idempotency.max-keys}), so that a big replay made the node forget them and a producer's retry was
+ * stored twice.
  */
 public final class DeadLetterReplay {
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetterReplay.class);
 
-  /** The producer name replays are stored under (their idempotency keys are its). */
+  /** The producer name the records of replays are stored under. */
   public static final String PRODUCER = "floe-replay";
 
   /** The error code of a dead letter's record of a successful replay. */
@@ -67,6 +73,13 @@ public final class DeadLetterReplay {
   private final int maxRawBytes;
   private final Supplier<ColumnSet> columns;
   private final Supplier<Flusher> flusher;
+
+  /**
+   * A replay's buffer write that its replay stopped waiting for (null: none): the next replay waits
+   * for it before it flushes, else the flush would not cover it and the next replay would write
+   * that dead letter's events again. Guarded by {@code this}.
+   */
+  private CompletableFuture<Appended> unsettled;
 
   /** What {@link #pending} reads of every row to choose: no bytes, no details. */
   private static final List<String> INDEX_COLUMNS =
@@ -157,40 +170,51 @@ public final class DeadLetterReplay {
    */
   public synchronized Result replay(Filter filter) throws Exception {
     Flusher f = flusher.get();
-    if (f != null) {
-      // outcomes still in the buffer (a replay cut short by a crash, whose restart has not flushed
-      // yet) reach the table before it is read: the choice never rests on an idempotency key that
-      // may be forgotten by now (idempotency.retention-seconds, idempotency.max-keys)
-      f.flushNow().get(5, TimeUnit.MINUTES);
+    if (f == null) {
+      throw new IngestException.Unavailable(
+          "not_joined", "this node has not joined the table yet; retry shortly", 5);
     }
+    if (unsettled != null) {
+      try {
+        unsettled.get(1, TimeUnit.MINUTES);
+      } catch (TimeoutException e) {
+        throw new IngestException.Unavailable(
+            "replay_unsettled",
+            "an earlier replay's buffer write has not finished yet; retry shortly",
+            5);
+      } catch (ExecutionException e) {
+        // it failed: nothing of it was written
+      }
+      unsettled = null;
+    }
+    // outcomes still in the buffer (a replay cut short by a crash, whose restart has not flushed
+    // yet, or one whose answer failed) reach the table before it is read: the table alone says what
+    // was replayed
+    f.flushNow().get(5, TimeUnit.MINUTES);
     int replayed = 0;
     int failed = 0;
-    int already = 0;
     List<String> ids = new ArrayList<>();
     for (Listed l : pending(filter)) {
       Appended a = replayOne(l);
       ids.add(l.id());
-      if (a.outcome() == Outcome.REPLAYED) {
-        already++;
-      } else if (a.accepted() > 0) {
+      if (a.accepted() > 0) {
         replayed++;
       } else {
         failed++;
       }
     }
-    if (f != null && !ids.isEmpty()) {
+    if (!ids.isEmpty()) {
       // the table records the outcome before the answer: a later replay finds it there
       f.flushNow().get(5, TimeUnit.MINUTES);
     }
     LOG.info(
-        "replayed {} dead letters of partition {}: {} became events, {} failed again, {} had been"
-            + " replayed before",
+        "replayed {} dead letters of partition {}: {} became events, {} failed again",
         ids.size(),
         partitionId,
         replayed,
-        failed,
-        already);
-    return new Result(replayed, failed, already, ids);
+        failed);
+    // a dead letter already replayed is not chosen again (pending): none is counted as such
+    return new Result(replayed, failed, 0, ids);
   }
 
   private Appended replayOne(Listed l) throws Exception {
@@ -242,15 +266,15 @@ public final class DeadLetterReplay {
                 null,
                 failedAgain ? l.replayCount() + 1 : l.replayCount(),
                 l.id()));
-    IdempotencyKey key =
-        new IdempotencyKey(
-            PRODUCER,
-            l.stream(),
-            "replay:" + l.id(),
-            IdempotencyKey.fingerprint(batch, record, fields.keyField(), fields.timeField()),
-            0);
     byte[] reasons = "[]".getBytes(StandardCharsets.UTF_8);
-    return committer.submit(batch, new DeadLetters(record, reasons), key).get(1, TimeUnit.MINUTES);
+    CompletableFuture<Appended> write =
+        committer.submit(batch, new DeadLetters(record, reasons), null);
+    try {
+      return write.get(1, TimeUnit.MINUTES);
+    } catch (TimeoutException e) {
+      unsettled = write; // still queued or being written: the next replay waits for it
+      throw e;
+    }
   }
 
   private static RequestDecoder.Format format(String contentType) {

@@ -18,12 +18,14 @@ import java.util.Arrays;
  */
 final class BodyReader {
   private final long maxBytes;
+  private final String limitName;
   private byte[] bytes;
   private int length;
   private boolean failed;
 
-  private BodyReader(long maxBytes, long declaredLength) {
+  private BodyReader(long maxBytes, String limitName, long declaredLength) {
     this.maxBytes = maxBytes;
+    this.limitName = limitName;
     this.bytes =
         new byte[(int) Math.min(maxBytes, declaredLength >= 0 ? declaredLength : 64 * 1024)];
   }
@@ -38,9 +40,22 @@ final class BodyReader {
    */
   static Future<Body> read(
       Vertx vertx, HttpServerRequest req, NodeConfig.IngestLimits limits, long declaredLength) {
-    long maxBytes = limits.maxBodyBytes();
+    return read(vertx, req, limits.maxBodyBytes(), "ingest.max-body-bytes", limits, declaredLength);
+  }
+
+  /**
+   * As above, with another limit than {@code ingest.max-body-bytes}: at most {@code maxBytes},
+   * which the 413's detail explains as {@code limitName}.
+   */
+  static Future<Body> read(
+      Vertx vertx,
+      HttpServerRequest req,
+      long maxBytes,
+      String limitName,
+      NodeConfig.IngestLimits limits,
+      long declaredLength) {
     Duration timeout = limits.bodyTimeout();
-    BodyReader reader = new BodyReader(maxBytes, declaredLength);
+    BodyReader reader = new BodyReader(maxBytes, limitName, declaredLength);
     Promise<Body> promise = Promise.promise();
     long timer =
         vertx.setTimer(
@@ -108,7 +123,7 @@ final class BodyReader {
       bytes = null;
       promise.tryFail(
           new IngestException.TooLarge(
-              "request body is over the limit of " + maxBytes + " bytes (ingest.max-body-bytes)"));
+              "request body is over the limit of " + maxBytes + " bytes (" + limitName + ")"));
       return;
     }
     if (length + n > bytes.length) {

@@ -1,8 +1,12 @@
 package io.floe.node.http;
 
+import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
+import io.floe.node.config.NodeConfig;
 import io.floe.node.error.IngestException;
 import io.floe.node.flush.DeadLetterReplay;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +25,8 @@ import java.util.function.Supplier;
  * wait for a replay (read); {@code POST .../replay} replays them (admin), exactly once (see {@link
  * DeadLetterReplay}). Filters, in the query or the JSON body: {@code stream}, {@code code}, {@code
  * since} and {@code until} (RFC 3339 ingest times), {@code ids} ({@code partition-sequence}),
- * {@code limit}.
+ * {@code limit}. A replay's body is at most {@value #MAX_BODY_BYTES} bytes (as through the router):
+ * a longer one is refused with 413 before anything is replayed.
  */
 public final class DeadLetterHandler {
   public static final String ROOT = "/floe/v1/dead-letter";
@@ -30,10 +35,20 @@ public final class DeadLetterHandler {
   private static final int DEFAULT_LIMIT = 1000;
   private static final int MAX_LIMIT = 100_000;
 
-  private final Supplier<DeadLetterReplay> replay;
+  /** The most bytes a replay's filters may take. */
+  static final int MAX_BODY_BYTES = 1 << 20;
 
-  public DeadLetterHandler(Supplier<DeadLetterReplay> replay) {
+  private static final String BODY_LIMIT =
+      "the filters of a replay; nothing was replayed: replay by stream, code or time instead of a"
+          + " long list of ids, or in several requests";
+
+  private final Supplier<DeadLetterReplay> replay;
+  private final NodeConfig.IngestLimits limits;
+
+  /** {@code limits}: how slowly a replay's body may come ({@code ingest.body-*}). */
+  public DeadLetterHandler(Supplier<DeadLetterReplay> replay, NodeConfig.IngestLimits limits) {
     this.replay = replay;
+    this.limits = limits;
   }
 
   public void list(RoutingContext ctx) {
@@ -68,13 +83,34 @@ public final class DeadLetterHandler {
   }
 
   public void replay(RoutingContext ctx) {
-    ctx.request()
-        .body()
-        .onFailure(ctx::fail)
+    HttpServerRequest req = ctx.request();
+    long declared = FloeHttp.declaredLength(req);
+    if (declared > MAX_BODY_BYTES) {
+      tooLarge(
+          req,
+          "request body is "
+              + declared
+              + " bytes, over the limit of "
+              + MAX_BODY_BYTES
+              + " ("
+              + BODY_LIMIT
+              + ")");
+      return;
+    }
+    BodyReader.read(ctx.vertx(), req, MAX_BODY_BYTES, BODY_LIMIT, limits, declared)
+        .onFailure(
+            e -> {
+              if (e instanceof IngestException.TooLarge t) {
+                tooLarge(req, t.detail());
+              } else {
+                ctx.fail(e);
+              }
+            })
         .onSuccess(
-            body -> {
+            read -> {
               JsonObject query;
               try {
+                Buffer body = Buffer.buffer(read.bytes()).slice(0, read.length());
                 query = body.length() == 0 ? new JsonObject() : body.toJsonObject();
               } catch (DecodeException | ClassCastException e) {
                 ctx.fail(
@@ -93,6 +129,12 @@ public final class DeadLetterHandler {
                         .put("ids", new JsonArray(done.ids()));
                   });
             });
+  }
+
+  /** A body over the limit: answered now, and the connection closed (the rest may be coming). */
+  private static void tooLarge(HttpServerRequest req, String detail) {
+    IngestException.TooLarge e = new IngestException.TooLarge(detail);
+    JsonResponses.errorAndClose(req, ErrorResponses.status(e), e.error(), e.detail());
   }
 
   private void run(RoutingContext ctx, Call call) {

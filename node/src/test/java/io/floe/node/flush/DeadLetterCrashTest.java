@@ -82,10 +82,10 @@ class DeadLetterCrashTest {
   /**
    * A replay killed after its events were committed but before its record reached the dead-letter
    * table, resumed after a restart: the dead letter became one event, not two, and its replay is
-   * recorded once. Even when the restarted node no longer remembers the replay's idempotency key
-   * ({@code idempotency.retention-seconds} past, as after a day down) and the resumed replay comes
-   * before the restart's own flush: the replay flushes what the buffer holds before it chooses
-   * (without that, the dead letter became a second event).
+   * recorded once, though the replay's write carries no idempotency key (and the restarted node
+   * keeps none past a second, as if {@code idempotency.retention-seconds} had passed, should one
+   * come back) and the resumed replay comes before the restart's own flush: the replay flushes what
+   * the buffer holds before it chooses (without that, the dead letter became a second event).
    */
   @Test
   void aReplayResumedAfterACrashWritesEachEventOnce() throws Exception {
@@ -126,7 +126,7 @@ class DeadLetterCrashTest {
         node.kill();
       }
       assertThat(env.rows()).hasSize(2);
-      // the restart no longer remembers the replay's key
+      // no key to find: the restart forgets any within a second
       Map<String, String> resumed = env.nodeEnv(4, data);
       resumed.put("FLOE_IDEMPOTENCY_RETENTION_SECONDS", "1");
       Thread.sleep(1500);

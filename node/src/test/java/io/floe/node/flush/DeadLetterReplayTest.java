@@ -147,6 +147,49 @@ class DeadLetterReplayTest {
     }
   }
 
+  /**
+   * A replay of more dead letters than {@code idempotency.max-keys} leaves the producers' keys
+   * alone: a producer's retry after it lost the acknowledgement (before the replay) is still
+   * answered as the first request and stored once. Replay writes carried a key each, in the same
+   * bounded index, and forgot the producer's key: the retry was stored a second time.
+   */
+  @Test
+  void aBigReplayDoesNotForgetAProducersIdempotencyKey() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = DeadLetterIngestTest.node(env, Map.of("idempotency.max-keys", "5"))) {
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+          .isEqualTo(201);
+      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      String keyed = "{\"id\":1,\"qty\":1}\n";
+      HttpResponse<String> first =
+          DeadLetterIngestTest.post(node.port(), "orders", "application/x-ndjson", keyed, "k-1");
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      StringBuilder bad = new StringBuilder();
+      for (int i = 2; i <= 8; i++) {
+        bad.append("{\"id\":").append(i).append(",\"qty\":\"many\"}\n");
+      }
+      HttpResponse<String> r =
+          DeadLetterIngestTest.post(
+              node.port(), "orders", "application/x-ndjson", bad.toString(), null);
+      assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).isEqualTo(7);
+      node.flusher().flushNow().get();
+
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
+          .isEqualTo(200);
+      node.refreshColumns();
+      assertThat(replay(node, new JsonObject()).getInteger("replayed")).isEqualTo(7);
+
+      HttpResponse<String> retry =
+          DeadLetterIngestTest.post(node.port(), "orders", "application/x-ndjson", keyed, "k-1");
+      assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+      assertThat(retry.headers().firstValue("Idempotency-Replayed")).hasValue("true");
+      assertThat(new JsonObject(retry.body())).isEqualTo(new JsonObject(first.body()));
+      node.flusher().flushNow().get();
+      assertThat(payloads(env)).hasSize(8).containsOnlyOnce(keyed.trim());
+    }
+  }
+
   private static List<String> payloads(TableEnv env) throws Exception {
     List<String> out = new ArrayList<>();
     env.rows().forEach(r -> out.add(r.payload()));
