@@ -8,6 +8,7 @@ import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatchReader;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
@@ -119,35 +120,34 @@ public final class SalvageExport {
   private static long writeEvents(RocksBuffer buffer, long after, JsonGenerator json)
       throws RocksDBException, IOException {
     long[] events = {0};
-    IOException[] failure = {null};
-    buffer.forEachBatch(
-        after,
-        (first, batch) -> {
-          EventBatchReader reader = batch.reader();
-          String ingestTime = rfc3339(batch.ingestTimeMicros());
-          try {
-            while (reader.next()) {
-              json.writeStartObject();
-              json.writeStringField(STREAM, batch.stream());
-              json.writeStringField(KEY, reader.key());
-              json.writeStringField(EVENT_TIME, rfc3339(reader.eventTimeMicros()));
-              json.writeStringField(INGEST_TIME, ingestTime);
-              json.writeStringField(BUFFER, buffer.bufferId());
-              json.writeNumberField(SEQUENCE, first + reader.index());
-              json.writeFieldName(PAYLOAD);
-              json.writeRawValue(reader.payload());
-              json.writeEndObject();
-              json.writeRaw('\n');
-              events[0]++;
+    try {
+      buffer.forEachBatch(
+          after,
+          (first, batch) -> {
+            EventBatchReader reader = batch.reader();
+            String ingestTime = rfc3339(batch.ingestTimeMicros());
+            try {
+              while (reader.next()) {
+                json.writeStartObject();
+                json.writeStringField(STREAM, batch.stream());
+                json.writeStringField(KEY, reader.key());
+                json.writeStringField(EVENT_TIME, rfc3339(reader.eventTimeMicros()));
+                json.writeStringField(INGEST_TIME, ingestTime);
+                json.writeStringField(BUFFER, buffer.bufferId());
+                json.writeNumberField(SEQUENCE, first + reader.index());
+                json.writeFieldName(PAYLOAD);
+                json.writeRawValue(reader.payload());
+                json.writeEndObject();
+                json.writeRaw('\n');
+                events[0]++;
+              }
+              return true;
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
             }
-            return true;
-          } catch (IOException e) {
-            failure[0] = e;
-            return false;
-          }
-        });
-    if (failure[0] != null) {
-      throw failure[0];
+          });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
     return events[0];
   }
@@ -155,45 +155,44 @@ public final class SalvageExport {
   private static long writeDeadLetters(RocksBuffer buffer, long after, JsonGenerator json)
       throws RocksDBException, IOException {
     long[] written = {0};
-    IOException[] failure = {null};
-    buffer.forEachDeadLetters(
-        after,
-        (first, batch) -> {
-          DeadLetterBatch.Context c = batch.context();
-          String ingestTime = rfc3339(c.ingestTimeMicros());
-          try {
-            for (int i = 0; i < batch.count(); i++) {
-              DeadLetterBatch.Record r = batch.records().get(i);
-              json.writeStartObject();
-              json.writeStringField(KIND, DEAD_LETTER);
-              json.writeStringField(STREAM, c.stream());
-              json.writeStringField(INGEST_TIME, ingestTime);
-              json.writeStringField(BUFFER, buffer.bufferId());
-              json.writeNumberField(SEQUENCE, first + i);
-              json.writeStringField(ERROR_CODE, r.code());
-              json.writeStringField(ERROR_DETAIL, orNull(r.detail()));
-              json.writeNumberField(POSITION, r.position());
-              json.writeStringField(CONTENT_TYPE, orNull(c.contentType()));
-              json.writeStringField(PRINCIPAL, orNull(c.principal()));
-              json.writeStringField(REQUEST_ID, orNull(c.requestId()));
-              json.writeStringField(IDEMPOTENCY_KEY, orNull(c.idempotencyKey()));
-              json.writeNumberField(REPLAY_COUNT, c.replayCount());
-              json.writeStringField(REPLAY_OF, orNull(c.replayOf()));
-              json.writeBooleanField(RAW_TRUNCATED, r.truncated());
-              json.writeNumberField(RAW_LENGTH, r.originalLength());
-              json.writeStringField(RAW, Base64.getEncoder().encodeToString(r.raw()));
-              json.writeEndObject();
-              json.writeRaw('\n');
-              written[0]++;
+    try {
+      buffer.forEachDeadLetters(
+          after,
+          (first, batch) -> {
+            DeadLetterBatch.Context c = batch.context();
+            String ingestTime = rfc3339(c.ingestTimeMicros());
+            try {
+              for (int i = 0; i < batch.count(); i++) {
+                DeadLetterBatch.Record r = batch.records().get(i);
+                json.writeStartObject();
+                json.writeStringField(KIND, DEAD_LETTER);
+                json.writeStringField(STREAM, c.stream());
+                json.writeStringField(INGEST_TIME, ingestTime);
+                json.writeStringField(BUFFER, buffer.bufferId());
+                json.writeNumberField(SEQUENCE, first + i);
+                json.writeStringField(ERROR_CODE, r.code());
+                json.writeStringField(ERROR_DETAIL, orNull(r.detail()));
+                json.writeNumberField(POSITION, r.position());
+                json.writeStringField(CONTENT_TYPE, orNull(c.contentType()));
+                json.writeStringField(PRINCIPAL, orNull(c.principal()));
+                json.writeStringField(REQUEST_ID, orNull(c.requestId()));
+                json.writeStringField(IDEMPOTENCY_KEY, orNull(c.idempotencyKey()));
+                json.writeNumberField(REPLAY_COUNT, c.replayCount());
+                json.writeStringField(REPLAY_OF, orNull(c.replayOf()));
+                json.writeBooleanField(RAW_TRUNCATED, r.truncated());
+                json.writeNumberField(RAW_LENGTH, r.originalLength());
+                json.writeStringField(RAW, Base64.getEncoder().encodeToString(r.raw()));
+                json.writeEndObject();
+                json.writeRaw('\n');
+                written[0]++;
+              }
+              return true;
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
             }
-            return true;
-          } catch (IOException e) {
-            failure[0] = e;
-            return false;
-          }
-        });
-    if (failure[0] != null) {
-      throw failure[0];
+          });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
     return written[0];
   }

@@ -291,7 +291,13 @@ public final class Flusher implements AutoCloseable {
         // files are written with the table's current file-writing settings, spec and sort order
         tableChanged = false;
         metrics.tableRead("settings");
-        protocol.table().refresh();
+        try {
+          protocol.table().refresh();
+        } catch (RuntimeException e) {
+          // not read (the catalog): try again before the next write
+          tableChanged = true;
+          throw e;
+        }
       }
       flushEvents(cut, start);
     }
