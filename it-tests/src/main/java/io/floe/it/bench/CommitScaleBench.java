@@ -38,6 +38,8 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.Metrics;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotParser;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.inmemory.InMemoryFileIO;
 import org.apache.iceberg.io.InputFile;
@@ -58,11 +60,11 @@ import org.apache.iceberg.types.Types;
  *
  * <p>Per run one line: {@code scale: mode=.. writers=K commits_per_s=.. attempts_per_commit=..
  * visible_p50_ms=.. visible_p99_ms=.. manifests=.. snapshots=.. metadata_bytes=..
- * node_table_loads_per_s=.. commits=.. ranges=.. coordinator_cpu_pct=..}. Commits and ranges:
- * landed within the run's seconds. Visible: from the writer's cut to the answer that its range is
- * in the table, for every range cut within the run (also those whose commit lands after it, which
- * are waited for). Node table loads: metadata.json reads by the writers' catalog client during the
- * run (the coordinator has its own client).
+ * node_table_loads_per_s=.. commits=.. ranges=.. coordinator_cpu_pct=.. flush_snapshot_bytes=..
+ * metadata_steady_bytes=..}. Commits and ranges: landed within the run's seconds. Visible: from the
+ * writer's cut to the answer that its range is in the table, for every range cut within the run
+ * (also those whose commit lands after it, which are waited for). Node table loads: metadata.json
+ * reads by the writers' catalog client during the run (the coordinator has its own client).
  *
  * <p>usage: CommitScaleBench [--writers 3,8,16,32,100,300,1000] [--seconds 120] [--age-ms 3000]
  * [--interval-ms 2000] [--modes direct,coordinated] [--dir .floe/bench-scale]
@@ -91,9 +93,20 @@ public final class CommitScaleBench {
       int manifests,
       int snapshots,
       long metadataBytes,
+      long flushSnapshotBytes,
+      long metadataSteadyBytes,
       long loads,
       double coordinatorCpuSeconds,
       double seconds) {}
+
+  /**
+   * Snapshots maintenance keeps at its count bound ({@code maintenance.max-snapshots}, default):
+   * the steady state the metadata file is projected to.
+   */
+  static final int MAX_SNAPSHOTS = 1000;
+
+  /** A snapshot-log entry ({@code {"timestamp-ms":..,"snapshot-id":..}}) in metadata.json. */
+  private static final int SNAPSHOT_LOG_ENTRY_BYTES = 60;
 
   public static void main(String[] args) throws Exception {
     int[] writers = {3, 8, 16, 32, 100, 300, 1000};
@@ -144,7 +157,8 @@ public final class CommitScaleBench {
         Locale.ROOT,
         "scale: mode=%s writers=%d commits_per_s=%.2f attempts_per_commit=%.2f visible_p50_ms=%d"
             + " visible_p99_ms=%d manifests=%d snapshots=%d metadata_bytes=%d"
-            + " node_table_loads_per_s=%.2f commits=%d ranges=%d coordinator_cpu_pct=%.1f",
+            + " node_table_loads_per_s=%.2f commits=%d ranges=%d coordinator_cpu_pct=%.1f"
+            + " flush_snapshot_bytes=%d metadata_steady_bytes=%d",
         mode,
         k,
         r.commits() / r.seconds(),
@@ -157,7 +171,9 @@ public final class CommitScaleBench {
         r.loads() / r.seconds(),
         r.commits(),
         r.ranges(),
-        100 * r.coordinatorCpuSeconds() / r.seconds());
+        100 * r.coordinatorCpuSeconds() / r.seconds(),
+        r.flushSnapshotBytes(),
+        r.metadataSteadyBytes());
   }
 
   private static long percentile(long[] sorted, double q) {
@@ -281,6 +297,22 @@ public final class CommitScaleBench {
     }
     String location = ((HasTableOperations) t).operations().current().metadataFileLocation();
     long metadataBytes = t.io().newInputFile(location).getLength();
+    // what the file holds besides its snapshots, plus the count bound's worth of flush snapshots
+    // as this run wrote them (claims expire; each snapshot also has a snapshot-log entry)
+    long allSnapshotBytes = 0;
+    long flushBytes = 0;
+    int flushes = 0;
+    for (Snapshot snap : t.snapshots()) {
+      long bytes = SnapshotParser.toJson(snap).length() + SNAPSHOT_LOG_ENTRY_BYTES;
+      allSnapshotBytes += bytes;
+      if (FloeTableKeys.OPERATION_FLUSH.equals(snap.summary().get(FloeTableKeys.OPERATION))) {
+        flushBytes += bytes;
+        flushes++;
+      }
+    }
+    long flushSnapshotBytes = flushes == 0 ? 0 : flushBytes / flushes;
+    long metadataSteadyBytes =
+        metadataBytes - allSnapshotBytes + (long) MAX_SNAPSHOTS * flushSnapshotBytes;
     nodes.close();
     if (coordinatorCatalog != null) {
       coordinatorCatalog.close();
@@ -293,6 +325,8 @@ public final class CommitScaleBench {
         manifests,
         snapshots,
         metadataBytes,
+        flushSnapshotBytes,
+        metadataSteadyBytes,
         loads,
         coordinatorCpu,
         elapsed);

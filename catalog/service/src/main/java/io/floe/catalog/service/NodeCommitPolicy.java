@@ -2,10 +2,12 @@ package io.floe.catalog.service;
 
 import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.CoordinatorClaim;
+import io.floe.catalog.commit.PartitionSet;
 import io.floe.catalog.commit.PartitionState;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.auth.Principal;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -91,6 +93,7 @@ final class NodeCommitPolicy {
           FloeTableKeys.COORDINATOR_EPOCH,
           FloeTableKeys.COMMIT_ID,
           FloeTableKeys.PARTITIONS,
+          FloeTableKeys.ADVANCED_PARTITIONS,
           FloeTableKeys.EVENTS);
 
   private NodeCommitPolicy() {}
@@ -261,9 +264,10 @@ final class NodeCommitPolicy {
 
   /**
    * A batch commit ({@code BatchCommit}): the committer's epoch, which must be the table's current
-   * one; for each partition it advances, its epoch and committed sequence, equal in the summary and
-   * the properties and never lower than the table records; only added data files (Iceberg may merge
-   * manifests); by an unbound token.
+   * one; the partitions it advances, named in {@code floe.advanced-partitions} with their epoch
+   * (the table's) and committed sequence (never lower) in the properties, or, as an earlier release
+   * wrote them, by their two keys, equal in the summary and the properties and never lower than the
+   * table records; only added data files (Iceberg may merge manifests); by an unbound token.
    */
   private static void checkBatch(
       Principal p,
@@ -306,7 +310,8 @@ final class NodeCommitPolicy {
       }
       partitions.add(partition);
     }
-    if (partitions.isEmpty()) {
+    BitSet advanced = advancedPartitions(summary, properties);
+    if (partitions.isEmpty() && advanced.isEmpty()) {
       throw new Refused("a batch commit advances at least one partition; this one names none");
     }
     Map<String, String> rest = new TreeMap<>(properties);
@@ -331,10 +336,94 @@ final class NodeCommitPolicy {
       checkKeys(stateOf(summary, partition), own, partition, table);
       checkRaised(summary, table, partition);
     }
+    for (int partition = advanced.nextSetBit(0);
+        partition >= 0;
+        partition = advanced.nextSetBit(partition + 1)) {
+      if (partitions.contains(partition)) {
+        throw new Refused(
+            "a batch commit records partition "
+                + partition
+                + " either in its summary's keys or in "
+                + FloeTableKeys.ADVANCED_PARTITIONS
+                + ", not both");
+      }
+      checkAdvanced(
+          partition,
+          rest.remove(FloeTableKeys.partitionEpoch(partition)),
+          rest.remove(FloeTableKeys.partitionCommittedSequence(partition)),
+          table);
+    }
     if (!rest.isEmpty()) {
       throw new Refused("a batch commit may not set the properties " + rest.keySet());
     }
     checkMergedFiles(added, table);
+  }
+
+  /**
+   * The partitions a batch commit names in {@code floe.advanced-partitions} (none without it), no
+   * more than the properties it sets could advance: each needs its committed sequence set.
+   */
+  private static BitSet advancedPartitions(
+      Map<String, String> summary, Map<String, String> properties) {
+    String named = summary.get(FloeTableKeys.ADVANCED_PARTITIONS);
+    if (named == null) {
+      return new BitSet();
+    }
+    BitSet advanced;
+    try {
+      advanced = PartitionSet.decode(named);
+    } catch (IllegalArgumentException e) {
+      throw new Refused(
+          FloeTableKeys.ADVANCED_PARTITIONS + " is not a set of partitions: " + e.getMessage());
+    }
+    if (advanced.cardinality() > properties.size()) {
+      throw new Refused(
+          "a batch commit sets the committed sequence of each of the "
+              + advanced.cardinality()
+              + " partitions it names in "
+              + FloeTableKeys.ADVANCED_PARTITIONS
+              + "; it sets "
+              + properties.size()
+              + " properties");
+    }
+    return advanced;
+  }
+
+  /**
+   * A partition a batch commit advanced through the properties only: its epoch the one the table
+   * records (a batch never claims; a request leaves out a property set to its current value), its
+   * committed sequence a number never lower than the table's.
+   */
+  private static void checkAdvanced(int partition, String epoch, String committed, Table table) {
+    String epochKey = FloeTableKeys.partitionEpoch(partition);
+    String committedKey = FloeTableKeys.partitionCommittedSequence(partition);
+    if (committed == null
+        || !committed.matches("[0-9]{1,18}")
+        || (epoch != null && !epoch.matches("[0-9]{1,18}"))) {
+      throw new Refused(
+          "a batch commit sets "
+              + committedKey
+              + " (and keeps "
+              + epochKey
+              + ") as numbers for each partition it names; this one sets "
+              + committed
+              + " and "
+              + epoch);
+    }
+    PartitionState now = PartitionState.of(table, partition);
+    if (epoch != null && Long.parseLong(epoch) != now.epoch()) {
+      throw new Refused(
+          "a batch commit keeps "
+              + epochKey
+              + " at the table's "
+              + now.epoch()
+              + "; this one sets "
+              + epoch);
+    }
+    if (Long.parseLong(committed) < now.committedSequence()) {
+      throw new Refused(
+          "lowers " + committedKey + " from " + now.committedSequence() + " to " + committed);
+    }
   }
 
   /** The summary's keys of {@code partition}'s state, plus the keys every flush may record. */

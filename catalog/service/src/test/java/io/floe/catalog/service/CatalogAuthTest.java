@@ -11,6 +11,7 @@ import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.CoordinatorClaim;
 import io.floe.catalog.commit.HandoverAnswer;
 import io.floe.catalog.commit.PartitionClaim;
+import io.floe.catalog.commit.PartitionState;
 import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.FloeTableKeys;
@@ -28,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
@@ -417,6 +419,25 @@ class CatalogAuthTest {
           .containsEntry(FloeTableKeys.partitionCommittedSequence(2), "4")
           .containsEntry(FloeTableKeys.COORDINATOR_EPOCH, "1");
 
+      assertThat(asNode.currentSnapshot().summary())
+          .containsEntry(FloeTableKeys.ADVANCED_PARTITIONS, "0,2")
+          .doesNotContainKey(FloeTableKeys.partitionCommittedSequence(0));
+
+      // a batch that names its partitions compactly may not lower, re-claim, name what it does
+      // not set, set what it does not name, or name more than it could set
+      refusedAndUnchanged(service, () -> batch(asNode, "0", Map.of(0, "1"), Map.of(0, "3")));
+      refusedAndUnchanged(service, () -> batch(asNode, "0", Map.of(0, "2"), Map.of(0, "9")));
+      refusedAndUnchanged(service, () -> batch(asNode, "0,2", Map.of(0, "1"), Map.of(0, "9")));
+      refusedAndUnchanged(
+          service, () -> batch(asNode, "0", Map.of(0, "1", 2, "1"), Map.of(0, "9", 2, "9")));
+      refusedAndUnchanged(
+          service, () -> batch(asNode, "0-1000000", Map.of(0, "1"), Map.of(0, "9")));
+      refusedAndUnchanged(service, () -> batch(asNode, "2,0", Map.of(0, "1"), Map.of(0, "9")));
+      // ... and lands when it is what the committer writes
+      batch(asNode, "0", Map.of(0, "1"), Map.of(0, "9"));
+      asNode.refresh();
+      assertThat(PartitionState.of(asNode, 0)).isEqualTo(new PartitionState(1, 9));
+
       // the bound token may not make a batch commit, even of its own partition alone
       asBound.refresh();
       refusedAndUnchanged(
@@ -429,6 +450,27 @@ class CatalogAuthTest {
                           new BatchCommit.Range(
                               2, two.epoch(), 4, 6, List.of(file(asBound, "u")), 2))));
     }
+  }
+
+  /**
+   * A batch commit made by hand: {@code advanced} in its summary under coordinator epoch 1, and the
+   * given epochs and committed sequences in the properties.
+   */
+  private void batch(
+      Table table, String advanced, Map<Integer, String> epochs, Map<Integer, String> committed) {
+    table.refresh();
+    Transaction tx = table.newTransaction();
+    tx.newAppend()
+        .appendFile(file(table, "hand-" + UUID.randomUUID()))
+        .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
+        .set(FloeTableKeys.COORDINATOR_EPOCH, "1")
+        .set(FloeTableKeys.ADVANCED_PARTITIONS, advanced)
+        .commit();
+    UpdateProperties properties = tx.updateProperties();
+    epochs.forEach((p, e) -> properties.set(FloeTableKeys.partitionEpoch(p), e));
+    committed.forEach((p, c) -> properties.set(FloeTableKeys.partitionCommittedSequence(p), c));
+    properties.commit();
+    tx.commitTransaction();
   }
 
   @Test

@@ -36,12 +36,15 @@ import org.slf4j.LoggerFactory;
  * transaction, exactly once per range.
  *
  * <p>The transaction is a merge append ({@code newAppend}: Iceberg merges small manifests, so their
- * count stays bounded however many commits there are) whose summary records, for every advanced
- * partition, the same two keys {@link CommitProtocol} writes ({@code floe.partition.<p>.epoch} and
- * {@code .committed-sequence}, also set in the table properties), and once {@code
- * floe.operation=flush}, the committer's {@code floe.coordinator.epoch}, a fresh {@code
- * floe.commit-id}, {@code floe.partitions} and {@code floe.events}. Direct commits and batch
- * commits read and write the same keys, so a cluster can switch node by node.
+ * count stays bounded however many commits there are) that sets, for every advanced partition, the
+ * same two table properties {@link CommitProtocol} sets ({@code floe.partition.<p>.epoch} and
+ * {@code .committed-sequence}), and whose summary names the advanced partitions compactly ({@code
+ * floe.advanced-partitions}, a {@link PartitionSet}) instead of repeating both keys for each: a few
+ * hundred bytes per snapshot however many partitions, so the metadata file stays bounded at any
+ * cluster size. The summary also records {@code floe.operation=flush}, the committer's {@code
+ * floe.coordinator.epoch}, a fresh {@code floe.commit-id}, {@code floe.partitions} and {@code
+ * floe.events}. Direct commits and batch commits read ({@link PartitionState}) and write the same
+ * property keys, so a cluster can switch node by node.
  *
  * <p>Each range is planned against the table: a newer epoch than the range's → {@link
  * HandoverAnswer.Fenced}; committed at or beyond its end under its epoch → {@link
@@ -262,19 +265,20 @@ public final class BatchCommit {
       r.files().forEach(append::appendFile);
       events += r.events();
     }
-    for (Map.Entry<Integer, Long> e : advance.entrySet()) {
-      int p = e.getKey();
-      append
-          .set(PartitionState.epochKey(p), Long.toString(expected.get(p).epoch()))
-          .set(PartitionState.committedKey(p), Long.toString(e.getValue()));
-    }
+    Snapshot planned = table.currentSnapshot();
     append
+        .set(FloeTableKeys.ADVANCED_PARTITIONS, PartitionSet.encode(advance.keySet()))
         .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
         .set(FloeTableKeys.COORDINATOR_EPOCH, Long.toString(coordinatorEpoch))
         .set(FloeTableKeys.COMMIT_ID, commitId)
         .set(FloeTableKeys.PARTITIONS, Integer.toString(advance.size()))
         .set(FloeTableKeys.EVENTS, Long.toString(events))
-        .validateWith(new ExpectAll(coordinatorEpoch, expected, attempts))
+        .validateWith(
+            new ExpectAll(
+                coordinatorEpoch,
+                expected,
+                attempts,
+                planned == null ? null : planned.snapshotId()))
         .commit();
     UpdateProperties properties =
         tx.updateProperties().set(FloeTableKeys.COORDINATOR_EPOCH, Long.toString(coordinatorEpoch));
@@ -340,7 +344,10 @@ public final class BatchCommit {
 
   /**
    * The snapshot that first recorded the partition committed at or beyond {@code through} (the
-   * oldest of the newest run of such records, claims skipped), or null when it has expired.
+   * oldest of the newest run of such records, claims skipped), or null when it has expired. A batch
+   * commit's record is in the table properties only, so the run stops at the second batch commit
+   * that advanced the partition: the snapshot found then is one that holds the range, maybe not the
+   * first.
    */
   private Snapshot snapshotCommitting(int partition, long through) {
     Snapshot current = table.currentSnapshot();
@@ -349,14 +356,28 @@ public final class BatchCommit {
     }
     String key = PartitionState.committedKey(partition);
     Snapshot found = null;
+    boolean newest = true;
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       String recorded = s.summary().get(key);
+      if (recorded == null && PartitionState.advancedInProperties(s, partition)) {
+        if (!newest) {
+          // an older batch record: what it committed is no longer written anywhere
+          break;
+        }
+        // the newest record of the partition: the properties hold what it committed
+        recorded = table.properties().get(key);
+        if (recorded == null) {
+          break;
+        }
+      }
       if (recorded == null) {
         continue;
       }
       if (FloeTableKeys.OPERATION_CLAIM.equals(s.summary().get(FloeTableKeys.OPERATION))) {
+        // a claim carries the committed sequence on: the properties still hold the last commit's
         continue;
       }
+      newest = false;
       if (Long.parseLong(recorded) < through) {
         break;
       }

@@ -128,6 +128,7 @@ public final class CommitProtocol {
 
   private PartitionClaim claimOnce() {
     table.refresh();
+    Long plannedOn = plannedOn();
     PartitionState state = PartitionState.of(table, partition);
     long epoch = state.epoch() + 1;
     Transaction tx = newTransaction();
@@ -138,7 +139,7 @@ public final class CommitProtocol {
         .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_CLAIM)
         .set(FloeTableKeys.OWNER, owner)
         .set(FloeTableKeys.partitionHolder(partition), holder)
-        .validateWith(new Expect(state.epoch(), state.committedSequence(), false))
+        .validateWith(new Expect(state.epoch(), state.committedSequence(), false, plannedOn))
         .commit();
     UpdateProperties properties =
         tx.updateProperties()
@@ -176,6 +177,7 @@ public final class CommitProtocol {
       List<DataFile> files,
       Map<String, String> summary) {
     table.refresh();
+    Long plannedOn = plannedOn();
     PartitionState before = PartitionState.of(table, partition);
     if (before.epoch() != claim.epoch()) {
       throw fenced(before.epoch(), claim);
@@ -208,7 +210,7 @@ public final class CommitProtocol {
         .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
         .set(FloeTableKeys.PARTITION_ID, Integer.toString(partition))
         .set(FloeTableKeys.SEQUENCE_RANGE, (after + 1) + "-" + through)
-        .validateWith(new Expect(claim.epoch(), after, true))
+        .validateWith(new Expect(claim.epoch(), after, true, plannedOn))
         .commit();
     tx.updateProperties()
         .set(PartitionState.epochKey(partition), Long.toString(claim.epoch()))
@@ -324,6 +326,12 @@ public final class CommitProtocol {
     return snapshotId;
   }
 
+  /** The snapshot the table's state was just read on (null for a table without one). */
+  private Long plannedOn() {
+    Snapshot current = table.currentSnapshot();
+    return current == null ? null : current.snapshotId();
+  }
+
   /** A transaction over the table whose refusals are checked before Iceberg cleans up. */
   private Transaction newTransaction() {
     return Transactions.newTransaction(table.name(), ops, ((BaseTable) table).reporter());
@@ -347,6 +355,11 @@ public final class CommitProtocol {
     }
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       String recorded = s.summary().get(committedKey);
+      if (recorded == null && PartitionState.advancedInProperties(s, partition)) {
+        // the newest record is a batch commit's, kept in the properties (claims carry it on)
+        recorded = table.properties().get(committedKey);
+        return value.equals(recorded) ? s.snapshotId() : -1;
+      }
       if (recorded != null
           && !FloeTableKeys.OPERATION_CLAIM.equals(s.summary().get(FloeTableKeys.OPERATION))) {
         return recorded.equals(value) ? s.snapshotId() : -1;
@@ -379,18 +392,27 @@ public final class CommitProtocol {
     }
     String epochKey = PartitionState.epochKey(partition);
     String committedKey = PartitionState.committedKey(partition);
+    boolean batchSeen = false;
     for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
       Map<String, String> summary = s.summary();
+      if (PartitionState.advancedInProperties(s, partition)) {
+        // a batch commit does not name the partition's epoch in its summary
+        batchSeen = true;
+        continue;
+      }
       String recordedEpoch = summary.get(epochKey);
       if (recordedEpoch == null || !summary.containsKey(committedKey)) {
         continue;
       }
       boolean claim = FloeTableKeys.OPERATION_CLAIM.equals(summary.get(FloeTableKeys.OPERATION));
       // the claim that ended the epoch recorded where it stopped; a commit under it, what it had
-      // reached (the newest such is the last, when the claim that ended it has expired)
-      if ((claim && Long.toString(epoch + 1).equals(recordedEpoch))
-          || (!claim && Long.toString(epoch).equals(recordedEpoch))) {
+      // reached (the newest such is the last, when the claim that ended it has expired, unless a
+      // newer batch commit may have advanced it further: then the snapshots no longer tell)
+      if (claim && Long.toString(epoch + 1).equals(recordedEpoch)) {
         return Long.parseLong(summary.get(committedKey));
+      }
+      if (!claim && Long.toString(epoch).equals(recordedEpoch)) {
+        return batchSeen ? -1 : Long.parseLong(summary.get(committedKey));
       }
     }
     return -1;
@@ -470,18 +492,22 @@ public final class CommitProtocol {
 
   /**
    * Refuses an attempt unless the newest recorded epoch and committed sequence are the expected
-   * ones.
+   * ones. A batch commit records a partition's state in the table properties only, which a
+   * validator cannot see: one that advanced the partition before the snapshot the attempt was
+   * planned on was read through the properties; one after it refuses the attempt (read again).
    */
   private final class Expect implements SnapshotAncestryValidator {
     private final long epoch;
     private final long committed;
     private final boolean counted;
+    private final Long plannedOn;
     private String failure = "";
 
-    Expect(long epoch, long committed, boolean counted) {
+    Expect(long epoch, long committed, boolean counted, Long plannedOn) {
       this.epoch = epoch;
       this.committed = committed;
       this.counted = counted;
+      this.plannedOn = plannedOn;
     }
 
     @Override
@@ -493,12 +519,27 @@ public final class CommitProtocol {
       String committedKey = PartitionState.committedKey(partition);
       Long seenEpoch = null;
       Long seenCommitted = null;
+      boolean planned = false;
       for (Snapshot s : ancestry) {
+        planned |= plannedOn != null && s.snapshotId() == plannedOn;
         if (seenEpoch == null && s.summary().containsKey(epochKey)) {
           seenEpoch = Long.parseLong(s.summary().get(epochKey));
         }
         if (seenCommitted == null && s.summary().containsKey(committedKey)) {
           seenCommitted = Long.parseLong(s.summary().get(committedKey));
+        }
+        if ((seenEpoch == null || seenCommitted == null)
+            && PartitionState.advancedInProperties(s, partition)) {
+          if (!planned) {
+            failure =
+                "partition "
+                    + partition
+                    + " was advanced by batch commit "
+                    + s.snapshotId()
+                    + " since this attempt read the table";
+            return false;
+          }
+          break;
         }
         if (seenEpoch != null && seenCommitted != null) {
           break;

@@ -15,22 +15,32 @@ import org.apache.iceberg.SnapshotAncestryValidator;
  * claim, maintenance) included, and counts them.
  *
  * <p>A key absent from the ancestry (its snapshots expired) passes: the committer checked the table
- * properties, which survive expiry, before the attempt.
+ * properties, which survive expiry, before the attempt. So does a partition whose newest record is
+ * a batch commit at or before the snapshot the attempt was planned on (its state is in the
+ * properties the committer read); one after it refuses the attempt: the validator cannot see what
+ * it recorded.
  */
 final class ExpectAll implements SnapshotAncestryValidator {
   private final long coordinatorEpoch;
   private final Map<Integer, PartitionState> expected;
   private final AtomicLong attempts;
+  private final Long plannedOn;
   private String failure = "";
 
   /**
    * @param expected per included partition, the epoch it must still hold and the committed sequence
    *     its range starts after
+   * @param plannedOn the snapshot the expected state was read on (null: the table had none)
    */
-  ExpectAll(long coordinatorEpoch, Map<Integer, PartitionState> expected, AtomicLong attempts) {
+  ExpectAll(
+      long coordinatorEpoch,
+      Map<Integer, PartitionState> expected,
+      AtomicLong attempts,
+      Long plannedOn) {
     this.coordinatorEpoch = coordinatorEpoch;
     this.expected = Map.copyOf(expected);
     this.attempts = attempts;
+    this.plannedOn = plannedOn;
   }
 
   @Override
@@ -40,7 +50,10 @@ final class ExpectAll implements SnapshotAncestryValidator {
     Map<Integer, Long> seenCommitted = new HashMap<>();
     Long seenCoordinator = null;
     int complete = 0;
+    boolean planned = false;
+    StringBuilder advancedSince = new StringBuilder();
     for (Snapshot s : ancestry) {
+      planned |= plannedOn != null && s.snapshotId() == plannedOn;
       Map<String, String> summary = s.summary();
       if (seenCoordinator == null && summary.containsKey(FloeTableKeys.COORDINATOR_EPOCH)) {
         seenCoordinator = Long.parseLong(summary.get(FloeTableKeys.COORDINATOR_EPOCH));
@@ -57,6 +70,21 @@ final class ExpectAll implements SnapshotAncestryValidator {
           seenCommitted.put(p, Long.parseLong(committed));
           complete++;
         }
+        if ((!seenEpoch.containsKey(p) || !seenCommitted.containsKey(p))
+            && PartitionState.advancedInProperties(s, p)) {
+          if (!planned) {
+            advancedSince.append(advancedSince.isEmpty() ? "" : ", ").append(p);
+          }
+          // settled either way: what the properties held when planned, or refused below
+          if (!seenEpoch.containsKey(p)) {
+            seenEpoch.put(p, null);
+            complete++;
+          }
+          if (!seenCommitted.containsKey(p)) {
+            seenCommitted.put(p, null);
+            complete++;
+          }
+        }
       }
       if (complete == 2 * expected.size() + 1) {
         break;
@@ -68,6 +96,13 @@ final class ExpectAll implements SnapshotAncestryValidator {
               + coordinatorEpoch
               + " was superseded: the table records "
               + seenCoordinator;
+      return false;
+    }
+    if (!advancedSince.isEmpty()) {
+      failure =
+          "partitions "
+              + advancedSince
+              + " were advanced by a batch commit since this attempt read the table";
       return false;
     }
     StringBuilder failed = new StringBuilder();

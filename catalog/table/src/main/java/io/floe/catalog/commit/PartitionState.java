@@ -12,9 +12,11 @@ import org.apache.iceberg.util.SnapshotUtil;
 /**
  * A partition's epoch and committed sequence as the table records them: in the summary of the
  * newest snapshot that carries them (written in the same commit as the data), or in the table
- * properties (kept equal, and surviving snapshot expiry) when no snapshot in the ancestry does.
- * Nodes read it before each claim and commit; the catalog service reads it to refuse a commit that
- * would lower it.
+ * properties (kept equal, and surviving snapshot expiry) when no snapshot in the ancestry does, or
+ * when the newest snapshot that records the partition is a batch commit, which names the partitions
+ * it advanced ({@link FloeTableKeys#ADVANCED_PARTITIONS}) and keeps their state in the properties
+ * only. Nodes read it before each claim and commit; the catalog service reads it to refuse a commit
+ * that would lower it.
  */
 public record PartitionState(long epoch, long committedSequence) {
   // the keys are FloeTableKeys'; these short names keep CommitProtocol's call sites readable
@@ -24,6 +26,18 @@ public record PartitionState(long epoch, long committedSequence) {
 
   static String committedKey(int partition) {
     return FloeTableKeys.partitionCommittedSequence(partition);
+  }
+
+  /**
+   * Whether {@code s} is a batch commit that advanced {@code partition} and recorded its state in
+   * the table properties only, not in its summary.
+   */
+  static boolean advancedInProperties(Snapshot s, int partition) {
+    Map<String, String> summary = s.summary();
+    String advanced = summary.get(FloeTableKeys.ADVANCED_PARTITIONS);
+    return advanced != null
+        && !summary.containsKey(committedKey(partition))
+        && PartitionSet.contains(advanced, partition);
   }
 
   /** Reads the state from the table's current metadata (refresh first for the latest). */
@@ -51,6 +65,11 @@ public record PartitionState(long epoch, long committedSequence) {
         }
         if (committed == null && summary.containsKey(committedKey(partition))) {
           committed = Long.parseLong(summary.get(committedKey(partition)));
+        }
+        if ((epoch == null || committed == null) && advancedInProperties(s, partition)) {
+          // the newest record of what is still missing: the properties hold it, as this batch
+          // wrote it (every later change of the partition is in a later summary)
+          break;
         }
         if (epoch != null && committed != null) {
           break;

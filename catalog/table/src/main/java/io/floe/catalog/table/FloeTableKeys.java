@@ -71,6 +71,16 @@ public final class FloeTableKeys {
   /** How many partitions a batch commit advanced. */
   public static final String PARTITIONS = "floe.partitions";
 
+  /**
+   * Which partitions a batch commit advanced, compactly ({@code catalog.commit.PartitionSet}: id
+   * ranges such as {@code 0-5,7}, or a bitmap, whichever is shorter). Their new epoch and committed
+   * sequence are in the table properties, written by the same commit: a batch snapshot's summary
+   * stays a few hundred bytes however many partitions it advances, so the metadata file does not
+   * grow with the cluster. Readers of a partition's state take the properties when the newest
+   * snapshot that records the partition is such a batch.
+   */
+  public static final String ADVANCED_PARTITIONS = "floe.advanced-partitions";
+
   /** The process that claimed the partition (in a claim's summary). */
   public static final String OWNER = "floe.owner";
 

@@ -9,6 +9,7 @@ import io.floe.catalog.table.TableSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.iceberg.BaseTable;
@@ -22,6 +23,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
@@ -134,9 +136,12 @@ class BatchCommitTest {
         .containsEntry(FloeTableKeys.COORDINATOR_EPOCH, "1")
         .containsEntry(FloeTableKeys.PARTITIONS, "20")
         .containsKey(FloeTableKeys.COMMIT_ID)
-        .containsEntry(FloeTableKeys.partitionCommittedSequence(7), "17")
-        .containsEntry(FloeTableKeys.partitionEpoch(7), "1");
+        .containsEntry(FloeTableKeys.ADVANCED_PARTITIONS, "0-19")
+        .doesNotContainKey(FloeTableKeys.partitionCommittedSequence(7));
+    assertThat(PartitionState.of(table(), 7)).isEqualTo(new PartitionState(1, 17));
     assertThat(table().properties())
+        .containsEntry(FloeTableKeys.partitionCommittedSequence(7), "17")
+        .containsEntry(FloeTableKeys.partitionEpoch(7), "1")
         .containsEntry(FloeTableKeys.partitionCommittedSequence(19), "29")
         .containsEntry(FloeTableKeys.COORDINATOR_EPOCH, "1");
     assertThat(filesInScan(table())).isEqualTo(20);
@@ -385,6 +390,111 @@ class BatchCommitTest {
     assertThat(shape.metadataBytes())
         .isPositive()
         .isLessThan(now.io().newInputFile(metadata.metadataFileLocation()).getLength());
+  }
+
+  @Test
+  void aBatchOfAThousandPartitionsKeepsItsSnapshotSmall() {
+    int partitions = 1000;
+    // a thousand claimed partitions, set the way the properties record them after expiry
+    UpdateProperties claimed = table().updateProperties();
+    for (int p = 0; p < partitions; p++) {
+      claimed.set(FloeTableKeys.partitionEpoch(p), "1");
+    }
+    claimed.commit();
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    Table t = table();
+    List<BatchCommit.Range> ranges = new ArrayList<>();
+    Random random = new Random(7);
+    for (int p = 0; p < partitions; p++) {
+      // about two in three partitions advance in one interval, scattered
+      if (random.nextInt(3) > 0) {
+        ranges.add(new BatchCommit.Range(p, 1, 0, 5 + p, List.of(file(t, 5 + p)), 5 + p));
+      }
+    }
+
+    List<HandoverAnswer> answers = new BatchCommit(t).commit(coordinator, ranges);
+
+    assertThat(answers).allSatisfy(a -> assertThat(a).isInstanceOf(HandoverAnswer.Committed.class));
+    Table now = table();
+    int summaryBytes = 0;
+    for (Map.Entry<String, String> e : now.currentSnapshot().summary().entrySet()) {
+      summaryBytes += e.getKey().length() + e.getValue().length() + 6;
+    }
+    // two keys per partition made it ~60 KB; the metadata budget is 2 MB for 1,000 snapshots
+    assertThat(summaryBytes)
+        .as("summary bytes of a %d-partition batch", ranges.size())
+        .isLessThan(1024);
+    for (BatchCommit.Range r : ranges) {
+      assertThat(PartitionState.of(now, r.partition()))
+          .isEqualTo(new PartitionState(1, r.through()));
+    }
+    int idle = 0;
+    for (BatchCommit.Range r : ranges) {
+      if (r.partition() != idle) {
+        break;
+      }
+      idle++;
+    }
+    assertThat(PartitionState.of(now, idle)).isEqualTo(new PartitionState(1, 0));
+  }
+
+  /** Operations that run {@code interloper} once, just before the next commit. */
+  private static final class CommitsFirst extends ForwardingTableOperations {
+    Runnable interloper;
+
+    CommitsFirst(TableOperations ops) {
+      super(ops);
+    }
+
+    @Override
+    public void commit(TableMetadata base, TableMetadata metadata) {
+      Runnable first = interloper;
+      interloper = null;
+      if (first != null) {
+        first.run();
+      }
+      ops.commit(base, metadata);
+    }
+  }
+
+  @Test
+  void aDirectCommitPlannedBeforeABatchOfItsRangeLandsItOnce() throws Exception {
+    PartitionClaim c = claim(1).get(0);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    BaseTable loaded = (BaseTable) table();
+    CommitsFirst racing = new CommitsFirst(loaded.operations());
+    Table direct = new BaseTable(racing, loaded.name());
+    BatchCommit.Range handed = range(table(), c, 0, 5);
+    // the node handed (0, 5] over, lost the answer and commits it itself, while the committer
+    // lands the hand-over between the node's read of the table and its commit
+    racing.interloper =
+        () ->
+            assertThat(new BatchCommit(table()).commit(coordinator, List.of(handed)))
+                .singleElement()
+                .isInstanceOf(HandoverAnswer.Committed.class);
+
+    long through =
+        new CommitProtocol(direct, 0, "node-0").commit(c, 0, 5, List.of(file(direct, 5)), Map.of());
+
+    assertThat(through).isEqualTo(5);
+    assertThat(filesInScan(table())).as("the range's files once").isEqualTo(1);
+    assertThat(PartitionState.of(table(), 0)).isEqualTo(new PartitionState(c.epoch(), 5));
+  }
+
+  @Test
+  void twoBatchesRacingOneRangeLandItOnce() throws Exception {
+    PartitionClaim c = claim(1).get(0);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    BaseTable loaded = (BaseTable) table();
+    CommitsFirst racing = new CommitsFirst(loaded.operations());
+    Table t = new BaseTable(racing, loaded.name());
+    BatchCommit.Range handed = range(t, c, 0, 5);
+    racing.interloper = () -> new BatchCommit(table()).commit(coordinator, List.of(handed));
+
+    List<HandoverAnswer> answers = new BatchCommit(t).commit(coordinator, List.of(handed));
+
+    assertThat(answers).singleElement().isInstanceOf(HandoverAnswer.Committed.class);
+    assertThat(filesInScan(table())).as("the range's files once").isEqualTo(1);
   }
 
   /** Operations that land another process's coordinator claim just before the next commit. */
