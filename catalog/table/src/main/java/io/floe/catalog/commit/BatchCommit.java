@@ -130,7 +130,7 @@ public final class BatchCommit {
     // the ranges each attempt of this call included, by its commit id
     Map<String, List<Integer>> attemptsById = new HashMap<>();
     for (int round = 0; round < MAX_ROUNDS; round++) {
-      if (!fresh) {
+      if (!fresh || aheadOfView(ranges, answers)) {
         table.refresh();
       }
       fresh = false;
@@ -197,6 +197,26 @@ public final class BatchCommit {
   }
 
   /**
+   * Whether a range was made under a newer epoch, or starts after a newer committed sequence, than
+   * the metadata this committer holds from its own last commit records: the partition was claimed
+   * (or committed directly) since, and answering from the old view would fence its new holder.
+   */
+  private boolean aheadOfView(List<Range> ranges, HandoverAnswer[] answers) {
+    Map<Integer, PartitionState> seen = new HashMap<>();
+    for (int i = 0; i < ranges.size(); i++) {
+      Range r = ranges.get(i);
+      if (answers[i] != null) {
+        continue;
+      }
+      PartitionState state = seen.computeIfAbsent(r.partition(), p -> PartitionState.of(table, p));
+      if (r.epoch() > state.epoch() || r.after() > state.committedSequence()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Answers the ranges the table decides, and returns the indexes of the rest, to be committed;
    * fills the expected state and the new committed sequence of each advanced partition.
    */
@@ -257,7 +277,31 @@ public final class BatchCommit {
       List<Integer> included,
       Map<Integer, PartitionState> expected,
       Map<Integer, Long> advance) {
-    Transaction tx = Transactions.newTransaction(table.name(), ops, ((BaseTable) table).reporter());
+    // the table was read (or written by this committer) just before planning: the transaction
+    // need not load it again, unless the catalog refuses the attempt
+    ops.skipRefreshes();
+    try {
+      attempt(
+          Transactions.newTransaction(table.name(), ops, ((BaseTable) table).reporter()),
+          coordinatorEpoch,
+          commitId,
+          ranges,
+          included,
+          expected,
+          advance);
+    } finally {
+      ops.refreshNormally();
+    }
+  }
+
+  private void attempt(
+      Transaction tx,
+      long coordinatorEpoch,
+      String commitId,
+      List<Range> ranges,
+      List<Integer> included,
+      Map<Integer, PartitionState> expected,
+      Map<Integer, Long> advance) {
     AppendFiles append = tx.newAppend();
     long events = 0;
     for (int i : included) {

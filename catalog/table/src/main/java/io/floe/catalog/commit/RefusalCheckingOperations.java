@@ -53,8 +53,33 @@ public final class RefusalCheckingOperations extends ForwardingTableOperations {
     return new BaseTable(new RefusalCheckingOperations(base.operations()), base.name());
   }
 
+  /** Whether refreshes may answer the metadata held now, without reading the catalog. */
+  private boolean currentIsFresh;
+
   RefusalCheckingOperations(TableOperations ops) {
     super(ops);
+  }
+
+  /**
+   * Lets {@link #refresh} answer the metadata held now until the next commit attempt is refused or
+   * {@link #refreshNormally}: the caller read or wrote it an instant ago. Iceberg's transaction
+   * refreshes when it starts and before its first attempt; with this, a committer whose metadata is
+   * its own last commit's does not load the table for each commit. Safe: if the table moved, the
+   * catalog refuses the attempt (its requirements assert the current snapshot), and Iceberg's retry
+   * refreshes for real.
+   */
+  void skipRefreshes() {
+    currentIsFresh = true;
+  }
+
+  /** Ends {@link #skipRefreshes}. */
+  void refreshNormally() {
+    currentIsFresh = false;
+  }
+
+  @Override
+  public TableMetadata refresh() {
+    return currentIsFresh ? ops.current() : ops.refresh();
   }
 
   @Override
@@ -62,6 +87,7 @@ public final class RefusalCheckingOperations extends ForwardingTableOperations {
     try {
       ops.commit(base, metadata);
     } catch (CommitFailedException refused) {
+      currentIsFresh = false;
       Set<Long> added = addedSnapshots(base, metadata);
       if (added.isEmpty()) {
         // no snapshot, so no manifests that a clean-up could take from a landed commit
