@@ -488,7 +488,9 @@ public final class IngestHandler {
             columns.get().rejectCheck(ctx.pathParam("stream")),
             dead);
     // the decompression buffers are garbage now; what waits for the writer is the batch (and the
-    // dead letters, budgeted like events)
+    // dead letters, budgeted like events). The dead letters were reserved as they were kept, so
+    // the reservation already holds them once: it grows here only where the batch outgrew what
+    // decoding reserved, then gives back the rest
     long waiting = batch.sizeBytes() + (dead == null ? 0 : dead.sizeBytes());
     if (dead != null
         && waiting > reservation.bytes()
