@@ -26,11 +26,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.zip.CRC32C;
 
 /**
  * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and refuses
@@ -110,8 +107,8 @@ public final class IngestHandler {
       checkIdempotencyKey(idempotencyKey);
       ctx.put(IDEMPOTENCY_KEY, idempotencyKey);
     }
-    RequestDecoder.checkStream(ctx.pathParam("stream"));
     String stream = ctx.pathParam("stream");
+    RequestDecoder.checkStream(stream);
     BadRecords badRecords = badRecords(stream, req.getHeader(FloeHttp.ON_ERROR));
     if (badRecords == BadRecords.NOT_ALLOWED) {
       if (idempotencyKey == null) {
@@ -179,8 +176,7 @@ public final class IngestHandler {
       RequestDecoder.Format format,
       String idempotencyKey,
       BodyReader.Body body) {
-    byte[] requestFingerprint =
-        idempotencyKey == null ? null : requestFingerprint(ctx, body.bytes(), body.length());
+    byte[] requestFingerprint = idempotencyKey == null ? null : RequestFingerprints.of(ctx, body);
     IngestException refused = ctx.get(REFUSAL);
     if (refused != null) {
       return firstAnswerOr(ctx, idempotencyKey, requestFingerprint, body, refused);
@@ -221,7 +217,7 @@ public final class IngestHandler {
                     fields.keyField(),
                     fields.timeField()),
                 requestFingerprint,
-                legacyFingerprint(ctx, body));
+                RequestFingerprints.legacy(ctx, body));
     return Future.fromCompletionStage(
             committer.submit(batch, dead, key), ctx.vertx().getOrCreateContext())
         .recover(
@@ -248,7 +244,7 @@ public final class IngestHandler {
             idempotencyKey,
             null,
             requestFingerprint,
-            legacyFingerprint(ctx, body));
+            RequestFingerprints.legacy(ctx, body));
     return Future.fromCompletionStage(committer.remembered(key), ctx.vertx().getOrCreateContext())
         .recover(
             e ->
@@ -425,45 +421,6 @@ public final class IngestHandler {
               + MAX_IDEMPOTENCY_KEY_LENGTH
               + " visible ASCII characters");
     }
-  }
-
-  /**
-   * The request as received ({@link IdempotencyKey#requestFingerprint}): the stream, how the body
-   * is to be read, and its bytes as sent; not the Floe-On-Error header (how to treat bad records is
-   * not what was sent), not the stream's policy or columns (which may change before a retry).
-   */
-  private static byte[] requestFingerprint(RoutingContext ctx, byte[] body, int length) {
-    HttpServerRequest req = ctx.request();
-    return IdempotencyKey.requestFingerprint(
-        Arrays.asList(
-            ctx.pathParam("stream"),
-            req.getHeader(HttpHeaders.CONTENT_TYPE),
-            req.getHeader(HttpHeaders.CONTENT_ENCODING),
-            req.getParam("key_field"),
-            req.getParam("time_field")),
-        body,
-        length);
-  }
-
-  /**
-   * What made two requests "the same" for a node before per-producer keys: the stream, the body as
-   * sent and how to read it, in 64 bits (a CRC-32C of the body beside a hash of the rest and the
-   * length). Compared only with the keys such a node stored, which expire within {@code
-   * idempotency.retention-seconds} of the upgrade; then this can go.
-   */
-  private static long legacyFingerprint(RoutingContext ctx, BodyReader.Body body) {
-    CRC32C crc = new CRC32C();
-    crc.update(body.bytes(), 0, body.length());
-    HttpServerRequest req = ctx.request();
-    int rest =
-        Objects.hash(
-            ctx.pathParam("stream"),
-            req.getHeader(HttpHeaders.CONTENT_TYPE),
-            req.getHeader(HttpHeaders.CONTENT_ENCODING),
-            req.getParam("key_field"),
-            req.getParam("time_field"),
-            body.length());
-    return (crc.getValue() << 32) | (rest & 0xFFFFFFFFL);
   }
 
   private EventBatch decode(
