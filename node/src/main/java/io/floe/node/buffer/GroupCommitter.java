@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
 public final class GroupCommitter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
 
+  /** A request to write, or (its batch null) a key to look up: {@link #remembered}. */
   private record Pending(
       EventBatch batch, DeadLetters dead, IdempotencyKey key, CompletableFuture<Appended> done) {
     long sizeBytes() {
-      return batch.sizeBytes() + (dead == null ? 0 : dead.batch().sizeBytes());
+      return batch == null ? 0 : batch.sizeBytes() + (dead == null ? 0 : dead.batch().sizeBytes());
     }
   }
 
@@ -39,9 +40,16 @@ public final class GroupCommitter implements AutoCloseable {
         throws Exception;
   }
 
+  /** Where a key's remembered answer is found: see {@link RocksBuffer#remembered}. */
+  @FunctionalInterface
+  interface KeyLookup {
+    Appended remembered(IdempotencyKey key) throws Exception;
+  }
+
   private static final Pending STOP = new Pending(null, null, null, null);
 
   private final BatchAppender buffer;
+  private final KeyLookup lookup;
   private final NodeMetrics metrics;
   private final long maxGroupBytes;
   private final Consumer<Throwable> onDeath;
@@ -60,12 +68,22 @@ public final class GroupCommitter implements AutoCloseable {
   private volatile boolean closed;
 
   public GroupCommitter(RocksBuffer buffer, NodeMetrics metrics, Consumer<Throwable> onDeath) {
-    this(buffer::append, buffer.config().maxGroupBytes(), metrics, onDeath);
+    this(buffer::append, buffer::remembered, buffer.config().maxGroupBytes(), metrics, onDeath);
   }
 
   GroupCommitter(
       BatchAppender buffer, long maxGroupBytes, NodeMetrics metrics, Consumer<Throwable> onDeath) {
+    this(buffer, key -> null, maxGroupBytes, metrics, onDeath);
+  }
+
+  GroupCommitter(
+      BatchAppender buffer,
+      KeyLookup lookup,
+      long maxGroupBytes,
+      NodeMetrics metrics,
+      Consumer<Throwable> onDeath) {
     this.buffer = buffer;
+    this.lookup = lookup;
     this.metrics = metrics;
     this.maxGroupBytes = maxGroupBytes;
     this.onDeath = onDeath;
@@ -93,14 +111,26 @@ public final class GroupCommitter implements AutoCloseable {
    */
   public CompletableFuture<Appended> submit(
       EventBatch batch, DeadLetters dead, IdempotencyKey key) {
-    CompletableFuture<Appended> done = new CompletableFuture<>();
+    return queue(new Pending(batch, dead, key, new CompletableFuture<>()));
+  }
+
+  /**
+   * The answer remembered for {@code key} (see {@link RocksBuffer#remembered}), or null; looked up
+   * in turn with the writes, so it sees every write queued before it. Writes nothing.
+   */
+  public CompletableFuture<Appended> remembered(IdempotencyKey key) {
+    return queue(new Pending(null, null, key, new CompletableFuture<>()));
+  }
+
+  private CompletableFuture<Appended> queue(Pending pending) {
+    CompletableFuture<Appended> done = pending.done();
     if (closed || died != null) {
       done.completeExceptionally(
           new IllegalStateException(
               died != null ? "buffer writer died (" + died + ")" : "buffer writer is closed"));
       return done;
     }
-    queue.add(new Pending(batch, dead, key, done));
+    queue.add(pending);
     if (died != null) {
       failRemaining(); // it died between the check and the add
     }
@@ -109,6 +139,8 @@ public final class GroupCommitter implements AutoCloseable {
 
   private void run() {
     List<Pending> group = new ArrayList<>();
+    List<Pending> writes = new ArrayList<>();
+    List<Pending> lookups = new ArrayList<>();
     List<EventBatch> batches = new ArrayList<>();
     boolean stopping = false;
     while (!stopping) {
@@ -129,9 +161,17 @@ public final class GroupCommitter implements AutoCloseable {
           bytes += next.sizeBytes();
         }
         for (Pending p : group) {
-          batches.add(p.batch());
+          if (p.batch() == null) {
+            lookups.add(p);
+          } else {
+            writes.add(p);
+            batches.add(p.batch());
+          }
         }
-        write(group, batches, bytes);
+        if (!writes.isEmpty()) {
+          write(writes, batches, bytes);
+        }
+        lookUp(lookups);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -140,6 +180,8 @@ public final class GroupCommitter implements AutoCloseable {
         return;
       } finally {
         group.clear();
+        writes.clear();
+        lookups.clear();
         batches.clear();
       }
     }
@@ -185,6 +227,16 @@ public final class GroupCommitter implements AutoCloseable {
     metrics.groupWritten(group.size(), bytes, System.nanoTime() - start);
     for (int i = 0; i < group.size(); i++) {
       group.get(i).done().complete(appended.get(i));
+    }
+  }
+
+  private void lookUp(List<Pending> lookups) {
+    for (Pending p : lookups) {
+      try {
+        p.done().complete(lookup.remembered(p.key()));
+      } catch (Exception e) {
+        p.done().completeExceptionally(e);
+      }
     }
   }
 

@@ -37,18 +37,30 @@ final class IdempotencyIndex {
   }
 
   /**
-   * What a key was answered: the sequences, the request's fingerprint, when, and (for a request
+   * What a key was answered: the sequences, the request's fingerprints (its events', and the
+   * request's as received: null in an entry stored before nodes kept it), when, and (for a request
    * with dead letters) how many and the answer's reasons (null: none).
    */
   record Entry(
       long firstSequence,
       long lastSequence,
       byte[] fingerprint,
+      byte[] requestFingerprint,
       long createdMillis,
       int deadLettered,
       byte[] reasons) {
     Entry(long firstSequence, long lastSequence, byte[] fingerprint, long createdMillis) {
-      this(firstSequence, lastSequence, fingerprint, createdMillis, 0, null);
+      this(firstSequence, lastSequence, fingerprint, null, createdMillis, 0, null);
+    }
+
+    /** Whether {@code key} names the request this entry was stored for. */
+    boolean sameRequest(IdempotencyKey key) {
+      return equal(fingerprint, key.fingerprint())
+          || equal(requestFingerprint, key.requestFingerprint());
+    }
+
+    private static boolean equal(byte[] stored, byte[] now) {
+      return stored != null && now != null && MessageDigest.isEqual(stored, now);
     }
   }
 
@@ -71,7 +83,7 @@ final class IdempotencyIndex {
   Match match(IdempotencyKey key, long nowMillis) {
     Entry own = get(Slot.of(key), nowMillis);
     if (own != null) {
-      return new Match(own, MessageDigest.isEqual(own.fingerprint(), key.fingerprint()));
+      return new Match(own, own.sameRequest(key));
     }
     Entry legacy = get(Slot.legacy(key.key()), nowMillis);
     if (legacy != null) {

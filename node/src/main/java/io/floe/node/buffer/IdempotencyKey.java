@@ -7,20 +7,35 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * A producer's idempotency key and what its request held. The key is the producer's own: {@code
  * producer} (the authenticated token's name), {@code stream} and {@code key} together name it, so
  * two producers, or two streams, never share one. Two requests with one key are the same request
- * when their {@link #fingerprint}s are equal: a SHA-256 of the decoded events, so the same events
- * compressed differently are the same request, and no other events are.
+ * when their {@link #fingerprint}s are equal (a SHA-256 of the decoded events, so the same events
+ * compressed differently are the same request, and no other events are), or their {@link
+ * #requestFingerprint}s are (a SHA-256 of the request as received, so the same bytes sent again are
+ * the same request however the node would decode them now: after the stream's dead-letter policy or
+ * its column mapping changed, a retry still gets the answer its first try got).
  *
- * @param fingerprint {@link #fingerprint(EventBatch, String, String)} of the request's batch
+ * @param fingerprint {@link #fingerprint(EventBatch, String, String)} of the request's batch; null
+ *     for a request that was not decoded (only its {@code requestFingerprint} can match)
+ * @param requestFingerprint {@link #requestFingerprint} of the request as received
  * @param legacyFingerprint the request as a node before per-producer keys fingerprinted it,
  *     compared only with the keys such a node stored (see {@link IdempotencyIndex})
  */
 public record IdempotencyKey(
-    String producer, String stream, String key, byte[] fingerprint, long legacyFingerprint) {
+    String producer,
+    String stream,
+    String key,
+    byte[] fingerprint,
+    byte[] requestFingerprint,
+    long legacyFingerprint) {
+  public IdempotencyKey {
+    Objects.requireNonNull(requestFingerprint, "requestFingerprint");
+  }
 
   /**
    * The events of {@code batch} as the key field and time field named read them: each event's JSON
@@ -37,12 +52,7 @@ public record IdempotencyKey(
    */
   public static byte[] fingerprint(
       EventBatch batch, DeadLetterBatch dead, String keyField, String timeField) {
-    MessageDigest sha256;
-    try {
-      sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
-    }
+    MessageDigest sha256 = sha256();
     ByteBuffer header = ByteBuffer.allocate(4);
     for (String field : new String[] {keyField, timeField}) {
       byte[] name = field.getBytes(StandardCharsets.UTF_8);
@@ -65,5 +75,34 @@ public record IdempotencyKey(
       }
     }
     return sha256.digest();
+  }
+
+  /**
+   * A request as received, before it is decoded: {@code how} to read it (the caller's choice of
+   * headers and parameters, each null or not, in a fixed order) and its body's bytes as sent.
+   */
+  public static byte[] requestFingerprint(List<String> how, byte[] body, int length) {
+    MessageDigest sha256 = sha256();
+    ByteBuffer header = ByteBuffer.allocate(4);
+    for (String part : how) {
+      if (part == null) {
+        sha256.update(header.clear().putInt(-1).array());
+      } else {
+        byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+        sha256.update(header.clear().putInt(bytes.length).array());
+        sha256.update(bytes);
+      }
+    }
+    sha256.update(header.clear().putInt(length).array());
+    sha256.update(body, 0, length);
+    return sha256.digest();
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
   }
 }

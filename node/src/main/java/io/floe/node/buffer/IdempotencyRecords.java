@@ -9,13 +9,21 @@ import java.util.Map;
  *
  * <pre>
  * 0x03 u16 producer length, producer, u16 stream length, stream, key (UTF-8)
- *      -> i64 first sequence, i64 last sequence, i64 created millis, SHA-256 fingerprint (32)
+ *      -> u8 0xF2, i64 first sequence, i64 last sequence, i64 created millis,
+ *         SHA-256 fingerprint of the events (32), SHA-256 fingerprint of the request (32)
  *         [i32 dead letters, the answer's reasons (UTF-8 JSON)]  -- only when it had dead letters
+ *      or, as a node before request fingerprints stored it, read only:
+ *      -> i64 first sequence, i64 last sequence, i64 created millis, SHA-256 fingerprint (32)
+ *         [i32 dead letters, the answer's reasons (UTF-8 JSON)]
  * 0x02 key (UTF-8)  -- as a node before per-producer keys stored it, read and deleted only
  *      -> i64 first sequence, i64 last sequence, i64 CRC-based fingerprint, i64 created millis
  * </pre>
  *
- * Both prefixes sort after the batches' ({@code 0x01}), so scans of batches never meet them.
+ * Both prefixes sort after the batches' ({@code 0x01}), so scans of batches never meet them. The
+ * older value of {@code 0x03} starts with a sequence (its first byte 0: sequences stay far below
+ * 2^56), so the leading {@code 0xF2} tells the two apart. A node of an earlier version does not
+ * read the newer value: after a downgrade, its keys stored by the newer version must have expired
+ * ({@code idempotency.retention-seconds}) before retries under them are answered correctly.
  */
 final class IdempotencyRecords {
   private IdempotencyRecords() {}
@@ -26,6 +34,9 @@ final class IdempotencyRecords {
   private static final int FINGERPRINT_BYTES = 32;
 
   static final byte PRODUCER = 0x03;
+
+  /** The first byte of a {@link #PRODUCER} value that holds the request's fingerprint too. */
+  private static final byte WITH_REQUEST = (byte) 0xF2;
 
   /** Where the records start and end, for a scan: {@code [FIRST, END)}. */
   static final byte FIRST = LEGACY;
@@ -54,15 +65,19 @@ final class IdempotencyRecords {
     byte[] reasons = entry.deadLettered() == 0 ? null : entry.reasons();
     ByteBuffer b =
         ByteBuffer.allocate(
-                8
+                1
                     + 8
                     + 8
-                    + entry.fingerprint().length
+                    + 8
+                    + FINGERPRINT_BYTES
+                    + FINGERPRINT_BYTES
                     + (entry.deadLettered() == 0 ? 0 : 4 + reasons.length))
+            .put(WITH_REQUEST)
             .putLong(entry.firstSequence())
             .putLong(entry.lastSequence())
             .putLong(entry.createdMillis())
-            .put(entry.fingerprint());
+            .put(entry.fingerprint(), 0, FINGERPRINT_BYTES)
+            .put(entry.requestFingerprint(), 0, FINGERPRINT_BYTES);
     if (entry.deadLettered() > 0) {
       b.putInt(entry.deadLettered()).put(reasons);
     }
@@ -82,16 +97,25 @@ final class IdempotencyRecords {
           IdempotencyIndex.Slot.legacy(utf8(k, k.remaining())),
           new IdempotencyIndex.Entry(first, last, fingerprint, v.getLong()));
     }
-    if (form == PRODUCER && value.length > 24) {
+    boolean withRequest = value.length > 0 && value[0] == WITH_REQUEST;
+    if (form == PRODUCER && value.length >= (withRequest ? 1 + 24 + 2 * FINGERPRINT_BYTES : 25)) {
       String producer = utf8(k, k.getShort() & 0xFFFF);
       String stream = utf8(k, k.getShort() & 0xFFFF);
       IdempotencyIndex.Slot slot =
           new IdempotencyIndex.Slot(producer, stream, utf8(k, k.remaining()));
+      if (withRequest) {
+        v.get();
+      }
       long first = v.getLong();
       long last = v.getLong();
       long created = v.getLong();
       byte[] fingerprint = new byte[Math.min(v.remaining(), FINGERPRINT_BYTES)];
       v.get(fingerprint);
+      byte[] requestFingerprint = null;
+      if (withRequest) {
+        requestFingerprint = new byte[FINGERPRINT_BYTES];
+        v.get(requestFingerprint);
+      }
       int dead = 0;
       byte[] reasons = null;
       if (v.remaining() >= 4) {
@@ -100,7 +124,9 @@ final class IdempotencyRecords {
         v.get(reasons);
       }
       return Map.entry(
-          slot, new IdempotencyIndex.Entry(first, last, fingerprint, created, dead, reasons));
+          slot,
+          new IdempotencyIndex.Entry(
+              first, last, fingerprint, requestFingerprint, created, dead, reasons));
     }
     throw new IllegalArgumentException(
         "not an idempotency record: key of " + key.length + " bytes, value of " + value.length);

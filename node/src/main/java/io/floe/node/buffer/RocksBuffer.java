@@ -312,6 +312,7 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
                   appended.firstSequence(),
                   appended.lastSequence(),
                   key.fingerprint(),
+                  key.requestFingerprint(),
                   now,
                   deadCount,
                   appended.reasons());
@@ -344,6 +345,22 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
       bufferedBytes = newBuffered;
     }
     return result;
+  }
+
+  /**
+   * The answer remembered for {@code key} when it names the request it was given for ({@link
+   * Outcome#REPLAYED}, the original sequences); null when the key is not remembered, or was given
+   * for another request. Writes nothing: for a request that was not decoded (its {@code
+   * fingerprint} null), whose retry must still get its first answer.
+   */
+  public synchronized Appended remembered(IdempotencyKey key) {
+    IdempotencyIndex.Match seen = idempotency.match(key, System.currentTimeMillis());
+    if (seen == null || !seen.sameRequest()) {
+      return null;
+    }
+    IdempotencyIndex.Entry e = seen.entry();
+    return new Appended(
+        e.firstSequence(), e.lastSequence(), Outcome.REPLAYED, e.deadLettered(), e.reasons());
   }
 
   /**

@@ -26,10 +26,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.zip.CRC32C;
 
 /**
  * {@code POST /v1/streams/{stream}/events}. {@link #admit} runs before the body is read and refuses
@@ -49,6 +47,12 @@ public final class IngestHandler {
 
   /** Whether this request keeps its bad records as dead letters (resolved by {@link #admit}). */
   private static final String DEAD_LETTER = "floe.dead-letter";
+
+  /**
+   * A refusal {@link #admit} found in the headers of a request with an Idempotency-Key, answered
+   * only once the body shows that the key does not name an acknowledged request.
+   */
+  private static final String REFUSAL = "floe.refusal";
 
   private static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
   private static final int MAX_REQUEST_ID_LENGTH = 128;
@@ -103,8 +107,17 @@ public final class IngestHandler {
       checkIdempotencyKey(idempotencyKey);
       ctx.put(IDEMPOTENCY_KEY, idempotencyKey);
     }
-    RequestDecoder.checkStream(ctx.pathParam("stream"));
-    if (deadLetters(ctx.pathParam("stream"), req.getHeader(FloeHttp.ON_ERROR))) {
+    String stream = ctx.pathParam("stream");
+    RequestDecoder.checkStream(stream);
+    BadRecords badRecords = badRecords(stream, req.getHeader(FloeHttp.ON_ERROR));
+    if (badRecords == BadRecords.NOT_ALLOWED) {
+      if (idempotencyKey == null) {
+        throw deadLettersNotAllowed(stream);
+      }
+      // a retry of a request acknowledged before the stream's policy changed gets its first answer
+      ctx.put(REFUSAL, deadLettersNotAllowed(stream));
+    }
+    if (badRecords == BadRecords.KEEP) {
       String requestId = req.getHeader(FloeHttp.REQUEST_ID);
       if (requestId != null && !visibleAscii(requestId, MAX_REQUEST_ID_LENGTH)) {
         throw new IngestException.BadRequest(
@@ -146,48 +159,102 @@ public final class IngestHandler {
     RequestDecoder.Format format = ctx.get(FORMAT);
     String idempotencyKey = ctx.get(IDEMPOTENCY_KEY);
     BodyReader.read(ctx.vertx(), req, limits, contentLength(req))
-        .compose(
-            body -> {
-              FieldNames fields =
-                  new FieldNames(
-                      param(ctx, "key_field", limits.keyField()),
-                      param(ctx, "time_field", limits.timeField()));
-              InflightBudget.Reservation reservation = ctx.get(RESERVATION);
-              // dead letters are budgeted like events, each as it is kept
-              DeadLetterBatch.Builder deadBuilder =
-                  ctx.get(DEAD_LETTER) == null
-                      ? null
-                      : new DeadLetterBatch.Builder(
-                          limits.deadLetterMaxRawBytes(), reservation::grow);
-              EventBatch batch = decode(ctx, format, fields, body, deadBuilder);
-              DeadLetters dead =
-                  deadBuilder == null || deadBuilder.count() == 0
-                      ? null
-                      : deadLetters(ctx, format, batch, deadBuilder, idempotencyKey);
-              IdempotencyKey key =
-                  idempotencyKey == null
-                      ? null
-                      : new IdempotencyKey(
-                          ScopedAuth.producer(ctx),
-                          batch.stream(),
-                          idempotencyKey,
-                          IdempotencyKey.fingerprint(
-                              batch,
-                              dead == null ? null : dead.batch(),
-                              fields.keyField(),
-                              fields.timeField()),
-                          legacyFingerprint(ctx, body));
-              return Future.fromCompletionStage(
-                      committer.submit(batch, dead, key), ctx.vertx().getOrCreateContext())
-                  .recover(
-                      e ->
-                          Future.failedFuture(
-                              new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
-                  .map(appended -> answer(ctx, batch, dead, appended));
-            })
+        .compose(body -> store(ctx, format, idempotencyKey, body))
         // Buffer.buffer(ack) is what end(String) made of it: no allocation more than before
         .onSuccess(ack -> JsonResponses.send(ctx.response(), 200, Buffer.buffer(ack)))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * Decodes the body and hands it to the committer; the answer. A request with an Idempotency-Key
+   * that is refused (now) gets the answer its key was given for these bytes, if it was: a retry of
+   * an acknowledged request is answered as it was, whatever the stream's policy or column mapping
+   * became since.
+   */
+  private Future<String> store(
+      RoutingContext ctx,
+      RequestDecoder.Format format,
+      String idempotencyKey,
+      BodyReader.Body body) {
+    byte[] requestFingerprint = idempotencyKey == null ? null : RequestFingerprints.of(ctx, body);
+    IngestException refused = ctx.get(REFUSAL);
+    if (refused != null) {
+      return firstAnswerOr(ctx, idempotencyKey, requestFingerprint, body, refused);
+    }
+    FieldNames fields =
+        new FieldNames(
+            param(ctx, "key_field", limits.keyField()),
+            param(ctx, "time_field", limits.timeField()));
+    InflightBudget.Reservation reservation = ctx.get(RESERVATION);
+    // dead letters are budgeted like events, each as it is kept
+    DeadLetterBatch.Builder deadBuilder =
+        ctx.get(DEAD_LETTER) == null
+            ? null
+            : new DeadLetterBatch.Builder(limits.deadLetterMaxRawBytes(), reservation::grow);
+    EventBatch batch;
+    try {
+      batch = decode(ctx, format, fields, body, deadBuilder);
+    } catch (IngestException e) {
+      if (idempotencyKey == null) {
+        throw e;
+      }
+      return firstAnswerOr(ctx, idempotencyKey, requestFingerprint, body, e);
+    }
+    DeadLetters dead =
+        deadBuilder == null || deadBuilder.count() == 0
+            ? null
+            : deadLetters(ctx, format, batch, deadBuilder, idempotencyKey);
+    IdempotencyKey key =
+        idempotencyKey == null
+            ? null
+            : new IdempotencyKey(
+                ScopedAuth.producer(ctx),
+                batch.stream(),
+                idempotencyKey,
+                IdempotencyKey.fingerprint(
+                    batch,
+                    dead == null ? null : dead.batch(),
+                    fields.keyField(),
+                    fields.timeField()),
+                requestFingerprint,
+                RequestFingerprints.legacy(ctx, body));
+    return Future.fromCompletionStage(
+            committer.submit(batch, dead, key), ctx.vertx().getOrCreateContext())
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
+        .map(appended -> answer(ctx, batch, dead, appended));
+  }
+
+  /**
+   * The answer remembered for the request's key when it was given for these very bytes, else the
+   * {@code refusal} the request gets now. Writes nothing.
+   */
+  private Future<String> firstAnswerOr(
+      RoutingContext ctx,
+      String idempotencyKey,
+      byte[] requestFingerprint,
+      BodyReader.Body body,
+      IngestException refusal) {
+    IdempotencyKey key =
+        new IdempotencyKey(
+            ScopedAuth.producer(ctx),
+            ctx.pathParam("stream"),
+            idempotencyKey,
+            null,
+            requestFingerprint,
+            RequestFingerprints.legacy(ctx, body));
+    return Future.fromCompletionStage(committer.remembered(key), ctx.vertx().getOrCreateContext())
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new IngestException.StorageFailed(String.valueOf(e.getMessage()))))
+        .compose(
+            appended ->
+                appended == null
+                    ? Future.failedFuture(refusal)
+                    : Future.succeededFuture(answer(ctx, null, null, appended)));
   }
 
   /**
@@ -235,6 +302,7 @@ public final class IngestHandler {
     return new DeadLetters(dead, reasons.encode().getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The answer to a request; {@code batch} may be null where {@code appended} was not written. */
   private String answer(RoutingContext ctx, EventBatch batch, DeadLetters dead, Appended appended) {
     switch (appended.outcome()) {
       case WRITTEN -> {
@@ -287,15 +355,26 @@ public final class IngestHandler {
         .encode();
   }
 
+  /** What a request does with its bad records. */
+  private enum BadRecords {
+    /** Refuses the whole request (reject). */
+    REFUSE,
+    /** Keeps them as dead letters. */
+    KEEP,
+    /** It asked to keep them where the stream's policy does not: the request is refused. */
+    NOT_ALLOWED
+  }
+
   /**
-   * Whether a request to {@code stream} keeps its bad records: the stream's policy, narrowed by the
-   * producer's {@link FloeHttp#ON_ERROR} header; asking for dead letters where the policy refuses
-   * them is refused, so that a producer never believes bad records are kept when they are not.
+   * What a request to {@code stream} does with its bad records: the stream's policy, narrowed by
+   * the producer's {@link FloeHttp#ON_ERROR} header; asking for dead letters where the policy
+   * refuses them is refused, so that a producer never believes bad records are kept when they are
+   * not.
    */
-  private boolean deadLetters(String stream, String header) {
+  private BadRecords badRecords(String stream, String header) {
     OnError policy = policies.get().of(stream);
     if (header == null || header.isBlank()) {
-      return policy == OnError.DEAD_LETTER;
+      return policy == OnError.DEAD_LETTER ? BadRecords.KEEP : BadRecords.REFUSE;
     }
     OnError asked;
     try {
@@ -304,23 +383,24 @@ public final class IngestHandler {
       asked = null;
     }
     if (asked == OnError.REJECT) {
-      return false;
+      return BadRecords.REFUSE;
     }
     if (asked != OnError.DEAD_LETTER) {
       throw new IngestException.BadRequest(
           "bad_on_error", FloeHttp.ON_ERROR + " must be dead-letter or reject");
     }
-    if (policy == OnError.REJECT) {
-      throw new IngestException.BadRequest(
-          "dead_letters_not_allowed",
-          "stream '"
-              + stream
-              + "' does not keep dead letters (its policy is reject); an operator allows them with "
-              + "scripts/floe streams set "
-              + stream
-              + " --on-error per-request (or dead-letter)");
-    }
-    return true;
+    return policy == OnError.REJECT ? BadRecords.NOT_ALLOWED : BadRecords.KEEP;
+  }
+
+  private static IngestException deadLettersNotAllowed(String stream) {
+    return new IngestException.BadRequest(
+        "dead_letters_not_allowed",
+        "stream '"
+            + stream
+            + "' does not keep dead letters (its policy is reject); an operator allows them with "
+            + "scripts/floe streams set "
+            + stream
+            + " --on-error per-request (or dead-letter)");
   }
 
   private static boolean visibleAscii(String value, int maxLength) {
@@ -341,27 +421,6 @@ public final class IngestHandler {
               + MAX_IDEMPOTENCY_KEY_LENGTH
               + " visible ASCII characters");
     }
-  }
-
-  /**
-   * What made two requests "the same" for a node before per-producer keys: the stream, the body as
-   * sent and how to read it, in 64 bits (a CRC-32C of the body beside a hash of the rest and the
-   * length). Compared only with the keys such a node stored, which expire within {@code
-   * idempotency.retention-seconds} of the upgrade; then this can go.
-   */
-  private static long legacyFingerprint(RoutingContext ctx, BodyReader.Body body) {
-    CRC32C crc = new CRC32C();
-    crc.update(body.bytes(), 0, body.length());
-    HttpServerRequest req = ctx.request();
-    int rest =
-        Objects.hash(
-            ctx.pathParam("stream"),
-            req.getHeader(HttpHeaders.CONTENT_TYPE),
-            req.getHeader(HttpHeaders.CONTENT_ENCODING),
-            req.getParam("key_field"),
-            req.getParam("time_field"),
-            body.length());
-    return (crc.getValue() << 32) | (rest & 0xFFFFFFFFL);
   }
 
   private EventBatch decode(
@@ -386,7 +445,9 @@ public final class IngestHandler {
             columns.get().rejectCheck(ctx.pathParam("stream")),
             dead);
     // the decompression buffers are garbage now; what waits for the writer is the batch (and the
-    // dead letters, budgeted like events)
+    // dead letters, budgeted like events). The dead letters were reserved as they were kept, so
+    // the reservation already holds them once: it grows here only where the batch outgrew what
+    // decoding reserved, then gives back the rest
     long waiting = batch.sizeBytes() + (dead == null ? 0 : dead.sizeBytes());
     if (dead != null
         && waiting > reservation.bytes()

@@ -275,6 +275,41 @@ class RocksBufferTest {
         .sum();
   }
 
+  /**
+   * A key looked up (a request that was not decoded) sees the writes queued before it, answers only
+   * for the very request it was given for, and writes nothing.
+   */
+  @Test
+  void aLookedUpKeySeesTheWritesQueuedBeforeItAndWritesNothing() throws Exception {
+    byte[] sent = IdempotencyKey.requestFingerprint(List.of("s"), new byte[] {1, 2}, 2);
+    byte[] other = IdempotencyKey.requestFingerprint(List.of("s"), new byte[] {1, 3}, 2);
+    EventBatch batch = batch("s", 3, "a");
+    IdempotencyKey written =
+        new IdempotencyKey(
+            "p", "s", "k", IdempotencyKey.fingerprint(batch, "key", "time"), sent, 0);
+    try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0);
+        GroupCommitter committer = new GroupCommitter(buffer, new NodeMetrics(), e -> {})) {
+      CompletableFuture<Appended> write;
+      CompletableFuture<Appended> same;
+      synchronized (buffer) { // the writer waits: the look-up is queued behind the write
+        write = committer.submit(batch, written);
+        same = committer.remembered(new IdempotencyKey("p", "s", "k", null, sent, 0));
+      }
+      assertThat(write.get().outcome()).isEqualTo(Outcome.WRITTEN);
+      assertThat(same.get())
+          .isEqualTo(new Appended(1, 3, Outcome.REPLAYED))
+          .isNotSameAs(write.get());
+      assertThat(committer.remembered(new IdempotencyKey("p", "s", "k", null, other, 0)).get())
+          .as("another request under the key")
+          .isNull();
+      assertThat(committer.remembered(new IdempotencyKey("q", "s", "k", null, sent, 0)).get())
+          .as("another producer's key")
+          .isNull();
+      assertThat(buffer.highWaterMark()).isEqualTo(3);
+      assertThat(buffer.idempotencyKeys()).isEqualTo(1);
+    }
+  }
+
   @Test
   void closedCommitterRefusesNewWork() throws Exception {
     try (RocksBuffer buffer = RocksBuffer.open(BufferConfig.defaults(dir), 0)) {

@@ -211,6 +211,102 @@ class DeadLetterIngestTest {
     }
   }
 
+  /**
+   * A retry of an acknowledged request is answered what it was answered, whatever its stream's
+   * policy became since: the same bytes under the same key are the same request, even where they
+   * would now decode otherwise (refused whole under reject, or asking for dead letters the stream
+   * no longer allows).
+   */
+  @Test
+  void aRetryGetsItsFirstAnswerAfterThePolicyChanged() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = node(env, Map.of())) {
+      setPolicy(env, "orders", "dead_letter");
+      setPolicy(env, "clicks", "per_request");
+      node.refreshColumns();
+      HttpResponse<String> first =
+          post(node.port(), "orders", "application/x-ndjson", MIXED, "k-policy");
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      HttpResponse<String> asked =
+          send(node.port(), "clicks", MIXED, "k-asked", "Floe-On-Error", "dead-letter");
+      assertThat(asked.statusCode()).as(asked.body()).isEqualTo(200);
+      long hwm = node.buffer().highWaterMark();
+
+      setPolicy(env, "orders", "reject");
+      setPolicy(env, "clicks", "reject");
+      node.refreshColumns();
+      HttpResponse<String> again =
+          post(node.port(), "orders", "application/x-ndjson", MIXED, "k-policy");
+      assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(first.body());
+      assertThat(again.headers().firstValue("Idempotency-Replayed")).contains("true");
+      HttpResponse<String> askedAgain =
+          send(node.port(), "clicks", MIXED, "k-asked", "Floe-On-Error", "dead-letter");
+      assertThat(askedAgain.statusCode()).as(askedAgain.body()).isEqualTo(200);
+      assertThat(askedAgain.body()).isEqualTo(asked.body());
+      // what the policy refuses is still refused without the key, or under a new one
+      assertThat(post(node.port(), "orders", "application/x-ndjson", MIXED, null).statusCode())
+          .isEqualTo(400);
+      HttpResponse<String> refused =
+          send(node.port(), "clicks", MIXED, "k-new", "Floe-On-Error", "dead-letter");
+      assertThat(new JsonObject(refused.body()).getString("error"))
+          .isEqualTo("dead_letters_not_allowed");
+      // another request under the key: refused, as before the change
+      HttpResponse<String> other =
+          post(node.port(), "orders", "application/x-ndjson", "{\"id\":9}\n", "k-policy");
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(422);
+
+      // and back: dead letters again, the same answer again
+      setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      HttpResponse<String> third =
+          post(node.port(), "orders", "application/x-ndjson", MIXED, "k-policy");
+      assertThat(third.body()).isEqualTo(first.body());
+      assertThat(node.buffer().highWaterMark()).as("nothing written twice").isEqualTo(hwm);
+      assertThat(deadLetters(node)).hasSize(2);
+    }
+  }
+
+  /**
+   * A column mapping that changed since the first answer (a value that fitted no longer fits a
+   * {@code reject} column) does not change the answer a retry gets.
+   */
+  @Test
+  void aRetryGetsItsFirstAnswerAfterTheMappingChanged() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = node(env, Map.of())) {
+      setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      String body = "{\"id\":1,\"qty\":\"seven\"}\n{\"id\":2,\"qty\":2}\n";
+      HttpResponse<String> first =
+          post(node.port(), "orders", "application/x-ndjson", body, "k-mapping");
+      assertThat(new JsonObject(first.body()).getLong("accepted")).isEqualTo(2);
+      long hwm = node.buffer().highWaterMark();
+
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+          .isEqualTo(201);
+      node.refreshColumns();
+      HttpResponse<String> again =
+          post(node.port(), "orders", "application/x-ndjson", body, "k-mapping");
+      assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+      assertThat(again.body()).isEqualTo(first.body());
+      assertThat(node.buffer().highWaterMark()).isEqualTo(hwm);
+      assertThat(deadLetters(node)).isEmpty();
+      // the mapping applies to what is new
+      HttpResponse<String> fresh =
+          post(node.port(), "orders", "application/x-ndjson", body, "k-fresh");
+      assertThat(new JsonObject(fresh.body()).getInteger("dead_lettered")).isEqualTo(1);
+      HttpResponse<String> other =
+          post(
+              node.port(),
+              "orders",
+              "application/x-ndjson",
+              body.replace("seven", "eight"),
+              "k-mapping");
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(422);
+    }
+  }
+
   @Test
   void underRejectTheWholeRequestIsRefusedAndAskingForDeadLettersIsRefusedToo() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
@@ -370,6 +466,21 @@ class DeadLetterIngestTest {
             .POST(HttpRequest.BodyPublishers.ofString(body));
     if (idempotencyKey != null) {
       b.header("Idempotency-Key", idempotencyKey);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Posts NDJSON {@code body} under {@code idempotencyKey}, then header name, value pairs. */
+  private static HttpResponse<String> send(
+      int port, String stream, String body, String idempotencyKey, String... headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url(port, stream)))
+            .header("Content-Type", "application/x-ndjson")
+            .header("Idempotency-Key", idempotencyKey)
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
     }
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }

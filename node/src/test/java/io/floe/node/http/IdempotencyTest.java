@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.common.auth.TokenStore;
 import io.floe.node.Node;
+import io.floe.node.buffer.IdempotencyKey;
+import io.floe.node.decode.FieldNames;
+import io.floe.node.decode.RequestDecoder;
 import io.floe.node.testing.BufferOnlyNode;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -289,6 +292,72 @@ class IdempotencyTest {
     HttpResponse<String> other = post("old-key", "{\"a\":9}\n");
     assertThat(other.statusCode()).isEqualTo(422);
     assertThat(other.body()).contains("100..102");
+    assertThat(node.buffer().bufferedEvents()).isZero();
+  }
+
+  /**
+   * The same bytes are the same request whatever the node would make of them now: after a restart
+   * with another default key field (the events now carry other keys), a retry still gets its first
+   * answer, read back from RocksDB.
+   */
+  @Test
+  void theSameBytesAreARetryAfterTheNodeReadsThemOtherwise() throws Exception {
+    start(Map.of());
+    String body = "{\"key\":\"k1\",\"id\":\"i1\"}\n";
+    HttpResponse<String> first = post("same-bytes", body);
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    node.close();
+    start(Map.of("ingest.key-field", "id"));
+    HttpResponse<String> retry = post("same-bytes", body);
+    assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+    assertThat(retry.headers().firstValue("Idempotency-Replayed")).hasValue("true");
+    assertThat(new JsonObject(retry.body())).isEqualTo(new JsonObject(first.body()));
+    assertThat(post("same-bytes", "{\"key\":\"k2\"}\n").statusCode()).isEqualTo(422);
+    assertThat(node.buffer().bufferedEvents()).isEqualTo(1);
+  }
+
+  @Test
+  void keysStoredBeforeRequestFingerprintsKeepTheirMeaning() throws Exception {
+    start(Map.of());
+    node.close();
+    // what a node before request fingerprints stored: [0x03] + producer, stream, key -> first,
+    // last, created, a SHA-256 of the decoded events
+    byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
+    FieldNames fields = new FieldNames("key", "event_time");
+    byte[] fingerprint =
+        IdempotencyKey.fingerprint(
+            new RequestDecoder(1 << 20, 1 << 20)
+                .decode("s", RequestDecoder.Format.NDJSON, null, body, body.length, fields, 1L),
+            fields.keyField(),
+            fields.timeField());
+    byte[] producer = "anonymous".getBytes(StandardCharsets.UTF_8);
+    byte[] key = "before".getBytes(StandardCharsets.UTF_8);
+    try (Options options = new Options();
+        RocksDB db = RocksDB.open(options, dir.resolve("rocks").toString())) {
+      db.put(
+          ByteBuffer.allocate(1 + 2 + producer.length + 2 + 1 + key.length)
+              .put((byte) 0x03)
+              .putShort((short) producer.length)
+              .put(producer)
+              .putShort((short) 1)
+              .put((byte) 's')
+              .put(key)
+              .array(),
+          ByteBuffer.allocate(24 + 32)
+              .putLong(200)
+              .putLong(202)
+              .putLong(System.currentTimeMillis())
+              .put(fingerprint)
+              .array());
+    }
+    start(Map.of());
+    HttpResponse<String> retry = post("before", gzip(BODY, 7), "Content-Encoding", "gzip");
+    assertThat(retry.statusCode()).as(retry.body()).isEqualTo(200);
+    assertThat(retry.headers().firstValue("Idempotency-Replayed")).hasValue("true");
+    assertThat(first(retry)).isEqualTo(200);
+    HttpResponse<String> other = post("before", "{\"a\":9}\n");
+    assertThat(other.statusCode()).isEqualTo(422);
+    assertThat(other.body()).contains("200..202");
     assertThat(node.buffer().bufferedEvents()).isZero();
   }
 
