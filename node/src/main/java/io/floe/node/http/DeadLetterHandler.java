@@ -25,8 +25,11 @@ import java.util.function.Supplier;
  * wait for a replay (read); {@code POST .../replay} replays them (admin), exactly once (see {@link
  * DeadLetterReplay}). Filters, in the query or the JSON body: {@code stream}, {@code code}, {@code
  * since} and {@code until} (RFC 3339 ingest times), {@code ids} ({@code partition-sequence}),
- * {@code limit}. A replay's body is at most {@value #MAX_BODY_BYTES} bytes (as through the router):
- * a longer one is refused with 413 before anything is replayed.
+ * {@code limit}, {@code after} (ids: this partition's says where a list goes on). A list holds at
+ * most {@code dead-letter.read-budget-bytes} of raw bytes: {@code truncated} says more match, and
+ * {@code next_after} is the last id listed, to pass as {@code after}. A replay's body is at most
+ * {@value #MAX_BODY_BYTES} bytes (as through the router): a longer one is refused with 413 before
+ * anything is replayed.
  */
 public final class DeadLetterHandler {
   public static final String ROOT = "/floe/v1/dead-letter";

@@ -2,9 +2,12 @@ package io.floe.node.flush;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.local.FloeCli;
 import io.floe.node.Node;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -83,6 +86,23 @@ class DeadLetterReadBudgetTest {
       }
       assertThat(pages).isEqualTo(10);
       assertThat(raws).containsExactlyElementsOf(lines);
+      // scripts/floe dead-letter list says where to go on
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      FloeCli cli =
+          new FloeCli(
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8));
+      String nodes = "http://127.0.0.1:" + node.port();
+      assertThat(cli.run(new String[] {"dead-letter", "list", "--nodes", nodes})).isZero();
+      String firstPageEnd = new JsonObject(listAnswer(node, "").encode()).getString("next_after");
+      assertThat(err.toString(StandardCharsets.UTF_8)).contains("--after " + firstPageEnd);
+      err.reset();
+      assertThat(
+              cli.run(
+                  new String[] {"dead-letter", "list", "--nodes", nodes, "--after", "0-1000000"}))
+          .isZero();
+      assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
 
       // the fix, then replays of 25 at a time: each reads at most 256 raw bytes at once
       assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
