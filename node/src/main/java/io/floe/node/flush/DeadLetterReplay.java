@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * process can replay them at the same moment; a replay whose answer gave up waiting for its write
  * leaves it to the next replay, which waits until that write is settled before it flushes.
  *
+ * <p>A list or a replay holds at most {@code dead-letter.read-budget-bytes} of raw bytes at once
+ * ({@link DeadLetterScan}: the filters are the table scan's, the bytes are read in chunks): a list
+ * answers its first chunk and says it was cut ({@link Page#truncated}), a replay goes through the
+ * chunks in turn.
+ *
  * <p>The writes carry no idempotency key: the table is what says a dead letter was replayed, and a
  * key per replayed record would take room in the index that remembers the producers' keys ({@code
  * idempotency.max-keys}), so that a big replay made the node forget them and a producer's retry was
@@ -86,12 +91,7 @@ public final class DeadLetterReplay {
       Instant until,
       List<String> ids,
       int limit,
-      List<String> after) {
-    public Filter(
-        String stream, String code, Instant since, Instant until, List<String> ids, int limit) {
-      this(stream, code, since, until, ids, limit, List.of());
-    }
-  }
+      List<String> after) {}
 
   /**
    * A list's answer: the dead letters, oldest first, and whether more match (beyond the limit, or

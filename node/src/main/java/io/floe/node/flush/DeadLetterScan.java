@@ -184,13 +184,20 @@ final class DeadLetterScan {
     return out;
   }
 
-  /** The dead letters of {@code chunk}, whole (with their raw bytes), by sequence. */
+  /**
+   * The dead letters of {@code chunk} (in sequence order, as {@link #chunks} cuts them), whole
+   * (with their raw bytes), by sequence.
+   */
   List<DeadLetterReplay.Listed> load(List<Chosen> chunk) throws Exception {
     List<Long> sequences = chunk.stream().map(Chosen::sequence).toList();
     List<DeadLetterReplay.Listed> out = new ArrayList<>();
+    // the range prunes files and row groups also where the set is too long for their statistics
     Expression where =
         Expressions.and(
-            Expressions.equal("partition_id", partitionId), Expressions.in("sequence", sequences));
+            Expressions.equal("partition_id", partitionId),
+            Expressions.greaterThanOrEqual("sequence", sequences.get(0)),
+            Expressions.lessThanOrEqual("sequence", sequences.get(sequences.size() - 1)),
+            Expressions.in("sequence", sequences));
     try (CloseableIterable<Record> rows = IcebergGenerics.read(table).where(where).build()) {
       for (Record r : rows) {
         out.add(listed(r));
