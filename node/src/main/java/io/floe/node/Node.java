@@ -414,6 +414,7 @@ public final class Node implements AutoCloseable, Readiness {
                 limits.maxDecodedBytes(),
                 limits.maxEventBytes(),
                 limits.deadLetterMaxRawBytes(),
+                limits.deadLetterReadBudgetBytes(),
                 new FieldNames(limits.keyField(), limits.timeField()),
                 this::columns,
                 this::flusher);

@@ -20,8 +20,14 @@ import java.net.UnknownHostException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -34,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * too, and a node that cannot be reached is reported, never skipped) and combines the answers as
  * {@code scripts/floe dead-letter} does: a replay's counters summed per field and its ids
  * concatenated; lists concatenated, oldest first, cut at the request's {@code limit}, each item
- * with its {@code partition_id}.
+ * with its {@code partition_id}. A list cut (by the limit here, or by a node's limit or read
+ * budget) answers {@code truncated} and {@code next_after}: each partition's last listed id (or the
+ * one the request's {@code after} gave), which the next list passes as its {@code after} to go on.
  *
  * <p>The caller's own {@code Authorization} header goes to the nodes (never the router's {@code
  * router.node-token}, whose {@code router} scope allows ingestion only): the router checks the
@@ -292,28 +300,68 @@ final class DeadLetterFanOut {
 
   private void answerList(HttpServerRequest req, List<NodeAnswer> answers, int limit) {
     List<JsonObject> items = new ArrayList<>();
+    // each partition's items in its node's order (by sequence), for the cursor below
+    Map<Integer, List<JsonObject>> byPartition = new LinkedHashMap<>();
+    boolean truncated = false;
     for (NodeAnswer a : answers) {
       if (!a.ok()) {
         continue;
       }
+      truncated |= a.json().getBoolean("truncated", false);
       JsonArray listed = a.json().getJsonArray("dead_letters", new JsonArray());
       for (Object o : listed) {
         if (o instanceof JsonObject d) {
-          items.add(d.put("partition_id", partitionOf(d.getString("id"), a.partition())));
+          Integer partition = partitionOf(d.getString("id"), a.partition());
+          items.add(d.put("partition_id", partition));
+          byPartition.computeIfAbsent(partition, p -> new ArrayList<>()).add(d);
         }
       }
     }
     // oldest first across the partitions, as each node lists its own
     items.sort(Comparator.comparing(DeadLetterFanOut::ingestTime).thenComparing(d -> idOf(d)));
+    Set<JsonObject> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    kept.addAll(limit > 0 && items.size() > limit ? items.subList(0, limit) : items);
+    // a list goes on after each partition's last listed id: what is listed of a partition is the
+    // start of its node's list (a later one kept before an earlier one cut is left to the next
+    // page)
+    Map<Integer, String> next = cursor(req.getParam("after"));
+    for (Map.Entry<Integer, List<JsonObject>> e : byPartition.entrySet()) {
+      boolean cut = false;
+      for (JsonObject d : e.getValue()) {
+        if (cut || !kept.contains(d)) {
+          cut = true;
+          kept.remove(d);
+          truncated = true;
+        } else if (e.getKey() != null) {
+          next.put(e.getKey(), idOf(d));
+        }
+      }
+    }
     JsonArray out = new JsonArray();
     for (JsonObject d : items) {
-      if (limit > 0 && out.size() >= limit) {
-        break;
+      if (kept.contains(d)) {
+        out.add(d);
       }
-      out.add(d);
     }
-    JsonObject combined = new JsonObject().put("dead_letters", out);
+    JsonObject combined = new JsonObject().put("dead_letters", out).put("truncated", truncated);
+    if (truncated) {
+      combined.put("next_after", String.join(",", next.values()));
+    }
     combine(req, answers, combined, null);
+  }
+
+  /** A list's {@code after} ids ({@code partition-sequence}) by partition. */
+  private static Map<Integer, String> cursor(String after) {
+    Map<Integer, String> out = new TreeMap<>();
+    if (after != null) {
+      for (String id : after.split(",")) {
+        Integer p = partitionOf(id.trim(), null);
+        if (p != null) {
+          out.put(p, id.trim());
+        }
+      }
+    }
+    return out;
   }
 
   private void answerReplay(HttpServerRequest req, List<NodeAnswer> answers, String principal) {

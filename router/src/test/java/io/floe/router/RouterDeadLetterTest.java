@@ -146,8 +146,21 @@ class RouterDeadLetterTest {
                         .put("already_replayed", partition)
                         .put("ids", new JsonArray().add(partition + "-7"));
               } else {
+                // as a node: after its partition's id in `after`, at most `limit`
+                int from = 0;
+                String after = req.getParam("after");
+                if (after != null && after.contains(partition + "-")) {
+                  int at = after.indexOf(partition + "-") + 2;
+                  from = Integer.parseInt(after.substring(at, at + 1)) - 4;
+                }
+                int limit = Integer.parseInt(req.getParam("limit", "1000"));
                 JsonArray listed = new JsonArray();
-                for (int i = 0; i < 2; i++) {
+                boolean truncated = false;
+                for (int i = from; i < 2; i++) {
+                  if (listed.size() == limit) {
+                    truncated = true;
+                    break;
+                  }
                   listed.add(
                       new JsonObject()
                           .put("id", partition + "-" + (5 + i))
@@ -155,7 +168,7 @@ class RouterDeadLetterTest {
                           .put("ingest_time", "2026-12-06T10:00:0" + (3 * i + partition) + "Z")
                           .put("code", "malformed_json"));
                 }
-                out = new JsonObject().put("dead_letters", listed);
+                out = new JsonObject().put("dead_letters", listed).put("truncated", truncated);
               }
               req.response()
                   .setStatusCode(status)
@@ -234,8 +247,48 @@ class RouterDeadLetterTest {
     assertThat(seen)
         .allMatch(s -> s.contains("GET /floe/v1/dead-letter?stream=orders&limit=4 | Bearer t-read"))
         .hasSize(3);
+    // cut: each partition's last listed id says where the next list goes on
+    assertThat(new JsonObject(r.body()).getBoolean("truncated")).isTrue();
+    assertThat(new JsonObject(r.body()).getString("next_after")).isEqualTo("0-6,1-5,2-5");
+    HttpResponse<String> next =
+        get("/floe/v1/dead-letter?stream=orders&limit=4&after=0-6,1-5,2-5", "t-read");
+    assertThat(ids(next)).containsExactly("1-6", "2-6");
+    assertThat(new JsonObject(next.body()).getBoolean("truncated")).isFalse();
+    assertThat(new JsonObject(next.body()).containsKey("next_after")).isFalse();
     HttpResponse<String> all = get("/floe/v1/dead-letter", "t-oncall");
     assertThat(new JsonObject(all.body()).getJsonArray("dead_letters")).hasSize(6);
+    assertThat(new JsonObject(all.body()).getBoolean("truncated")).isFalse();
+  }
+
+  /**
+   * Nodes that stop early (their limit, or their read budget) make the list truncated; a partition
+   * with nothing listed on a page keeps the place the request's {@code after} gave it.
+   */
+  @Test
+  void aListCutByTheNodesGoesOnWhereEachPartitionStopped() throws Exception {
+    HttpResponse<String> first = get("/floe/v1/dead-letter?limit=1", "t-read");
+    assertThat(ids(first)).containsExactly("0-5");
+    assertThat(new JsonObject(first.body()).getString("next_after")).isEqualTo("0-5");
+    HttpResponse<String> second = get("/floe/v1/dead-letter?limit=1&after=0-5", "t-read");
+    assertThat(ids(second)).containsExactly("1-5");
+    assertThat(new JsonObject(second.body()).getString("next_after")).isEqualTo("0-5,1-5");
+    List<String> all = new ArrayList<>();
+    String after = "0-5,1-5";
+    all.addAll(ids(first));
+    all.addAll(ids(second));
+    for (int page = 0; page < 10 && after != null; page++) {
+      HttpResponse<String> r = get("/floe/v1/dead-letter?limit=1&after=" + after, "t-read");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      all.addAll(ids(r));
+      after = new JsonObject(r.body()).getString("next_after");
+    }
+    assertThat(after).isNull();
+    assertThat(all).containsExactly("0-5", "1-5", "2-5", "0-6", "1-6", "2-6");
+  }
+
+  private static List<String> ids(HttpResponse<String> r) {
+    return new JsonObject(r.body())
+        .getJsonArray("dead_letters").stream().map(d -> ((JsonObject) d).getString("id")).toList();
   }
 
   @Test

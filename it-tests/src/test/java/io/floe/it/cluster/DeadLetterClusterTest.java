@@ -2,7 +2,11 @@ package io.floe.it.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.catalog.connect.CatalogConnector;
 import io.floe.catalog.local.FloeCli;
+import io.floe.catalog.table.DeadLetterTable;
+import io.floe.catalog.table.EventsTable;
+import io.floe.catalog.table.TableSettings;
 import io.floe.node.flush.FaultPoint;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,11 +28,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,6 +62,9 @@ import org.junit.jupiter.api.io.TempDir;
 class DeadLetterClusterTest {
   private static final String STREAM = "dl-orders";
   private static final String REPLAY_STREAM = "rp-orders";
+
+  /** Whose dead letters are checked for their principal (policy {@code pa-*}). */
+  private static final String PRINCIPAL_STREAM = "pa-orders";
 
   /** Under the default policy ({@code reject}) with the replay stream's column: who follows it. */
   private static final String PROBE_STREAM = "qty-probe";
@@ -711,5 +727,126 @@ class DeadLetterClusterTest {
           ? "{\"id\":\"" + key + "-bad-" + batch + "-" + line + "\",\"n\":"
           : "[\"" + key + "-bad-" + batch + "-" + line + "\",1]";
     }
+  }
+
+  /**
+   * Who sent a dead letter, with authentication on, through a router: the producer's token is
+   * checked at the router, which forwards with its own node token ({@code router.node-token}) and
+   * names the producer in {@code X-Floe-Principal}. The dead-letter table's {@code principal} is
+   * the producer's token name; no column of either table holds a token's secret (the producer's,
+   * the router's or the operator's), and a {@code X-Floe-Principal} the client sent itself is
+   * recorded nowhere.
+   */
+  @Test
+  void theDeadLettersPrincipalIsTheProducersTokenNameAndNoSecretIsKept() throws Exception {
+    HttpResponse<String> put =
+        http.send(
+            HttpRequest.newBuilder(URI.create(cluster.catalogUri() + "/floe/v1/streams/pa-*"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"on_error\":\"dead_letter\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+
+    String forged = "mallory-" + UUID.randomUUID();
+    String body = "{\"id\":1}\n{\"id\":\n[2]\n{\"id\":3}\n";
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    HttpResponse<String> sent = sendAs(cluster, body, forged);
+    while (sent.statusCode() == 400 || sent.statusCode() >= 500) {
+      // until the nodes follow the new policy, and are up (a refused request stored nothing)
+      assertThat(System.nanoTime()).as(sent.body()).isLessThan(deadline);
+      Thread.sleep(500);
+      sent = sendAs(cluster, body, forged);
+    }
+    assertThat(sent.statusCode()).as(sent.body()).isEqualTo(200);
+    JsonObject answer = new JsonObject(sent.body());
+    assertThat(answer.getInteger("accepted")).isEqualTo(2);
+    assertThat(answer.getInteger("dead_lettered")).isEqualTo(2);
+
+    // flushed within a second or two (flush.max-age-seconds=1)
+    List<Record> dead = List.of();
+    List<Record> events = List.of();
+    while (dead.size() < 2 || events.size() < 2) {
+      assertThat(System.nanoTime()).as("flushed: %s, %s", dead, events).isLessThan(deadline);
+      Thread.sleep(500);
+      dead = allColumns(cluster, DeadLetterTable.identifier(TableSettings.defaults()));
+      events = allColumns(cluster, EventsTable.identifier(TableSettings.defaults()));
+    }
+    assertThat(dead).hasSize(2);
+    assertThat(events).hasSize(2);
+    for (Record d : dead) {
+      assertThat(d.getField("principal")).isEqualTo("producer");
+    }
+    List<String> secrets =
+        List.of(
+            LocalCluster.PRODUCER_TOKEN,
+            LocalCluster.ROUTER_TOKEN,
+            LocalCluster.OPERATOR_TOKEN,
+            forged);
+    List<Record> all = new ArrayList<>(dead);
+    all.addAll(events);
+    for (Record r : all) {
+      for (int i = 0; i < r.size(); i++) {
+        String text = text(r.get(i));
+        for (String secret : secrets) {
+          assertThat(text)
+              .as("column %s of %s", r.struct().fields().get(i).name(), r)
+              .doesNotContain(secret);
+        }
+      }
+    }
+  }
+
+  /** Through the router (not the load balancer): the producer's token and a forged principal. */
+  private HttpResponse<String> sendAs(LocalCluster cluster, String body, String forged)
+      throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:"
+                        + cluster.routers.get(0).port
+                        + "/v1/streams/"
+                        + PRINCIPAL_STREAM
+                        + "/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .header("Authorization", "Bearer " + LocalCluster.PRODUCER_TOKEN)
+            .header("X-Floe-Principal", forged)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Every row of the table for the stream, every column. */
+  private static List<Record> allColumns(LocalCluster cluster, TableIdentifier id)
+      throws Exception {
+    Catalog catalog = CatalogConnector.open("rows", CatalogConnector.rest(cluster.catalogUri()));
+    Table table = catalog.loadTable(id);
+    List<Record> out = new ArrayList<>();
+    try (CloseableIterable<Record> rows =
+        IcebergGenerics.read(table).where(Expressions.equal("stream", PRINCIPAL_STREAM)).build()) {
+      for (Record r : rows) {
+        out.add(r.copy());
+      }
+    }
+    return out;
+  }
+
+  /** A column's value as text: strings as they are, bytes as UTF-8 and Latin-1, others printed. */
+  private static String text(Object value) {
+    if (value == null) {
+      return "";
+    }
+    if (value instanceof ByteBuffer buffer) {
+      ByteBuffer b = buffer.duplicate();
+      byte[] bytes = new byte[b.remaining()];
+      b.get(bytes);
+      return new String(bytes, StandardCharsets.UTF_8)
+          + "\n"
+          + new String(bytes, StandardCharsets.ISO_8859_1);
+    }
+    if (value instanceof byte[] bytes) {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+    return String.valueOf(value);
   }
 }

@@ -86,6 +86,14 @@ public record NodeConfig(
   public static final String DEAD_LETTER_MAX_RAW_BYTES = "dead-letter.max-raw-bytes";
 
   public static final long DEAD_LETTER_MAX_RAW_BYTES_DEFAULT = 64L << 10;
+
+  /**
+   * The most raw bytes of dead letters a list answers, or a replay holds at once (it goes on in
+   * chunks of this size); at least {@link #DEAD_LETTER_MAX_RAW_BYTES}, so that one always fits.
+   */
+  public static final String DEAD_LETTER_READ_BUDGET_BYTES = "dead-letter.read-budget-bytes";
+
+  public static final long DEAD_LETTER_READ_BUDGET_BYTES_DEFAULT = 64L << 20;
   public static final String INFLIGHT_MAX_BYTES = "ingest.inflight-max-bytes";
   public static final long INFLIGHT_MAX_BYTES_DEFAULT = 256L << 20;
 
@@ -110,8 +118,20 @@ public record NodeConfig(
                 BODY_TIMEOUT, BODY_TIMEOUT_DEFAULT, Duration.ofMillis(100), Duration.ofHours(1)),
             BodyRate.load(s),
             (int)
-                s.bytes(
-                    DEAD_LETTER_MAX_RAW_BYTES, DEAD_LETTER_MAX_RAW_BYTES_DEFAULT, 0, 16L << 20));
+                s.bytes(DEAD_LETTER_MAX_RAW_BYTES, DEAD_LETTER_MAX_RAW_BYTES_DEFAULT, 0, 16L << 20),
+            s.bytes(
+                DEAD_LETTER_READ_BUDGET_BYTES, DEAD_LETTER_READ_BUDGET_BYTES_DEFAULT, 1, 1L << 30));
+    if (limits.deadLetterReadBudgetBytes() < limits.deadLetterMaxRawBytes()) {
+      throw new ConfigException(
+          Settings.envName(DEAD_LETTER_READ_BUDGET_BYTES)
+              + " ("
+              + DEAD_LETTER_READ_BUDGET_BYTES
+              + ") must be at least "
+              + DEAD_LETTER_MAX_RAW_BYTES
+              + " ("
+              + limits.deadLetterMaxRawBytes()
+              + "): one dead letter must fit");
+    }
     if (limits.maxEventBytes() > limits.maxDecodedBytes()) {
       throw new ConfigException(
           Settings.envName(MAX_EVENT_BYTES)
@@ -168,6 +188,7 @@ public record NodeConfig(
    * @param bodyTimeout longest time a request may take to send its body (slow clients hold budget)
    * @param bodyRate the slowest a body may come ({@link BodyRate}: ingest.min-body-*)
    * @param deadLetterMaxRawBytes a dead letter's raw bytes beyond this are cut (and flagged)
+   * @param deadLetterReadBudgetBytes the most raw bytes of dead letters a list or a replay holds
    */
   public record IngestLimits(
       long maxBodyBytes,
@@ -177,5 +198,6 @@ public record NodeConfig(
       String timeField,
       Duration bodyTimeout,
       BodyRate bodyRate,
-      int deadLetterMaxRawBytes) {}
+      int deadLetterMaxRawBytes,
+      long deadLetterReadBudgetBytes) {}
 }

@@ -12,16 +12,11 @@ import io.floe.node.decode.RequestDecoder;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,11 +24,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.expressions.Expression;
-import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.CloseableIterable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * Each node replays its own partition's dead letters only, one replay at a time, so no other
  * process can replay them at the same moment; a replay whose answer gave up waiting for its write
  * leaves it to the next replay, which waits until that write is settled before it flushes.
+ *
+ * <p>A list or a replay holds at most {@code dead-letter.read-budget-bytes} of raw bytes at once
+ * ({@link DeadLetterScan}: the filters are the table scan's, the bytes are read in chunks): a list
+ * answers its first chunk and says it was cut ({@link Page#truncated}), a replay goes through the
+ * chunks in turn.
  *
  * <p>The writes carry no idempotency key: the table is what says a dead letter was replayed, and a
  * key per replayed record would take room in the index that remembers the producers' keys ({@code
@@ -71,6 +66,7 @@ public final class DeadLetterReplay {
   private final RequestDecoder decoder;
   private final FieldNames fields;
   private final int maxRawBytes;
+  private final long readBudgetBytes;
   private final Supplier<ColumnSet> columns;
   private final Supplier<Flusher> flusher;
 
@@ -81,13 +77,30 @@ public final class DeadLetterReplay {
    */
   private CompletableFuture<Appended> unsettled;
 
-  /** What {@link #pending} reads of every row to choose: no bytes, no details. */
-  private static final List<String> INDEX_COLUMNS =
-      List.of("partition_id", "sequence", "stream", "ingest_time", "error_code", "replay_of");
+  private volatile ReadStats lastRead = new ReadStats(0, 0, 0);
 
-  /** Which dead letters: null or empty fields match all. */
+  /**
+   * Which dead letters: null or empty fields match all. {@code after}: ids ({@code
+   * partition-sequence}), of which this partition's (if any) says where a list goes on: only its
+   * later dead letters match.
+   */
   public record Filter(
-      String stream, String code, Instant since, Instant until, List<String> ids, int limit) {}
+      String stream,
+      String code,
+      Instant since,
+      Instant until,
+      List<String> ids,
+      int limit,
+      List<String> after) {}
+
+  /**
+   * A list's answer: the dead letters, oldest first, and whether more match (beyond the limit, or
+   * beyond the read budget): then the next list goes on {@code after} the last one listed.
+   */
+  public record Page(List<Listed> listed, boolean truncated) {}
+
+  /** What the last list or replay read (for the logs and tests). */
+  record ReadStats(long indexRows, int chunks, long largestChunkBytes) {}
 
   /** What a replay did. */
   public record Result(int replayed, int failedAgain, int alreadyReplayed, List<String> ids) {}
@@ -115,6 +128,7 @@ public final class DeadLetterReplay {
       long maxDecodedBytes,
       long maxEventBytes,
       int maxRawBytes,
+      long readBudgetBytes,
       FieldNames fields,
       Supplier<ColumnSet> columns,
       Supplier<Flusher> flusher) {
@@ -124,45 +138,28 @@ public final class DeadLetterReplay {
     this.committer = committer;
     this.decoder = new RequestDecoder(maxDecodedBytes, maxEventBytes);
     this.maxRawBytes = maxRawBytes;
+    this.readBudgetBytes = readBudgetBytes;
     this.fields = fields;
     this.columns = columns;
     this.flusher = flusher;
   }
 
   /**
-   * This partition's dead letters that match and wait for a replay (none recorded), oldest first.
-   * Two reads: the whole partition's rows without their bytes (which ones are pending), then the
-   * chosen ones, at most {@code filter.limit()}, whole — the raw bytes of the rest never load.
+   * This partition's dead letters that match and wait for a replay (none recorded), oldest first:
+   * at most {@code filter.limit()}, and no more than the read budget's raw bytes (at least one).
    */
-  public List<Listed> pending(Filter filter) throws Exception {
-    Table t = catalog.loadTable(DeadLetterTable.identifier(table));
-    Set<String> done = new HashSet<>();
-    List<Listed> candidates = new ArrayList<>();
-    for (Listed l : read(t, Expressions.equal("partition_id", partitionId), INDEX_COLUMNS)) {
-      if (l.replayOf() != null) {
-        done.add(l.replayOf());
-      }
-      if (!REPLAYED.equals(l.code()) && matches(filter, l)) {
-        candidates.add(l);
-      }
+  public Page pending(Filter filter) throws Exception {
+    DeadLetterScan scan = new DeadLetterScan(table(), partitionId);
+    DeadLetterScan.Choice choice = scan.choose(filter);
+    List<List<DeadLetterScan.Chosen>> chunks =
+        DeadLetterScan.chunks(choice.chosen(), readBudgetBytes);
+    if (chunks.isEmpty()) {
+      lastRead = new ReadStats(scan.indexRows(), 0, 0);
+      return new Page(List.of(), false);
     }
-    List<Long> chosen = new ArrayList<>();
-    for (Listed l : candidates) {
-      if (!done.contains(l.id())) {
-        chosen.add(sequenceOf(l.id()));
-        if (chosen.size() >= filter.limit()) {
-          break;
-        }
-      }
-    }
-    if (chosen.isEmpty()) {
-      return List.of();
-    }
-    return read(
-        t,
-        Expressions.and(
-            Expressions.equal("partition_id", partitionId), Expressions.in("sequence", chosen)),
-        null);
+    List<Listed> listed = scan.load(chunks.get(0));
+    lastRead = new ReadStats(scan.indexRows(), 1, rawBytes(listed));
+    return new Page(listed, choice.more() || chunks.size() > 1);
   }
 
   /**
@@ -194,25 +191,39 @@ public final class DeadLetterReplay {
     int replayed = 0;
     int failed = 0;
     List<String> ids = new ArrayList<>();
-    for (Listed l : pending(filter)) {
-      Appended a = replayOne(l);
-      ids.add(l.id());
-      if (a.accepted() > 0) {
-        replayed++;
-      } else {
-        failed++;
+    DeadLetterScan scan = new DeadLetterScan(table(), partitionId);
+    List<List<DeadLetterScan.Chosen>> chunks =
+        DeadLetterScan.chunks(scan.choose(filter).chosen(), readBudgetBytes);
+    long largest = 0;
+    for (List<DeadLetterScan.Chosen> chunk : chunks) {
+      // one chunk's raw bytes at a time (the read budget): the next are read once these are written
+      List<Listed> listed = scan.load(chunk);
+      largest = Math.max(largest, rawBytes(listed));
+      for (Listed l : listed) {
+        Appended a = replayOne(l);
+        ids.add(l.id());
+        if (a.accepted() > 0) {
+          replayed++;
+        } else {
+          failed++;
+        }
       }
     }
+    lastRead = new ReadStats(scan.indexRows(), chunks.size(), largest);
     if (!ids.isEmpty()) {
       // the table records the outcome before the answer: a later replay finds it there
       f.flushNow().get(5, TimeUnit.MINUTES);
     }
     LOG.info(
-        "replayed {} dead letters of partition {}: {} became events, {} failed again",
+        "replayed {} dead letters of partition {}: {} became events, {} failed again ({} rows of"
+            + " the table read without bytes, then {} chunks of at most {} raw bytes)",
         ids.size(),
         partitionId,
         replayed,
-        failed);
+        failed,
+        lastRead.indexRows(),
+        lastRead.chunks(),
+        lastRead.largestChunkBytes());
     // a dead letter already replayed is not chosen again (pending): none is counted as such
     return new Result(replayed, failed, 0, ids);
   }
@@ -287,57 +298,20 @@ public final class DeadLetterReplay {
     }
   }
 
-  private static boolean matches(Filter f, Listed l) {
-    return (f.stream() == null || f.stream().equals(l.stream()))
-        && (f.code() == null || f.code().equals(l.code()))
-        && (f.since() == null || !l.ingestTime().isBefore(f.since()))
-        && (f.until() == null || l.ingestTime().isBefore(f.until()))
-        && (f.ids() == null || f.ids().isEmpty() || f.ids().contains(l.id()));
+  private Table table() {
+    return catalog.loadTable(DeadLetterTable.identifier(table));
   }
 
-  /**
-   * The rows of the dead-letter table that {@code where} selects, oldest first: only {@code
-   * columns} when given (the others null or empty), else whole.
-   */
-  private static List<Listed> read(Table t, Expression where, List<String> columns)
-      throws Exception {
-    List<Listed> out = new ArrayList<>();
-    IcebergGenerics.ScanBuilder scan = IcebergGenerics.read(t).where(where);
-    if (columns != null) {
-      scan = scan.select(columns);
-    }
-    try (CloseableIterable<Record> rows = scan.build()) {
-      for (Record r : rows) {
-        byte[] bytes = new byte[0];
-        if (r.getField("raw") instanceof ByteBuffer buffer) {
-          ByteBuffer raw = buffer.duplicate();
-          bytes = new byte[raw.remaining()];
-          raw.get(bytes);
-        }
-        Object count = r.getField("replay_count");
-        Object truncated = r.getField("raw_truncated");
-        Object length = r.getField("raw_length");
-        out.add(
-            new Listed(
-                r.getField("partition_id") + "-" + r.getField("sequence"),
-                (String) r.getField("stream"),
-                ((OffsetDateTime) r.getField("ingest_time")).toInstant(),
-                (String) r.getField("error_code"),
-                (String) r.getField("error_detail"),
-                (Integer) r.getField("position"),
-                count == null ? 0 : (Integer) count,
-                (String) r.getField("replay_of"),
-                bytes,
-                truncated != null && (Boolean) truncated,
-                length == null ? bytes.length : (Integer) length,
-                (String) r.getField("content_type")));
-      }
-    }
-    out.sort(Comparator.comparing(l -> sequenceOf(l.id())));
-    return out;
+  /** What the last list or replay read. */
+  ReadStats lastRead() {
+    return lastRead;
   }
 
-  private static long sequenceOf(String id) {
-    return Long.parseLong(id.substring(id.indexOf('-') + 1));
+  private static long rawBytes(List<Listed> listed) {
+    long n = 0;
+    for (Listed l : listed) {
+      n += l.raw().length;
+    }
+    return n;
   }
 }

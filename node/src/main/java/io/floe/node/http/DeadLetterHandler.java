@@ -25,13 +25,16 @@ import java.util.function.Supplier;
  * wait for a replay (read); {@code POST .../replay} replays them (admin), exactly once (see {@link
  * DeadLetterReplay}). Filters, in the query or the JSON body: {@code stream}, {@code code}, {@code
  * since} and {@code until} (RFC 3339 ingest times), {@code ids} ({@code partition-sequence}),
- * {@code limit}. A replay's body is at most {@value #MAX_BODY_BYTES} bytes (as through the router):
- * a longer one is refused with 413 before anything is replayed.
+ * {@code limit}, {@code after} (ids: this partition's says where a list goes on). A list holds at
+ * most {@code dead-letter.read-budget-bytes} of raw bytes: {@code truncated} says more match, and
+ * {@code next_after} is the last id listed, to pass as {@code after}. A replay's body is at most
+ * {@value #MAX_BODY_BYTES} bytes (as through the router): a longer one is refused with 413 before
+ * anything is replayed.
  */
 public final class DeadLetterHandler {
   public static final String ROOT = "/floe/v1/dead-letter";
   private static final Set<String> FIELDS =
-      Set.of("stream", "code", "since", "until", "ids", "limit");
+      Set.of("stream", "code", "since", "until", "ids", "limit", "after");
   private static final int DEFAULT_LIMIT = 1000;
   private static final int MAX_LIMIT = 100_000;
 
@@ -56,14 +59,16 @@ public final class DeadLetterHandler {
     for (String f : FIELDS) {
       String v = ctx.request().getParam(f);
       if (v != null) {
-        query.put(f, f.equals("ids") ? new JsonArray(List.of(v.split(","))) : v);
+        query.put(
+            f, f.equals("ids") || f.equals("after") ? new JsonArray(List.of(v.split(","))) : v);
       }
     }
     run(
         ctx,
         r -> {
           JsonArray out = new JsonArray();
-          for (DeadLetterReplay.Listed l : r.pending(filter(query))) {
+          DeadLetterReplay.Page page = r.pending(filter(query));
+          for (DeadLetterReplay.Listed l : page.listed()) {
             out.add(
                 new JsonObject()
                     .put("id", l.id())
@@ -78,7 +83,13 @@ public final class DeadLetterHandler {
                     .put("raw_length", l.rawLength())
                     .put("raw_base64", Base64.getEncoder().encodeToString(l.raw())));
           }
-          return new JsonObject().put("dead_letters", out);
+          JsonObject answer =
+              new JsonObject().put("dead_letters", out).put("truncated", page.truncated());
+          if (page.truncated()) {
+            // where the next list goes on (the listed ones are oldest first, by sequence)
+            answer.put("next_after", page.listed().get(page.listed().size() - 1).id());
+          }
+          return answer;
         });
   }
 
@@ -157,13 +168,8 @@ public final class DeadLetterHandler {
         throw bad("unknown filter '" + field + "'; filters are " + FIELDS);
       }
     }
-    List<String> ids = new ArrayList<>();
-    Object i = q.getValue("ids");
-    if (i instanceof JsonArray a) {
-      a.forEach(o -> ids.add(String.valueOf(o).trim()));
-    } else if (i != null) {
-      throw bad("ids must be an array of dead-letter ids (partition-sequence)");
-    }
+    List<String> ids = ids(q, "ids");
+    List<String> after = ids(q, "after");
     int limit = DEFAULT_LIMIT;
     Object l = q.getValue("limit");
     if (l != null) {
@@ -177,7 +183,35 @@ public final class DeadLetterHandler {
       }
     }
     return new DeadLetterReplay.Filter(
-        text(q, "stream"), text(q, "code"), time(q, "since"), time(q, "until"), ids, limit);
+        text(q, "stream"), text(q, "code"), time(q, "since"), time(q, "until"), ids, limit, after);
+  }
+
+  /** A list of dead-letter ids: a JSON array, or one string of ids separated by commas. */
+  private static List<String> ids(JsonObject q, String field) {
+    List<String> ids = new ArrayList<>();
+    Object v = q.getValue(field);
+    if (v instanceof JsonArray a) {
+      a.forEach(o -> ids.add(String.valueOf(o).trim()));
+    } else if (v instanceof String text && field.equals("after")) {
+      for (String id : text.split(",")) {
+        ids.add(id.trim());
+      }
+    } else if (v != null) {
+      throw bad(field + " must be an array of dead-letter ids (partition-sequence)");
+    }
+    ids.removeIf(String::isEmpty);
+    if (field.equals("after")) {
+      for (String id : ids) {
+        if (!id.matches("\\d{1,9}-\\d{1,18}")) {
+          throw bad(
+              "after must be dead-letter ids (partition-sequence), as a list's next_after gives;"
+                  + " got '"
+                  + id
+                  + "'");
+        }
+      }
+    }
+    return ids;
   }
 
   private static String text(JsonObject q, String field) {

@@ -20,6 +20,7 @@ class NodeConfigTest {
   @Test
   void defaultsAreUsable() {
     NodeConfig c = NodeConfig.load(Settings.from(authOff(Map.of())));
+    assertThat(c.limits().deadLetterReadBudgetBytes()).isEqualTo(64L << 20);
     assertThat(c.httpPort()).isEqualTo(8081);
     assertThat(c.partitionId()).isZero();
     assertThat(c.buffer().durability()).isEqualTo(Durability.SYNC);
@@ -97,6 +98,13 @@ class NodeConfigTest {
         .hasMessageStartingWith(
             "FLOE_ROCKSDB_MIN_WRITE_BUFFER_NUMBER_TO_MERGE "
                 + "(rocksdb.min-write-buffer-number-to-merge) must be below rocksdb.max-write-buffer-number (8)");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.load(
+                    Settings.from(authOff(Map.of("FLOE_DEAD_LETTER_READ_BUDGET_BYTES", "32KiB")))))
+        .hasMessage(
+            "FLOE_DEAD_LETTER_READ_BUDGET_BYTES (dead-letter.read-budget-bytes) must be at least"
+                + " dead-letter.max-raw-bytes (65536): one dead letter must fit");
     assertThatThrownBy(
             () ->
                 NodeConfig.load(

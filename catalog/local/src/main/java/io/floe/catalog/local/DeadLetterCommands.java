@@ -56,7 +56,7 @@ final class DeadLetterCommands {
       switch (option) {
         case "--nodes" -> nodes = List.of(FloeCli.value(args, option).split(","));
         case "--router" -> nodes = List.of(FloeCli.value(args, option));
-        case "--stream", "--code", "--since", "--until", "--limit", "--ids" ->
+        case "--stream", "--code", "--since", "--until", "--limit", "--ids", "--after" ->
             filter.put(option.substring(2), FloeCli.value(args, option));
         default ->
             throw new FloeCli.Usage("unknown option for dead-letter " + command + ": " + option);
@@ -82,13 +82,32 @@ final class DeadLetterCommands {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"ID", "STREAM", "CODE", "AT", "INGEST_TIME", "REPLAYS", "DETAIL"});
     ArrayNode all = JsonUtil.mapper().createArrayNode();
+    // where the next list goes on: each partition's last listed id, else the one --after gave
+    Map<String, String> next = new TreeMap<>();
+    for (String id : filter.getOrDefault("after", "").split(",")) {
+      if (id.contains("-")) {
+        next.put(id.substring(0, id.indexOf('-')).trim(), id.trim());
+      }
+    }
+    boolean truncated = false;
     for (String node : nodes) {
       JsonNode answer = call(node, "GET", ROOT + query, null);
       if (answer == null) {
         return 1;
       }
+      truncated |= answer.path("truncated").asBoolean(false);
+      if (answer.hasNonNull("next_after")) {
+        // a router's: every partition's place already
+        for (String id : answer.get("next_after").asText().split(",")) {
+          next.put(id.substring(0, id.indexOf('-')), id);
+        }
+      }
       for (JsonNode d : answer.get("dead_letters")) {
         all.add(d);
+        String id = d.get("id").asText();
+        if (!answer.hasNonNull("next_after") && id.contains("-")) {
+          next.put(id.substring(0, id.indexOf('-')), id);
+        }
         rows.add(
             new String[] {
               d.get("id").asText(),
@@ -122,6 +141,13 @@ final class DeadLetterCommands {
       cli.out().println(new String(raw, StandardCharsets.UTF_8));
     } else {
       cli.print(rows);
+    }
+    if (truncated && !full) {
+      cli.err()
+          .println(
+              "more dead letters wait (cut at --limit or at a node's dead-letter.read-budget-bytes):"
+                  + " list the next ones with --after "
+                  + String.join(",", next.values()));
     }
     return 0;
   }

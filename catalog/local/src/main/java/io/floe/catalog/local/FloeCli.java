@@ -41,6 +41,7 @@ public final class FloeCli {
         dead-letter replay [FILTER]   replay them into their streams, exactly once; what fails
                                       again stays a dead letter with its replay count raised
             FILTER: --stream S --code C --since T --until T (RFC 3339) --ids A,B --limit N
+            list --after IDS: go on where a list was cut (the IDS it printed last)
             --nodes URL,URL (default $FLOE_NODE_URLS or the local cluster's three nodes), or
             --router URL (a router or the load balancer: it asks every node and adds up)
       --catalog defaults to $FLOE_CATALOG_URL or http://127.0.0.1:8181; --token to $FLOE_ADMIN_TOKEN
