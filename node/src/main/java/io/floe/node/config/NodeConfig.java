@@ -93,7 +93,7 @@ public record NodeConfig(
    */
   public static final String DEAD_LETTER_READ_BUDGET_BYTES = "dead-letter.read-budget-bytes";
 
-  public static final long DEAD_LETTER_READ_BUDGET_BYTES_DEFAULT = 64L << 20;
+  public static final long DEAD_LETTER_READ_BUDGET_BYTES_DEFAULT = 8L << 20;
   public static final String INFLIGHT_MAX_BYTES = "ingest.inflight-max-bytes";
   public static final long INFLIGHT_MAX_BYTES_DEFAULT = 256L << 20;
 
