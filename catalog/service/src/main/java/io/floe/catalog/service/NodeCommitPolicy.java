@@ -96,6 +96,12 @@ final class NodeCommitPolicy {
           FloeTableKeys.ADVANCED_PARTITIONS,
           FloeTableKeys.EVENTS);
 
+  /**
+   * The most partitions one batch commit may advance: each costs the catalog a walk of the table's
+   * history, and the committer's batches are bounded by {@code commit.max-files} (5,000) anyway.
+   */
+  static final int MAX_BATCH_PARTITIONS = 65_536;
+
   private NodeCommitPolicy() {}
 
   /** A node's create: a plain create of a table whose properties hold no floe.* key. */
@@ -200,8 +206,8 @@ final class NodeCommitPolicy {
       throw new Refused("a flush removes no property; this one removes " + removed);
     }
     checkKeys(added.summary(), properties, partition, table);
-    checkRaised(added.summary(), table, partition);
     checkFiles(added, table, FloeTableKeys.OPERATION_CLAIM.equals(operation));
+    checkRaised(added.summary(), table, partition, !claim);
   }
 
   /**
@@ -334,7 +340,26 @@ final class NodeCommitPolicy {
         }
       }
       checkKeys(stateOf(summary, partition), own, partition, table);
-      checkRaised(summary, table, partition);
+      checkRaised(summary, table, partition, true);
+    }
+    String advancedBy = rest.remove(FloeTableKeys.ADVANCED_BY);
+    if (!advanced.isEmpty() && !Long.toString(added.snapshotId()).equals(advancedBy)) {
+      throw new Refused(
+          "a batch commit that names its partitions in "
+              + FloeTableKeys.ADVANCED_PARTITIONS
+              + " sets "
+              + FloeTableKeys.ADVANCED_BY
+              + " to its own snapshot id "
+              + added.snapshotId()
+              + "; this one sets "
+              + advancedBy);
+    }
+    if (advanced.isEmpty() && advancedBy != null) {
+      throw new Refused(
+          "only a batch commit that names its partitions in "
+              + FloeTableKeys.ADVANCED_PARTITIONS
+              + " sets "
+              + FloeTableKeys.ADVANCED_BY);
     }
     for (int partition = advanced.nextSetBit(0);
         partition >= 0;
@@ -376,6 +401,13 @@ final class NodeCommitPolicy {
       throw new Refused(
           FloeTableKeys.ADVANCED_PARTITIONS + " is not a set of partitions: " + e.getMessage());
     }
+    if (advanced.cardinality() > MAX_BATCH_PARTITIONS) {
+      throw new Refused(
+          "a batch commit advances at most "
+              + MAX_BATCH_PARTITIONS
+              + " partitions; this one names "
+              + advanced.cardinality());
+    }
     if (advanced.cardinality() > properties.size()) {
       throw new Refused(
           "a batch commit sets the committed sequence of each of the "
@@ -411,6 +443,10 @@ final class NodeCommitPolicy {
               + epoch);
     }
     PartitionState now = PartitionState.of(table, partition);
+    if (now.epoch() == FloeTableKeys.PARTITION_EPOCH_DEFAULT) {
+      throw new Refused(
+          "a batch commit advances claimed partitions only; partition " + partition + " is not");
+    }
     if (epoch != null && Long.parseLong(epoch) != now.epoch()) {
       throw new Refused(
           "a batch commit keeps "
@@ -420,9 +456,14 @@ final class NodeCommitPolicy {
               + "; this one sets "
               + epoch);
     }
-    if (Long.parseLong(committed) < now.committedSequence()) {
+    if (Long.parseLong(committed) <= now.committedSequence()) {
       throw new Refused(
-          "lowers " + committedKey + " from " + now.committedSequence() + " to " + committed);
+          "a batch commit raises "
+              + committedKey
+              + " above the table's "
+              + now.committedSequence()
+              + "; this one sets "
+              + committed);
     }
   }
 
@@ -649,8 +690,12 @@ final class NodeCommitPolicy {
     }
   }
 
-  /** Partition's epoch and committed sequence are never lowered. */
-  private static void checkRaised(Map<String, String> summary, Table table, int partition) {
+  /**
+   * A partition's epoch and committed sequence are never lowered, and a flush raises the committed
+   * sequence.
+   */
+  private static void checkRaised(
+      Map<String, String> summary, Table table, int partition, boolean flush) {
     PartitionState now = PartitionState.of(table, partition);
     Map<String, String> props = table.properties();
     String epochKey = FloeTableKeys.partitionEpoch(partition);
@@ -670,6 +715,15 @@ final class NodeCommitPolicy {
     if (Long.parseLong(summary.get(committedKey)) < committed) {
       throw new Refused(
           "lowers " + committedKey + " from " + committed + " to " + summary.get(committedKey));
+    }
+    if (flush && Long.parseLong(summary.get(committedKey)) == committed) {
+      // a flush that does not raise it commits sequences the table holds: a second time
+      throw new Refused(
+          "a flush raises "
+              + committedKey
+              + " above the table's "
+              + committed
+              + "; this one records it again");
     }
   }
 

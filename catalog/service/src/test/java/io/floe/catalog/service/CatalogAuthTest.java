@@ -433,6 +433,11 @@ class CatalogAuthTest {
       refusedAndUnchanged(
           service, () -> batch(asNode, "0-1000000", Map.of(0, "1"), Map.of(0, "9")));
       refusedAndUnchanged(service, () -> batch(asNode, "2,0", Map.of(0, "1"), Map.of(0, "9")));
+      refusedAndUnchanged(service, () -> batch(asNode, "0", Map.of(0, "1"), Map.of(0, "5")));
+      refusedAndUnchanged(service, () -> batch(asNode, "7", Map.of(), Map.of(7, "9")));
+      refusedAndUnchanged(service, () -> batch(asNode, "0", Map.of(0, "1"), Map.of(0, "9"), null));
+      refusedAndUnchanged(
+          service, () -> batch(asNode, "0", Map.of(0, "1"), Map.of(0, "9"), "12345"));
       // ... and lands when it is what the committer writes
       batch(asNode, "0", Map.of(0, "1"), Map.of(0, "9"));
       asNode.refresh();
@@ -458,6 +463,16 @@ class CatalogAuthTest {
    */
   private void batch(
       Table table, String advanced, Map<Integer, String> epochs, Map<Integer, String> committed) {
+    batch(table, advanced, epochs, committed, "");
+  }
+
+  /** ... with {@code floe.advanced-by} set to {@code advancedBy} ("": its own id; null: unset). */
+  private void batch(
+      Table table,
+      String advanced,
+      Map<Integer, String> epochs,
+      Map<Integer, String> committed,
+      String advancedBy) {
     table.refresh();
     Transaction tx = table.newTransaction();
     tx.newAppend()
@@ -467,10 +482,79 @@ class CatalogAuthTest {
         .set(FloeTableKeys.ADVANCED_PARTITIONS, advanced)
         .commit();
     UpdateProperties properties = tx.updateProperties();
+    if (advancedBy != null) {
+      properties.set(
+          FloeTableKeys.ADVANCED_BY,
+          advancedBy.isEmpty()
+              ? Long.toString(tx.table().currentSnapshot().snapshotId())
+              : advancedBy);
+    }
     epochs.forEach((p, e) -> properties.set(FloeTableKeys.partitionEpoch(p), e));
     committed.forEach((p, c) -> properties.set(FloeTableKeys.partitionCommittedSequence(p), c));
     properties.commit();
     tx.commitTransaction();
+  }
+
+  @Test
+  void aFlushThatDoesNotRaiseTheCommittedSequenceIsRefused() throws Exception {
+    try (CatalogService service = start(TokenStore.line("nodes", "catalog:commit", "t-commit"))) {
+      String uri = "http://127.0.0.1:" + service.port();
+      Table asNode = EventsTable.ensure(client(uri, "t-commit"), TableSettings.defaults());
+      PartitionClaim zero = new CommitProtocol(asNode, 0, "node-0").claim();
+      CoordinatorClaim.Coordinator role = CoordinatorClaim.claim(asNode, "10.0.0.1:8081", "n0");
+      new BatchCommit(asNode)
+          .commit(
+              role.epoch(),
+              List.of(new BatchCommit.Range(0, zero.epoch(), 0, 5, List.of(file(asNode, "a")), 5)));
+      new BatchCommit(asNode)
+          .commit(
+              role.epoch(),
+              List.of(
+                  new BatchCommit.Range(0, zero.epoch(), 5, 10, List.of(file(asNode, "b")), 5)));
+      asNode.refresh();
+      assertThat(PartitionState.of(asNode, 0)).isEqualTo(new PartitionState(zero.epoch(), 10));
+      // a committer of the release before (a rolling update) reads partition 0 from an older
+      // summary and lands the re-sent (5, 10] again in its keyed form
+      refusedAndUnchanged(
+          service,
+          () -> {
+            asNode.refresh();
+            Transaction tx = asNode.newTransaction();
+            tx.newAppend()
+                .appendFile(file(asNode, "b-again"))
+                .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
+                .set(FloeTableKeys.COORDINATOR_EPOCH, Long.toString(role.epoch()))
+                .set(FloeTableKeys.COMMIT_ID, UUID.randomUUID().toString())
+                .set(FloeTableKeys.partitionEpoch(0), Long.toString(zero.epoch()))
+                .set(FloeTableKeys.partitionCommittedSequence(0), "10")
+                .commit();
+            tx.updateProperties()
+                .set(FloeTableKeys.partitionEpoch(0), Long.toString(zero.epoch()))
+                .set(FloeTableKeys.partitionCommittedSequence(0), "10")
+                .commit();
+            tx.commitTransaction();
+          });
+      // ... and so is a node's direct flush of it
+      refusedAndUnchanged(
+          service,
+          () -> {
+            asNode.refresh();
+            Transaction tx = asNode.newTransaction();
+            tx.newFastAppend()
+                .appendFile(file(asNode, "b-direct"))
+                .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
+                .set(FloeTableKeys.PARTITION_ID, "0")
+                .set(FloeTableKeys.SEQUENCE_RANGE, "6-10")
+                .set(FloeTableKeys.partitionEpoch(0), Long.toString(zero.epoch()))
+                .set(FloeTableKeys.partitionCommittedSequence(0), "10")
+                .commit();
+            tx.updateProperties()
+                .set(FloeTableKeys.partitionEpoch(0), Long.toString(zero.epoch()))
+                .set(FloeTableKeys.partitionCommittedSequence(0), "10")
+                .commit();
+            tx.commitTransaction();
+          });
+    }
   }
 
   @Test

@@ -144,6 +144,7 @@ public final class BatchCommit {
             landed);
         attemptsById.clear();
       }
+      checkStateInHistory();
       long tableCoordinator = coordinatorEpoch(table);
       if (tableCoordinator != coordinatorEpoch) {
         throw new CoordinatorFencedException(
@@ -277,12 +278,15 @@ public final class BatchCommit {
       List<Integer> included,
       Map<Integer, PartitionState> expected,
       Map<Integer, Long> advance) {
+    // the snapshot the expected state was read on, before anything can refresh the table
+    Snapshot planned = table.currentSnapshot();
     // the table was read (or written by this committer) just before planning: the transaction
     // need not load it again, unless the catalog refuses the attempt
     ops.skipRefreshes();
     try {
       attempt(
           Transactions.newTransaction(table.name(), ops, ((BaseTable) table).reporter()),
+          planned == null ? null : planned.snapshotId(),
           coordinatorEpoch,
           commitId,
           ranges,
@@ -296,6 +300,7 @@ public final class BatchCommit {
 
   private void attempt(
       Transaction tx,
+      Long plannedOn,
       long coordinatorEpoch,
       String commitId,
       List<Range> ranges,
@@ -309,23 +314,35 @@ public final class BatchCommit {
       r.files().forEach(append::appendFile);
       events += r.events();
     }
-    Snapshot planned = table.currentSnapshot();
+    boolean keyed =
+        FloeTableKeys.BATCH_SUMMARY_KEYED.equals(
+            table.properties().get(FloeTableKeys.BATCH_SUMMARY));
+    if (keyed) {
+      // as the release before wrote it, for its nodes while a cluster is rolled from it
+      for (Map.Entry<Integer, Long> e : advance.entrySet()) {
+        int p = e.getKey();
+        append
+            .set(PartitionState.epochKey(p), Long.toString(expected.get(p).epoch()))
+            .set(PartitionState.committedKey(p), Long.toString(e.getValue()));
+      }
+    } else {
+      append.set(FloeTableKeys.ADVANCED_PARTITIONS, PartitionSet.encode(advance.keySet()));
+    }
     append
-        .set(FloeTableKeys.ADVANCED_PARTITIONS, PartitionSet.encode(advance.keySet()))
         .set(FloeTableKeys.OPERATION, FloeTableKeys.OPERATION_FLUSH)
         .set(FloeTableKeys.COORDINATOR_EPOCH, Long.toString(coordinatorEpoch))
         .set(FloeTableKeys.COMMIT_ID, commitId)
         .set(FloeTableKeys.PARTITIONS, Integer.toString(advance.size()))
         .set(FloeTableKeys.EVENTS, Long.toString(events))
-        .validateWith(
-            new ExpectAll(
-                coordinatorEpoch,
-                expected,
-                attempts,
-                planned == null ? null : planned.snapshotId()))
+        .validateWith(new ExpectAll(coordinatorEpoch, expected, attempts, plannedOn))
         .commit();
     UpdateProperties properties =
         tx.updateProperties().set(FloeTableKeys.COORDINATOR_EPOCH, Long.toString(coordinatorEpoch));
+    if (!keyed) {
+      // the snapshot id stays the same on Iceberg's retries of this transaction
+      properties.set(
+          FloeTableKeys.ADVANCED_BY, Long.toString(tx.table().currentSnapshot().snapshotId()));
+    }
     for (Map.Entry<Integer, Long> e : advance.entrySet()) {
       int p = e.getKey();
       properties
@@ -359,6 +376,36 @@ public final class BatchCommit {
             + "; the table cannot be scanned or appended to until it is repaired";
     LOG.error(problem);
     return new HandoverAnswer.Failed(problem);
+  }
+
+  /**
+   * Refuses to commit on table properties that a rollback of main left behind: the batch commit
+   * that last wrote them is still in the table's metadata but no longer in main's history. A new
+   * batch would otherwise record itself as their writer and hide it.
+   *
+   * @throws StateNotInHistoryException when main was rolled back across that batch commit
+   */
+  private void checkStateInHistory() {
+    String advancedBy = table.properties().get(FloeTableKeys.ADVANCED_BY);
+    Snapshot current = table.currentSnapshot();
+    if (advancedBy == null || current == null) {
+      return;
+    }
+    long id = Long.parseLong(advancedBy);
+    if (table.snapshot(id) == null) {
+      // expired: then it is older than every snapshot a reader walks to
+      return;
+    }
+    for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
+      if (s.snapshotId() == id) {
+        return;
+      }
+    }
+    throw new StateNotInHistoryException(
+        "the table properties hold partition state written by batch commit "
+            + id
+            + ", which is not in main's history (was main rolled back?); no batch commit until an"
+            + " operator restores them (docs/operations.md)");
   }
 
   /** The newest coordinator epoch: from the ancestry, else the table properties. */

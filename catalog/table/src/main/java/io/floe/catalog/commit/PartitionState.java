@@ -57,8 +57,11 @@ public record PartitionState(long epoch, long committedSequence) {
       int partition) {
     Long epoch = null;
     Long committed = null;
+    String advancedBy = props.get(FloeTableKeys.ADVANCED_BY);
+    boolean passedAdvancedBy = false;
     if (current != null) {
       for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), snapshots)) {
+        passedAdvancedBy |= Long.toString(s.snapshotId()).equals(advancedBy);
         Map<String, String> summary = s.summary();
         if (epoch == null && summary.containsKey(epochKey(partition))) {
           epoch = Long.parseLong(summary.get(epochKey(partition)));
@@ -67,6 +70,16 @@ public record PartitionState(long epoch, long committedSequence) {
           committed = Long.parseLong(summary.get(committedKey(partition)));
         }
         if ((epoch == null || committed == null) && advancedInProperties(s, partition)) {
+          if (advancedBy != null && !passedAdvancedBy) {
+            throw new StateNotInHistoryException(
+                "partition "
+                    + partition
+                    + ": its state is in the table properties, last written by batch commit "
+                    + advancedBy
+                    + ", which is not in main's history (was main rolled back?); the properties may"
+                    + " name sequences the table no longer holds, so nothing is committed or"
+                    + " dropped until an operator restores them (docs/operations.md)");
+          }
           // the newest record of what is still missing: the properties hold it, as this batch
           // wrote it (every later change of the partition is in a later summary)
           break;

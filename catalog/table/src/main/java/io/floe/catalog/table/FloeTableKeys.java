@@ -81,6 +81,28 @@ public final class FloeTableKeys {
    */
   public static final String ADVANCED_PARTITIONS = "floe.advanced-partitions";
 
+  /**
+   * The snapshot id of the newest batch commit that named its partitions compactly (a table
+   * property it sets): the properties hold the state it wrote only while that snapshot is in main's
+   * history. After main was rolled back across it, readers refuse to take a partition's state from
+   * the properties (they would name sequences the table no longer holds) until an operator restores
+   * them.
+   */
+  public static final String ADVANCED_BY = "floe.advanced-by";
+
+  /**
+   * How the committer's batch commits record the partitions they advance (a table property):
+   * {@value #BATCH_SUMMARY_COMPACT} (the default) or {@value #BATCH_SUMMARY_KEYED}, two summary
+   * keys per partition as the release before wrote them, which that release's nodes can read: set
+   * it while a coordinated cluster is rolled from that release, and remove it when every node runs
+   * this one.
+   */
+  public static final String BATCH_SUMMARY = "floe.batch-summary";
+
+  public static final String BATCH_SUMMARY_COMPACT = "compact";
+
+  public static final String BATCH_SUMMARY_KEYED = "keyed";
+
   /** The process that claimed the partition (in a claim's summary). */
   public static final String OWNER = "floe.owner";
 

@@ -316,7 +316,7 @@ class BatchCommitTest {
             new HandoverAnswer.Committed(3, current));
     // planned on the committer's own last commit: refused by the catalog (the table moved), by
     // the validator on Iceberg's retry, then planned again and landed
-    assertThat(batch.attempts()).as("refused, then landed").isBetween(3L, 4L);
+    assertThat(batch.attempts()).as("refused, then landed").isEqualTo(4);
     assertThat(table().properties())
         .containsEntry(FloeTableKeys.partitionCommittedSequence(1), "1")
         .containsEntry(FloeTableKeys.partitionEpoch(1), "2")
@@ -440,6 +440,64 @@ class BatchCommitTest {
     assertThat(PartitionState.of(now, idle)).isEqualTo(new PartitionState(1, 0));
   }
 
+  @Test
+  void aRollbackOfMainAcrossABatchStopsCommitsUntilThePropertiesAreRestored() throws Exception {
+    PartitionClaim c = claim(1).get(0);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    new BatchCommit(table()).commit(coordinator, List.of(range(table(), c, 0, 5)));
+    long good = table().currentSnapshot().snapshotId();
+    BatchCommit.Range second = range(table(), c, 5, 10);
+    new BatchCommit(table()).commit(coordinator, List.of(second));
+    assertThat(table().properties())
+        .containsEntry(
+            FloeTableKeys.ADVANCED_BY, Long.toString(table().currentSnapshot().snapshotId()));
+
+    // an admin rolls main back to before the second batch: the properties still say 10
+    table().manageSnapshots().rollbackTo(good).commit();
+
+    assertThatThrownBy(() -> PartitionState.of(table(), 0))
+        .isInstanceOf(StateNotInHistoryException.class);
+    assertThatThrownBy(() -> new BatchCommit(table()).commit(coordinator, List.of(second)))
+        .isInstanceOf(StateNotInHistoryException.class);
+    assertThatThrownBy(
+            () ->
+                new CommitProtocol(table(), 0, "node-0")
+                    .commit(c, 5, 10, List.of(file(table(), 5)), Map.of()))
+        .isInstanceOf(StateNotInHistoryException.class);
+    assertThat(filesInScan(table())).as("nothing committed on the stale properties").isEqualTo(1);
+
+    // the operator restores them as they stood at the snapshot main is back on
+    table()
+        .updateProperties()
+        .set(FloeTableKeys.partitionCommittedSequence(0), "5")
+        .set(FloeTableKeys.ADVANCED_BY, Long.toString(good))
+        .commit();
+    assertThat(PartitionState.of(table(), 0)).isEqualTo(new PartitionState(c.epoch(), 5));
+    assertThat(new BatchCommit(table()).commit(coordinator, List.of(second)))
+        .singleElement()
+        .isInstanceOf(HandoverAnswer.Committed.class);
+    assertThat(filesInScan(table())).as("(0,5] and (5,10], once each").isEqualTo(2);
+  }
+
+  @Test
+  void aTableSetToKeyedSummariesGetsThemForTheReleaseBefore() {
+    List<PartitionClaim> claims = claim(2);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    table()
+        .updateProperties()
+        .set(FloeTableKeys.BATCH_SUMMARY, FloeTableKeys.BATCH_SUMMARY_KEYED)
+        .commit();
+    Table t = table();
+    new BatchCommit(t).commit(coordinator, claims.stream().map(c -> range(t, c, 0, 3)).toList());
+
+    assertThat(table().currentSnapshot().summary())
+        .containsEntry(FloeTableKeys.partitionCommittedSequence(1), "3")
+        .containsEntry(FloeTableKeys.partitionEpoch(1), "1")
+        .doesNotContainKey(FloeTableKeys.ADVANCED_PARTITIONS);
+    assertThat(table().properties()).doesNotContainKey(FloeTableKeys.ADVANCED_BY);
+    assertThat(PartitionState.of(table(), 1)).isEqualTo(new PartitionState(1, 3));
+  }
+
   /** Operations that run {@code interloper} once, just before the next commit. */
   private static final class CommitsFirst extends ForwardingTableOperations {
     Runnable interloper;
@@ -514,6 +572,8 @@ class BatchCommitTest {
           .singleElement()
           .isInstanceOf(HandoverAnswer.Committed.class);
     }
+    // refreshes asked of the operations; a metastore catalog (JDBC, in-memory) still reloads in
+    // current() after its own commit, a REST catalog takes the metadata its commit returned
     assertThat(counting.loads).as("table loads for 5 commits on the committer's own").hasValue(0);
 
     // the partition's node restarts and claims it again, then hands over under its new epoch: the
