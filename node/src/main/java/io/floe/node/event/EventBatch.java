@@ -156,10 +156,15 @@ public final class EventBatch {
 
     private void ensure(int extra) {
       if (pos + extra > buf.length) {
-        int grown = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * buf.length, pos + extra));
-        grow.accept(grown - buf.length);
-        buf = Arrays.copyOf(buf, grown);
+        growFor(extra);
       }
+    }
+
+    /** Doubles the buffer (or more, for {@code extra}), telling {@code grow} first: rarely run. */
+    private void growFor(int extra) {
+      int grown = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * buf.length, pos + extra));
+      grow.accept(grown - buf.length);
+      buf = Arrays.copyOf(buf, grown);
     }
 
     private void write(byte[] src, int off, int len) {
