@@ -119,7 +119,11 @@ public final class RequestDecoder {
             : decoded.length() + decoded.length() / 4;
     int capacity = (int) Math.min(Integer.MAX_VALUE - 64, bound + 64);
     Decompression.reserve(budget, capacity);
-    EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, capacity);
+    // the batch's buffer is reserved as it is allocated: here, and at each (doubling) growth, for
+    // events that take more in the batch than in the body ({} takes 12 bytes for its 3)
+    EventBatch.Builder builder =
+        new EventBatch.Builder(
+            stream, ingestMicros, capacity, more -> Decompression.reserve(budget, more));
     switch (format) {
       case NDJSON ->
           new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, dead)

@@ -1,10 +1,10 @@
 package io.floe.node.event;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,7 +88,8 @@ public final class DeadLetterBatch {
   }
 
   public static DeadLetterBatch of(Context context, List<Record> records) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(64 + records.size() * 128);
+    // written into an array of exactly the encoded size: nothing held beyond what was reserved
+    ArrayOut buf = new ArrayOut(Math.toIntExact(encodedSize(context, records)));
     try (DataOutputStream out = new DataOutputStream(buf)) {
       out.writeByte(FORMAT_VERSION);
       out.writeLong(context.ingestTimeMicros());
@@ -112,7 +113,66 @@ public final class DeadLetterBatch {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new DeadLetterBatch(context, records, buf.toByteArray());
+    return new DeadLetterBatch(context, records, buf.bytes());
+  }
+
+  /** The size in bytes of the value {@link #of} encodes for {@code context} and {@code records}. */
+  public static long encodedSize(Context context, List<Record> records) {
+    long size =
+        1
+            + 8
+            + 4
+            + utf(context.stream())
+            + utf(nonNull(context.contentType()))
+            + utf(nonNull(context.principal()))
+            + utf(nonNull(context.requestId()))
+            + utf(nonNull(context.idempotencyKey()))
+            + 4
+            + utf(nonNull(context.replayOf()));
+    for (Record r : records) {
+      size += utf(r.code()) + utf(r.detail()) + 4 + 1 + 4 + 4 + r.raw().length;
+    }
+    return size;
+  }
+
+  /**
+   * What {@link DataOutputStream#writeUTF} writes for {@code s}: its length, then modified UTF-8.
+   */
+  private static long utf(String s) {
+    long n = 2;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      n += c >= 0x01 && c <= 0x7f ? 1 : c <= 0x7ff ? 2 : 3;
+    }
+    return n;
+  }
+
+  /** An output stream into an array of a known size. */
+  private static final class ArrayOut extends OutputStream {
+    private final byte[] bytes;
+    private int pos;
+
+    ArrayOut(int size) {
+      bytes = new byte[size];
+    }
+
+    @Override
+    public void write(int b) {
+      bytes[pos++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      System.arraycopy(b, off, bytes, pos, len);
+      pos += len;
+    }
+
+    byte[] bytes() {
+      if (pos != bytes.length) {
+        throw new IllegalStateException("encoded " + pos + " of " + bytes.length + " bytes");
+      }
+      return bytes;
+    }
   }
 
   /** Reads a stored value; throws {@link IllegalArgumentException} if it is not one. */
@@ -164,6 +224,7 @@ public final class DeadLetterBatch {
     private final LongPredicate reserve;
     private final List<Record> records = new ArrayList<>();
     private long bytes;
+    private long held;
 
     /** {@code maxRawBytes}: a record's raw bytes beyond this are cut, and the record flagged. */
     public Builder(int maxRawBytes) {
@@ -189,9 +250,11 @@ public final class DeadLetterBatch {
           detail == null
               ? ""
               : detail.length() > MAX_DETAIL_CHARS ? detail.substring(0, MAX_DETAIL_CHARS) : detail;
-      if (!reserve.test(kept + 2L * (d.length() + code.length()) + RECORD_OVERHEAD)) {
+      long memory = kept + 2L * (d.length() + code.length()) + RECORD_OVERHEAD;
+      if (!reserve.test(memory)) {
         return false;
       }
+      held += memory;
       byte[] copy = new byte[kept];
       System.arraycopy(raw, off, copy, 0, kept);
       records.add(new Record(code, d, position, kept < len, len, copy));
@@ -227,6 +290,19 @@ public final class DeadLetterBatch {
     /** About what the records will take encoded (for budgets). */
     public long sizeBytes() {
       return bytes;
+    }
+
+    /**
+     * What the kept records take in the heap, as reserved: they stay there, beside the encoded
+     * value ({@link #encodedSize}), until the request is answered.
+     */
+    public long heldBytes() {
+      return held;
+    }
+
+    /** The size of the value {@link #build} encodes for {@code context}: reserve it first. */
+    public long encodedSize(Context context) {
+      return DeadLetterBatch.encodedSize(context, records);
     }
 
     public List<Record> records() {

@@ -2,6 +2,7 @@ package io.floe.node.event;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.LongConsumer;
 
 /**
  * One request's events in the compact binary layout that is stored as a single RocksDB value.
@@ -68,6 +69,14 @@ public final class EventBatch {
     return length;
   }
 
+  /**
+   * The bytes the batch holds in the heap until it is written: its array, which a builder leaves
+   * longer than {@link #sizeBytes()}.
+   */
+  public int capacityBytes() {
+    return bytes.length;
+  }
+
   /** The encoded bytes, exactly {@link #sizeBytes()} long. */
   public byte[] toByteArray() {
     return length == bytes.length ? bytes : Arrays.copyOf(bytes, length);
@@ -85,10 +94,22 @@ public final class EventBatch {
     private int count;
     private final String stream;
     private final long ingestTimeMicros;
+    private final LongConsumer grow;
 
     public Builder(String stream, long ingestTimeMicros, int initialCapacity) {
+      this(stream, ingestTimeMicros, initialCapacity, bytes -> {});
+    }
+
+    /**
+     * As above, telling {@code grow} the bytes each growth of the buffer adds before it allocates
+     * them (the buffer doubles, so it is told rarely, never per event); {@code grow} refuses a
+     * growth by throwing, which {@link #add} passes on. The initial capacity is the caller's to
+     * reserve: the buffer is always exactly {@link #capacityBytes()} long.
+     */
+    public Builder(String stream, long ingestTimeMicros, int initialCapacity, LongConsumer grow) {
       this.stream = stream;
       this.ingestTimeMicros = ingestTimeMicros;
+      this.grow = grow;
       this.buf = new byte[Math.max(64, initialCapacity)];
       buf[pos++] = FORMAT_VERSION;
       writeLong(ingestTimeMicros);
@@ -120,6 +141,11 @@ public final class EventBatch {
       return pos;
     }
 
+    /** The bytes the buffer takes in the heap: what the batch holds until it is written. */
+    public int capacityBytes() {
+      return buf.length;
+    }
+
     public EventBatch build() {
       buf[COUNT_OFFSET] = (byte) (count >>> 24);
       buf[COUNT_OFFSET + 1] = (byte) (count >>> 16);
@@ -130,8 +156,15 @@ public final class EventBatch {
 
     private void ensure(int extra) {
       if (pos + extra > buf.length) {
-        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + extra));
+        growFor(extra);
       }
+    }
+
+    /** Doubles the buffer (or more, for {@code extra}), telling {@code grow} first: rarely run. */
+    private void growFor(int extra) {
+      int grown = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * buf.length, pos + extra));
+      grow.accept(grown - buf.length);
+      buf = Arrays.copyOf(buf, grown);
     }
 
     private void write(byte[] src, int off, int len) {

@@ -10,6 +10,7 @@ import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.buffer.IdempotencyKey;
 import io.floe.node.columns.ColumnSet;
 import io.floe.node.config.NodeConfig;
+import io.floe.node.decode.DecodeBudget;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
 import io.floe.node.error.IngestException;
@@ -271,17 +272,22 @@ public final class IngestHandler {
     String requestId = req.getHeader(FloeHttp.REQUEST_ID);
     // the media type only: what a replay needs, and no parameter a client may have put more in
     String contentType = req.getHeader(HttpHeaders.CONTENT_TYPE).split(";", 2)[0].strip();
-    DeadLetterBatch dead =
-        builder.build(
-            new DeadLetterBatch.Context(
-                batch.stream(),
-                batch.ingestTimeMicros(),
-                contentType.length() > 200 ? contentType.substring(0, 200) : contentType,
-                ScopedAuth.producer(ctx),
-                requestId == null ? UUID.randomUUID().toString() : requestId,
-                idempotencyKey,
-                0,
-                null));
+    DeadLetterBatch.Context context =
+        new DeadLetterBatch.Context(
+            batch.stream(),
+            batch.ingestTimeMicros(),
+            contentType.length() > 200 ? contentType.substring(0, 200) : contentType,
+            ScopedAuth.producer(ctx),
+            requestId == null ? UUID.randomUUID().toString() : requestId,
+            idempotencyKey,
+            0,
+            null);
+    // the encoded value waits for the writer beside the kept records it is made of
+    InflightBudget.Reservation reservation = ctx.get(RESERVATION);
+    if (!reservation.grow(builder.encodedSize(context))) {
+      throw DecodeBudget.deadLettersFull();
+    }
+    DeadLetterBatch dead = builder.build(context);
     String where = format == RequestDecoder.Format.NDJSON ? "line" : "element";
     JsonArray reasons = new JsonArray();
     for (DeadLetterBatch.Record r : dead.records()) {
@@ -444,21 +450,11 @@ public final class IngestHandler {
             reservation::grow,
             columns.get().rejectCheck(ctx.pathParam("stream")),
             dead);
-    // the decompression buffers are garbage now; what waits for the writer is the batch (and the
-    // dead letters, budgeted like events). The dead letters were reserved as they were kept, so
-    // the reservation already holds them once: it grows here only where the batch outgrew what
-    // decoding reserved, then gives back the rest
-    long waiting = batch.sizeBytes() + (dead == null ? 0 : dead.sizeBytes());
-    if (dead != null
-        && waiting > reservation.bytes()
-        && !reservation.grow(waiting - reservation.bytes())) {
-      throw new IngestException.Unavailable(
-          "inflight_full",
-          "node is at its in-flight budget of "
-              + budget.maxBytes()
-              + " bytes (ingest.inflight-max-bytes)",
-          1);
-    }
+    // the decompression buffers are garbage now; what waits for the writer is the batch's whole
+    // buffer (its capacity, reserved as it grew) and the kept dead letters (reserved as each was
+    // kept, their encoded value is reserved when it is built). Both were reserved while decoding,
+    // so the reservation only gives back here
+    long waiting = batch.capacityBytes() + (dead == null ? 0 : dead.heldBytes());
     reservation.shrinkTo(Math.max(base, waiting));
     return batch;
   }

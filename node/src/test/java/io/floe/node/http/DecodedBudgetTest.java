@@ -89,4 +89,50 @@ class DecodedBudgetTest {
                 .body());
     assertThat(status.getLong("inflight_bytes")).as("every reservation given back").isZero();
   }
+
+  /**
+   * Tiny events take more in the batch than in the body ({@code {}} takes 12 bytes for its 3): the
+   * batch's buffer is reserved as it grows, so a request of them that would hold more than the
+   * budget is refused, where only the body and a quarter more used to be counted.
+   */
+  @Test
+  void tinyEventsAreReservedAsTheirBatchGrows() throws Exception {
+    node =
+        BufferOnlyNode.start(
+            dir.resolve("rocks"),
+            Map.of("ingest.max-body-bytes", "1MiB", "ingest.inflight-max-bytes", "3MiB"));
+    // a body of 1 MB: reserved as received, and 1.25 MB for the batch up front; the batch grows to
+    // 4 MB of events in a buffer of 5 MB
+    HttpResponse<String> refused = postNdjson("{}\n".repeat(333_333));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+    assertThat(new JsonObject(refused.body()).getString("detail")).contains("in-flight budget");
+    assertThat(node.buffer().bufferedEvents()).isZero();
+
+    // a tenth of it fits: body, batch and its growths
+    HttpResponse<String> fits = postNdjson("{}\n".repeat(33_333));
+    assertThat(fits.statusCode()).as(fits.body()).isEqualTo(200);
+    assertThat(new JsonObject(fits.body()).getLong("accepted")).isEqualTo(33_333);
+    assertThat(inflightBytes()).as("every reservation given back").isZero();
+  }
+
+  private HttpResponse<String> postNdjson(String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/v1/streams/s/events"))
+            .header("Content-Type", "application/x-ndjson")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private long inflightBytes() throws Exception {
+    return new JsonObject(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + node.port() + "/v1/status"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body())
+        .getLong("inflight_bytes");
+  }
 }
