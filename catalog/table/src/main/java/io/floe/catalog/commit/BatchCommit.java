@@ -41,10 +41,14 @@ import org.slf4j.LoggerFactory;
  * {@code .committed-sequence}), and whose summary names the advanced partitions compactly ({@code
  * floe.advanced-partitions}, a {@link PartitionSet}) instead of repeating both keys for each: a few
  * hundred bytes per snapshot however many partitions, so the metadata file stays bounded at any
- * cluster size. The summary also records {@code floe.operation=flush}, the committer's {@code
- * floe.coordinator.epoch}, a fresh {@code floe.commit-id}, {@code floe.partitions} and {@code
- * floe.events}. Direct commits and batch commits read ({@link PartitionState}) and write the same
- * property keys, so a cluster can switch node by node.
+ * cluster size. It records itself as the properties' writer ({@code floe.advanced-by}), so that
+ * after a rollback of main across it nobody reads them ({@link StateNotInHistoryException}). A
+ * table whose {@code floe.batch-summary} is {@code keyed} gets both keys per partition in the
+ * summary instead, as the release before wrote them. The summary also records {@code
+ * floe.operation=flush}, the committer's {@code floe.coordinator.epoch}, a fresh {@code
+ * floe.commit-id}, {@code floe.partitions} and {@code floe.events}. Direct commits and batch
+ * commits read ({@link PartitionState}) and write the same property keys, so a cluster can switch
+ * node by node.
  *
  * <p>Each range is planned against the table: a newer epoch than the range's → {@link
  * HandoverAnswer.Fenced}; committed at or beyond its end under its epoch → {@link
