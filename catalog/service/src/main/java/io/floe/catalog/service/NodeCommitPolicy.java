@@ -4,6 +4,8 @@ import io.floe.catalog.commit.CommitProtocol;
 import io.floe.catalog.commit.CoordinatorClaim;
 import io.floe.catalog.commit.PartitionSet;
 import io.floe.catalog.commit.PartitionState;
+import io.floe.catalog.commit.StateHistory;
+import io.floe.catalog.commit.StateNotInHistoryException;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.auth.Principal;
 import java.util.ArrayList;
@@ -122,6 +124,15 @@ final class NodeCommitPolicy {
    * @throws Refused when it is not a node's claim or flush
    */
   static void check(Principal p, UpdateTableRequest request, Table table) {
+    try {
+      checkUpdate(p, request, table);
+    } catch (StateNotInHistoryException e) {
+      // a definite answer (refused, table unchanged), not an unknown outcome
+      throw new Refused(e.getMessage());
+    }
+  }
+
+  private static void checkUpdate(Principal p, UpdateTableRequest request, Table table) {
     Snapshot added = null;
     MetadataUpdate.SetSnapshotRef moved = null;
     Map<String, String> properties = new TreeMap<>();
@@ -343,16 +354,28 @@ final class NodeCommitPolicy {
       checkRaised(summary, table, partition, true);
     }
     String advancedBy = rest.remove(FloeTableKeys.ADVANCED_BY);
-    if (!advanced.isEmpty() && !Long.toString(added.snapshotId()).equals(advancedBy)) {
+    if (!advanced.isEmpty()
+        && (StateHistory.snapshotId(advancedBy) != added.snapshotId()
+            || StateHistory.sequenceNumber(advancedBy) < 0
+            || StateHistory.sequenceNumber(advancedBy) > added.sequenceNumber())) {
       throw new Refused(
           "a batch commit that names its partitions in "
               + FloeTableKeys.ADVANCED_PARTITIONS
               + " sets "
               + FloeTableKeys.ADVANCED_BY
-              + " to its own snapshot id "
+              + " to its own snapshot id and sequence number ("
               + added.snapshotId()
-              + "; this one sets "
+              + ":"
+              + added.sequenceNumber()
+              + " at most); this one sets "
               + advancedBy);
+    }
+    if (!StateHistory.inHistory(table.properties(), table.currentSnapshot(), table::snapshot)) {
+      throw new Refused(
+          "the table properties hold partition state written by batch commit "
+              + table.properties().get(FloeTableKeys.ADVANCED_BY)
+              + ", which is not in main's history (was main rolled back?); no batch commit until an"
+              + " admin restores them");
     }
     if (advanced.isEmpty() && advancedBy != null) {
       throw new Refused(
@@ -716,13 +739,13 @@ final class NodeCommitPolicy {
       throw new Refused(
           "lowers " + committedKey + " from " + committed + " to " + summary.get(committedKey));
     }
-    if (flush && Long.parseLong(summary.get(committedKey)) == committed) {
+    if (flush && Long.parseLong(summary.get(committedKey)) <= now.committedSequence()) {
       // a flush that does not raise it commits sequences the table holds: a second time
       throw new Refused(
           "a flush raises "
               + committedKey
               + " above the table's "
-              + committed
+              + now.committedSequence()
               + "; this one records it again");
     }
   }

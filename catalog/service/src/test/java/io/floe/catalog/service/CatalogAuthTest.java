@@ -486,13 +486,40 @@ class CatalogAuthTest {
       properties.set(
           FloeTableKeys.ADVANCED_BY,
           advancedBy.isEmpty()
-              ? Long.toString(tx.table().currentSnapshot().snapshotId())
+              ? tx.table().currentSnapshot().snapshotId()
+                  + ":"
+                  + tx.table().currentSnapshot().sequenceNumber()
               : advancedBy);
     }
     epochs.forEach((p, e) -> properties.set(FloeTableKeys.partitionEpoch(p), e));
     committed.forEach((p, c) -> properties.set(FloeTableKeys.partitionCommittedSequence(p), c));
     properties.commit();
     tx.commitTransaction();
+  }
+
+  @Test
+  void aNodeRecommitsARangeAnAdminRolledBackAcrossADirectCommit() throws Exception {
+    try (CatalogService service =
+        start(
+            TokenStore.line("nodes", "catalog:commit", "t-commit"),
+            TokenStore.line("oncall", "admin", "t-admin"))) {
+      String uri = "http://127.0.0.1:" + service.port();
+      Table asNode = EventsTable.ensure(client(uri, "t-commit"), TableSettings.defaults());
+      CommitProtocol node = new CommitProtocol(asNode, 0, "node-0");
+      PartitionClaim zero = node.claim();
+      node.commit(zero, 0, 5, List.of(file(asNode, "a")), Map.of());
+      asNode.refresh();
+      long good = asNode.currentSnapshot().snapshotId();
+      node.commit(zero, 5, 10, List.of(file(asNode, "b")), Map.of());
+      // the files-missing repair: the admin rolls main back across the broken commit, and the
+      // node, which kept the range, commits it again (the properties still say 10)
+      client(uri, "t-admin").loadTable(EVENTS).manageSnapshots().rollbackTo(good).commit();
+
+      assertThat(node.commit(zero, 5, 10, List.of(file(asNode, "b-again")), Map.of()))
+          .isEqualTo(10);
+      asNode.refresh();
+      assertThat(PartitionState.of(asNode, 0)).isEqualTo(new PartitionState(zero.epoch(), 10));
+    }
   }
 
   @Test

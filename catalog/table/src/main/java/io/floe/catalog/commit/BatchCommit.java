@@ -343,9 +343,12 @@ public final class BatchCommit {
     UpdateProperties properties =
         tx.updateProperties().set(FloeTableKeys.COORDINATOR_EPOCH, Long.toString(coordinatorEpoch));
     if (!keyed) {
-      // the snapshot id stays the same on Iceberg's retries of this transaction
+      // the snapshot id stays the same on Iceberg's retries of this transaction; its sequence
+      // number may grow, never shrink, so the one recorded stays at or below the snapshot's
+      Snapshot pending = tx.table().currentSnapshot();
       properties.set(
-          FloeTableKeys.ADVANCED_BY, Long.toString(tx.table().currentSnapshot().snapshotId()));
+          FloeTableKeys.ADVANCED_BY,
+          StateHistory.value(pending.snapshotId(), pending.sequenceNumber()));
     }
     for (Map.Entry<Integer, Long> e : advance.entrySet()) {
       int p = e.getKey();
@@ -390,26 +393,13 @@ public final class BatchCommit {
    * @throws StateNotInHistoryException when main was rolled back across that batch commit
    */
   private void checkStateInHistory() {
-    String advancedBy = table.properties().get(FloeTableKeys.ADVANCED_BY);
-    Snapshot current = table.currentSnapshot();
-    if (advancedBy == null || current == null) {
-      return;
+    if (!StateHistory.inHistory(table.properties(), table.currentSnapshot(), table::snapshot)) {
+      throw new StateNotInHistoryException(
+          "the table properties hold partition state written by batch commit "
+              + table.properties().get(FloeTableKeys.ADVANCED_BY)
+              + ", which is not in main's history (was main rolled back?); no batch commit until an"
+              + " operator restores them (docs/operations.md, Rollback)");
     }
-    long id = Long.parseLong(advancedBy);
-    if (table.snapshot(id) == null) {
-      // expired: then it is older than every snapshot a reader walks to
-      return;
-    }
-    for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), table::snapshot)) {
-      if (s.snapshotId() == id) {
-        return;
-      }
-    }
-    throw new StateNotInHistoryException(
-        "the table properties hold partition state written by batch commit "
-            + id
-            + ", which is not in main's history (was main rolled back?); no batch commit until an"
-            + " operator restores them (docs/operations.md)");
   }
 
   /** The newest coordinator epoch: from the ancestry, else the table properties. */

@@ -515,6 +515,13 @@ public final class CommitProtocol {
       if (counted) {
         attempts.incrementAndGet();
       }
+      if (!PartitionState.holds(ancestry, plannedOn)) {
+        failure =
+            "main no longer holds snapshot "
+                + plannedOn
+                + ", which this attempt was planned on (was it rolled back?)";
+        return false;
+      }
       String epochKey = PartitionState.epochKey(partition);
       String committedKey = PartitionState.committedKey(partition);
       Long seenEpoch = null;

@@ -46,6 +46,13 @@ final class ExpectAll implements SnapshotAncestryValidator {
   @Override
   public boolean validate(Iterable<Snapshot> ancestry) {
     attempts.incrementAndGet();
+    if (!PartitionState.holds(ancestry, plannedOn)) {
+      failure =
+          "main no longer holds snapshot "
+              + plannedOn
+              + ", which this attempt was planned on (was it rolled back?)";
+      return false;
+    }
     Map<Integer, Long> seenEpoch = new HashMap<>();
     Map<Integer, Long> seenCommitted = new HashMap<>();
     Long seenCoordinator = null;

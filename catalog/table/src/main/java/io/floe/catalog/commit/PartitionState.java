@@ -40,6 +40,23 @@ public record PartitionState(long epoch, long committedSequence) {
         && PartitionSet.contains(advanced, partition);
   }
 
+  /**
+   * Whether {@code ancestry} (newest first) holds the snapshot {@code plannedOn} (null: the table
+   * had none, so any ancestry does): a validator refuses an attempt whose planning snapshot main no
+   * longer holds, since what was read on it may not be main's any more (a rollback).
+   */
+  static boolean holds(Iterable<Snapshot> ancestry, Long plannedOn) {
+    if (plannedOn == null) {
+      return true;
+    }
+    for (Snapshot s : ancestry) {
+      if (s.snapshotId() == plannedOn) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Reads the state from the table's current metadata (refresh first for the latest). */
   public static PartitionState of(Table table, int partition) {
     return of(table.currentSnapshot(), table::snapshot, table.properties(), partition);
@@ -57,11 +74,8 @@ public record PartitionState(long epoch, long committedSequence) {
       int partition) {
     Long epoch = null;
     Long committed = null;
-    String advancedBy = props.get(FloeTableKeys.ADVANCED_BY);
-    boolean passedAdvancedBy = false;
     if (current != null) {
       for (Snapshot s : SnapshotUtil.ancestorsOf(current.snapshotId(), snapshots)) {
-        passedAdvancedBy |= Long.toString(s.snapshotId()).equals(advancedBy);
         Map<String, String> summary = s.summary();
         if (epoch == null && summary.containsKey(epochKey(partition))) {
           epoch = Long.parseLong(summary.get(epochKey(partition)));
@@ -70,16 +84,6 @@ public record PartitionState(long epoch, long committedSequence) {
           committed = Long.parseLong(summary.get(committedKey(partition)));
         }
         if ((epoch == null || committed == null) && advancedInProperties(s, partition)) {
-          if (advancedBy != null && !passedAdvancedBy) {
-            throw new StateNotInHistoryException(
-                "partition "
-                    + partition
-                    + ": its state is in the table properties, last written by batch commit "
-                    + advancedBy
-                    + ", which is not in main's history (was main rolled back?); the properties may"
-                    + " name sequences the table no longer holds, so nothing is committed or"
-                    + " dropped until an operator restores them (docs/operations.md)");
-          }
           // the newest record of what is still missing: the properties hold it, as this batch
           // wrote it (every later change of the partition is in a later summary)
           break;
@@ -88,6 +92,17 @@ public record PartitionState(long epoch, long committedSequence) {
           break;
         }
       }
+    }
+    if ((epoch == null || committed == null)
+        && !StateHistory.inHistory(props, current, snapshots)) {
+      throw new StateNotInHistoryException(
+          "partition "
+              + partition
+              + ": its state is read from the table properties, last written by batch commit "
+              + props.get(FloeTableKeys.ADVANCED_BY)
+              + ", which is not in main's history (was main rolled back?); the properties may name"
+              + " sequences the table no longer holds, so nothing is committed or dropped until an"
+              + " operator restores them (docs/operations.md, Rollback)");
     }
     return new PartitionState(
         epoch != null

@@ -448,9 +448,11 @@ class BatchCommitTest {
     long good = table().currentSnapshot().snapshotId();
     BatchCommit.Range second = range(table(), c, 5, 10);
     new BatchCommit(table()).commit(coordinator, List.of(second));
+    Snapshot secondBatch = table().currentSnapshot();
     assertThat(table().properties())
         .containsEntry(
-            FloeTableKeys.ADVANCED_BY, Long.toString(table().currentSnapshot().snapshotId()));
+            FloeTableKeys.ADVANCED_BY,
+            secondBatch.snapshotId() + ":" + secondBatch.sequenceNumber());
 
     // an admin rolls main back to before the second batch: the properties still say 10
     table().manageSnapshots().rollbackTo(good).commit();
@@ -470,13 +472,80 @@ class BatchCommitTest {
     table()
         .updateProperties()
         .set(FloeTableKeys.partitionCommittedSequence(0), "5")
-        .set(FloeTableKeys.ADVANCED_BY, Long.toString(good))
+        .set(
+            FloeTableKeys.ADVANCED_BY,
+            StateHistory.value(good, table().snapshot(good).sequenceNumber()))
         .commit();
     assertThat(PartitionState.of(table(), 0)).isEqualTo(new PartitionState(c.epoch(), 5));
     assertThat(new BatchCommit(table()).commit(coordinator, List.of(second)))
         .singleElement()
         .isInstanceOf(HandoverAnswer.Committed.class);
     assertThat(filesInScan(table())).as("(0,5] and (5,10], once each").isEqualTo(2);
+  }
+
+  @Test
+  void aRolledAwayBatchThatExpiredStillStopsBatchesOfOtherPartitions() {
+    List<PartitionClaim> claims = claim(2);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    new BatchCommit(table()).commit(coordinator, List.of(range(table(), claims.get(0), 0, 5)));
+    long good = table().currentSnapshot().snapshotId();
+    new BatchCommit(table()).commit(coordinator, List.of(range(table(), claims.get(0), 5, 10)));
+    long rolledAway = table().currentSnapshot().snapshotId();
+    table().manageSnapshots().rollbackTo(good).commit();
+    // maintenance (or the operator) expires the snapshot nothing references any more
+    table().expireSnapshots().expireSnapshotId(rolledAway).commit();
+
+    assertThatThrownBy(() -> PartitionState.of(table(), 0))
+        .isInstanceOf(StateNotInHistoryException.class);
+    // a batch of another partition would record itself as the properties' writer and hide it
+    assertThatThrownBy(
+            () ->
+                new BatchCommit(table())
+                    .commit(coordinator, List.of(range(table(), claims.get(1), 0, 3))))
+        .isInstanceOf(StateNotInHistoryException.class);
+    assertThatThrownBy(() -> PartitionState.of(table(), 0))
+        .isInstanceOf(StateNotInHistoryException.class);
+  }
+
+  @Test
+  void aRollbackAcrossTheFirstBatchOfAPartitionWhoseRecordsExpiredIsNoticed() {
+    List<PartitionClaim> claims = claim(1);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    long kept = table().currentSnapshot().snapshotId();
+    List<Long> older = new ArrayList<>();
+    table().snapshots().forEach(s -> older.add(s.snapshotId()));
+    for (long id : older) {
+      if (id != kept) {
+        table().expireSnapshots().expireSnapshotId(id).commit();
+      }
+    }
+    new BatchCommit(table()).commit(coordinator, List.of(range(table(), claims.get(0), 0, 5)));
+    table().manageSnapshots().rollbackTo(kept).commit();
+
+    // no summary records partition 0 any more: the properties, which say 5, are all there is
+    assertThatThrownBy(() -> PartitionState.of(table(), 0))
+        .isInstanceOf(StateNotInHistoryException.class);
+  }
+
+  @Test
+  void aCommitterOnItsOwnViewDoesNotCommitAcrossARollback() {
+    List<PartitionClaim> claims = claim(2);
+    long coordinator = CoordinatorClaim.claim(table(), "a:1", "a").epoch();
+    BatchCommit committer = new BatchCommit(table());
+    committer.commit(coordinator, List.of(range(table(), claims.get(0), 0, 5)));
+    long good = table().currentSnapshot().snapshotId();
+    committer.commit(coordinator, List.of(range(table(), claims.get(0), 5, 10)));
+    // an admin, elsewhere, rolls main back across the second batch; the committer's view is its
+    // own last commit, and Iceberg's retry inside the transaction sees the rolled-back main
+    table().manageSnapshots().rollbackTo(good).commit();
+    long before = table().currentSnapshot().snapshotId();
+
+    assertThatThrownBy(
+            () -> committer.commit(coordinator, List.of(range(table(), claims.get(1), 0, 3))))
+        .isInstanceOf(StateNotInHistoryException.class);
+    assertThat(table().currentSnapshot().snapshotId()).isEqualTo(before);
+    assertThatThrownBy(() -> PartitionState.of(table(), 0))
+        .isInstanceOf(StateNotInHistoryException.class);
   }
 
   @Test
