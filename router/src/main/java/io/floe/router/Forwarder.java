@@ -4,7 +4,6 @@ import io.floe.common.auth.Quotas;
 import io.floe.common.http.BodyRate;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
-import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -18,11 +17,9 @@ import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Forwards an ingestion request to one node over pooled keep-alive connections, streaming the body
@@ -59,13 +56,6 @@ final class Forwarder {
 
   private final String nodeToken;
   private final Vertx vertx;
-  private final RouterConfig config;
-
-  /** Connections to a node in each event loop's own client; 0: the loops share {@link #client}. */
-  private final int perLoopConnections;
-
-  private final ThreadLocal<HttpClient> loopClient = new ThreadLocal<>();
-  private final List<HttpClient> loopClients = new CopyOnWriteArrayList<>();
   private final BodyRate bodyRate;
 
   Forwarder(Vertx vertx, RouterConfig config, Membership membership, RouterMetrics metrics) {
@@ -76,44 +66,18 @@ final class Forwarder {
     this.timeoutMillis = config.requestTimeout().toMillis();
     this.poolWaitMillis = config.poolWait().toMillis();
     this.nodeToken = config.nodeToken();
-    this.config = config;
-    this.client = newClient(config.connectionsPerNode());
-    int loops = config.eventLoops();
-    this.perLoopConnections =
-        config.connectionsPerNode() >= loops ? config.connectionsPerNode() / loops : 0;
-  }
-
-  private HttpClient newClient(int maxConnectionsPerNode) {
-    return vertx.createHttpClient(
-        config.nodeClient(
-            new HttpClientOptions()
-                .setKeepAlive(true)
-                .setTcpNoDelay(true)
-                .setConnectTimeout(2000)
-                .setKeepAliveTimeout(60)
-                .setPipelining(false)),
-        new PoolOptions().setHttp1MaxSize(maxConnectionsPerNode).setMaxWaitQueueSize(10_000));
-  }
-
-  /**
-   * The client for a request handled on the calling thread: on an event loop, that loop's own
-   * client, whose connections to the nodes all live on that loop (Vert.x opens a connection on the
-   * loop that asks for it), so the body's pieces and the answer never hop between threads; else the
-   * shared one. Each loop's client holds {@code router.connections-per-node / router.event-loops}
-   * connections to a node, so the router holds no more than the setting in all; with fewer
-   * connections than loops, every loop shares one client.
-   */
-  private HttpClient clientHere() {
-    if (perLoopConnections == 0 || !Context.isOnEventLoopThread()) {
-      return client;
-    }
-    HttpClient c = loopClient.get();
-    if (c == null) {
-      c = newClient(perLoopConnections);
-      loopClients.add(c);
-      loopClient.set(c);
-    }
-    return c;
+    this.client =
+        vertx.createHttpClient(
+            config.nodeClient(
+                new HttpClientOptions()
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setConnectTimeout(2000)
+                    .setKeepAliveTimeout(60)
+                    .setPipelining(false)),
+            new PoolOptions()
+                .setHttp1MaxSize(config.connectionsPerNode())
+                .setMaxWaitQueueSize(10_000));
   }
 
   /** Forwards an ingestion request; {@code admission} is told how many events the node stored. */
@@ -269,7 +233,7 @@ final class Forwarder {
         options.putHeader(FloeHttp.PRINCIPAL_HEADER, principal);
       }
     }
-    clientHere()
+    client
         .request(options)
         .onComplete(
             ar -> {
@@ -413,16 +377,8 @@ final class Forwarder {
         || e instanceof UnknownHostException;
   }
 
-  /** The shared client that reaches the nodes (for requests that are not forwarded ingestion). */
+  /** The client that reaches the nodes. */
   HttpClient client() {
     return client;
-  }
-
-  /** Every client that reaches the nodes: the shared one and each event loop's. */
-  List<HttpClient> clients() {
-    List<HttpClient> all = new ArrayList<>();
-    all.add(client);
-    all.addAll(loopClients);
-    return all;
   }
 }

@@ -12,7 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -46,7 +45,7 @@ public final class Router implements AutoCloseable {
   /** A client connection that sends and gets nothing for this long is closed. */
   static final int IDLE_TIMEOUT_SECONDS = 120;
 
-  /** The largest piece of a request body handed on to the node at once. */
+  /** The largest piece of a request body the router reads, and writes to the node, at once. */
   static final int BODY_CHUNK_BYTES = 64 * 1024;
 
   private final Vertx vertx;
@@ -85,9 +84,9 @@ public final class Router implements AutoCloseable {
             .setHost(config.host())
             .setPort(config.port())
             .setTcpNoDelay(true)
-            // a body reaches the node in as few writes as it came in reads (Netty reads up to 64
-            // KiB at a time): Vert.x's default of 8 KiB chunks made every 100 KB body ~13 writes,
-            // each flushed to the node on its own
+            // a body goes on to the node in as few writes as it came in reads (Netty reads up to
+            // 64 KiB at a time): with Vert.x's default of 8 KiB pieces a 100 KB body was ~13 writes
+            // to the node, each flushed on its own
             .setMaxChunkSize(BODY_CHUNK_BYTES)
             .setHttp2ClearTextEnabled(true)
             .setIdleTimeout(IDLE_TIMEOUT_SECONDS);
@@ -135,12 +134,11 @@ public final class Router implements AutoCloseable {
           .nodeTrust()
           .watch(
               router.vertx,
-              () -> {
-                List<HttpClient> clients = new ArrayList<>(router.forwarder.clients());
-                clients.add(router.membership.checker());
-                clients.add(router.sampler.client());
-                return clients;
-              });
+              () ->
+                  List.of(
+                      router.forwarder.client(),
+                      router.membership.checker(),
+                      router.sampler.client()));
     }
     LOG.info(
         "router listening on {}:{}{} for nodes {}",
