@@ -75,8 +75,14 @@ final class StreamTraffic {
   }
 
   private Counts counts(String stream) {
+    // the keys are names that matched STREAM, and OTHER (which does not match it, and stands for
+    // itself anyway): a known stream is found without matching its name again on every request
+    Counts c = streams.get(stream);
+    if (c != null) {
+      return c;
+    }
     String name = STREAM.matcher(stream).matches() ? stream : OTHER;
-    Counts c = streams.get(name);
+    c = streams.get(name);
     if (c != null) {
       return c;
     }
