@@ -28,7 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Replays this partition's dead letters, exactly once: each one's raw bytes re-enter its stream as
- * new events through the normal decoding (columns, validation) and the partition's buffer. Its
+ * a new event through the normal decoding (columns, validation) and the partition's buffer, read as
+ * the one record they were ({@link RequestDecoder#decodeRecord}: exactly one object or map, else it
+ * fails again with its code; never as a whole request, whose elements would each become an event).
+ * A replay stops at its filter's limit and says whether more wait ({@link Result#truncated}). Its
  * outcome is recorded in the dead-letter table as a row whose {@code replay_of} is the dead
  * letter's id ({@code <partition>-<sequence>}): error code {@code replayed} when it became events,
  * its new error when it failed again (then {@code replay_count} is one higher). That row and the
