@@ -38,11 +38,13 @@ import org.slf4j.LoggerFactory;
  * through the router. Each node lists and replays its own partition's dead letters only, so the
  * router asks every node of its membership at once (healthy or not: a node marked down is asked
  * too, and a node that cannot be reached is reported, never skipped) and combines the answers as
- * {@code scripts/floe dead-letter} does: a replay's counters summed per field and its ids
- * concatenated; lists concatenated, oldest first, cut at the request's {@code limit}, each item
- * with its {@code partition_id}. A list cut (by the limit here, or by a node's limit or read
- * budget) answers {@code truncated} and {@code next_after}: each partition's last listed id (or the
- * one the request's {@code after} gave), which the next list passes as its {@code after} to go on.
+ * {@code scripts/floe dead-letter} does: a replay's counters summed per field, its ids
+ * concatenated, and {@code truncated} when any node's was (it stopped at the limit with more
+ * waiting: the same replay again goes on with them); lists concatenated, oldest first, cut at the
+ * request's {@code limit}, each item with its {@code partition_id}. A list cut (by the limit here,
+ * or by a node's limit or read budget) answers {@code truncated} and {@code next_after}: each
+ * partition's last listed id (or the one the request's {@code after} gave), which the next list
+ * passes as its {@code after} to go on.
  *
  * <p>The caller's own {@code Authorization} header goes to the nodes (never the router's {@code
  * router.node-token}, whose {@code router} scope allows ingestion only): the router checks the
@@ -370,6 +372,7 @@ final class DeadLetterFanOut {
     for (String c : COUNTERS) {
       combined.put(c, 0L);
     }
+    boolean truncated = false;
     for (NodeAnswer a : answers) {
       if (a.ok()) {
         JsonObject j = a.json();
@@ -377,9 +380,11 @@ final class DeadLetterFanOut {
           combined.put(c, combined.getLong(c) + numberOr0(j, c));
         }
         j.getJsonArray("ids", new JsonArray()).forEach(ids::add);
+        // a node that stopped at the limit with more waiting: the same replay again goes on
+        truncated |= Boolean.TRUE.equals(j.getValue("truncated"));
       }
     }
-    combined.put("ids", ids);
+    combined.put("ids", ids).put("truncated", truncated);
     combine(req, answers, combined, principal);
   }
 

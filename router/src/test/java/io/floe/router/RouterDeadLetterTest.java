@@ -49,6 +49,9 @@ class RouterDeadLetterTest {
   /** How each peer answers a dead-letter request: 200, 400 (bad filter) or 500. */
   private final int[] answer = {200, 200, 200};
 
+  /** Whether each peer's replay says more wait beyond its limit. */
+  private final boolean[] replayTruncated = {false, false, false};
+
   private Router router;
 
   @BeforeEach
@@ -144,7 +147,8 @@ class RouterDeadLetterTest {
                         .put("replayed", 10 * partition + 1)
                         .put("failed_again", 1)
                         .put("already_replayed", partition)
-                        .put("ids", new JsonArray().add(partition + "-7"));
+                        .put("ids", new JsonArray().add(partition + "-7"))
+                        .put("truncated", replayTruncated[partition]);
               } else {
                 // as a node: after its partition's id in `after`, at most `limit`
                 int from = 0;
@@ -233,6 +237,18 @@ class RouterDeadLetterTest {
             "0 POST /floe/v1/dead-letter/replay | Bearer t-oncall | null | {\"stream\":\"orders\"}",
             "1 POST /floe/v1/dead-letter/replay | Bearer t-oncall | null | {\"stream\":\"orders\"}",
             "2 POST /floe/v1/dead-letter/replay | Bearer t-oncall | null | {\"stream\":\"orders\"}");
+  }
+
+  /** A replay cut at its limit on any node says so: more wait, the same replay goes on. */
+  @Test
+  void aReplayIsTruncatedWhenAnyNodesWas() throws Exception {
+    HttpResponse<String> whole = replay("t-oncall", "{\"limit\":5}");
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+    assertThat(new JsonObject(whole.body()).getBoolean("truncated")).as(whole.body()).isFalse();
+    replayTruncated[1] = true;
+    HttpResponse<String> cut = replay("t-oncall", "{\"limit\":5}");
+    assertThat(cut.statusCode()).as(cut.body()).isEqualTo(200);
+    assertThat(new JsonObject(cut.body()).getBoolean("truncated")).as(cut.body()).isTrue();
   }
 
   @Test

@@ -171,6 +171,50 @@ final class JsonEventDecoder {
   }
 
   /**
+   * One record as a dead letter keeps it (its replay): exactly one JSON object, with only
+   * whitespace around it; {@code ndjson}: on one line, as an NDJSON line must be. Anything else is
+   * refused with its code, as the normal path refuses such a record: an array (of objects or not)
+   * or another value is {@code not_an_object}, never the events of a document; more than one value
+   * is {@code malformed_json}.
+   */
+  void decodeRecord(byte[] body, int length, boolean ndjson) {
+    s.reset(body, length, ndjson);
+    s.event(1);
+    s.markLineStart();
+    s.skipSpace();
+    if (s.atEnd()) {
+      throw new IngestException.BadRequest("no_events", "the record is empty");
+    }
+    if (s.current() != '{') {
+      throw JsonScanner.startsValue(s.current())
+          ? new IngestException.BadRequest(
+              "not_an_object",
+              "a record must be one JSON object, not "
+                  + (s.current() == '[' ? "an array" : "another value")
+                  + " (an array element is replayed as itself, never as the events in it)")
+          : s.malformed("expected '{' but found " + s.describe(s.offset()));
+    }
+    if (ndjson) {
+      ndjsonEvent();
+      s.skipSpace();
+      if (!s.atEnd()) {
+        throw s.malformedLine("a record is one NDJSON line, this one holds more");
+      }
+      return;
+    }
+    int start = s.offset();
+    readEvent();
+    int stop = s.offset();
+    s.skipSpace();
+    if (!s.atEnd()) {
+      throw new IngestException.BadRequest(
+          "malformed_json",
+          "unexpected content after the record's object " + s.location(s.offset()));
+    }
+    add(start, stop - start);
+  }
+
+  /**
    * A JSON document's element that starts at {@code start}: an event, or a dead letter when it is
    * well-formed JSON but not an event the stream can take. Broken JSON refuses the request: no
    * record boundary is known after it.

@@ -126,6 +126,32 @@ final class MsgpackEventDecoder {
   }
 
   /**
+   * One record as a dead letter keeps it (its replay): exactly one map, whose framing {@link
+   * MsgpackBounds#check} passed. An array (of maps or not) or another value is {@code
+   * not_an_object}, never the events in it; more than one value is {@code malformed_msgpack}.
+   */
+  void decodeRecord(byte[] body, int length) {
+    this.body = body;
+    this.length = length;
+    base = 0;
+    element = 1;
+    MessageUnpacker u = MessagePack.newDefaultUnpacker(body, 0, length);
+    try {
+      if (!u.hasNext()) {
+        throw new IngestException.BadRequest("no_events", "the record is empty");
+      }
+      event(u);
+      if (u.hasNext()) {
+        throw malformed("a record is one MessagePack value, this one holds more");
+      }
+    } catch (MessagePackException | IOException e) {
+      throw malformed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    } finally {
+      close(u);
+    }
+  }
+
+  /**
    * One top-level element: an event, or (with dead letters) a dead letter. The framing is known to
    * be sound, so a bad element is skipped whole and reading goes on after it, with a fresh unpacker
    * (returned) where the element ends.

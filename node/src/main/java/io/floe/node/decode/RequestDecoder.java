@@ -140,4 +140,39 @@ public final class RequestDecoder {
     }
     return builder.build();
   }
+
+  /**
+   * Decodes one record as a dead letter keeps it (its raw bytes, as received after decompression),
+   * for its replay: exactly one event, from exactly one JSON object (one line for NDJSON) or one
+   * MessagePack map. Anything else (an array element that is itself an array, a scalar, more than
+   * one value) is refused with an {@link IngestException} and its code, as the normal path refuses
+   * such a record, never decoded as a whole request whose elements would become events. {@code
+   * check} (null: none) is run on the event: its refusal is a {@code column_mismatch}.
+   */
+  public EventBatch decodeRecord(
+      String stream,
+      Format format,
+      byte[] raw,
+      int length,
+      FieldNames fields,
+      long ingestMicros,
+      EventCheck check) {
+    checkStream(stream);
+    if (format == Format.MSGPACK) {
+      MsgpackBounds.check(raw, length, maxEventBytes);
+    }
+    EventBatch.Builder builder = new EventBatch.Builder(stream, ingestMicros, length + 64);
+    switch (format) {
+      case NDJSON ->
+          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, null)
+              .decodeRecord(raw, length, true);
+      case JSON ->
+          new JsonEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, null)
+              .decodeRecord(raw, length, false);
+      case MSGPACK ->
+          new MsgpackEventDecoder(fields, maxEventBytes, ingestMicros, builder, check, null)
+              .decodeRecord(raw, length);
+    }
+    return builder.build();
+  }
 }

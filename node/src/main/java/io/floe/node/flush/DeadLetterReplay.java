@@ -6,7 +6,6 @@ import io.floe.node.buffer.Appended;
 import io.floe.node.buffer.DeadLetters;
 import io.floe.node.buffer.GroupCommitter;
 import io.floe.node.columns.ColumnSet;
-import io.floe.node.decode.DecodeBudget;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
 import io.floe.node.error.IngestException;
@@ -29,7 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Replays this partition's dead letters, exactly once: each one's raw bytes re-enter its stream as
- * new events through the normal decoding (columns, validation) and the partition's buffer. Its
+ * a new event through the normal decoding (columns, validation) and the partition's buffer, read as
+ * the one record they were ({@link RequestDecoder#decodeRecord}: exactly one object or map, else it
+ * fails again with its code; never as a whole request, whose elements would each become an event).
+ * A replay stops at its filter's limit and says whether more wait ({@link Result#truncated}). Its
  * outcome is recorded in the dead-letter table as a row whose {@code replay_of} is the dead
  * letter's id ({@code <partition>-<sequence>}): error code {@code replayed} when it became events,
  * its new error when it failed again (then {@code replay_count} is one higher). That row and the
@@ -102,8 +104,12 @@ public final class DeadLetterReplay {
   /** What the last list or replay read (for the logs and tests). */
   record ReadStats(long indexRows, int chunks, long largestChunkBytes) {}
 
-  /** What a replay did. */
-  public record Result(int replayed, int failedAgain, int alreadyReplayed, List<String> ids) {}
+  /**
+   * What a replay did; {@code truncated}: more dead letters match beyond the filter's limit, left
+   * for the next replay (the same replay again goes on with them).
+   */
+  public record Result(
+      int replayed, int failedAgain, int alreadyReplayed, List<String> ids, boolean truncated) {}
 
   /** A dead letter as listed: its id, where from, why, and its bytes. */
   public record Listed(
@@ -192,8 +198,9 @@ public final class DeadLetterReplay {
     int failed = 0;
     List<String> ids = new ArrayList<>();
     DeadLetterScan scan = new DeadLetterScan(table(), partitionId);
+    DeadLetterScan.Choice choice = scan.choose(filter);
     List<List<DeadLetterScan.Chosen>> chunks =
-        DeadLetterScan.chunks(scan.choose(filter).chosen(), readBudgetBytes);
+        DeadLetterScan.chunks(choice.chosen(), readBudgetBytes);
     long largest = 0;
     for (List<DeadLetterScan.Chosen> chunk : chunks) {
       // one chunk's raw bytes at a time (the read budget): the next are read once these are written
@@ -225,7 +232,7 @@ public final class DeadLetterReplay {
         lastRead.chunks(),
         lastRead.largestChunkBytes());
     // a dead letter already replayed is not chosen again (pending): none is counted as such
-    return new Result(replayed, failed, 0, ids);
+    return new Result(replayed, failed, 0, ids, choice.more());
   }
 
   private Appended replayOne(Listed l) throws Exception {
@@ -239,20 +246,20 @@ public final class DeadLetterReplay {
             "raw_truncated",
             "the record was cut at dead-letter.max-raw-bytes when it was kept; it cannot be replayed");
       }
+      // one record, as it was kept: exactly one object (a map), never read as a whole request (an
+      // array element that is itself an array of objects would become their events)
       batch =
-          decoder.decode(
+          decoder.decodeRecord(
               l.stream(),
               format,
-              null,
               l.raw(),
               l.raw().length,
               fields,
               now,
-              DecodeBudget.UNLIMITED,
-              columns.get().rejectCheck(l.stream()),
-              dead);
+              columns.get().rejectCheck(l.stream()));
     } catch (IngestException e) {
-      // nothing to read in it (an empty or cut record): it fails again as a whole
+      // not an event the stream can take (not one object, broken, a mismatch, an empty or cut
+      // record): it fails again as a whole, with its code
       dead = new DeadLetterBatch.Builder(maxRawBytes);
       batch = new EventBatch.Builder(l.stream(), now, 64).build();
       if (l.truncated()) {

@@ -1,5 +1,7 @@
 package io.floe.node.http;
 
+import io.floe.common.auth.Principal;
+import io.floe.common.auth.Scope;
 import io.floe.common.http.FloeHttp;
 import io.floe.common.http.JsonResponses;
 import io.floe.node.config.NodeConfig;
@@ -22,14 +24,16 @@ import java.util.function.Supplier;
 
 /**
  * {@code /floe/v1/dead-letter}: this node's partition's dead letters. {@code GET} lists those that
- * wait for a replay (read); {@code POST .../replay} replays them (admin), exactly once (see {@link
- * DeadLetterReplay}). Filters, in the query or the JSON body: {@code stream}, {@code code}, {@code
- * since} and {@code until} (RFC 3339 ingest times), {@code ids} ({@code partition-sequence}),
- * {@code limit}, {@code after} (ids: this partition's says where a list goes on). A list holds at
- * most {@code dead-letter.read-budget-bytes} of raw bytes: {@code truncated} says more match, and
- * {@code next_after} is the last id listed, to pass as {@code after}. A replay's body is at most
- * {@value #MAX_BODY_BYTES} bytes (as through the router): a longer one is refused with 413 before
- * anything is replayed.
+ * wait for a replay (read: without their raw bytes, which only an admin token is shown, as {@code
+ * raw_base64}); {@code POST .../replay} replays them (admin), exactly once (see {@link
+ * DeadLetterReplay}), and says {@code truncated} when more wait beyond its {@code limit} (the same
+ * replay again goes on with them). Filters, in the query or the JSON body: {@code stream}, {@code
+ * code}, {@code since} and {@code until} (RFC 3339 ingest times), {@code ids} ({@code
+ * partition-sequence}), {@code limit}, {@code after} (ids: this partition's says where a list goes
+ * on). A list holds at most {@code dead-letter.read-budget-bytes} of raw bytes: {@code truncated}
+ * says more match, and {@code next_after} is the last id listed, to pass as {@code after}. A
+ * replay's body is at most {@value #MAX_BODY_BYTES} bytes (as through the router): a longer one is
+ * refused with 413 before anything is replayed.
  */
 public final class DeadLetterHandler {
   public static final String ROOT = "/floe/v1/dead-letter";
@@ -63,13 +67,17 @@ public final class DeadLetterHandler {
             f, f.equals("ids") || f.equals("after") ? new JsonArray(List.of(v.split(","))) : v);
       }
     }
+    // the raw bytes are any stream's payloads: only for the scope that may replay them, not for
+    // every read token (a dashboard's)
+    Principal caller = ctx.get(ScopedAuth.PRINCIPAL);
+    boolean raw = caller != null && caller.may(Scope.ADMIN);
     run(
         ctx,
         r -> {
           JsonArray out = new JsonArray();
           DeadLetterReplay.Page page = r.pending(filter(query));
           for (DeadLetterReplay.Listed l : page.listed()) {
-            out.add(
+            JsonObject item =
                 new JsonObject()
                     .put("id", l.id())
                     .put("stream", l.stream())
@@ -80,8 +88,11 @@ public final class DeadLetterHandler {
                     .put("replay_count", l.replayCount())
                     .put("content_type", l.contentType())
                     .put("raw_truncated", l.truncated())
-                    .put("raw_length", l.rawLength())
-                    .put("raw_base64", Base64.getEncoder().encodeToString(l.raw())));
+                    .put("raw_length", l.rawLength());
+            if (raw) {
+              item.put("raw_base64", Base64.getEncoder().encodeToString(l.raw()));
+            }
+            out.add(item);
           }
           JsonObject answer =
               new JsonObject().put("dead_letters", out).put("truncated", page.truncated());
@@ -137,7 +148,8 @@ public final class DeadLetterHandler {
                         .put("replayed", done.replayed())
                         .put("failed_again", done.failedAgain())
                         .put("already_replayed", done.alreadyReplayed())
-                        .put("ids", new JsonArray(done.ids()));
+                        .put("ids", new JsonArray(done.ids()))
+                        .put("truncated", done.truncated());
                   });
             });
   }

@@ -276,4 +276,61 @@ class RequestDecoderTest {
     assertThat(events(stored)).isEqualTo(events(batch));
     assertThat(stored.reader().ingestTimeMicros()).isEqualTo(INGEST);
   }
+
+  private EventBatch record(RequestDecoder.Format format, byte[] raw) {
+    return decoder.decodeRecord("clicks", format, raw, raw.length, FIELDS, INGEST, null);
+  }
+
+  private String refusal(RequestDecoder.Format format, byte[] raw) {
+    try {
+      record(format, raw);
+    } catch (IngestException e) {
+      return e.error();
+    }
+    return "decoded";
+  }
+
+  /**
+   * A dead letter's record (its replay) is exactly one object: an array of objects, a scalar or two
+   * values are refused with their code, never read as the events of a request.
+   */
+  @Test
+  void aRecordIsExactlyOneObject() throws IOException {
+    byte[] one = " {\"key\":\"k\", \"a\":1} ".getBytes(StandardCharsets.UTF_8);
+    for (RequestDecoder.Format f :
+        new RequestDecoder.Format[] {RequestDecoder.Format.JSON, RequestDecoder.Format.NDJSON}) {
+      assertThat(events(record(f, one)))
+          .as("%s", f)
+          .containsExactly(new Event(INGEST, "k", "{\"key\":\"k\",\"a\":1}"));
+      assertThat(refusal(f, "[{\"a\":1},{\"a\":2}]".getBytes(StandardCharsets.UTF_8)))
+          .as("%s", f)
+          .isEqualTo("not_an_object");
+      assertThat(refusal(f, "7".getBytes(StandardCharsets.UTF_8))).isEqualTo("not_an_object");
+      assertThat(refusal(f, "{\"a\":1} {\"a\":2}".getBytes(StandardCharsets.UTF_8)))
+          .isEqualTo("malformed_json");
+      assertThat(refusal(f, "{\"a\":1}\n{\"a\":2}".getBytes(StandardCharsets.UTF_8)))
+          .isEqualTo("malformed_json");
+      assertThat(refusal(f, " ".getBytes(StandardCharsets.UTF_8))).isEqualTo("no_events");
+    }
+    // an NDJSON record is one line, as the normal path reads it
+    assertThat(
+            refusal(RequestDecoder.Format.NDJSON, "{\"a\":\n1}".getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo("malformed_json");
+
+    MessageBufferPacker map = MessagePack.newDefaultBufferPacker();
+    map.packMapHeader(1).packString("a").packInt(1);
+    assertThat(events(record(RequestDecoder.Format.MSGPACK, map.toByteArray())))
+        .containsExactly(new Event(INGEST, null, "{\"a\":1}"));
+    MessageBufferPacker array = MessagePack.newDefaultBufferPacker();
+    array.packArrayHeader(2);
+    array.packMapHeader(1).packString("a").packInt(1);
+    array.packMapHeader(1).packString("a").packInt(2);
+    assertThat(refusal(RequestDecoder.Format.MSGPACK, array.toByteArray()))
+        .isEqualTo("not_an_object");
+    MessageBufferPacker two = MessagePack.newDefaultBufferPacker();
+    two.packMapHeader(1).packString("a").packInt(1);
+    two.packMapHeader(1).packString("a").packInt(2);
+    assertThat(refusal(RequestDecoder.Format.MSGPACK, two.toByteArray()))
+        .isEqualTo("malformed_msgpack");
+  }
 }

@@ -129,7 +129,6 @@ final class DeadLetterCommands {
         return 1;
       }
       JsonNode d = all.get(0);
-      byte[] raw = Base64.getDecoder().decode(d.get("raw_base64").asText());
       d.fieldNames()
           .forEachRemaining(
               f -> {
@@ -137,6 +136,15 @@ final class DeadLetterCommands {
                   cli.out().println(f + ": " + d.get(f).asText());
                 }
               });
+      if (!d.hasNonNull("raw_base64")) {
+        // the nodes show a stream's raw bytes to the scope that may replay them only
+        cli.err()
+            .println(
+                "raw bytes not shown: they need a token with the admin scope (--token or"
+                    + " $FLOE_ADMIN_TOKEN); this one may read the rest only");
+        return 0;
+      }
+      byte[] raw = Base64.getDecoder().decode(d.get("raw_base64").asText());
       cli.out().println("raw (" + raw.length + " bytes):");
       cli.out().println(new String(raw, StandardCharsets.UTF_8));
     } else {
@@ -168,6 +176,7 @@ final class DeadLetterCommands {
     long replayed = 0;
     long failed = 0;
     long already = 0;
+    boolean truncated = false;
     for (String node : nodes) {
       JsonNode answer = call(node, "POST", ROOT + "/replay", body.toString());
       if (answer == null) {
@@ -176,6 +185,7 @@ final class DeadLetterCommands {
       replayed += answer.get("replayed").asLong();
       failed += answer.get("failed_again").asLong();
       already += answer.get("already_replayed").asLong();
+      truncated |= answer.path("truncated").asBoolean(false);
     }
     if (!cli.json()) {
       cli.out()
@@ -187,6 +197,14 @@ final class DeadLetterCommands {
                   + " failed again (new dead letters, replay count raised), "
                   + already
                   + " had been replayed before");
+    }
+    if (truncated) {
+      // not an error: what was replayed is done, the rest waits for the same replay again
+      cli.err()
+          .println(
+              "more dead letters match and wait: a replay takes at most --limit (default 1000) per"
+                  + " node; run the same replay again to go on (what was replayed is not replayed"
+                  + " again)");
     }
     return 0;
   }

@@ -38,14 +38,18 @@ public final class FloeCli {
         streams list                  the patterns and their policies (unnamed streams: reject)
         dead-letter list [FILTER]     dead letters waiting for a replay, on every node
         dead-letter show ID           one dead letter (ID: partition-sequence) with its raw bytes
+                                      (the bytes need an admin token; read: the rest only)
         dead-letter replay [FILTER]   replay them into their streams, exactly once; what fails
-                                      again stays a dead letter with its replay count raised
+                                      again stays a dead letter with its replay count raised;
+                                      at most --limit (default 1000) per node: when more wait it
+                                      says so on stderr, run it again to go on
             FILTER: --stream S --code C --since T --until T (RFC 3339) --ids A,B --limit N
             list --after IDS: go on where a list was cut (the IDS it printed last)
             --nodes URL,URL (default $FLOE_NODE_URLS or the local cluster's three nodes), or
             --router URL (a router or the load balancer: it asks every node and adds up)
       --catalog defaults to $FLOE_CATALOG_URL or http://127.0.0.1:8181; --token to $FLOE_ADMIN_TOKEN
-      (add and drop need an admin token; list and suggest read, catalog:read or admin).""";
+      (add and drop need an admin token; list and suggest read, catalog:read or admin;
+      dead-letter list and show read, their raw bytes and replay admin).""";
 
   private final PrintStream out;
   private final PrintStream err;
