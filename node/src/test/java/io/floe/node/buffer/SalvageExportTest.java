@@ -95,7 +95,7 @@ class SalvageExportTest {
       assertThat(buffer.salvageNeeded()).isTrue();
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       SalvageExport.Written written = SalvageExport.write(buffer, out);
-      assertThat(written).isEqualTo(new SalvageExport.Written(6, 4));
+      assertThat(written).isEqualTo(new SalvageExport.Written(6, 4, List.of()));
 
       List<JsonObject> dead = new ArrayList<>();
       List<Long> eventSequences = new ArrayList<>();
