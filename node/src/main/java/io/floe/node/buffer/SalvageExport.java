@@ -34,7 +34,14 @@ import org.rocksdb.RocksDBException;
  * {@code key} is null for an event without one; the times are RFC 3339 in UTC with microseconds
  * (the event time is the ingest time when the event had no time field); {@code buffer} and {@code
  * sequence} name the event uniquely; {@code payload} is the event exactly as it was stored, always
- * the last field.
+ * the last field. An event a dead-letter replay wrote carries {@code replay_of} (the replayed dead
+ * letter's id, before {@code payload}): the replay was cut short by the lost claim, and re-sending
+ * its events would store them twice once the dead letter is replayed again, so the re-send skips
+ * them, and the outcome row (a dead letter line whose {@code replay_of} is set) with them.
+ *
+ * <p>A {@code replayed} outcome row whose events are not in the file (they were committed; the
+ * flush commits the events table first) cannot be re-created through the ingest API: its id is left
+ * in the buffer ({@link RocksBuffer#replaysToRecord}), and the node records it at its next replay.
  *
  * <p>Then one line per dead letter (a bad record kept under a {@code dead_letter} policy), in
  * sequence order, told from an event by its first field, {@code "kind":"dead_letter"} (an event
