@@ -13,9 +13,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.rocksdb.RocksDBException;
 
 /**
@@ -136,7 +136,7 @@ public final class SalvageExport {
    */
   private static Map<Long, Outcome> replayOutcomes(RocksBuffer buffer, long after)
       throws RocksDBException {
-    Map<Long, Outcome> outcomes = new HashMap<>();
+    Map<Long, Outcome> outcomes = new TreeMap<>(); // in sequence order
     buffer.forEachDeadLetters(
         after,
         (first, batch) -> {
@@ -168,7 +168,7 @@ public final class SalvageExport {
       long events = 0;
       long deadLetters = 0;
       Map<Long, Outcome> outcomes =
-          deadAfter >= 0 ? replayOutcomes(buffer, deadAfter) : new HashMap<>();
+          deadAfter >= 0 ? replayOutcomes(buffer, deadAfter) : new TreeMap<>();
       try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
         json.setRootValueSeparator(null);
         if (after >= 0) {
