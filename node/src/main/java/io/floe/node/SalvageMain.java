@@ -65,6 +65,15 @@ public final class SalvageMain {
         return;
       }
       SalvageExport.Written written = SalvageExport.write(buffer, file);
+      if (!written.replaysToRecord().isEmpty()) {
+        System.out.println(
+            "salvage: "
+                + written.replaysToRecord().size()
+                + " dead letters were replayed (their events are in the table) but the record of"
+                + " it was not committed: "
+                + String.join(",", written.replaysToRecord())
+                + "; the node records them at its next replay: start it on this buffer directory");
+      }
       System.out.println(
           "salvage: ok events="
               + written.events()
@@ -87,6 +96,24 @@ public final class SalvageMain {
       System.exit(1);
       return;
     }
+    if (!r.replayAgain().isEmpty()) {
+      System.out.println(
+          "salvage: not sent: what "
+              + r.replayAgain().size()
+              + " replays of dead letters wrote (they were cut short by the lost claim and never"
+              + " answered; their dead letters still wait in the dead-letter table): replay them"
+              + " again once the node is ready, e.g. scripts/floe dead-letter replay --ids "
+              + String.join(",", r.replayAgain()));
+    }
+    if (!r.recordedByNode().isEmpty()) {
+      System.out.println(
+          "salvage: not sent: the outcome rows of "
+              + r.recordedByNode().size()
+              + " replayed dead letters whose events are already in the table ("
+              + String.join(",", r.recordedByNode())
+              + "): the salvaged node records them as replayed at its next replay; start it on"
+              + " the salvaged buffer directory, never on a new one, before replaying them");
+    }
     System.out.println(
         "salvage: resent events="
             + r.events()
@@ -99,6 +126,10 @@ public final class SalvageMain {
             + " dead_letters="
             + r.deadLetters()
             + " dead_letters_not_sent="
-            + r.deadLettersNotSent());
+            + r.deadLettersNotSent()
+            + " replay_events_not_sent="
+            + r.replayEventsNotSent()
+            + " replay_outcomes_not_sent="
+            + r.replayOutcomesNotSent());
   }
 }

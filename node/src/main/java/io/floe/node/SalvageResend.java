@@ -9,6 +9,7 @@ import io.floe.node.buffer.SalvageExport;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
 import io.floe.node.error.IngestException;
+import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatchReader;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -48,6 +49,17 @@ import java.util.function.Function;
  * set the policy and send the file again). A dead letter whose bytes were cut when it was kept
  * ({@code raw_truncated}) or that has none is not sent: it is counted, and stays in the file only.
  *
+ * <p>What a replay of a dead letter wrote ({@code DeadLetterReplay}: its events, and its outcome
+ * row, a dead letter with a {@code replay_of}) is never sent: that replay was cut short by the lost
+ * claim and never answered, and its outcome row cannot be re-created through the ingest API (sent
+ * again, its events would land while the table still shows the dead letter waiting, so that the
+ * next replay wrote them a second time; a row that failed again would become a second dead letter
+ * for one record). Where the replay's events are in the file, neither they nor the row landed: the
+ * dead letter still waits in the table and the next replay takes it once ({@link
+ * Result#replayAgain}). Where only a {@code replayed} row is in the file, its events were
+ * committed: the export left the id in the salvaged buffer, whose node records the outcome at its
+ * next replay before it chooses ({@link Result#recordedByNode}).
+ *
  * <p>Each request carries an {@code Idempotency-Key} made of the salvaged buffer and sequences, so
  * sending the same file again after a failure stores nothing twice (while the cluster remembers the
  * key).
@@ -80,14 +92,24 @@ final class SalvageResend {
       long timeNotKept,
       long keyNotKept,
       long deadLetters,
-      long deadLettersNotSent) {}
+      long deadLettersNotSent,
+      long replayEventsNotSent,
+      long replayOutcomesNotSent,
+      List<String> replayAgain,
+      List<String> recordedByNode) {}
 
   /** One line of a salvage file. */
   private sealed interface Line permits Event, DeadLetter {}
 
   /** One salvaged event. */
   private record Event(
-      String stream, String key, long eventMicros, String buffer, long sequence, String payload)
+      String stream,
+      String key,
+      long eventMicros,
+      String buffer,
+      long sequence,
+      String replayOf,
+      String payload)
       implements Line {}
 
   /** One salvaged dead letter: what sending it again needs. */
@@ -97,6 +119,8 @@ final class SalvageResend {
       long sequence,
       String contentType,
       boolean truncated,
+      String code,
+      String replayOf,
       byte[] raw)
       implements Line {}
 
@@ -123,6 +147,11 @@ final class SalvageResend {
     long keyNotKept = 0;
     long deadLetters = 0;
     long deadLettersNotSent = 0;
+    long replayEventsNotSent = 0;
+    long replayOutcomesNotSent = 0;
+    Set<String> replayEventsOf = new LinkedHashSet<>();
+    List<String> replayAgain = new ArrayList<>();
+    List<String> recordedByNode = new ArrayList<>();
     Run run = null;
     FieldNames last = null;
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -134,6 +163,21 @@ final class SalvageResend {
           continue;
         }
         Line parsed = parse(line, lineNumber);
+        if (parsed instanceof Event e && e.replayOf() != null) {
+          replayEventsOf.add(e.replayOf());
+          replayEventsNotSent++;
+          continue;
+        }
+        if (parsed instanceof DeadLetter d && d.replayOf() != null) {
+          // the events come first in the file: a replay's are all known by now
+          replayOutcomesNotSent++;
+          if (DeadLetterBatch.REPLAYED.equals(d.code()) && !replayEventsOf.contains(d.replayOf())) {
+            recordedByNode.add(d.replayOf());
+          } else if (!replayAgain.contains(d.replayOf())) {
+            replayAgain.add(d.replayOf());
+          }
+          continue;
+        }
         if (parsed instanceof DeadLetter dead) {
           if (run != null) {
             post(run, lineNumber);
@@ -177,7 +221,17 @@ final class SalvageResend {
         events += run.events().size();
       }
     }
-    return new Result(events, requests, timeNotKept, keyNotKept, deadLetters, deadLettersNotSent);
+    return new Result(
+        events,
+        requests,
+        timeNotKept,
+        keyNotKept,
+        deadLetters,
+        deadLettersNotSent,
+        replayEventsNotSent,
+        replayOutcomesNotSent,
+        List.copyOf(replayAgain),
+        List.copyOf(recordedByNode));
   }
 
   private static Line parse(String line, int lineNumber) throws IOException {
@@ -185,6 +239,8 @@ final class SalvageResend {
     String contentType = null;
     boolean truncated = false;
     String raw = null;
+    String code = null;
+    String replayOf = null;
     String stream = null;
     String key = null;
     String eventTime = null;
@@ -204,6 +260,10 @@ final class SalvageResend {
               contentType = value == JsonToken.VALUE_NULL ? null : p.getText();
           case SalvageExport.RAW_TRUNCATED -> truncated = p.getValueAsBoolean();
           case SalvageExport.RAW -> raw = p.getValueAsString();
+          case SalvageExport.ERROR_CODE ->
+              code = value == JsonToken.VALUE_NULL ? null : p.getText();
+          case SalvageExport.REPLAY_OF ->
+              replayOf = value == JsonToken.VALUE_NULL ? null : p.getText();
           case SalvageExport.STREAM -> stream = p.getValueAsString();
           case SalvageExport.KEY -> key = value == JsonToken.VALUE_NULL ? null : p.getText();
           case SalvageExport.EVENT_TIME -> eventTime = p.getValueAsString();
@@ -238,7 +298,8 @@ final class SalvageResend {
       } catch (IllegalArgumentException e) {
         throw new IOException("line " + lineNumber + ": raw is not base64: " + e.getMessage(), e);
       }
-      return new DeadLetter(stream, buffer, sequence, contentType, truncated, bytes);
+      return new DeadLetter(
+          stream, buffer, sequence, contentType, truncated, code, replayOf, bytes);
     }
     if (kind != null) {
       throw new IOException("line " + lineNumber + ": unknown kind '" + kind + "'");
@@ -260,7 +321,7 @@ final class SalvageResend {
     Instant time = Instant.parse(eventTime);
     long micros =
         Math.addExact(Math.multiplyExact(time.getEpochSecond(), 1_000_000L), time.getNano() / 1000);
-    return new Event(stream, key, micros, buffer, sequence, payload);
+    return new Event(stream, key, micros, buffer, sequence, replayOf, payload);
   }
 
   /** The field names to send an event with, and whether they keep its key and its time. */

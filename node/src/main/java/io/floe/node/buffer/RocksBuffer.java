@@ -9,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.FlushOptions;
@@ -78,6 +80,13 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
 
   /** Set when dead letters above it were acknowledged under a claim that never committed them. */
   private static final byte[] DEAD_SALVAGE_AFTER = metaKey("dead_salvage_after");
+
+  /**
+   * Ids of this partition's dead letters whose replay's events were committed while the outcome row
+   * saying so was salvaged (comma-separated): the next replay records them as replayed before it
+   * chooses, so that it does not write their events again.
+   */
+  private static final byte[] REPLAYS_TO_RECORD = metaKey("replays_to_record");
 
   private final BufferConfig config;
   private final LRUCache cache;
@@ -703,6 +712,33 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
     db.put(writeOptions, DEAD_SALVAGE_AFTER, longBytes(sequence));
   }
 
+  /**
+   * The ids ({@code <partition>-<sequence>}) of dead letters replayed under a claim that was lost
+   * after the replay's events were committed and before its outcome row was: salvage left their
+   * outcome here ({@link SalvageExport}), for the next replay to record.
+   */
+  public List<String> replaysToRecord() throws RocksDBException {
+    byte[] v = db.get(REPLAYS_TO_RECORD);
+    if (v == null || v.length == 0) {
+      return List.of();
+    }
+    return List.of(new String(v, StandardCharsets.US_ASCII).split(","));
+  }
+
+  /** Forgets {@code recorded} from {@link #replaysToRecord}: their outcome is in the table. */
+  public synchronized void forgetReplaysToRecord(List<String> recorded) throws RocksDBException {
+    Set<String> ids = new LinkedHashSet<>(replaysToRecord());
+    ids.removeAll(recorded);
+    if (ids.isEmpty()) {
+      db.delete(writeOptions, REPLAYS_TO_RECORD);
+    } else {
+      db.put(
+          writeOptions,
+          REPLAYS_TO_RECORD,
+          String.join(",", ids).getBytes(StandardCharsets.US_ASCII));
+    }
+  }
+
   /** Whether events or dead letters await an operator's salvage. */
   public boolean salvageNeeded() throws RocksDBException {
     return salvageAfter() >= 0 || deadSalvageAfter() >= 0;
@@ -720,7 +756,8 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
    * acknowledged under, so that the next start claims that table afresh. A range not marked is kept
    * as it is, and the buffered bytes are what is left.
    */
-  synchronized void forgetSalvaged(long after, long deadAfter) throws RocksDBException {
+  synchronized void forgetSalvaged(long after, long deadAfter, List<String> replaysToRecord)
+      throws RocksDBException {
     // the salvaged sequences are burned, not reused: the range is empty, committed through what the
     // old claim had committed, and the next start aligns it with its table
     try (WriteBatch wb = new WriteBatch()) {
@@ -735,6 +772,12 @@ public final class RocksBuffer implements AutoCloseable, NodeMetrics.BufferView 
         wb.put(DEAD_COMMITTED_SEQUENCE, longBytes(Math.max(deadCommitted, deadAfter)));
         wb.delete(DEAD_SALVAGE_AFTER);
         wb.delete(DEAD_CLAIM_EPOCH);
+      }
+      if (!replaysToRecord.isEmpty()) {
+        // in the same write as the forgetting: the outcomes leave the buffer only with their ids
+        Set<String> ids = new LinkedHashSet<>(replaysToRecord());
+        ids.addAll(replaysToRecord);
+        wb.put(REPLAYS_TO_RECORD, String.join(",", ids).getBytes(StandardCharsets.US_ASCII));
       }
       db.write(writeOptions, wb);
     }

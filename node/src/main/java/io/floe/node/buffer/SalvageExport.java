@@ -11,7 +11,11 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.rocksdb.RocksDBException;
 
 /**
@@ -30,7 +34,14 @@ import org.rocksdb.RocksDBException;
  * {@code key} is null for an event without one; the times are RFC 3339 in UTC with microseconds
  * (the event time is the ingest time when the event had no time field); {@code buffer} and {@code
  * sequence} name the event uniquely; {@code payload} is the event exactly as it was stored, always
- * the last field.
+ * the last field. An event a dead-letter replay wrote carries {@code replay_of} (the replayed dead
+ * letter's id, before {@code payload}): the replay was cut short by the lost claim, and re-sending
+ * its events would store them twice once the dead letter is replayed again, so the re-send skips
+ * them, and the outcome row (a dead letter line whose {@code replay_of} is set) with them.
+ *
+ * <p>A {@code replayed} outcome row whose events are not in the file (they were committed; the
+ * flush commits the events table first) cannot be re-created through the ingest API: its id is left
+ * in the buffer ({@link RocksBuffer#replaysToRecord}), and the node records it at its next replay.
  *
  * <p>Then one line per dead letter (a bad record kept under a {@code dead_letter} policy), in
  * sequence order, told from an event by its first field, {@code "kind":"dead_letter"} (an event
@@ -83,8 +94,62 @@ public final class SalvageExport {
 
   private SalvageExport() {}
 
-  /** What {@link #write} wrote. */
-  public record Written(long events, long deadLetters) {}
+  /**
+   * What {@link #write} wrote; {@code replaysToRecord}: the dead letters whose replay's events were
+   * committed and whose outcome row was salvaged, which this buffer's node records as replayed at
+   * its next replay ({@link RocksBuffer#replaysToRecord}).
+   */
+  public record Written(long events, long deadLetters, List<String> replaysToRecord) {}
+
+  /**
+   * A replay's outcome row found among the salvaged dead letters: which dead letter it is of,
+   * whether it says the dead letter became events, and whether those events are salvaged too (else
+   * they were committed: the same write's events reach their table first).
+   */
+  private static final class Outcome {
+    private final String replayOf;
+    private final boolean replayed;
+    private boolean eventsSalvaged;
+
+    Outcome(String replayOf, boolean replayed) {
+      this.replayOf = replayOf;
+      this.replayed = replayed;
+    }
+
+    String replayOf() {
+      return replayOf;
+    }
+
+    boolean replayed() {
+      return replayed;
+    }
+
+    boolean eventsSalvaged() {
+      return eventsSalvaged;
+    }
+  }
+
+  /**
+   * The replay outcome rows (dead letters with a {@code replay_of}) above {@code after}, by their
+   * sequence: a replay writes its events at {@code s .. s+n-1} and its outcome at {@code s+n}, in
+   * one write, so the event batch that ends just below an outcome is that replay's events.
+   */
+  private static Map<Long, Outcome> replayOutcomes(RocksBuffer buffer, long after)
+      throws RocksDBException {
+    Map<Long, Outcome> outcomes = new TreeMap<>(); // in sequence order
+    buffer.forEachDeadLetters(
+        after,
+        (first, batch) -> {
+          String of = batch.context().replayOf();
+          if (of != null && !of.isEmpty()) {
+            boolean replayed =
+                batch.records().stream().allMatch(r -> DeadLetterBatch.REPLAYED.equals(r.code()));
+            outcomes.put(first, new Outcome(of, replayed));
+          }
+          return true;
+        });
+    return outcomes;
+  }
 
   /**
    * Writes the events and the dead letters of {@code buffer} awaiting salvage to {@code out}, then
@@ -98,26 +163,35 @@ public final class SalvageExport {
       long after = buffer.salvageAfter();
       long deadAfter = buffer.deadSalvageAfter();
       if (after < 0 && deadAfter < 0) {
-        return new Written(0, 0);
+        return new Written(0, 0, List.of());
       }
       long events = 0;
       long deadLetters = 0;
+      Map<Long, Outcome> outcomes =
+          deadAfter >= 0 ? replayOutcomes(buffer, deadAfter) : new TreeMap<>();
       try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
         json.setRootValueSeparator(null);
         if (after >= 0) {
-          events = writeEvents(buffer, after, json);
+          events = writeEvents(buffer, after, outcomes, json);
         }
         if (deadAfter >= 0) {
           deadLetters = writeDeadLetters(buffer, deadAfter, json);
         }
       }
       out.flush();
-      buffer.forgetSalvaged(after, deadAfter);
-      return new Written(events, deadLetters);
+      List<String> toRecord = new ArrayList<>();
+      for (Outcome o : outcomes.values()) {
+        if (o.replayed() && !o.eventsSalvaged()) {
+          toRecord.add(o.replayOf());
+        }
+      }
+      buffer.forgetSalvaged(after, deadAfter, toRecord);
+      return new Written(events, deadLetters, List.copyOf(toRecord));
     }
   }
 
-  private static long writeEvents(RocksBuffer buffer, long after, JsonGenerator json)
+  private static long writeEvents(
+      RocksBuffer buffer, long after, Map<Long, Outcome> outcomes, JsonGenerator json)
       throws RocksDBException, IOException {
     long[] events = {0};
     try {
@@ -126,6 +200,10 @@ public final class SalvageExport {
           (first, batch) -> {
             EventBatchReader reader = batch.reader();
             String ingestTime = rfc3339(batch.ingestTimeMicros());
+            Outcome outcome = outcomes.get(first + batch.count());
+            if (outcome != null) {
+              outcome.eventsSalvaged = true;
+            }
             try {
               while (reader.next()) {
                 json.writeStartObject();
@@ -135,6 +213,9 @@ public final class SalvageExport {
                 json.writeStringField(INGEST_TIME, ingestTime);
                 json.writeStringField(BUFFER, buffer.bufferId());
                 json.writeNumberField(SEQUENCE, first + reader.index());
+                if (outcome != null) {
+                  json.writeStringField(REPLAY_OF, outcome.replayOf());
+                }
                 json.writeFieldName(PAYLOAD);
                 json.writeRawValue(reader.payload());
                 json.writeEndObject();

@@ -30,6 +30,13 @@ import java.util.function.LongPredicate;
  */
 public final class DeadLetterBatch {
   public static final byte FORMAT_VERSION = 1;
+
+  /**
+   * The error code of a replay's outcome row (one with a replay of) saying its dead letter became
+   * events; any other code on such a row is the error it failed with again.
+   */
+  public static final String REPLAYED = "replayed";
+
   static final int MAX_DETAIL_CHARS = 1024;
 
   /** The request a dead letter came with. */

@@ -59,7 +59,7 @@ public final class DeadLetterReplay {
   public static final String PRODUCER = "floe-replay";
 
   /** The error code of a dead letter's record of a successful replay. */
-  public static final String REPLAYED = "replayed";
+  public static final String REPLAYED = DeadLetterBatch.REPLAYED;
 
   private final Catalog catalog;
   private final TableSettings table;
@@ -194,6 +194,7 @@ public final class DeadLetterReplay {
     // yet, or one whose answer failed) reach the table before it is read: the table alone says what
     // was replayed
     f.flushNow().get(5, TimeUnit.MINUTES);
+    recordSalvagedOutcomes(f);
     int replayed = 0;
     int failed = 0;
     List<String> ids = new ArrayList<>();
@@ -293,6 +294,64 @@ public final class DeadLetterReplay {
       unsettled = write; // still queued or being written: the next replay waits for it
       throw e;
     }
+  }
+
+  /**
+   * Records as replayed the dead letters whose replay's events were committed while its outcome row
+   * was salvaged (the salvage export left their ids in the buffer: {@code
+   * RocksBuffer.replaysToRecord}), before the replay chooses: else they would look unreplayed and
+   * their events would be written again. Those the table already records (this ran before, up to
+   * its flush) are only forgotten.
+   */
+  private void recordSalvagedOutcomes(Flusher f) throws Exception {
+    List<String> ids = f.buffer().replaysToRecord();
+    if (ids.isEmpty()) {
+      return;
+    }
+    DeadLetterScan scan = new DeadLetterScan(table(), partitionId);
+    List<DeadLetterScan.Chosen> chosen =
+        scan.choose(new Filter(null, null, null, null, ids, ids.size(), null)).chosen();
+    long now = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    byte[] reasons = "[]".getBytes(StandardCharsets.UTF_8);
+    for (List<DeadLetterScan.Chosen> chunk : DeadLetterScan.chunks(chosen, readBudgetBytes)) {
+      for (Listed l : scan.load(chunk)) {
+        DeadLetterBatch.Builder dead = new DeadLetterBatch.Builder(maxRawBytes);
+        dead.add(
+            REPLAYED,
+            "recorded after salvage: its replay's events were committed before the claim was lost",
+            0,
+            new byte[0],
+            0,
+            0);
+        DeadLetterBatch record =
+            dead.build(
+                new DeadLetterBatch.Context(
+                    l.stream(),
+                    now,
+                    l.contentType(),
+                    PRODUCER,
+                    "salvage-" + l.id(),
+                    null,
+                    l.replayCount(),
+                    l.id()));
+        committer
+            .submit(
+                new EventBatch.Builder(l.stream(), now, 64).build(),
+                new DeadLetters(record, reasons),
+                null)
+            .get(1, TimeUnit.MINUTES);
+      }
+    }
+    if (!chosen.isEmpty()) {
+      f.flushNow().get(5, TimeUnit.MINUTES);
+    }
+    f.buffer().forgetReplaysToRecord(ids);
+    LOG.warn(
+        "recorded {} dead letters of partition {} as replayed whose outcome was salvaged (their"
+            + " events were committed before the claim was lost): {}",
+        chosen.size(),
+        partitionId,
+        ids);
   }
 
   private static RequestDecoder.Format format(String contentType) {

@@ -132,6 +132,11 @@ public final class Flusher implements AutoCloseable {
     thread.start();
   }
 
+  /** The buffer this flusher empties into the tables. */
+  RocksBuffer buffer() {
+    return buffer;
+  }
+
   /**
    * The table's settings moved ({@code ColumnWatcher.onSettingsChanged}): the next write re-reads
    * the table first.

@@ -95,7 +95,7 @@ class SalvageExportTest {
       assertThat(buffer.salvageNeeded()).isTrue();
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       SalvageExport.Written written = SalvageExport.write(buffer, out);
-      assertThat(written).isEqualTo(new SalvageExport.Written(6, 4));
+      assertThat(written).isEqualTo(new SalvageExport.Written(6, 4, List.of()));
 
       List<JsonObject> dead = new ArrayList<>();
       List<Long> eventSequences = new ArrayList<>();
@@ -151,6 +151,68 @@ class SalvageExportTest {
           .isEqualTo(10);
       assertThat(Arrays.asList(buffer.committedSequence(), buffer.deadLettersCommitted()))
           .containsExactly(0L, 0L);
+    }
+  }
+
+  /** A replay's outcome row of dead letter {@code of}: {@code code}, raw bytes when it failed. */
+  private static DeadLetters outcome(String of, String code, String raw) {
+    byte[] bytes = raw.getBytes(StandardCharsets.UTF_8);
+    return new DeadLetters(
+        DeadLetterBatch.of(
+            new DeadLetterBatch.Context(
+                "s", 3_000L, "application/x-ndjson", "floe-replay", "replay-" + of, "", 0, of),
+            List.of(new DeadLetterBatch.Record(code, "", 0, false, bytes.length, bytes))),
+        "[]".getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Replays caught by the lost claim: one whose events were committed (only its outcome row is
+   * salvaged), one whose events are salvaged too, one that failed again. The replay's events and
+   * rows carry replay_of in the file; the one whose events were committed is left in the buffer for
+   * the node's next replay to record, and stays there after the buffer is reopened.
+   */
+  @Test
+  void aReplaysEventsAndOutcomesAreMarkedAndACommittedOneIsLeftToRecord() throws Exception {
+    BufferConfig config = BufferConfig.defaults(dir);
+    try (RocksBuffer buffer = RocksBuffer.open(config, 3)) {
+      EventBatch none = new EventBatch.Builder("s", 3_000L, 64).build();
+      // sequences: 1 and 2 (events committed), 3 and 4, then 5
+      buffer.append(
+          List.of(RocksBufferTest.batch("s", 1, "committed")),
+          List.of(outcome("3-7", DeadLetterBatch.REPLAYED, "")),
+          null);
+      buffer.append(
+          List.of(RocksBufferTest.batch("s", 1, "salvaged")),
+          List.of(outcome("3-8", DeadLetterBatch.REPLAYED, "")),
+          null);
+      buffer.append(List.of(none), List.of(outcome("3-9", "malformed_json", "{\"x\":")), null);
+      buffer.recordClaimEpoch(4);
+      buffer.recordDeadClaimEpoch(4);
+      buffer.markSalvage(2);
+      buffer.markDeadSalvage(0);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      SalvageExport.Written written = SalvageExport.write(buffer, out);
+      assertThat(written.replaysToRecord()).containsExactly("3-7");
+      List<String> lines = new ArrayList<>();
+      for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+        JsonObject o = new JsonObject(line);
+        lines.add(
+            o.getString(SalvageExport.KIND, "event")
+                + " "
+                + o.getLong(SalvageExport.SEQUENCE)
+                + " "
+                + o.getString(SalvageExport.REPLAY_OF));
+      }
+      assertThat(lines)
+          .containsExactly(
+              "event 3 3-8", "dead_letter 2 3-7", "dead_letter 4 3-8", "dead_letter 5 3-9");
+      assertThat(buffer.replaysToRecord()).containsExactly("3-7");
+    }
+    try (RocksBuffer buffer = RocksBuffer.open(config, 3)) {
+      assertThat(buffer.salvageNeeded()).isFalse();
+      assertThat(buffer.replaysToRecord()).containsExactly("3-7");
+      buffer.forgetReplaysToRecord(List.of("3-7"));
+      assertThat(buffer.replaysToRecord()).isEmpty();
     }
   }
 }

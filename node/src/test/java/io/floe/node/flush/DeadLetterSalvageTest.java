@@ -13,6 +13,7 @@ import io.floe.node.config.NodeConfig;
 import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
 import io.floe.node.process.NodeProcess;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -311,6 +312,182 @@ class DeadLetterSalvageTest {
       }
       assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(bad);
       assertThat(eventIds(env)).containsOnlyKeys("a-0");
+    }
+  }
+
+  /**
+   * Two dead letters in the table, of A's partition: one whose cause is then fixed (a {@code qty}
+   * that was no number, then written as null) and one still bad (a line cut short).
+   */
+  private static void twoDeadLettersInTheTable(TableEnv env, Path dirA) throws Exception {
+    EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+    assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+        .isEqualTo(201);
+    assertThat(DeadLetterIngestTest.setPolicy(env, "dl", "dead_letter").statusCode())
+        .isEqualTo(200);
+    try (Node a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
+      a.refreshColumns();
+      String body =
+          "{\"id\":\"r-0\",\"qty\":0}\n{\"id\":\"r-1\",\"qty\":\"one\"}\n{\"id\":\"r-2\",\n";
+      HttpResponse<String> r =
+          DeadLetterIngestTest.post(a.port(), "dl", "application/x-ndjson", body, "key-r");
+      assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).as(r.body()).isEqualTo(2);
+      assertThat(new Ingest().flushUntilCommitted(a.port()).statusCode()).isEqualTo(200);
+    }
+    assertThat(eventIds(env)).containsOnlyKeys("r-0");
+    // the fix: a qty that is no number is written as null (the payload keeps it)
+    assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
+        .isEqualTo(200);
+  }
+
+  private static HttpResponse<String> replayAll(int port) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/floe/v1/dead-letter/replay"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The replay outcome rows of the dead-letter table: "code of id". */
+  private static List<String> outcomes(TableEnv env) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (Record d : DeadLetterIngestTest.deadLetterRows(env)) {
+      if (d.getField("replay_of") != null) {
+        out.add(d.getField("error_code") + " of " + d.getField("replay_of"));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * After salvage and re-send, replays the partition's dead letters on the salvaged buffer's node,
+   * and checks that each record is in the table once: r-1 as one event, r-2 as one dead letter
+   * waiting (it failed again).
+   */
+  private static void resendThenReplayOnce(TableEnv env, Path dirA, Path file) throws Exception {
+    Ingest ingest = new Ingest();
+    try (Node again = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))))) {
+      assertThat(ingest.get(again.port(), "/health/ready").statusCode()).isEqualTo(200);
+      again.refreshColumns();
+      SalvageMain.main(
+          new String[] {"--resend", file.toString(), "--url", "http://127.0.0.1:" + again.port()});
+      assertThat(ingest.flushUntilCommitted(again.port()).statusCode()).isEqualTo(200);
+      HttpResponse<String> r = replayAll(again.port());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(eventIds(env))
+          .as("no event twice")
+          .containsOnlyKeys("r-0", "r-1")
+          .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+      JsonArray waiting = DeadLetterReplayTest.list(again, "");
+      assertThat(waiting).as("one dead letter waits for the record still bad").hasSize(1);
+      assertThat(
+              new String(
+                  Base64.getDecoder().decode(waiting.getJsonObject(0).getString("raw_base64")),
+                  StandardCharsets.UTF_8))
+          .isEqualTo("{\"id\":\"r-2\",");
+      // repeated: nothing more
+      assertThat(replayAll(again.port()).statusCode()).isEqualTo(200);
+      assertThat(eventIds(env)).containsOnlyKeys("r-0", "r-1").containsValues(1);
+      assertThat(again.buffer().replaysToRecord()).isEmpty();
+    }
+  }
+
+  /**
+   * A replays a fixed dead letter and one still bad after B claimed the partition: the replay's
+   * flush finds the claim lost, so neither its events nor its outcome rows are committed, and they
+   * are salvaged. The re-send sends neither (the replay was never answered; its dead letters still
+   * wait), so that the next replay writes r-1's events once and r-2 stays one dead letter.
+   */
+  @Test
+  void aReplayCutShortByALostClaimIsNotResentAndReplaysOnce() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      Path dirA = tmp.resolve("a");
+      twoDeadLettersInTheTable(env, dirA);
+      Node a = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))));
+      a.refreshColumns();
+      try (Node b = Node.start(NodeConfig.load(Settings.of(settings(env, tmp.resolve("b")))))) {
+        HttpResponse<String> r = replayAll(a.port());
+        assertThat(r.statusCode()).as("the replay's flush finds B's claim").isNotEqualTo(200);
+        a.close();
+      }
+      assertThat(outcomes(env)).isEmpty();
+      Node stopped = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))));
+      try {
+        assertSalvageNeeded(new Ingest(), stopped);
+      } finally {
+        stopped.close();
+      }
+      Path file = tmp.resolve("salvaged.ndjson");
+      SalvageMain.main(
+          new String[] {
+            "--buffer-dir", dirA.toString(), "--partition-id", "5", "--out", file.toString()
+          });
+      List<String> replayOf = new ArrayList<>();
+      for (String line : Files.readAllLines(file)) {
+        JsonObject o = new JsonObject(line);
+        replayOf.add(o.getString("kind", "event") + " " + o.getString("replay_of"));
+      }
+      assertThat(replayOf).hasSize(3).doesNotContain("event null", "dead_letter null");
+      resendThenReplayOnce(env, dirA, file);
+      // r-1 replayed once; r-2 failed again at each of the two replays
+      assertThat(outcomes(env)).hasSize(3).filteredOn(o -> o.startsWith("replayed of ")).hasSize(1);
+    }
+  }
+
+  /**
+   * A replays a fixed dead letter and dies after its flush committed the events, before it
+   * committed the outcome rows; B claims. The salvaged "replayed" row cannot be re-sent, and its
+   * events are in the table: the salvaged buffer's node records it at its next replay, which
+   * therefore does not write r-1's events again.
+   */
+  @Test
+  void aReplayWhoseEventsWereCommittedIsRecordedNotReplayedAgain() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      Path dirA = tmp.resolve("a");
+      twoDeadLettersInTheTable(env, dirA);
+      Map<String, String> envA = new HashMap<>(env.nodeEnv(5, dirA));
+      envA.put("FLOE_FLUSH_CLAIM_CHECK_SECONDS", "3600");
+      List<String> faulty = List.of("-D" + FaultPoint.PROPERTY + "=dead-letters-after-upload");
+      try (NodeProcess a = NodeProcess.start(dirA, tmp.resolve("a.log"), envA, faulty)) {
+        HttpClient.newHttpClient()
+            .sendAsync(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + a.port + "/floe/v1/dead-letter/replay"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
+        a.awaitLog("fault point reached: dead-letters-after-upload");
+        a.kill();
+      }
+      assertThat(eventIds(env)).as("the replay's events landed").containsOnlyKeys("r-0", "r-1");
+      assertThat(outcomes(env)).as("its outcome rows did not").isEmpty();
+      try (Node b = Node.start(NodeConfig.load(Settings.of(settings(env, tmp.resolve("b")))))) {
+        assertThat(b.buffer().claimEpoch()).isPositive();
+      }
+      Node stopped = Node.start(NodeConfig.load(Settings.of(settings(env, dirA))));
+      try {
+        assertSalvageNeeded(new Ingest(), stopped);
+      } finally {
+        stopped.close();
+      }
+      Path file = tmp.resolve("salvaged.ndjson");
+      SalvageMain.main(
+          new String[] {
+            "--buffer-dir", dirA.toString(), "--partition-id", "5", "--out", file.toString()
+          });
+      List<JsonObject> lines = new ArrayList<>();
+      for (String line : Files.readAllLines(file)) {
+        lines.add(new JsonObject(line));
+      }
+      assertThat(lines)
+          .hasSize(2)
+          .allSatisfy(o -> assertThat(o.getString("replay_of")).isNotNull());
+      resendThenReplayOnce(env, dirA, file);
+      assertThat(outcomes(env)).hasSize(3).filteredOn(o -> o.startsWith("replayed of ")).hasSize(1);
     }
   }
 }
