@@ -20,7 +20,7 @@ class NodeConfigTest {
   @Test
   void defaultsAreUsable() {
     NodeConfig c = NodeConfig.load(Settings.from(authOff(Map.of())));
-    assertThat(c.limits().deadLetterReadBudgetBytes()).isEqualTo(64L << 20);
+    assertThat(c.limits().deadLetterReadBudgetBytes()).isEqualTo(8L << 20);
     assertThat(c.httpPort()).isEqualTo(8081);
     assertThat(c.partitionId()).isZero();
     assertThat(c.buffer().durability()).isEqualTo(Durability.SYNC);
