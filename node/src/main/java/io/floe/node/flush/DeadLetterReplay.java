@@ -255,8 +255,7 @@ public final class DeadLetterReplay {
               format,
               l.raw(),
               l.raw().length,
-              // where the original request said the key and the time are
-              FieldNames.recordedIn(l.contentType(), fields),
+              fields,
               now,
               columns.get().rejectCheck(l.stream()));
     } catch (IngestException e) {
