@@ -370,13 +370,9 @@ final class NodeCommitPolicy {
               + " at most); this one sets "
               + advancedBy);
     }
-    if (!StateHistory.inHistory(table.properties(), table.currentSnapshot(), table::snapshot)) {
-      throw new Refused(
-          "the table properties hold partition state written by batch commit "
-              + table.properties().get(FloeTableKeys.ADVANCED_BY)
-              + ", which is not in main's history (was main rolled back?); no batch commit until an"
-              + " admin restores them");
-    }
+    // refused (403, by check) while a rollback left the properties behind
+    StateHistory.require(
+        table.properties(), table.currentSnapshot(), table::snapshot, "no batch commit");
     if (advanced.isEmpty() && advancedBy != null) {
       throw new Refused(
           "only a batch commit that names its partitions in "

@@ -393,13 +393,8 @@ public final class BatchCommit {
    * @throws StateNotInHistoryException when main was rolled back across that batch commit
    */
   private void checkStateInHistory() {
-    if (!StateHistory.inHistory(table.properties(), table.currentSnapshot(), table::snapshot)) {
-      throw new StateNotInHistoryException(
-          "the table properties hold partition state written by batch commit "
-              + table.properties().get(FloeTableKeys.ADVANCED_BY)
-              + ", which is not in main's history (was main rolled back?); no batch commit until an"
-              + " operator restores them (docs/operations.md, Rollback)");
-    }
+    StateHistory.require(
+        table.properties(), table.currentSnapshot(), table::snapshot, "no batch commit");
   }
 
   /** The newest coordinator epoch: from the ancestry, else the table properties. */

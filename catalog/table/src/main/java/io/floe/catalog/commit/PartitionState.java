@@ -93,16 +93,8 @@ public record PartitionState(long epoch, long committedSequence) {
         }
       }
     }
-    if ((epoch == null || committed == null)
-        && !StateHistory.inHistory(props, current, snapshots)) {
-      throw new StateNotInHistoryException(
-          "partition "
-              + partition
-              + ": its state is read from the table properties, last written by batch commit "
-              + props.get(FloeTableKeys.ADVANCED_BY)
-              + ", which is not in main's history (was main rolled back?); the properties may name"
-              + " sequences the table no longer holds, so nothing is committed or dropped until an"
-              + " operator restores them (docs/operations.md, Rollback)");
+    if (epoch == null || committed == null) {
+      StateHistory.require(props, current, snapshots, "partition " + partition);
     }
     return new PartitionState(
         epoch != null

@@ -43,6 +43,28 @@ public final class StateHistory {
   }
 
   /**
+   * Refuses, naming {@code what} needs the state, unless {@code properties} hold partition state as
+   * of main's history ({@link #inHistory}).
+   *
+   * @throws StateNotInHistoryException when main was rolled back across the batch that wrote them
+   */
+  public static void require(
+      Map<String, String> properties,
+      Snapshot current,
+      Function<Long, Snapshot> snapshots,
+      String what) {
+    if (!inHistory(properties, current, snapshots)) {
+      throw new StateNotInHistoryException(
+          what
+              + ": the table properties hold partition state last written by batch commit "
+              + properties.get(FloeTableKeys.ADVANCED_BY)
+              + ", which is not in main's history (was main rolled back?); they may name sequences"
+              + " the table no longer holds, so nothing is committed or dropped until an operator"
+              + " restores them (docs/operations.md, Rollback)");
+    }
+  }
+
+  /**
    * Whether {@code properties} hold partition state as of main's history: no compact batch wrote
    * them, or the one that did last is an ancestor of {@code current}, or it expired as one (the
    * walk ends above it). False when main was rolled back across it: it is still in the table but
