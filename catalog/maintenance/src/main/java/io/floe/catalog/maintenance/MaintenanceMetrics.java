@@ -5,8 +5,18 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 
-/** Table maintenance's Prometheus metrics, registered in the hosting process's registry. */
+/**
+ * Table maintenance's Prometheus metrics, registered in the hosting process's registry: the events
+ * table's as {@code floe_maintenance_*}, another table's under its own prefix (the dead-letter
+ * table's {@code floe_dead_letter_maintenance_*}), so that existing queries keep one series each.
+ */
 public final class MaintenanceMetrics {
+  /** The events table's metric names start with this. */
+  public static final String EVENTS_PREFIX = "floe_maintenance_";
+
+  /** The dead-letter table's metric names start with this. */
+  public static final String DEAD_LETTER_PREFIX = "floe_dead_letter_maintenance_";
+
   private final Counter runs;
   private final Gauge lastSuccess;
   private final Gauge leaseHeld;
@@ -25,10 +35,16 @@ public final class MaintenanceMetrics {
   private final Gauge smallFiles;
   private final Gauge metadataBytes;
 
+  /** The events table's metrics. */
   public MaintenanceMetrics(PrometheusRegistry registry) {
+    this(registry, EVENTS_PREFIX);
+  }
+
+  /** Metrics whose names start with {@code prefix} (a table other than the events table). */
+  public MaintenanceMetrics(PrometheusRegistry registry, String prefix) {
     runs =
         Counter.builder()
-            .name("floe_maintenance_runs_total")
+            .name(prefix + "runs_total")
             .help(
                 "Maintenance tasks run, by task (hygiene, tags, expire, compact, manifests, orphans) and"
                     + " outcome (ok, failed)")
@@ -36,19 +52,19 @@ public final class MaintenanceMetrics {
             .register(registry);
     lastSuccess =
         Gauge.builder()
-            .name("floe_maintenance_last_success_timestamp_seconds")
+            .name(prefix + "last_success_timestamp_seconds")
             .help("When each maintenance task last succeeded (alarm when it falls behind)")
             .labelNames("task")
             .register(registry);
     leaseHeld =
         Gauge.builder()
-            .name("floe_maintenance_lease_held")
+            .name(prefix + "lease_held")
             .help(
                 "1 while this process holds the table's maintenance lease (exactly one process per table should)")
             .register(registry);
     leaseHolder =
         Gauge.builder()
-            .name("floe_maintenance_lease_holder")
+            .name(prefix + "lease_holder")
             .help(
                 "1 for the process the table names as its maintenance lease holder, as this process"
                     + " last read it (the operator console shows it)")
@@ -56,68 +72,68 @@ public final class MaintenanceMetrics {
             .register(registry);
     filesCompacted =
         Counter.builder()
-            .name("floe_maintenance_files_compacted_total")
+            .name(prefix + "files_compacted_total")
             .help("Small data files replaced by compaction")
             .register(registry);
     filesWritten =
         Counter.builder()
-            .name("floe_maintenance_files_written_total")
+            .name(prefix + "files_written_total")
             .help("Data files written by compaction")
             .register(registry);
     bytesCompacted =
         Counter.builder()
-            .name("floe_maintenance_compacted_bytes")
+            .name(prefix + "compacted_bytes")
             .help("Bytes of the data files compaction replaced")
             .unit(Unit.BYTES)
             .register(registry);
     compactionsUnknown =
         Counter.builder()
-            .name("floe_maintenance_compactions_unknown_total")
+            .name(prefix + "compactions_unknown_total")
             .help(
                 "Compaction commits whose outcome could not be told (their files are kept; the orphan sweep removes them if unreferenced)")
             .register(registry);
     snapshotsExpired =
         Counter.builder()
-            .name("floe_maintenance_snapshots_expired_total")
+            .name(prefix + "snapshots_expired_total")
             .help("Snapshots expired")
             .register(registry);
     orphansRemoved =
         Counter.builder()
-            .name("floe_maintenance_orphans_removed_total")
+            .name(prefix + "orphans_removed_total")
             .help(
                 "Files no snapshot referenced, removed once older than maintenance.orphan-age-seconds")
             .register(registry);
     orphanSweepsRefused =
         Counter.builder()
-            .name("floe_maintenance_orphan_sweeps_refused_total")
+            .name(prefix + "orphan_sweeps_refused_total")
             .help(
                 "Orphan sweeps that removed nothing because the table's location holds another"
                     + " table's metadata files (a table dropped without purge or renamed)")
             .register(registry);
     manifestsRewritten =
         Counter.builder()
-            .name("floe_maintenance_manifests_rewritten_total")
+            .name(prefix + "manifests_rewritten_total")
             .help("Manifests replaced by a manifest rewrite")
             .register(registry);
     snapshots =
         Gauge.builder()
-            .name("floe_maintenance_table_snapshots")
+            .name(prefix + "table_snapshots")
             .help("Snapshots the table's metadata holds, after the last cycle")
             .register(registry);
     dataFiles =
         Gauge.builder()
-            .name("floe_maintenance_table_data_files")
+            .name(prefix + "table_data_files")
             .help("Data files of the current snapshot, after the last cycle")
             .register(registry);
     smallFiles =
         Gauge.builder()
-            .name("floe_maintenance_table_small_files")
+            .name(prefix + "table_small_files")
             .help(
                 "Data files of the current snapshot below the small-file threshold, after the last cycle")
             .register(registry);
     metadataBytes =
         Gauge.builder()
-            .name("floe_maintenance_table_metadata_bytes")
+            .name(prefix + "table_metadata_bytes")
             .help("Size of the table's current metadata file (it grows with the snapshot log)")
             .unit(Unit.BYTES)
             .register(registry);

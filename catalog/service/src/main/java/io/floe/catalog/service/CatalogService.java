@@ -169,7 +169,7 @@ public final class CatalogService implements AutoCloseable {
             new TableMaintenance(
                     () -> catalog.tableExists(deadLetters) ? catalog.loadTable(deadLetters) : null,
                     config.maintenance(),
-                    new MaintenanceMetrics(new PrometheusRegistry()),
+                    new MaintenanceMetrics(registry, MaintenanceMetrics.DEAD_LETTER_PREFIX),
                     Clock.systemUTC())
                 .start());
       } else {

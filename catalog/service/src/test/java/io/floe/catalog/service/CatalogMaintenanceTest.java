@@ -124,6 +124,18 @@ class CatalogMaintenanceTest {
         assertThat(holds(ma) ? ma : mb)
             .contains("floe_maintenance_runs_total{outcome=\"ok\",task=\"compact\"}")
             .contains("jvm_memory_used_bytes");
+        // the dead-letter table's maintenance shows under its own names
+        deadline = System.nanoTime() + 20_000_000_000L;
+        while (!(ma + mb).contains("floe_dead_letter_maintenance_lease_held 1")) {
+          assertThat(System.nanoTime())
+              .as("the dead-letter table's maintenance on /metrics:\n%s\n%s", ma, mb)
+              .isLessThan(deadline);
+          Thread.sleep(100);
+          ma = metrics(a, "t-read").body();
+          mb = metrics(b, "t-read").body();
+        }
+        assertThat(ma + mb)
+            .contains("floe_dead_letter_maintenance_runs_total{outcome=\"ok\",task=\"expire\"}");
 
         // the dead-letter table is maintained too: a holder takes its lease
         deadline = System.nanoTime() + 20_000_000_000L;
