@@ -453,7 +453,22 @@ final class SalvageResend {
    * letters.
    */
   private void post(DeadLetter dead, int line) throws IOException, InterruptedException {
-    URI uri = base.resolve(FloeHttp.STREAMS_PATH + dead.stream() + "/events");
+    // read as its request named them: the field names its content type records
+    StringBuilder query = new StringBuilder();
+    for (String[] named :
+        new String[][] {
+          {"key_field", FieldNames.recorded(dead.contentType(), FieldNames.KEY_FIELD_PARAMETER)},
+          {"time_field", FieldNames.recorded(dead.contentType(), FieldNames.TIME_FIELD_PARAMETER)}
+        }) {
+      if (named[1] != null) {
+        query
+            .append(query.isEmpty() ? "?" : "&")
+            .append(named[0])
+            .append('=')
+            .append(URLEncoder.encode(named[1], StandardCharsets.UTF_8));
+      }
+    }
+    URI uri = base.resolve(FloeHttp.STREAMS_PATH + dead.stream() + "/events" + query);
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri)
             .timeout(Duration.ofMinutes(1))

@@ -255,7 +255,8 @@ public final class DeadLetterReplay {
               format,
               l.raw(),
               l.raw().length,
-              fields,
+              // where the original request said the key and the time are
+              FieldNames.recordedIn(l.contentType(), fields),
               now,
               columns.get().rejectCheck(l.stream()));
     } catch (IngestException e) {

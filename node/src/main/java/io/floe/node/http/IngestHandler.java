@@ -270,13 +270,19 @@ public final class IngestHandler {
       String idempotencyKey) {
     HttpServerRequest req = ctx.request();
     String requestId = req.getHeader(FloeHttp.REQUEST_ID);
-    // the media type only: what a replay needs, and no parameter a client may have put more in
-    String contentType = req.getHeader(HttpHeaders.CONTENT_TYPE).split(";", 2)[0].strip();
+    // the media type only (no parameter a client may have put more in), and the field names the
+    // request named: what a replay needs to read the record as this request did
+    String mediaType = req.getHeader(HttpHeaders.CONTENT_TYPE).split(";", 2)[0].strip();
+    String contentType =
+        FieldNames.recordIn(
+            mediaType.length() > 200 ? mediaType.substring(0, 200) : mediaType,
+            namedParam(ctx, "key_field"),
+            namedParam(ctx, "time_field"));
     DeadLetterBatch.Context context =
         new DeadLetterBatch.Context(
             batch.stream(),
             batch.ingestTimeMicros(),
-            contentType.length() > 200 ? contentType.substring(0, 200) : contentType,
+            contentType,
             ScopedAuth.producer(ctx),
             requestId == null ? UUID.randomUUID().toString() : requestId,
             idempotencyKey,
@@ -470,6 +476,11 @@ public final class IngestHandler {
       throw new IngestException.BadRequest(
           "bad_request", "Content-Length '" + value + "' is not a number");
     }
+  }
+
+  /** A query parameter the request named (not blank), or null. */
+  private static String namedParam(RoutingContext ctx, String name) {
+    return param(ctx, name, null);
   }
 
   private static String param(RoutingContext ctx, String name, String fallback) {

@@ -115,6 +115,44 @@ class DeadLetterReplayTest {
   }
 
   @Test
+  void aReplayReadsTheKeyAndTimeWhereTheRequestSaidTheyAre() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = DeadLetterIngestTest.node(env, Map.of())) {
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+          .isEqualTo(201);
+      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      long ts = 1_767_323_045_000L; // 2026-01-02T03:04:05Z
+      String line = "{\"order\":\"o-7\",\"ts\":" + ts + ",\"qty\":\"seven\"}";
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(
+                      URI.create(
+                          "http://127.0.0.1:"
+                              + node.port()
+                              + "/v1/streams/orders/events?key_field=order&time_field=ts"))
+                  .header("Content-Type", "application/x-ndjson; charset=utf-8")
+                  .POST(HttpRequest.BodyPublishers.ofString(line + "\n"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).as(r.body()).isEqualTo(1);
+      node.flusher().flushNow().get();
+      assertThat(
+              DeadLetterIngestTest.deadLetterRows(env).get(0).getField("content_type").toString())
+          .isEqualTo("application/x-ndjson; floe-key-field=order; floe-time-field=ts");
+
+      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "null", null).statusCode())
+          .isEqualTo(200);
+      node.refreshColumns();
+      assertThat(replay(node, new JsonObject()).getInteger("replayed")).isEqualTo(1);
+
+      TableEnv.Row event = env.rows().get(0);
+      assertThat(event.key()).isEqualTo("o-7");
+      assertThat(event.eventTime().toInstant().toEpochMilli()).isEqualTo(ts);
+    }
+  }
+
+  @Test
   void aCutRecordThatFailsAgainStaysCutAndIsNeverReadAsWhole() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, Map.of("dead-letter.max-raw-bytes", "64"))) {
