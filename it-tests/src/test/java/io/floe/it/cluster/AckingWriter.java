@@ -28,6 +28,9 @@ final class AckingWriter {
   final Map<String, Acked> acked = new ConcurrentHashMap<>();
   final AtomicLong errors = new AtomicLong();
 
+  /** The first few refusals, "status body", so that a failing run says what it was refused. */
+  final List<String> refusals = java.util.Collections.synchronizedList(new ArrayList<>());
+
   /** Batches acknowledged only after a retry (the first attempt failed or its answer was lost). */
   final AtomicLong retriedAndAcked = new AtomicLong();
 
@@ -109,7 +112,9 @@ final class AckingWriter {
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() != 200) {
-            errors.incrementAndGet();
+            if (errors.incrementAndGet() <= 5) {
+              refusals.add(r.statusCode() + " " + r.body());
+            }
             Thread.sleep(50);
             continue;
           }
@@ -128,7 +133,9 @@ final class AckingWriter {
         } catch (InterruptedException e) {
           return;
         } catch (Exception e) {
-          errors.incrementAndGet();
+          if (errors.incrementAndGet() <= 5) {
+            refusals.add(e.toString());
+          }
         }
       }
     }

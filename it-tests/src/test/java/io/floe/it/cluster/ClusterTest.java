@@ -41,7 +41,8 @@ class ClusterTest {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
-  void startCluster(@TempDir Path dir) throws Exception {
+  void startCluster(@TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) Path dir)
+      throws Exception {
     cluster = new LocalCluster(dir, 3, 2).start();
     check = new TableCheck(cluster);
   }
@@ -70,7 +71,7 @@ class ClusterTest {
     Thread.sleep(6000);
     w.stop();
     assertThat(w.acked).hasSizeGreaterThan(2000);
-    assertThat(w.errors.get()).isZero();
+    assertThat(w.errors.get()).as("refusals: %s", w.refusals).isZero();
     verify(w, true);
   }
 
@@ -163,7 +164,7 @@ class ClusterTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     Thread.sleep(13_000);
     w.stop();
-    assertThat(w.errors.get()).isZero();
+    assertThat(w.errors.get()).as("refusals: %s", w.refusals).isZero();
     verify(w, true); // nothing lost, nothing twice, across the schema change
     Table table =
         CatalogConnector.open("test", CatalogConnector.rest(cluster.catalogUri()))

@@ -53,6 +53,9 @@ public final class CommitProtocol {
   private static final Logger LOG = LoggerFactory.getLogger(CommitProtocol.class);
   private static final int CLAIM_ATTEMPTS = 10;
 
+  /** How often one commit is planned again when its planning snapshot left main's history. */
+  private static final int COMMIT_ROUNDS = 5;
+
   /**
    * How many ended epochs of a partition keep their final committed sequence in the table
    * properties: a node whose partition was claimed more often than this while it was down finds its
@@ -176,6 +179,36 @@ public final class CommitProtocol {
       long through,
       List<DataFile> files,
       Map<String, String> summary) {
+    for (int round = 1; ; round++) {
+      Long replanned = attempt(claim, after, through, files, summary, round < COMMIT_ROUNDS);
+      if (replanned != null) {
+        return replanned;
+      }
+      LOG.info(
+          "partition {}: the attempt at {}..{} was refused while the partition stayed as planned"
+              + " (its planning snapshot left main's history: expired by maintenance, or main"
+              + " moved); planning it again (round {})",
+          partition,
+          after + 1,
+          through,
+          round + 1);
+    }
+  }
+
+  /**
+   * One planned attempt of {@link #commit}: the committed sequence, or null when the table refused
+   * it although the partition's state is still the planned one (the snapshot it was planned on left
+   * main's history while Iceberg retried, e.g. expired by table maintenance): then it is planned
+   * again on the table as it is, unless {@code mayReplan} is false (the last round), when the
+   * refusal is thrown to the caller, who retries later.
+   */
+  private Long attempt(
+      PartitionClaim claim,
+      long after,
+      long through,
+      List<DataFile> files,
+      Map<String, String> summary,
+      boolean mayReplan) {
     table.refresh();
     Long plannedOn = plannedOn();
     PartitionState before = PartitionState.of(table, partition);
@@ -231,6 +264,14 @@ public final class CommitProtocol {
       if (now.committedSequence() > after) {
         // an earlier attempt, given up on, landed while this one was on its way
         throw landedEarlier(after, through, now.committedSequence());
+      }
+      if (now.committedSequence() == after) {
+        // nobody committed the partition since the plan: the refusal was about the snapshot it was
+        // planned on, which main no longer holds (expired, or main moved); not a fence
+        if (mayReplan) {
+          return null;
+        }
+        throw e;
       }
       throw new FencedException(
           "partition "

@@ -179,6 +179,62 @@ class CommitProtocolTest {
     assertThat(p2.committedSequence()).isEqualTo(7);
   }
 
+  /** A catalog that runs {@code before} once, ahead of the next commit it is asked for. */
+  private static final class BeforeNextCommit extends ForwardingTableOperations {
+    Runnable before;
+
+    BeforeNextCommit(TableOperations ops) {
+      super(ops);
+    }
+
+    @Override
+    public void commit(TableMetadata base, TableMetadata metadata) {
+      Runnable r = before;
+      before = null;
+      if (r != null) {
+        r.run();
+      }
+      ops.commit(base, metadata);
+    }
+  }
+
+  /**
+   * A commit whose planning snapshot is expired by table maintenance while Iceberg retries it (the
+   * catalog refused the first attempt: another partition committed) is planned again and lands: it
+   * was answered as fenced, and the node stopped accepting writes for good (seen in ClusterTest,
+   * where maintenance keeps three snapshots and three nodes commit every second).
+   */
+  @Test
+  void aCommitWhosePlanningSnapshotExpiredWhileRetryingLandsInsteadOfBeingFenced()
+      throws Exception {
+    EventsTable.ensure(catalog, settings);
+    BaseTable loaded = (BaseTable) table();
+    BeforeNextCommit hooked = new BeforeNextCommit(loaded.operations());
+    Table t = new BaseTable(hooked, loaded.name());
+    CommitProtocol a = new CommitProtocol(t, 1, "a");
+    PartitionClaim claimA = a.claim();
+    CommitProtocol b = new CommitProtocol(table(), 2, "b");
+    PartitionClaim claimB = b.claim();
+    long planned = table().currentSnapshot().snapshotId();
+    hooked.before =
+        () -> {
+          // another partition commits, then maintenance keeps only the newest snapshot
+          b.commit(claimB, 0, 3, List.of(file(table(), 3)), Map.of());
+          table()
+              .expireSnapshots()
+              .expireOlderThan(System.currentTimeMillis() + 1)
+              .retainLast(1)
+              .cleanExpiredFiles(false)
+              .commit();
+          assertThat(table().snapshot(planned)).as("the planning snapshot expired").isNull();
+        };
+
+    assertThat(a.commit(claimA, 0, 5, List.of(file(t, 5)), Map.of())).isEqualTo(5);
+    assertThat(a.committedSequence()).isEqualTo(5);
+    assertThat(filesInScan(table())).as("each range appended once").isEqualTo(2);
+    assertThat(a.commit(claimA, 5, 9, List.of(file(t, 4)), Map.of())).isEqualTo(9);
+  }
+
   /** A catalog that applies the next {@code refusals} commits, then answers that they failed. */
   private static final class AppliedThenRefused extends ForwardingTableOperations {
     final AtomicInteger refusals = new AtomicInteger();
