@@ -417,7 +417,8 @@ public final class Node implements AutoCloseable, Readiness {
                 limits.deadLetterReadBudgetBytes(),
                 new FieldNames(limits.keyField(), limits.timeField()),
                 this::columns,
-                this::flusher);
+                this::flusher,
+                metrics);
         replayOf = f;
       }
       return replay;

@@ -5,12 +5,14 @@ import io.floe.catalog.table.TableSettings;
 import io.floe.node.buffer.Appended;
 import io.floe.node.buffer.DeadLetters;
 import io.floe.node.buffer.GroupCommitter;
+import io.floe.node.buffer.Outcome;
 import io.floe.node.columns.ColumnSet;
 import io.floe.node.decode.FieldNames;
 import io.floe.node.decode.RequestDecoder;
 import io.floe.node.error.IngestException;
 import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
+import io.floe.node.metrics.NodeMetrics;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -71,6 +73,7 @@ public final class DeadLetterReplay {
   private final long readBudgetBytes;
   private final Supplier<ColumnSet> columns;
   private final Supplier<Flusher> flusher;
+  private final NodeMetrics metrics;
 
   /**
    * A replay's buffer write that its replay stopped waiting for (null: none): the next replay waits
@@ -137,7 +140,8 @@ public final class DeadLetterReplay {
       long readBudgetBytes,
       FieldNames fields,
       Supplier<ColumnSet> columns,
-      Supplier<Flusher> flusher) {
+      Supplier<Flusher> flusher,
+      NodeMetrics metrics) {
     this.catalog = catalog;
     this.table = table;
     this.partitionId = partitionId;
@@ -148,6 +152,7 @@ public final class DeadLetterReplay {
     this.fields = fields;
     this.columns = columns;
     this.flusher = flusher;
+    this.metrics = metrics;
   }
 
   /**
@@ -289,12 +294,20 @@ public final class DeadLetterReplay {
     byte[] reasons = "[]".getBytes(StandardCharsets.UTF_8);
     CompletableFuture<Appended> write =
         committer.submit(batch, new DeadLetters(record, reasons), null);
+    Appended written;
     try {
-      return write.get(1, TimeUnit.MINUTES);
+      written = write.get(1, TimeUnit.MINUTES);
     } catch (TimeoutException e) {
       unsettled = write; // still queued or being written: the next replay waits for it
       throw e;
     }
+    if (failedAgain && written.outcome() == Outcome.WRITTEN) {
+      // a dead letter again, written and durable: counted as the ingest path counts its own
+      for (DeadLetterBatch.Record d : record.records()) {
+        metrics.deadLettered(l.stream(), d.code(), 1);
+      }
+    }
+    return written;
   }
 
   /**

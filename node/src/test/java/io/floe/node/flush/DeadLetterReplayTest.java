@@ -180,6 +180,12 @@ class DeadLetterReplayTest {
         assertThat(Base64.getDecoder().decode(d.getString("raw_base64")))
             .isEqualTo(line.substring(0, 64).getBytes(StandardCharsets.UTF_8));
         assertThat(d.getInteger("replay_count")).isEqualTo(round);
+        // each failed replay is a dead letter written again: counted as one
+        assertThat(new Ingest().get(node.port(), "/metrics").body())
+            .contains(
+                "floe_dead_letters_total{code=\"raw_truncated\",stream=\"orders\"} "
+                    + round
+                    + ".0");
       }
       assertThat(payloads(env)).isEmpty();
     }
