@@ -27,6 +27,7 @@ import io.floe.node.http.OpsHandler;
 import io.floe.node.http.Readiness;
 import io.floe.node.http.ScopedAuth;
 import io.floe.node.metrics.NodeMetrics;
+import io.floe.node.metrics.StartupPhases;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -105,6 +106,7 @@ public final class Node implements AutoCloseable, Readiness {
   }
 
   private void open() throws Exception {
+    StartupPhases phases = StartupPhases.sinceJvmStart();
     if (config.buffer().durability() == Durability.NONE) {
       LOG.warn(
           "buffer.durability=none: the RocksDB WAL is OFF, a crash LOSES acknowledged events. "
@@ -114,6 +116,7 @@ public final class Node implements AutoCloseable, Readiness {
         closer.register(
             RocksBuffer.open(config.buffer(), config.partitionId()), () -> buffer.close());
     closer.onClose(this::stopFlushing);
+    phases.mark("buffer");
     if (config.flush().enabled() && buffer.claimEpoch() > 0) {
       // this buffer held the partition before, so its sequences continue the table's: when the
       // catalog does not answer soon, it takes writes anyway and joins the table (claim, recover,
@@ -139,6 +142,7 @@ public final class Node implements AutoCloseable, Readiness {
     } else {
       LOG.warn("flush.enabled=false: events stay in RocksDB and never reach the table");
     }
+    phases.mark("join");
     committer = new GroupCommitter(buffer, metrics, this::workerDied);
     closer.onClose(
         () -> {
@@ -151,14 +155,19 @@ public final class Node implements AutoCloseable, Readiness {
     closer.onClose(() -> await(vertx.close().toCompletionStage().toCompletableFuture()));
     closer.onClose(this::drain);
     port = listen(vertx, committer);
+    phases.mark("http");
+    metrics.startedUp(phases.seconds());
     LOG.info(
-        "node started: partition={} port={} durability={} dir={} hwm={} committed={}",
+        "node started: partition={} port={} durability={} dir={} hwm={} committed={}; {} ms since"
+            + " the JVM started ({})",
         config.partitionId(),
         port,
         config.buffer().durability(),
         config.buffer().dir(),
         buffer.highWaterMark(),
-        buffer.committedSequence());
+        buffer.committedSequence(),
+        phases.totalMillis(),
+        phases);
   }
 
   private void joinTable(Duration timeout) throws InterruptedException {

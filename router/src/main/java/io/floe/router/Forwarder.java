@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonObject;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
@@ -330,15 +329,9 @@ final class Forwarder {
                             // dead letters included, as a node charges a producer that reaches it
                             // directly (a replay stored nothing); the stream's events count the
                             // accepted ones only (dead letters: the nodes' floe_dead_letters_total)
-                            long accepted = 0;
-                            long deadLettered = 0;
-                            try {
-                              JsonObject answer = new JsonObject(body);
-                              accepted = Math.max(0, answer.getLong("accepted", 0L));
-                              deadLettered = Math.max(0, answer.getLong("dead_lettered", 0L));
-                            } catch (RuntimeException notJson) {
-                              // an answer without a count charges the bytes only
-                            }
+                            // (an answer without a count charges the bytes only)
+                            long accepted = NodeAnswer.count(body, NodeAnswer.ACCEPTED);
+                            long deadLettered = NodeAnswer.count(body, NodeAnswer.DEAD_LETTERED);
                             admission.stored(accepted + deadLettered);
                             metrics.streams().accepted(FloeHttp.ingestStream(req.path()), accepted);
                           }

@@ -12,8 +12,8 @@ public record FieldNames(String keyField, String timeField) {
   /** The media-type parameter that records a request's {@code time_field} with its dead letters. */
   public static final String TIME_FIELD_PARAMETER = "floe-time-field";
 
-  /** Names longer than this are not recorded (a replay then uses the node's defaults). */
-  static final int MAX_RECORDED_NAME = 200;
+  /** The longest key_field or time_field a request may name (longer ones are refused: 400). */
+  public static final int MAX_NAME_LENGTH = 200;
 
   /**
    * {@code mediaType} with the field names the request named ({@code key_field}, {@code time_field}
@@ -29,7 +29,7 @@ public record FieldNames(String keyField, String timeField) {
   }
 
   private static void append(StringBuilder out, String parameter, String name) {
-    if (name != null && !name.isEmpty() && name.length() <= MAX_RECORDED_NAME) {
+    if (name != null && !name.isEmpty() && name.length() <= MAX_NAME_LENGTH) {
       out.append("; ")
           .append(parameter)
           .append('=')

@@ -294,20 +294,24 @@ public final class DeadLetterReplay {
     byte[] reasons = "[]".getBytes(StandardCharsets.UTF_8);
     CompletableFuture<Appended> write =
         committer.submit(batch, new DeadLetters(record, reasons), null);
-    Appended written;
+    if (failedAgain) {
+      // a dead letter again, counted once written and durable as the ingest path counts its own
+      // (also when this replay stopped waiting for the write: the next one waits for it)
+      write.thenAccept(
+          a -> {
+            if (a.outcome() == Outcome.WRITTEN) {
+              for (DeadLetterBatch.Record d : record.records()) {
+                metrics.deadLettered(l.stream(), d.code(), 1);
+              }
+            }
+          });
+    }
     try {
-      written = write.get(1, TimeUnit.MINUTES);
+      return write.get(1, TimeUnit.MINUTES);
     } catch (TimeoutException e) {
       unsettled = write; // still queued or being written: the next replay waits for it
       throw e;
     }
-    if (failedAgain && written.outcome() == Outcome.WRITTEN) {
-      // a dead letter again, written and durable: counted as the ingest path counts its own
-      for (DeadLetterBatch.Record d : record.records()) {
-        metrics.deadLettered(l.stream(), d.code(), 1);
-      }
-    }
-    return written;
   }
 
   /**

@@ -17,6 +17,7 @@ import io.floe.node.commit.CoordinatorRole;
 import io.floe.node.commit.DirectCommitter;
 import io.floe.node.commit.RangeCommitter;
 import io.floe.node.metrics.NodeMetrics;
+import io.floe.node.metrics.StartupPhases;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
@@ -148,6 +149,7 @@ public final class PartitionStartup {
       Runnable onFenced,
       Consumer<Throwable> onDeath)
       throws Exception {
+    StartupPhases phases = new StartupPhases();
     Catalog catalog = CatalogConnector.open("floe", config.catalogProperties());
     try {
       Table table = EventsTable.ensure(catalog, config.table());
@@ -159,8 +161,11 @@ public final class PartitionStartup {
               partitionId,
               owner(),
               buffer.bufferId());
+      phases.mark("catalog and tables");
       checkNothingToSalvage(buffer, protocol, deadProtocol, partitionId);
+      phases.mark("salvage check");
       PartitionClaim claim = protocol.claim();
+      phases.mark("claim");
       FaultPoint.AFTER_CLAIM.reach();
       buffer.recordClaimEpoch(claim.epoch());
       long local = buffer.committedSequence();
@@ -181,9 +186,11 @@ public final class PartitionStartup {
             claim.committedSequence(),
             local);
       }
+      phases.mark("recovery");
       PartitionClaim deadClaim = deadProtocol.claim();
       buffer.recordDeadClaimEpoch(deadClaim.epoch());
       buffer.recoverDeadLettersCommitted(deadClaim.committedSequence());
+      phases.mark("dead-letter claim");
       DeadLetterFlush deadLetters =
           new DeadLetterFlush(buffer, deadProtocol, deadClaim, config.maxBytesPerFlush());
       // the committer, once made below, tells the watcher when the table's settings changed
@@ -228,6 +235,9 @@ public final class PartitionStartup {
               onFenced,
               onDeath);
       columns.onSettingsChanged(flusher::tableChanged);
+      phases.mark("columns and flusher");
+      LOG.info(
+          "partition {} joined the table in {} ms ({})", partitionId, phases.totalMillis(), phases);
       return new Flushing(catalog, columns, flusher, role);
     } catch (Exception e) {
       if (catalog instanceof AutoCloseable c) {

@@ -110,6 +110,14 @@ public final class IngestHandler {
     }
     String stream = ctx.pathParam("stream");
     RequestDecoder.checkStream(stream);
+    IngestException badFieldName = badFieldName(req);
+    if (badFieldName != null) {
+      if (idempotencyKey == null) {
+        throw badFieldName;
+      }
+      // a retry of a request acknowledged before names this long were refused gets its first answer
+      ctx.put(REFUSAL, badFieldName);
+    }
     BadRecords badRecords = badRecords(stream, req.getHeader(FloeHttp.ON_ERROR));
     if (badRecords == BadRecords.NOT_ALLOWED) {
       if (idempotencyKey == null) {
@@ -476,6 +484,22 @@ public final class IngestHandler {
       throw new IngestException.BadRequest(
           "bad_request", "Content-Length '" + value + "' is not a number");
     }
+  }
+
+  /**
+   * A key_field or time_field longer than {@link FieldNames#MAX_NAME_LENGTH}: refused, since a dead
+   * letter records the names it was read with (for its replay) and could not record it.
+   */
+  private static IngestException badFieldName(HttpServerRequest req) {
+    for (String name : new String[] {"key_field", "time_field"}) {
+      String v = req.getParam(name);
+      if (v != null && v.length() > FieldNames.MAX_NAME_LENGTH) {
+        return new IngestException.BadRequest(
+            "bad_field_name",
+            name + " must be at most " + FieldNames.MAX_NAME_LENGTH + " characters");
+      }
+    }
+    return null;
   }
 
   /** A query parameter the request named (not blank), or null. */

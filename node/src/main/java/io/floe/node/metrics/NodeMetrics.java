@@ -13,6 +13,7 @@ import io.prometheus.metrics.model.snapshots.Unit;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -316,6 +317,20 @@ public final class NodeMetrics {
    * 1 while /health/ready answers 200, else 0 (what alarms watch: a node not ready refuses writes
    * or is stuck).
    */
+  /**
+   * How long this process's start-up took, by phase ({@code jvm}, {@code buffer}, {@code join},
+   * {@code http}; their sum is the time from the JVM's start to the port being bound).
+   */
+  public void startedUp(Map<String, Double> secondsByPhase) {
+    io.prometheus.metrics.core.metrics.Gauge g =
+        io.prometheus.metrics.core.metrics.Gauge.builder()
+            .name("floe_node_startup_seconds")
+            .help("How long this process's start-up took, by phase (jvm, buffer, join, http)")
+            .labelNames("phase")
+            .register(registry);
+    secondsByPhase.forEach((phase, seconds) -> g.labelValues(phase).set(seconds));
+  }
+
   public void watchReady(BooleanSupplier ready) {
     gauge(
         "floe_node_ready",

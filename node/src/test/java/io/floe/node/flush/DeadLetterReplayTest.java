@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.local.FloeCli;
 import io.floe.node.Node;
+import io.floe.node.decode.FieldNames;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -149,6 +150,45 @@ class DeadLetterReplayTest {
       TableEnv.Row event = env.rows().get(0);
       assertThat(event.key()).isEqualTo("o-7");
       assertThat(event.eventTime().toInstant().toEpochMilli()).isEqualTo(ts);
+    }
+  }
+
+  /**
+   * A key_field longer than a dead letter can record is refused with the request (nothing written):
+   * it was accepted, and its dead letters replayed with the node's default names (the key lost, the
+   * event time the replay's).
+   */
+  @Test
+  void aFieldNameTooLongToRecordIsRefusedAndWritesNothing() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp);
+        Node node = DeadLetterIngestTest.node(env, Map.of())) {
+      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
+      node.refreshColumns();
+      for (int length : new int[] {FieldNames.MAX_NAME_LENGTH + 1, FieldNames.MAX_NAME_LENGTH}) {
+        String name = "k".repeat(length);
+        HttpResponse<String> r =
+            HTTP.send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:"
+                                + node.port()
+                                + "/v1/streams/orders/events?key_field="
+                                + name))
+                    .header("Content-Type", "application/x-ndjson")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"" + name + "\":\"o-1\"}\nnot json\n"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (length > FieldNames.MAX_NAME_LENGTH) {
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+          assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("bad_field_name");
+          assertThat(node.buffer().highWaterMark()).as("nothing written").isZero();
+        } else {
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+          assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).isEqualTo(1);
+        }
+      }
     }
   }
 

@@ -154,8 +154,8 @@ public final class CatalogService implements AutoCloseable {
           config.catalogProperties().get("warehouse"));
       if (config.maintenance() != null) {
         // the dead-letter table gets the same care (tags, expiry, compaction of its closed days of
-        // ingest, manifests, orphans), under its own lease; its counters stay out of /metrics,
-        // whose floe_maintenance_* series (the lease gauge above all) are the events table's
+        // ingest, manifests, orphans), under its own lease; its metrics are
+        // floe_dead_letter_maintenance_*, beside the events table's floe_maintenance_*
         TableIdentifier events = EventsTable.identifier(config.table());
         TableIdentifier deadLetters = DeadLetterTable.identifier(config.table());
         maintenance.add(
