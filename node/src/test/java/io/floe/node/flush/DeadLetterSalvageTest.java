@@ -9,6 +9,7 @@ import io.floe.node.Node;
 import io.floe.node.SalvageMain;
 import io.floe.node.buffer.DeadLetters;
 import io.floe.node.buffer.RocksBuffer;
+import io.floe.node.buffer.SalvageExport;
 import io.floe.node.config.NodeConfig;
 import io.floe.node.event.DeadLetterBatch;
 import io.floe.node.event.EventBatch;
@@ -211,6 +212,48 @@ class DeadLetterSalvageTest {
       assertThat(deadLetterRaws(env)).containsExactlyInAnyOrderElementsOf(all);
       Map<String, Integer> ids = eventIds(env);
       assertThat(ids).hasSize(15).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    }
+  }
+
+  /**
+   * A salvaged dead letter is re-sent with the key and time fields its request named (recorded in
+   * its content type): once its cause is fixed it becomes an event with that key and event time,
+   * not one read with the node's default names.
+   */
+  @Test
+  void aDeadLetterIsResentWithTheFieldNamesItsRequestNamed() throws Exception {
+    try (TableEnv env = TableEnv.start(tmp)) {
+      Path dir = tmp.resolve("n");
+      long ts = 1_767_323_045_000L; // 2026-01-02T03:04:05Z
+      String raw = "{\"order\":\"o-7\",\"ts\":" + ts + "}";
+      JsonObject line =
+          new JsonObject()
+              .put(SalvageExport.KIND, SalvageExport.DEAD_LETTER)
+              .put(SalvageExport.STREAM, "dl")
+              .put(SalvageExport.BUFFER, "buffer-of-an-earlier-process")
+              .put(SalvageExport.SEQUENCE, 3)
+              .put(SalvageExport.ERROR_CODE, "column_mismatch")
+              .put(
+                  SalvageExport.CONTENT_TYPE,
+                  "application/x-ndjson; floe-key-field=order; floe-time-field=ts")
+              .put(SalvageExport.RAW_TRUNCATED, false)
+              .put(
+                  SalvageExport.RAW,
+                  Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.UTF_8)));
+      Path file = Files.writeString(tmp.resolve("salvaged.ndjson"), line.encode() + "\n");
+      EventsTable.ensure(env.service.catalog(), TableSettings.defaults());
+      assertThat(DeadLetterIngestTest.setPolicy(env, "dl", "dead_letter").statusCode())
+          .isEqualTo(200);
+      try (Node node = Node.start(NodeConfig.load(Settings.of(settings(env, dir))))) {
+        SalvageMain.main(
+            new String[] {"--resend", file.toString(), "--url", "http://127.0.0.1:" + node.port()});
+        assertThat(new Ingest().flushUntilCommitted(node.port()).statusCode()).isEqualTo(200);
+      }
+      assertThat(deadLetterRaws(env)).isEmpty();
+      List<TableEnv.Row> rows = env.rows();
+      assertThat(rows).hasSize(1);
+      assertThat(rows.get(0).key()).isEqualTo("o-7");
+      assertThat(rows.get(0).eventTime().toInstant().toEpochMilli()).isEqualTo(ts);
     }
   }
 
