@@ -107,6 +107,61 @@ test('floe-instance prepare: release, settings and secrets from SSM; a download 
   assert.equal(readdirSync(join(fake, 'home', 'releases')).filter((n) => !n.startsWith('.')).length, 2);
 });
 
+test('floe-instance run: a class-data archive recorded at a clean stop is checked, then mapped by later starts; one that does not map is dropped', () => {
+  const fake = fakeWorld();
+  release(fake, 'floe-1.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-1.tar.gz');
+  param(fake, '/floe/test/node/config', 'http.port=8081');
+  param(fake, '/floe/test/node/secrets', 'none');
+  writeFileSync(join(fake, 'etc', 'instance.properties'), 'node.partition-id=0\n');
+  // a JVM that says whether an archive maps (-version with -Xshare:on), and records how it was run
+  const java = join(fake, 'bin', 'fake-java');
+  writeFileSync(java, '#!/usr/bin/env bash\nfor a in "$@"; do [[ "$a" == -version ]] && exit "${FAKE_JAVA_MAPS:-0}"; done\n' +
+    'printf "%s\\n" "$@" >"$FAKE/java-args"\n');
+  chmodSync(java, 0o755);
+  const run = (env = {}) => {
+    const r = floeInstance(fake, 'node', ['run'], { FLOE_JAVA: java, ...env });
+    assert.equal(r.status, 0, r.stderr);
+    return { args: readFileSync(join(fake, 'java-args'), 'utf8').split('\n'), stderr: r.stderr };
+  };
+  const prepared = floeInstance(fake, 'node', ['prepare']);
+  assert.equal(prepared.status, 0, prepared.stderr);
+  const cds = join(fake, 'home', 'cds');
+
+  const first = run();
+  const recordAt = first.args.find((a) => a.startsWith('-XX:ArchiveClassesAtExit='));
+  assert.ok(recordAt, `the first start records an archive: ${first.args}`);
+  const recorded = recordAt.split('=')[1];
+  assert.equal(dirname(recorded), cds);
+  assert.match(recorded, /\.jsa\.new$/);
+  assert.ok(first.args.includes(`${join(fake, 'home', 'current', 'node', 'lib')}/*`), 'the class path follows');
+
+  // the service stopped cleanly: its JVM wrote the archive, which maps
+  writeFileSync(recorded, 'archive');
+  const second = run();
+  const archive = recorded.replace(/\.new$/, '');
+  assert.ok(second.args.includes(`-XX:SharedArchiveFile=${archive}`), `${second.args}`);
+  assert.ok(existsSync(archive) && !existsSync(recorded), 'checked, then kept under its name');
+  assert.ok(run().args.includes(`-XX:SharedArchiveFile=${archive}`), 'and mapped by every later start');
+
+  // one cut short (killed while it was written) does not map: dropped, and recorded again
+  spawnSync('rm', ['-f', archive]);
+  writeFileSync(recorded, 'half an archive');
+  const cut = run({ FAKE_JAVA_MAPS: '1' });
+  assert.ok(!existsSync(recorded) && !existsSync(archive), 'never mapped');
+  assert.ok(cut.args.includes(`-XX:ArchiveClassesAtExit=${recorded}`));
+  assert.match(cut.stderr, /does not map/);
+
+  // a new release: the archives of the one before go
+  writeFileSync(archive, 'archive of release 1');
+  release(fake, 'floe-2.tar.gz');
+  param(fake, '/floe/test/artifact', 's3://artifacts/floe-2.tar.gz');
+  const upgraded = floeInstance(fake, 'node', ['prepare']);
+  assert.equal(upgraded.status, 0, upgraded.stderr);
+  assert.deepEqual(readdirSync(cds), []);
+  assert.notEqual(run().args.find((a) => a.startsWith('-XX:ArchiveClassesAtExit=')), recordAt, 'one per release');
+});
+
 test('floe-instance: token lines become a token file of hashes the service re-reads; a rotation keeps the previous value', () => {
   const fake = fakeWorld();
   release(fake, 'floe-1.tar.gz');
