@@ -160,6 +160,7 @@ test('floe-instance run: a class-data archive recorded at a clean stop is checke
   assert.equal(upgraded.status, 0, upgraded.stderr);
   assert.deepEqual(readdirSync(cds), []);
   assert.notEqual(run().args.find((a) => a.startsWith('-XX:ArchiveClassesAtExit=')), recordAt, 'one per release');
+  assert.ok(!run({ FLOE_CLASS_DATA: 'off' }).args.some((a) => a.includes('Archive')), 'and none when turned off');
 });
 
 test('floe-instance: token lines become a token file of hashes the service re-reads; a rotation keeps the previous value', () => {

@@ -331,7 +331,7 @@ class_data_dir() {
 # it is used: one cut short (the process killed while writing it) would crash the JVM that maps it.
 class_data_option() {
   local cp=$1 java=${FLOE_JAVA:-java} dir="$home/cds" binary archive
-  [[ -d "$dir" && -w "$dir" ]] || return 0
+  [[ "${FLOE_CLASS_DATA:-on}" != off && -d "$dir" && -w "$dir" ]] || return 0
   binary=$(command -v "$java") || return 0
   archive="$dir/$(basename "$(readlink -f "$home/current")")-$FLOE_ROLE-$(stat -Lc %Y "$binary").jsa"
   if [[ -f "$archive.new" ]]; then
