@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, statSync, readlinkSync, chmodSync, readdirSync, copyFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -116,7 +116,8 @@ test('floe-instance run: a class-data archive recorded at a clean stop is checke
   writeFileSync(join(fake, 'etc', 'instance.properties'), 'node.partition-id=0\n');
   // a JVM that says whether an archive maps (-version with -Xshare:on), and records how it was run
   const java = join(fake, 'bin', 'fake-java');
-  writeFileSync(java, '#!/usr/bin/env bash\nfor a in "$@"; do [[ "$a" == -version ]] && exit "${FAKE_JAVA_MAPS:-0}"; done\n' +
+  writeFileSync(java, '#!/usr/bin/env bash\nfor a in "$@"; do [[ "$a" == -version ]] && ' +
+    '{ printf "%s\\n" "$@" >"$FAKE/java-check-args"; exit "${FAKE_JAVA_MAPS:-0}"; }; done\n' +
     'printf "%s\\n" "$@" >"$FAKE/java-args"\n');
   chmodSync(java, 0o755);
   const run = (env = {}) => {
@@ -142,7 +143,14 @@ test('floe-instance run: a class-data archive recorded at a clean stop is checke
   const archive = recorded.replace(/\.new$/, '');
   assert.ok(second.args.includes(`-XX:SharedArchiveFile=${archive}`), `${second.args}`);
   assert.ok(existsSync(archive) && !existsSync(recorded), 'checked, then kept under its name');
+  const check = readFileSync(join(fake, 'java-check-args'), 'utf8').split('\n');
+  assert.ok(check.includes('-Xshare:on') && check.includes(`-XX:SharedArchiveFile=${recorded}`), `${check}`);
+  assert.ok(check.includes('-XX:MaxRAMPercentage=50'), 'checked with the heap the service runs with (compressed pointers)');
+  // an archive of this release made by a JVM since updated goes
+  const stale = join(cds, basename(archive).replace(/-[0-9]+\.jsa$/, '-1.jsa'));
+  writeFileSync(stale, 'archive of an older JVM');
   assert.ok(run().args.includes(`-XX:SharedArchiveFile=${archive}`), 'and mapped by every later start');
+  assert.ok(!existsSync(stale), 'the older JVM\'s archive is removed');
 
   // one cut short (killed while it was written) does not map: dropped, and recorded again
   spawnSync('rm', ['-f', archive]);

@@ -334,8 +334,14 @@ class_data_option() {
   [[ "${FLOE_CLASS_DATA:-on}" != off && -d "$dir" && -w "$dir" ]] || return 0
   binary=$(command -v "$java") || return 0
   archive="$dir/$(basename "$(readlink -f "$home/current")")-$FLOE_ROLE-$(stat -Lc %Y "$binary").jsa"
+  # this release's archives of a JVM since updated
+  find "$dir" -maxdepth 1 -type f -name "$(basename "$(readlink -f "$home/current")")-$FLOE_ROLE-*" \
+    ! -name "$(basename "$archive")*" -delete 2>/dev/null || true
   if [[ -f "$archive.new" ]]; then
-    if "$java" -Xshare:on "-XX:SharedArchiveFile=$archive.new" -cp "$cp" -version >/dev/null 2>&1; then
+    # checked with the heap setting the service runs with: it decides the JVM's compressed
+    # pointers, which an archive must match (over ~32 GiB of heap they are off)
+    if "$java" -Xshare:on "-XX:MaxRAMPercentage=$heap" "-XX:SharedArchiveFile=$archive.new" -cp "$cp" \
+      -version >/dev/null 2>&1; then
       mv -f "$archive.new" "$archive"
     else
       rm -f "$archive.new"

@@ -314,10 +314,6 @@ public final class NodeMetrics {
   }
 
   /**
-   * 1 while /health/ready answers 200, else 0 (what alarms watch: a node not ready refuses writes
-   * or is stuck).
-   */
-  /**
    * How long this process's start-up took, by phase ({@code jvm}, {@code buffer}, {@code join},
    * {@code http}; their sum is the time from the JVM's start to the port being bound).
    */
@@ -331,6 +327,10 @@ public final class NodeMetrics {
     secondsByPhase.forEach((phase, seconds) -> g.labelValues(phase).set(seconds));
   }
 
+  /**
+   * 1 while /health/ready answers 200, else 0 (what alarms watch: a node not ready refuses writes
+   * or is stuck).
+   */
   public void watchReady(BooleanSupplier ready) {
     gauge(
         "floe_node_ready",

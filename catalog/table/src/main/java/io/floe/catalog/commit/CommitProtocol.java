@@ -172,6 +172,8 @@ public final class CommitProtocol {
    *
    * @return the new committed sequence ({@code through})
    * @throws FencedException when another process holds the partition now
+   * @throws ValidationException when every round was refused while the partition stayed as planned
+   *     (its planning snapshot kept leaving main's history): nothing landed, retry later
    */
   public long commit(
       PartitionClaim claim,
