@@ -457,6 +457,18 @@ class DeadLetterIngestTest {
     return "http://127.0.0.1:" + port + "/v1/streams/" + stream + "/events";
   }
 
+  /**
+   * Maps {@code qty} as a long that refuses other values and sets {@code dead_letter} for {@code
+   * streams}: a record with a non-numeric qty becomes a dead letter; {@code node} follows at once.
+   */
+  static void qtyMismatchesAreDeadLettered(TableEnv env, Node node, String streams)
+      throws Exception {
+    assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
+        .isEqualTo(201);
+    assertThat(setPolicy(env, streams, "dead_letter").statusCode()).isEqualTo(200);
+    node.refreshColumns();
+  }
+
   static HttpResponse<String> post(
       int port, String stream, String contentType, String body, String idempotencyKey)
       throws Exception {

@@ -44,10 +44,7 @@ class DeadLetterReadBudgetTest {
   void aSmallBudgetListsInPagesAndReplaysEveryDeadLetterOnceInChunks() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, SMALL_BUDGET)) {
-      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
-          .isEqualTo(201);
-      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
-      node.refreshColumns();
+      DeadLetterIngestTest.qtyMismatchesAreDeadLettered(env, node, "orders");
       List<String> lines = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
         lines.add(String.format("{\"id\":\"%04d\",\"qty\":\"n/a\",\"pad\":\"xxxxxx\"}", i));
@@ -150,10 +147,7 @@ class DeadLetterReadBudgetTest {
   void filtersAreTheScansAndOutcomesAreFoundWhateverTheirCodeAndTime() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, Map.of())) {
-      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
-          .isEqualTo(201);
-      DeadLetterIngestTest.setPolicy(env, "*", "dead_letter");
-      node.refreshColumns();
+      DeadLetterIngestTest.qtyMismatchesAreDeadLettered(env, node, "*");
       StringBuilder malformed = new StringBuilder();
       for (int i = 0; i < 20; i++) {
         malformed.append("{\"id\":").append(i).append(",\n");

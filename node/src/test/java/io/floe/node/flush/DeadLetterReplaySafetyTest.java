@@ -84,10 +84,7 @@ class DeadLetterReplaySafetyTest {
   void aReplayCutAtItsLimitSaysMoreWait() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, Map.of())) {
-      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
-          .isEqualTo(201);
-      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
-      node.refreshColumns();
+      DeadLetterIngestTest.qtyMismatchesAreDeadLettered(env, node, "orders");
       StringBuilder body = new StringBuilder();
       for (int i = 1; i <= 4; i++) {
         body.append("{\"id\":").append(i).append(",\"qty\":\"many\"}\n");

@@ -36,10 +36,7 @@ class DeadLetterReplayTest {
   void aFixedCauseReplaysEachDeadLetterOnceAndRecordsIt() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, Map.of())) {
-      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
-          .isEqualTo(201);
-      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
-      node.refreshColumns();
+      DeadLetterIngestTest.qtyMismatchesAreDeadLettered(env, node, "orders");
       String body =
           "{\"id\":1,\"qty\":1}\n{\"id\":2,\"qty\":\"two\"}\n{\"id\":3,\"qty\":\"three\"}\n{\"id\":4,\n";
       HttpResponse<String> r =
@@ -119,10 +116,7 @@ class DeadLetterReplayTest {
   void aReplayReadsTheKeyAndTimeWhereTheRequestSaidTheyAre() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, Map.of())) {
-      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
-          .isEqualTo(201);
-      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
-      node.refreshColumns();
+      DeadLetterIngestTest.qtyMismatchesAreDeadLettered(env, node, "orders");
       long ts = 1_767_323_045_000L; // 2026-01-02T03:04:05Z
       String line = "{\"order\":\"o-7\",\"ts\":" + ts + ",\"qty\":\"seven\"}";
       HttpResponse<String> r =
@@ -241,10 +235,7 @@ class DeadLetterReplayTest {
   void aBigReplayDoesNotForgetAProducersIdempotencyKey() throws Exception {
     try (TableEnv env = TableEnv.start(tmp);
         Node node = DeadLetterIngestTest.node(env, Map.of("idempotency.max-keys", "5"))) {
-      assertThat(TypedColumnsTest.addColumn(env, "qty", "long", "qty", "reject", null).statusCode())
-          .isEqualTo(201);
-      DeadLetterIngestTest.setPolicy(env, "orders", "dead_letter");
-      node.refreshColumns();
+      DeadLetterIngestTest.qtyMismatchesAreDeadLettered(env, node, "orders");
       String keyed = "{\"id\":1,\"qty\":1}\n";
       HttpResponse<String> first =
           DeadLetterIngestTest.post(node.port(), "orders", "application/x-ndjson", keyed, "k-1");

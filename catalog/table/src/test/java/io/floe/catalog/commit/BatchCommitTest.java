@@ -567,25 +567,6 @@ class BatchCommitTest {
     assertThat(PartitionState.of(table(), 1)).isEqualTo(new PartitionState(1, 3));
   }
 
-  /** Operations that run {@code interloper} once, just before the next commit. */
-  private static final class CommitsFirst extends ForwardingTableOperations {
-    Runnable interloper;
-
-    CommitsFirst(TableOperations ops) {
-      super(ops);
-    }
-
-    @Override
-    public void commit(TableMetadata base, TableMetadata metadata) {
-      Runnable first = interloper;
-      interloper = null;
-      if (first != null) {
-        first.run();
-      }
-      ops.commit(base, metadata);
-    }
-  }
-
   @Test
   void aDirectCommitPlannedBeforeABatchOfItsRangeLandsItOnce() throws Exception {
     PartitionClaim c = claim(1).get(0);

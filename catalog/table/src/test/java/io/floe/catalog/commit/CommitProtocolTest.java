@@ -179,25 +179,6 @@ class CommitProtocolTest {
     assertThat(p2.committedSequence()).isEqualTo(7);
   }
 
-  /** A catalog that runs {@code before} once, ahead of the next commit it is asked for. */
-  private static final class BeforeNextCommit extends ForwardingTableOperations {
-    Runnable before;
-
-    BeforeNextCommit(TableOperations ops) {
-      super(ops);
-    }
-
-    @Override
-    public void commit(TableMetadata base, TableMetadata metadata) {
-      Runnable r = before;
-      before = null;
-      if (r != null) {
-        r.run();
-      }
-      ops.commit(base, metadata);
-    }
-  }
-
   /**
    * A commit whose planning snapshot is expired by table maintenance while Iceberg retries it (the
    * catalog refused the first attempt: another partition committed) is planned again and lands: it
@@ -209,14 +190,14 @@ class CommitProtocolTest {
       throws Exception {
     EventsTable.ensure(catalog, settings);
     BaseTable loaded = (BaseTable) table();
-    BeforeNextCommit hooked = new BeforeNextCommit(loaded.operations());
+    CommitsFirst hooked = new CommitsFirst(loaded.operations());
     Table t = new BaseTable(hooked, loaded.name());
     CommitProtocol a = new CommitProtocol(t, 1, "a");
     PartitionClaim claimA = a.claim();
     CommitProtocol b = new CommitProtocol(table(), 2, "b");
     PartitionClaim claimB = b.claim();
     long planned = table().currentSnapshot().snapshotId();
-    hooked.before =
+    hooked.interloper =
         () -> {
           // another partition commits, then maintenance keeps only the newest snapshot
           b.commit(claimB, 0, 3, List.of(file(table(), 3)), Map.of());
