@@ -7,6 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +30,7 @@ final class AckingWriter {
   final AtomicLong errors = new AtomicLong();
 
   /** The first few refusals, "status body", so that a failing run says what it was refused. */
-  final List<String> refusals = java.util.Collections.synchronizedList(new ArrayList<>());
+  final List<String> refusals = Collections.synchronizedList(new ArrayList<>());
 
   /** Batches acknowledged only after a retry (the first attempt failed or its answer was lost). */
   final AtomicLong retriedAndAcked = new AtomicLong();

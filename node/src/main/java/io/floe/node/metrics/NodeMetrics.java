@@ -4,6 +4,7 @@ import io.floe.catalog.commit.BatchCommit;
 import io.floe.catalog.commit.CommitCoordinator;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -318,8 +319,8 @@ public final class NodeMetrics {
    * {@code http}; their sum is the time from the JVM's start to the port being bound).
    */
   public void startedUp(Map<String, Double> secondsByPhase) {
-    io.prometheus.metrics.core.metrics.Gauge g =
-        io.prometheus.metrics.core.metrics.Gauge.builder()
+    Gauge g =
+        Gauge.builder()
             .name("floe_node_startup_seconds")
             .help("How long this process's start-up took, by phase (jvm, buffer, join, http)")
             .labelNames("phase")
