@@ -120,16 +120,11 @@ class DeadLetterReplayTest {
       long ts = 1_767_323_045_000L; // 2026-01-02T03:04:05Z
       String line = "{\"order\":\"o-7\",\"ts\":" + ts + ",\"qty\":\"seven\"}";
       HttpResponse<String> r =
-          HTTP.send(
-              HttpRequest.newBuilder(
-                      URI.create(
-                          "http://127.0.0.1:"
-                              + node.port()
-                              + "/v1/streams/orders/events?key_field=order&time_field=ts"))
-                  .header("Content-Type", "application/x-ndjson; charset=utf-8")
-                  .POST(HttpRequest.BodyPublishers.ofString(line + "\n"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          postToOrders(
+              node,
+              "key_field=order&time_field=ts",
+              "application/x-ndjson; charset=utf-8",
+              line + "\n");
       assertThat(new JsonObject(r.body()).getInteger("dead_lettered")).as(r.body()).isEqualTo(1);
       node.flusher().flushNow().get();
       assertThat(
@@ -147,6 +142,19 @@ class DeadLetterReplayTest {
     }
   }
 
+  /** Posts {@code body} to the stream {@code orders} with the query parameters {@code query}. */
+  private static HttpResponse<String> postToOrders(
+      Node node, String query, String contentType, String body) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://127.0.0.1:" + node.port() + "/v1/streams/orders/events?" + query))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   /**
    * A key_field longer than a dead letter can record is refused with the request (nothing written):
    * it was accepted, and its dead letters replayed with the node's default names (the key lost, the
@@ -161,19 +169,11 @@ class DeadLetterReplayTest {
       for (int length : new int[] {FieldNames.MAX_NAME_LENGTH + 1, FieldNames.MAX_NAME_LENGTH}) {
         String name = "k".repeat(length);
         HttpResponse<String> r =
-            HTTP.send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            "http://127.0.0.1:"
-                                + node.port()
-                                + "/v1/streams/orders/events?key_field="
-                                + name))
-                    .header("Content-Type", "application/x-ndjson")
-                    .POST(
-                        HttpRequest.BodyPublishers.ofString(
-                            "{\"" + name + "\":\"o-1\"}\nnot json\n"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+            postToOrders(
+                node,
+                "key_field=" + name,
+                "application/x-ndjson",
+                "{\"" + name + "\":\"o-1\"}\nnot json\n");
         if (length > FieldNames.MAX_NAME_LENGTH) {
           assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
           assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("bad_field_name");
