@@ -3,12 +3,13 @@ package io.floe.node.columns;
 import io.floe.catalog.columns.ColumnMapping;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.iceberg.data.GenericRecord;
 
 /**
  * Fills the typed columns of the rows one writer thread writes, from each event's stored JSON: the
- * value at the mapping's path converted to the column's type; null when the event has no such
- * field, or when the value does not fit (then counted). Not thread-safe: one per writer.
+ * value at the mapping's path converted to the column's type, in Iceberg's internal representation
+ * (what its internal Parquet writer takes: a date as days, a timestamp as micros); null when the
+ * event has no such field, or when the value does not fit (then counted). Not thread-safe: one per
+ * writer.
  */
 public final class ColumnFiller {
   private final ColumnSet set;
@@ -22,14 +23,17 @@ public final class ColumnFiller {
     this.set = set;
   }
 
-  /** Sets every typed column of {@code record} for an event of {@code stream}. */
-  public void fill(GenericRecord record, String stream, byte[] json, int off, int len) {
+  /**
+   * Sets every typed column of a row ({@code values} by position in the set's schema) for an event
+   * of {@code stream}.
+   */
+  public void fill(Object[] values, String stream, byte[] json, int off, int len) {
     int[] all = set.positions();
     if (all.length == 0) {
       return;
     }
     for (int p : all) {
-      record.set(p, null);
+      values[p] = null;
     }
     if (!stream.equals(this.stream)) {
       this.stream = stream;
@@ -51,9 +55,9 @@ public final class ColumnFiller {
       }
       ColumnMapping m = compiled.mappings().get(i);
       try {
-        record.set(
-            compiled.positions()[i],
-            ValueConverter.convert(json, start[slot], end[slot], m.type()));
+        values[compiled.positions()[i]] =
+            ValueConverter.internal(
+                ValueConverter.convert(json, start[slot], end[slot], m.type()), m.type());
       } catch (ValueConverter.Mismatch e) {
         mismatches.merge(m.name(), 1L, Long::sum);
       }

@@ -6,16 +6,21 @@ import io.floe.catalog.columns.NumberText;
 import io.floe.node.json.FieldPaths;
 import io.floe.node.json.JsonStrings;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.DateTimeUtil;
 
 /**
  * Turns the JSON text of one value into the Java value Iceberg's generic Parquet writer takes for a
- * column type, or says why it does not fit. What fits is {@link ColumnValues}'s to decide (the rule
- * book the column suggester uses too, as docs/columns.md states it); this class reads the JSON
- * around it: null, a string's escapes, a string column's text, a list's elements.
+ * column type (and that into the internal one the flush writes), or says why it does not fit. What
+ * fits is {@link ColumnValues}'s to decide (the rule book the column suggester uses too, as
+ * docs/columns.md states it); this class reads the JSON around it: null, a string's escapes, a
+ * string column's text, a list's elements.
  */
 final class ValueConverter {
   /** Why a value does not fit its column; cheap (no stack trace), caught by the caller. */
@@ -57,6 +62,34 @@ final class ValueConverter {
       throw mismatch(type, b, from, to);
     }
     return v;
+  }
+
+  /**
+   * {@code value} as {@link #convert} gives it (Iceberg's generic representation) in Iceberg's
+   * internal one, which its internal Parquet writer takes: a date as Integer days, a timestamp as
+   * Long micros, the elements of a list likewise; every other type is the same in both.
+   */
+  static Object internal(Object value, Type type) {
+    if (value == null) {
+      return null;
+    }
+    return switch (type.typeId()) {
+      case DATE -> DateTimeUtil.daysFromDate((LocalDate) value);
+      case TIMESTAMP ->
+          value instanceof OffsetDateTime t
+              ? DateTimeUtil.microsFromTimestamptz(t)
+              : DateTimeUtil.microsFromTimestamp((LocalDateTime) value);
+      case LIST -> {
+        Type element = ((Types.ListType) type).elementType();
+        List<?> in = (List<?>) value;
+        List<Object> out = new ArrayList<>(in.size());
+        for (Object e : in) {
+          out.add(internal(e, element));
+        }
+        yield out;
+      }
+      default -> value;
+    };
   }
 
   /**

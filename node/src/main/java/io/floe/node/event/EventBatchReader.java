@@ -87,6 +87,15 @@ public final class EventBatchReader {
     return keyOffset < 0 ? null : new String(buf, keyOffset, keyLength, StandardCharsets.UTF_8);
   }
 
+  /** Offset of the key's UTF-8 bytes in {@link EventBatch#array()}, or -1 when it has none. */
+  public int keyOffset() {
+    return keyOffset;
+  }
+
+  public int keyLength() {
+    return keyLength;
+  }
+
   /** Offset of the payload in {@link EventBatch#array()}. */
   public int payloadOffset() {
     return payloadOffset;

@@ -2,7 +2,9 @@ package io.floe.node.flush;
 
 import io.floe.node.event.EventBatch;
 import io.floe.node.event.EventBatchReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.function.LongToIntFunction;
@@ -40,10 +42,17 @@ final class RowPlan {
   private final int[] partition;
   private final int[] payloadOff;
   private final int[] payloadLen;
-  private final String[] key;
+
+  /** The key's UTF-8 bytes in the batch's array, or offset -1 for none. */
+  private final int[] keyOff;
+
+  private final int[] keyLen;
 
   /** Row indexes in write order. */
   private final int[] order;
+
+  /** Whether {@link #order} came from one sort of packed keys (else the comparator's sort). */
+  private final boolean packed;
 
   private final List<Chunk> chunks;
 
@@ -65,9 +74,12 @@ final class RowPlan {
     partition = new int[n];
     payloadOff = new int[n];
     payloadLen = new int[n];
-    key = new String[n];
-    index(cut, ranks, partitionOf);
-    order = sortedOrder(n);
+    keyOff = new int[n];
+    keyLen = new int[n];
+    boolean inSequenceOrder = index(cut, ranks, partitionOf);
+    int[] fast = inSequenceOrder ? packedOrder(n) : null;
+    packed = fast != null;
+    order = packed ? fast : sortedOrder(n);
     chunks = chunks(partitionRuns(), chunkRows(cut.bytes(), n, permits));
   }
 
@@ -79,7 +91,10 @@ final class RowPlan {
     return new RowPlan(cut, partitionOf, permits);
   }
 
-  private void index(FlushCut cut, TreeMap<String, Integer> ranks, LongToIntFunction partitionOf) {
+  /** Indexes every row; says whether the rows' sequences increase with their index. */
+  private boolean index(
+      FlushCut cut, TreeMap<String, Integer> ranks, LongToIntFunction partitionOf) {
+    boolean inSequenceOrder = true;
     int r = 0;
     for (int b = 0; b < batches.size(); b++) {
       EventBatch eb = batches.get(b);
@@ -94,10 +109,62 @@ final class RowPlan {
         partition[r] = partitionOf.applyAsInt(reader.eventTimeMicros());
         payloadOff[r] = reader.payloadOffset();
         payloadLen[r] = reader.payloadLength();
-        key[r] = reader.key();
+        keyOff[r] = reader.hasKey() ? reader.keyOffset() : -1;
+        keyLen[r] = reader.hasKey() ? reader.keyLength() : 0;
+        inSequenceOrder &= r == 0 || sequence[r] > sequence[r - 1];
         r++;
       }
     }
+    return inSequenceOrder;
+  }
+
+  /**
+   * The write order by one sort of primitive longs, each row's key packed as (partition and stream,
+   * event time, row index) in 63 bits — what the comparator of {@link #sortedOrder} decides, the
+   * row index standing in for the sequence (rows are indexed in sequence order) — or null when the
+   * flush's spread of partitions, streams, times and rows needs more bits.
+   */
+  private int[] packedOrder(int n) {
+    if (n == 0) {
+      return new int[0];
+    }
+    long minTime = Long.MAX_VALUE;
+    long maxTime = Long.MIN_VALUE;
+    int minPartition = Integer.MAX_VALUE;
+    int maxPartition = Integer.MIN_VALUE;
+    for (int i = 0; i < n; i++) {
+      minTime = Math.min(minTime, eventTime[i]);
+      maxTime = Math.max(maxTime, eventTime[i]);
+      minPartition = Math.min(minPartition, partition[i]);
+      maxPartition = Math.max(maxPartition, partition[i]);
+    }
+    long timeSpread = maxTime - minTime;
+    if (timeSpread < 0) {
+      return null; // overflowed: times at both ends of the long range
+    }
+    long groups = ((long) maxPartition - minPartition + 1) * streams.length;
+    int rowBits = bits(n - 1);
+    int timeBits = bits(timeSpread);
+    if (bits(groups - 1) + timeBits + rowBits > 63) {
+      return null;
+    }
+    long[] keys = new long[n];
+    for (int i = 0; i < n; i++) {
+      long group = ((long) partition[i] - minPartition) * streams.length + streamRank[i];
+      keys[i] = group << (timeBits + rowBits) | (eventTime[i] - minTime) << rowBits | i;
+    }
+    Arrays.sort(keys);
+    long rowMask = (1L << rowBits) - 1;
+    int[] o = new int[n];
+    for (int i = 0; i < n; i++) {
+      o[i] = (int) (keys[i] & rowMask);
+    }
+    return o;
+  }
+
+  /** Bits needed for the non-negative {@code v} (0 for 0). */
+  private static int bits(long v) {
+    return 64 - Long.numberOfLeadingZeros(v);
   }
 
   private int[] sortedOrder(int n) {
@@ -162,6 +229,11 @@ final class RowPlan {
     return chunks;
   }
 
+  /** Whether the write order came from the packed keys' sort (for tests). */
+  boolean packed() {
+    return packed;
+  }
+
   /** The row written at position {@code i} of the write order. */
   int rowAt(int i) {
     return order[i];
@@ -169,6 +241,15 @@ final class RowPlan {
 
   String stream(int row) {
     return streams[streamRank[row]];
+  }
+
+  /** The rank of the row's stream among the plan's streams: {@code [0, streamCount())}. */
+  int streamRank(int row) {
+    return streamRank[row];
+  }
+
+  int streamCount() {
+    return streams.length;
   }
 
   long sequence(int row) {
@@ -184,7 +265,18 @@ final class RowPlan {
   }
 
   String key(int row) {
-    return key[row];
+    return keyOff[row] < 0
+        ? null
+        : new String(payloadArray(row), keyOff[row], keyLen[row], StandardCharsets.UTF_8);
+  }
+
+  /** The offset of the event's key (UTF-8) in {@link #payloadArray}, or -1 when it has none. */
+  int keyOffset(int row) {
+    return keyOff[row];
+  }
+
+  int keyLength(int row) {
+    return keyLen[row];
   }
 
   /**

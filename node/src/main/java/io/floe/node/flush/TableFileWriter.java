@@ -4,11 +4,8 @@ import io.floe.catalog.table.EventsTable;
 import io.floe.node.columns.ColumnFiller;
 import io.floe.node.columns.ColumnSet;
 import java.io.IOException;
-import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,11 +22,9 @@ import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.data.GenericFileWriterFactory;
-import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.io.RollingDataWriter;
 import org.apache.iceberg.transforms.Transform;
@@ -42,8 +37,7 @@ import org.apache.iceberg.util.PropertyUtil;
  * through the table's FileIO.
  */
 final class TableFileWriter {
-  private static final long MICROS_PER_SECOND = 1_000_000L;
-  private static final long HOUR_MICROS = 3_600L * MICROS_PER_SECOND;
+  private static final long HOUR_MICROS = 3_600_000_000L;
   private static final long DAY_MICROS = 24 * HOUR_MICROS;
 
   private final int partitionId;
@@ -90,7 +84,7 @@ final class TableFileWriter {
   private record Target(
       Table table,
       ColumnSet typed,
-      GenericFileWriterFactory writers,
+      InternalRowFiles writers,
       OutputFileFactory files,
       long targetFileSize,
       long rowGroupBytes,
@@ -112,12 +106,7 @@ final class TableFileWriter {
         new Target(
             table,
             typed,
-            new GenericFileWriterFactory.Builder(table)
-                .dataFileFormat(FileFormat.PARQUET)
-                .dataSchema(schema)
-                .dataSortOrder(table.sortOrder())
-                .writerProperties(writerProperties(table, schema))
-                .build(),
+            new InternalRowFiles(table, schema, writerProperties(table, schema)),
             OutputFileFactory.builderFor(table, partitionId, flushId)
                 .format(FileFormat.PARQUET)
                 .operationId("floe-" + UUID.randomUUID())
@@ -171,35 +160,42 @@ final class TableFileWriter {
   private ChunkResult writeChunk(Target t, RowPlan plan, RowPlan.Chunk chunk, boolean faultHere)
       throws IOException {
     PartitionSpec spec = t.table().spec();
-    PartitionKey key = null;
+    PartitionKey partition = null;
     if (spec.isPartitioned()) {
-      key = new PartitionKey(spec, t.schema());
-      key.set(0, chunk.partition());
+      partition = new PartitionKey(spec, t.schema());
+      partition.set(0, chunk.partition());
     }
     Columns c = t.columns();
     ColumnFiller typed = t.typed().filler();
-    GenericRecord record = GenericRecord.create(t.schema());
-    RollingDataWriter<Record> writer =
+    EventRow row = new EventRow(t.schema().columns().size());
+    Object[] values = row.values();
+    values[c.partitionId()] = partitionId;
+    Utf8[] streams = new Utf8[plan.streamCount()];
+    Utf8 key = new Utf8();
+    Utf8 payload = new Utf8();
+    RollingDataWriter<StructLike> writer =
         new RollingDataWriter<>(
-            t.writers(), t.files(), t.table().io(), t.targetFileSize(), spec, key);
+            t.writers(), t.files(), t.table().io(), t.targetFileSize(), spec, partition);
     try {
       for (int i = chunk.from(); i < chunk.to(); i++) {
         int r = plan.rowAt(i);
-        record.set(c.stream(), plan.stream(r));
-        record.set(c.partitionId(), partitionId);
-        record.set(c.sequence(), plan.sequence(r));
-        record.set(c.eventTime(), timestamptz(plan.eventTimeMicros(r)));
-        record.set(c.ingestTime(), timestamptz(plan.ingestTimeMicros(r)));
-        record.set(c.key(), plan.key(r));
+        int rank = plan.streamRank(r);
+        if (streams[rank] == null) {
+          streams[rank] = new Utf8(plan.stream(r));
+        }
         byte[] json = plan.payloadArray(r);
-        int from = plan.payloadOffset(r);
-        // the payload's UTF-8 bytes as they are stored (the decoder validated them): Iceberg's
-        // Parquet string writer takes an Avro Utf8 as bytes, where a String is decoded here and
-        // encoded again there
-        record.set(
-            c.payload(), new Utf8(Arrays.copyOfRange(json, from, from + plan.payloadLength(r))));
-        typed.fill(record, plan.stream(r), json, plan.payloadOffset(r), plan.payloadLength(r));
-        writer.write(record);
+        values[c.stream()] = streams[rank];
+        values[c.sequence()] = plan.sequence(r);
+        values[c.eventTime()] = plan.eventTimeMicros(r);
+        values[c.ingestTime()] = plan.ingestTimeMicros(r);
+        values[c.key()] =
+            plan.keyOffset(r) < 0 ? null : utf8(key, json, plan.keyOffset(r), plan.keyLength(r));
+        // the payload's UTF-8 bytes as they are stored (the decoder validated them), copied into
+        // one reused buffer: Iceberg's string writer takes an Avro Utf8 as bytes, where a String
+        // would be decoded here and encoded again there
+        values[c.payload()] = utf8(payload, json, plan.payloadOffset(r), plan.payloadLength(r));
+        typed.fill(values, plan.stream(r), json, plan.payloadOffset(r), plan.payloadLength(r));
+        writer.write(row);
         if (faultHere && i == chunk.from() + chunk.rows() / 2) {
           FaultPoint.MID_UPLOAD.reach();
         }
@@ -212,6 +208,13 @@ final class TableFileWriter {
     long largest = result.stream().mapToLong(DataFile::fileSizeInBytes).max().orElse(0);
     concurrency.observe(Math.min(largest, t.rowGroupBytes()));
     return new ChunkResult(result, typed.mismatches());
+  }
+
+  /** {@code bytes[from, from + length)} in {@code reused}, which it returns. */
+  private static Utf8 utf8(Utf8 reused, byte[] bytes, int from, int length) {
+    reused.setByteLength(length);
+    System.arraycopy(bytes, from, reused.getBytes(), 0, length);
+    return reused;
   }
 
   /**
@@ -233,21 +236,6 @@ final class TableFileWriter {
       }
     }
     return out;
-  }
-
-  /**
-   * The UTC timestamp of {@code micros} since the epoch, as Iceberg's {@code
-   * DateTimeUtil.timestamptzFromMicros} gives it, built directly (that one adds the micros to an
-   * epoch {@link OffsetDateTime} through {@code ChronoUnit}, several objects per value, for two
-   * values per row).
-   */
-  static OffsetDateTime timestamptz(long micros) {
-    return OffsetDateTime.of(
-        LocalDateTime.ofEpochSecond(
-            Math.floorDiv(micros, MICROS_PER_SECOND),
-            (int) Math.floorMod(micros, MICROS_PER_SECOND) * 1000,
-            ZoneOffset.UTC),
-        ZoneOffset.UTC);
   }
 
   /**

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
@@ -180,6 +182,26 @@ class ValueConverterTest {
     assertThat(convert("1.7976931348623157e308", Types.DoubleType.get()))
         .isEqualTo(Double.MAX_VALUE);
     assertThat(convert("4.9e-324", Types.DoubleType.get())).isEqualTo(Double.MIN_VALUE);
+  }
+
+  @Test
+  void theInternalRepresentationIsDaysAndMicrosAlsoInsideLists() {
+    Type days = Types.ListType.ofOptional(1, Types.DateType.get());
+    assertThat(ValueConverter.internal(convert("[\"1970-01-02\",null]", days), days))
+        .isEqualTo(Arrays.asList(1, null));
+    Type times = Types.ListType.ofOptional(1, Types.TimestampType.withZone());
+    assertThat(
+            ValueConverter.internal(
+                convert("[\"1969-12-31T23:59:59.999999Z\",1000]", times), times))
+        .isEqualTo(List.of(-1L, 1_000_000L));
+    Type local = Types.TimestampType.withoutZone();
+    assertThat(ValueConverter.internal(convert("\"1970-01-01 00:00:01\"", local), local))
+        .isEqualTo(1_000_000L);
+    assertThat(
+            ValueConverter.internal(
+                convert("\"12.5\"", Types.DecimalType.of(4, 2)), Types.DecimalType.of(4, 2)))
+        .isEqualTo(new BigDecimal("12.50"));
+    assertThat(ValueConverter.internal(null, Types.DateType.get())).isNull();
   }
 
   private static Object convert(String json, Type type) {

@@ -6,6 +6,7 @@ import io.floe.node.event.EventBatch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class RowPlanTest {
@@ -106,5 +107,53 @@ class RowPlanTest {
     RowPlan plan = RowPlan.of(cut, micros -> (int) (micros / HOUR_MICROS), 8);
     assertThat(plan.chunks())
         .containsExactly(new RowPlan.Chunk(0, 3, 0), new RowPlan.Chunk(3, 4, 1));
+  }
+
+  @Test
+  void thePackedSortAndTheComparatorsSortBothGiveTheTableOrder() {
+    SplittableRandom random = new SplittableRandom(5);
+    // near times (a packed sort) and times from year 1 to 9999 (too wide to pack: the comparator)
+    for (long spread : new long[] {3 * HOUR_MICROS, 315_537_897_600_000_000L}) {
+      List<EventBatch> batches = new ArrayList<>();
+      for (int b = 0; b < 40; b++) {
+        long[] times = new long[250];
+        for (int i = 0; i < times.length; i++) {
+          // few distinct times, so that many rows tie on (partition, stream, time)
+          times[i] = -62_135_596_800_000_000L + spread / 7 * random.nextInt(8);
+        }
+        batches.add(batch("s" + random.nextInt(3), times));
+      }
+      RowPlan plan =
+          RowPlan.of(
+              cut(100, batches.toArray(EventBatch[]::new)),
+              micros -> (int) Math.floorDiv(micros, HOUR_MICROS),
+              1);
+      assertThat(plan.packed())
+          .as("packed with a spread of %d", spread)
+          .isEqualTo(spread < 1L << 40);
+      List<Integer> seen = new ArrayList<>();
+      for (int i = 0; i < 10_000; i++) {
+        seen.add(plan.rowAt(i));
+        if (i == 0) {
+          continue;
+        }
+        int a = plan.rowAt(i - 1);
+        int r = plan.rowAt(i);
+        long pa = Math.floorDiv(plan.eventTimeMicros(a), HOUR_MICROS);
+        long pr = Math.floorDiv(plan.eventTimeMicros(r), HOUR_MICROS);
+        int c = Long.compare(pa, pr);
+        if (c == 0) {
+          c = plan.stream(a).compareTo(plan.stream(r));
+        }
+        if (c == 0) {
+          c = Long.compare(plan.eventTimeMicros(a), plan.eventTimeMicros(r));
+        }
+        if (c == 0) {
+          c = Long.compare(plan.sequence(a), plan.sequence(r));
+        }
+        assertThat(c).as("row %d before row %d", a, r).isNegative();
+      }
+      assertThat(seen).doesNotHaveDuplicates().hasSize(10_000);
+    }
   }
 }

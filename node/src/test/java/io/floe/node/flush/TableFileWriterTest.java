@@ -9,7 +9,6 @@ import java.util.SplittableRandom;
 import java.util.function.LongToIntFunction;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.transforms.Transform;
-import org.apache.iceberg.util.DateTimeUtil;
 import org.junit.jupiter.api.Test;
 
 class TableFileWriterTest {
@@ -51,15 +50,6 @@ class TableFileWriterTest {
             .as("%s of %d", transform, micros)
             .isEqualTo(bound.apply(micros));
       }
-    }
-  }
-
-  @Test
-  void timestampsAreIcebergsForEveryEventTime() {
-    for (long micros : times()) {
-      assertThat(TableFileWriter.timestamptz(micros))
-          .as("%d", micros)
-          .isEqualTo(DateTimeUtil.timestamptzFromMicros(micros));
     }
   }
 }

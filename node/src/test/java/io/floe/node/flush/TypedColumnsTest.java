@@ -59,6 +59,7 @@ class TypedColumnsTest {
       columns.put("uid", "uuid:uid");
       columns.put("qty", "int:qty");
       columns.put("label", "string:label");
+      columns.put("seen_days", "list<date>:seen_days");
       for (var c : columns.entrySet()) {
         String[] typePath = c.getValue().split(":");
         assertThat(addColumn(env, c.getKey(), typePath[0], typePath[1], null, null).statusCode())
@@ -69,7 +70,7 @@ class TypedColumnsTest {
           "{\"user\":{\"id\":%d,\"name\":\"a\\\"b\"},\"order\":{\"amount\":\"12.5\"},\"tags\":[\"x\",\"y\\n\"],"
               + "\"scores\":[1,null,3],\"seen_at\":\"2026-12-03T10:15:30.123456+01:00\",\"local_at\":\"2026-12-03 10:15:30\","
               + "\"day\":\"2026-12-03\",\"flags\":{\"ok\":true},\"ratio\":0.25,\"uid\":\"123e4567-e89b-12d3-a456-426614174000\","
-              + "\"qty\":7,\"label\":42}";
+              + "\"qty\":7,\"label\":42,\"seen_days\":[\"2026-12-03\",\"1969-12-31\"]}";
       assertThat(
               post(
                       node.port(),
@@ -106,6 +107,8 @@ class TypedColumnsTest {
             .isEqualTo(UUID.fromString("123e4567-e89b-12d3-a456-426614174000"));
         assertThat(r.getField("qty")).isEqualTo(7);
         assertThat(r.getField("label")).isEqualTo("42");
+        assertThat(r.getField("seen_days"))
+            .isEqualTo(List.of(LocalDate.parse("2026-12-03"), LocalDate.parse("1969-12-31")));
       }
       Record m = byUser.get(3L);
       assertThat(m.getField("amount")).isEqualTo(new BigDecimal("99.99"));
