@@ -35,6 +35,7 @@ public final class NodeHttpVerticle extends AbstractVerticle {
   private final ErrorResponses errors;
   private final NodeMetrics metrics;
   private HttpServer server;
+  private EventLoopProbe probe;
 
   public NodeHttpVerticle(
       Listen listen,
@@ -114,9 +115,17 @@ public final class NodeHttpVerticle extends AbstractVerticle {
               if (listen.tls() != null) {
                 listen.tls().watch(vertx, () -> List.of(s));
               }
+              probe = EventLoopProbe.start(vertx, metrics::eventLoopDelayed);
               started.complete();
             })
         .onFailure(started::fail);
+  }
+
+  @Override
+  public void stop() {
+    if (probe != null) {
+      probe.stop();
+    }
   }
 
   /** The port actually bound (differs from the configured one when that was 0). */

@@ -79,6 +79,14 @@ public final class NodeMetrics {
           .classicUpperBounds(
               0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
           .register(registry);
+  private final Histogram eventLoopDelay =
+      Histogram.builder()
+          .name("floe_node_event_loop_delay_seconds")
+          .help(
+              "How late a timer on an HTTP event loop ran (sampled every 10 ms per loop): how long a ready request waits for its loop")
+          .unit(Unit.SECONDS)
+          .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+          .register(registry);
   private final Histogram walWrite =
       Histogram.builder()
           .name("floe_node_wal_write_duration_seconds")
@@ -527,6 +535,10 @@ public final class NodeMetrics {
     if ("ingest".equals(route)) {
       requestDuration.observe(nanos / 1e9);
     }
+  }
+
+  public void eventLoopDelayed(long nanos) {
+    eventLoopDelay.observe(nanos / 1e9);
   }
 
   public void idempotentReplay() {

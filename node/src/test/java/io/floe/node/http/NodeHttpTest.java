@@ -135,7 +135,9 @@ class NodeHttpTest {
     JsonObject status = status();
     assertThat(status.getLong("high_water_mark")).isEqualTo(7);
     assertThat(status.getLong("buffered_events")).isEqualTo(7);
-    assertThat(get("/metrics").body()).contains("floe_node_events_accepted_total 7.0");
+    assertThat(get("/metrics").body())
+        .contains("floe_node_events_accepted_total 7.0")
+        .containsPattern("floe_node_event_loop_delay_seconds_count [1-9]");
   }
 
   @Test
