@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongToIntFunction;
 
@@ -119,10 +120,10 @@ final class RowPlan {
   }
 
   /**
-   * The write order by one sort of primitive longs, each row's key packed as (partition and stream,
-   * event time, row index) in 63 bits — what the comparator of {@link #sortedOrder} decides, the
-   * row index standing in for the sequence (rows are indexed in sequence order) — or null when the
-   * flush's spread of partitions, streams, times and rows needs more bits.
+   * The write order by one sort of primitive longs, each row's key packed as (rank of its partition
+   * and stream, event time, row index) in 63 bits — what the comparator of {@link #sortedOrder}
+   * decides, the row index standing in for the sequence (rows are indexed in sequence order) — or
+   * null when the flush's spread of partitions, streams, times and rows needs more bits.
    */
   private int[] packedOrder(int n) {
     if (n == 0) {
@@ -130,19 +131,20 @@ final class RowPlan {
     }
     long minTime = Long.MAX_VALUE;
     long maxTime = Long.MIN_VALUE;
-    int minPartition = Integer.MAX_VALUE;
-    int maxPartition = Integer.MIN_VALUE;
     for (int i = 0; i < n; i++) {
       minTime = Math.min(minTime, eventTime[i]);
       maxTime = Math.max(maxTime, eventTime[i]);
-      minPartition = Math.min(minPartition, partition[i]);
-      maxPartition = Math.max(maxPartition, partition[i]);
     }
     long timeSpread = maxTime - minTime;
     if (timeSpread < 0) {
       return null; // overflowed: times at both ends of the long range
     }
-    long groups = ((long) maxPartition - minPartition + 1) * streams.length;
+    int[] partitionRank = partitionRanks(n);
+    int partitions = 0;
+    for (int i = 0; i < n; i++) {
+      partitions = Math.max(partitions, partitionRank[i] + 1);
+    }
+    long groups = (long) partitions * streams.length;
     int rowBits = bits(n - 1);
     int timeBits = bits(timeSpread);
     if (bits(groups - 1) + timeBits + rowBits > 63) {
@@ -150,7 +152,7 @@ final class RowPlan {
     }
     long[] keys = new long[n];
     for (int i = 0; i < n; i++) {
-      long group = ((long) partition[i] - minPartition) * streams.length + streamRank[i];
+      long group = (long) partitionRank[i] * streams.length + streamRank[i];
       keys[i] = group << (timeBits + rowBits) | (eventTime[i] - minTime) << rowBits | i;
     }
     Arrays.sort(keys);
@@ -160,6 +162,38 @@ final class RowPlan {
       o[i] = (int) (keys[i] & rowMask);
     }
     return o;
+  }
+
+  /**
+   * Each row's table partition as its rank among the flush's distinct partitions (few: real-time
+   * data and some late events), so that a late event far from the others costs the packed key no
+   * bits for the partitions between.
+   */
+  private int[] partitionRanks(int n) {
+    TreeMap<Integer, Integer> ranks = new TreeMap<>();
+    int previous = partition[0];
+    ranks.put(previous, 0);
+    for (int i = 1; i < n; i++) {
+      if (partition[i] != previous) { // rows come in runs of one partition
+        previous = partition[i];
+        ranks.putIfAbsent(previous, 0);
+      }
+    }
+    int next = 0;
+    for (Map.Entry<Integer, Integer> e : ranks.entrySet()) {
+      e.setValue(next++);
+    }
+    int[] out = new int[n];
+    previous = partition[0];
+    int rank = ranks.get(previous);
+    for (int i = 0; i < n; i++) {
+      if (partition[i] != previous) {
+        previous = partition[i];
+        rank = ranks.get(previous);
+      }
+      out[i] = rank;
+    }
+    return out;
   }
 
   /** Bits needed for the non-negative {@code v} (0 for 0). */

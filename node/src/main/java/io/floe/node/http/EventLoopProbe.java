@@ -16,6 +16,7 @@ final class EventLoopProbe {
   private final Vertx vertx;
   private final LongConsumer delayNanos;
   private volatile boolean stopped;
+  private volatile long timer = -1;
 
   private EventLoopProbe(Vertx vertx, LongConsumer delayNanos) {
     this.vertx = vertx;
@@ -34,18 +35,20 @@ final class EventLoopProbe {
 
   void stop() {
     stopped = true;
+    vertx.cancelTimer(timer);
   }
 
   private void next(long since) {
     if (stopped) {
       return;
     }
-    vertx.setTimer(
-        PERIOD_MS,
-        id -> {
-          long now = System.nanoTime();
-          delayNanos.accept(Math.max(0, now - since - PERIOD_MS * 1_000_000));
-          next(now);
-        });
+    timer =
+        vertx.setTimer(
+            PERIOD_MS,
+            id -> {
+              long now = System.nanoTime();
+              delayNanos.accept(Math.max(0, now - since - PERIOD_MS * 1_000_000));
+              next(now);
+            });
   }
 }

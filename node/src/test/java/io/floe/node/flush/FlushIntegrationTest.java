@@ -3,6 +3,7 @@ package io.floe.node.flush;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.connect.CatalogUnavailableException;
+import io.floe.catalog.table.EventsTable;
 import io.floe.catalog.table.FloeTableKeys;
 import io.floe.common.config.Settings;
 import io.floe.common.net.FreePort;
@@ -13,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -26,6 +28,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Conversions;
+import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.DateTimeUtil;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
@@ -130,11 +135,33 @@ class FlushIntegrationTest {
 
       var table = env.table();
       Set<Object> hours = new HashSet<>();
-      try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      try (CloseableIterable<FileScanTask> tasks =
+          table.newScan().includeColumnStats().planFiles()) {
         for (FileScanTask t : tasks) {
-          hours.add(t.file().partition().get(0, Integer.class));
+          int hour = t.file().partition().get(0, Integer.class);
+          hours.add(hour);
           assertThat(t.file().location()).startsWith("s3://floe/warehouse/");
           assertThat(t.file().sortOrderId()).isEqualTo(table.sortOrder().orderId());
+          // the file's column bounds are its rows' (the writer reuses one buffer for every key)
+          List<TableEnv.Row> inFile =
+              rows.stream().filter(r -> r.eventTime().toEpochSecond() / 3600 == hour).toList();
+          List<String> keys =
+              inFile.stream().map(TableEnv.Row::key).filter(k -> k != null).sorted().toList();
+          assertThat(bound(t.file().lowerBounds(), EventsTable.EVENT_KEY_ID))
+              .isEqualTo(keys.get(0));
+          assertThat(bound(t.file().upperBounds(), EventsTable.EVENT_KEY_ID))
+              .isEqualTo(keys.get(keys.size() - 1));
+          assertThat(t.file().nullValueCounts().get(EventsTable.EVENT_KEY_ID))
+              .isEqualTo(inFile.stream().filter(r -> r.key() == null).count());
+          assertThat(
+                  Conversions.<Long>fromByteBuffer(
+                      Types.TimestampType.withZone(),
+                      t.file().lowerBounds().get(EventsTable.EVENT_TIME_ID)))
+              .isEqualTo(
+                  inFile.stream()
+                      .mapToLong(r -> DateTimeUtil.microsFromTimestamptz(r.eventTime()))
+                      .min()
+                      .orElseThrow());
         }
       }
       assertThat(hours).hasSize(3);
@@ -159,6 +186,10 @@ class FlushIntegrationTest {
           .contains("floe_commit_retries_total")
           .contains("floe_commit_attempts_total");
     }
+  }
+
+  private static String bound(Map<Integer, ByteBuffer> bounds, int fieldId) {
+    return Conversions.fromByteBuffer(Types.StringType.get(), bounds.get(fieldId)).toString();
   }
 
   @Test

@@ -112,8 +112,11 @@ class RowPlanTest {
   @Test
   void thePackedSortAndTheComparatorsSortBothGiveTheTableOrder() {
     SplittableRandom random = new SplittableRandom(5);
-    // near times (a packed sort) and times from year 1 to 9999 (too wide to pack: the comparator)
-    for (long spread : new long[] {3 * HOUR_MICROS, 315_537_897_600_000_000L}) {
+    // near times and three weeks of them (a packed sort), times from year 1 to 9999 (too wide to
+    // pack:
+    // the comparator)
+    for (long spread :
+        new long[] {3 * HOUR_MICROS, 21 * 24 * HOUR_MICROS, 315_537_897_600_000_000L}) {
       List<EventBatch> batches = new ArrayList<>();
       for (int b = 0; b < 40; b++) {
         long[] times = new long[250];
@@ -130,7 +133,7 @@ class RowPlanTest {
               1);
       assertThat(plan.packed())
           .as("packed with a spread of %d", spread)
-          .isEqualTo(spread < 1L << 40);
+          .isEqualTo(spread < 1L << 45);
       List<Integer> seen = new ArrayList<>();
       for (int i = 0; i < 10_000; i++) {
         seen.add(plan.rowAt(i));
@@ -155,5 +158,26 @@ class RowPlanTest {
       }
       assertThat(seen).doesNotHaveDuplicates().hasSize(10_000);
     }
+  }
+
+  @Test
+  void rowsNotIndexedInSequenceOrderAreSortedByTheirSequences() {
+    EventBatch later = batch("s", 5, 5);
+    EventBatch earlier = batch("s", 5, 5);
+    FlushCut cut =
+        new FlushCut(
+            9,
+            21,
+            List.of(20L, 10L),
+            List.of(later, earlier),
+            later.sizeBytes() + earlier.sizeBytes(),
+            4);
+    RowPlan plan = RowPlan.of(cut, micros -> 0, 1);
+    assertThat(plan.packed()).isFalse();
+    List<Long> sequences = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      sequences.add(plan.sequence(plan.rowAt(i)));
+    }
+    assertThat(sequences).containsExactly(10L, 11L, 20L, 21L);
   }
 }
