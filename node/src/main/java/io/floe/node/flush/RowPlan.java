@@ -2,7 +2,6 @@ package io.floe.node.flush;
 
 import io.floe.node.event.EventBatch;
 import io.floe.node.event.EventBatchReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -296,12 +295,6 @@ final class RowPlan {
 
   long ingestTimeMicros(int row) {
     return batches.get(batch[row]).ingestTimeMicros();
-  }
-
-  String key(int row) {
-    return keyOff[row] < 0
-        ? null
-        : new String(payloadArray(row), keyOff[row], keyLen[row], StandardCharsets.UTF_8);
   }
 
   /** The offset of the event's key (UTF-8) in {@link #payloadArray}, or -1 when it has none. */
