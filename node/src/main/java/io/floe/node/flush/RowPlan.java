@@ -109,8 +109,8 @@ final class RowPlan {
         partition[r] = partitionOf.applyAsInt(reader.eventTimeMicros());
         payloadOff[r] = reader.payloadOffset();
         payloadLen[r] = reader.payloadLength();
-        keyOff[r] = reader.hasKey() ? reader.keyOffset() : -1;
-        keyLen[r] = reader.hasKey() ? reader.keyLength() : 0;
+        keyOff[r] = reader.keyOffset();
+        keyLen[r] = reader.keyLength();
         inSequenceOrder &= r == 0 || sequence[r] > sequence[r - 1];
         r++;
       }
@@ -138,11 +138,8 @@ final class RowPlan {
     if (timeSpread < 0) {
       return null; // overflowed: times at both ends of the long range
     }
-    int[] partitionRank = partitionRanks(n);
-    int partitions = 0;
-    for (int i = 0; i < n; i++) {
-      partitions = Math.max(partitions, partitionRank[i] + 1);
-    }
+    int[] partitionRank = new int[n];
+    int partitions = partitionRanks(partitionRank);
     long groups = (long) partitions * streams.length;
     int rowBits = bits(n - 1);
     int timeBits = bits(timeSpread);
@@ -164,11 +161,12 @@ final class RowPlan {
   }
 
   /**
-   * Each row's table partition as its rank among the flush's distinct partitions (few: real-time
-   * data and some late events), so that a late event far from the others costs the packed key no
-   * bits for the partitions between.
+   * Sets each row's table partition in {@code out} as its rank among the flush's distinct
+   * partitions (few: real-time data and some late events), so that a late event far from the others
+   * costs the packed key no bits for the partitions between; returns how many there are.
    */
-  private int[] partitionRanks(int n) {
+  private int partitionRanks(int[] out) {
+    int n = out.length;
     TreeMap<Integer, Integer> ranks = new TreeMap<>();
     int previous = partition[0];
     ranks.put(previous, 0);
@@ -182,7 +180,6 @@ final class RowPlan {
     for (Map.Entry<Integer, Integer> e : ranks.entrySet()) {
       e.setValue(next++);
     }
-    int[] out = new int[n];
     previous = partition[0];
     int rank = ranks.get(previous);
     for (int i = 0; i < n; i++) {
@@ -192,7 +189,7 @@ final class RowPlan {
       }
       out[i] = rank;
     }
-    return out;
+    return ranks.size();
   }
 
   /** Bits needed for the non-negative {@code v} (0 for 0). */
